@@ -1,0 +1,102 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ttai_version.h"
+
+
+/*
+ * The ttai command line.  Exit codes: 0 success, 1 failure, 2 usage.
+ */
+
+#define TTAI_EXIT_OK       0
+#define TTAI_EXIT_FAIL     1
+#define TTAI_EXIT_USAGE    2
+
+
+typedef struct {
+    const char  *name;
+    const char  *summary;
+    int        (*run)(int argc, char **argv);
+} ttai_cli_command_t;
+
+
+static void ttai_cli_usage(FILE *out);
+
+
+/* the verbs for d1, kv, r2, token and state are added here as they land */
+static const ttai_cli_command_t  ttai_cli_commands[] = {
+    { NULL, NULL, NULL }
+};
+
+
+int
+main(int argc, char **argv)
+{
+    const ttai_cli_command_t  *c;
+
+    if (argc < 2) {
+        ttai_cli_usage(stderr);
+        return TTAI_EXIT_USAGE;
+    }
+
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0
+        || strcmp(argv[1], "help") == 0)
+    {
+        ttai_cli_usage(stdout);
+        return TTAI_EXIT_OK;
+    }
+
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf(TTAI_NAME " " TTAI_VERSION "\n");
+        return TTAI_EXIT_OK;
+    }
+
+    for (c = ttai_cli_commands; c->name != NULL; c++) {
+        if (strcmp(argv[1], c->name) == 0) {
+            return c->run(argc - 1, argv + 1);
+        }
+    }
+
+    fprintf(stderr, "ttai: unknown command \"%s\"; see: ttai --help\n",
+            argv[1]);
+
+    return TTAI_EXIT_USAGE;
+}
+
+
+static void
+ttai_cli_usage(FILE *out)
+{
+    const ttai_cli_command_t  *c;
+
+    fprintf(out,
+            "Usage: ttai <command> [options]\n"
+            "       ttai --help | --version\n"
+            "\n"
+            "ttai is the command line of the ttai MCP server: it inspects\n"
+            "and changes the local state of a development server.\n"
+            "\n");
+
+    if (ttai_cli_commands[0].name != NULL) {
+        fprintf(out, "Commands:\n");
+
+        for (c = ttai_cli_commands; c->name != NULL; c++) {
+            fprintf(out, "  %-10s %s\n", c->name, c->summary);
+        }
+
+        fprintf(out, "\n");
+    }
+
+    fprintf(out,
+            "Options:\n"
+            "  -h, --help     show this help\n"
+            "  -V, --version  print the version\n"
+            "\n"
+            "Exit status: 0 success, 1 failure, 2 usage error.\n");
+}

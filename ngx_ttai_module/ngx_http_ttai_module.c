@@ -1,0 +1,380 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <sodium.h>
+
+#include "ngx_http_ttai_module.h"
+
+
+static ngx_int_t ngx_http_ttai_add_variables(ngx_conf_t *cf);
+static void *ngx_http_ttai_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_ttai_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_ttai_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_ttai_state_dir(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_ttai_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_ttai_request_ms_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+static ngx_conf_enum_t  ngx_http_ttai_environments[] = {
+    { ngx_string("production"), NGX_HTTP_TTAI_PRODUCTION },
+    { ngx_string("development"), NGX_HTTP_TTAI_DEVELOPMENT },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_command_t  ngx_http_ttai_commands[] = {
+
+    { ngx_string("ttai_env_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_ttai_env_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ttai_environment"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, environment),
+      &ngx_http_ttai_environments },
+
+    { ngx_string("ttai_state_dir"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_ttai_state_dir,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ttai_health"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_ttai_health,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ttai_mcp"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_ttai_mcp,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_ttai_module_ctx = {
+    ngx_http_ttai_add_variables,           /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_ttai_create_main_conf,        /* create main configuration */
+    ngx_http_ttai_init_main_conf,          /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_ttai_create_loc_conf,         /* create location configuration */
+    ngx_http_ttai_merge_loc_conf           /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_ttai_module = {
+    NGX_MODULE_V1,
+    &ngx_http_ttai_module_ctx,             /* module context */
+    ngx_http_ttai_commands,                /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    ngx_http_ttai_init_module,             /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_variable_t  ngx_http_ttai_vars[] = {
+
+    { ngx_string("ttai_request_ms"), NULL,
+      ngx_http_ttai_request_ms_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+/*
+ * The time the server first loaded its configuration.  It is written once
+ * and kept across reloads on purpose: a reload does not restart the
+ * server, so it must not reset the uptime that /health reports.
+ */
+static time_t  ngx_http_ttai_start_time;
+
+
+static ngx_int_t
+ngx_http_ttai_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_ttai_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_ttai_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    tmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_ttai_main_conf_t));
+    if (tmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     tmcf->env_file = { 0, NULL };
+     *     tmcf->vars = NULL;
+     *     tmcf->jwt_secret = { 0, NULL };
+     *     tmcf->state_dir = { 0, NULL };
+     */
+
+    tmcf->environment = NGX_CONF_UNSET_UINT;
+    tmcf->enabled = NGX_CONF_UNSET;
+
+    return tmcf;
+}
+
+
+static char *
+ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_ttai_main_conf_t *tmcf = conf;
+
+    /* production unless said otherwise: debug endpoints stay closed */
+    ngx_conf_init_uint_value(tmcf->environment, NGX_HTTP_TTAI_PRODUCTION);
+    ngx_conf_init_value(tmcf->enabled, 0);
+
+    if (!tmcf->enabled && tmcf->env_file.len == 0) {
+        return NGX_CONF_OK;
+    }
+
+    return ngx_http_ttai_secrets_init(cf, tmcf);
+}
+
+
+static void *
+ngx_http_ttai_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_ttai_loc_conf_t  *tlcf;
+
+    tlcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_ttai_loc_conf_t));
+    if (tlcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     tlcf->service = { 0, NULL };
+     */
+
+    return tlcf;
+}
+
+
+static char *
+ngx_http_ttai_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_ttai_loc_conf_t *prev = parent;
+    ngx_http_ttai_loc_conf_t *conf = child;
+
+    ngx_conf_merge_str_value(conf->service, prev->service, "mcp");
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The state folder and one folder per store are registered as nginx
+ * paths, so nginx creates them and, when the master runs as root, hands
+ * them to the worker user, as it does for its own temp paths.
+ */
+
+static char *
+ngx_http_ttai_state_dir(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ttai_main_conf_t *tmcf = conf;
+
+    u_char       *p;
+    ngx_str_t    *value;
+    ngx_uint_t    i;
+    ngx_path_t   *path;
+
+    static char  *stores[] = { "", "/d1", "/kv", "/r2", "/do" };
+
+    if (tmcf->state_dir.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        return "needs a path";
+    }
+
+    tmcf->state_dir = value[1];
+
+    while (tmcf->state_dir.len > 1
+           && tmcf->state_dir.data[tmcf->state_dir.len - 1] == '/')
+    {
+        tmcf->state_dir.len--;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &tmcf->state_dir, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < sizeof(stores) / sizeof(stores[0]); i++) {
+        path = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
+        if (path == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        path->name.len = tmcf->state_dir.len + ngx_strlen(stores[i]);
+        path->name.data = ngx_pnalloc(cf->pool, path->name.len + 1);
+        if (path->name.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        p = ngx_cpymem(path->name.data, tmcf->state_dir.data,
+                       tmcf->state_dir.len);
+        p = ngx_cpymem(p, stores[i], ngx_strlen(stores[i]));
+        *p = '\0';
+
+        path->conf_file = cf->conf_file->file.name.data;
+        path->line = cf->conf_file->line;
+
+        if (ngx_add_path(cf, &path) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ttai_init_module(ngx_cycle_t *cycle)
+{
+    if (sodium_init() < 0) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "ttai: libsodium could not be initialised");
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_ttai_start_time == 0) {
+        ngx_http_ttai_start_time = ngx_time();
+    }
+
+    return NGX_OK;
+}
+
+
+time_t
+ngx_http_ttai_started(void)
+{
+    return ngx_http_ttai_start_time;
+}
+
+
+static ngx_int_t
+ngx_http_ttai_request_ms_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char          *p;
+    ngx_msec_int_t   ms;
+    ngx_time_t      *tp;
+
+    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    tp = ngx_timeofday();
+
+    ms = (ngx_msec_int_t) ((tp->sec - r->start_sec) * 1000
+                           + (tp->msec - r->start_msec));
+    ms = ngx_max(ms, 0);
+
+    v->len = ngx_sprintf(p, "%M", ms) - p;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = p;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_ttai_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *json, size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    if (r->method == NGX_HTTP_HEAD || len == 0) {
+        r->header_only = 1;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = json;
+    b->last = json + len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}

@@ -1,0 +1,63 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#ifndef _NGX_HTTP_TTAI_MODULE_H_INCLUDED_
+#define _NGX_HTTP_TTAI_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ttai_secrets.h"
+#include "ttai_version.h"
+
+
+#define NGX_HTTP_TTAI_PRODUCTION    0
+#define NGX_HTTP_TTAI_DEVELOPMENT   1
+
+
+typedef struct {
+    /* ttai_env_file; the path is kept for messages */
+    ngx_str_t                 env_file;
+
+    /* every known key that is set, from the env file or nginx "env" */
+    ngx_array_t              *vars;             /* of ngx_keyval_t */
+
+    /* the HMAC key is the JWT_SECRET string as written, not hex-decoded */
+    ngx_str_t                 jwt_secret;
+    u_char                    token_key[TTAI_SECRET_KEY_LEN];
+
+    ngx_uint_t                environment;
+    ngx_str_t                 state_dir;
+
+    /* set by any ttai directive: only then are the secrets required */
+    ngx_flag_t                enabled;
+} ngx_http_ttai_main_conf_t;
+
+
+typedef struct {
+    ngx_str_t                 service;
+} ngx_http_ttai_loc_conf_t;
+
+
+extern ngx_module_t  ngx_http_ttai_module;
+
+
+char *ngx_http_ttai_env_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_ttai_secrets_init(ngx_conf_t *cf,
+    ngx_http_ttai_main_conf_t *tmcf);
+ngx_str_t *ngx_http_ttai_var(ngx_http_ttai_main_conf_t *tmcf, char *key);
+
+char *ngx_http_ttai_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_ttai_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+time_t ngx_http_ttai_started(void);
+ngx_int_t ngx_http_ttai_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *json, size_t len);
+
+
+#endif /* _NGX_HTTP_TTAI_MODULE_H_INCLUDED_ */

@@ -1,0 +1,354 @@
+#!/usr/bin/env bash
+#
+# The ttai development server: builds the module, prepares .dev.vars and
+# the local state folder, runs nginx in the foreground with conf/dev.conf,
+# and reloads or rebuilds when files change.  Ctrl-C stops everything it
+# started.
+#
+set -euo pipefail
+
+usage() {
+    cat <<'USAGE'
+Usage: scripts/dev.sh [options] [mcp|worker]
+
+Starts the ttai development server:
+  the MCP server      http://localhost:8787   (/mcp, /health)
+  the worker service  http://localhost:8788   (/health)
+
+  mcp | worker         start only that server (default: both)
+  --port N             port of the MCP server (default 8787)
+  --worker-port N      port of the worker service (default 8788)
+  --no-watch           do not reload on changes
+  -h, --help           show this help
+
+Environment:
+  LOG_LEVEL            debug, info, notice, warn or error (default warn);
+                       also read from a LOG_LEVEL line in .dev.vars
+
+On changes while it runs:
+  conf/*, .dev.vars        nginx reload (state in memory is kept)
+  C sources, config        rebuild, then restart nginx; a failed build
+                           leaves the running server as it was
+  cli/*                    rebuild the ttai CLI
+
+Local state lives in .ttai/state/ (d1, kv, r2, do); deleting a folder
+there resets that store.
+USAGE
+}
+
+say() { printf 'dev.sh: %s\n' "$*"; }
+die() { printf 'dev.sh: %s\n' "$*" >&2; exit 1; }
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+mcp_port=8787
+worker_port=8788
+services="mcp worker"
+watch=1
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -h|--help) usage; exit 0 ;;
+        --port) [ $# -ge 2 ] || die "--port needs a value"
+                mcp_port=$2; shift ;;
+        --port=*) mcp_port=${1#*=} ;;
+        --worker-port) [ $# -ge 2 ] || die "--worker-port needs a value"
+                       worker_port=$2; shift ;;
+        --worker-port=*) worker_port=${1#*=} ;;
+        --no-watch) watch=0 ;;
+        mcp|worker) services=$1 ;;
+        *) printf 'dev.sh: unknown argument "%s" (try --help)\n' "$1" >&2
+           exit 2 ;;
+    esac
+    shift
+done
+
+for p in "$mcp_port" "$worker_port"; do
+    if ! [[ "$p" =~ ^[0-9]+$ ]] || [ "$p" -lt 1 ] || [ "$p" -gt 65535 ]; then
+        printf 'dev.sh: "%s" is not a port number (1-65535)\n' "$p" >&2
+        exit 2
+    fi
+done
+
+if [ "$services" = "mcp worker" ] && [ "$mcp_port" = "$worker_port" ]; then
+    printf 'dev.sh: --port and --worker-port must differ\n' >&2
+    exit 2
+fi
+
+log_level=${LOG_LEVEL:-}
+if [ -z "$log_level" ] && [ -f .dev.vars ]; then
+    log_level=$(sed -n 's/^[[:space:]]*LOG_LEVEL[[:space:]]*=[[:space:]]*["'\'']\{0,1\}\([a-z]*\).*/\1/p' \
+                .dev.vars | tail -n 1)
+fi
+case "${log_level:-warn}" in
+    debug|info|notice|warn|error) log_level=${log_level:-warn} ;;
+    warning) log_level=warn ;;
+    *) die "LOG_LEVEL must be debug, info, notice, warn or error" ;;
+esac
+
+
+# -- install and build ------------------------------------------------------
+
+scripts/bootstrap
+
+
+# the port check comes before the build, so that a busy port fails fast
+port_holder() {
+    local line pid cmd
+    line=$(ss -Hltnp "( sport = :$1 )" 2>/dev/null | head -n 1)
+    [ -n "$line" ] || return 1
+    pid=$(printf '%s' "$line" | sed -n 's/.*pid=\([0-9]*\).*/\1/p')
+    if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ]; then
+        cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" | sed 's/ *$//')
+        printf 'pid %s (%s)' "$pid" "${cmd:-?}"
+    else
+        printf 'a process this user cannot see'
+    fi
+}
+
+for s in $services; do
+    if [ "$s" = mcp ]; then p=$mcp_port; else p=$worker_port; fi
+    if holder=$(port_holder "$p"); then
+        die "port $p is already in use by $holder; stop it, or choose another port with --port/--worker-port"
+    fi
+done
+
+say "building"
+make --no-print-directory all
+
+
+# -- secrets and state ------------------------------------------------------
+
+if [ ! -f .dev.vars ]; then
+    gen() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
+    (
+        umask 077
+        sed -e "s/^JWT_SECRET=.*/JWT_SECRET=$(gen)/" \
+            -e "s/^TOKEN_ENCRYPTION_KEY=.*/TOKEN_ENCRYPTION_KEY=$(gen)/" \
+            .dev.vars.example > .dev.vars
+    )
+    say "created .dev.vars from .dev.vars.example with a fresh JWT_SECRET and TOKEN_ENCRYPTION_KEY"
+fi
+
+mkdir -p .ttai/state/d1 .ttai/state/kv .ttai/state/r2 .ttai/state/do \
+         .ttai/run .ttai/tmp
+
+
+# -- nginx ------------------------------------------------------------------
+
+# conf/dev.conf is used as it is, unless ports or services differ from its
+# defaults; then a copy with those changes is written to .ttai/run/.
+conf=conf/dev.conf
+
+render_conf() {
+    if [ "$mcp_port" = 8787 ] && [ "$worker_port" = 8788 ] \
+       && [ "$services" = "mcp worker" ]; then
+        conf=conf/dev.conf
+        return
+    fi
+
+    conf=.ttai/run/dev.conf
+    awk -v mcp="$mcp_port" -v worker="$worker_port" -v only="$services" '
+        /^[[:space:]]*# begin (mcp|worker)/ {
+            split($0, w, " "); block = w[3]; sub(/:$/, "", block)
+        }
+        {
+            gsub(/127\.0\.0\.1:8787;/, "127.0.0.1:" mcp ";")
+            gsub(/127\.0\.0\.1:8788;/, "127.0.0.1:" worker ";")
+            if (block == "" || index(only, block)) print
+        }
+        /^[[:space:]]*# end (mcp|worker)/ { block = "" }
+    ' conf/dev.conf > "$conf.tmp"
+    mv "$conf.tmp" "$conf"
+}
+
+# As root (containers, CI) the workers would drop to "nobody" and lose
+# access to the work tree; in development they run as the caller.
+globals="error_log stderr $log_level;"
+if [ "$(id -u)" -eq 0 ]; then
+    globals="$globals user root;"
+fi
+
+nginx_cmd() {
+    nginx -p "$root/" -c "$conf" -g "$globals" "$@"
+}
+
+nginx_pid=
+watch_pid=
+
+start_nginx() {
+    render_conf
+    # not through nginx_cmd: $! must be nginx itself, not a subshell
+    nginx -p "$root/" -c "$conf" -g "$globals" &
+    nginx_pid=$!
+}
+
+stop_nginx() {
+    local i
+    [ -n "$nginx_pid" ] || return 0
+    if kill -0 "$nginx_pid" 2>/dev/null; then
+        kill -QUIT "$nginx_pid" 2>/dev/null || true
+        for i in $(seq 1 100); do
+            kill -0 "$nginx_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$nginx_pid" 2>/dev/null; then
+            kill -TERM "$nginx_pid" 2>/dev/null || true
+        fi
+    fi
+    wait "$nginx_pid" 2>/dev/null || true
+    nginx_pid=
+}
+
+# waits for every started server to answer /health; 0 when all do
+wait_ready() {
+    local s p i
+    for s in $services; do
+        if [ "$s" = mcp ]; then p=$mcp_port; else p=$worker_port; fi
+        for i in $(seq 1 100); do
+            if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/health"
+            then
+                break
+            fi
+            kill -0 "$nginx_pid" 2>/dev/null || return 1
+            sleep 0.1
+        done
+        [ "$i" -lt 100 ] || return 1
+    done
+}
+
+print_ready() {
+    local s
+    for s in $services; do
+        if [ "$s" = mcp ]; then
+            echo "Ready on http://localhost:$mcp_port"
+        else
+            echo "Ready on http://localhost:$worker_port"
+        fi
+    done
+}
+
+cleanup() {
+    trap - INT TERM EXIT
+    if [ -n "$watch_pid" ]; then
+        kill "$watch_pid" 2>/dev/null || true
+        wait "$watch_pid" 2>/dev/null || true
+    fi
+    stop_nginx
+}
+
+on_signal() {
+    echo
+    say "stopping"
+    cleanup
+    exit 0
+}
+
+trap on_signal INT TERM
+trap cleanup EXIT
+
+say "log level $log_level; state in .ttai/state"
+start_nginx
+if ! wait_ready; then
+    stop_nginx
+    die "nginx did not start; see the messages above"
+fi
+print_ready
+
+
+# -- watch ------------------------------------------------------------------
+
+reload() {
+    say "$1 changed: reloading"
+    render_conf
+    if ! nginx_cmd -t -q; then
+        say "the new configuration has errors; the server keeps the old one"
+        return
+    fi
+    if [ -n "$nginx_pid" ] && kill -0 "$nginx_pid" 2>/dev/null; then
+        kill -HUP "$nginx_pid"
+    else
+        restart
+    fi
+}
+
+restart() {
+    stop_nginx
+    start_nginx
+    if wait_ready; then
+        say "restarted"
+        print_ready
+    else
+        say "nginx did not start; fix the error above and save again"
+    fi
+}
+
+rebuild() {
+    say "$1 changed: rebuilding"
+    if ! make --no-print-directory all; then
+        say "build failed; the running server was left as it was"
+        return
+    fi
+    # a reload would not load a rebuilt .so: dlopen() hands back the one
+    # already in memory, so the new code needs a new master process
+    restart
+}
+
+if [ "$watch" -eq 0 ]; then
+    wait "$nginx_pid" || true
+    exit 0
+fi
+
+exec {watch_fd}< <(exec inotifywait -m -r -q \
+    -e close_write,create,delete,moved_to,moved_from \
+    --exclude '(^|/)(\.git|build|\.ttai|node_modules|t)(/|$)' \
+    --format '%w%f' .)
+watch_pid=$!
+
+classify() {
+    case "$1" in
+        ./.dev.vars) echo reload ;;
+        ./conf/*.conf|./conf/*/*.conf) echo reload ;;
+        ./config|./ngx_ttai_module/*.[ch]|./shared/*.[ch]) echo rebuild ;;
+        ./Makefile) echo rebuild ;;
+        ./cli/*.[ch]) echo cli ;;
+        *) echo ignore ;;
+    esac
+}
+
+while true; do
+    if ! read -r -t 1 -u "$watch_fd" path; then
+        if ! kill -0 "$watch_pid" 2>/dev/null; then
+            die "the file watcher stopped"
+        fi
+        if [ -n "$nginx_pid" ] && ! kill -0 "$nginx_pid" 2>/dev/null; then
+            wait "$nginx_pid" 2>/dev/null && rc=0 || rc=$?
+            nginx_pid=
+            say "nginx exited (status $rc); save a change to start it again"
+        fi
+        continue
+    fi
+
+    action=$(classify "$path")
+    [ "$action" != ignore ] || continue
+    what=${path#./}
+
+    # an editor's save is often several events: take them as one
+    while read -r -t 0.3 -u "$watch_fd" more; do
+        if [ "$(classify "$more")" = rebuild ]; then
+            action=rebuild
+        fi
+    done
+
+    if [ "$action" = cli ]; then
+        say "$what changed: rebuilding the CLI"
+        make --no-print-directory cli || say "CLI build failed"
+    elif [ "$action" = rebuild ]; then
+        rebuild "$what"
+    elif [ -z "$nginx_pid" ]; then
+        restart
+    else
+        reload "$what"
+    fi
+done
