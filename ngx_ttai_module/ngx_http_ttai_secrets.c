@@ -167,7 +167,7 @@ done:
 static ngx_int_t
 ngx_http_ttai_read_nginx_env(ngx_conf_t *cf, ttai_env_t *env)
 {
-    u_char           *p, *val, name[TTAI_ENV_MAX_KEY + 1];
+    u_char           *val, name[TTAI_ENV_MAX_KEY + 1];
     size_t            len;
     ngx_str_t        *var;
     ngx_uint_t        i;
@@ -179,8 +179,7 @@ ngx_http_ttai_read_nginx_env(ngx_conf_t *cf, ttai_env_t *env)
     var = ccf->env.elts;
 
     for (i = 0; i < ccf->env.nelts; i++) {
-        p = ngx_strlchr(var[i].data, var[i].data + var[i].len, '=');
-        len = (p != NULL) ? (size_t) (p - var[i].data) : var[i].len;
+        len = var[i].len;
 
         if (len > TTAI_ENV_MAX_KEY) {
             continue;
@@ -193,18 +192,22 @@ ngx_http_ttai_read_nginx_env(ngx_conf_t *cf, ttai_env_t *env)
             continue;
         }
 
-        if (p != NULL) {
-            val = p + 1;
-            len = var[i].data + var[i].len - val;
+        /*
+         * "env NAME=value;" is stored with the length of NAME alone; the
+         * value follows the '=' in the same NUL-terminated string
+         */
+
+        if (var[i].data[len] == '=') {
+            val = var[i].data + len + 1;
 
         } else {
             val = (u_char *) getenv((char *) name);
             if (val == NULL) {
                 continue;
             }
-
-            len = ngx_strlen(val);
         }
+
+        len = ngx_strlen(val);
 
         /* line 0 marks a value that came from nginx's "env" */
         if (ttai_env_set(env, (char *) name, (char *) val, len, 0) != 0) {

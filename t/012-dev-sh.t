@@ -1,0 +1,183 @@
+# scripts/dev.sh, run in a scratch copy of the repository so that the
+# edits it reacts to never touch the work tree: the port-in-use message,
+# .dev.vars and state creation, the Ready lines, reload on conf and
+# .dev.vars edits, rebuild and restart on C edits, a failed build that
+# leaves the server running, one-server mode, LOG_LEVEL, and Ctrl-C.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use File::Copy qw(copy);
+use File::Path qw(make_path);
+use IO::Socket::INET;
+use POSIX qw(WNOHANG);
+use Test::More;
+use Time::HiRes qw(sleep);
+use Ttai::Util qw(repo_root scratch_dir free_port write_file read_file
+                  run_capture http_get wait_until);
+
+my $root = repo_root();
+my $copy = scratch_dir('devsh') . '/repo';
+
+plan skip_all => 'git is needed to list the files to copy'
+    unless -d "$root/.git" && system("git -C '$root' status >/dev/null 2>&1") == 0;
+
+# the tracked files and the new ones not ignored, as a fresh clone would
+# have them plus the uncommitted work
+for my $f (split /\n/, `git -C '$root' ls-files -co --exclude-standard`) {
+    next unless -f "$root/$f";
+    make_path("$copy/" . ($f =~ m{^(.*)/} ? $1 : '.'));
+    copy("$root/$f", "$copy/$f") or die "copy $f: $!";
+    chmod((stat "$root/$f")[2] & 07777, "$copy/$f");
+}
+ok -x "$copy/scripts/dev.sh", 'the repository is copied';
+
+my ($port, $wport) = (free_port(), free_port());
+
+# -- a port in use ------------------------------------------------------------
+
+my $holder = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                   LocalPort => $port, Listen => 5,
+                                   ReuseAddr => 1)
+    or die "listen: $!";
+
+my ($rc, $out) = run_capture("$copy/scripts/dev.sh", '--port', $port,
+                             '--worker-port', $wport, '--no-watch');
+is $rc, 1, 'a busy port: dev.sh exits 1';
+my @lines = grep { /already in use/ } split /\n/, $out;
+is scalar(@lines), 1, 'a busy port: one line says so';
+like $lines[0] // '', qr/^dev.sh: port $port is already in use by pid $$ \(\S*perl[^)]*\)/,
+    'a busy port: the line names the port, the pid and the command';
+unlike $out, qr/building|Ready on/, 'a busy port: nothing is started';
+close $holder;
+
+# -- start -------------------------------------------------------------------
+
+my $log = "$copy/../dev.log";
+
+sub start_dev {
+    my (%opt) = @_;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDOUT, '>', $opt{log} or die "$opt{log}: $!";
+        open STDERR, '>&', \*STDOUT;
+        $ENV{LOG_LEVEL} = $opt{level} if $opt{level};
+        exec("$copy/scripts/dev.sh", @{ $opt{args} }) or POSIX::_exit(127);
+    }
+    return $pid;
+}
+
+sub log_has {
+    my ($file, $re) = @_;
+    return read_file($file) =~ $re;
+}
+
+sub stop_dev {
+    my ($pid) = @_;
+    kill 'INT', $pid;
+    my $done = wait_until(20, sub { waitpid($pid, WNOHANG) == $pid });
+    my $status = $?;
+    unless ($done) {
+        kill 'TERM', $pid;
+        waitpid $pid, 0;
+    }
+    return $done ? $status >> 8 : -1;
+}
+
+my $dev = start_dev(log => $log, args => ['--port', $port,
+                                          '--worker-port', $wport]);
+END { if ($dev) { kill 'TERM', $dev; waitpid $dev, 0 } }
+
+ok wait_until(180, sub { log_has($log, qr/Ready on http:\/\/localhost:$wport/) }),
+    'dev.sh becomes ready' or diag read_file($log);
+
+my $text = read_file($log);
+like $text, qr/^Ready on http:\/\/localhost:$port$/m, 'Ready line for the MCP server';
+like $text, qr/^Ready on http:\/\/localhost:$wport$/m, 'Ready line for the worker';
+like $text, qr/created \.dev\.vars/, 'it says it created .dev.vars';
+
+my $vars = read_file("$copy/.dev.vars");
+like $vars, qr/^JWT_SECRET=[0-9a-f]{64}$/m, '.dev.vars has a fresh JWT_SECRET';
+like $vars, qr/^TOKEN_ENCRYPTION_KEY=[0-9a-f]{64}$/m,
+    '.dev.vars has a fresh TOKEN_ENCRYPTION_KEY';
+is((stat "$copy/.dev.vars")[2] & 0777, 0600, '.dev.vars is private (0600)');
+my ($jwt) = $vars =~ /^JWT_SECRET=(\w+)$/m;
+
+ok -d "$copy/.ttai/state/$_", ".ttai/state/$_ exists" for qw(d1 kv r2 do);
+
+my ($st, $h, $body) = http_get($port, '/health');
+is $st, 200, 'the MCP server answers /health';
+like $body, qr/"status":"healthy","service":"mcp"/, 'the MCP server is healthy';
+($st, $h, $body) = http_get($wport, '/health');
+like $body, qr/"status":"healthy","service":"worker"/, 'the worker is healthy';
+
+# -- a conf edit is picked up with a reload ------------------------------------
+
+my $conf = read_file("$copy/conf/dev.conf");
+(my $probe = $conf) =~ s{(location = /mcp \{)}
+                        {location = /probe { return 200 "probe-1\\n"; }\n\n        $1};
+write_file("$copy/conf/dev.conf", $probe);
+
+ok wait_until(20, sub { (http_get($port, '/probe'))[2] eq "probe-1\n" }),
+    'a conf edit is served after a reload';
+like read_file($log), qr/conf\/dev.conf changed: reloading/, 'it says it reloads';
+
+# -- a bad .dev.vars is refused and the server keeps running --------------------
+
+my $bad = $vars =~ s/^JWT_SECRET=\w+$/JWT_SECRET=tooshort-secret-value/mr;
+write_file("$copy/.dev.vars", $bad, 0600);
+ok wait_until(20, sub { log_has($log, qr/JWT_SECRET in .* line \d+ must be 64 hex/) }),
+    'a bad .dev.vars edit is checked';
+like read_file($log), qr/keeps the old one/, 'and the old configuration is kept';
+unlike read_file($log), qr/tooshort-secret-value/, 'the bad value is not printed';
+is((http_get($port, '/probe'))[2], "probe-1\n", 'the server still serves');
+write_file("$copy/.dev.vars", $vars, 0600);
+
+# -- a C edit is rebuilt and restarted ----------------------------------------
+
+my $vh = read_file("$copy/shared/ttai_version.h");
+(my $vh2 = $vh) =~ s/(TTAI_VERSION\s+")([^"]+)"/$1$2-hot"/;
+write_file("$copy/shared/ttai_version.h", $vh2);
+ok wait_until(120, sub { (http_get($port, '/health'))[2] =~ /-hot"/ }),
+    'a C edit is rebuilt and the new code serves';
+like read_file($log), qr/restarted/, 'it says it restarted';
+
+my $hc = "$copy/ngx_ttai_module/ngx_http_ttai_health.c";
+my $src = read_file($hc);
+write_file($hc, $src . "\n#error broken on purpose\n");
+ok wait_until(120, sub { log_has($log, qr/build failed/) }),
+    'a broken C edit fails to build';
+like read_file($log), qr/broken on purpose/, 'the compiler error is shown';
+($st, $h, $body) = http_get($port, '/health');
+ok $st == 200 && $body =~ /-hot"/, 'the old server keeps serving';
+write_file($hc, $src);
+
+is stop_dev($dev), 0, 'Ctrl-C stops dev.sh with status 0';
+$dev = 0;
+ok !IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port),
+    'after Ctrl-C the MCP port is free';
+ok !IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $wport),
+    'after Ctrl-C the worker port is free';
+my @left = grep { read_file("$_/cmdline") =~ /nginx.*\Q$copy\E/ } glob '/proc/[0-9]*';
+is scalar(@left), 0, 'no nginx of this dev.sh is left';
+
+# -- one server, debug logs ----------------------------------------------------
+
+my $log2 = "$copy/../dev-mcp.log";
+$dev = start_dev(log => $log2, level => 'debug',
+                 args => ['mcp', '--port', $port, '--worker-port', $wport]);
+ok wait_until(120, sub { log_has($log2, qr/Ready on/) }), 'mcp-only mode starts';
+http_get($port, '/health');
+sleep 0.3;
+$text = read_file($log2);
+like $text, qr/^Ready on http:\/\/localhost:$port$/m, 'the MCP server is ready';
+unlike $text, qr/Ready on http:\/\/localhost:$wport/, 'the worker is not';
+ok !IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $wport),
+    'nothing listens on the worker port';
+like $text, qr/\[debug\]/, 'LOG_LEVEL=debug gives debug logs';
+unlike $text, qr/\Q$jwt\E/, 'no secret value in the debug log';
+is stop_dev($dev), 0, 'Ctrl-C stops it';
+$dev = 0;
+
+done_testing;

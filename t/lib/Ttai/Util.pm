@@ -1,0 +1,112 @@
+package Ttai::Util;
+
+# Helpers for the tests that drive whole programs (nginx -t, dev.sh)
+# rather than one nginx per block.
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use Exporter qw(import);
+use File::Basename qw(dirname);
+use File::Path qw(make_path remove_tree);
+use IO::Socket::INET;
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep time);
+
+our @EXPORT_OK = qw(repo_root free_port write_file read_file random_hex
+                    run_capture http_get wait_until scratch_dir);
+
+sub repo_root {
+    return abs_path(dirname(__FILE__) . '/../../..');
+}
+
+sub scratch_dir {
+    my ($name) = @_;
+    my $dir = repo_root() . "/build/test/$name";
+    remove_tree($dir);
+    make_path($dir);
+    return $dir;
+}
+
+sub free_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Listen => 1, ReuseAddr => 1)
+        or die "cannot bind a free port: $!";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+sub write_file {
+    my ($path, $content, $mode) = @_;
+    make_path(dirname($path));
+    open my $fh, '>', $path or die "$path: $!";
+    print {$fh} $content;
+    close $fh;
+    chmod $mode, $path if defined $mode;
+}
+
+sub read_file {
+    my ($path) = @_;
+    open my $fh, '<', $path or return '';
+    local $/;
+    return scalar <$fh>;
+}
+
+sub random_hex {
+    my ($bytes) = @_;
+    open my $fh, '<:raw', '/dev/urandom' or die "/dev/urandom: $!";
+    my $buf;
+    read $fh, $buf, $bytes;
+    return unpack 'H*', $buf;
+}
+
+# runs a command, returns (exit status, stdout and stderr together)
+sub run_capture {
+    my (@cmd) = @_;
+    my $pid = open(my $fh, '-|') // die "fork: $!";
+    if ($pid == 0) {
+        open STDERR, '>&', \*STDOUT;
+        exec @cmd or do { print "exec $cmd[0]: $!\n"; POSIX::_exit(127) };
+    }
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    return ($? >> 8, $out);
+}
+
+# a minimal HTTP/1.1 GET or HEAD; returns (status, headers hashref, body)
+sub http_get {
+    my ($port, $path, %opt) = @_;
+    my $method = $opt{method} // 'GET';
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Timeout => $opt{timeout} // 3)
+        or return (0, {}, '');
+    print {$s} "$method $path HTTP/1.1\r\nHost: localhost\r\n"
+             . "Connection: close\r\n\r\n";
+    local $/;
+    my $raw = <$s> // '';
+    close $s;
+    my ($head, $body) = split /\r\n\r\n/, $raw, 2;
+    return (0, {}, '') unless defined $head && $head =~ m{^HTTP/1\.\d (\d+)};
+    my $status = $1;
+    my %h;
+    for (split /\r\n/, $head) {
+        $h{lc $1} = $2 if /^([^:]+):\s*(.*)$/;
+    }
+    return ($status, \%h, $body // '');
+}
+
+# polls $cond every 0.1 s until it returns true or $seconds pass
+sub wait_until {
+    my ($seconds, $cond) = @_;
+    my $end = time + $seconds;
+    while (time < $end) {
+        return 1 if $cond->();
+        sleep 0.1;
+    }
+    return $cond->() ? 1 : 0;
+}
+
+1;
