@@ -7,16 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
+#include "ttai_cli.h"
 #include "ttai_version.h"
 
 
 /*
  * The ttai command line.  Exit codes: 0 success, 1 failure, 2 usage.
  */
-
-#define TTAI_EXIT_OK       0
-#define TTAI_EXIT_FAIL     1
-#define TTAI_EXIT_USAGE    2
 
 
 typedef struct {
@@ -29,8 +28,11 @@ typedef struct {
 static void ttai_cli_usage(FILE *out);
 
 
-/* the verbs for d1, kv, r2, token and state are added here as they land */
 static const ttai_cli_command_t  ttai_cli_commands[] = {
+    { "d1", "query and migrate the local SQLite database", ttai_cli_d1 },
+    { "kv", "list, get, put and delete KV keys", ttai_cli_kv },
+    { "r2", "put, get, list and delete R2 objects", ttai_cli_r2 },
+    { "state", "reset the local state", ttai_cli_state },
     { NULL, NULL, NULL }
 };
 
@@ -38,6 +40,7 @@ static const ttai_cli_command_t  ttai_cli_commands[] = {
 int
 main(int argc, char **argv)
 {
+    int                        rc;
     const ttai_cli_command_t  *c;
 
     if (argc < 2) {
@@ -59,7 +62,10 @@ main(int argc, char **argv)
 
     for (c = ttai_cli_commands; c->name != NULL; c++) {
         if (strcmp(argv[1], c->name) == 0) {
-            return c->run(argc - 1, argv + 1);
+            curl_global_init(CURL_GLOBAL_DEFAULT);
+            rc = c->run(argc - 1, argv + 1);
+            curl_global_cleanup();
+            return rc;
         }
     }
 
@@ -80,7 +86,8 @@ ttai_cli_usage(FILE *out)
             "       ttai --help | --version\n"
             "\n"
             "ttai is the command line of the ttai MCP server: it inspects\n"
-            "and changes the local state of a development server.\n"
+            "and changes the local state of a development server.  Run it\n"
+            "from the repository root; \"ttai <command> --help\" tells more.\n"
             "\n");
 
     if (ttai_cli_commands[0].name != NULL) {
@@ -97,6 +104,10 @@ ttai_cli_usage(FILE *out)
             "Options:\n"
             "  -h, --help     show this help\n"
             "  -V, --version  print the version\n"
+            "\n"
+            "Environment:\n"
+            "  TTAI_DEV_URL   the dev server (default " TTAI_CLI_DEFAULT_URL
+            ")\n"
             "\n"
             "Exit status: 0 success, 1 failure, 2 usage error.\n");
 }

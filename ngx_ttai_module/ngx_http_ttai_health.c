@@ -9,6 +9,8 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ttai_module.h"
+#include "ngx_http_ttai_db.h"
+#include "ngx_http_ttai_kv.h"
 
 
 #define NGX_HTTP_TTAI_HEALTH_MAX  2048
@@ -17,9 +19,11 @@
 /*
  * A check returns NGX_OK, NGX_ERROR with *error set to a JSON-safe
  * reason, or NGX_DECLINED when it does not apply to this configuration.
+ * It may set *detail to more JSON members for its object, such as
+ * counters: "\"hits\":1,\"misses\":0".
  */
 typedef ngx_int_t (*ngx_http_ttai_check_pt)(ngx_http_request_t *r,
-    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error);
+    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail);
 
 
 typedef struct {
@@ -31,11 +35,13 @@ typedef struct {
 static ngx_int_t ngx_http_ttai_health_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_health_not_allowed(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_check_state_dir(ngx_http_request_t *r,
-    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error);
+    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail);
 
 
 static ngx_http_ttai_check_t  ngx_http_ttai_checks[] = {
     { "state_dir", ngx_http_ttai_check_state_dir },
+    { "d1", ngx_http_ttai_db_health },
+    { "kv", ngx_http_ttai_kv_health },
     { NULL, NULL }
 };
 
@@ -87,7 +93,7 @@ ngx_http_ttai_health_handler(ngx_http_request_t *r)
 {
     u_char                     *checks, *body, *p, *last;
     ngx_int_t                   rc;
-    ngx_str_t                   error;
+    ngx_str_t                   error, detail;
     ngx_uint_t                  healthy;
     ngx_table_elt_t            *h;
     ngx_http_ttai_check_t      *c;
@@ -116,7 +122,9 @@ ngx_http_ttai_health_handler(ngx_http_request_t *r)
     healthy = 1;
 
     for (c = ngx_http_ttai_checks; c->name != NULL; c++) {
-        rc = c->check(r, tmcf, &error);
+        ngx_str_null(&detail);
+
+        rc = c->check(r, tmcf, &error, &detail);
 
         if (rc == NGX_DECLINED) {
             continue;
@@ -126,14 +134,16 @@ ngx_http_ttai_health_handler(ngx_http_request_t *r)
                          c->name);
 
         if (rc == NGX_OK) {
-            p = ngx_slprintf(p, last, "{\"status\":\"ok\"}");
+            p = ngx_slprintf(p, last, "{\"status\":\"ok\"");
 
         } else {
             healthy = 0;
             p = ngx_slprintf(p, last,
-                             "{\"status\":\"fail\",\"error\":\"%V\"}",
+                             "{\"status\":\"fail\",\"error\":\"%V\"",
                              &error);
         }
+
+        p = ngx_slprintf(p, last, "%s%V}", detail.len ? "," : "", &detail);
     }
 
     body = last;
@@ -201,7 +211,7 @@ ngx_http_ttai_health_not_allowed(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_ttai_check_state_dir(ngx_http_request_t *r,
-    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error)
+    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail)
 {
     ngx_err_t        err;
     ngx_file_info_t  fi;

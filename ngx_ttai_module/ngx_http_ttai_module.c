@@ -11,6 +11,8 @@
 #include <sodium.h>
 
 #include "ngx_http_ttai_module.h"
+#include "ngx_http_ttai_db.h"
+#include "ngx_http_ttai_kv.h"
 
 
 static ngx_int_t ngx_http_ttai_add_variables(ngx_conf_t *cf);
@@ -22,6 +24,8 @@ static char *ngx_http_ttai_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static char *ngx_http_ttai_state_dir(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_ttai_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_ttai_init_process(ngx_cycle_t *cycle);
+static void ngx_http_ttai_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_ttai_request_ms_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
@@ -53,6 +57,41 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_ttai_state_dir,
       NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ttai_kv_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE23,
+      ngx_http_ttai_kv_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ttai_db"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_ttai_db_path,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ttai_migrations"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_ttai_db_migrations,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ttai_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_ttai_db_thread_pool,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ttai_admin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_ttai_admin,
+      NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
 
@@ -96,10 +135,10 @@ ngx_module_t  ngx_http_ttai_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     ngx_http_ttai_init_module,             /* init module */
-    NULL,                                  /* init process */
+    ngx_http_ttai_init_process,            /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_ttai_exit_process,            /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -181,7 +220,18 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_OK;
     }
 
-    return ngx_http_ttai_secrets_init(cf, tmcf);
+    if (tmcf->admin && tmcf->environment != NGX_HTTP_TTAI_DEVELOPMENT) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "ttai: \"ttai_admin\" is for development only and "
+                      "needs \"ttai_environment development\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_ttai_secrets_init(cf, tmcf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_ttai_db_init_conf(cf, tmcf);
 }
 
 
@@ -300,6 +350,41 @@ ngx_http_ttai_init_module(ngx_cycle_t *cycle)
     }
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ttai_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_ttai_module);
+
+    if (tmcf == NULL || !tmcf->enabled) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_ttai_db_init_process(cycle, tmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_ttai_kv_init_process(cycle, tmcf);
+}
+
+
+static void
+ngx_http_ttai_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_ttai_module);
+
+    if (tmcf == NULL || !tmcf->enabled) {
+        return;
+    }
+
+    ngx_http_ttai_kv_exit_process(cycle, tmcf);
+    ngx_http_ttai_db_exit_process(cycle, tmcf);
 }
 
 

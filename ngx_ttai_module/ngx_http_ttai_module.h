@@ -20,6 +20,10 @@
 #define NGX_HTTP_TTAI_DEVELOPMENT   1
 
 
+typedef struct ngx_http_ttai_kv_s  ngx_http_ttai_kv_t;
+typedef struct ngx_http_ttai_db_s  ngx_http_ttai_db_t;
+
+
 typedef struct {
     /* ttai_env_file; the path is kept for messages */
     ngx_str_t                 env_file;
@@ -34,8 +38,17 @@ typedef struct {
     ngx_uint_t                environment;
     ngx_str_t                 state_dir;
 
+    /* ttai_kv_zone: the KV cache in shared memory */
+    ngx_http_ttai_kv_t       *kv;
+
+    /* ttai_db, ttai_migrations, ttai_thread_pool: SQLite (D1) */
+    ngx_http_ttai_db_t       *db;
+
     /* set by any ttai directive: only then are the secrets required */
     ngx_flag_t                enabled;
+
+    /* ttai_admin is used somewhere: allowed in development only */
+    ngx_flag_t                admin;
 } ngx_http_ttai_main_conf_t;
 
 
@@ -53,6 +66,7 @@ char *ngx_http_ttai_secrets_init(ngx_conf_t *cf,
 ngx_str_t *ngx_http_ttai_var(ngx_http_ttai_main_conf_t *tmcf, char *key);
 
 char *ngx_http_ttai_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_ttai_admin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 time_t ngx_http_ttai_started(void);

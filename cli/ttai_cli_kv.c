@@ -1,0 +1,18 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#include <stdio.h>
+
+#include "ttai_cli.h"
+
+
+int
+ttai_cli_kv(int argc, char **argv)
+{
+    fprintf(stderr, "ttai: \"kv\" is not implemented yet\n");
+
+    return TTAI_EXIT_FAIL;
+}

@@ -1,0 +1,80 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#ifndef _NGX_HTTP_TTAI_KV_H_INCLUDED_
+#define _NGX_HTTP_TTAI_KV_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_ttai_module.h"
+
+
+/* the documented limits; past them a put is refused and nothing is lost */
+#define NGX_HTTP_TTAI_KV_MAX_KEY       512
+#define NGX_HTTP_TTAI_KV_MAX_VALUE     (1024 * 1024)
+#define NGX_HTTP_TTAI_KV_MAX_METADATA  1024
+#define NGX_HTTP_TTAI_KV_MAX_LIST      1000
+
+
+typedef struct {
+    ngx_str_t                 key;
+    ngx_str_t                 value;       /* not filled by list */
+    ngx_str_t                 metadata;    /* JSON text, or empty */
+    uint64_t                  expires;     /* epoch ms, 0: never */
+} ngx_http_ttai_kv_entry_t;
+
+
+typedef struct {
+    ngx_uint_t                entries;
+    ngx_uint_t                hits;
+    ngx_uint_t                misses;
+    ngx_uint_t                evictions;
+    size_t                    used;        /* bytes of the zone in use */
+    size_t                    size;        /* bytes of the zone */
+} ngx_http_ttai_kv_stats_t;
+
+
+char *ngx_http_ttai_kv_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_ttai_kv_init_process(ngx_cycle_t *cycle,
+    ngx_http_ttai_main_conf_t *tmcf);
+void ngx_http_ttai_kv_exit_process(ngx_cycle_t *cycle,
+    ngx_http_ttai_main_conf_t *tmcf);
+
+/*
+ * All copy out of or into shared memory under the zone's lock and do
+ * nothing else there.  get and delete return NGX_DECLINED for a key that
+ * is absent or expired; put returns NGX_DECLINED for a key, value or
+ * metadata past the limits and NGX_ERROR when the zone cannot hold the
+ * entry even after evicting.
+ */
+ngx_int_t ngx_http_ttai_kv_get(ngx_http_ttai_kv_t *kv, ngx_str_t *key,
+    ngx_pool_t *pool, ngx_http_ttai_kv_entry_t *entry);
+ngx_int_t ngx_http_ttai_kv_put(ngx_http_ttai_kv_t *kv,
+    ngx_http_ttai_kv_entry_t *entry, ngx_log_t *log);
+ngx_int_t ngx_http_ttai_kv_delete(ngx_http_ttai_kv_t *kv, ngx_str_t *key);
+
+/*
+ * Keys in byte order that start with prefix and sort after cursor (the
+ * last key of the previous page, or empty), at most limit of them, into
+ * an array of ngx_http_ttai_kv_entry_t without values; *complete is 1
+ * when no more follow.
+ */
+ngx_int_t ngx_http_ttai_kv_list(ngx_http_ttai_kv_t *kv, ngx_str_t *prefix,
+    ngx_str_t *cursor, ngx_uint_t limit, ngx_pool_t *pool,
+    ngx_array_t **keys, ngx_uint_t *complete);
+
+void ngx_http_ttai_kv_stats(ngx_http_ttai_kv_t *kv,
+    ngx_http_ttai_kv_stats_t *stats);
+
+/* for /health: NGX_DECLINED without a zone, the counters in *detail */
+ngx_int_t ngx_http_ttai_kv_health(ngx_http_request_t *r,
+    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail);
+
+
+#endif /* _NGX_HTTP_TTAI_KV_H_INCLUDED_ */
