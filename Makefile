@@ -38,13 +38,20 @@ MODULE_SRCS := $(wildcard ngx_ttai_module/*.c ngx_ttai_module/*.h) \
                $(SHARED_SRCS) $(SHARED_HDRS)
 
 
-.PHONY: all module cli unit test clean
+.PHONY: all module cli unit test clean FORCE
 
 all: module cli
 
 module: $(MODULE)
 
-$(NGX_BUILD)/Makefile: config
+# configure again when a source file is added or removed: config lists
+# the sources at configure time
+$(NGX_BUILD)/sources: FORCE
+	@mkdir -p $(NGX_BUILD)
+	@echo '$(sort $(MODULE_SRCS))' | cmp -s - $@ \
+	    || echo '$(sort $(MODULE_SRCS))' > $@
+
+$(NGX_BUILD)/Makefile: config $(NGX_BUILD)/sources
 	@mkdir -p $(NGX_BUILD)
 	@echo "configure: nginx $(shell nginx -v 2>&1 | sed 's|.*/||') module build in $(NGX_BUILD)"
 	@cd $(NGX_SRC) && . ./conf_flags && ./configure \

@@ -87,10 +87,19 @@ ngx_http_ttai_admin_handler(ngx_http_request_t *r)
                                          "clients only");
     }
 
-    p = r->uri.data;
-    end = r->uri.data + r->uri.len;
+    /*
+     * The raw URI, not r->uri: nginx has already decoded and normalised
+     * that one, and a store must see "%2F" and "%2E%2E" in a key as they
+     * were sent, to decode them once and judge them itself.
+     */
+    p = r->unparsed_uri.data;
+    end = ngx_strlchr(p, p + r->unparsed_uri.len, '?');
 
-    if (r->uri.len < sizeof(NGX_HTTP_TTAI_ADMIN_PREFIX) - 1
+    if (end == NULL) {
+        end = p + r->unparsed_uri.len;
+    }
+
+    if ((size_t) (end - p) < sizeof(NGX_HTTP_TTAI_ADMIN_PREFIX) - 1
         || ngx_strncmp(p, NGX_HTTP_TTAI_ADMIN_PREFIX,
                        sizeof(NGX_HTTP_TTAI_ADMIN_PREFIX) - 1) != 0)
     {
@@ -172,25 +181,41 @@ ngx_int_t
 ngx_http_ttai_admin_error(ngx_http_request_t *r, ngx_uint_t status,
     char *code, char *message)
 {
-    u_char  *p;
+    u_char  *p, *body, *m;
     size_t   len;
 
-    /* both strings are the module's own: no escaping is needed */
     len = sizeof("{\"error\":\"\",\"message\":\"\"}") - 1
-          + ngx_strlen(code) + ngx_strlen(message);
+          + ngx_strlen(code) + 6 * ngx_strlen(message);
 
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_sprintf(p, "{\"error\":\"%s\",\"message\":\"%s\"}", code, message);
+    /* the code is the module's own; the message may quote a client */
+    p = ngx_sprintf(body, "{\"error\":\"%s\",\"message\":\"", code);
+
+    for (m = (u_char *) message; *m; m++) {
+        if (*m == '"' || *m == '\\') {
+            *p++ = '\\';
+            *p++ = *m;
+
+        } else if (*m < 0x20) {
+            p = ngx_sprintf(p, "\\u%04xd", *m);
+
+        } else {
+            *p++ = *m;
+        }
+    }
+
+    *p++ = '"';
+    *p++ = '}';
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         r->keepalive = 0;
     }
 
-    return ngx_http_ttai_send_json(r, status, p, len);
+    return ngx_http_ttai_send_json(r, status, body, p - body);
 }
 
 

@@ -1,0 +1,214 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "ttai_r2.h"
+
+
+static char  root[64];
+
+
+static int
+setup(void **state)
+{
+    snprintf(root, sizeof(root), "/tmp/ttai-r2-test-XXXXXX");
+
+    if (mkdtemp(root) == NULL) {
+        return -1;
+    }
+
+    return sodium_init() < 0 ? -1 : 0;
+}
+
+
+static int
+teardown(void **state)
+{
+    char  cmd[128];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+
+static void
+test_keys_that_leave_the_bucket_are_refused(void **state)
+{
+    size_t  i;
+
+    static const char  *bad[] = {
+        "../escape", "a/../../escape", "/etc/passwd", "a//b", "a/./b",
+        "a/", ".", "..", ".ttai-meta/x.json", ".ttai-tmp-1", ""
+    };
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_non_null(ttai_r2_check_key(bad[i], strlen(bad[i])));
+    }
+
+    assert_non_null(ttai_r2_check_key("a\0b", 3));
+
+    assert_null(ttai_r2_check_key("a", 1));
+    assert_null(ttai_r2_check_key("reports/2026/q1.pdf", 19));
+    assert_null(ttai_r2_check_key("a..b/.hidden", 12));
+
+    assert_non_null(ttai_r2_check_bucket("ab", 2));
+    assert_non_null(ttai_r2_check_bucket("Upper", 5));
+    assert_non_null(ttai_r2_check_bucket("-abc", 4));
+    assert_non_null(ttai_r2_check_bucket("a/b", 3));
+    assert_null(ttai_r2_check_bucket("ttai-storage", 12));
+}
+
+
+static void
+test_traversal_writes_nothing(void **state)
+{
+    char            err[TTAI_R2_ERRLEN], path[256];
+    ttai_r2_meta_t  meta;
+
+    assert_int_equal(ttai_r2_put(root, "bucket", "../../outside", "x", 1,
+                                 NULL, &meta, err), TTAI_R2_INVALID);
+    assert_non_null(strstr(err, "leave the bucket"));
+
+    snprintf(path, sizeof(path), "%s/../outside", root);
+    assert_int_equal(access(path, F_OK), -1);
+
+    assert_int_equal(ttai_r2_get(root, "bucket", "../x", &meta, NULL, err),
+                     TTAI_R2_INVALID);
+    assert_int_equal(ttai_r2_delete(root, "bucket", "/x", err),
+                     TTAI_R2_INVALID);
+}
+
+
+static void
+test_put_get_head_delete(void **state)
+{
+    char            err[TTAI_R2_ERRLEN], path[256];
+    void           *data;
+    ttai_r2_meta_t  meta, got;
+
+    assert_int_equal(ttai_r2_put(root, "bucket", "docs/a.txt", "hello", 5,
+                                 "text/plain", &meta, err), TTAI_R2_OK);
+    assert_int_equal(meta.size, 5);
+    assert_int_equal(strlen(meta.etag), TTAI_R2_ETAG_LEN);
+
+    snprintf(path, sizeof(path), "%s/bucket/docs/a.txt", root);
+    assert_int_equal(access(path, F_OK), 0);
+
+    assert_int_equal(ttai_r2_get(root, "bucket", "docs/a.txt", &got, &data,
+                                 err), TTAI_R2_OK);
+    assert_memory_equal(data, "hello", 5);
+    assert_string_equal(got.content_type, "text/plain");
+    assert_string_equal(got.etag, meta.etag);
+    assert_int_equal(got.uploaded, meta.uploaded);
+    free(data);
+
+    /* the same content has the same etag, other content another one */
+    assert_int_equal(ttai_r2_put(root, "bucket", "b", "hello", 5, NULL,
+                                 &got, err), TTAI_R2_OK);
+    assert_string_equal(got.etag, meta.etag);
+    assert_string_equal(got.content_type, "application/octet-stream");
+    assert_int_equal(ttai_r2_put(root, "bucket", "b", "hullo", 5, NULL,
+                                 &got, err), TTAI_R2_OK);
+    assert_string_not_equal(got.etag, meta.etag);
+
+    assert_int_equal(ttai_r2_delete(root, "bucket", "docs/a.txt", err),
+                     TTAI_R2_OK);
+    assert_int_equal(ttai_r2_head(root, "bucket", "docs/a.txt", &got, err),
+                     TTAI_R2_NOT_FOUND);
+    assert_int_equal(ttai_r2_delete(root, "bucket", "docs/a.txt", err),
+                     TTAI_R2_NOT_FOUND);
+
+    /* the folders the key made went with it */
+    snprintf(path, sizeof(path), "%s/bucket/docs", root);
+    assert_int_equal(access(path, F_OK), -1);
+    snprintf(path, sizeof(path), "%s/bucket/.ttai-meta/docs", root);
+    assert_int_equal(access(path, F_OK), -1);
+}
+
+
+static void
+test_conflicts_are_refused(void **state)
+{
+    char            err[TTAI_R2_ERRLEN];
+    ttai_r2_meta_t  meta;
+
+    assert_int_equal(ttai_r2_put(root, "bucket", "a", "1", 1, NULL, &meta,
+                                 err), TTAI_R2_OK);
+    assert_int_equal(ttai_r2_put(root, "bucket", "a/b", "2", 1, NULL, &meta,
+                                 err), TTAI_R2_INVALID);
+    assert_int_equal(ttai_r2_put(root, "bucket", "c/d", "3", 1, NULL, &meta,
+                                 err), TTAI_R2_OK);
+    assert_int_equal(ttai_r2_put(root, "bucket", "c", "4", 1, NULL, &meta,
+                                 err), TTAI_R2_INVALID);
+}
+
+
+static void
+test_list_by_prefix(void **state)
+{
+    char            err[TTAI_R2_ERRLEN];
+    ttai_r2_list_t  list;
+    ttai_r2_meta_t  meta;
+
+    assert_int_equal(ttai_r2_list(root, "empty", NULL, 0, &list, err),
+                     TTAI_R2_OK);
+    assert_int_equal(list.nobjects, 0);
+    ttai_r2_list_free(&list);
+
+    assert_int_equal(ttai_r2_put(root, "bucket", "r/2", "bb", 2, NULL,
+                                 &meta, err), TTAI_R2_OK);
+    assert_int_equal(ttai_r2_put(root, "bucket", "r/1", "a", 1, NULL,
+                                 &meta, err), TTAI_R2_OK);
+    assert_int_equal(ttai_r2_put(root, "bucket", "s", "c", 1, NULL,
+                                 &meta, err), TTAI_R2_OK);
+
+    assert_int_equal(ttai_r2_list(root, "bucket", "r/", 0, &list, err),
+                     TTAI_R2_OK);
+    assert_int_equal(list.nobjects, 2);
+    assert_string_equal(list.objects[0].key, "r/1");
+    assert_string_equal(list.objects[1].key, "r/2");
+    assert_int_equal(list.objects[1].size, 2);
+    assert_false(list.truncated);
+    ttai_r2_list_free(&list);
+
+    assert_int_equal(ttai_r2_list(root, "bucket", NULL, 2, &list, err),
+                     TTAI_R2_OK);
+    assert_int_equal(list.nobjects, 2);
+    assert_true(list.truncated);
+    ttai_r2_list_free(&list);
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test(test_keys_that_leave_the_bucket_are_refused),
+        cmocka_unit_test_setup_teardown(test_traversal_writes_nothing,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_get_head_delete,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conflicts_are_refused,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_by_prefix,
+                                        setup, teardown),
+    };
+
+    return cmocka_run_group_tests_name("ttai_r2", tests, NULL, NULL);
+}
