@@ -51,6 +51,9 @@ int ttai_cli_request(const char *method, const char *path,
     ttai_cli_response_t *res);
 void ttai_cli_response_free(ttai_cli_response_t *res);
 
+/* with 1, a server that is not running is not reported */
+void ttai_cli_quiet(int on);
+
 /* prints the server's {"error","message"} or the status; returns 1 */
 int ttai_cli_server_error(const char *what, ttai_cli_response_t *res);
 

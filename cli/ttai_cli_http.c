@@ -15,6 +15,16 @@
 static size_t ttai_cli_write(char *data, size_t size, size_t n, void *ctx);
 
 
+static int  ttai_cli_quiet_connect;
+
+
+void
+ttai_cli_quiet(int on)
+{
+    ttai_cli_quiet_connect = on;
+}
+
+
 const char *
 ttai_cli_server_url(void)
 {
@@ -89,8 +99,12 @@ ttai_cli_request(const char *method, const char *path,
     rc = 0;
 
     if (code == CURLE_COULDNT_CONNECT) {
-        fprintf(stderr, "ttai: the dev server is not running on %s; "
-                "start it with scripts/dev.sh (or set TTAI_DEV_URL)\n", base);
+        if (!ttai_cli_quiet_connect) {
+            fprintf(stderr, "ttai: the dev server is not running on %s; "
+                    "start it with scripts/dev.sh (or set TTAI_DEV_URL)\n",
+                    base);
+        }
+
         rc = -1;
 
     } else if (code != CURLE_OK) {
