@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+#
+# Benchmarks ttai with wrk against one nginx started here, and prints
+# requests/s, p50 and p99 latency for each endpoint, with the ratio of
+# its requests/s to a plain "return 200" location in the same server.
+#
+set -euo pipefail
+
+usage() {
+    cat <<'USAGE'
+Usage: scripts/bench.sh [--duration S] [--connections N] [--threads N] [NAME...]
+
+Starts nginx with the built module (2 workers, on a free loopback port),
+then runs wrk against each endpoint for S seconds (default 5) with N
+connections (default 32) and N threads (default 2), and prints a table.
+NAME limits the run to some endpoints (see the first column).
+This is a benchmark: it prints figures and asserts nothing.
+USAGE
+}
+
+duration=5
+connections=32
+threads=2
+only=()
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -h|--help) usage; exit 0 ;;
+        --duration) duration=$2; shift ;;
+        --connections) connections=$2; shift ;;
+        --threads) threads=$2; shift ;;
+        -*) echo "bench.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+        *) only+=("$1") ;;
+    esac
+    shift
+done
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+scripts/bootstrap >/dev/null
+make --no-print-directory -s all
+
+dir=$root/build/bench
+rm -rf "$dir"
+mkdir -p "$dir/state" "$dir/logs"
+
+port=$(perl -MIO::Socket::INET -e \
+    'print IO::Socket::INET->new(LocalAddr => "127.0.0.1:0", Listen => 1)->sockport')
+gen() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
+printf 'JWT_SECRET=%s\nTOKEN_ENCRYPTION_KEY=%s\n' "$(gen)" "$(gen)" \
+    > "$dir/bench.env"
+chmod 600 "$dir/bench.env"
+
+user=
+[ "$(id -u)" -ne 0 ] || user="user root;"
+
+# the stores are configured only when the module has them
+stores=$(ls ngx_ttai_module/)
+kv_conf=
+d1_conf=
+d1_main=
+if printf '%s' "$stores" | grep -q 'ngx_http_ttai_kv.c' \
+   && ! grep -q 'is not implemented yet' ngx_ttai_module/ngx_http_ttai_kv.c
+then
+    kv_conf="ttai_kv_zone bench 64m;"
+fi
+if ! grep -q 'is not implemented yet' ngx_ttai_module/ngx_http_ttai_db.c; then
+    d1_main="thread_pool ttai threads=4 max_queue=4096;"
+    d1_conf="ttai_thread_pool ttai; ttai_migrations $root/migrations;"
+fi
+
+cat > "$dir/nginx.conf" <<CONF
+load_module $root/build/nginx/ngx_http_ttai_module.so;
+$user
+worker_processes 2;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+$d1_main
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $dir/body;
+    ttai_environment development;
+    ttai_env_file $dir/bench.env;
+    ttai_state_dir $dir/state;
+    $kv_conf
+    $d1_conf
+    server {
+        listen 127.0.0.1:$port backlog=4096;
+        location = /baseline { return 200 "ok\n"; }
+        location = /health { ttai_health; }
+        location /_ttai/ { ttai_admin; }
+    }
+}
+CONF
+
+nginx -p "$dir/" -c "$dir/nginx.conf" &
+nginx_pid=$!
+trap 'kill -QUIT $nginx_pid 2>/dev/null; wait $nginx_pid 2>/dev/null || true' EXIT
+
+for i in $(seq 1 50); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/baseline" && break
+    sleep 0.1
+done
+
+# wrk's latency figures in microseconds
+to_us() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "ms") n *= 1000; else if (u == "s") n *= 1000000
+        printf "%.0f", n }'
+}
+
+baseline_rps=
+printf '%-22s %12s %10s %10s %8s\n' endpoint requests/s p50_us p99_us ratio
+
+run() {
+    local name=$1 path=$2 script=${3:-} out rps p50 p99 ratio
+    if [ ${#only[@]} -gt 0 ] && [ "$name" != baseline ]; then
+        case " ${only[*]} " in *" $name "*) ;; *) return 0 ;; esac
+    fi
+    local args=(-t "$threads" -c "$connections" -d "${duration}s" --latency)
+    [ -z "$script" ] || args+=(-s "$script")
+    out=$(wrk "${args[@]}" "http://127.0.0.1:$port$path")
+    rps=$(printf '%s\n' "$out" | awk '/^Requests\/sec:/ { print $2 }')
+    p50=$(to_us "$(printf '%s\n' "$out" | awk '$1 == "50%" { print $2 }')")
+    p99=$(to_us "$(printf '%s\n' "$out" | awk '$1 == "99%" { print $2 }')")
+    if printf '%s\n' "$out" | grep -q 'Non-2xx'; then
+        echo "bench.sh: $name answered errors:" >&2
+        printf '%s\n' "$out" | grep 'Non-2xx' >&2
+    fi
+    [ -n "$baseline_rps" ] || baseline_rps=$rps
+    ratio=$(awk -v a="$rps" -v b="$baseline_rps" 'BEGIN { printf "%.2f", a / b }')
+    printf '%-22s %12.0f %10s %10s %8s\n' "$name" "$rps" "$p50" "$p99" "$ratio"
+}
+
+lua=$dir/lua
+mkdir -p "$lua"
+
+run baseline /baseline
+run health /health
+
+if [ -n "$kv_conf" ]; then
+    curl -s -o /dev/null -X PUT --data-binary '{"symbol":"AAPL","price":150.00}' \
+        "http://127.0.0.1:$port/_ttai/kv/values/quote%3AAAPL"
+    cat > "$lua/kv-put.lua" <<'LUA'
+wrk.method = "PUT"
+wrk.body = '{"symbol":"AAPL","price":150.00,"bid":149.95,"ask":150.05}'
+local n = 0
+request = function()
+    n = n + 1
+    return wrk.format(nil, "/_ttai/kv/values/bench%3A" .. (n % 10000))
+end
+LUA
+    run kv-get /_ttai/kv/values/quote%3AAAPL
+    run kv-put / "$lua/kv-put.lua"
+fi
+
+if [ -n "$d1_conf" ]; then
+    for s in scripts/bench/d1-*.lua; do
+        [ -f "$s" ] || continue
+        name=$(basename "$s" .lua)
+        run "$name" /_ttai/d1/query "$s"
+    done
+fi
