@@ -24,25 +24,11 @@ my $good_key = random_hex(32);
 sub nginx_t {
     my (%a) = @_;
     write_file("$dir/test.env", $a{env}, 0600) if defined $a{env};
-    my $port = free_port();
-    my $env_file = defined $a{env} ? "ttai_env_file $dir/test.env;" : '';
-    write_file("$dir/nginx.conf", <<"CONF");
-load_module $so;
-error_log stderr debug;
-pid $dir/nginx.pid;
-@{[ $a{main} // '' ]}
-events { }
-http {
-    client_body_temp_path $dir/tmp;
-    $env_file
-    server {
-        listen 127.0.0.1:$port;
-        location = /health { ttai_health; }
-    }
-}
-CONF
     local %ENV = (%ENV, %{ $a{environ} // {} });
-    return run_capture($nginx, '-t', '-p', "$dir/", '-c', "$dir/nginx.conf");
+    return Ttai::Util::nginx_t($dir,
+        main => $a{main},
+        http => defined $a{env} ? "ttai_env_file $dir/test.env;" : '',
+        server => 'location = /health { ttai_health; }');
 }
 
 my ($rc, $out);

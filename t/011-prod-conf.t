@@ -94,6 +94,9 @@ $r = curl("https://127.0.0.1:$p443/mcp");
 like $r, qr{^HTTP/\S+ 401}, 'HTTPS /mcp without credentials answers 401';
 like $r, qr{^Strict-Transport-Security:}mi, 'HSTS is sent on errors too';
 
+$r = curl("https://127.0.0.1:$p443/_ttai/r2/ttai-storage");
+like $r, qr{^HTTP/\S+ 404}, 'the admin API does not exist in production';
+
 $r = curl("http://127.0.0.1:$pw/health");
 like $r, qr{"service":"worker"}, 'the worker service answers on loopback';
 

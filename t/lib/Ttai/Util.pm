@@ -15,7 +15,7 @@ use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
 our @EXPORT_OK = qw(repo_root free_port write_file read_file random_hex
-                    run_capture http_get wait_until scratch_dir);
+                    run_capture http_get wait_until scratch_dir nginx_t);
 
 sub repo_root {
     return abs_path(dirname(__FILE__) . '/../../..');
@@ -74,6 +74,34 @@ sub run_capture {
     my $out = <$fh> // '';
     close $fh;
     return ($? >> 8, $out);
+}
+
+# writes a configuration that loads the module, with the given main and
+# http text, into $dir and runs "nginx -t" on it: (exit status, output)
+sub nginx_t {
+    my ($dir, %a) = @_;
+    my $so = repo_root() . '/build/nginx/ngx_http_ttai_module.so';
+    my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
+    my $port = free_port();
+    my $main = $a{main} // '';
+    my $http = $a{http} // '';
+    my $server = $a{server} // '';
+    write_file("$dir/nginx.conf", <<"CONF");
+load_module $so;
+error_log stderr debug;
+pid $dir/nginx.pid;
+$main
+events { }
+http {
+    client_body_temp_path $dir/tmp;
+    $http
+    server {
+        listen 127.0.0.1:$port;
+        $server
+    }
+}
+CONF
+    return run_capture($nginx, '-t', '-p', "$dir/", '-c', "$dir/nginx.conf");
 }
 
 # a minimal HTTP/1.1 GET or HEAD; returns (status, headers hashref, body)

@@ -1,0 +1,55 @@
+# Configuration mistakes stop nginx at load with a message that says what
+# to change.  (Debian's nginx writes these to stderr, where a Test::Nginx
+# must_die block cannot see them; the .t suites check only that nginx
+# dies.)
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Ttai::Util qw(repo_root scratch_dir write_file random_hex nginx_t
+                  read_file);
+
+my $root = repo_root();
+
+plan skip_all => "module not built: run make"
+    unless -f "$root/build/nginx/ngx_http_ttai_module.so";
+
+my $dir = scratch_dir('conf-errors');
+write_file("$dir/test.env", "JWT_SECRET=" . random_hex(32) . "\n"
+                          . "TOKEN_ENCRYPTION_KEY=" . random_hex(32) . "\n",
+           0600);
+my $env = "ttai_env_file $dir/test.env;";
+
+my ($rc, $out) = nginx_t($dir, http => "$env ttai_environment production;",
+                         server => 'location /_ttai/ { ttai_admin; }');
+isnt $rc, 0, 'ttai_admin with ttai_environment production does not load';
+like $out, qr/"ttai_admin" is for development only and needs "ttai_environment development"/,
+    'and says why';
+
+($rc, $out) = nginx_t($dir, http => $env,
+                      server => 'location /_ttai/ { ttai_admin; }');
+isnt $rc, 0, 'ttai_admin in the default environment (production) does not load';
+
+($rc, $out) = nginx_t($dir, http => "$env ttai_environment development;",
+                      server => 'location /_ttai/ { ttai_admin; }');
+is $rc, 0, 'ttai_admin loads in development' or diag $out;
+
+($rc, $out) = nginx_t($dir, http => "$env ttai_environment staging;");
+isnt $rc, 0, 'an unknown environment is refused';
+like $out, qr/invalid value "staging"/, 'and named';
+
+($rc, $out) = nginx_t($dir, http => $env,
+                      server => 'location = /health { ttai_health billing; }');
+isnt $rc, 0, 'an unknown /health service is refused';
+like $out, qr/invalid service "billing", it must be "mcp" or "worker"/,
+    'and the valid ones are named';
+
+my $prod = read_file("$root/conf/prod.conf");
+$prod =~ s/#.*$//mg;
+unlike $prod, qr/ttai_admin/, 'conf/prod.conf has no admin API';
+unlike $prod, qr/ttai_environment\s+development/,
+    'conf/prod.conf is not a development configuration';
+
+done_testing;
