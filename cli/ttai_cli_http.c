@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "ttai_cli.h"
 
@@ -174,22 +175,23 @@ ttai_cli_response_free(ttai_cli_response_t *res)
 int
 ttai_cli_server_error(const char *what, ttai_cli_response_t *res)
 {
-    const char  *m, *e;
+    json_t      *o;
+    const char  *m;
 
     /* the admin API's errors are {"error":"code","message":"text"} */
-    m = (res->body != NULL) ? strstr(res->body, "\"message\":\"") : NULL;
+    o = (res->body != NULL) ? json_loadb(res->body, res->len, 0, NULL)
+                            : NULL;
+    m = json_string_value(json_object_get(o, "message"));
 
     if (m != NULL) {
-        m += sizeof("\"message\":\"") - 1;
-        e = strchr(m, '"');
-
-        fprintf(stderr, "ttai: %s: %.*s (HTTP %ld)\n", what,
-                (int) (e ? e - m : (long) strlen(m)), m, res->status);
+        fprintf(stderr, "ttai: %s: %s (HTTP %ld)\n", what, m, res->status);
 
     } else {
         fprintf(stderr, "ttai: %s: the server answered HTTP %ld\n", what,
                 res->status);
     }
+
+    json_decref(o);
 
     return TTAI_EXIT_FAIL;
 }

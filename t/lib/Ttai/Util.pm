@@ -15,7 +15,8 @@ use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
 our @EXPORT_OK = qw(repo_root free_port write_file read_file random_hex
-                    run_capture http_get wait_until scratch_dir nginx_t);
+                    run_capture http_get wait_until scratch_dir nginx_t
+                    dev_server stop_pid);
 
 sub repo_root {
     return abs_path(dirname(__FILE__) . '/../../..');
@@ -102,6 +103,72 @@ http {
 }
 CONF
     return run_capture($nginx, '-t', '-p', "$dir/", '-c', "$dir/nginx.conf");
+}
+
+# starts nginx in the foreground with a development configuration of the
+# module (admin API on, state in $dir/state) and waits until it answers;
+# returns (pid, port).  %a: env => env file text, http => more http
+# directives, main => more main directives, server => more server ones.
+sub dev_server {
+    my ($dir, %a) = @_;
+    my $so = repo_root() . '/build/nginx/ngx_http_ttai_module.so';
+    my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
+    my $port = free_port();
+    my $user = $> == 0 ? 'user root;' : '';
+    write_file("$dir/test.env", $a{env} // "JWT_SECRET=" . random_hex(32)
+               . "\nTOKEN_ENCRYPTION_KEY=" . random_hex(32) . "\n", 0600);
+    make_path("$dir/logs");
+    write_file("$dir/nginx.conf", <<"CONF");
+load_module $so;
+$user
+daemon off;
+worker_processes @{[ $a{workers} // 1 ]};
+error_log $dir/logs/error.log info;
+pid $dir/nginx.pid;
+@{[ $a{main} // '' ]}
+events { }
+http {
+    access_log $dir/logs/access.log;
+    client_body_temp_path $dir/tmp;
+    ttai_environment development;
+    ttai_env_file $dir/test.env;
+    ttai_state_dir $dir/state;
+    @{[ $a{http} // '' ]}
+    server {
+        listen 127.0.0.1:$port;
+        location = /health { ttai_health; }
+        location /_ttai/ {
+            ttai_admin;
+            client_max_body_size 100m;
+            client_body_buffer_size 1m;
+        }
+        @{[ $a{server} // '' ]}
+    }
+}
+CONF
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDOUT, '>>', "$dir/logs/stderr.log";
+        open STDERR, '>&', \*STDOUT;
+        exec($nginx, '-p', "$dir/", '-c', "$dir/nginx.conf")
+            or POSIX::_exit(127);
+    }
+    wait_until(10, sub { (http_get($port, '/health'))[0] })
+        or die "nginx did not start:\n" . read_file("$dir/logs/stderr.log");
+    return ($pid, $port);
+}
+
+# SIGQUIT, then SIGKILL after $seconds; returns 1 when it stopped in time
+sub stop_pid {
+    my ($pid, $seconds) = @_;
+    kill 'QUIT', $pid;
+    my $done = wait_until($seconds // 10,
+                          sub { waitpid($pid, WNOHANG) == $pid });
+    unless ($done) {
+        kill 'KILL', $pid;
+        waitpid $pid, 0;
+    }
+    return $done;
 }
 
 # a minimal HTTP/1.1 GET or HEAD; returns (status, headers hashref, body)
