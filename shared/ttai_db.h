@@ -1,0 +1,105 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#ifndef _TTAI_DB_H_INCLUDED_
+#define _TTAI_DB_H_INCLUDED_
+
+
+#include <stddef.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+
+/*
+ * The SQLite store (the seed's D1), shared by the nginx module's thread
+ * tasks and by the CLI.  A connection is used by one thread at a time.
+ *
+ * Results have the shape of a D1 result:
+ *
+ *     {"results":[{"col":value,...},...],
+ *      "meta":{"changes":N,"last_row_id":N,"rows_read":N,
+ *              "rows_written":N,"duration_ms":F}}
+ *
+ * INTEGER, REAL, TEXT and NULL map to JSON numbers, strings and null; a
+ * BLOB is a string of standard, padded base64.  Parameters are a JSON
+ * array bound in order (?, ?NNN): numbers, strings, null, true and false
+ * (1 and 0), and {"blob":"<base64>"} for a BLOB.
+ */
+
+#define TTAI_DB_ERRLEN          512
+
+/* how long a statement waits for another connection's lock */
+#define TTAI_DB_BUSY_TIMEOUT    5000
+
+/* what the caller gets wrong, as opposed to what the database does */
+#define TTAI_DB_ESQL            1
+/* the database stayed locked for longer than the busy timeout */
+#define TTAI_DB_EBUSY           2
+/* the database itself: I/O, permissions, corruption, memory */
+#define TTAI_DB_EFAIL           3
+
+
+typedef struct {
+    int          kind;          /* TTAI_DB_E* */
+    int          code;          /* SQLite's extended code, 0 if not SQLite */
+    unsigned     line;          /* where in a multi-line text, or 0 */
+    char         msg[TTAI_DB_ERRLEN];
+} ttai_db_error_t;
+
+
+/* the work of ttai_db_transaction(): 0 to commit, -1 to roll back */
+typedef int (*ttai_db_txn_pt)(sqlite3 *db, void *data, ttai_db_error_t *err);
+
+
+/* opens (creating it) and configures: WAL, busy timeout, foreign keys */
+int ttai_db_open(sqlite3 **db, const char *path, ttai_db_error_t *err);
+void ttai_db_close(sqlite3 *db);
+
+/* creates the folders above a database file, like mkdir -p */
+int ttai_db_make_dir(const char *path, ttai_db_error_t *err);
+
+/*
+ * Exactly one statement; returns its result object.  max_rows bounds
+ * the result (0: no bound).
+ */
+json_t *ttai_db_query(sqlite3 *db, const char *sql, size_t len,
+    json_t *params, size_t max_rows, ttai_db_error_t *err);
+
+/*
+ * Every statement of sql, in order, each in its own implicit
+ * transaction; returns an array of result objects.  Parameters are only
+ * allowed with a single statement.  Stops at the first error.
+ */
+json_t *ttai_db_exec(sqlite3 *db, const char *sql, size_t len,
+    json_t *params, size_t max_rows, ttai_db_error_t *err);
+
+/*
+ * An array of {"sql":"...","params":[...]}, run in one transaction that
+ * either commits every statement or none; returns an array of results.
+ */
+json_t *ttai_db_batch(sqlite3 *db, json_t *statements, size_t max_rows,
+    ttai_db_error_t *err);
+
+/*
+ * Runs fn inside BEGIN IMMEDIATE ... COMMIT, or rolls back when fn fails.
+ * While fn runs, statements that would end the transaction (BEGIN,
+ * COMMIT, ROLLBACK) are refused when they are prepared.
+ */
+int ttai_db_transaction(sqlite3 *db, ttai_db_txn_pt fn, void *data,
+    ttai_db_error_t *err);
+
+/* sets err from the connection's last error */
+void ttai_db_error(sqlite3 *db, int rc, ttai_db_error_t *err);
+void ttai_db_error_set(ttai_db_error_t *err, int kind, int code,
+    const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+
+#endif /* _TTAI_DB_H_INCLUDED_ */
