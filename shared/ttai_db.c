@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -26,13 +27,14 @@ typedef struct {
 
 
 typedef struct {
-    json_t      *statements;
-    json_t      *results;
-    size_t       max_rows;
+    json_t          *statements;
+    json_t          *results;
+    ttai_db_opts_t   opts;
 } ttai_db_batch_t;
 
 
 static int ttai_db_kind(int code);
+static int ttai_db_busy(void *data, int count);
 static int ttai_db_pragma(sqlite3 *db, const char *sql, const char *want,
     const char *path, ttai_db_error_t *err);
 static const char *ttai_db_skip_blank(const char *p, const char *end);
@@ -197,7 +199,7 @@ ttai_db_open(sqlite3 **dbp, const char *path, ttai_db_error_t *err)
     sqlite3_extended_result_codes(db, 1);
 
     /* set first: switching to WAL may itself wait for a lock */
-    sqlite3_busy_timeout(db, TTAI_DB_BUSY_TIMEOUT);
+    ttai_db_busy_timeout(db, TTAI_DB_BUSY_TIMEOUT);
 
     /*
      * WAL lets readers in every worker and the CLI go on while one
@@ -217,6 +219,46 @@ ttai_db_open(sqlite3 **dbp, const char *path, ttai_db_error_t *err)
     *dbp = db;
 
     return 0;
+}
+
+
+/*
+ * SQLite's own busy timeout sleeps up to 100 ms at a time, which is long
+ * next to a write that takes well under a millisecond: with several
+ * writers (two workers, the CLI) the waiters then sleep long after the
+ * lock is free.  This one retries after 50 us, doubling up to 2 ms, and
+ * gives up after the timeout.  The total is computed from the count, so
+ * the only state is the timeout, carried in the pointer.
+ */
+
+void
+ttai_db_busy_timeout(sqlite3 *db, unsigned ms)
+{
+    sqlite3_busy_handler(db, ttai_db_busy, (void *) (uintptr_t) ms);
+}
+
+
+static int
+ttai_db_busy(void *data, int count)
+{
+    long  delay, total;
+
+    if (count < 6) {
+        delay = 50L << count;
+        total = 50L * ((1L << count) - 1);
+
+    } else {
+        delay = 2000;
+        total = 3150 + (long) (count - 6) * 2000;
+    }
+
+    if (total >= (long) (uintptr_t) data * 1000L) {
+        return 0;
+    }
+
+    usleep(delay);
+
+    return 1;
 }
 
 
@@ -765,9 +807,9 @@ ttai_db_left_open(sqlite3 *db, int was_autocommit, ttai_db_error_t *err)
 
 json_t *
 ttai_db_query(sqlite3 *db, const char *sql, size_t len, json_t *params,
-    size_t max_rows, ttai_db_error_t *err)
+    const ttai_db_opts_t *opts, ttai_db_error_t *err)
 {
-    int              autocommit;
+    int              autocommit, gate;
     json_t          *result;
     int64_t          start;
     const char      *p, *end, *tail;
@@ -803,7 +845,19 @@ ttai_db_query(sqlite3 *db, const char *sql, size_t len, json_t *params,
         return NULL;
     }
 
-    result = ttai_db_run(db, stmt, max_rows, start, err);
+    /* inside a transaction, its owner holds the gate already */
+    gate = opts != NULL && opts->writers != NULL && autocommit
+           && !sqlite3_stmt_readonly(stmt);
+
+    if (gate) {
+        (void) pthread_mutex_lock(opts->writers);
+    }
+
+    result = ttai_db_run(db, stmt, opts ? opts->max_rows : 0, start, err);
+
+    if (gate) {
+        (void) pthread_mutex_unlock(opts->writers);
+    }
 
     sqlite3_finalize(stmt);
 
@@ -825,7 +879,7 @@ ttai_db_query(sqlite3 *db, const char *sql, size_t len, json_t *params,
 
 json_t *
 ttai_db_exec(sqlite3 *db, const char *sql, size_t len, json_t *params,
-    size_t max_rows, ttai_db_error_t *err)
+    const ttai_db_opts_t *opts, ttai_db_error_t *err)
 {
     int              autocommit;
     json_t          *results, *result;
@@ -872,7 +926,8 @@ ttai_db_exec(sqlite3 *db, const char *sql, size_t len, json_t *params,
             goto failed;
         }
 
-        result = ttai_db_run(db, stmt, max_rows, start, err);
+        result = ttai_db_run(db, stmt, opts ? opts->max_rows : 0, start,
+                             err);
 
         sqlite3_finalize(stmt);
 
@@ -981,9 +1036,10 @@ ttai_db_authorize(void *data, int action, const char *a, const char *b,
 
 
 json_t *
-ttai_db_batch(sqlite3 *db, json_t *statements, size_t max_rows,
+ttai_db_batch(sqlite3 *db, json_t *statements, const ttai_db_opts_t *opts,
     ttai_db_error_t *err)
 {
+    int              rc;
     size_t           i;
     json_t          *s, *sql, *params;
     ttai_db_batch_t  batch;
@@ -1010,7 +1066,8 @@ ttai_db_batch(sqlite3 *db, json_t *statements, size_t max_rows,
     }
 
     batch.statements = statements;
-    batch.max_rows = max_rows;
+    batch.opts.max_rows = opts ? opts->max_rows : 0;
+    batch.opts.writers = NULL;
     batch.results = json_array();
 
     if (batch.results == NULL) {
@@ -1018,7 +1075,18 @@ ttai_db_batch(sqlite3 *db, json_t *statements, size_t max_rows,
         return NULL;
     }
 
-    if (ttai_db_transaction(db, ttai_db_batch_run, &batch, err) != 0) {
+    /* a batch may write: the gate is held for its whole transaction */
+    if (opts != NULL && opts->writers != NULL) {
+        (void) pthread_mutex_lock(opts->writers);
+    }
+
+    rc = ttai_db_transaction(db, ttai_db_batch_run, &batch, err);
+
+    if (opts != NULL && opts->writers != NULL) {
+        (void) pthread_mutex_unlock(opts->writers);
+    }
+
+    if (rc != 0) {
         json_decref(batch.results);
         return NULL;
     }
@@ -1042,7 +1110,7 @@ ttai_db_batch_run(sqlite3 *db, void *data, ttai_db_error_t *err)
         result = ttai_db_query(db, json_string_value(sql),
                                json_string_length(sql),
                                json_object_get(s, "params"),
-                               batch->max_rows, err);
+                               &batch->opts, err);
 
         if (result == NULL) {
             memcpy(msg, err->msg, sizeof(msg));

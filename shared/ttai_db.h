@@ -8,6 +8,7 @@
 #define _TTAI_DB_H_INCLUDED_
 
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -25,12 +26,16 @@
  *              "rows_written":N,"duration_ms":F}}
  *
  * INTEGER, REAL, TEXT and NULL map to JSON numbers, strings and null; a
- * BLOB is a string of standard, padded base64.  Parameters are a JSON
+ * BLOB is a string of standard, padded base64.  Dump results with
+ * TTAI_DB_JSON_FLAGS: REALs then have 15 significant digits, as SQLite
+ * itself writes them as text.  Parameters are a JSON
  * array bound in order (?, ?NNN): numbers, strings, null, true and false
  * (1 and 0), and {"blob":"<base64>"} for a BLOB.
  */
 
 #define TTAI_DB_ERRLEN          512
+
+#define TTAI_DB_JSON_FLAGS      JSON_REAL_PRECISION(15)
 
 /* how long a statement waits for another connection's lock */
 #define TTAI_DB_BUSY_TIMEOUT    5000
@@ -51,6 +56,19 @@ typedef struct {
 } ttai_db_error_t;
 
 
+typedef struct {
+    /* the rows one result may have; 0: no bound */
+    size_t             max_rows;
+
+    /*
+     * Optional: the writers of one process take this mutex before they
+     * reach SQLite's write lock, so that they queue on it and wake as
+     * soon as it is free, rather than poll the busy handler.
+     */
+    pthread_mutex_t   *writers;
+} ttai_db_opts_t;
+
+
 /* the work of ttai_db_transaction(): 0 to commit, -1 to roll back */
 typedef int (*ttai_db_txn_pt)(sqlite3 *db, void *data, ttai_db_error_t *err);
 
@@ -59,15 +77,15 @@ typedef int (*ttai_db_txn_pt)(sqlite3 *db, void *data, ttai_db_error_t *err);
 int ttai_db_open(sqlite3 **db, const char *path, ttai_db_error_t *err);
 void ttai_db_close(sqlite3 *db);
 
+/* how long to wait for a lock held by another connection */
+void ttai_db_busy_timeout(sqlite3 *db, unsigned ms);
+
 /* creates the folders above a database file, like mkdir -p */
 int ttai_db_make_dir(const char *path, ttai_db_error_t *err);
 
-/*
- * Exactly one statement; returns its result object.  max_rows bounds
- * the result (0: no bound).
- */
+/* exactly one statement; returns its result object; opts may be NULL */
 json_t *ttai_db_query(sqlite3 *db, const char *sql, size_t len,
-    json_t *params, size_t max_rows, ttai_db_error_t *err);
+    json_t *params, const ttai_db_opts_t *opts, ttai_db_error_t *err);
 
 /*
  * Every statement of sql, in order, each in its own implicit
@@ -75,14 +93,14 @@ json_t *ttai_db_query(sqlite3 *db, const char *sql, size_t len,
  * allowed with a single statement.  Stops at the first error.
  */
 json_t *ttai_db_exec(sqlite3 *db, const char *sql, size_t len,
-    json_t *params, size_t max_rows, ttai_db_error_t *err);
+    json_t *params, const ttai_db_opts_t *opts, ttai_db_error_t *err);
 
 /*
  * An array of {"sql":"...","params":[...]}, run in one transaction that
  * either commits every statement or none; returns an array of results.
  */
-json_t *ttai_db_batch(sqlite3 *db, json_t *statements, size_t max_rows,
-    ttai_db_error_t *err);
+json_t *ttai_db_batch(sqlite3 *db, json_t *statements,
+    const ttai_db_opts_t *opts, ttai_db_error_t *err);
 
 /*
  * Runs fn inside BEGIN IMMEDIATE ... COMMIT, or rolls back when fn fails.

@@ -144,7 +144,7 @@ ttai_migrate_cmp(const void *a, const void *b)
 }
 
 
-/* the migration files of dir, sorted; a missing dir has none */
+/* the migration files of dir, sorted; a missing (or NULL) dir has none */
 
 static int
 ttai_migrate_scan(const char *dir, ttai_migration_list_t *list,
@@ -156,6 +156,10 @@ ttai_migrate_scan(const char *dir, ttai_migration_list_t *list,
     unsigned        number;
     struct stat     st;
     struct dirent  *de;
+
+    if (dir == NULL) {
+        return 0;
+    }
 
     d = opendir(dir);
 
@@ -417,7 +421,7 @@ ttai_migrate_run(sqlite3 *db, void *data, ttai_db_error_t *err)
         return -1;
     }
 
-    results = ttai_db_exec(db, one->sql, one->len, NULL, 0, err);
+    results = ttai_db_exec(db, one->sql, one->len, NULL, NULL, err);
     if (results == NULL) {
         return -1;
     }

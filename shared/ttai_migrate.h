@@ -53,6 +53,7 @@ void ttai_migrate_list_free(ttai_migration_list_t *list);
 
 /*
  * Applies the pending migrations; returns how many were applied, or -1.
+ * A NULL or missing dir has none, but the d1_migrations table is made.
  * On failure err->msg reads: migration "0002_x.sql" failed: <SQLite's
  * message>, and the migrations before it stay applied.
  */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +73,7 @@ ok(sqlite3 *db, const char *sql, json_t *params)
     json_t           *r;
     ttai_db_error_t   err;
 
-    r = ttai_db_query(db, sql, strlen(sql), params, 0, &err);
+    r = ttai_db_query(db, sql, strlen(sql), params, NULL, &err);
     json_decref(params);
 
     if (r == NULL) {
@@ -90,7 +91,7 @@ fails(sqlite3 *db, const char *sql, json_t *params, int kind,
     json_t           *r;
     ttai_db_error_t   err;
 
-    r = ttai_db_query(db, sql, strlen(sql), params, 0, &err);
+    r = ttai_db_query(db, sql, strlen(sql), params, NULL, &err);
     json_decref(params);
 
     if (r != NULL) {
@@ -141,11 +142,6 @@ test_open_configures(void **state)
                                                         "foreign_keys")), 1);
     json_decref(r);
 
-    r = ok(f->db, "PRAGMA busy_timeout", NULL);
-    assert_int_equal(json_integer_value(json_object_get(row0(r),
-                                                        "timeout")),
-                     TTAI_DB_BUSY_TIMEOUT);
-    json_decref(r);
 }
 
 
@@ -351,8 +347,8 @@ test_no_open_transaction(void **state)
     fails(f->db, "BEGIN", NULL, TTAI_DB_ESQL, "did not end it");
     assert_true(sqlite3_get_autocommit(f->db));
 
-    r = ttai_db_exec(f->db, "BEGIN; INSERT INTO t VALUES (1);", 32, NULL, 0,
-                     &err);
+    r = ttai_db_exec(f->db, "BEGIN; INSERT INTO t VALUES (1);", 32, NULL,
+                     NULL, &err);
     assert_null(r);
     assert_true(sqlite3_get_autocommit(f->db));
 
@@ -374,7 +370,7 @@ test_exec(void **state)
           "INSERT INTO t VALUES (1), (2);\n"
           "SELECT x FROM t ORDER BY x;\n";
 
-    r = ttai_db_exec(f->db, sql, strlen(sql), NULL, 0, &err);
+    r = ttai_db_exec(f->db, sql, strlen(sql), NULL, NULL, &err);
     assert_non_null(r);
     assert_int_equal(json_array_size(r), 3);
     assert_int_equal(meta(json_array_get(r, 1), "changes"), 2);
@@ -389,7 +385,7 @@ test_exec(void **state)
           "INSERT INTO nope VALUES (4);\n"
           "INSERT INTO t VALUES (5);\n";
 
-    r = ttai_db_exec(f->db, sql, strlen(sql), NULL, 0, &err);
+    r = ttai_db_exec(f->db, sql, strlen(sql), NULL, NULL, &err);
     assert_null(r);
     assert_int_equal(err.kind, TTAI_DB_ESQL);
     assert_int_equal(err.line, 3);
@@ -402,24 +398,24 @@ test_exec(void **state)
 
     /* a syntax error is placed on its own line */
     sql = "SELECT 1;\nSELECT\n  2 +;\n";
-    r = ttai_db_exec(f->db, sql, strlen(sql), NULL, 0, &err);
+    r = ttai_db_exec(f->db, sql, strlen(sql), NULL, NULL, &err);
     assert_null(r);
     assert_int_equal(err.line, 3);
 
     sql = "SELECT ?; SELECT 2";
     params = json_pack("[i]", 1);
-    r = ttai_db_exec(f->db, sql, strlen(sql), params, 0, &err);
+    r = ttai_db_exec(f->db, sql, strlen(sql), params, NULL, &err);
     json_decref(params);
     assert_null(r);
     assert_non_null(strstr(err.msg, "single statement"));
 
     /* a transaction written in the text is the text's own */
     sql = "BEGIN; INSERT INTO t VALUES (6); COMMIT;";
-    r = ttai_db_exec(f->db, sql, strlen(sql), NULL, 0, &err);
+    r = ttai_db_exec(f->db, sql, strlen(sql), NULL, NULL, &err);
     assert_non_null(r);
     json_decref(r);
 
-    r = ttai_db_exec(f->db, "", 0, NULL, 0, &err);
+    r = ttai_db_exec(f->db, "", 0, NULL, NULL, &err);
     assert_non_null(r);
     assert_int_equal(json_array_size(r), 0);
     json_decref(r);
@@ -438,7 +434,7 @@ test_batch(void **state)
     batch = json_pack("[{ss s[i]}, {ss s[i]}]",
                       "sql", "INSERT INTO t VALUES (?)", "params", 1,
                       "sql", "INSERT INTO t VALUES (?)", "params", 2);
-    r = ttai_db_batch(f->db, batch, 0, &err);
+    r = ttai_db_batch(f->db, batch, NULL, &err);
     assert_non_null(r);
     assert_int_equal(json_array_size(r), 2);
     json_decref(r);
@@ -448,20 +444,20 @@ test_batch(void **state)
     batch = json_pack("[{ss s[i]}, {ss s[i]}]",
                       "sql", "INSERT INTO t VALUES (?)", "params", 3,
                       "sql", "INSERT INTO t VALUES (?)", "params", 1);
-    r = ttai_db_batch(f->db, batch, 0, &err);
+    r = ttai_db_batch(f->db, batch, NULL, &err);
     assert_null(r);
     assert_non_null(strstr(err.msg, "batch statement 2: UNIQUE"));
     json_decref(batch);
 
     batch = json_pack("[{ss}, {ss}]", "sql", "INSERT INTO t VALUES (4)",
                       "sql", "COMMIT");
-    r = ttai_db_batch(f->db, batch, 0, &err);
+    r = ttai_db_batch(f->db, batch, NULL, &err);
     assert_null(r);
     assert_non_null(strstr(err.msg, "not allowed"));
     json_decref(batch);
 
     batch = json_pack("[{si}]", "sql", 1);
-    assert_null(ttai_db_batch(f->db, batch, 0, &err));
+    assert_null(ttai_db_batch(f->db, batch, NULL, &err));
     json_decref(batch);
 
     assert_true(sqlite3_get_autocommit(f->db));
@@ -479,16 +475,22 @@ test_max_rows(void **state)
     fixture_t        *f = *state;
     json_t           *r;
     const char       *sql;
+    ttai_db_opts_t    opts;
     ttai_db_error_t   err;
 
     sql = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
           "WHERE i < 11) SELECT i FROM n";
 
-    r = ttai_db_query(f->db, sql, strlen(sql), NULL, 11, &err);
+    opts.max_rows = 11;
+    opts.writers = NULL;
+
+    r = ttai_db_query(f->db, sql, strlen(sql), NULL, &opts, &err);
     assert_non_null(r);
     json_decref(r);
 
-    r = ttai_db_query(f->db, sql, strlen(sql), NULL, 10, &err);
+    opts.max_rows = 10;
+
+    r = ttai_db_query(f->db, sql, strlen(sql), NULL, &opts, &err);
     assert_null(r);
     assert_non_null(strstr(err.msg, "more than 10 rows"));
 }
@@ -516,6 +518,13 @@ test_two_connections(void **state)
     assert_int_equal(json_integer_value(json_object_get(row0(r), "n")), 1);
     json_decref(r);
 
+    /* a writer waits, then gives up with EBUSY, and is none the worse */
+    ttai_db_busy_timeout(other, 50);
+    assert_null(ttai_db_query(other, "INSERT INTO t VALUES (3)", 24, NULL,
+                              NULL, &err));
+    assert_int_equal(err.kind, TTAI_DB_EBUSY);
+    assert_true(sqlite3_get_autocommit(other));
+
     assert_int_equal(sqlite3_exec(f->db, "COMMIT", NULL, NULL, NULL),
                      SQLITE_OK);
 
@@ -524,6 +533,65 @@ test_two_connections(void **state)
     json_decref(r);
 
     ttai_db_close(other);
+}
+
+
+/*
+ * The writers' gate is taken by writes only.  An error-checking mutex
+ * held by the test shows it: a lock by the same thread fails at once
+ * instead of waiting, and an unlock by the code releases the test's hold,
+ * which the test's own unlock then reports.
+ */
+
+static void
+test_writers_gate(void **state)
+{
+    fixture_t            *f = *state;
+    json_t               *batch;
+    ttai_db_opts_t        opts;
+    pthread_mutex_t       m;
+    ttai_db_error_t       err;
+    pthread_mutexattr_t   attr;
+
+    json_decref(ok(f->db, "CREATE TABLE t (x)", NULL));
+
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+    assert_int_equal(pthread_mutex_init(&m, &attr), 0);
+
+    opts.max_rows = 0;
+    opts.writers = &m;
+
+    /* a read leaves it alone */
+    assert_int_equal(pthread_mutex_lock(&m), 0);
+    json_decref(ttai_db_query(f->db, "SELECT * FROM t", 15, NULL, &opts,
+                              &err));
+    assert_int_equal(pthread_mutex_unlock(&m), 0);
+
+    /* a write takes it and gives it back */
+    assert_int_equal(pthread_mutex_lock(&m), 0);
+    json_decref(ttai_db_query(f->db, "INSERT INTO t VALUES (1)", 24, NULL,
+                              &opts, &err));
+    assert_int_not_equal(pthread_mutex_unlock(&m), 0);
+
+    json_decref(ttai_db_query(f->db, "INSERT INTO t VALUES (2)", 24, NULL,
+                              &opts, &err));
+    assert_int_equal(pthread_mutex_trylock(&m), 0);
+    assert_int_equal(pthread_mutex_unlock(&m), 0);
+
+    /* so does a batch, once for its whole transaction */
+    batch = json_pack("[{ss}, {ss}]", "sql", "INSERT INTO t VALUES (3)",
+                      "sql", "INSERT INTO t VALUES (4)");
+    assert_int_equal(pthread_mutex_lock(&m), 0);
+    json_decref(ttai_db_batch(f->db, batch, &opts, &err));
+    assert_int_not_equal(pthread_mutex_unlock(&m), 0);
+    json_decref(batch);
+
+    assert_int_equal(pthread_mutex_trylock(&m), 0);
+    assert_int_equal(pthread_mutex_unlock(&m), 0);
+
+    pthread_mutex_destroy(&m);
+    pthread_mutexattr_destroy(&attr);
 }
 
 
@@ -552,6 +620,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_max_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_connections, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_writers_gate, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("ttai_db", tests, NULL, NULL);

@@ -118,7 +118,7 @@ dump(sqlite3 *db)
         "SELECT name FROM d1_migrations ORDER BY id;"
         "SELECT * FROM a ORDER BY rowid;";
 
-    all = ttai_db_exec(db, sql, strlen(sql), NULL, 0, &err);
+    all = ttai_db_exec(db, sql, strlen(sql), NULL, NULL, &err);
     if (all == NULL) {
         fail_msg("dump: %s", err.msg);
     }
@@ -413,7 +413,7 @@ test_initial_schema(void **state)
           "refresh_token, expires_at) VALUES ('tt-account-123', "
           "'tastytrade', x'01', x'02', unixepoch() + 3600);";
 
-    r = ttai_db_exec(f->db, sql, strlen(sql), NULL, 0, &err);
+    r = ttai_db_exec(f->db, sql, strlen(sql), NULL, NULL, &err);
     if (r == NULL) {
         fail_msg("%s", err.msg);
     }
@@ -424,11 +424,11 @@ test_initial_schema(void **state)
     /* a token cannot outlive its user, nor exist without one */
     sql = "INSERT INTO user_oauth_tokens (user_id, provider) "
           "VALUES ('nobody', 'tastytrade')";
-    assert_null(ttai_db_query(f->db, sql, strlen(sql), NULL, 0, &err));
+    assert_null(ttai_db_query(f->db, sql, strlen(sql), NULL, NULL, &err));
     assert_non_null(strstr(err.msg, "FOREIGN KEY"));
 
     sql = "DELETE FROM users WHERE id = 'tt-account-123'";
-    r = ttai_db_query(f->db, sql, strlen(sql), NULL, 0, &err);
+    r = ttai_db_query(f->db, sql, strlen(sql), NULL, NULL, &err);
     assert_non_null(r);
     json_decref(r);
 
