@@ -339,6 +339,8 @@ ngx_http_ttai_state_dir(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_ttai_init_module(ngx_cycle_t *cycle)
 {
+    ngx_http_ttai_main_conf_t  *tmcf;
+
     if (sodium_init() < 0) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                       "ttai: libsodium could not be initialised");
@@ -349,7 +351,9 @@ ngx_http_ttai_init_module(ngx_cycle_t *cycle)
         ngx_http_ttai_start_time = ngx_time();
     }
 
-    return NGX_OK;
+    tmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_ttai_module);
+
+    return ngx_http_ttai_db_init_module(cycle, tmcf);
 }
 
 

@@ -35,6 +35,7 @@ my %subst = (
     '/usr/lib/nginx/modules/ngx_http_ttai_module.so' => $so,
     '/etc/ttai/ttai.env'             => "$dir/ttai.env",
     '/var/lib/ttai/state'            => "$dir/state",
+    '/usr/share/ttai/migrations'     => "$root/migrations",
     '/etc/ssl/ttai/fullchain.pem'    => "$dir/fullchain.pem",
     '/etc/ssl/ttai/privkey.pem'      => "$dir/privkey.pem",
     '/run/ttai.pid'                  => "$dir/nginx.pid",
@@ -89,6 +90,8 @@ like $r, qr{^Strict-Transport-Security: max-age=63072000; includeSubDomains}mi,
     'HTTPS responses carry HSTS';
 like $r, qr{"status":"healthy".*"environment":"production"},
     '/health is healthy, in production';
+like $r, qr{"d1":\{"status":"ok","schema_version":[1-9]},
+    'the database was migrated at load';
 
 $r = curl("https://127.0.0.1:$p443/mcp");
 like $r, qr{^HTTP/\S+ 401}, 'HTTPS /mcp without credentials answers 401';
