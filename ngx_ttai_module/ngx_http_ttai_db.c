@@ -510,7 +510,9 @@ ngx_http_ttai_db_exit_process(ngx_cycle_t *cycle,
 
     db->idle = NULL;
 
-    ngx_http_ttai_db_query_reset(db->refresh);
+    if (db->refresh != NULL) {
+        ngx_http_ttai_db_query_reset(db->refresh);
+    }
 
     (void) pthread_mutex_destroy(&db->mutex);
     (void) pthread_mutex_destroy(&db->writers);
@@ -540,7 +542,7 @@ ngx_http_ttai_db_health(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    if (db->worker && !db->refresh->posted) {
+    if (db->worker && db->refresh != NULL && !db->refresh->posted) {
         ngx_http_ttai_db_query_reset(db->refresh);
 
         /* a full queue only delays the refresh until the next call */
