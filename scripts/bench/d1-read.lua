@@ -1,0 +1,16 @@
+-- wrk script: one SQLite point read (a primary-key lookup) per request
+-- through the D1 admin API.  Needs the table "bench" (id INTEGER PRIMARY
+-- KEY, n INTEGER) with rows 1..1000: scripts/bench/d1-setup.sql.
+--
+--   wrk -t2 -c16 -d5s --latency -s scripts/bench/d1-read.lua \
+--       http://127.0.0.1:8787/_ttai/d1/query
+
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+
+request = function()
+    local id = math.random(1, 1000)
+    wrk.body = '{"sql":"SELECT id, n FROM bench WHERE id = ?",'
+               .. '"params":[' .. id .. ']}'
+    return wrk.format()
+end
