@@ -21,13 +21,14 @@
 
 
 #define NGX_HTTP_TTAI_DB_DEFAULT_PATH  "/d1/ttai/db.sqlite"
-#define NGX_HTTP_TTAI_DB_DEFAULT_DIR   "/d1/ttai"
 
 
 static ngx_http_ttai_db_t *ngx_http_ttai_db_conf(ngx_conf_t *cf,
     ngx_http_ttai_main_conf_t *tmcf);
 static ngx_int_t ngx_http_ttai_db_default_path(ngx_conf_t *cf,
     ngx_http_ttai_main_conf_t *tmcf, ngx_http_ttai_db_t *db);
+static ngx_int_t ngx_http_ttai_db_folder(ngx_conf_t *cf,
+    ngx_http_ttai_db_t *db, ngx_uint_t always);
 static ngx_int_t ngx_http_ttai_db_default_migrations(ngx_conf_t *cf,
     ngx_http_ttai_db_t *db);
 static char *ngx_http_ttai_db_migrate(ngx_conf_t *cf, ngx_http_ttai_db_t *db);
@@ -209,9 +210,14 @@ ngx_http_ttai_db_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
             return NGX_CONF_ERROR;
         }
 
-        if (ngx_http_ttai_db_default_path(cf, tmcf, db) != NGX_OK) {
+        if (ngx_http_ttai_db_default_path(cf, tmcf, db) != NGX_OK
+            || ngx_http_ttai_db_folder(cf, db, 1) != NGX_OK)
+        {
             return NGX_CONF_ERROR;
         }
+
+    } else if (ngx_http_ttai_db_folder(cf, db, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
     }
 
 #if (NGX_THREADS)
@@ -243,18 +249,13 @@ ngx_http_ttai_db_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
 }
 
 
-/*
- * <ttai_state_dir>/d1/ttai/db.sqlite.  The folder is registered as an
- * nginx path, so that nginx gives it to the worker user as it does the
- * state folder itself: SQLite creates its -wal and -shm files there.
- */
+/* <ttai_state_dir>/d1/ttai/db.sqlite */
 
 static ngx_int_t
 ngx_http_ttai_db_default_path(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf,
     ngx_http_ttai_db_t *db)
 {
-    u_char      *p;
-    ngx_path_t  *path;
+    u_char  *p;
 
     db->path.len = tmcf->state_dir.len
                    + sizeof(NGX_HTTP_TTAI_DB_DEFAULT_PATH) - 1;
@@ -267,22 +268,53 @@ ngx_http_ttai_db_default_path(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf,
     ngx_memcpy(p, NGX_HTTP_TTAI_DB_DEFAULT_PATH,
                sizeof(NGX_HTTP_TTAI_DB_DEFAULT_PATH));
 
+    return NGX_OK;
+}
+
+
+/*
+ * The database's folder is registered as an nginx path, so that nginx
+ * gives it to the worker user as it does the state folder: SQLite
+ * creates its -wal and -shm files there.  That is done for the default
+ * folder, and for a ttai_db folder only when nginx is about to create
+ * it: an existing folder of the administrator's is left as it is.
+ */
+
+static ngx_int_t
+ngx_http_ttai_db_folder(ngx_conf_t *cf, ngx_http_ttai_db_t *db,
+    ngx_uint_t always)
+{
+    u_char           *last;
+    ngx_path_t       *path;
+    ngx_file_info_t   fi;
+
+    last = db->path.data + db->path.len;
+
+    while (last > db->path.data && last[-1] != '/') {
+        last--;
+    }
+
+    if (last - db->path.data < 2) {
+        return NGX_OK;
+    }
+
     path = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
     if (path == NULL) {
         return NGX_ERROR;
     }
 
-    path->name.len = tmcf->state_dir.len
-                     + sizeof(NGX_HTTP_TTAI_DB_DEFAULT_DIR) - 1;
+    path->name.len = last - 1 - db->path.data;
     path->name.data = ngx_pnalloc(cf->pool, path->name.len + 1);
     if (path->name.data == NULL) {
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(path->name.data, tmcf->state_dir.data,
-                   tmcf->state_dir.len);
-    ngx_memcpy(p, NGX_HTTP_TTAI_DB_DEFAULT_DIR,
-               sizeof(NGX_HTTP_TTAI_DB_DEFAULT_DIR));
+    ngx_memcpy(path->name.data, db->path.data, path->name.len);
+    path->name.data[path->name.len] = '\0';
+
+    if (!always && ngx_file_info(path->name.data, &fi) != NGX_FILE_ERROR) {
+        return NGX_OK;
+    }
 
     path->conf_file = cf->conf_file->file.name.data;
     path->line = cf->conf_file->line;
