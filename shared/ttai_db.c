@@ -175,6 +175,14 @@ ttai_db_make_dir(const char *path, ttai_db_error_t *err)
 int
 ttai_db_open(sqlite3 **dbp, const char *path, ttai_db_error_t *err)
 {
+    return ttai_db_open_flags(dbp, path, TTAI_DB_CREATE, err);
+}
+
+
+int
+ttai_db_open_flags(sqlite3 **dbp, const char *path, int flags,
+    ttai_db_error_t *err)
+{
     int       rc;
     sqlite3  *db;
 
@@ -185,8 +193,10 @@ ttai_db_open(sqlite3 **dbp, const char *path, ttai_db_error_t *err)
      * so SQLite's own per-connection mutex would be pure overhead.
      */
     rc = sqlite3_open_v2(path, &db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                         | SQLITE_OPEN_NOMUTEX, NULL);
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
+                         | ((flags & TTAI_DB_CREATE) ? SQLITE_OPEN_CREATE
+                                                     : 0),
+                         NULL);
 
     if (rc != SQLITE_OK) {
         ttai_db_error_set(err, TTAI_DB_EFAIL, rc, "database \"%s\": %s",

@@ -73,8 +73,13 @@ typedef struct {
 typedef int (*ttai_db_txn_pt)(sqlite3 *db, void *data, ttai_db_error_t *err);
 
 
+/* ttai_db_open_flags(): create the file when it is missing */
+#define TTAI_DB_CREATE          0x01
+
 /* opens (creating it) and configures: WAL, busy timeout, foreign keys */
 int ttai_db_open(sqlite3 **db, const char *path, ttai_db_error_t *err);
+int ttai_db_open_flags(sqlite3 **db, const char *path, int flags,
+    ttai_db_error_t *err);
 void ttai_db_close(sqlite3 *db);
 
 /* how long to wait for a lock held by another connection */

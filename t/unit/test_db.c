@@ -170,6 +170,25 @@ test_open_not_a_database(void **state)
 
 
 static void
+test_open_without_create(void **state)
+{
+    fixture_t        *f = *state;
+    char              path[160];
+    sqlite3          *db;
+    ttai_db_error_t   err;
+
+    snprintf(path, sizeof(path), "%s/none.sqlite", f->dir);
+
+    assert_int_equal(ttai_db_open_flags(&db, path, 0, &err), -1);
+    assert_int_equal(err.kind, TTAI_DB_EFAIL);
+    assert_int_equal(access(path, F_OK), -1);
+
+    assert_int_equal(ttai_db_open_flags(&db, f->path, 0, &err), 0);
+    ttai_db_close(db);
+}
+
+
+static void
 test_round_trip(void **state)
 {
     fixture_t  *f = *state;
@@ -602,6 +621,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_open_configures, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_not_a_database, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_open_without_create, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_types, setup, teardown),
