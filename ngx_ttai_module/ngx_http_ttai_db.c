@@ -595,8 +595,8 @@ ngx_http_ttai_db_health(ngx_http_request_t *r,
     }
 
     if (ngx_file_info(db->path.data, &fi) == NGX_FILE_ERROR) {
-        ngx_str_set(error, "the database file is missing; reload nginx to "
-                           "create it again");
+        ngx_str_set(error, "the database file is missing; apply the "
+                           "migrations or reload nginx to make it again");
         return NGX_ERROR;
     }
 

@@ -92,9 +92,11 @@ struct ngx_http_ttai_db_query_s {
 };
 
 
-/* a worker's idle connection */
+/* a worker's idle connection, and the file it opened */
 struct ngx_http_ttai_db_conn_s {
     sqlite3                       *sqlite;
+    dev_t                          dev;
+    ino_t                          ino;
     ngx_http_ttai_db_conn_t       *next;
 };
 

@@ -297,10 +297,21 @@ ngx_http_ttai_db_done(ngx_event_t *ev)
 #endif
 
 
+/*
+ * The file may have been removed or replaced while the worker runs:
+ * "ttai state reset --d1" removes it, and "ttai d1 migrations apply" or
+ * a reload makes a new one.  A connection to the old file would go on
+ * using it unseen, so each query first compares the file with the one
+ * its connection opened (one stat, in the thread), and opens the new one
+ * if need be.  Workers never create the file: only the master, at load,
+ * and the CLI make one, with its migrations.
+ */
+
 ngx_http_ttai_db_conn_t *
 ngx_http_ttai_db_acquire(ngx_http_ttai_db_t *db, ttai_db_error_t *err)
 {
     sqlite3                  *sqlite;
+    struct stat               st;
     ngx_http_ttai_db_conn_t  *c;
 
     (void) pthread_mutex_lock(&db->mutex);
@@ -313,27 +324,46 @@ ngx_http_ttai_db_acquire(ngx_http_ttai_db_t *db, ttai_db_error_t *err)
 
     (void) pthread_mutex_unlock(&db->mutex);
 
-    if (c != NULL) {
-        return c;
-    }
+    if (stat((char *) db->path.data, &st) != 0) {
+        if (c != NULL) {
+            ttai_db_close(c->sqlite);
+            free(c);
+        }
 
-    /*
-     * No idle connection: every other one is busy in a thread.  There
-     * are never more connections than threads that use them at once.
-     */
-
-    c = malloc(sizeof(ngx_http_ttai_db_conn_t));
-    if (c == NULL) {
-        ttai_db_error_set(err, TTAI_DB_EFAIL, SQLITE_NOMEM, "out of memory");
+        ttai_db_error_set(err, TTAI_DB_EFAIL, SQLITE_CANTOPEN,
+                          "the database file is missing; apply the "
+                          "migrations or reload nginx to make it again");
         return NULL;
     }
 
-    if (ttai_db_open(&sqlite, (char *) db->path.data, err) != 0) {
+    if (c != NULL) {
+        if (c->dev == st.st_dev && c->ino == st.st_ino) {
+            return c;
+        }
+
+        ttai_db_close(c->sqlite);
+
+    } else {
+        /*
+         * No idle connection: every other one is busy in a thread.
+         * There are never more connections than threads using them.
+         */
+        c = malloc(sizeof(ngx_http_ttai_db_conn_t));
+        if (c == NULL) {
+            ttai_db_error_set(err, TTAI_DB_EFAIL, SQLITE_NOMEM,
+                              "out of memory");
+            return NULL;
+        }
+    }
+
+    if (ttai_db_open_flags(&sqlite, (char *) db->path.data, 0, err) != 0) {
         free(c);
         return NULL;
     }
 
     c->sqlite = sqlite;
+    c->dev = st.st_dev;
+    c->ino = st.st_ino;
     c->next = NULL;
 
     return c;

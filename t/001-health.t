@@ -32,7 +32,7 @@ GET /health
 --- response_headers
 Content-Type: application/json
 Cache-Control: no-store
---- response_body_like: ^\{"status":"healthy","service":"mcp","version":"\d+\.\d+\.\d+","nginx":"1\.\d+\.\d+","environment":"development","uptime_seconds":\d+,"checks":\{"state_dir":\{"status":"ok"\}\}\}$
+--- response_body_like: ^\{"status":"healthy","service":"mcp","version":"\d+\.\d+\.\d+","nginx":"1\.\d+\.\d+","environment":"development","uptime_seconds":\d+,"checks":\{"state_dir":\{"status":"ok"\},"d1":\{"status":"ok","schema_version":0\}\}\}$
 --- no_error_log
 [error]
 
@@ -126,7 +126,7 @@ it is gone already.
 --- error_code_like eval
 [qr/^(204|404)$/, qr/^503$/]
 --- response_body_like eval
-[qr/^$|404 Not Found/, qr/^\{"status":"unhealthy",.*"checks":\{"state_dir":\{"status":"fail","error":"No such file or directory"\}\}\}$/]
+[qr/^$|404 Not Found/, qr/^\{"status":"unhealthy",.*"checks":\{"state_dir":\{"status":"fail","error":"No such file or directory"\},"d1":\{"status":"fail","error":"the database file is missing; apply the migrations or reload nginx to make it again","schema_version":0\}\}\}$/]
 
 
 

@@ -215,6 +215,37 @@ is $rc, 0, 'ttai d1 migrations list agrees';
 like $out, qr/applied  0003_later\.sql .*\n3 applied, 0 pending/s,
     'three applied, none pending';
 
+# -- a database removed while nginx runs, and made again by the CLI -------
+
+# what "ttai state reset --d1" does to the folder
+unlink glob("$dir/state/d1/ttai/*");
+rmdir "$dir/state/d1/ttai";
+
+like query('SELECT x FROM a'),
+    qr/^\{"error":"db_error","message":"the database file is missing; /,
+    'a query on a removed database says that the file is missing';
+($status, $h, $body) = http_get($port, '/health');
+is $status, 503, '/health fails';
+like $body, qr/"d1":\{"status":"fail","error":"the database file is missing/,
+    'naming the d1 check';
+
+($rc, $out) = run_capture($ttai, 'd1', 'migrations', 'apply', '--db', $db,
+                          '--migrations', $mig);
+is $rc, 0, 'ttai d1 migrations apply makes it again' or diag $out;
+
+# in development the CLI and the workers are one user; here the workers
+# may be nginx's default user, so the new files are given to them
+if ($> == 0) {
+    my $uid = (stat "$dir/state/d1")[4];
+    chown $uid, -1, "$dir/state/d1/ttai", glob("$dir/state/d1/ttai/*");
+}
+
+like query('SELECT group_concat(x) AS s FROM (SELECT x FROM a ORDER BY x)'),
+    qr/^\{"results":\[\{"s":"1,3"\}\],/,
+    'the workers use the new file, without a reload';
+ok wait_until(10, sub { (http_get($port, '/health'))[0] == 200 }),
+    '/health is healthy again';
+
 # -- BEGIN and COMMIT are refused in a migration ---------------------------
 
 write_file("$mig/0004_txn.sql", "BEGIN;\nCREATE TABLE d (w);\nCOMMIT;\n");
