@@ -159,6 +159,9 @@ LUA
 fi
 
 if [ -n "$d1_conf" ]; then
+    # the 1000-row table that the d1 scripts read and update
+    build/ttai d1 execute --db "$dir/state/d1/ttai/db.sqlite" \
+        --file scripts/bench/d1-setup.sql > /dev/null
     for s in scripts/bench/d1-*.lua; do
         [ -f "$s" ] || continue
         name=$(basename "$s" .lua)
