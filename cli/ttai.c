@@ -33,6 +33,7 @@ static const ttai_cli_command_t  ttai_cli_commands[] = {
     { "kv", "list, get, put and delete KV keys", ttai_cli_kv },
     { "r2", "put, get, list and delete R2 objects", ttai_cli_r2 },
     { "state", "reset the local state", ttai_cli_state },
+    { "tastytrade", "connect a TastyTrade account", ttai_cli_tastytrade },
     { NULL, NULL, NULL }
 };
 

@@ -39,6 +39,7 @@ int ttai_cli_d1(int argc, char **argv);
 int ttai_cli_kv(int argc, char **argv);
 int ttai_cli_r2(int argc, char **argv);
 int ttai_cli_state(int argc, char **argv);
+int ttai_cli_tastytrade(int argc, char **argv);
 
 /*
  * One request to the development server's admin API.  path is appended

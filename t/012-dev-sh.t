@@ -21,7 +21,7 @@ my $root = repo_root();
 my $copy = scratch_dir('devsh') . '/repo';
 
 plan skip_all => 'git is needed to list the files to copy'
-    unless -d "$root/.git" && system("git -C '$root' status >/dev/null 2>&1") == 0;
+    unless -e "$root/.git" && system("git -C '$root' status >/dev/null 2>&1") == 0;
 
 # the tracked files and the new ones not ignored, as a fresh clone would
 # have them plus the uncommitted work
@@ -111,6 +111,23 @@ is $st, 200, 'the MCP server answers /health';
 like $body, qr/"status":"healthy","service":"mcp"/, 'the MCP server is healthy';
 ($st, $h, $body) = http_get($wport, '/health');
 like $body, qr/"status":"healthy","service":"worker"/, 'the worker is healthy';
+
+# -- scripts/seed.sh, twice, against the running server ------------------------
+
+{
+    my ($src, $sout) = run_capture('bash', '-c', "cd '$copy' && scripts/seed.sh");
+    is $src, 0, 'seed.sh succeeds' or diag $sout;
+    like $sout, qr/tt-account-123 \| test\@example.com/, 'seed.sh shows the user';
+    ($src, $sout) = run_capture('bash', '-c', "cd '$copy' && scripts/seed.sh");
+    is $src, 0, 'seed.sh succeeds a second time';
+    ($src, $sout) = run_capture('bash', '-c', "cd '$copy' && build/ttai d1 "
+        . "execute --command 'SELECT count(*) AS n FROM user_oauth_tokens'");
+    like $sout, qr/^\s*1\s*$/m, 'one token row after two runs';
+    my $db = join '', map { read_file($_) }
+                      glob "$copy/.ttai/state/d1/ttai/db.sqlite*";
+    unlike $db, qr/ttai-dev-(refresh|access)-token/,
+        'the seeded token is not in clear in the database';
+}
 
 # -- a conf edit is picked up with a reload ------------------------------------
 

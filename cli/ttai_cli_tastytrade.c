@@ -1,0 +1,395 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "ttai_cli.h"
+#include "ttai_crypto.h"
+#include "ttai_env.h"
+#include "ttai_secrets.h"
+
+
+/*
+ * ttai tastytrade connect: stores a user's TastyTrade tokens, sealed
+ * under TOKEN_ENCRYPTION_KEY, in the local database.  A personal-grant
+ * refresh token is how every TastyTrade API client connects an account.
+ */
+
+
+#define TTAI_CLI_TOKEN_MAX  8192
+
+
+typedef struct {
+    const char  *user;
+    const char  *email;
+    const char  *refresh;
+    const char  *access;
+    const char  *scope;
+    long         expires_in;
+    const char  *db;
+    const char  *env_file;
+} ttai_cli_connect_t;
+
+
+static int ttai_cli_tastytrade_connect(int argc, char **argv);
+static int ttai_cli_token_key(const char *env_file,
+    unsigned char key[TTAI_SECRET_KEY_LEN]);
+static int ttai_cli_store_tokens(ttai_cli_connect_t *cc,
+    const unsigned char key[TTAI_SECRET_KEY_LEN]);
+static int ttai_cli_bind_sealed(sqlite3_stmt *stmt, int col,
+    const unsigned char key[TTAI_SECRET_KEY_LEN], const char *user,
+    const char *field, const char *token);
+static void ttai_cli_tastytrade_usage(FILE *out);
+
+
+static const char  ttai_cli_tastytrade_help[] =
+    "Usage: ttai tastytrade connect --user ID --refresh-token T [options]\n"
+    "\n"
+    "Connects a TastyTrade account: stores its tokens in the local\n"
+    "database, encrypted under TOKEN_ENCRYPTION_KEY.  Running it again\n"
+    "replaces them.\n"
+    "\n"
+    "  --user ID             the TastyTrade account id (users.id)\n"
+    "  --refresh-token T     the refresh token of a personal grant\n"
+    "  --access-token A      an access token too (optional)\n"
+    "  --expires-in S        seconds the access token lives (default 900)\n"
+    "  --email E             the user's email, for a new user\n"
+    "  --scope S             the granted scope (default \"read\")\n"
+    "  --db PATH             default " TTAI_CLI_DB_PATH "\n"
+    "  --env-file F          where TOKEN_ENCRYPTION_KEY is (default\n"
+    "                        .dev.vars; the environment variable wins)\n"
+    "\n"
+    "Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+
+int
+ttai_cli_tastytrade(int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0
+                      || strcmp(argv[1], "-h") == 0))
+    {
+        ttai_cli_tastytrade_usage(stdout);
+        return TTAI_EXIT_OK;
+    }
+
+    if (argc < 2 || strcmp(argv[1], "connect") != 0) {
+        ttai_cli_tastytrade_usage(stderr);
+        return TTAI_EXIT_USAGE;
+    }
+
+    return ttai_cli_tastytrade_connect(argc - 1, argv + 1);
+}
+
+
+static int
+ttai_cli_tastytrade_connect(int argc, char **argv)
+{
+    int                  c, rc;
+    char                *end;
+    unsigned char        key[TTAI_SECRET_KEY_LEN];
+    ttai_cli_connect_t   cc;
+
+    static struct option  opts[] = {
+        { "user", required_argument, NULL, 'u' },
+        { "refresh-token", required_argument, NULL, 'r' },
+        { "access-token", required_argument, NULL, 'a' },
+        { "expires-in", required_argument, NULL, 'x' },
+        { "email", required_argument, NULL, 'e' },
+        { "scope", required_argument, NULL, 's' },
+        { "db", required_argument, NULL, 'd' },
+        { "env-file", required_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+
+    memset(&cc, 0, sizeof(cc));
+    cc.expires_in = 900;
+    cc.scope = "read";
+    cc.db = TTAI_CLI_DB_PATH;
+    cc.env_file = ".dev.vars";
+    optind = 1;
+
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u':
+            cc.user = optarg;
+            break;
+        case 'r':
+            cc.refresh = optarg;
+            break;
+        case 'a':
+            cc.access = optarg;
+            break;
+        case 'x':
+            cc.expires_in = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || cc.expires_in < 1) {
+                fprintf(stderr, "ttai: --expires-in takes a number of "
+                        "seconds\n");
+                return TTAI_EXIT_USAGE;
+            }
+            break;
+        case 'e':
+            cc.email = optarg;
+            break;
+        case 's':
+            cc.scope = optarg;
+            break;
+        case 'd':
+            cc.db = optarg;
+            break;
+        case 'f':
+            cc.env_file = optarg;
+            break;
+        case 'h':
+            ttai_cli_tastytrade_usage(stdout);
+            return TTAI_EXIT_OK;
+        default:
+            return TTAI_EXIT_USAGE;
+        }
+    }
+
+    if (optind != argc || cc.user == NULL || cc.refresh == NULL
+        || *cc.user == '\0' || *cc.refresh == '\0')
+    {
+        fprintf(stderr, "Usage: ttai tastytrade connect --user ID "
+                "--refresh-token T [options]; see --help\n");
+        return TTAI_EXIT_USAGE;
+    }
+
+    if (strlen(cc.refresh) > TTAI_CLI_TOKEN_MAX
+        || (cc.access && strlen(cc.access) > TTAI_CLI_TOKEN_MAX))
+    {
+        fprintf(stderr, "ttai: tokens are limited to %d bytes\n",
+                TTAI_CLI_TOKEN_MAX);
+        return TTAI_EXIT_USAGE;
+    }
+
+    if (sodium_init() < 0) {
+        fprintf(stderr, "ttai: libsodium could not be initialised\n");
+        return TTAI_EXIT_FAIL;
+    }
+
+    if (ttai_cli_token_key(cc.env_file, key) != 0) {
+        return TTAI_EXIT_FAIL;
+    }
+
+    rc = ttai_cli_store_tokens(&cc, key);
+
+    sodium_memzero(key, sizeof(key));
+
+    if (rc == 0) {
+        printf("connected TastyTrade for user %s\n", cc.user);
+    }
+
+    return rc == 0 ? TTAI_EXIT_OK : TTAI_EXIT_FAIL;
+}
+
+
+/* the environment wins over the env file, as in nginx's "env" */
+
+static int
+ttai_cli_token_key(const char *env_file, unsigned char key[TTAI_SECRET_KEY_LEN])
+{
+    int                        rc;
+    char                      *buf;
+    size_t                     len;
+    const char                *value, *why;
+    ttai_env_t                 env;
+    ttai_env_error_t           err;
+    const ttai_env_entry_t    *e;
+    const ttai_secret_spec_t  *spec;
+
+    spec = ttai_secret_find("TOKEN_ENCRYPTION_KEY");
+    value = getenv("TOKEN_ENCRYPTION_KEY");
+
+    if (value != NULL && *value != '\0') {
+        why = ttai_secret_check(spec, value, strlen(value));
+        if (why != NULL) {
+            fprintf(stderr, "ttai: TOKEN_ENCRYPTION_KEY from the environment "
+                    "%s\n", why);
+            return -1;
+        }
+
+        return ttai_secret_hex32(value, strlen(value), key);
+    }
+
+    buf = ttai_cli_read_file(env_file, &len);
+    if (buf == NULL) {
+        fprintf(stderr, "ttai: cannot read %s, which holds "
+                "TOKEN_ENCRYPTION_KEY; scripts/dev.sh creates it\n",
+                env_file);
+        return -1;
+    }
+
+    ttai_env_init(&env);
+    rc = -1;
+
+    if (ttai_env_parse(&env, buf, len, &err) != 0) {
+        fprintf(stderr, "ttai: %s:%u: %s\n", env_file, err.line, err.msg);
+        goto done;
+    }
+
+    e = ttai_env_get(&env, "TOKEN_ENCRYPTION_KEY");
+
+    why = ttai_secret_check(spec, e ? e->value : NULL, e ? e->value_len : 0);
+    if (why != NULL) {
+        fprintf(stderr, "ttai: TOKEN_ENCRYPTION_KEY in %s %s\n", env_file,
+                why);
+        goto done;
+    }
+
+    rc = ttai_secret_hex32(e->value, e->value_len, key);
+
+done:
+
+    ttai_env_free(&env);
+    sodium_memzero(buf, len);
+    free(buf);
+
+    return rc;
+}
+
+
+static int
+ttai_cli_store_tokens(ttai_cli_connect_t *cc,
+    const unsigned char key[TTAI_SECRET_KEY_LEN])
+{
+    int            rc;
+    time_t         now;
+    sqlite3       *db;
+    sqlite3_stmt  *stmt;
+
+    if (access(cc->db, F_OK) != 0) {
+        fprintf(stderr, "ttai: no database at %s; start scripts/dev.sh or "
+                "run: ttai d1 migrations apply\n", cc->db);
+        return -1;
+    }
+
+    if (sqlite3_open_v2(cc->db, &db, SQLITE_OPEN_READWRITE, NULL)
+        != SQLITE_OK)
+    {
+        fprintf(stderr, "ttai: %s: %s\n", cc->db, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return -1;
+    }
+
+    sqlite3_busy_timeout(db, 5000);
+
+    now = time(NULL);
+    stmt = NULL;
+    rc = -1;
+
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        goto failed;
+    }
+
+    if (sqlite3_prepare_v2(db,
+            "INSERT INTO users (id, email, created_at, updated_at) "
+            "VALUES (?1, ?2, ?3, ?3) "
+            "ON CONFLICT (id) DO UPDATE SET "
+            "email = COALESCE(?2, email), updated_at = ?3",
+            -1, &stmt, NULL) != SQLITE_OK
+        || sqlite3_bind_text(stmt, 1, cc->user, -1, SQLITE_STATIC)
+        || sqlite3_bind_text(stmt, 2, cc->email, -1, SQLITE_STATIC)
+        || sqlite3_bind_int64(stmt, 3, now)
+        || sqlite3_step(stmt) != SQLITE_DONE)
+    {
+        goto failed;
+    }
+
+    sqlite3_finalize(stmt);
+
+    if (sqlite3_prepare_v2(db,
+            "INSERT INTO user_oauth_tokens (user_id, provider, access_token, "
+            "refresh_token, expires_at, scope, updated_at) "
+            "VALUES (?1, 'tastytrade', ?2, ?3, ?4, ?5, ?6) "
+            "ON CONFLICT (user_id, provider) DO UPDATE SET "
+            "access_token = ?2, refresh_token = ?3, expires_at = ?4, "
+            "scope = ?5, updated_at = ?6",
+            -1, &stmt, NULL) != SQLITE_OK
+        || sqlite3_bind_text(stmt, 1, cc->user, -1, SQLITE_STATIC)
+        || ttai_cli_bind_sealed(stmt, 2, key, cc->user, "access_token",
+                                cc->access)
+        || ttai_cli_bind_sealed(stmt, 3, key, cc->user, "refresh_token",
+                                cc->refresh)
+        || (cc->access ? sqlite3_bind_int64(stmt, 4, now + cc->expires_in)
+                       : sqlite3_bind_int64(stmt, 4, 0))
+        || sqlite3_bind_text(stmt, 5, cc->scope, -1, SQLITE_STATIC)
+        || sqlite3_bind_int64(stmt, 6, now)
+        || sqlite3_step(stmt) != SQLITE_DONE)
+    {
+        goto failed;
+    }
+
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        goto failed;
+    }
+
+    rc = 0;
+
+failed:
+
+    if (rc != 0) {
+        fprintf(stderr, "ttai: storing the tokens failed: %s\n",
+                sqlite3_errmsg(db));
+        sqlite3_finalize(stmt);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+
+    sqlite3_close(db);
+
+    return rc;
+}
+
+
+/* a NULL token is stored as NULL; a sealed one is bound as a blob */
+
+static int
+ttai_cli_bind_sealed(sqlite3_stmt *stmt, int col,
+    const unsigned char key[TTAI_SECRET_KEY_LEN], const char *user,
+    const char *field, const char *token)
+{
+    size_t          len;
+    unsigned char  *blob;
+
+    if (token == NULL) {
+        return sqlite3_bind_null(stmt, col);
+    }
+
+    len = strlen(token) + TTAI_CRYPTO_OVERHEAD;
+
+    blob = malloc(len);
+    if (blob == NULL) {
+        return SQLITE_NOMEM;
+    }
+
+    if (ttai_token_seal(key, user, field, (const unsigned char *) token,
+                        strlen(token), blob) != 0)
+    {
+        free(blob);
+        return SQLITE_ERROR;
+    }
+
+    return sqlite3_bind_blob(stmt, col, blob, len, free);
+}
+
+
+static void
+ttai_cli_tastytrade_usage(FILE *out)
+{
+    fputs(ttai_cli_tastytrade_help, out);
+}
