@@ -24,8 +24,8 @@
  *     PUT    /_ttai/kv/values/<key>?ttl=&metadata=
  *     DELETE /_ttai/kv/values/<key>
  *
- * Keys and arguments are percent-encoded.  Keys are UTF-8 without NUL, so
- * that a list can name them in JSON.
+ * Keys and arguments are percent-encoded, and decoded here once.  Keys
+ * are UTF-8 without NUL, so that a list can name them in JSON.
  */
 
 
@@ -50,8 +50,8 @@ typedef struct {
 } ngx_http_ttai_admin_kv_error_t;
 
 
-static ngx_int_t ngx_http_ttai_admin_kv_raw_path(ngx_http_request_t *r,
-    ngx_str_t *path, ngx_str_t *raw);
+static void ngx_http_ttai_admin_kv_raw_path(ngx_http_request_t *r,
+    ngx_str_t *raw);
 static ngx_int_t ngx_http_ttai_admin_kv_decode(ngx_http_request_t *r,
     ngx_str_t *src, ngx_str_t *dst);
 static ngx_int_t ngx_http_ttai_admin_kv_arg(ngx_http_request_t *r,
@@ -107,9 +107,7 @@ ngx_http_ttai_admin_kv(ngx_http_request_t *r, ngx_str_t *path)
                                          "no ttai_kv_zone is configured");
     }
 
-    if (ngx_http_ttai_admin_kv_raw_path(r, path, &raw) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    raw = *path;
 
     if (raw.len == 4 && ngx_strncmp(raw.data, "keys", 4) == 0) {
 
@@ -163,54 +161,28 @@ ngx_http_ttai_admin_kv(ngx_http_request_t *r, ngx_str_t *path)
 
 
 /*
- * The router's path comes from the normalized URI, decoded, with "//"
- * merged and "." segments resolved: a key such as "a//b" or "x%2F..%2Fy"
- * would arrive changed.  The key is taken from the URI as the client sent
- * it when that starts with the admin prefix, and still needs decoding.
+ * The path as the router found it: the request line's URI, not yet
+ * decoded, so that a key keeps its "//" and "%2F" (r->uri has them
+ * merged and resolved), without the arguments.
  */
 
-static ngx_int_t
-ngx_http_ttai_admin_kv_raw_path(ngx_http_request_t *r, ngx_str_t *path,
-    ngx_str_t *raw)
+static void
+ngx_http_ttai_admin_kv_raw_path(ngx_http_request_t *r, ngx_str_t *raw)
 {
     u_char  *p, *end;
     size_t   len;
 
+    p = r->unparsed_uri.data;
+    end = ngx_strlchr(p, p + r->unparsed_uri.len, '?');
+
+    if (end == NULL) {
+        end = p + r->unparsed_uri.len;
+    }
+
     len = sizeof(NGX_HTTP_TTAI_ADMIN_KV_PREFIX) - 1;
 
-    p = r->unparsed_uri.data;
-    end = p + r->unparsed_uri.len;
-
-    if (r->unparsed_uri.len >= len
-        && ngx_strncmp(p, NGX_HTTP_TTAI_ADMIN_KV_PREFIX, len) == 0)
-    {
-        p += len;
-
-        raw->data = p;
-
-        while (p < end && *p != '?') {
-            p++;
-        }
-
-        raw->len = p - raw->data;
-
-        return NGX_OK;
-    }
-
-    /* an unusual request line: encode the decoded path again */
-
-    len = path->len + 2 * ngx_escape_uri(NULL, path->data, path->len,
-                                         NGX_ESCAPE_ARGS);
-
-    raw->data = ngx_pnalloc(r->pool, len);
-    if (raw->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_escape_uri(raw->data, path->data, path->len, NGX_ESCAPE_ARGS);
-    raw->len = len;
-
-    return NGX_OK;
+    raw->data = p + ngx_min(len, (size_t) (end - p));
+    raw->len = end - raw->data;
 }
 
 
@@ -552,7 +524,7 @@ static void
 ngx_http_ttai_admin_kv_put_body(ngx_http_request_t *r)
 {
     ngx_int_t                        rc;
-    ngx_str_t                        path, raw;
+    ngx_str_t                        raw;
     ngx_time_t                      *tp;
     ngx_http_ttai_kv_t              *kv;
     ngx_http_ttai_kv_entry_t         entry;
@@ -568,14 +540,8 @@ ngx_http_ttai_admin_kv_put_body(ngx_http_request_t *r)
      * get right than a request ctx that another phase might also use.
      */
 
-    /* the router checked that the URI starts with the prefix */
-    path.data = r->uri.data + sizeof(NGX_HTTP_TTAI_ADMIN_KV_PREFIX) - 1;
-    path.len = r->uri.len - (sizeof(NGX_HTTP_TTAI_ADMIN_KV_PREFIX) - 1);
-
-    if (ngx_http_ttai_admin_kv_raw_path(r, &path, &raw) != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
+    /* the router sent a "values/" path here */
+    ngx_http_ttai_admin_kv_raw_path(r, &raw);
 
     raw.data += sizeof("values/") - 1;
     raw.len -= sizeof("values/") - 1;
