@@ -330,7 +330,8 @@ ttai_cli_kv_put(int argc, char **argv)
 {
     int                   rc, n;
     long                  ttl;
-    char                 *pos[2], *value, *meta, *path, args[64 + 3 * 1024];
+    char                 *pos[2], *value, *meta, *compact, *path;
+    char                  args[64 + 3 * 1024];
     size_t                len;
     json_t               *json;
     const char           *o_path, *o_ttl, *o_meta;
@@ -378,15 +379,26 @@ ttai_cli_kv_put(int argc, char **argv)
             return TTAI_EXIT_USAGE;
         }
 
+        /* the server keeps it in this form, and counts its limit so */
+        compact = json_dumps(json, JSON_COMPACT|JSON_ENCODE_ANY
+                                   |JSON_ENSURE_ASCII);
         json_decref(json);
 
-        if (strlen(o_meta) > 1024) {
-            fprintf(stderr, "ttai: --metadata has %zu bytes; the limit is "
-                    "1024 bytes\n", strlen(o_meta));
+        if (compact == NULL) {
+            fprintf(stderr, "ttai: out of memory\n");
+            return TTAI_EXIT_FAIL;
+        }
+
+        if (strlen(compact) > 1024) {
+            fprintf(stderr, "ttai: --metadata has %zu bytes as compact "
+                    "JSON; the limit is 1024 bytes\n", strlen(compact));
+            free(compact);
             return TTAI_EXIT_USAGE;
         }
 
-        meta = ttai_cli_escape(o_meta, strlen(o_meta));
+        meta = ttai_cli_escape(compact, strlen(compact));
+        free(compact);
+
         if (meta == NULL) {
             fprintf(stderr, "ttai: out of memory\n");
             return TTAI_EXIT_FAIL;

@@ -329,6 +329,12 @@ ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
             size = ttai_kvsnap_record_size(kn->key_len, kn->metadata_len,
                                            kn->value_len);
 
+            /* the limits keep entries smaller; this keeps the loop finite */
+            if (size > NGX_HTTP_TTAI_KV_SNAP_BUF) {
+                node = next;
+                continue;
+            }
+
             if (size > (size_t) (last - p)) {
                 break;
             }

@@ -143,6 +143,16 @@ is_deeply [$rc, $out, $err], [0, '', ''], 'and reads back empty';
 ($rc) = ttai(qw(kv key put --ttl=5 --metadata=7 -- -dash), 'v');
 is $rc, 0, 'options with "=", and "--" before a key that starts with "-"';
 
+# the limit counts the compact form, as the server stores it
+($rc, $out, $err) = ttai(qw(kv key put spaced v --metadata),
+                         '{' . (' ' x 1100) . '"a": [1, 2]}');
+is $rc, 0, 'metadata over 1024 bytes that is smaller compact is stored';
+($rc, $out, $err) = ttai(qw(kv key list --prefix spaced));
+is_deeply $json->decode($out)->[0]{metadata}, { a => [1, 2] },
+    'and reads back';
+($rc) = ttai(qw(kv key delete spaced));
+is $rc, 0, 'and is deleted';
+
 # --- list ---------------------------------------------------------------
 
 ($rc, $out, $err) = ttai(qw(kv key list));
@@ -201,7 +211,8 @@ for my $args (['kv'], ['kv', 'key'], ['kv', 'nope'], [qw(kv key nope)],
               [qw(kv key list --limit abc)], [qw(kv key list --bogus)],
               [qw(kv key put k)], [qw(kv key put k v --path /dev/null)],
               [qw(kv key put k v --ttl 0)], [qw(kv key put k v --ttl 1.5)],
-              [qw(kv key put k v --metadata {bad)])
+              [qw(kv key put k v --metadata {bad)],
+              [qw(kv key put k v --metadata), '"' . ('a' x 1023) . '"'])
 {
     ($rc, $out, $err) = ttai(@$args);
     is $rc, 2, "ttai @$args: usage error, exit 2";
