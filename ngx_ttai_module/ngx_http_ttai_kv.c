@@ -37,7 +37,7 @@
 /* a safety net: sweep at least this often while TTLs exist, ms */
 #define NGX_HTTP_TTAI_KV_SWEEP_LATEST  60000
 
-/* live entries a put may evict, at most, before it gives up */
+/* entries a put may free to make room, at most, before it gives up */
 #define NGX_HTTP_TTAI_KV_MAX_EVICT     4096
 
 #define NGX_HTTP_TTAI_KV_INTERVAL      30000

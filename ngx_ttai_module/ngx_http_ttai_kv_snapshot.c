@@ -289,8 +289,8 @@ ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
                       "ttai: KV zone \"%V\" not saved: cannot create \"%s\"%s",
                       &kv->name, tmp,
                       (err == NGX_ENOENT)
-                      ? " (the state folder was removed; it comes back "
-                        "at the next start)" : "");
+                      ? " (its folder is missing; nginx creates the "
+                        "state folders at start)" : "");
         goto failed;
     }
 
