@@ -217,7 +217,8 @@ ngx_http_ttai_admin_kv_arg(ngx_http_request_t *r, char *name,
     ngx_str_t  raw;
 
     if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &raw) != NGX_OK) {
-        ngx_str_null(value);
+        /* an empty string, not NULL: it goes to memcmp() as a prefix */
+        ngx_str_set(value, "");
         return NGX_DECLINED;
     }
 

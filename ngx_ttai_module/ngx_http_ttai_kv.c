@@ -79,6 +79,7 @@ static void ngx_http_ttai_kv_expire_locked(ngx_http_ttai_kv_t *kv,
     ngx_uint_t n, uint64_t now);
 static void ngx_http_ttai_kv_set_expiry(ngx_http_ttai_kv_t *kv,
     ngx_http_ttai_kv_node_t *kn, uint64_t expires);
+static void ngx_http_ttai_kv_copy(u_char *p, ngx_http_ttai_kv_entry_t *entry);
 static ngx_http_ttai_kv_t *ngx_http_ttai_kv_current(void);
 static void ngx_http_ttai_kv_sweep_handler(ngx_event_t *ev);
 static ngx_uint_t ngx_http_ttai_kv_sweep(ngx_http_ttai_kv_t *kv,
@@ -558,11 +559,25 @@ ngx_http_ttai_kv_set_expiry(ngx_http_ttai_kv_t *kv,
 }
 
 
+/* metadata then value; either may be empty, with a NULL data */
+
+static void
+ngx_http_ttai_kv_copy(u_char *p, ngx_http_ttai_kv_entry_t *entry)
+{
+    if (entry->metadata.len) {
+        p = ngx_cpymem(p, entry->metadata.data, entry->metadata.len);
+    }
+
+    if (entry->value.len) {
+        ngx_memcpy(p, entry->value.data, entry->value.len);
+    }
+}
+
+
 ngx_int_t
 ngx_http_ttai_kv_store_locked(ngx_http_ttai_kv_t *kv,
     ngx_http_ttai_kv_entry_t *entry, ngx_uint_t evict, ngx_uint_t *evicted)
 {
-    u_char                   *p;
     size_t                    size;
     uint64_t                  now;
     ngx_uint_t                tries;
@@ -582,9 +597,7 @@ ngx_http_ttai_kv_store_locked(ngx_http_ttai_kv_t *kv,
             && kn->metadata_len == entry->metadata.len)
         {
             /* same sizes: overwrite in place, no allocation can fail */
-            p = kn->data + kn->key_len;
-            p = ngx_cpymem(p, entry->metadata.data, entry->metadata.len);
-            ngx_memcpy(p, entry->value.data, entry->value.len);
+            ngx_http_ttai_kv_copy(kn->data + kn->key_len, entry);
 
             ngx_http_ttai_kv_set_expiry(kv, kn, entry->expires);
 
@@ -655,9 +668,8 @@ ngx_http_ttai_kv_store_locked(ngx_http_ttai_kv_t *kv,
     kn->value_len = (uint32_t) entry->value.len;
     kn->expires = 0;
 
-    p = ngx_cpymem(kn->data, entry->key.data, entry->key.len);
-    p = ngx_cpymem(p, entry->metadata.data, entry->metadata.len);
-    ngx_memcpy(p, entry->value.data, entry->value.len);
+    ngx_memcpy(kn->data, entry->key.data, entry->key.len);
+    ngx_http_ttai_kv_copy(kn->data + entry->key.len, entry);
 
     ngx_http_ttai_kv_set_expiry(kv, kn, entry->expires);
 
