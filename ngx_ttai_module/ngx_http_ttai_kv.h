@@ -41,6 +41,10 @@ typedef struct {
 
 
 char *ngx_http_ttai_kv_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/* once the http block is read: the default snapshot file needs the state */
+char *ngx_http_ttai_kv_init_conf(ngx_conf_t *cf,
+    ngx_http_ttai_main_conf_t *tmcf);
 ngx_int_t ngx_http_ttai_kv_init_process(ngx_cycle_t *cycle,
     ngx_http_ttai_main_conf_t *tmcf);
 void ngx_http_ttai_kv_exit_process(ngx_cycle_t *cycle,
@@ -58,6 +62,10 @@ ngx_int_t ngx_http_ttai_kv_get(ngx_http_ttai_kv_t *kv, ngx_str_t *key,
 ngx_int_t ngx_http_ttai_kv_put(ngx_http_ttai_kv_t *kv,
     ngx_http_ttai_kv_entry_t *entry, ngx_log_t *log);
 ngx_int_t ngx_http_ttai_kv_delete(ngx_http_ttai_kv_t *kv, ngx_str_t *key);
+
+/* removes every entry, a batch per lock, and counts them in *deleted */
+ngx_int_t ngx_http_ttai_kv_clear(ngx_http_ttai_kv_t *kv,
+    ngx_uint_t *deleted);
 
 /*
  * Keys in byte order that start with prefix and sort after cursor (the

@@ -61,7 +61,7 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       NULL },
 
     { ngx_string("ttai_kv_zone"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE23,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2|NGX_CONF_TAKE3|NGX_CONF_TAKE4,
       ngx_http_ttai_kv_zone,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -231,7 +231,11 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    return ngx_http_ttai_db_init_conf(cf, tmcf);
+    if (ngx_http_ttai_db_init_conf(cf, tmcf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_ttai_kv_init_conf(cf, tmcf);
 }
 
 

@@ -1,0 +1,476 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ttai_kvsnap.h"
+#include "ngx_http_ttai_kv.h"
+#include "ngx_http_ttai_kv_zone.h"
+
+
+/*
+ * The KV zone's snapshot on disk, so that a restart does not lose the
+ * cache.  Worker 0 writes it now and then and when it exits; the master
+ * reads it when it creates the zone.  The format is in shared/.
+ *
+ * Entries are copied out under the lock in batches, into memory of this
+ * process; hashing and writing happen after unlocking.  The file appears
+ * by rename(), so a reader sees the old snapshot or the new one whole.
+ * A missing folder or file means an empty zone: removing the state
+ * folder's kv/ is a reset.
+ */
+
+
+/* a batch holds the largest entry, and at most this many records */
+#define NGX_HTTP_TTAI_KV_SNAP_BUF      (2 * 1024 * 1024)
+#define NGX_HTTP_TTAI_KV_SNAP_RECORDS  1024
+
+
+static ngx_int_t ngx_http_ttai_kv_snapshot_write(ngx_fd_t fd, u_char *buf,
+    size_t len);
+static void ngx_http_ttai_kv_snapshot_restore(ngx_http_ttai_kv_t *kv,
+    ttai_kvsnap_reader_t *rd, ngx_log_t *log);
+static void ngx_http_ttai_kv_snapshot_refuse(ngx_http_ttai_kv_t *kv,
+    ngx_log_t *log, const char *why);
+
+
+void
+ngx_http_ttai_kv_snapshot_load(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
+{
+    u_char                *buf;
+    off_t                  size, limit, got;
+    ssize_t                n;
+    ngx_fd_t               fd;
+    ngx_err_t              err;
+    ngx_file_info_t        fi;
+    ttai_kvsnap_error_t    e;
+    ttai_kvsnap_reader_t   rd;
+
+    /* "nginx -t" creates the zone too; it has no use for the contents */
+    if (kv->snapshot.len == 0 || ngx_test_config) {
+        return;
+    }
+
+    fd = ngx_open_file(kv->snapshot.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        err = ngx_errno;
+
+        if (err == NGX_ENOENT) {
+            ngx_log_error(NGX_LOG_INFO, log, 0,
+                          "ttai: KV zone \"%V\" starts empty: no snapshot "
+                          "\"%V\" yet", &kv->name, &kv->snapshot);
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, log, err,
+                      "ttai: KV zone \"%V\" starts empty: cannot open its "
+                      "snapshot \"%V\"", &kv->name, &kv->snapshot);
+        return;
+    }
+
+    buf = NULL;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "ttai: KV zone \"%V\" starts empty: "
+                      ngx_fd_info_n " \"%V\" failed",
+                      &kv->name, &kv->snapshot);
+        goto done;
+    }
+
+    size = ngx_file_size(&fi);
+
+    /* records are smaller than the entries they stand for */
+    limit = (off_t) kv->shm_zone->shm.size * 4;
+
+    if (size > limit) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "ttai: KV zone \"%V\" starts empty: its snapshot "
+                      "\"%V\" has %O bytes, more than a zone of this size "
+                      "could have written", &kv->name, &kv->snapshot, size);
+        goto done;
+    }
+
+    buf = ngx_alloc(size ? size : 1, log);
+    if (buf == NULL) {
+        goto done;
+    }
+
+    for (got = 0; got < size; got += n) {
+        n = ngx_read_fd(fd, buf + got, (size_t) (size - got));
+
+        if (n == -1 && ngx_errno == NGX_EINTR) {
+            n = 0;
+            continue;
+        }
+
+        if (n <= 0) {
+            ngx_log_error(NGX_LOG_ERR, log, (n == -1) ? ngx_errno : 0,
+                          "ttai: KV zone \"%V\" starts empty: cannot read "
+                          "its snapshot \"%V\"", &kv->name, &kv->snapshot);
+            goto done;
+        }
+    }
+
+    if (ttai_kvsnap_open(&rd, buf, (size_t) size, &e) != 0) {
+        ngx_http_ttai_kv_snapshot_refuse(kv, log, e.msg);
+        goto done;
+    }
+
+    ngx_http_ttai_kv_snapshot_restore(kv, &rd, log);
+
+done:
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                      ngx_close_file_n " \"%V\" failed", &kv->snapshot);
+    }
+
+    if (buf != NULL) {
+        ngx_free(buf);
+    }
+}
+
+
+static void
+ngx_http_ttai_kv_snapshot_restore(ngx_http_ttai_kv_t *kv,
+    ttai_kvsnap_reader_t *rd, ngx_log_t *log)
+{
+    uint64_t                  now;
+    ngx_uint_t                restored, expired, invalid, nofit, evicted;
+    ttai_kvsnap_record_t      rec;
+    ngx_http_ttai_kv_entry_t  entry;
+
+    now = ngx_http_ttai_kv_now();
+    restored = 0;
+    expired = 0;
+    invalid = 0;
+    nofit = 0;
+
+    ngx_shmtx_lock(&kv->shpool->mutex);
+
+    while (ttai_kvsnap_next(rd, &rec)) {
+
+        if (rec.expires != 0 && rec.expires <= now) {
+            expired++;
+            continue;
+        }
+
+        /* the limits of this build may be smaller than the writer's */
+        if (rec.key_len > NGX_HTTP_TTAI_KV_MAX_KEY
+            || rec.metadata_len > NGX_HTTP_TTAI_KV_MAX_METADATA
+            || rec.value_len > NGX_HTTP_TTAI_KV_MAX_VALUE
+            || ngx_strlchr((u_char *) rec.key,
+                           (u_char *) rec.key + rec.key_len, '\0')
+               != NULL)
+        {
+            invalid++;
+            continue;
+        }
+
+        entry.key.data = (u_char *) rec.key;
+        entry.key.len = rec.key_len;
+        entry.metadata.data = (u_char *) rec.metadata;
+        entry.metadata.len = rec.metadata_len;
+        entry.value.data = (u_char *) rec.value;
+        entry.value.len = rec.value_len;
+        entry.expires = rec.expires;
+
+        /* key order is not LRU order: evicting would drop at random */
+        if (ngx_http_ttai_kv_store_locked(kv, &entry, 0, &evicted) != NGX_OK)
+        {
+            nofit++;
+            continue;
+        }
+
+        restored++;
+    }
+
+    /* the file already holds what the zone holds now */
+    kv->sh->saved = kv->sh->changes;
+
+    ngx_shmtx_unlock(&kv->shpool->mutex);
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "ttai: KV zone \"%V\" restored %ui entries from \"%V\" "
+                  "(%ui expired, %ui past the limits, %ui did not fit)",
+                  &kv->name, restored, &kv->snapshot, expired, invalid,
+                  nofit);
+}
+
+
+/*
+ * A refused file is kept aside for a look, under a name no start reads,
+ * so that it is reported once and the next snapshot can take its place.
+ */
+
+static void
+ngx_http_ttai_kv_snapshot_refuse(ngx_http_ttai_kv_t *kv, ngx_log_t *log,
+    const char *why)
+{
+    u_char  *bad, *p;
+
+    bad = ngx_alloc(kv->snapshot.len + sizeof(".bad"), log);
+
+    if (bad != NULL) {
+        p = ngx_cpymem(bad, kv->snapshot.data, kv->snapshot.len);
+        ngx_memcpy(p, ".bad", sizeof(".bad"));
+
+        if (ngx_rename_file(kv->snapshot.data, bad) == NGX_FILE_ERROR) {
+            ngx_free(bad);
+            bad = NULL;
+        }
+    }
+
+    ngx_log_error(NGX_LOG_ERR, log, 0,
+                  "ttai: KV zone \"%V\" starts empty: snapshot \"%V\" "
+                  "refused: %s%s%s", &kv->name, &kv->snapshot, why,
+                  bad ? "; it was moved to " : "",
+                  bad ? (char *) bad : "");
+
+    if (bad != NULL) {
+        ngx_free(bad);
+    }
+}
+
+
+ngx_int_t
+ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
+{
+    u_char                   *buf, *tmp, *p, *last, *dir;
+    size_t                    size, key_len;
+    uint64_t                  now, count;
+    ngx_fd_t                  fd;
+    ngx_err_t                 err;
+    ngx_uint_t                changes, saved, n;
+    ngx_rbtree_node_t        *node, *next;
+    ttai_kvsnap_writer_t      w;
+    ttai_kvsnap_record_t      rec;
+    ngx_http_ttai_kv_node_t  *kn;
+    u_char                    key[NGX_HTTP_TTAI_KV_MAX_KEY];
+    u_char                    header[TTAI_KVSNAP_HEADER_LEN];
+    u_char                    trailer[TTAI_KVSNAP_TRAILER_LEN];
+
+    if (kv->snapshot.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    ngx_shmtx_lock(&kv->shpool->mutex);
+    changes = kv->sh->changes;
+    saved = kv->sh->saved;
+    ngx_shmtx_unlock(&kv->shpool->mutex);
+
+    if (changes == saved) {
+        return NGX_DECLINED;
+    }
+
+    buf = ngx_alloc(NGX_HTTP_TTAI_KV_SNAP_BUF, log);
+    tmp = ngx_alloc(kv->snapshot.len + sizeof(".tmp.") + NGX_INT64_LEN, log);
+
+    if (buf == NULL || tmp == NULL) {
+        goto failed;
+    }
+
+    ngx_sprintf(tmp, "%V.tmp.%P%Z", &kv->snapshot, ngx_pid);
+
+    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
+                       NGX_FILE_OWNER_ACCESS);
+
+    if (fd == NGX_INVALID_FILE) {
+        err = ngx_errno;
+
+        ngx_log_error(NGX_LOG_ERR, log, err,
+                      "ttai: KV zone \"%V\" not saved: cannot create \"%s\"%s",
+                      &kv->name, tmp,
+                      (err == NGX_ENOENT)
+                      ? " (its folder is missing; nginx creates the "
+                        "state folders at start)" : "");
+        goto failed;
+    }
+
+    now = ngx_http_ttai_kv_now();
+
+    ttai_kvsnap_writer_init(&w, header, now);
+
+    if (ngx_http_ttai_kv_snapshot_write(fd, header, sizeof(header))
+        != NGX_OK)
+    {
+        goto write_failed;
+    }
+
+    key_len = 0;
+    count = 0;
+
+    do {
+        p = buf;
+        last = buf + NGX_HTTP_TTAI_KV_SNAP_BUF;
+        n = 0;
+
+        ngx_shmtx_lock(&kv->shpool->mutex);
+
+        /* the empty key sorts first: the first batch starts at the minimum */
+        node = ngx_http_ttai_kv_lower_bound(kv, key, key_len, 0);
+
+        while (node != NULL && n < NGX_HTTP_TTAI_KV_SNAP_RECORDS) {
+            kn = ngx_http_ttai_kv_node(node);
+            next = ngx_rbtree_next(&kv->sh->rbtree, node);
+
+            if (ngx_http_ttai_kv_expired(kn, now)) {
+                node = next;
+                continue;
+            }
+
+            size = ttai_kvsnap_record_size(kn->key_len, kn->metadata_len,
+                                           kn->value_len);
+
+            /* the limits keep entries smaller; this keeps the loop finite */
+            if (size > NGX_HTTP_TTAI_KV_SNAP_BUF) {
+                node = next;
+                continue;
+            }
+
+            if (size > (size_t) (last - p)) {
+                break;
+            }
+
+            rec.key = kn->data;
+            rec.key_len = kn->key_len;
+            rec.metadata = kn->data + kn->key_len;
+            rec.metadata_len = kn->metadata_len;
+            rec.value = rec.metadata + kn->metadata_len;
+            rec.value_len = kn->value_len;
+            rec.expires = kn->expires;
+
+            p += ttai_kvsnap_record_encode(p, &rec);
+            n++;
+
+            node = next;
+        }
+
+        if (node != NULL) {
+            kn = ngx_http_ttai_kv_node(node);
+            ngx_memcpy(key, kn->data, kn->key_len);
+            key_len = kn->key_len;
+        }
+
+        ngx_shmtx_unlock(&kv->shpool->mutex);
+
+        ttai_kvsnap_writer_add(&w, buf, p - buf, n);
+        count += n;
+
+        if (ngx_http_ttai_kv_snapshot_write(fd, buf, p - buf) != NGX_OK) {
+            goto write_failed;
+        }
+
+    } while (node != NULL);
+
+    ttai_kvsnap_writer_finish(&w, trailer);
+
+    if (ngx_http_ttai_kv_snapshot_write(fd, trailer, sizeof(trailer))
+        != NGX_OK)
+    {
+        goto write_failed;
+    }
+
+    if (fsync(fd) == -1) {
+        goto write_failed;
+    }
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        fd = NGX_INVALID_FILE;
+        goto write_failed;
+    }
+
+    fd = NGX_INVALID_FILE;
+
+    if (ngx_rename_file(tmp, kv->snapshot.data) == NGX_FILE_ERROR) {
+        goto write_failed;
+    }
+
+    /* the rename itself lasts once the folder is on disk */
+    dir = kv->snapshot.data + kv->snapshot.len;
+
+    while (dir > kv->snapshot.data && dir[-1] != '/') {
+        dir--;
+    }
+
+    if (dir > kv->snapshot.data) {
+        p = tmp;
+        p = ngx_cpymem(p, kv->snapshot.data, dir - kv->snapshot.data);
+        *p = '\0';
+
+        fd = ngx_open_file(tmp, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+        if (fd != NGX_INVALID_FILE) {
+            (void) fsync(fd);
+            (void) ngx_close_file(fd);
+        }
+    }
+
+    ngx_shmtx_lock(&kv->shpool->mutex);
+    kv->sh->saved = changes;
+    ngx_shmtx_unlock(&kv->shpool->mutex);
+
+    ngx_log_error(NGX_LOG_INFO, log, 0,
+                  "ttai: KV zone \"%V\" saved %uL entries to \"%V\"",
+                  &kv->name, count, &kv->snapshot);
+
+    ngx_free(buf);
+    ngx_free(tmp);
+
+    return NGX_OK;
+
+write_failed:
+
+    ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                  "ttai: KV zone \"%V\" not saved: writing \"%s\" failed",
+                  &kv->name, tmp);
+
+    if (fd != NGX_INVALID_FILE) {
+        (void) ngx_close_file(fd);
+    }
+
+    (void) ngx_delete_file(tmp);
+
+failed:
+
+    if (buf != NULL) {
+        ngx_free(buf);
+    }
+
+    if (tmp != NULL) {
+        ngx_free(tmp);
+    }
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_ttai_kv_snapshot_write(ngx_fd_t fd, u_char *buf, size_t len)
+{
+    ssize_t  n;
+
+    while (len) {
+        n = ngx_write_fd(fd, buf, len);
+
+        if (n == -1) {
+            if (ngx_errno == NGX_EINTR) {
+                continue;
+            }
+
+            return NGX_ERROR;
+        }
+
+        buf += n;
+        len -= n;
+    }
+
+    return NGX_OK;
+}

@@ -1,0 +1,113 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#ifndef _NGX_HTTP_TTAI_KV_ZONE_H_INCLUDED_
+#define _NGX_HTTP_TTAI_KV_ZONE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_ttai_kv.h"
+
+
+/*
+ * The layout of a KV zone in shared memory, shared by the zone's
+ * operations (ngx_http_ttai_kv.c) and its snapshot on disk
+ * (ngx_http_ttai_kv_snapshot.c).  Nothing else looks inside.
+ */
+
+
+/*
+ * An entry is a single slab allocation: an ngx_rbtree_node_t up to its
+ * "color" byte, continued by this struct, whose first byte is "color".
+ * The tree is in byte order of the keys, so that a prefix is a range.
+ */
+typedef struct {
+    u_char                    color;
+    u_char                    dummy;
+    u_short                   key_len;
+    u_short                   metadata_len;
+    uint32_t                  value_len;
+    uint64_t                  expires;     /* epoch ms, 0: never */
+    ngx_queue_t               queue;       /* LRU, most recent first */
+    u_char                    data[1];     /* key, metadata, value */
+} ngx_http_ttai_kv_node_t;
+
+
+typedef struct {
+    ngx_rbtree_t              rbtree;
+    ngx_rbtree_node_t         sentinel;
+    ngx_queue_t               lru;
+
+    ngx_uint_t                entries;
+    ngx_uint_t                hits;
+    ngx_uint_t                misses;
+    ngx_uint_t                evictions;
+
+    /* entries with a TTL, and no sooner expiry than next_expiry (ms) */
+    ngx_uint_t                expiring;
+    uint64_t                  next_expiry;
+
+    /* every change counts; "saved" is the count the snapshot reflects */
+    ngx_uint_t                changes;
+    ngx_uint_t                saved;
+
+    ngx_uint_t                pages;       /* of the slab pool */
+} ngx_http_ttai_kv_sh_t;
+
+
+struct ngx_http_ttai_kv_s {
+    ngx_http_ttai_kv_sh_t    *sh;
+    ngx_slab_pool_t          *shpool;
+    ngx_shm_zone_t           *shm_zone;
+    ngx_str_t                 name;
+
+    /* the snapshot file, NUL-terminated; empty when snapshots are off */
+    ngx_str_t                 snapshot;
+    ngx_flag_t                snapshot_set;
+    ngx_msec_t                interval;
+};
+
+
+#define ngx_http_ttai_kv_node(node)                                           \
+    ((ngx_http_ttai_kv_node_t *) &(node)->color)
+
+#define ngx_http_ttai_kv_rbnode(kn)                                           \
+    ((ngx_rbtree_node_t *) ((u_char *) (kn)                                   \
+                            - offsetof(ngx_rbtree_node_t, color)))
+
+#define ngx_http_ttai_kv_expired(kn, now)                                     \
+    ((kn)->expires != 0 && (kn)->expires <= (now))
+
+
+uint64_t ngx_http_ttai_kv_now(void);
+
+/* the first node at or after key (strictly after it with "after") */
+ngx_rbtree_node_t *ngx_http_ttai_kv_lower_bound(ngx_http_ttai_kv_t *kv,
+    u_char *key, size_t len, ngx_uint_t after);
+
+/*
+ * Stores an entry, with the zone locked.  With "evict", makes room by
+ * dropping least recently used entries and counts the live ones it
+ * dropped in *evicted.  NGX_ERROR: no room.
+ */
+ngx_int_t ngx_http_ttai_kv_store_locked(ngx_http_ttai_kv_t *kv,
+    ngx_http_ttai_kv_entry_t *entry, ngx_uint_t evict, ngx_uint_t *evicted);
+
+void ngx_http_ttai_kv_free_locked(ngx_http_ttai_kv_t *kv,
+    ngx_rbtree_node_t *node);
+
+/* at start with a fresh zone; never fails the start */
+void ngx_http_ttai_kv_snapshot_load(ngx_http_ttai_kv_t *kv, ngx_log_t *log);
+
+/* writes the snapshot when the zone changed since the last one */
+ngx_int_t ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv,
+    ngx_log_t *log);
+
+
+#endif /* _NGX_HTTP_TTAI_KV_ZONE_H_INCLUDED_ */
