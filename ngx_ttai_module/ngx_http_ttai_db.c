@@ -556,8 +556,9 @@ ngx_http_ttai_db_exit_process(ngx_cycle_t *cycle,
  * /health must not wait for the database, so it reports what the worker
  * already knows: that the file is there (one stat), the schema version,
  * and whether the last query failed in the database itself.  It then
- * asks the thread pool to refresh the schema version for the next call,
- * one refresh at a time; the refresh doubles as a probe of the database.
+ * asks the thread pool to refresh the schema version for a later call,
+ * one refresh at a time and at most one a second, so that a busy /health
+ * costs the database nothing; the refresh doubles as a probe of it.
  */
 
 ngx_int_t
@@ -574,7 +575,10 @@ ngx_http_ttai_db_health(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    if (db->worker && db->refresh != NULL && !db->refresh->posted) {
+    if (db->worker && db->refresh != NULL && !db->refresh->posted
+        && db->refreshed != ngx_time())
+    {
+        db->refreshed = ngx_time();
         ngx_http_ttai_db_query_reset(db->refresh);
 
         /* a full queue only delays the refresh until the next call */

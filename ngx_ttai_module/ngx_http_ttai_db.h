@@ -119,6 +119,7 @@ struct ngx_http_ttai_db_s {
     /* for /health, read and written on the event loop only */
     ngx_int_t                      schema_version;  /* -1: unknown */
     ngx_http_ttai_db_query_t      *refresh;
+    time_t                         refreshed;
     ngx_uint_t                     failed;
     u_char                         error[160];
 };

@@ -55,20 +55,9 @@ chmod 600 "$dir/bench.env"
 user=
 [ "$(id -u)" -ne 0 ] || user="user root;"
 
-# the stores are configured only when the module has them
-stores=$(ls ngx_ttai_module/)
-kv_conf=
-d1_conf=
-d1_main=
-if printf '%s' "$stores" | grep -q 'ngx_http_ttai_kv.c' \
-   && ! grep -q 'is not implemented yet' ngx_ttai_module/ngx_http_ttai_kv.c
-then
-    kv_conf="ttai_kv_zone bench 64m;"
-fi
-if ! grep -q 'is not implemented yet' ngx_ttai_module/ngx_http_ttai_db.c; then
-    d1_main="thread_pool ttai threads=4 max_queue=4096;"
-    d1_conf="ttai_thread_pool ttai; ttai_migrations $root/migrations;"
-fi
+kv_conf="ttai_kv_zone bench 64m snapshot=off;"
+d1_main="thread_pool ttai threads=4 max_queue=4096;"
+d1_conf="ttai_thread_pool ttai; ttai_migrations $root/migrations;"
 
 cat > "$dir/nginx.conf" <<CONF
 load_module $root/build/nginx/ngx_http_ttai_module.so;
@@ -142,7 +131,8 @@ mkdir -p "$lua"
 run baseline /baseline
 run health /health
 
-if [ -n "$kv_conf" ]; then
+# KV through the admin API: a read of one key, writes over 10000 keys
+{
     curl -s -o /dev/null -X PUT --data-binary '{"symbol":"AAPL","price":150.00}' \
         "http://127.0.0.1:$port/_ttai/kv/values/quote%3AAAPL"
     cat > "$lua/kv-put.lua" <<'LUA'
@@ -156,9 +146,10 @@ end
 LUA
     run kv-get /_ttai/kv/values/quote%3AAAPL
     run kv-put / "$lua/kv-put.lua"
-fi
+}
 
-if [ -n "$d1_conf" ]; then
+# SQLite point reads and writes on the thread pool, through the admin API
+{
     # the 1000-row table that the d1 scripts read and update
     build/ttai d1 execute --db "$dir/state/d1/ttai/db.sqlite" \
         --file scripts/bench/d1-setup.sql > /dev/null
@@ -167,4 +158,4 @@ if [ -n "$d1_conf" ]; then
         name=$(basename "$s" .lua)
         run "$name" /_ttai/d1/query "$s"
     done
-fi
+}

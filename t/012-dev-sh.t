@@ -112,6 +112,13 @@ like $body, qr/"status":"healthy","service":"mcp"/, 'the MCP server is healthy';
 ($st, $h, $body) = http_get($wport, '/health');
 like $body, qr/"status":"healthy","service":"worker"/, 'the worker is healthy';
 
+# -- KV state, to follow through the reload and the restart below -------------
+
+$ENV{TTAI_DEV_URL} = "http://127.0.0.1:$port";
+sub kv { run_capture("$copy/build/ttai", 'kv', 'key', @_) }
+($rc, $out) = kv('put', 'dev:persist', 'kept-value');
+is $rc, 0, 'a KV key is put through the CLI' or diag $out;
+
 # -- scripts/seed.sh, twice, against the running server ------------------------
 
 {
@@ -139,6 +146,7 @@ write_file("$copy/conf/dev.conf", $probe);
 ok wait_until(20, sub { (http_get($port, '/probe'))[2] eq "probe-1\n" }),
     'a conf edit is served after a reload';
 like read_file($log), qr/conf\/dev.conf changed: reloading/, 'it says it reloads';
+is((kv('get', 'dev:persist'))[1], 'kept-value', 'KV state survives the reload');
 
 # -- a bad .dev.vars is refused and the server keeps running --------------------
 
@@ -158,7 +166,10 @@ my $vh = read_file("$copy/shared/ttai_version.h");
 write_file("$copy/shared/ttai_version.h", $vh2);
 ok wait_until(120, sub { (http_get($port, '/health'))[2] =~ /-hot"/ }),
     'a C edit is rebuilt and the new code serves';
-like read_file($log), qr/restarted/, 'it says it restarted';
+ok wait_until(20, sub { log_has($log, qr/restarted/) }),
+    'it says it restarted';
+is((kv('get', 'dev:persist'))[1], 'kept-value',
+    'KV state survives the restart through its snapshot');
 
 my $hc = "$copy/ngx_ttai_module/ngx_http_ttai_health.c";
 my $src = read_file($hc);
