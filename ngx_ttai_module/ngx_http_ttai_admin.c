@@ -219,6 +219,21 @@ ngx_http_ttai_admin_error(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+ngx_int_t
+ngx_http_ttai_admin_not_allowed(ngx_http_request_t *r, char *allow)
+{
+    if (ngx_http_ttai_header(r, "Allow", allow, ngx_strlen(allow)) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ttai_admin_error(r, NGX_HTTP_NOT_ALLOWED,
+                                     "method_not_allowed",
+                                     "this method is not allowed here; "
+                                     "see the Allow header");
+}
+
+
 /*
  * The request body as one buffer.  nginx may have written part of it to
  * a temporary file; the admin API is for development only, so that part

@@ -29,6 +29,9 @@ ngx_int_t ngx_http_ttai_admin_d1(ngx_http_request_t *r, ngx_str_t *path);
 
 ngx_int_t ngx_http_ttai_admin_error(ngx_http_request_t *r,
     ngx_uint_t status, char *code, char *message);
+/* 405 with an Allow header; allow must be a static string */
+ngx_int_t ngx_http_ttai_admin_not_allowed(ngx_http_request_t *r,
+    char *allow);
 ngx_int_t ngx_http_ttai_admin_body(ngx_http_request_t *r, ngx_str_t *body);
 
 

@@ -25,7 +25,6 @@
  */
 
 
-static ngx_int_t ngx_http_ttai_admin_d1_not_allowed(ngx_http_request_t *r);
 static void ngx_http_ttai_admin_d1_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_admin_d1_done(ngx_http_request_t *r,
     ngx_http_ttai_db_query_t *q);
@@ -43,7 +42,7 @@ ngx_http_ttai_admin_d1(ngx_http_request_t *r, ngx_str_t *path)
     }
 
     if (r->method != NGX_HTTP_POST) {
-        return ngx_http_ttai_admin_d1_not_allowed(r);
+        return ngx_http_ttai_admin_not_allowed(r, "POST");
     }
 
     rc = ngx_http_read_client_request_body(r, ngx_http_ttai_admin_d1_body);
@@ -53,25 +52,6 @@ ngx_http_ttai_admin_d1(ngx_http_request_t *r, ngx_str_t *path)
     }
 
     return NGX_DONE;
-}
-
-
-static ngx_int_t
-ngx_http_ttai_admin_d1_not_allowed(ngx_http_request_t *r)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Allow");
-    ngx_str_set(&h->value, "POST");
-
-    return ngx_http_ttai_admin_error(r, NGX_HTTP_NOT_ALLOWED,
-                                     "method_not_allowed", "use POST");
 }
 
 
@@ -159,8 +139,6 @@ static ngx_int_t
 ngx_http_ttai_admin_d1_done(ngx_http_request_t *r,
     ngx_http_ttai_db_query_t *q)
 {
-    ngx_table_elt_t  *h;
-
     if (q->rc == NGX_OK) {
         return ngx_http_ttai_send_json(r, NGX_HTTP_OK, q->text.data,
                                        q->text.len);
@@ -173,17 +151,7 @@ ngx_http_ttai_admin_d1_done(ngx_http_request_t *r,
                                          "sql_error", q->error.msg);
 
     case TTAI_DB_EBUSY:
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Retry-After");
-        ngx_str_set(&h->value, "1");
-
-        return ngx_http_ttai_admin_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                         "db_busy", q->error.msg);
+        return ngx_http_ttai_db_send_busy(r);
 
     default:
         return ngx_http_ttai_admin_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,

@@ -79,11 +79,7 @@ static ngx_int_t ngx_http_ttai_admin_kv_too_large(ngx_http_request_t *r,
     size_t limit);
 static ngx_int_t ngx_http_ttai_admin_kv_refuse(ngx_http_request_t *r,
     ngx_int_t rc, ngx_http_ttai_admin_kv_error_t *err);
-static ngx_int_t ngx_http_ttai_admin_kv_not_allowed(ngx_http_request_t *r,
-    char *allow);
 static ngx_int_t ngx_http_ttai_admin_kv_success(ngx_http_request_t *r);
-static ngx_int_t ngx_http_ttai_admin_kv_header(ngx_http_request_t *r,
-    char *name, ngx_str_t *value);
 static ngx_uint_t ngx_http_ttai_admin_kv_utf8(ngx_str_t *s);
 static uint32_t ngx_http_ttai_admin_kv_utf8_char(u_char **p, u_char *end);
 static size_t ngx_http_ttai_admin_kv_json(u_char *dst, ngx_str_t *s);
@@ -121,7 +117,7 @@ ngx_http_ttai_admin_kv(ngx_http_request_t *r, ngx_str_t *path)
             return ngx_http_ttai_admin_kv_clear(r, kv);
 
         default:
-            return ngx_http_ttai_admin_kv_not_allowed(r, "GET, HEAD, DELETE");
+            return ngx_http_ttai_admin_not_allowed(r, "GET, HEAD, DELETE");
         }
     }
 
@@ -137,7 +133,7 @@ ngx_http_ttai_admin_kv(ngx_http_request_t *r, ngx_str_t *path)
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_PUT
                        |NGX_HTTP_DELETE)))
     {
-        return ngx_http_ttai_admin_kv_not_allowed(r,
+        return ngx_http_ttai_admin_not_allowed(r,
                                                   "GET, HEAD, PUT, DELETE");
     }
 
@@ -439,8 +435,8 @@ ngx_http_ttai_admin_kv_get(ngx_http_request_t *r, ngx_http_ttai_kv_t *kv,
                                      entry.expires / 1000)
                          - expiration.data;
 
-        if (ngx_http_ttai_admin_kv_header(r, "X-TTAI-Expiration",
-                                          &expiration)
+        if (ngx_http_ttai_header(r, "X-TTAI-Expiration",
+                                 (char *) expiration.data, expiration.len)
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -449,8 +445,9 @@ ngx_http_ttai_admin_kv_get(ngx_http_request_t *r, ngx_http_ttai_kv_t *kv,
 
     /* compact JSON with only ASCII: safe as a header value */
     if (entry.metadata.len
-        && ngx_http_ttai_admin_kv_header(r, "X-TTAI-Metadata",
-                                         &entry.metadata)
+        && ngx_http_ttai_header(r, "X-TTAI-Metadata",
+                                (char *) entry.metadata.data,
+                                entry.metadata.len)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -771,50 +768,11 @@ ngx_http_ttai_admin_kv_refuse(ngx_http_request_t *r, ngx_int_t rc,
 
 
 static ngx_int_t
-ngx_http_ttai_admin_kv_not_allowed(ngx_http_request_t *r, char *allow)
-{
-    ngx_str_t  value;
-
-    value.data = (u_char *) allow;
-    value.len = ngx_strlen(allow);
-
-    if (ngx_http_ttai_admin_kv_header(r, "Allow", &value) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_ttai_admin_error(r, NGX_HTTP_NOT_ALLOWED,
-                                     "method_not_allowed",
-                                     "this method is not allowed here; "
-                                     "see the Allow header");
-}
-
-
-static ngx_int_t
 ngx_http_ttai_admin_kv_success(ngx_http_request_t *r)
 {
     static u_char  body[] = "{\"success\":true}";
 
     return ngx_http_ttai_send_json(r, NGX_HTTP_OK, body, sizeof(body) - 1);
-}
-
-
-static ngx_int_t
-ngx_http_ttai_admin_kv_header(ngx_http_request_t *r, char *name,
-    ngx_str_t *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value = *value;
-
-    return NGX_OK;
 }
 
 

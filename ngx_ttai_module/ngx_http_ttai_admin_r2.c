@@ -47,8 +47,6 @@ static ngx_int_t ngx_http_ttai_admin_r2_json(ngx_http_request_t *r,
     char *json);
 static char *ngx_http_ttai_admin_r2_decode(ngx_pool_t *pool, u_char *src,
     size_t len, size_t *out_len);
-static ngx_int_t ngx_http_ttai_admin_r2_allow(ngx_http_request_t *r,
-    char *allow);
 static void ngx_http_ttai_admin_r2_free(void *data);
 
 
@@ -100,7 +98,7 @@ ngx_http_ttai_admin_r2(ngx_http_request_t *r, ngx_str_t *path)
 
     if (slash == NULL || slash + 1 == path->data + path->len) {
         if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-            return ngx_http_ttai_admin_r2_allow(r, "GET, HEAD");
+            return ngx_http_ttai_admin_not_allowed(r, "GET, HEAD");
         }
 
         return ngx_http_ttai_admin_r2_list(r, ctx);
@@ -143,7 +141,7 @@ ngx_http_ttai_admin_r2(ngx_http_request_t *r, ngx_str_t *path)
         return NGX_DONE;
 
     default:
-        return ngx_http_ttai_admin_r2_allow(r, "GET, HEAD, PUT, DELETE");
+        return ngx_http_ttai_admin_not_allowed(r, "GET, HEAD, PUT, DELETE");
     }
 }
 
@@ -436,27 +434,6 @@ ngx_http_ttai_admin_r2_decode(ngx_pool_t *pool, u_char *src, size_t len,
     *out_len = p - dst;
 
     return (char *) dst;
-}
-
-
-static ngx_int_t
-ngx_http_ttai_admin_r2_allow(ngx_http_request_t *r, char *allow)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Allow");
-    h->value.data = (u_char *) allow;
-    h->value.len = ngx_strlen(allow);
-
-    return ngx_http_ttai_admin_error(r, NGX_HTTP_NOT_ALLOWED,
-                                     "method_not_allowed",
-                                     "this method is not allowed here");
 }
 
 

@@ -385,8 +385,6 @@ ngx_http_ttai_db_release(ngx_http_ttai_db_t *db, ngx_http_ttai_db_conn_t *c)
 ngx_int_t
 ngx_http_ttai_db_send_busy(ngx_http_request_t *r)
 {
-    ngx_table_elt_t  *h;
-
     static u_char  body[] = "{\"error\":\"db_busy\",\"message\":\"too many "
                             "database queries are waiting; retry later\"}";
 
@@ -394,14 +392,9 @@ ngx_http_ttai_db_send_busy(ngx_http_request_t *r)
         r->keepalive = 0;
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_ttai_header_lit(r, "Retry-After", "1") != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Retry-After");
-    ngx_str_set(&h->value, "1");
 
     return ngx_http_ttai_send_json(r, NGX_HTTP_SERVICE_UNAVAILABLE, body,
                                    sizeof(body) - 1);

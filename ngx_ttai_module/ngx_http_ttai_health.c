@@ -95,7 +95,6 @@ ngx_http_ttai_health_handler(ngx_http_request_t *r)
     ngx_int_t                   rc;
     ngx_str_t                   error, detail;
     ngx_uint_t                  healthy;
-    ngx_table_elt_t            *h;
     ngx_http_ttai_check_t      *c;
     ngx_http_ttai_loc_conf_t   *tlcf;
     ngx_http_ttai_main_conf_t  *tmcf;
@@ -161,14 +160,9 @@ ngx_http_ttai_health_handler(ngx_http_request_t *r)
                      ngx_time() - ngx_http_ttai_started(),
                      (size_t) (p - checks), checks);
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_ttai_header_lit(r, "Cache-Control", "no-store") != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
 
     return ngx_http_ttai_send_json(r, healthy ? NGX_HTTP_OK
                                               : NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -179,8 +173,7 @@ ngx_http_ttai_health_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_ttai_health_not_allowed(ngx_http_request_t *r)
 {
-    ngx_int_t         rc;
-    ngx_table_elt_t  *h;
+    ngx_int_t  rc;
 
     static u_char  body[] = "{\"error\":\"method_not_allowed\","
                             "\"message\":\"use GET or HEAD\"}";
@@ -190,14 +183,9 @@ ngx_http_ttai_health_not_allowed(ngx_http_request_t *r)
         return rc;
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_ttai_header_lit(r, "Allow", "GET, HEAD") != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Allow");
-    ngx_str_set(&h->value, "GET, HEAD");
 
     return ngx_http_ttai_send_json(r, NGX_HTTP_NOT_ALLOWED, body,
                                    sizeof(body) - 1);

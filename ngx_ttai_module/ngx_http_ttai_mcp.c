@@ -45,8 +45,7 @@ ngx_http_ttai_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_ttai_mcp_handler(ngx_http_request_t *r)
 {
-    ngx_int_t         rc;
-    ngx_table_elt_t  *h;
+    ngx_int_t  rc;
 
     static u_char  body[] = "{\"error\":\"invalid_token\","
                             "\"error_description\":"
@@ -57,14 +56,9 @@ ngx_http_ttai_mcp_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_ttai_header_lit(r, "WWW-Authenticate", "Bearer") != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "WWW-Authenticate");
-    ngx_str_set(&h->value, "Bearer");
 
     return ngx_http_ttai_send_json(r, NGX_HTTP_UNAUTHORIZED, body,
                                    sizeof(body) - 1);

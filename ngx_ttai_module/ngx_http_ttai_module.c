@@ -433,6 +433,27 @@ ngx_http_ttai_request_ms_variable(ngx_http_request_t *r,
 
 
 ngx_int_t
+ngx_http_ttai_header(ngx_http_request_t *r, char *name, char *value,
+    size_t len)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value.data = (u_char *) value;
+    h->value.len = len;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_ttai_send_json(ngx_http_request_t *r, ngx_uint_t status,
     u_char *json, size_t len)
 {

@@ -70,6 +70,12 @@ char *ngx_http_ttai_admin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 time_t ngx_http_ttai_started(void);
+/* adds a response header; name and value must live as long as r */
+ngx_int_t ngx_http_ttai_header(ngx_http_request_t *r, char *name,
+    char *value, size_t len);
+#define ngx_http_ttai_header_lit(r, name, lit)                               \
+    ngx_http_ttai_header(r, name, lit, sizeof(lit) - 1)
+
 ngx_int_t ngx_http_ttai_send_json(ngx_http_request_t *r, ngx_uint_t status,
     u_char *json, size_t len);
 
