@@ -222,15 +222,22 @@ ngx_http_ttai_admin_error(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t
 ngx_http_ttai_admin_not_allowed(ngx_http_request_t *r, char *allow)
 {
-    if (ngx_http_ttai_header(r, "Allow", allow, ngx_strlen(allow)) != NGX_OK)
+    u_char  *message;
+    size_t   len;
+
+    len = ngx_strlen(allow);
+
+    message = ngx_pnalloc(r->pool, sizeof("use ") + len);
+    if (message == NULL
+        || ngx_http_ttai_header(r, "Allow", allow, len) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ngx_sprintf(message, "use %s%Z", allow);
+
     return ngx_http_ttai_admin_error(r, NGX_HTTP_NOT_ALLOWED,
-                                     "method_not_allowed",
-                                     "this method is not allowed here; "
-                                     "see the Allow header");
+                                     "method_not_allowed", (char *) message);
 }
 
 
