@@ -10,6 +10,7 @@ use Cwd qw(abs_path);
 use Exporter qw(import);
 use File::Basename qw(dirname);
 use File::Path qw(make_path remove_tree);
+use File::Temp ();
 use IO::Socket::INET;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
@@ -22,11 +23,23 @@ sub repo_root {
     return abs_path(dirname(__FILE__) . '/../../..');
 }
 
+# A fresh folder for one test's files.  It lives under a private folder
+# in the system's temporary folder, not in the work tree: when nginx runs
+# as root its workers run as another user, and the folders above a clone
+# may be closed to that user.  Removed at exit unless TTAI_KEEP_SCRATCH
+# is set.
+my $ScratchBase;
+
 sub scratch_dir {
     my ($name) = @_;
-    my $dir = repo_root() . "/build/test/$name";
+    unless ($ScratchBase) {
+        $ScratchBase = File::Temp::tempdir('ttai-test-XXXXXX', TMPDIR => 1,
+                                           CLEANUP => !$ENV{TTAI_KEEP_SCRATCH});
+        chmod 0755, $ScratchBase;
+    }
+    my $dir = "$ScratchBase/$name";
     remove_tree($dir);
-    make_path($dir);
+    make_path($dir, { mode => 0755 });
     return $dir;
 }
 
