@@ -51,17 +51,23 @@
  * ngx_cycle each time.
  */
 typedef struct {
+    /* a sweep pass in progress resumes at this key */
+    ngx_uint_t                sweeping;
+    uint64_t                  sweep_min;
+    size_t                    sweep_key_len;
+    u_char                    sweep_key[NGX_HTTP_TTAI_KV_MAX_KEY];
+} ngx_http_ttai_kv_sweep_t;
+
+
+typedef struct {
     /* ev->data of both timers: ngx_event_ident() reads its fd */
     ngx_connection_t          conn;
 
     ngx_event_t               sweep;
     ngx_event_t               save;
 
-    /* a sweep pass in progress resumes at this key */
-    ngx_uint_t                sweeping;
-    uint64_t                  sweep_min;
-    size_t                    sweep_key_len;
-    u_char                    sweep_key[NGX_HTTP_TTAI_KV_MAX_KEY];
+    /* one per zone: the KV cache, the MCP sessions */
+    ngx_http_ttai_kv_sweep_t  zones[NGX_HTTP_TTAI_KV_ZONES];
 } ngx_http_ttai_kv_worker_t;
 
 
@@ -80,10 +86,12 @@ static void ngx_http_ttai_kv_expire_locked(ngx_http_ttai_kv_t *kv,
 static void ngx_http_ttai_kv_set_expiry(ngx_http_ttai_kv_t *kv,
     ngx_http_ttai_kv_node_t *kn, uint64_t expires);
 static void ngx_http_ttai_kv_copy(u_char *p, ngx_http_ttai_kv_entry_t *entry);
-static ngx_http_ttai_kv_t *ngx_http_ttai_kv_current(void);
+static ngx_http_ttai_kv_t *ngx_http_ttai_kv_current(ngx_uint_t zone);
+static ngx_http_ttai_kv_t *ngx_http_ttai_kv_of(
+    ngx_http_ttai_main_conf_t *tmcf, ngx_uint_t zone);
 static void ngx_http_ttai_kv_sweep_handler(ngx_event_t *ev);
 static ngx_uint_t ngx_http_ttai_kv_sweep(ngx_http_ttai_kv_t *kv,
-    ngx_http_ttai_kv_worker_t *w);
+    ngx_http_ttai_kv_sweep_t *w);
 static void ngx_http_ttai_kv_save_handler(ngx_event_t *ev);
 
 
@@ -97,15 +105,18 @@ ngx_http_ttai_kv_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_ttai_main_conf_t *tmcf = conf;
 
-    ssize_t              size;
-    ngx_str_t           *value, s;
-    ngx_int_t            ms;
-    ngx_uint_t           i;
-    ngx_shm_zone_t      *shm_zone;
-    ngx_http_ttai_kv_t  *kv;
+    ssize_t               size;
+    ngx_str_t            *value, s;
+    ngx_int_t             ms;
+    ngx_uint_t            i;
+    ngx_shm_zone_t       *shm_zone;
+    ngx_http_ttai_kv_t   *kv, **slot;
 
-    if (tmcf->kv != NULL) {
-        return "is duplicate: one KV zone serves the whole server";
+    /* the same zone serves the KV cache and the MCP sessions */
+    slot = (ngx_http_ttai_kv_t **) ((u_char *) tmcf + cmd->offset);
+
+    if (*slot != NULL) {
+        return "is duplicate: one zone serves the whole server";
     }
 
     value = cf->args->elts;
@@ -226,7 +237,7 @@ ngx_http_ttai_kv_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     kv->shm_zone = shm_zone;
 
-    tmcf->kv = kv;
+    *slot = kv;
     tmcf->enabled = 1;
 
     return NGX_CONF_OK;
@@ -272,25 +283,32 @@ char *
 ngx_http_ttai_kv_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
 {
     u_char              *p;
+    ngx_uint_t           i;
     ngx_http_ttai_kv_t  *kv;
 
-    kv = tmcf->kv;
+    /* the cache's snapshot goes to kv/, the sessions' to do/ */
+    static char  *folders[] = { "kv", "do" };
 
-    if (kv == NULL || kv->snapshot_set || tmcf->state_dir.len == 0) {
-        return NGX_CONF_OK;
+    for (i = 0; i < NGX_HTTP_TTAI_KV_ZONES; i++) {
+        kv = ngx_http_ttai_kv_of(tmcf, i);
+
+        if (kv == NULL || kv->snapshot_set || tmcf->state_dir.len == 0) {
+            continue;
+        }
+
+        kv->snapshot.len = tmcf->state_dir.len + sizeof("//") - 1
+                           + ngx_strlen(folders[i]) + kv->name.len
+                           + sizeof(".snapshot") - 1;
+
+        kv->snapshot.data = ngx_pnalloc(cf->pool, kv->snapshot.len + 1);
+        if (kv->snapshot.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        p = ngx_sprintf(kv->snapshot.data, "%V/%s/%V.snapshot",
+                        &tmcf->state_dir, folders[i], &kv->name);
+        *p = '\0';
     }
-
-    kv->snapshot.len = tmcf->state_dir.len + sizeof("/kv/") - 1
-                       + kv->name.len + sizeof(".snapshot") - 1;
-
-    kv->snapshot.data = ngx_pnalloc(cf->pool, kv->snapshot.len + 1);
-    if (kv->snapshot.data == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    p = ngx_sprintf(kv->snapshot.data, "%V/kv/%V.snapshot",
-                    &tmcf->state_dir, &kv->name);
-    *p = '\0';
 
     return NGX_CONF_OK;
 }
@@ -1010,12 +1028,22 @@ ngx_int_t
 ngx_http_ttai_kv_init_process(ngx_cycle_t *cycle,
     ngx_http_ttai_main_conf_t *tmcf)
 {
+    ngx_msec_t                  interval;
+    ngx_uint_t                  i;
     ngx_http_ttai_kv_t         *kv;
     ngx_http_ttai_kv_worker_t  *w;
 
-    kv = tmcf->kv;
+    interval = 0;
 
-    if (kv == NULL || ngx_http_ttai_kv_worker != NULL) {
+    for (i = 0; i < NGX_HTTP_TTAI_KV_ZONES; i++) {
+        kv = ngx_http_ttai_kv_of(tmcf, i);
+
+        if (kv != NULL && (interval == 0 || kv->interval < interval)) {
+            interval = kv->interval;
+        }
+    }
+
+    if (interval == 0 || ngx_http_ttai_kv_worker != NULL) {
         return NGX_OK;
     }
 
@@ -1045,7 +1073,7 @@ ngx_http_ttai_kv_init_process(ngx_cycle_t *cycle,
     ngx_http_ttai_kv_worker = w;
 
     ngx_add_timer(&w->sweep, NGX_HTTP_TTAI_KV_SWEEP_EVERY);
-    ngx_add_timer(&w->save, kv->interval);
+    ngx_add_timer(&w->save, interval);
 
     return NGX_OK;
 }
@@ -1055,6 +1083,8 @@ void
 ngx_http_ttai_kv_exit_process(ngx_cycle_t *cycle,
     ngx_http_ttai_main_conf_t *tmcf)
 {
+    ngx_uint_t                  i;
+    ngx_http_ttai_kv_t         *kv;
     ngx_http_ttai_kv_worker_t  *w;
 
     w = ngx_http_ttai_kv_worker;
@@ -1075,28 +1105,39 @@ ngx_http_ttai_kv_exit_process(ngx_cycle_t *cycle,
 
     ngx_free(w);
 
-    if (tmcf->kv != NULL) {
-        (void) ngx_http_ttai_kv_snapshot_save(tmcf->kv, cycle->log);
+    for (i = 0; i < NGX_HTTP_TTAI_KV_ZONES; i++) {
+        kv = ngx_http_ttai_kv_of(tmcf, i);
+
+        if (kv != NULL) {
+            (void) ngx_http_ttai_kv_snapshot_save(kv, cycle->log);
+        }
     }
 }
 
 
 static ngx_http_ttai_kv_t *
-ngx_http_ttai_kv_current(void)
+ngx_http_ttai_kv_current(ngx_uint_t zone)
 {
     ngx_http_ttai_main_conf_t  *tmcf;
 
     tmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                ngx_http_ttai_module);
 
-    return (tmcf != NULL) ? tmcf->kv : NULL;
+    return (tmcf != NULL) ? ngx_http_ttai_kv_of(tmcf, zone) : NULL;
+}
+
+
+static ngx_http_ttai_kv_t *
+ngx_http_ttai_kv_of(ngx_http_ttai_main_conf_t *tmcf, ngx_uint_t zone)
+{
+    return (zone == NGX_HTTP_TTAI_KV_CACHE) ? tmcf->kv : tmcf->sessions;
 }
 
 
 static void
 ngx_http_ttai_kv_sweep_handler(ngx_event_t *ev)
 {
-    ngx_uint_t                  done;
+    ngx_uint_t                  i, done;
     ngx_http_ttai_kv_t         *kv;
     ngx_http_ttai_kv_worker_t  *w;
 
@@ -1105,13 +1146,20 @@ ngx_http_ttai_kv_sweep_handler(ngx_event_t *ev)
     }
 
     w = ngx_http_ttai_kv_worker;
-    kv = ngx_http_ttai_kv_current();
 
-    if (w == NULL || kv == NULL) {
+    if (w == NULL) {
         return;
     }
 
-    done = ngx_http_ttai_kv_sweep(kv, w);
+    done = 1;
+
+    for (i = 0; i < NGX_HTTP_TTAI_KV_ZONES; i++) {
+        kv = ngx_http_ttai_kv_current(i);
+
+        if (kv != NULL && !ngx_http_ttai_kv_sweep(kv, &w->zones[i])) {
+            done = 0;
+        }
+    }
 
     ngx_add_timer(ev, done ? NGX_HTTP_TTAI_KV_SWEEP_EVERY
                            : NGX_HTTP_TTAI_KV_SWEEP_AGAIN);
@@ -1125,7 +1173,7 @@ ngx_http_ttai_kv_sweep_handler(ngx_event_t *ev)
  */
 
 static ngx_uint_t
-ngx_http_ttai_kv_sweep(ngx_http_ttai_kv_t *kv, ngx_http_ttai_kv_worker_t *w)
+ngx_http_ttai_kv_sweep(ngx_http_ttai_kv_t *kv, ngx_http_ttai_kv_sweep_t *w)
 {
     uint64_t                  now;
     ngx_uint_t                batch, n, freed, done;
@@ -1208,19 +1256,31 @@ ngx_http_ttai_kv_sweep(ngx_http_ttai_kv_t *kv, ngx_http_ttai_kv_worker_t *w)
 static void
 ngx_http_ttai_kv_save_handler(ngx_event_t *ev)
 {
+    ngx_msec_t           interval;
+    ngx_uint_t           i;
     ngx_http_ttai_kv_t  *kv;
 
     if (ngx_exiting || ngx_terminate) {
         return;
     }
 
-    kv = ngx_http_ttai_kv_current();
+    interval = 0;
 
-    if (kv == NULL) {
-        return;
+    for (i = 0; i < NGX_HTTP_TTAI_KV_ZONES; i++) {
+        kv = ngx_http_ttai_kv_current(i);
+
+        if (kv == NULL) {
+            continue;
+        }
+
+        (void) ngx_http_ttai_kv_snapshot_save(kv, ev->log);
+
+        if (interval == 0 || kv->interval < interval) {
+            interval = kv->interval;
+        }
     }
 
-    (void) ngx_http_ttai_kv_snapshot_save(kv, ev->log);
-
-    ngx_add_timer(ev, kv->interval);
+    if (interval) {
+        ngx_add_timer(ev, interval);
+    }
 }

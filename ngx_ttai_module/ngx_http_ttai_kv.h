@@ -21,6 +21,11 @@
 #define NGX_HTTP_TTAI_KV_MAX_METADATA  1024
 #define NGX_HTTP_TTAI_KV_MAX_LIST      1000
 
+/* the zones the module keeps: the KV cache and the MCP sessions */
+#define NGX_HTTP_TTAI_KV_CACHE         0
+#define NGX_HTTP_TTAI_KV_SESSIONS      1
+#define NGX_HTTP_TTAI_KV_ZONES         2
+
 
 typedef struct {
     ngx_str_t                 key;

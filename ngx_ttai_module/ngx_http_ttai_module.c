@@ -64,7 +64,21 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2|NGX_CONF_TAKE3|NGX_CONF_TAKE4,
       ngx_http_ttai_kv_zone,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      0,
+      offsetof(ngx_http_ttai_main_conf_t, kv),
+      NULL },
+
+    { ngx_string("ttai_mcp_sessions"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2|NGX_CONF_TAKE3|NGX_CONF_TAKE4,
+      ngx_http_ttai_kv_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, sessions),
+      NULL },
+
+    { ngx_string("ttai_mcp_session_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, session_timeout),
       NULL },
 
     { ngx_string("ttai_db"),
@@ -202,6 +216,7 @@ ngx_http_ttai_create_main_conf(ngx_conf_t *cf)
 
     tmcf->environment = NGX_CONF_UNSET_UINT;
     tmcf->enabled = NGX_CONF_UNSET;
+    tmcf->session_timeout = NGX_CONF_UNSET;
 
     return tmcf;
 }
@@ -215,6 +230,7 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
     /* production unless said otherwise: debug endpoints stay closed */
     ngx_conf_init_uint_value(tmcf->environment, NGX_HTTP_TTAI_PRODUCTION);
     ngx_conf_init_value(tmcf->enabled, 0);
+    ngx_conf_init_value(tmcf->session_timeout, 30 * 60);
 
     if (!tmcf->enabled && tmcf->env_file.len == 0) {
         return NGX_CONF_OK;

@@ -41,6 +41,10 @@ typedef struct {
     /* ttai_kv_zone: the KV cache in shared memory */
     ngx_http_ttai_kv_t       *kv;
 
+    /* ttai_mcp_sessions: the MCP sessions, in the same kind of zone */
+    ngx_http_ttai_kv_t       *sessions;
+    time_t                    session_timeout;
+
     /* ttai_db, ttai_migrations, ttai_thread_pool: SQLite (D1) */
     ngx_http_ttai_db_t       *db;
 
