@@ -64,8 +64,9 @@ typedef struct {
 
 
 /*
- * The tool object must outlive the server.  Returns -1 on a bad name, a
- * duplicate, or a bad schema; ttai_mcp_server_error() says which.
+ * The tool is copied, but the strings it points to must outlive the
+ * server.  Returns -1 on a bad name, a duplicate, or a bad schema;
+ * ttai_mcp_server_error() says which.
  */
 int ttai_mcp_register_tool(ttai_mcp_server_t *srv, const ttai_tool_t *tool);
 
