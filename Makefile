@@ -26,7 +26,7 @@ ALL_CFLAGS := $(CFLAGS) $(WARN) -D_GNU_SOURCE -Ishared
 
 SHARED_SRCS := $(wildcard shared/*.c)
 SHARED_HDRS := $(wildcard shared/*.h)
-SHARED_LIBS := -lsodium -ljansson -lsqlite3
+SHARED_LIBS := -ljwt -lsodium -ljansson -lsqlite3
 
 CLI_SRCS := $(wildcard cli/*.c)
 CLI_LIBS := $(SHARED_LIBS) -lcurl

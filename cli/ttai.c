@@ -34,6 +34,7 @@ static const ttai_cli_command_t  ttai_cli_commands[] = {
     { "r2", "put, get, list and delete R2 objects", ttai_cli_r2 },
     { "state", "reset the local state", ttai_cli_state },
     { "tastytrade", "connect a TastyTrade account", ttai_cli_tastytrade },
+    { "token", "mint a development JWT for /mcp", ttai_cli_token },
     { NULL, NULL, NULL }
 };
 

@@ -40,6 +40,7 @@ int ttai_cli_kv(int argc, char **argv);
 int ttai_cli_r2(int argc, char **argv);
 int ttai_cli_state(int argc, char **argv);
 int ttai_cli_tastytrade(int argc, char **argv);
+int ttai_cli_token(int argc, char **argv);
 
 /*
  * One request to the development server's admin API.  path is appended
@@ -65,6 +66,14 @@ const char *ttai_cli_server_url(void);
 
 /* reads a whole file, or standard input for "-"; free() it */
 char *ttai_cli_read_file(const char *path, size_t *len);
+
+/*
+ * A secret such as JWT_SECRET, from the environment or else from the env
+ * file, checked as nginx checks it.  Returns a NUL-terminated copy, or
+ * NULL after printing why (naming the key and file, never the value).
+ */
+char *ttai_cli_secret(const char *name, const char *env_file, size_t *len);
+void ttai_cli_secret_free(char *value, size_t len);
 
 
 #endif /* _TTAI_CLI_H_INCLUDED_ */

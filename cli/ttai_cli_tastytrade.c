@@ -16,7 +16,6 @@
 
 #include "ttai_cli.h"
 #include "ttai_crypto.h"
-#include "ttai_env.h"
 #include "ttai_secrets.h"
 
 
@@ -201,61 +200,18 @@ ttai_cli_tastytrade_connect(int argc, char **argv)
 static int
 ttai_cli_token_key(const char *env_file, unsigned char key[TTAI_SECRET_KEY_LEN])
 {
-    int                        rc;
-    char                      *buf;
-    size_t                     len;
-    const char                *value, *why;
-    ttai_env_t                 env;
-    ttai_env_error_t           err;
-    const ttai_env_entry_t    *e;
-    const ttai_secret_spec_t  *spec;
+    int     rc;
+    char   *value;
+    size_t  len;
 
-    spec = ttai_secret_find("TOKEN_ENCRYPTION_KEY");
-    value = getenv("TOKEN_ENCRYPTION_KEY");
-
-    if (value != NULL && *value != '\0') {
-        why = ttai_secret_check(spec, value, strlen(value));
-        if (why != NULL) {
-            fprintf(stderr, "ttai: TOKEN_ENCRYPTION_KEY from the environment "
-                    "%s\n", why);
-            return -1;
-        }
-
-        return ttai_secret_hex32(value, strlen(value), key);
-    }
-
-    buf = ttai_cli_read_file(env_file, &len);
-    if (buf == NULL) {
-        fprintf(stderr, "ttai: cannot read %s, which holds "
-                "TOKEN_ENCRYPTION_KEY; scripts/dev.sh creates it\n",
-                env_file);
+    value = ttai_cli_secret("TOKEN_ENCRYPTION_KEY", env_file, &len);
+    if (value == NULL) {
         return -1;
     }
 
-    ttai_env_init(&env);
-    rc = -1;
+    rc = ttai_secret_hex32(value, len, key);
 
-    if (ttai_env_parse(&env, buf, len, &err) != 0) {
-        fprintf(stderr, "ttai: %s:%u: %s\n", env_file, err.line, err.msg);
-        goto done;
-    }
-
-    e = ttai_env_get(&env, "TOKEN_ENCRYPTION_KEY");
-
-    why = ttai_secret_check(spec, e ? e->value : NULL, e ? e->value_len : 0);
-    if (why != NULL) {
-        fprintf(stderr, "ttai: TOKEN_ENCRYPTION_KEY in %s %s\n", env_file,
-                why);
-        goto done;
-    }
-
-    rc = ttai_secret_hex32(e->value, e->value_len, key);
-
-done:
-
-    ttai_env_free(&env);
-    sodium_memzero(buf, len);
-    free(buf);
+    ttai_cli_secret_free(value, len);
 
     return rc;
 }

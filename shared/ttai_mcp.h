@@ -35,6 +35,10 @@
 #define TTAI_MCP_INTERNAL_ERROR   -32603
 #define TTAI_MCP_TRANSPORT_ERROR  -32000
 #define TTAI_MCP_SESSION_NOT_FOUND -32001
+#define TTAI_MCP_RESOURCE_NOT_FOUND -32002
+
+/* the largest clientInfo, as compact JSON, kept with a session */
+#define TTAI_MCP_MAX_CLIENT_INFO  1024
 
 
 typedef struct ttai_mcp_server_s   ttai_mcp_server_t;
@@ -98,9 +102,13 @@ struct ttai_mcp_pending_s {
 };
 
 
+/* NULL version: TTAI_VERSION; NULL instructions: ttai's own */
 ttai_mcp_server_t *ttai_mcp_server_create(const char *version,
     const char *instructions);
 void ttai_mcp_server_free(ttai_mcp_server_t *srv);
+
+/* why the last ttai_mcp_register_tool() failed */
+const char *ttai_mcp_server_error(const ttai_mcp_server_t *srv);
 
 /* tools/list pages; the default is 50 */
 void ttai_mcp_server_page_size(ttai_mcp_server_t *srv, size_t n);
@@ -119,13 +127,24 @@ int ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
  * Continues a pending tool with the upstream response: status is the
  * HTTP status, or 0 when the request failed without one (timeout,
  * connection refused); error is then a short reason for the model.
- * Consumes reply->pending and fills the reply.
+ * Consumes reply->pending and fills the reply, which may be pending
+ * again (the next tool call of a batch).  Returns -1 when out of memory
+ * or when nothing was pending.
  */
 int ttai_mcp_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_reply_t *reply, int status, const char *body, size_t len,
     const char *error);
 
 void ttai_mcp_reply_free(ttai_mcp_reply_t *reply);
+
+/*
+ * For tools: a pending request, every string copied (body, cache_key
+ * may be NULL), or NULL when out of memory.  The core frees it.
+ */
+ttai_mcp_pending_t *ttai_mcp_pending_create(const char *method,
+    const char *path, const char *body, const char *cache_key,
+    long cache_ttl);
+void ttai_mcp_pending_free(ttai_mcp_pending_t *pending);
 
 
 #endif /* _TTAI_MCP_H_INCLUDED_ */

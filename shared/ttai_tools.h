@@ -40,6 +40,12 @@ typedef struct {
 typedef int (*ttai_tool_run_pt)(const ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending);
 
+/*
+ * resume: gets the upstream response, and returns like run (but never
+ * pending).  status is never 0 here: when the request failed without a
+ * response, the core answers with an isError result that names the
+ * reason, so error is always NULL for now.
+ */
 typedef int (*ttai_tool_resume_pt)(const ttai_tool_ctx_t *ctx, json_t *args,
     int status, const char *body, size_t len, const char *error,
     json_t **result);
@@ -57,15 +63,27 @@ typedef struct {
 } ttai_tool_t;
 
 
-/* the tool object must outlive the server; returns -1 on a bad schema */
+/*
+ * The tool is copied, but the strings it points to must outlive the
+ * server.  Returns -1 on a bad name, a duplicate, or a bad schema;
+ * ttai_mcp_server_error() says which.
+ */
 int ttai_mcp_register_tool(ttai_mcp_server_t *srv, const ttai_tool_t *tool);
 
 /* registers every tool ttai ships */
 int ttai_tools_register_all(ttai_mcp_server_t *srv);
 
-/* helpers for tools: a text result, an error result a model can act on */
+/* the tools ttai ships */
+extern const ttai_tool_t  ttai_tool_get_session_info;
+
+/*
+ * Helpers for tools: a text result, an error result a model can act on.
+ * text_result takes the reference to structured (NULL: none).  Both
+ * return NULL when out of memory.
+ */
 json_t *ttai_tool_text_result(const char *text, json_t *structured);
-json_t *ttai_tool_error_result(const char *fmt, ...);
+json_t *ttai_tool_error_result(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 /*
  * The JSON Schema subset tools use: type, properties, required,
@@ -75,6 +93,17 @@ json_t *ttai_tool_error_result(const char *fmt, ...);
  */
 int ttai_schema_validate(json_t *schema, json_t *value, char *err,
     size_t errlen);
+
+/* the same for structuredContent, whose parts are called "field" */
+int ttai_schema_validate_output(json_t *schema, json_t *value, char *err,
+    size_t errlen);
+
+/*
+ * Checks that a schema uses only that subset, each keyword with a value
+ * of the right type (annotations such as description are allowed): a
+ * keyword that would be ignored is refused.  Returns 0, or -1 with why.
+ */
+int ttai_schema_check(json_t *schema, char *err, size_t errlen);
 
 
 #endif /* _TTAI_TOOLS_H_INCLUDED_ */

@@ -1,0 +1,275 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ttai_mcp_core.h"
+
+
+/*
+ * tools/call.  The arguments are validated against the tool's input
+ * schema before it runs; a failure is a result with isError, which the
+ * model reads and corrects (SEP-1303), not a JSON-RPC error, which it
+ * would not see.  A tool may wait for upstream data; its result is then
+ * made when the shell resumes it.  Either way, a result that breaks the
+ * tool's own output schema is not sent as such.
+ */
+
+#define TTAI_MCP_ERROR_REASON_MAX  120
+
+
+static int ttai_mcp_tools_answer(ttai_mcp_tool_entry_t *entry, json_t *id,
+    json_t *result, json_t **response);
+static json_t *ttai_mcp_tools_check(ttai_mcp_tool_entry_t *entry,
+    json_t *result);
+static json_t *ttai_mcp_tools_unreachable(const char *name,
+    const char *error);
+
+
+int
+ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    ttai_mcp_run_t *run, json_t *id, json_t *params, json_t **response,
+    ttai_mcp_pending_t **pending)
+{
+    int                     rc;
+    char                    err[TTAI_MCP_ERRLEN];
+    size_t                  index;
+    json_t                 *name, *args, *result;
+    ttai_tool_ctx_t         ctx;
+    ttai_mcp_pending_t     *p;
+    ttai_mcp_tool_entry_t  *entry;
+
+    name = json_object_get(params, "name");
+
+    if (!json_is_string(name)) {
+        *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS, NULL,
+                                       "Invalid params: name, the tool to "
+                                       "call, is required");
+        return 0;
+    }
+
+    entry = ttai_mcp_tool_find(srv, json_string_value(name), &index);
+
+    if (entry == NULL) {
+        *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS, NULL,
+                                       "Unknown tool: %.128s",
+                                       json_string_value(name));
+        return 0;
+    }
+
+    args = json_object_get(params, "arguments");
+
+    /* absent and null both mean no arguments */
+    args = (args == NULL || json_is_null(args)) ? json_object()
+                                                : json_incref(args);
+    if (args == NULL) {
+        return -1;
+    }
+
+    if (ttai_schema_validate(entry->input, args, err, sizeof(err)) != 0) {
+        json_decref(args);
+
+        return ttai_mcp_tools_answer(entry, id,
+                   ttai_tool_error_result("Invalid arguments for tool %s: "
+                                          "%s.  Correct them and call it "
+                                          "again.", entry->tool.name, err),
+                   response);
+    }
+
+    ctx.call = call;
+    ctx.server_version = srv->version;
+
+    result = NULL;
+    p = NULL;
+
+    rc = entry->tool.run(&ctx, args, &result, &p);
+
+    if (rc != 0) {
+        json_decref(args);
+        json_decref(result);
+        ttai_mcp_pending_free(p);
+        return -1;
+    }
+
+    if (p != NULL && entry->tool.resume != NULL && result == NULL) {
+        /* the continuation: ttai_mcp_continue() hangs the run on p */
+        run->tool = index;
+        run->args = args;
+        run->id = json_incref(id);
+        *pending = p;
+        return 0;
+    }
+
+    json_decref(args);
+
+    if (p != NULL) {
+        ttai_mcp_pending_free(p);
+        json_decref(result);
+
+        *response = ttai_mcp_rpc_error(id, TTAI_MCP_INTERNAL_ERROR, NULL,
+                                       "Internal error: tool %s asked for "
+                                       "data it cannot take",
+                                       entry->tool.name);
+        return 0;
+    }
+
+    if (result == NULL) {
+        *response = ttai_mcp_rpc_error(id, TTAI_MCP_INTERNAL_ERROR, NULL,
+                                       "Internal error: tool %s returned no "
+                                       "result", entry->tool.name);
+        return 0;
+    }
+
+    return ttai_mcp_tools_answer(entry, id, result, response);
+}
+
+
+int
+ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    ttai_mcp_run_t *run, int status, const char *body, size_t len,
+    const char *error, json_t **response)
+{
+    int                     rc;
+    json_t                 *result, *id;
+    ttai_tool_ctx_t         ctx;
+    ttai_mcp_tool_entry_t  *entry;
+
+    if (run->tool >= srv->ntools) {
+        return -1;
+    }
+
+    entry = &srv->tools[run->tool];
+    result = NULL;
+
+    if (status == 0) {
+        result = ttai_mcp_tools_unreachable(entry->tool.name, error);
+        rc = result ? 0 : -1;
+
+    } else {
+        ctx.call = call;
+        ctx.server_version = srv->version;
+
+        rc = entry->tool.resume(&ctx, run->args, status, body, len, NULL,
+                                 &result);
+    }
+
+    id = run->id;
+    run->id = NULL;
+    json_decref(run->args);
+    run->args = NULL;
+
+    if (rc != 0) {
+        json_decref(result);
+        json_decref(id);
+        return -1;
+    }
+
+    if (result == NULL) {
+        *response = ttai_mcp_rpc_error(id, TTAI_MCP_INTERNAL_ERROR, NULL,
+                                       "Internal error: tool %s returned no "
+                                       "result", entry->tool.name);
+        rc = *response ? 0 : -1;
+
+    } else {
+        rc = ttai_mcp_tools_answer(entry, id, result, response);
+    }
+
+    json_decref(id);
+
+    return rc;
+}
+
+
+/* takes the reference to result; NULL result: out of memory */
+
+static int
+ttai_mcp_tools_answer(ttai_mcp_tool_entry_t *entry, json_t *id,
+    json_t *result, json_t **response)
+{
+    if (result == NULL) {
+        return -1;
+    }
+
+    result = ttai_mcp_tools_check(entry, result);
+
+    *response = ttai_mcp_rpc_result(id, result);
+
+    return *response ? 0 : -1;
+}
+
+
+/*
+ * A CallToolResult needs its content; and MCP: a tool that declares an
+ * outputSchema MUST return structuredContent that conforms to it.  A
+ * tool that breaks either has a bug, which the model is told about
+ * rather than handed data its client would reject.
+ */
+
+static json_t *
+ttai_mcp_tools_check(ttai_mcp_tool_entry_t *entry, json_t *result)
+{
+    char     err[TTAI_MCP_ERRLEN];
+    json_t  *sc;
+
+    if (!json_is_object(result)
+        || !json_is_array(json_object_get(result, "content")))
+    {
+        snprintf(err, sizeof(err), "it has no content");
+
+    } else if (entry->output == NULL
+               || json_is_true(json_object_get(result, "isError")))
+    {
+        return result;
+
+    } else {
+        sc = json_object_get(result, "structuredContent");
+
+        if (sc == NULL) {
+            snprintf(err, sizeof(err), "it has no structuredContent");
+
+        } else if (ttai_schema_validate_output(entry->output, sc, err,
+                                               sizeof(err))
+                   == 0)
+        {
+            return result;
+        }
+    }
+
+    json_decref(result);
+
+    return ttai_tool_error_result("Tool %s made a result that breaks its "
+                                  "own output schema (%s).  This is a bug "
+                                  "in ttai, not in your call.",
+                                  entry->tool.name, err);
+}
+
+
+/* the request never got an answer: say why, briefly and cleanly */
+
+static json_t *
+ttai_mcp_tools_unreachable(const char *name, const char *error)
+{
+    char    reason[TTAI_MCP_ERROR_REASON_MAX + 1];
+    size_t  i;
+
+    snprintf(reason, sizeof(reason), "%s",
+             (error != NULL && *error != '\0') ? error : "no response");
+
+    for (i = 0; reason[i] != '\0'; i++) {
+        if ((unsigned char) reason[i] < 0x20
+            || (unsigned char) reason[i] >= 0x7f)
+        {
+            reason[i] = '?';
+        }
+    }
+
+    return ttai_tool_error_result("Tool %s could not reach TastyTrade: %s.  "
+                                  "This is usually temporary; try the call "
+                                  "again in a moment.", name, reason);
+}
