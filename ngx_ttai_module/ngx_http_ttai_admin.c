@@ -67,24 +67,12 @@ static ngx_int_t
 ngx_http_ttai_admin_handler(ngx_http_request_t *r)
 {
     u_char                       *p, *end;
+    ngx_int_t                     rc;
     ngx_str_t                     store, path;
-    ngx_http_ttai_main_conf_t    *tmcf;
     ngx_http_ttai_admin_route_t  *route;
 
-    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
-
-    /* refused at load in production; this is a second line */
-    if (tmcf->environment != NGX_HTTP_TTAI_DEVELOPMENT) {
-        return NGX_HTTP_NOT_FOUND;
-    }
-
-    if (!ngx_http_ttai_admin_loopback(r->connection)) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "ttai: admin API refused to a non-loopback client");
-
-        return ngx_http_ttai_admin_error(r, NGX_HTTP_FORBIDDEN, "forbidden",
-                                         "the admin API answers loopback "
-                                         "clients only");
+    if (!ngx_http_ttai_admin_allowed(r, &rc)) {
+        return rc;
     }
 
     /*
@@ -131,6 +119,38 @@ ngx_http_ttai_admin_handler(ngx_http_request_t *r)
 
     return ngx_http_ttai_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
                                      "no such store: use kv, r2 or d1");
+}
+
+
+/*
+ * Whether a development endpoint may answer: 1, or 0 with *rc set to the
+ * refusal already sent.
+ */
+
+ngx_uint_t
+ngx_http_ttai_admin_allowed(ngx_http_request_t *r, ngx_int_t *rc)
+{
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+
+    /* refused at load in production; this is a second line */
+    if (tmcf->environment != NGX_HTTP_TTAI_DEVELOPMENT) {
+        *rc = NGX_HTTP_NOT_FOUND;
+        return 0;
+    }
+
+    if (!ngx_http_ttai_admin_loopback(r->connection)) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "ttai: admin API refused to a non-loopback client");
+
+        *rc = ngx_http_ttai_admin_error(r, NGX_HTTP_FORBIDDEN, "forbidden",
+                                        "the admin API answers loopback "
+                                        "clients only");
+        return 0;
+    }
+
+    return 1;
 }
 
 

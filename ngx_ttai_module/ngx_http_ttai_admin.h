@@ -27,6 +27,8 @@ ngx_int_t ngx_http_ttai_admin_kv(ngx_http_request_t *r, ngx_str_t *path);
 ngx_int_t ngx_http_ttai_admin_r2(ngx_http_request_t *r, ngx_str_t *path);
 ngx_int_t ngx_http_ttai_admin_d1(ngx_http_request_t *r, ngx_str_t *path);
 
+ngx_uint_t ngx_http_ttai_admin_allowed(ngx_http_request_t *r,
+    ngx_int_t *rc);
 ngx_int_t ngx_http_ttai_admin_error(ngx_http_request_t *r,
     ngx_uint_t status, char *code, char *message);
 /* 405 with an Allow header; allow must be a static string */

@@ -9,16 +9,85 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ttai_module.h"
+#include "ngx_http_ttai_auth.h"
+#include "ngx_http_ttai_db.h"
+#include "ngx_http_ttai_session.h"
+#include "ttai_mcp.h"
+#include "ttai_tools.h"
 
 
 /*
- * The MCP endpoint.  Until JWT verification lands, every request is
- * refused as unauthenticated, which is the answer an unauthenticated
- * client must get anyway.
+ * POST /mcp, the Streamable HTTP transport, answering JSON only: the HTTP
+ * side is checked here (origin, host, auth, content type, size), the
+ * body is read without blocking the worker, the session is looked up,
+ * and the core answers; the session is then made, updated or touched.
  */
 
 
+#define NGX_HTTP_TTAI_MCP_INSTRUCTIONS                                        \
+    "ttai connects you to the user's TastyTrade account and the market. "    \
+    "Call get_session_info to see who is signed in."
+
+/* nginx names no constant for it */
+#define NGX_HTTP_TTAI_NOT_ACCEPTABLE  406
+
+/* a session's idle deadline moves at most this often, as a share of it */
+#define NGX_HTTP_TTAI_MCP_TOUCH  10
+
+
+typedef struct {
+    ttai_jwt_claims_t          claims;
+    ngx_str_t                  body;
+} ngx_http_ttai_mcp_ctx_t;
+
+
+#if (NGX_THREADS)
+
+typedef struct {
+    ngx_fd_t                   fd;
+    off_t                      offset;
+    size_t                     size;
+    u_char                    *buf;
+    ngx_err_t                  err;
+    ngx_http_request_t        *request;
+} ngx_http_ttai_mcp_read_t;
+
+#endif
+
+
 static ngx_int_t ngx_http_ttai_mcp_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_ttai_mcp_cors(ngx_http_request_t *r,
+    ngx_uint_t *refused);
+static ngx_uint_t ngx_http_ttai_mcp_origin_allowed(ngx_http_request_t *r,
+    ngx_str_t *origin);
+static ngx_uint_t ngx_http_ttai_mcp_local_name(u_char *host, size_t len);
+static ngx_uint_t ngx_http_ttai_mcp_host_allowed(ngx_http_request_t *r);
+static ngx_int_t ngx_http_ttai_mcp_preflight(ngx_http_request_t *r);
+static ngx_int_t ngx_http_ttai_mcp_delete(ngx_http_request_t *r,
+    ngx_http_ttai_mcp_ctx_t *ctx);
+static ngx_uint_t ngx_http_ttai_mcp_check_post(ngx_http_request_t *r,
+    ngx_int_t *rc);
+static void ngx_http_ttai_mcp_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r,
+    ngx_http_ttai_mcp_ctx_t *ctx);
+static ngx_int_t ngx_http_ttai_mcp_session(ngx_http_request_t *r,
+    ngx_http_ttai_mcp_ctx_t *ctx, ttai_mcp_reply_t *reply,
+    ngx_http_ttai_session_t *s, ngx_uint_t found);
+static ngx_int_t ngx_http_ttai_mcp_send(ngx_http_request_t *r,
+    ttai_mcp_reply_t *reply);
+static ngx_int_t ngx_http_ttai_mcp_error(ngx_http_request_t *r,
+    ngx_uint_t status, char *message);
+static ngx_int_t ngx_http_ttai_mcp_not_allowed(ngx_http_request_t *r);
+static ngx_table_elt_t *ngx_http_ttai_mcp_header(ngx_http_request_t *r,
+    char *name);
+static char *ngx_http_ttai_mcp_cstr(ngx_pool_t *pool, ngx_str_t *s);
+#if (NGX_THREADS)
+static ngx_int_t ngx_http_ttai_mcp_read_file(ngx_http_request_t *r,
+    ngx_http_ttai_mcp_ctx_t *ctx, ngx_buf_t *b, u_char *dst);
+static void ngx_http_ttai_mcp_read_thread(void *data, ngx_log_t *log);
+static void ngx_http_ttai_mcp_read_done(ngx_event_t *ev);
+#endif
+static void ngx_http_ttai_mcp_cleanup(void *data);
 
 
 char *
@@ -37,29 +106,914 @@ ngx_http_ttai_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ttai_module);
     tmcf->enabled = 1;
+    tmcf->mcp_used = 1;
 
     return NGX_CONF_OK;
+}
+
+
+/* at the end of the http block: the core and its tools, once per cycle */
+
+char *
+ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    if (!tmcf->mcp_used) {
+        return NGX_CONF_OK;
+    }
+
+    if (tmcf->sessions == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "ttai: \"ttai_mcp\" needs a session zone: add "
+                      "\"ttai_mcp_sessions SESSIONS 8m;\" to the http block");
+        return NGX_CONF_ERROR;
+    }
+
+    tmcf->mcp = ttai_mcp_server_create(TTAI_VERSION,
+                                       NGX_HTTP_TTAI_MCP_INSTRUCTIONS);
+    if (tmcf->mcp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        ttai_mcp_server_free(tmcf->mcp);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_ttai_mcp_cleanup;
+    cln->data = tmcf->mcp;
+
+    if (ttai_tools_register_all(tmcf->mcp) != 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "ttai: the MCP tools could not be registered");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_ttai_mcp_cleanup(void *data)
+{
+    ttai_mcp_server_free(data);
 }
 
 
 static ngx_int_t
 ngx_http_ttai_mcp_handler(ngx_http_request_t *r)
 {
-    ngx_int_t  rc;
+    ngx_int_t                 rc;
+    ngx_uint_t                refused;
+    ngx_http_ttai_mcp_ctx_t  *ctx;
 
-    static u_char  body[] = "{\"error\":\"invalid_token\","
-                            "\"error_description\":"
-                            "\"a valid Bearer token is required\"}";
+    /* the CORS headers go on every answer, errors included */
+    rc = ngx_http_ttai_mcp_cors(r, &refused);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (refused) {
+        return ngx_http_ttai_mcp_error(r, NGX_HTTP_FORBIDDEN,
+                                       "this Origin is not allowed");
+    }
+
+    if (r->method == NGX_HTTP_OPTIONS) {
+        return ngx_http_ttai_mcp_preflight(r);
+    }
+
+    if (!ngx_http_ttai_mcp_host_allowed(r)) {
+        return ngx_http_ttai_mcp_error(r, NGX_HTTP_FORBIDDEN,
+                                       "this Host is not allowed on a "
+                                       "local address");
+    }
+
+    /* no server-to-client stream is offered: GET is 405, before auth */
+    if (!(r->method & (NGX_HTTP_POST|NGX_HTTP_DELETE))) {
+        return ngx_http_ttai_mcp_not_allowed(r);
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_ttai_mcp_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (!ngx_http_ttai_auth(r, &ctx->claims, &rc)) {
+        return rc;
+    }
+
+    if (r->method == NGX_HTTP_DELETE) {
+        return ngx_http_ttai_mcp_delete(r, ctx);
+    }
+
+    if (!ngx_http_ttai_mcp_check_post(r, &rc)) {
+        return rc;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_ttai_module);
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_ttai_mcp_body);
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_ttai_mcp_cors(ngx_http_request_t *r, ngx_uint_t *refused)
+{
+    ngx_table_elt_t  *origin;
+
+    *refused = 0;
+
+    if (ngx_http_ttai_header_lit(r, "Access-Control-Expose-Headers",
+                                 "Mcp-Session-Id, MCP-Protocol-Version, "
+                                 "WWW-Authenticate")
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    origin = ngx_http_ttai_mcp_header(r, "Origin");
+
+    if (origin == NULL) {
+        return NGX_OK;
+    }
+
+    if (!ngx_http_ttai_mcp_origin_allowed(r, &origin->value)) {
+        *refused = 1;
+        return NGX_OK;
+    }
+
+    if (ngx_http_ttai_header(r, "Access-Control-Allow-Origin",
+                             (char *) origin->value.data, origin->value.len)
+        != NGX_OK
+        || ngx_http_ttai_header_lit(r, "Vary", "Origin") != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * An Origin is allowed when it is listed in "ttai_mcp_allowed_origins"
+ * (or that lists "*"), when it is this server's own origin, or when it is
+ * a page on the local machine (localhost, 127.0.0.1, [::1], any port).
+ */
+
+static ngx_uint_t
+ngx_http_ttai_mcp_origin_allowed(ngx_http_request_t *r, ngx_str_t *origin)
+{
+    u_char                    *host, *end, *colon;
+    ngx_str_t                 *o;
+    ngx_uint_t                 i;
+    ngx_table_elt_t           *h;
+    ngx_http_ttai_loc_conf_t  *tlcf;
+
+    tlcf = ngx_http_get_module_loc_conf(r, ngx_http_ttai_module);
+
+    if (tlcf->origins != NULL) {
+        o = tlcf->origins->elts;
+
+        for (i = 0; i < tlcf->origins->nelts; i++) {
+            if ((o[i].len == 1 && o[i].data[0] == '*')
+                || (o[i].len == origin->len
+                    && ngx_strncasecmp(o[i].data, origin->data, o[i].len)
+                       == 0))
+            {
+                return 1;
+            }
+        }
+    }
+
+    end = origin->data + origin->len;
+    host = ngx_strnstr(origin->data, "://", origin->len);
+
+    if (host == NULL) {
+        return 0;
+    }
+
+    host += 3;
+
+    /* the same host and port as this request's */
+    h = r->headers_in.host;
+
+    if (h != NULL && (size_t) (end - host) == h->value.len
+        && ngx_strncasecmp(host, h->value.data, h->value.len) == 0)
+    {
+        return 1;
+    }
+
+    if (host < end && *host == '[') {
+        colon = ngx_strlchr(host, end, ']');
+        colon = (colon != NULL) ? colon + 1 : end;
+
+    } else {
+        colon = ngx_strlchr(host, end, ':');
+        colon = (colon != NULL) ? colon : end;
+    }
+
+    return ngx_http_ttai_mcp_local_name(host, colon - host);
+}
+
+
+static ngx_uint_t
+ngx_http_ttai_mcp_local_name(u_char *host, size_t len)
+{
+    return (len == 9 && ngx_strncasecmp(host, (u_char *) "localhost", 9) == 0)
+           || (len == 9 && ngx_strncmp(host, "127.0.0.1", 9) == 0)
+           || (len == 5 && ngx_strncmp(host, "[::1]", 5) == 0);
+}
+
+
+/*
+ * DNS rebinding: a server on a loopback address answers only requests
+ * whose Host names the local machine or one of the server's own
+ * server_name entries (a proxy in front on the same machine), so a page
+ * that made some other name resolve to 127.0.0.1 cannot reach it.
+ */
+
+static ngx_uint_t
+ngx_http_ttai_mcp_host_allowed(ngx_http_request_t *r)
+{
+    ngx_str_t                 *host;
+    ngx_uint_t                 i;
+    ngx_connection_t          *c;
+    struct sockaddr_in        *sin;
+    ngx_http_server_name_t    *sn;
+#if (NGX_HAVE_INET6)
+    struct sockaddr_in6       *sin6;
+#endif
+    ngx_http_core_srv_conf_t  *cscf;
+
+    c = r->connection;
+
+    if (ngx_connection_local_sockaddr(c, NULL, 0) != NGX_OK) {
+        return 0;
+    }
+
+    switch (c->local_sockaddr->sa_family) {
+
+    case AF_INET:
+        sin = (struct sockaddr_in *) c->local_sockaddr;
+        if ((ntohl(sin->sin_addr.s_addr) >> 24) != 127) {
+            return 1;
+        }
+        break;
+
+#if (NGX_HAVE_INET6)
+    case AF_INET6:
+        sin6 = (struct sockaddr_in6 *) c->local_sockaddr;
+        if (!IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr)) {
+            return 1;
+        }
+        break;
+#endif
+
+    default:
+        return 1;
+    }
+
+    host = &r->headers_in.server;
+
+    if (ngx_http_ttai_mcp_local_name(host->data, host->len)
+        || (host->len == 3 && ngx_strncmp(host->data, "::1", 3) == 0))
+    {
+        return 1;
+    }
+
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+    sn = cscf->server_names.elts;
+
+    for (i = 0; i < cscf->server_names.nelts; i++) {
+#if (NGX_PCRE)
+        if (sn[i].regex != NULL) {
+            continue;
+        }
+#endif
+
+        if (sn[i].name.len == host->len
+            && ngx_strncasecmp(sn[i].name.data, host->data, host->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_http_ttai_mcp_preflight(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
 
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    if (ngx_http_ttai_header_lit(r, "WWW-Authenticate", "Bearer") != NGX_OK) {
+    if (ngx_http_ttai_header_lit(r, "Access-Control-Allow-Methods",
+                                 "POST, DELETE, OPTIONS") != NGX_OK
+        || ngx_http_ttai_header_lit(r, "Access-Control-Allow-Headers",
+                                    "Authorization, Content-Type, Accept, "
+                                    "Mcp-Session-Id, MCP-Protocol-Version, "
+                                    "Last-Event-ID") != NGX_OK
+        || ngx_http_ttai_header_lit(r, "Access-Control-Max-Age", "86400")
+           != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_ttai_send_json(r, NGX_HTTP_UNAUTHORIZED, body,
-                                   sizeof(body) - 1);
+    r->headers_out.status = NGX_HTTP_NO_CONTENT;
+    r->headers_out.content_length_n = 0;
+    r->header_only = 1;
+
+    return ngx_http_send_header(r);
+}
+
+
+/* DELETE: the client ends its session */
+
+static ngx_int_t
+ngx_http_ttai_mcp_delete(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
+{
+    ngx_table_elt_t          *h;
+    ngx_http_ttai_session_t   s;
+
+    static u_char  ended[] = "{}";
+
+    h = ngx_http_ttai_mcp_header(r, "Mcp-Session-Id");
+
+    if (h == NULL) {
+        return ngx_http_ttai_mcp_error(r, NGX_HTTP_BAD_REQUEST,
+                                       "Mcp-Session-Id header is required");
+    }
+
+    if (ngx_http_ttai_session_get(r, &h->value, &s) != NGX_OK
+        || s.sub.len != ngx_strlen(ctx->claims.sub)
+        || ngx_strncmp(s.sub.data, ctx->claims.sub, s.sub.len) != 0)
+    {
+        return ngx_http_ttai_mcp_error(r, NGX_HTTP_NOT_FOUND,
+                                       "Session not found");
+    }
+
+    (void) ngx_http_ttai_session_delete(r, &s.id);
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    return ngx_http_ttai_send_json(r, NGX_HTTP_OK, ended, sizeof(ended) - 1);
+}
+
+
+/* 1 when the request may go on, or 0 with *rc set to the refusal sent */
+
+static ngx_uint_t
+ngx_http_ttai_mcp_check_post(ngx_http_request_t *r, ngx_int_t *rc)
+{
+    u_char                    *p, *last;
+    ngx_str_t                  type;
+    ngx_table_elt_t           *accept;
+    ngx_http_ttai_loc_conf_t  *tlcf;
+
+    tlcf = ngx_http_get_module_loc_conf(r, ngx_http_ttai_module);
+
+    /* application/json, with parameters such as a charset */
+    type.len = 0;
+
+    if (r->headers_in.content_type != NULL) {
+        type = r->headers_in.content_type->value;
+        p = ngx_strlchr(type.data, type.data + type.len, ';');
+        if (p != NULL) {
+            type.len = p - type.data;
+        }
+
+        while (type.len && type.data[type.len - 1] == ' ') {
+            type.len--;
+        }
+    }
+
+    if (type.len != sizeof("application/json") - 1
+        || ngx_strncasecmp(type.data, (u_char *) "application/json",
+                           type.len) != 0)
+    {
+        *rc = ngx_http_ttai_mcp_error(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                      "Content-Type must be "
+                                      "application/json");
+        return 0;
+    }
+
+    /*
+     * Lenient: only the answer's own type matters, so any Accept that
+     * allows application/json will do, "*" wildcards included
+     */
+    accept = r->headers_in.accept;
+
+    if (accept != NULL && accept->value.len) {
+        p = accept->value.data;
+        last = p + accept->value.len;
+
+        if (ngx_strlcasestrn(p, last, (u_char *) "application/json", 16 - 1)
+            == NULL
+            && ngx_strlcasestrn(p, last, (u_char *) "application/*", 13 - 1)
+               == NULL
+            && ngx_strlcasestrn(p, last, (u_char *) "*/*", 3 - 1) == NULL)
+        {
+            *rc = ngx_http_ttai_mcp_error(r, NGX_HTTP_TTAI_NOT_ACCEPTABLE,
+                                          "Accept must allow "
+                                          "application/json");
+            return 0;
+        }
+    }
+
+    if (r->headers_in.content_length_n > (off_t) tlcf->max_body) {
+        *rc = ngx_http_ttai_mcp_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                      "the request body is too large");
+        return 0;
+    }
+
+    return 1;
+}
+
+
+/*
+ * The body is read by nginx's event loop; what it had to buffer in a
+ * temporary file is read back on the thread pool.
+ */
+
+static void
+ngx_http_ttai_mcp_body(ngx_http_request_t *r)
+{
+    u_char                    *p;
+    off_t                      len;
+    ngx_int_t                  rc;
+    ngx_buf_t                 *b;
+    ngx_chain_t               *cl;
+    ngx_http_ttai_mcp_ctx_t   *ctx;
+    ngx_http_ttai_loc_conf_t  *tlcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ttai_module);
+    tlcf = ngx_http_get_module_loc_conf(r, ngx_http_ttai_module);
+
+    len = 0;
+
+    if (r->request_body != NULL) {
+        for (cl = r->request_body->bufs; cl; cl = cl->next) {
+            len += ngx_buf_size(cl->buf);
+        }
+    }
+
+    if (len > (off_t) tlcf->max_body) {
+        ngx_http_finalize_request(r,
+            ngx_http_ttai_mcp_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                    "the request body is too large"));
+        return;
+    }
+
+    p = ngx_pnalloc(r->pool, len + 1);
+    if (p == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx->body.data = p;
+    ctx->body.len = len;
+
+    for (cl = r->request_body ? r->request_body->bufs : NULL;
+         cl;
+         cl = cl->next)
+    {
+        b = cl->buf;
+
+        if (b->in_file) {
+#if (NGX_THREADS)
+            rc = ngx_http_ttai_mcp_read_file(r, ctx, b, p);
+
+            if (rc == NGX_AGAIN) {
+                /* the thread pool finishes the request */
+                return;
+            }
+#else
+            rc = NGX_DECLINED;
+#endif
+            if (rc != NGX_OK
+                && ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                                 b->file_pos)
+                   != b->file_last - b->file_pos)
+            {
+                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            p += b->file_last - b->file_pos;
+            continue;
+        }
+
+        p = ngx_cpymem(p, b->pos, b->last - b->pos);
+    }
+
+    ngx_http_finalize_request(r, ngx_http_ttai_mcp_dispatch(r, ctx));
+}
+
+
+#if (NGX_THREADS)
+
+/*
+ * request_body_in_single_buf leaves one buffer, in memory or in a file:
+ * a file part is read on the thread pool of "ttai_thread_pool".  Returns
+ * NGX_AGAIN when posted, NGX_DECLINED when there is no pool to post to.
+ */
+
+static ngx_int_t
+ngx_http_ttai_mcp_read_file(ngx_http_request_t *r,
+    ngx_http_ttai_mcp_ctx_t *ctx, ngx_buf_t *b, u_char *dst)
+{
+    ngx_thread_task_t          *task;
+    ngx_http_ttai_mcp_read_t   *rd;
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+
+    if (tmcf->db == NULL || tmcf->db->thread_pool == NULL
+        || b->file_pos != 0 || dst != ctx->body.data)
+    {
+        return NGX_DECLINED;
+    }
+
+    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_ttai_mcp_read_t));
+    if (task == NULL) {
+        return NGX_ERROR;
+    }
+
+    rd = task->ctx;
+    rd->fd = b->file->fd;
+    rd->offset = b->file_pos;
+    rd->size = b->file_last - b->file_pos;
+    rd->buf = dst;
+    rd->request = r;
+
+    task->handler = ngx_http_ttai_mcp_read_thread;
+    task->event.handler = ngx_http_ttai_mcp_read_done;
+    task->event.data = task;
+
+    if (ngx_thread_task_post(tmcf->db->thread_pool, task) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    r->main->blocked++;
+    r->aio = 1;
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_ttai_mcp_read_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_ttai_mcp_read_t *rd = data;
+
+    size_t   done;
+    ssize_t  n;
+
+    rd->err = 0;
+
+    for (done = 0; done < rd->size; done += n) {
+        n = pread(rd->fd, rd->buf + done, rd->size - done,
+                  rd->offset + done);
+
+        if (n == -1 && ngx_errno == NGX_EINTR) {
+            n = 0;
+            continue;
+        }
+
+        if (n <= 0) {
+            rd->err = (n == 0) ? EIO : ngx_errno;
+            return;
+        }
+    }
+}
+
+
+static void
+ngx_http_ttai_mcp_read_done(ngx_event_t *ev)
+{
+    ngx_connection_t          *c;
+    ngx_thread_task_t         *task;
+    ngx_http_request_t        *r;
+    ngx_http_ttai_mcp_ctx_t   *ctx;
+    ngx_http_ttai_mcp_read_t  *rd;
+
+    task = ev->data;
+    rd = task->ctx;
+    r = rd->request;
+    c = r->connection;
+
+    r->main->blocked--;
+    r->aio = 0;
+
+    if (rd->err) {
+        ngx_log_error(NGX_LOG_ERR, c->log, rd->err,
+                      "ttai: reading the buffered request body failed");
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+
+    } else {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_ttai_module);
+        ngx_http_finalize_request(r, ngx_http_ttai_mcp_dispatch(r, ctx));
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+#endif
+
+
+static ngx_int_t
+ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
+{
+    ngx_int_t                   rc;
+    ngx_uint_t                  found;
+    ngx_table_elt_t            *h;
+    ttai_mcp_call_t             call;
+    ttai_mcp_reply_t            reply;
+    ngx_http_ttai_session_t     s;
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+
+    ngx_memzero(&call, sizeof(ttai_mcp_call_t));
+    ngx_memzero(&s, sizeof(ngx_http_ttai_session_t));
+
+    call.sub = ctx->claims.sub;
+    call.email = ctx->claims.email[0] ? ctx->claims.email : NULL;
+
+    h = ngx_http_ttai_mcp_header(r, "MCP-Protocol-Version");
+    if (h != NULL) {
+        call.protocol_header = ngx_http_ttai_mcp_cstr(r->pool, &h->value);
+    }
+
+    found = 0;
+    h = ngx_http_ttai_mcp_header(r, "Mcp-Session-Id");
+
+    if (h != NULL) {
+        call.session_id = ngx_http_ttai_mcp_cstr(r->pool, &h->value);
+
+        /* another user's session is as unknown as one that never was */
+        if (ngx_http_ttai_session_get(r, &h->value, &s) == NGX_OK
+            && s.sub.len == ngx_strlen(ctx->claims.sub)
+            && ngx_strncmp(s.sub.data, ctx->claims.sub, s.sub.len) == 0)
+        {
+            found = 1;
+            call.session_version = ngx_http_ttai_mcp_cstr(r->pool,
+                                                          &s.version);
+            call.session_client = s.client.len
+                                  ? ngx_http_ttai_mcp_cstr(r->pool, &s.client)
+                                  : NULL;
+            call.session_log_level = ngx_http_ttai_mcp_cstr(r->pool,
+                                                            &s.log_level);
+            call.session_created = s.created;
+
+        } else {
+            call.session_unknown = 1;
+        }
+    }
+
+    if ((h != NULL && call.session_id == NULL)
+        || (h != NULL && found && (call.session_version == NULL
+                                   || call.session_log_level == NULL))
+        || (call.protocol_header == NULL
+            && ngx_http_ttai_mcp_header(r, "MCP-Protocol-Version") != NULL))
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ttai_mcp_handle(tmcf->mcp, &call, (char *) ctx->body.data,
+                        ctx->body.len, &reply)
+        != 0)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (reply.pending != NULL) {
+        /* no tool fetches upstream data yet; the core words the failure */
+        if (ttai_mcp_resume(tmcf->mcp, &call, &reply, 0, NULL, 0,
+                            "upstream requests are not available") != 0)
+        {
+            ttai_mcp_reply_free(&reply);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    rc = ngx_http_ttai_mcp_session(r, ctx, &reply, &s, found);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_ttai_mcp_send(r, &reply);
+
+    } else if (rc == NGX_BUSY) {
+        rc = ngx_http_ttai_mcp_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                     "no room for a new session; retry "
+                                     "later");
+    }
+
+    ttai_mcp_reply_free(&reply);
+
+    return rc;
+}
+
+
+/*
+ * Makes, updates or touches the session after the core's answer; NGX_BUSY
+ * when there is no room for a new one.
+ */
+
+static ngx_int_t
+ngx_http_ttai_mcp_session(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx,
+    ttai_mcp_reply_t *reply, ngx_http_ttai_session_t *s, ngx_uint_t found)
+{
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+
+    if (reply->new_session) {
+        ngx_memzero(s, sizeof(ngx_http_ttai_session_t));
+
+        s->sub.data = (u_char *) ctx->claims.sub;
+        s->sub.len = ngx_strlen(ctx->claims.sub);
+        s->version.data = (u_char *) reply->version;
+        s->version.len = ngx_strlen(reply->version);
+        ngx_str_null(&s->log_level);
+
+        if (reply->client_info != NULL) {
+            s->client.data = (u_char *) reply->client_info;
+            s->client.len = ngx_strlen(reply->client_info);
+        }
+
+        if (ngx_http_ttai_session_create(r, s) != NGX_OK) {
+            return NGX_BUSY;
+        }
+
+        if (ngx_http_ttai_header(r, "Mcp-Session-Id", (char *) s->id.data,
+                                 s->id.len)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    if (!found) {
+        return NGX_OK;
+    }
+
+    if (reply->log_level[0] != '\0') {
+        s->log_level.data = (u_char *) reply->log_level;
+        s->log_level.len = ngx_strlen(reply->log_level);
+
+    } else if (ngx_time() - s->touched
+               < tmcf->session_timeout / NGX_HTTP_TTAI_MCP_TOUCH)
+    {
+        /* the idle deadline is fresh enough: no write to shared memory */
+        return NGX_OK;
+    }
+
+    /* a session that cannot be touched expires on time: no worse */
+    (void) ngx_http_ttai_session_save(r, s);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ttai_mcp_send(ngx_http_request_t *r, ttai_mcp_reply_t *reply)
+{
+    u_char  *body;
+
+    if (reply->body == NULL) {
+        r->headers_out.status = reply->status;
+        r->headers_out.content_length_n = 0;
+        r->header_only = 1;
+
+        return ngx_http_send_header(r);
+    }
+
+    body = ngx_pnalloc(r->pool, reply->len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(body, reply->body, reply->len);
+
+    return ngx_http_ttai_send_json(r, reply->status, body, reply->len);
+}
+
+
+/* an HTTP-level refusal, as an id-less JSON-RPC error */
+
+static ngx_int_t
+ngx_http_ttai_mcp_error(ngx_http_request_t *r, ngx_uint_t status,
+    char *message)
+{
+    u_char  *p, *body;
+    size_t   len;
+
+    len = sizeof("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":"
+                 ",\"message\":\"\"}}")
+          + NGX_INT_T_LEN + ngx_strlen(message);
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_sprintf(body, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":"
+                    "{\"code\":%i,\"message\":\"%s\"}}",
+                    (ngx_int_t) (status == NGX_HTTP_NOT_FOUND
+                                 ? TTAI_MCP_SESSION_NOT_FOUND
+                                 : TTAI_MCP_TRANSPORT_ERROR),
+                    message);
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    return ngx_http_ttai_send_json(r, status, body, p - body);
+}
+
+
+static ngx_int_t
+ngx_http_ttai_mcp_not_allowed(ngx_http_request_t *r)
+{
+    if (ngx_http_ttai_header_lit(r, "Allow", "POST, DELETE, OPTIONS")
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ttai_mcp_error(r, NGX_HTTP_NOT_ALLOWED,
+                                   "this endpoint offers no event stream: "
+                                   "use POST");
+}
+
+
+static ngx_table_elt_t *
+ngx_http_ttai_mcp_header(ngx_http_request_t *r, char *name)
+{
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(name);
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
+static char *
+ngx_http_ttai_mcp_cstr(ngx_pool_t *pool, ngx_str_t *s)
+{
+    u_char  *p;
+
+    if (ngx_strlchr(s->data, s->data + s->len, '\0') != NULL) {
+        return NULL;
+    }
+
+    p = ngx_pnalloc(pool, s->len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(p, s->data, s->len);
+    p[s->len] = '\0';
+
+    return (char *) p;
 }

@@ -13,6 +13,8 @@
 #include "ngx_http_ttai_module.h"
 #include "ngx_http_ttai_db.h"
 #include "ngx_http_ttai_kv.h"
+#include "ngx_http_ttai_session.h"
+#include "ngx_http_ttai_auth.h"
 
 
 static ngx_int_t ngx_http_ttai_add_variables(ngx_conf_t *cf);
@@ -105,6 +107,69 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
     { ngx_string("ttai_admin"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_ttai_admin,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ttai_debug"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_ttai_debug,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ttai_jwt_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, jwt_issuer),
+      NULL },
+
+    { ngx_string("ttai_jwt_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, jwt_audience),
+      NULL },
+
+    { ngx_string("ttai_jwt_leeway"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, jwt_leeway),
+      NULL },
+
+    { ngx_string("ttai_mcp_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ttai_loc_conf_t, auth),
+      NULL },
+
+    { ngx_string("ttai_mcp_resource"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ttai_loc_conf_t, resource),
+      NULL },
+
+    { ngx_string("ttai_mcp_max_body"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ttai_loc_conf_t, max_body),
+      NULL },
+
+    { ngx_string("ttai_mcp_allowed_origins"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_conf_set_str_array_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ttai_loc_conf_t, origins),
+      NULL },
+
+    { ngx_string("ttai_mcp_metadata"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_ttai_metadata,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -217,6 +282,7 @@ ngx_http_ttai_create_main_conf(ngx_conf_t *cf)
     tmcf->environment = NGX_CONF_UNSET_UINT;
     tmcf->enabled = NGX_CONF_UNSET;
     tmcf->session_timeout = NGX_CONF_UNSET;
+    tmcf->jwt_leeway = NGX_CONF_UNSET;
 
     return tmcf;
 }
@@ -231,6 +297,7 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(tmcf->environment, NGX_HTTP_TTAI_PRODUCTION);
     ngx_conf_init_value(tmcf->enabled, 0);
     ngx_conf_init_value(tmcf->session_timeout, 30 * 60);
+    ngx_conf_init_value(tmcf->jwt_leeway, 60);
 
     if (!tmcf->enabled && tmcf->env_file.len == 0) {
         return NGX_CONF_OK;
@@ -238,8 +305,9 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (tmcf->admin && tmcf->environment != NGX_HTTP_TTAI_DEVELOPMENT) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "ttai: \"ttai_admin\" is for development only and "
-                      "needs \"ttai_environment development\"");
+                      "ttai: \"ttai_admin\" and \"ttai_debug\" are for "
+                      "development only: they need "
+                      "\"ttai_environment development\"");
         return NGX_CONF_ERROR;
     }
 
@@ -251,7 +319,11 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    return ngx_http_ttai_kv_init_conf(cf, tmcf);
+    if (ngx_http_ttai_kv_init_conf(cf, tmcf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_ttai_mcp_init_conf(cf, tmcf);
 }
 
 
@@ -269,7 +341,12 @@ ngx_http_ttai_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     tlcf->service = { 0, NULL };
+     *     tlcf->resource = { 0, NULL };
      */
+
+    tlcf->auth = NGX_CONF_UNSET;
+    tlcf->max_body = NGX_CONF_UNSET_SIZE;
+    tlcf->origins = NGX_CONF_UNSET_PTR;
 
     return tlcf;
 }
@@ -281,7 +358,23 @@ ngx_http_ttai_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_ttai_loc_conf_t *prev = parent;
     ngx_http_ttai_loc_conf_t *conf = child;
 
+    ngx_http_ttai_main_conf_t  *tmcf;
+
     ngx_conf_merge_str_value(conf->service, prev->service, "mcp");
+    ngx_conf_merge_value(conf->auth, prev->auth, 1);
+    ngx_conf_merge_str_value(conf->resource, prev->resource, "");
+    ngx_conf_merge_size_value(conf->max_body, prev->max_body, 1024 * 1024);
+    ngx_conf_merge_ptr_value(conf->origins, prev->origins, NULL);
+
+    /* the main configuration is complete before any merge */
+    tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ttai_module);
+
+    if (!conf->auth && tmcf->environment != NGX_HTTP_TTAI_DEVELOPMENT) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"ttai_mcp_auth off\" is for development only: "
+                           "it needs \"ttai_environment development\"");
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }

@@ -12,6 +12,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ttai_mcp.h"
 #include "ttai_secrets.h"
 #include "ttai_version.h"
 
@@ -53,11 +54,26 @@ typedef struct {
 
     /* ttai_admin is used somewhere: allowed in development only */
     ngx_flag_t                admin;
+
+    /* ttai_jwt_*: what a bearer token on /mcp must say */
+    ngx_str_t                 jwt_issuer;
+    ngx_str_t                 jwt_audience;
+    time_t                    jwt_leeway;
+
+    /* the MCP core, made once per cycle when ttai_mcp is used */
+    ttai_mcp_server_t        *mcp;
+    ngx_flag_t                mcp_used;
 } ngx_http_ttai_main_conf_t;
 
 
 typedef struct {
     ngx_str_t                 service;
+
+    /* ttai_mcp_* */
+    ngx_flag_t                auth;
+    ngx_str_t                 resource;
+    size_t                    max_body;
+    ngx_array_t              *origins;          /* of ngx_str_t */
 } ngx_http_ttai_loc_conf_t;
 
 
@@ -72,6 +88,8 @@ ngx_str_t *ngx_http_ttai_var(ngx_http_ttai_main_conf_t *tmcf, char *key);
 char *ngx_http_ttai_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_admin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf,
+    ngx_http_ttai_main_conf_t *tmcf);
 
 time_t ngx_http_ttai_started(void);
 /* adds a response header; name and value must live as long as r */

@@ -7,7 +7,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 
 # Plain nginx only: this suite must not depend on the module's build.
-BEGIN { $ENV{TEST_NGINX_LOAD_MODULES} = '' }
+BEGIN { $ENV{TEST_NGINX_LOAD_MODULES} = ''; $ENV{TTAI_TEST_RUNNER} = 'own' }
 
 use Ttai::Test;
 

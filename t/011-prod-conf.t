@@ -93,8 +93,16 @@ like $r, qr{"status":"healthy".*"environment":"production"},
 like $r, qr{"d1":\{"status":"ok","schema_version":[1-9]},
     'the database was migrated at load';
 
-$r = curl("https://127.0.0.1:$p443/mcp");
+$r = curl('-X', 'POST', '-H', 'Host: mcp.example.com',
+          "https://127.0.0.1:$p443/mcp");
 like $r, qr{^HTTP/\S+ 401}, 'HTTPS /mcp without credentials answers 401';
+like $r, qr{^WWW-Authenticate: Bearer resource_metadata="https://mcp.example.com/\.well-known/oauth-protected-resource/mcp"\r?$}mi,
+    'the 401 points at the metadata over HTTPS, as the client sees it';
+
+$r = curl('-H', 'Host: mcp.example.com',
+          "https://127.0.0.1:$p443/.well-known/oauth-protected-resource/mcp");
+like $r, qr{"resource":"https://mcp.example.com/mcp"},
+    'behind TLS the resource is the https /mcp URL the client uses';
 like $r, qr{^Strict-Transport-Security:}mi, 'HSTS is sent on errors too';
 
 $r = curl("https://127.0.0.1:$p443/_ttai/r2/ttai-storage");

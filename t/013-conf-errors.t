@@ -25,12 +25,16 @@ my $env = "ttai_env_file $dir/test.env;";
 my ($rc, $out) = nginx_t($dir, http => "$env ttai_environment production;",
                          server => 'location /_ttai/ { ttai_admin; }');
 isnt $rc, 0, 'ttai_admin with ttai_environment production does not load';
-like $out, qr/"ttai_admin" is for development only and needs "ttai_environment development"/,
+like $out, qr/"ttai_admin" and "ttai_debug" are for development only: they need "ttai_environment development"/,
     'and says why';
 
 ($rc, $out) = nginx_t($dir, http => $env,
                       server => 'location /_ttai/ { ttai_admin; }');
 isnt $rc, 0, 'ttai_admin in the default environment (production) does not load';
+
+($rc, $out) = nginx_t($dir, http => "$env ttai_environment production;",
+                      server => 'location /debug/ { ttai_debug; }');
+isnt $rc, 0, 'ttai_debug in production does not load';
 
 ($rc, $out) = nginx_t($dir, http => "$env ttai_environment development;",
                       server => 'location /_ttai/ { ttai_admin; }');
@@ -45,6 +49,24 @@ like $out, qr/invalid value "staging"/, 'and named';
 isnt $rc, 0, 'an unknown /health service is refused';
 like $out, qr/invalid service "billing", it must be "mcp" or "worker"/,
     'and the valid ones are named';
+
+my %kv = (
+    'ttai_kv_zone kv 16k;' => qr/KV zone "kv" is too small: it needs at least 32k/,
+    'ttai_kv_zone kv 1m snapshot=off snapshot=off;'
+        => qr/invalid or repeated parameter "snapshot=off"/,
+    'ttai_kv_zone kv 1m snapshot_interval=500ms;'
+        => qr/invalid "snapshot_interval=500ms": the interval is a time of at least 1s/,
+    'ttai_kv_zone kv 1m; ttai_kv_zone other 1m;'
+        => qr/"ttai_kv_zone" directive is duplicate/,
+    'ttai_kv_zone ../kv 1m;' => qr/invalid KV zone name "\.\.\/kv"/,
+    'ttai_mcp_sessions s 1m; ttai_mcp_sessions t 1m;'
+        => qr/"ttai_mcp_sessions" directive is duplicate/,
+);
+for my $directive (sort keys %kv) {
+    ($rc, $out) = nginx_t($dir, http => "$env $directive");
+    isnt $rc, 0, "refused: $directive";
+    like $out, $kv{$directive}, "and the message says why: $directive";
+}
 
 my $prod = read_file("$root/conf/prod.conf");
 $prod =~ s/#.*$//mg;

@@ -17,7 +17,7 @@ use Time::HiRes qw(sleep time);
 
 our @EXPORT_OK = qw(repo_root free_port write_file read_file random_hex
                     run_capture http_get wait_until scratch_dir nginx_t
-                    dev_server stop_pid);
+                    dev_server stop_pid jwt env_secret);
 
 sub repo_root {
     return abs_path(dirname(__FILE__) . '/../../..');
@@ -184,26 +184,58 @@ sub stop_pid {
     return $done;
 }
 
-# a minimal HTTP/1.1 GET or HEAD; returns (status, headers hashref, body)
+# the value of KEY in an env file
+sub env_secret {
+    my ($file, $key) = @_;
+    my ($v) = read_file($file) =~ /^\Q$key\E=(\S+)/m;
+    return $v;
+}
+
+# an HS256 JWT made here, independently of the module: the key is the
+# secret string as written, as jose's TextEncoder uses it
+sub jwt {
+    my ($secret, $claims, %opt) = @_;
+    require Digest::SHA;
+    require JSON::PP;
+    require MIME::Base64;
+    my $b64 = sub {
+        my $s = MIME::Base64::encode_base64url($_[0]);
+        $s =~ s/=+$//;
+        return $s;
+    };
+    my $json = JSON::PP->new->canonical;
+    my $head = $b64->($json->encode($opt{header} // { alg => 'HS256' }));
+    my $body = $b64->($json->encode($claims));
+    my $sig = ($opt{header} && ($opt{header}{alg} // '') eq 'none')
+              ? '' : $b64->(Digest::SHA::hmac_sha256("$head.$body", $secret));
+    return "$head.$body.$sig";
+}
+
+# a minimal HTTP/1.1 request; returns (status, headers hashref, body).
+# %opt: method, body, headers (extra "Name: value" lines), timeout
 sub http_get {
     my ($port, $path, %opt) = @_;
     my $method = $opt{method} // 'GET';
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
                                   Timeout => $opt{timeout} // 3)
         or return (0, {}, '');
-    print {$s} "$method $path HTTP/1.1\r\nHost: localhost\r\n"
-             . "Connection: close\r\n\r\n";
+    my $body = $opt{body} // '';
+    my $extra = join '', map { "$_\r\n" } @{ $opt{headers} // [] };
+    $extra .= 'Content-Length: ' . length($body) . "\r\n"
+        if defined $opt{body};
+    print {$s} "$method $path HTTP/1.1\r\nHost: localhost\r\n$extra"
+             . "Connection: close\r\n\r\n$body";
     local $/;
     my $raw = <$s> // '';
     close $s;
-    my ($head, $body) = split /\r\n\r\n/, $raw, 2;
+    my ($head, $rest) = split /\r\n\r\n/, $raw, 2;
     return (0, {}, '') unless defined $head && $head =~ m{^HTTP/1\.\d (\d+)};
     my $status = $1;
     my %h;
     for (split /\r\n/, $head) {
         $h{lc $1} = $2 if /^([^:]+):\s*(.*)$/;
     }
-    return ($status, \%h, $body // '');
+    return ($status, \%h, $rest // '');
 }
 
 # polls $cond every 0.1 s until it returns true or $seconds pass

@@ -1,0 +1,58 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#ifndef _NGX_HTTP_TTAI_SESSION_H_INCLUDED_
+#define _NGX_HTTP_TTAI_SESSION_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_ttai_module.h"
+
+
+/*
+ * MCP sessions (the seed's SessionDurableObject): held in the sessions
+ * zone, which every worker shares and worker 0 copies to the state
+ * folder, so that they survive a reload and a restart.  A session is
+ * bound to the JWT subject that made it and ends after an idle timeout.
+ */
+
+/* 128 random bits, as hex */
+#define NGX_HTTP_TTAI_SESSION_ID_LEN  32
+
+
+typedef struct {
+    ngx_str_t                 id;
+    ngx_str_t                 sub;
+    ngx_str_t                 version;     /* negotiated protocol version */
+    ngx_str_t                 log_level;   /* "" until logging/setLevel */
+    ngx_str_t                 client;      /* clientInfo JSON, or "" */
+    time_t                    created;
+    time_t                    touched;
+    time_t                    expires;
+} ngx_http_ttai_session_t;
+
+
+/* NGX_OK, or NGX_DECLINED for an unknown, ended or expired id */
+ngx_int_t ngx_http_ttai_session_get(ngx_http_request_t *r, ngx_str_t *id,
+    ngx_http_ttai_session_t *s);
+
+/* fills s->id with a new id and stores the session */
+ngx_int_t ngx_http_ttai_session_create(ngx_http_request_t *r,
+    ngx_http_ttai_session_t *s);
+
+/* stores the session again: a new level, or a later idle deadline */
+ngx_int_t ngx_http_ttai_session_save(ngx_http_request_t *r,
+    ngx_http_ttai_session_t *s);
+
+ngx_int_t ngx_http_ttai_session_delete(ngx_http_request_t *r, ngx_str_t *id);
+
+char *ngx_http_ttai_debug(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+
+#endif /* _NGX_HTTP_TTAI_SESSION_H_INCLUDED_ */
