@@ -336,8 +336,8 @@ ngx_http_ttai_mcp_local_name(u_char *host, size_t len)
 
 /*
  * DNS rebinding: a server on a loopback address answers only requests
- * whose Host names the local machine or one of the server's own
- * server_name entries (a proxy in front on the same machine), so a page
+ * whose Host names the local machine or the server's own server_name (a
+ * proxy in front on the same machine), so a page
  * that made some other name resolve to 127.0.0.1 cannot reach it.
  */
 
@@ -345,10 +345,8 @@ static ngx_uint_t
 ngx_http_ttai_mcp_host_allowed(ngx_http_request_t *r)
 {
     ngx_str_t                 *host;
-    ngx_uint_t                 i;
     ngx_connection_t          *c;
     struct sockaddr_in        *sin;
-    ngx_http_server_name_t    *sn;
 #if (NGX_HAVE_INET6)
     struct sockaddr_in6       *sin6;
 #endif
@@ -390,21 +388,17 @@ ngx_http_ttai_mcp_host_allowed(ngx_http_request_t *r)
         return 1;
     }
 
+    /*
+     * the primary name only: nginx frees the list of server_name entries
+     * with its temporary pool once the configuration is loaded
+     */
     cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
-    sn = cscf->server_names.elts;
 
-    for (i = 0; i < cscf->server_names.nelts; i++) {
-#if (NGX_PCRE)
-        if (sn[i].regex != NULL) {
-            continue;
-        }
-#endif
-
-        if (sn[i].name.len == host->len
-            && ngx_strncasecmp(sn[i].name.data, host->data, host->len) == 0)
-        {
-            return 1;
-        }
+    if (cscf->server_name.len == host->len
+        && ngx_strncasecmp(cscf->server_name.data, host->data, host->len)
+           == 0)
+    {
+        return 1;
     }
 
     return 0;
