@@ -194,7 +194,9 @@ ngx_http_ttai_health_not_allowed(ngx_http_request_t *r)
 
 /*
  * access(2) is one metadata syscall and does not stall the worker the way
- * a write would; it still sees a read-only mount or a removed folder.
+ * a write would; it still sees a read-only mount or a removed folder.  A
+ * success holds for the rest of the second, so that a busy /health costs
+ * no syscalls; a failure is looked at again on every call.
  */
 
 static ngx_int_t
@@ -206,6 +208,10 @@ ngx_http_ttai_check_state_dir(ngx_http_request_t *r,
 
     if (tmcf->state_dir.len == 0) {
         return NGX_DECLINED;
+    }
+
+    if (tmcf->state_dir_ok == ngx_time()) {
+        return NGX_OK;
     }
 
     if (ngx_file_info(tmcf->state_dir.data, &fi) == NGX_FILE_ERROR) {
@@ -222,6 +228,8 @@ ngx_http_ttai_check_state_dir(ngx_http_request_t *r,
         err = ngx_errno;
         goto failed;
     }
+
+    tmcf->state_dir_ok = ngx_time();
 
     return NGX_OK;
 

@@ -39,6 +39,9 @@ typedef struct {
     ngx_uint_t                environment;
     ngx_str_t                 state_dir;
 
+    /* per worker: the second in which /health last found it writable */
+    time_t                    state_dir_ok;
+
     /* ttai_kv_zone: the KV cache in shared memory */
     ngx_http_ttai_kv_t       *kv;
 
