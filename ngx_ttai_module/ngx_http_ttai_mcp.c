@@ -781,6 +781,10 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
         }
     }
 
+    call.stateless = (h == NULL && call.protocol_header == NULL
+                      && ngx_http_ttai_mcp_header(r, "MCP-Protocol-Version")
+                         == NULL);
+
     if ((h != NULL && call.session_id == NULL)
         || (h != NULL && found && (call.session_version == NULL
                                    || call.session_log_level == NULL))

@@ -391,9 +391,10 @@ ttai_mcp_precheck(const ttai_mcp_call_t *call, json_t *root,
 
     /*
      * Requests need a session; notifications and responses change
-     * nothing here, so they are accepted without one.
+     * nothing here, so they are accepted without one, and so is a
+     * one-shot call that names no protocol version either.
      */
-    if (request && call->session_id == NULL) {
+    if (request && call->session_id == NULL && !call->stateless) {
         return ttai_mcp_reply_error(reply, 400, NULL,
                                     TTAI_MCP_TRANSPORT_ERROR, NULL,
                                     "Bad Request: Mcp-Session-Id header is "

@@ -63,6 +63,14 @@ typedef struct {
      */
     int                  session_unknown;
 
+    /*
+     * 1 for a one-shot call that carries neither Mcp-Session-Id nor
+     * MCP-Protocol-Version, as a plain curl does: it is answered without
+     * a session instead of with 400, since no MCP client past initialize
+     * omits both
+     */
+    int                  stateless;
+
     /* the session as stored, when it was found */
     const char          *session_version;    /* negotiated at initialize */
     const char          *session_client;     /* clientInfo JSON text */

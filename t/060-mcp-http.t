@@ -232,7 +232,7 @@ main::auth('good') . "MCP-Protocol-Version: 1999-01-01\n"
 
 === TEST 13: a request other than initialize needs a session; an unknown one is 404
 --- more_headers eval
-[main::auth('good'), main::auth('good') . "Mcp-Session-Id: 00000000000000000000000000000000\n", main::auth('good') . "Mcp-Session-Id: not-even-hex\n"]
+[main::auth('good') . "MCP-Protocol-Version: 2025-11-25\n", main::auth('good') . "Mcp-Session-Id: 00000000000000000000000000000000\n", main::auth('good') . "Mcp-Session-Id: not-even-hex\n"]
 --- request eval
 [("POST /mcp\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}") x 3]
 --- error_code eval
@@ -389,3 +389,16 @@ Mcp-Session-Id: ^[0-9a-f]{32}$
     ttai_environment development;
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
 --- must_die
+
+
+
+=== TEST 26: the original design's curl works as written: a one-shot call
+with neither a session nor a protocol version is answered without a session
+--- more_headers eval: main::auth('good')
+--- request
+POST /mcp
+{"jsonrpc": "2.0", "method": "tools/list", "id": 1}
+--- error_code: 200
+--- response_headers
+!Mcp-Session-Id
+--- response_body_like: ^\{"jsonrpc":"2.0","id":1,"result":\{"tools":\[\{"name":"get_session_info"

@@ -630,6 +630,14 @@ test_session_rules(void **state)
                "\"tools/list\"}", 400, -32000,
                "Mcp-Session-Id header is required");
 
+    /* a one-shot call without session and version headers is answered */
+    call.stateless = 1;
+    j = post(&call, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+             "\"tools/list\"}", 200);
+    assert_non_null(json_object_get(json_object_get(j, "result"), "tools"));
+    json_decref(j);
+    call.stateless = 0;
+
     /* an unknown, ended or other user's session: 404, whatever comes */
     call = in_session("2025-11-25");
     call.session_unknown = 1;
