@@ -11,7 +11,9 @@ usage() {
 Usage: scripts/test.sh [prove arguments...]
 
 Installs the needed Debian packages (scripts/bootstrap), builds the
-module and the CLI, runs the unit tests, then the suites under t/.
+module and the CLI, installs the pinned Node packages of the MCP tests
+when needed (scripts/npm-setup), runs the unit tests, then the suites
+under t/.
 Arguments are passed to prove instead of "-r t/", for example:
 
   scripts/test.sh t/001-health.t
@@ -33,6 +35,9 @@ scripts/bootstrap
 
 echo "== build"
 make --no-print-directory all
+
+echo "== node packages"
+scripts/npm-setup
 
 echo "== unit tests"
 unit_out=$(mktemp)
