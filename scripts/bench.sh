@@ -3,6 +3,8 @@
 # Benchmarks ttai with wrk against one nginx started here, and prints
 # requests/s, p50 and p99 latency for each endpoint, with the ratio of
 # its requests/s to a plain "return 200" location in the same server.
+# The targets are judged on that ratio: /health at least 0.9, MCP
+# tools/list at least 0.6.
 #
 set -euo pipefail
 
@@ -13,8 +15,12 @@ Usage: scripts/bench.sh [--duration S] [--connections N] [--threads N] [NAME...]
 Starts nginx with the built module (2 workers, on a free loopback port),
 then runs wrk against each endpoint for S seconds (default 5) with N
 connections (default 32) and N threads (default 2), and prints a table.
-NAME limits the run to some endpoints (see the first column).
-This is a benchmark: it prints figures and asserts nothing.
+NAME limits the run to some endpoints (see the first column); the
+baseline always runs.  The MCP endpoints (mcp-tools-list,
+mcp-get-session-info) are JSON-RPC POSTs to /mcp in one session that
+curl opens first, with a token from "build/ttai token".
+This is a benchmark: it prints figures and asserts nothing; the targets
+are judged on the ratio column (health >= 0.9, mcp-tools-list >= 0.6).
 USAGE
 }
 
@@ -81,6 +87,7 @@ http {
         location = /baseline { return 200 "ok\n"; }
         location = /health { ttai_health; }
         location /_ttai/ { ttai_admin; }
+        location = /mcp { ttai_mcp; }
     }
 }
 CONF
@@ -105,11 +112,16 @@ to_us() {
 baseline_rps=
 printf '%-22s %12s %10s %10s %8s\n' endpoint requests/s p50_us p99_us ratio
 
+# whether NAME is to run: every endpoint when none was named
+wanted() {
+    [ ${#only[@]} -eq 0 ] || [ "$1" = baseline ] && return 0
+    case " ${only[*]} " in *" $1 "*) return 0 ;; esac
+    return 1
+}
+
 run() {
     local name=$1 path=$2 script=${3:-} out rps p50 p99 ratio
-    if [ ${#only[@]} -gt 0 ] && [ "$name" != baseline ]; then
-        case " ${only[*]} " in *" $name "*) ;; *) return 0 ;; esac
-    fi
+    wanted "$name" || return 0
     local args=(-t "$threads" -c "$connections" -d "${duration}s" --latency)
     [ -z "$script" ] || args+=(-s "$script")
     out=$(wrk "${args[@]}" "http://127.0.0.1:$port$path")
@@ -159,3 +171,53 @@ LUA
         run "$name" /_ttai/d1/query "$s"
     done
 }
+
+# MCP over Streamable HTTP: one session made with curl (initialize, then
+# notifications/initialized), then JSON-RPC requests in it with the
+# Bearer token, as a client sends them
+mcp_post() {
+    curl -s -X POST -H "Authorization: Bearer $MCP_TOKEN" \
+        -H 'Content-Type: application/json' \
+        -H 'Accept: application/json, text/event-stream' \
+        ${MCP_SESSION:+-H "Mcp-Session-Id: $MCP_SESSION"} \
+        ${MCP_SESSION:+-H "MCP-Protocol-Version: $MCP_PROTOCOL_VERSION"} \
+        "$@" "http://127.0.0.1:$port/mcp"
+}
+mcp_setup() {
+    export MCP_TOKEN MCP_SESSION= MCP_PROTOCOL_VERSION=2025-11-25
+    if ! MCP_TOKEN=$(build/ttai token --env-file "$dir/bench.env" \
+                     --sub bench-user --ttl 1h); then
+        echo "bench.sh: ttai token failed; skipping the MCP endpoints" >&2
+        return 1
+    fi
+    mcp_post -D "$dir/mcp-init.headers" -o "$dir/mcp-init.json" \
+        --data '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"'"$MCP_PROTOCOL_VERSION"'","capabilities":{},"clientInfo":{"name":"bench.sh","version":"1"}}}'
+    MCP_SESSION=$(tr -d '\r' < "$dir/mcp-init.headers" \
+                  | awk 'tolower($1) == "mcp-session-id:" { print $2 }')
+    if [ -z "$MCP_SESSION" ]; then
+        echo "bench.sh: initialize gave no Mcp-Session-Id; skipping the MCP endpoints:" >&2
+        head -n 1 "$dir/mcp-init.headers" >&2
+        cat "$dir/mcp-init.json" >&2; echo >&2
+        return 1
+    fi
+    mcp_post -o /dev/null \
+        --data '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+}
+# one request like the script's before wrk: a JSON-RPC error would still
+# be a 200 to wrk
+mcp_run() {
+    local name=$1 script=$2 body=$3 answer
+    wanted "$name" || return 0
+    answer=$(mcp_post --data "$body")
+    case "$answer" in
+        *'"result"'*) ;;
+        *) echo "bench.sh: $name does not answer a result: $answer" >&2 ;;
+    esac
+    run "$name" /mcp "$script"
+}
+if { wanted mcp-tools-list || wanted mcp-get-session-info; } && mcp_setup; then
+    mcp_run mcp-tools-list scripts/bench/mcp-tools-list.lua \
+        '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
+    mcp_run mcp-get-session-info scripts/bench/mcp-get-session-info.lua \
+        '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_session_info","arguments":{}}}'
+fi
