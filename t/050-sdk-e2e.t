@@ -21,7 +21,8 @@ plan skip_all => "not built: run make"
     unless -x $ttai && -f "$root/build/nginx/ngx_http_ttai_module.so";
 
 unless (-d "$root/node_modules/\@modelcontextprotocol/sdk") {
-    if ($ENV{CI}) {
+    # CI=true (or any value but "", "0" and "false"): a missing tool fails
+    if (($ENV{CI} // "") !~ /^(|0|false)$/i) {
         plan tests => 1;
         fail 'node_modules is missing: run scripts/npm-setup (CI is set, so this is no skip)';
         exit 1;
@@ -30,9 +31,18 @@ unless (-d "$root/node_modules/\@modelcontextprotocol/sdk") {
 }
 
 my $dir = scratch_dir('sdk-e2e');
-my ($pid, $port) = dev_server($dir, server => <<'CONF');
+# two workers, as in conf/dev.conf: a session's requests may reach either
+my ($pid, $port) = dev_server($dir, workers => 2,
+    http => 'ttai_mcp_sessions SESSIONS 1m snapshot=off;',
+    server => <<'CONF');
         location = /mcp {
             ttai_mcp;
+        }
+        location = /.well-known/oauth-protected-resource {
+            ttai_mcp_metadata;
+        }
+        location = /.well-known/oauth-protected-resource/mcp {
+            ttai_mcp_metadata;
         }
 CONF
 END { stop_pid($pid) if $pid }
@@ -88,6 +98,16 @@ my @after = grep { $_->{client} eq 'ended-session' } @http;
 is $after[0] && $after[0]{status}, 404, 'the ended session then answers 404';
 my @anon = grep { $_->{client} eq 'no-token' } @http;
 is $anon[0] && $anon[0]{status}, 401, 'a client without a token gets 401';
+like $anon[0] && $anon[0]{wwwAuthenticate},
+    qr{^Bearer resource_metadata="http://localhost:$port/\.well-known/oauth-protected-resource/mcp"},
+    'its challenge points at the protected-resource metadata';
+
+# the metadata locations are configured above: the client found them all
+for my $what ("the 401's resource_metadata", 'the path-inserted well-known URL',
+              'the root well-known URL') {
+    my $m = $summary->{metadata}{$what};
+    is ref $m && $m->{document}{resource}, $url, "$what names $url as the resource";
+}
 
 # -- the client's usage errors ----------------------------------------------
 

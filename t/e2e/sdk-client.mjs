@@ -351,6 +351,49 @@ async function main() {
           challenge && challenge.wwwAuthenticate);
     await c3.close();
 
+    // -- OAuth discovery (RFC 9728), as a client follows it after a 401 ------
+
+    const challengeText = challenge && challenge.wwwAuthenticate || '';
+    const pointed = /resource_metadata="([^"]*)"/.exec(challengeText);
+    const wellKnown = [
+        ['the 401\'s resource_metadata', pointed && pointed[1]],
+        ['the path-inserted well-known URL',
+         new URL(`/.well-known/oauth-protected-resource${opt.url.pathname}`, opt.url).href],
+        ['the root well-known URL',
+         new URL('/.well-known/oauth-protected-resource', opt.url).href],
+    ];
+    summary.metadata = {};
+    for (const [what, where] of wellKnown) {
+        if (!where) {
+            summary.metadata[what] = 'absent';
+            continue;
+        }
+        let res;
+        try {
+            res = await fetch(where, { signal: AbortSignal.timeout(opt.timeout) });
+        } catch (err) {
+            check(`${what} answers`, false, { url: where, ...describe(err) });
+            continue;
+        }
+        if (res.status === 404) {
+            summary.metadata[what] = 'absent'; // not configured: nothing to check
+            await res.body?.cancel();
+            continue;
+        }
+        let doc;
+        try {
+            doc = await res.json();
+        } catch {
+            doc = null;
+        }
+        summary.metadata[what] = { url: where, status: res.status, document: doc };
+        check(`${what} serves protected-resource metadata for this URL`,
+              res.status === 200 && doc && doc.resource === opt.url.href
+              && Array.isArray(doc.authorization_servers)
+              && doc.authorization_servers.length > 0,
+              { url: where, status: res.status, document: doc, expected: opt.url.href });
+    }
+
     // only the expected errors were reported by the transport
     const unexpected = summary.transportErrors.filter(
         (e) => !(e.client === 'ended-session' && e.code === 404)
