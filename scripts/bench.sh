@@ -62,6 +62,7 @@ user=
 [ "$(id -u)" -ne 0 ] || user="user root;"
 
 kv_conf="ttai_kv_zone bench 64m snapshot=off;"
+mcp_conf="ttai_mcp_sessions SESSIONS 8m snapshot=off;"
 d1_main="thread_pool ttai threads=4 max_queue=4096;"
 d1_conf="ttai_thread_pool ttai; ttai_migrations $root/migrations;"
 
@@ -81,6 +82,7 @@ http {
     ttai_env_file $dir/bench.env;
     ttai_state_dir $dir/state;
     $kv_conf
+    $mcp_conf
     $d1_conf
     server {
         listen 127.0.0.1:$port backlog=4096;
