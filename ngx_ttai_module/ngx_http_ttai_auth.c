@@ -8,6 +8,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <sodium.h>
+
 #include "ngx_http_ttai_module.h"
 #include "ngx_http_ttai_auth.h"
 
@@ -21,9 +23,37 @@
 
 #define NGX_HTTP_TTAI_PRM_PATH  "/.well-known/oauth-protected-resource"
 
+/* verified tokens a worker remembers, direct-mapped by a keyed hash */
+#define NGX_HTTP_TTAI_JWT_CACHE  256
+
+
+/*
+ * A client sends the same token with every request, and verifying it
+ * (base64, JSON, HMAC) costs more than the rest of a tools/list.  A
+ * worker keeps the claims of tokens it verified, keyed by a BLAKE2b hash
+ * of the token under a key of its own, so the cache holds no token and
+ * a lookup compares hashes in constant time.  An entry serves until the
+ * token expires; the policy (issuer, audience) belongs to the cycle, and
+ * so does the cache.
+ */
+typedef struct {
+    u_char                     hash[32];
+    time_t                     expires;     /* 0: not in use */
+    ttai_jwt_claims_t          claims;
+} ngx_http_ttai_jwt_entry_t;
+
+
+struct ngx_http_ttai_jwt_cache_s {
+    u_char                     key[32];
+    ngx_http_ttai_jwt_entry_t  entries[NGX_HTTP_TTAI_JWT_CACHE];
+};
+
 
 static ngx_int_t ngx_http_ttai_auth_refuse(ngx_http_request_t *r,
     ngx_uint_t sent);
+static ngx_http_ttai_jwt_entry_t *ngx_http_ttai_jwt_cached(
+    ngx_http_request_t *r, ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *token,
+    u_char *hash);
 static ngx_int_t ngx_http_ttai_metadata_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_origin(ngx_http_request_t *r,
     ngx_str_t *origin);
@@ -33,8 +63,9 @@ ngx_uint_t
 ngx_http_ttai_auth(ngx_http_request_t *r, ttai_jwt_claims_t *claims,
     ngx_int_t *rc)
 {
-    u_char                     *issuer, *audience;
+    u_char                     *issuer, *audience, hash[32];
     ngx_str_t                   token;
+    ngx_http_ttai_jwt_entry_t  *e;
     ttai_jwt_rc_e               jrc;
     ttai_jwt_policy_t           policy;
     ngx_http_ttai_loc_conf_t   *tlcf;
@@ -74,6 +105,13 @@ ngx_http_ttai_auth(ngx_http_request_t *r, ttai_jwt_claims_t *claims,
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
 
+    e = ngx_http_ttai_jwt_cached(r, tmcf, &token, hash);
+
+    if (e != NULL && ngx_time() < e->expires) {
+        ngx_memcpy(claims, &e->claims, sizeof(ttai_jwt_claims_t));
+        return 1;
+    }
+
     /* configuration strings are NUL-terminated */
     issuer = tmcf->jwt_issuer.len ? tmcf->jwt_issuer.data : NULL;
     audience = tmcf->jwt_audience.len ? tmcf->jwt_audience.data : NULL;
@@ -97,7 +135,53 @@ ngx_http_ttai_auth(ngx_http_request_t *r, ttai_jwt_claims_t *claims,
         return 0;
     }
 
+    /*
+     * Remembered until exp, less the leeway that let it in, and for an
+     * hour at most when it has no exp: nbf is in the past by now.
+     */
+    if (e != NULL) {
+        ngx_memcpy(e->hash, hash, sizeof(e->hash));
+        ngx_memcpy(&e->claims, claims, sizeof(ttai_jwt_claims_t));
+        e->expires = claims->exp ? claims->exp + tmcf->jwt_leeway
+                                 : ngx_time() + 3600;
+    }
+
     return 1;
+}
+
+
+/* the slot of this token's hash: a hit when the hash is stored there */
+
+static ngx_http_ttai_jwt_entry_t *
+ngx_http_ttai_jwt_cached(ngx_http_request_t *r,
+    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *token, u_char *hash)
+{
+    ngx_uint_t                  slot;
+    ngx_http_ttai_jwt_entry_t  *e;
+
+    if (tmcf->jwt_cache == NULL) {
+        /* per worker, made on first use, in the pool of its cycle */
+        tmcf->jwt_cache = ngx_pcalloc(ngx_cycle->pool,
+                                      sizeof(ngx_http_ttai_jwt_cache_t));
+        if (tmcf->jwt_cache == NULL) {
+            return NULL;
+        }
+
+        randombytes_buf(tmcf->jwt_cache->key, sizeof(tmcf->jwt_cache->key));
+    }
+
+    crypto_generichash(hash, 32, token->data, token->len,
+                       tmcf->jwt_cache->key, sizeof(tmcf->jwt_cache->key));
+
+    slot = (hash[0] | (hash[1] << 8)) % NGX_HTTP_TTAI_JWT_CACHE;
+    e = &tmcf->jwt_cache->entries[slot];
+
+    if (e->expires != 0 && sodium_memcmp(e->hash, hash, 32) != 0) {
+        /* another token's: the caller may take the slot over */
+        e->expires = 0;
+    }
+
+    return e;
 }
 
 

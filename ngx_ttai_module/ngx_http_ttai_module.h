@@ -23,6 +23,7 @@
 
 typedef struct ngx_http_ttai_kv_s  ngx_http_ttai_kv_t;
 typedef struct ngx_http_ttai_db_s  ngx_http_ttai_db_t;
+typedef struct ngx_http_ttai_jwt_cache_s  ngx_http_ttai_jwt_cache_t;
 
 
 typedef struct {
@@ -62,6 +63,7 @@ typedef struct {
     ngx_str_t                 jwt_issuer;
     ngx_str_t                 jwt_audience;
     time_t                    jwt_leeway;
+    ngx_http_ttai_jwt_cache_t *jwt_cache;       /* per worker */
 
     /* the MCP core, made once per cycle when ttai_mcp is used */
     ttai_mcp_server_t        *mcp;

@@ -35,6 +35,8 @@ static void ttai_mcp_run_free(ttai_mcp_run_t *run);
 static int ttai_mcp_reply_error(ttai_mcp_reply_t *reply, int status,
     json_t *id, int code, json_t *data, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+static int ttai_mcp_reply_raw(ttai_mcp_reply_t *reply, json_t *response,
+    const char *raw);
 static int ttai_mcp_reply_json(ttai_mcp_reply_t *reply, int status,
     json_t *json);
 
@@ -87,6 +89,7 @@ ttai_mcp_server_free(ttai_mcp_server_t *srv)
     }
 
     ttai_mcp_tools_free(srv);
+    free(srv->tools_page);
     free(srv->version);
     free(srv->instructions);
     free(srv);
@@ -104,6 +107,10 @@ void
 ttai_mcp_server_page_size(ttai_mcp_server_t *srv, size_t n)
 {
     srv->page_size = (n > 0) ? n : TTAI_MCP_PAGE_SIZE;
+
+    /* the first page of tools/list is another one now */
+    free(srv->tools_page);
+    srv->tools_page = NULL;
 }
 
 
@@ -501,6 +508,10 @@ ttai_mcp_finish(ttai_mcp_run_t *run, ttai_mcp_reply_t *reply)
         reply->status = 202;
         rc = 0;
 
+    } else if (!run->batch && run->raw_result != NULL) {
+        rc = ttai_mcp_reply_raw(reply, json_array_get(run->responses, 0),
+                                run->raw_result);
+
     } else {
         out = run->batch ? run->responses
                          : json_array_get(run->responses, 0);
@@ -573,6 +584,57 @@ ttai_mcp_reply_json(ttai_mcp_reply_t *reply, int status, json_t *json)
 
     reply->len = strlen(reply->body);
     reply->status = status;
+
+    return 0;
+}
+
+
+/*
+ * A response whose result is already JSON text: the envelope is
+ * serialized with a null result, which comes last, and the text takes
+ * the null's place.
+ */
+
+static int
+ttai_mcp_reply_raw(ttai_mcp_reply_t *reply, json_t *response,
+    const char *raw)
+{
+    char    *head, *body;
+    size_t   hlen, rlen;
+
+    head = json_dumps(response, JSON_COMPACT);
+    if (head == NULL) {
+        return -1;
+    }
+
+    hlen = strlen(head);
+
+    if (hlen < sizeof("null}") - 1
+        || strcmp(head + hlen - (sizeof("null}") - 1), "null}") != 0)
+    {
+        free(head);
+        return -1;
+    }
+
+    hlen -= sizeof("null}") - 1;
+    rlen = strlen(raw);
+
+    body = malloc(hlen + rlen + 2);
+    if (body == NULL) {
+        free(head);
+        return -1;
+    }
+
+    memcpy(body, head, hlen);
+    memcpy(body + hlen, raw, rlen);
+    body[hlen + rlen] = '}';
+    body[hlen + rlen + 1] = '\0';
+
+    free(head);
+
+    reply->body = body;
+    reply->len = hlen + rlen + 1;
+    reply->status = 200;
 
     return 0;
 }

@@ -49,6 +49,12 @@ struct ttai_mcp_server_s {
     size_t                      ntools;
     size_t                      nalloc;
 
+    /*
+     * The first page of tools/list, serialized once: it is the same for
+     * every client, and building it is most of what tools/list costs
+     */
+    char                       *tools_page;
+
     char                        error[TTAI_MCP_ERRLEN];
 };
 
@@ -69,6 +75,9 @@ typedef struct {
     char                        version[16];
     char                       *client_info;
     char                        log_level[16];
+
+    /* a single answer's result, already serialized (tools/list) */
+    const char                 *raw_result;
 
     /* the tool that waits: its index, arguments, and the request id */
     size_t                      tool;

@@ -302,6 +302,19 @@ ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     result = json_pack("{s:o, s:o*}", "tools", tools, "nextCursor", next);
 
+    /* the first page, alone in a POST: serialized once, then reused */
+    if (offset == 0 && !run->batch && result != NULL) {
+        if (srv->tools_page == NULL) {
+            srv->tools_page = json_dumps(result, JSON_COMPACT);
+        }
+
+        if (srv->tools_page != NULL) {
+            json_decref(result);
+            run->raw_result = srv->tools_page;
+            result = json_null();
+        }
+    }
+
     *response = ttai_mcp_rpc_result(id, result);
 
     return 0;

@@ -63,6 +63,10 @@ ttai_mcp_register_tool(ttai_mcp_server_t *srv, const ttai_tool_t *tool)
 
     srv->error[0] = '\0';
 
+    /* a new tool changes the first page of tools/list */
+    free(srv->tools_page);
+    srv->tools_page = NULL;
+
     if (ttai_tool_check_name(srv, tool->name) != 0) {
         return -1;
     }
