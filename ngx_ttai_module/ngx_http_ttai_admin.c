@@ -44,19 +44,13 @@ static ngx_http_ttai_admin_route_t  ngx_http_ttai_admin_routes[] = {
 char *
 ngx_http_ttai_admin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_core_loc_conf_t   *clcf;
     ngx_http_ttai_main_conf_t  *tmcf;
 
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    if (clcf->handler != NULL) {
+    tmcf = ngx_http_ttai_set_handler(cf, ngx_http_ttai_admin_handler);
+    if (tmcf == NULL) {
         return "is duplicate";
     }
 
-    clcf->handler = ngx_http_ttai_admin_handler;
-
-    tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ttai_module);
-    tmcf->enabled = 1;
     tmcf->admin = 1;
 
     return NGX_CONF_OK;

@@ -393,19 +393,10 @@ ngx_http_ttai_origin(ngx_http_request_t *r, ngx_str_t *origin)
 char *
 ngx_http_ttai_metadata(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_core_loc_conf_t   *clcf;
-    ngx_http_ttai_main_conf_t  *tmcf;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    if (clcf->handler != NULL) {
+    if (ngx_http_ttai_set_handler(cf, ngx_http_ttai_metadata_handler) == NULL)
+    {
         return "is duplicate";
     }
-
-    clcf->handler = ngx_http_ttai_metadata_handler;
-
-    tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ttai_module);
-    tmcf->enabled = 1;
 
     return NGX_CONF_OK;
 }

@@ -51,9 +51,7 @@ ngx_http_ttai_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_ttai_loc_conf_t *tlcf = conf;
 
-    ngx_str_t                  *value;
-    ngx_http_core_loc_conf_t   *clcf;
-    ngx_http_ttai_main_conf_t  *tmcf;
+    ngx_str_t  *value;
 
     if (tlcf->service.data != NULL) {
         return "is duplicate";
@@ -78,11 +76,9 @@ ngx_http_ttai_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_ttai_health_handler;
-
-    tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ttai_module);
-    tmcf->enabled = 1;
+    if (ngx_http_ttai_set_handler(cf, ngx_http_ttai_health_handler) == NULL) {
+        return "is duplicate";
+    }
 
     return NGX_CONF_OK;
 }

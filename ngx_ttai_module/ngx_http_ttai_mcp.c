@@ -93,19 +93,13 @@ static void ngx_http_ttai_mcp_cleanup(void *data);
 char *
 ngx_http_ttai_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_core_loc_conf_t   *clcf;
     ngx_http_ttai_main_conf_t  *tmcf;
 
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    if (clcf->handler != NULL) {
+    tmcf = ngx_http_ttai_set_handler(cf, ngx_http_ttai_mcp_handler);
+    if (tmcf == NULL) {
         return "is duplicate";
     }
 
-    clcf->handler = ngx_http_ttai_mcp_handler;
-
-    tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ttai_module);
-    tmcf->enabled = 1;
     tmcf->mcp_used = 1;
 
     return NGX_CONF_OK;

@@ -470,6 +470,33 @@ ngx_http_ttai_init_module(ngx_cycle_t *cycle)
 }
 
 
+/*
+ * The one place a location gets its content handler: a second ttai
+ * handler in the same location is a duplicate, and any of them means the
+ * secrets are needed.
+ */
+
+ngx_http_ttai_main_conf_t *
+ngx_http_ttai_set_handler(ngx_conf_t *cf, ngx_http_handler_pt handler)
+{
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler != NULL) {
+        return NULL;
+    }
+
+    clcf->handler = handler;
+
+    tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ttai_module);
+    tmcf->enabled = 1;
+
+    return tmcf;
+}
+
+
 static ngx_int_t
 ngx_http_ttai_init_process(ngx_cycle_t *cycle)
 {

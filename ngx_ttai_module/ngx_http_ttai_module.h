@@ -85,6 +85,10 @@ typedef struct {
 extern ngx_module_t  ngx_http_ttai_module;
 
 
+/* NULL when the location has a content handler already */
+ngx_http_ttai_main_conf_t *ngx_http_ttai_set_handler(ngx_conf_t *cf,
+    ngx_http_handler_pt handler);
+
 char *ngx_http_ttai_env_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_secrets_init(ngx_conf_t *cf,
     ngx_http_ttai_main_conf_t *tmcf);

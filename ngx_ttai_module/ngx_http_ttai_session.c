@@ -220,19 +220,13 @@ ngx_http_ttai_session_line(u_char **p, u_char *last, ngx_str_t *line)
 char *
 ngx_http_ttai_debug(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_core_loc_conf_t   *clcf;
     ngx_http_ttai_main_conf_t  *tmcf;
 
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    if (clcf->handler != NULL) {
+    tmcf = ngx_http_ttai_set_handler(cf, ngx_http_ttai_debug_handler);
+    if (tmcf == NULL) {
         return "is duplicate";
     }
 
-    clcf->handler = ngx_http_ttai_debug_handler;
-
-    tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ttai_module);
-    tmcf->enabled = 1;
     tmcf->admin = 1;
 
     return NGX_CONF_OK;
