@@ -715,6 +715,10 @@ ngx_http_ttai_mcp_read_done(ngx_event_t *ev)
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
 
     } else {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                       "ttai: %uz bytes of request body read on the thread "
+                       "pool", rd->size);
+
         ctx = ngx_http_get_module_ctx(r, ngx_http_ttai_module);
         ngx_http_finalize_request(r, ngx_http_ttai_mcp_dispatch(r, ctx));
     }

@@ -402,3 +402,61 @@ POST /mcp
 --- response_headers
 !Mcp-Session-Id
 --- response_body_like: ^\{"jsonrpc":"2.0","id":1,"result":\{"tools":\[\{"name":"get_session_info"
+
+
+
+=== TEST 27: a body nginx buffers to a file is read on the thread pool
+--- main_config
+    thread_pool ttai threads=2;
+--- http_config
+    ttai_environment development;
+    ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
+    ttai_mcp_sessions SESSIONS 1m snapshot=off;
+    ttai_state_dir state;
+    ttai_thread_pool ttai;
+    ttai_migrations off;
+--- config
+    location = /mcp {
+        ttai_mcp;
+        client_body_buffer_size 256;
+    }
+--- more_headers eval: main::auth('good')
+--- request eval
+"POST /mcp\n" . ($::Init =~ s/"capabilities":\{\}/'"capabilities":{"experimental":{"padding":"' . ('x' x 4000) . '"}}'/er)
+--- error_code: 200
+--- response_body_like: "protocolVersion":"2025-11-25"
+--- error_log
+a client request body is buffered to a temporary file
+request body read on the thread pool
+
+
+
+=== TEST 28: without a thread pool such a body is still read
+--- config
+    location = /mcp {
+        ttai_mcp;
+        client_body_buffer_size 256;
+    }
+--- more_headers eval: main::auth('good')
+--- request eval
+"POST /mcp\n" . ($::Init =~ s/"capabilities":\{\}/'"capabilities":{"experimental":{"padding":"' . ('x' x 4000) . '"}}'/er)
+--- error_code: 200
+--- response_body_like: "protocolVersion":"2025-11-25"
+--- no_error_log
+read on the thread pool
+
+
+
+=== TEST 29: the debug endpoint answers loopback clients only
+--- config
+    set_real_ip_from 127.0.0.1;
+    real_ip_header X-Real-IP;
+    location /debug/ {
+        ttai_debug;
+    }
+--- more_headers
+X-Real-IP: 10.1.2.3
+--- request
+GET /debug/do/SESSIONS/0123456789abcdef0123456789abcdef
+--- error_code: 403
+--- response_body_like: "error":"forbidden"
