@@ -122,6 +122,8 @@ sub health_kv {
 sub log_text { read_file("$dir/error.log") }
 
 my $master;
+# a test that dies midway must not leave nginx running
+END { local $?; Ttai::Util::stop_pid($master, 5) if $master && kill(0, $master) }
 
 sub start {
     my $log_size = -s "$dir/error.log" // 0;

@@ -151,6 +151,8 @@ is db_dump(), $before, 'the database is still the same';
 unlink "$mig/0002_broken.sql", "$mig/0003_later.sql";
 
 my $pid = fork // die "fork: $!";
+# a test that dies midway must not leave nginx running
+END { local $?; Ttai::Util::stop_pid($pid, 5) if $pid && kill(0, $pid) }
 if ($pid == 0) {
     open STDOUT, '>', "$dir/stdout.log";
     open STDERR, '>&', \*STDOUT;

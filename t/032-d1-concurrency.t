@@ -145,6 +145,8 @@ my $port = free_port();
 my $d = conf('two-workers', $port, 2, 'threads=4 max_queue=1024');
 my $db = "$d/state/d1/ttai/db.sqlite";
 my $pid = start($d, $port);
+# a test that dies midway must not leave nginx running
+END { local $?; Ttai::Util::stop_pid($pid, 5) if $pid && kill(0, $pid) }
 
 ok $pid, 'nginx starts with two workers';
 
