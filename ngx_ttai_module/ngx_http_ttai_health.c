@@ -42,6 +42,7 @@ static ngx_http_ttai_check_t  ngx_http_ttai_checks[] = {
     { "state_dir", ngx_http_ttai_check_state_dir },
     { "d1", ngx_http_ttai_db_health },
     { "kv", ngx_http_ttai_kv_health },
+    { "sessions", ngx_http_ttai_kv_sessions_health },
     { NULL, NULL }
 };
 

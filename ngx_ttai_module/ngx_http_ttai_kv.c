@@ -1022,6 +1022,36 @@ ngx_http_ttai_kv_health(ngx_http_request_t *r,
 }
 
 
+/* the sessions zone for /health: how many sessions are live */
+
+ngx_int_t
+ngx_http_ttai_kv_sessions_health(ngx_http_request_t *r,
+    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail)
+{
+    u_char                    *p;
+    ngx_http_ttai_kv_stats_t   st;
+
+    if (tmcf->sessions == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_ttai_kv_stats(tmcf->sessions, &st);
+
+    p = ngx_pnalloc(r->pool, sizeof("\"entries\":,\"evictions\":")
+                             + 2 * NGX_ATOMIC_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    detail->data = p;
+    detail->len = ngx_sprintf(p, "\"entries\":%ui,\"evictions\":%ui",
+                              st.entries, st.evictions)
+                  - p;
+
+    return NGX_OK;
+}
+
+
 /* worker 0: the sweep and the snapshot */
 
 ngx_int_t

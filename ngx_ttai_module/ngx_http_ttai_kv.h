@@ -88,6 +88,8 @@ void ngx_http_ttai_kv_stats(ngx_http_ttai_kv_t *kv,
 /* for /health: NGX_DECLINED without a zone, the counters in *detail */
 ngx_int_t ngx_http_ttai_kv_health(ngx_http_request_t *r,
     ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail);
+ngx_int_t ngx_http_ttai_kv_sessions_health(ngx_http_request_t *r,
+    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail);
 
 
 #endif /* _NGX_HTTP_TTAI_KV_H_INCLUDED_ */

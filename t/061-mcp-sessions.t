@@ -96,6 +96,10 @@ is $info->{session}{client}{name}, 'sessions-test', 'get_session_info: the clien
                        version => '2025-06-18');
 is $st, 200, 'logging/setLevel: 200';
 
+my (undef, undef, $health) = http_get($port, '/health');
+like $health, qr/"sessions":\{"status":"ok","entries":1,"evictions":0\}/,
+    '/health counts the live session';
+
 my ($dst, $dh, $dbody) = http_get($port, "/debug/do/SESSIONS/$sid");
 is $dst, 200, 'the debug endpoint shows the session';
 my $dbg = eval { decode_json($dbody) } // {};
