@@ -49,6 +49,8 @@ static int ttai_cli_kv_args(int argc, char **argv, ttai_cli_kv_opt_t *opts,
 static int ttai_cli_kv_number(const char *opt, const char *s, long max,
     long *n);
 static int ttai_cli_kv_not_found(const char *key, ttai_cli_response_t *res);
+static int ttai_cli_kv_value(const char *method, char *key, const char *what,
+    ttai_cli_response_t *res);
 static char *ttai_cli_kv_value_path(const char *key, const char *args);
 static void ttai_cli_kv_usage(FILE *out);
 static const ttai_cli_kv_verb_t *ttai_cli_kv_verb(const char *name);
@@ -280,36 +282,17 @@ static int
 ttai_cli_kv_get(int argc, char **argv)
 {
     int                   rc;
-    char                 *key, *path;
+    char                 *key;
     ttai_cli_response_t   res;
 
     if (ttai_cli_kv_args(argc, argv, NULL, &key, 1, 1) != 0) {
         return TTAI_EXIT_USAGE;
     }
 
-    path = ttai_cli_kv_value_path(key, NULL);
-    if (path == NULL) {
-        return TTAI_EXIT_FAIL;
-    }
-
-    rc = ttai_cli_request("GET", path, NULL, NULL, 0, &res);
-    free(path);
-
-    if (rc != 0) {
-        return TTAI_EXIT_FAIL;
-    }
-
-    if (res.status == 404 && strstr(res.body, "\"not_found\"") != NULL) {
-        return ttai_cli_kv_not_found(key, &res);
-    }
-
-    if (res.status != 200) {
-        rc = ttai_cli_server_error("getting the key", &res);
-        ttai_cli_response_free(&res);
+    rc = ttai_cli_kv_value("GET", key, "getting the key", &res);
+    if (rc != TTAI_EXIT_OK) {
         return rc;
     }
-
-    rc = TTAI_EXIT_OK;
 
     if (fwrite(res.body, 1, res.len, stdout) != res.len
         || fflush(stdout) != 0)
@@ -464,38 +447,60 @@ static int
 ttai_cli_kv_delete(int argc, char **argv)
 {
     int                   rc;
-    char                 *key, *path;
+    char                 *key;
     ttai_cli_response_t   res;
 
     if (ttai_cli_kv_args(argc, argv, NULL, &key, 1, 1) != 0) {
         return TTAI_EXIT_USAGE;
     }
 
-    path = ttai_cli_kv_value_path(key, NULL);
-    if (path == NULL) {
-        return TTAI_EXIT_FAIL;
-    }
-
-    rc = ttai_cli_request("DELETE", path, NULL, NULL, 0, &res);
-    free(path);
-
-    if (rc != 0) {
-        return TTAI_EXIT_FAIL;
-    }
-
-    if (res.status == 404 && strstr(res.body, "\"not_found\"") != NULL) {
-        return ttai_cli_kv_not_found(key, &res);
-    }
-
-    if (res.status != 200) {
-        rc = ttai_cli_server_error("deleting the key", &res);
-        ttai_cli_response_free(&res);
+    rc = ttai_cli_kv_value("DELETE", key, "deleting the key", &res);
+    if (rc != TTAI_EXIT_OK) {
         return rc;
     }
 
     ttai_cli_response_free(&res);
 
     printf("Deleted key \"%s\".\n", key);
+
+    return TTAI_EXIT_OK;
+}
+
+
+/*
+ * One request on a key's value: TTAI_EXIT_OK with the 200 answer in
+ * *res, or the exit status after saying what went wrong (a missing key,
+ * a server error, no server).
+ */
+
+static int
+ttai_cli_kv_value(const char *method, char *key, const char *what,
+    ttai_cli_response_t *res)
+{
+    int    rc;
+    char  *path;
+
+    path = ttai_cli_kv_value_path(key, NULL);
+    if (path == NULL) {
+        return TTAI_EXIT_FAIL;
+    }
+
+    rc = ttai_cli_request(method, path, NULL, NULL, 0, res);
+    free(path);
+
+    if (rc != 0) {
+        return TTAI_EXIT_FAIL;
+    }
+
+    if (res->status == 404 && strstr(res->body, "\"not_found\"") != NULL) {
+        return ttai_cli_kv_not_found(key, res);
+    }
+
+    if (res->status != 200) {
+        rc = ttai_cli_server_error(what, res);
+        ttai_cli_response_free(res);
+        return rc;
+    }
 
     return TTAI_EXIT_OK;
 }
