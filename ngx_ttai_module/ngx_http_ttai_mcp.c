@@ -801,8 +801,12 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
 
     if (reply.pending != NULL) {
         /* no tool fetches upstream data yet; the core words the failure */
-        if (ttai_mcp_resume(tmcf->mcp, &call, &reply, 0, NULL, 0,
-                            "upstream requests are not available") != 0)
+        ttai_mcp_response_t  resp;
+
+        ngx_memzero(&resp, sizeof(ttai_mcp_response_t));
+        resp.error = "upstream requests are not available";
+
+        if (ttai_mcp_resume(tmcf->mcp, &call, &reply, &resp) != 0)
         {
             ttai_mcp_reply_free(&reply);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -31,6 +31,8 @@ static int ttai_mcp_continue(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
     ttai_mcp_reply_t *reply);
 static int ttai_mcp_finish(ttai_mcp_run_t *run, ttai_mcp_reply_t *reply);
+static int ttai_mcp_reply_stores(ttai_mcp_run_t *run,
+    ttai_mcp_reply_t *reply);
 static void ttai_mcp_run_free(ttai_mcp_run_t *run);
 static int ttai_mcp_reply_error(ttai_mcp_reply_t *reply, int status,
     json_t *id, int code, json_t *data, const char *fmt, ...)
@@ -71,6 +73,10 @@ ttai_mcp_server_create(const char *version, const char *instructions)
     srv->instructions = strdup(instructions ? instructions
                                             : ttai_mcp_default_instructions);
     srv->page_size = TTAI_MCP_PAGE_SIZE;
+    srv->ttl.quote = 5;
+    srv->ttl.metrics = 60;
+    srv->ttl.chain = 600;
+    srv->ttl.account = 5;
 
     if (srv->version == NULL || srv->instructions == NULL) {
         ttai_mcp_server_free(srv);
@@ -100,6 +106,13 @@ const char *
 ttai_mcp_server_error(const ttai_mcp_server_t *srv)
 {
     return srv->error;
+}
+
+
+void
+ttai_mcp_server_cache_ttl(ttai_mcp_server_t *srv, const ttai_cache_ttl_t *ttl)
+{
+    srv->ttl = *ttl;
 }
 
 
@@ -200,7 +213,8 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     }
 
     run->responses = json_array();
-    if (run->responses == NULL) {
+    run->stores = json_array();
+    if (run->responses == NULL || run->stores == NULL) {
         ttai_mcp_run_free(run);
         return -1;
     }
@@ -211,12 +225,11 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
 int
 ttai_mcp_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
-    ttai_mcp_reply_t *reply, int status, const char *body, size_t len,
-    const char *error)
+    ttai_mcp_reply_t *reply, const ttai_mcp_response_t *resp)
 {
     json_t              *response;
     ttai_mcp_run_t      *run;
-    ttai_mcp_pending_t  *pending;
+    ttai_mcp_pending_t  *pending, *next;
 
     pending = reply->pending;
 
@@ -226,16 +239,24 @@ ttai_mcp_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     run = pending->state;
     pending->state = NULL;
-    ttai_mcp_pending_free(pending);
-    memset(reply, 0, sizeof(ttai_mcp_reply_t));
+    ttai_mcp_reply_free(reply);
 
     response = NULL;
+    next = NULL;
 
-    if (ttai_mcp_tools_resume(srv, call, run, status, body, len, error,
-                              &response)
-        != 0
-        || json_array_append_new(run->responses, response) != 0)
-    {
+    if (ttai_mcp_tools_resume(srv, call, run, resp, &response, &next) != 0) {
+        ttai_mcp_run_free(run);
+        return -1;
+    }
+
+    if (next != NULL) {
+        /* the same tool's next step */
+        next->state = run;
+        reply->pending = next;
+        return ttai_mcp_reply_stores(run, reply);
+    }
+
+    if (json_array_append_new(run->responses, response) != 0) {
         ttai_mcp_run_free(run);
         return -1;
     }
@@ -251,6 +272,7 @@ ttai_mcp_reply_free(ttai_mcp_reply_t *reply)
 {
     free(reply->body);
     free(reply->client_info);
+    ttai_mcp_stores_free(reply->stores, reply->nstores);
     ttai_mcp_pending_free(reply->pending);
 
     memset(reply, 0, sizeof(ttai_mcp_reply_t));
@@ -258,7 +280,7 @@ ttai_mcp_reply_free(ttai_mcp_reply_t *reply)
 
 
 ttai_mcp_pending_t *
-ttai_mcp_pending_create(const char *method, const char *path,
+ttai_mcp_pending_http(int service, const char *method, const char *path,
     const char *body, const char *cache_key, long cache_ttl)
 {
     ttai_mcp_pending_t  *p;
@@ -274,6 +296,8 @@ ttai_mcp_pending_create(const char *method, const char *path,
         return NULL;
     }
 
+    p->kind = TTAI_PENDING_HTTP;
+    p->service = service;
     strcpy(p->method, method);
     p->path = strdup(path);
     p->body = body ? strdup(body) : NULL;
@@ -291,9 +315,49 @@ ttai_mcp_pending_create(const char *method, const char *path,
 }
 
 
+ttai_mcp_pending_t *
+ttai_mcp_pending_cache(const char *const *keys, size_t nkeys)
+{
+    size_t               i;
+    ttai_mcp_pending_t  *p;
+
+    if (nkeys == 0) {
+        return NULL;
+    }
+
+    p = calloc(1, sizeof(ttai_mcp_pending_t));
+    if (p == NULL) {
+        return NULL;
+    }
+
+    p->kind = TTAI_PENDING_CACHE;
+    p->keys = calloc(nkeys, sizeof(char *));
+
+    if (p->keys == NULL) {
+        free(p);
+        return NULL;
+    }
+
+    p->nkeys = nkeys;
+
+    for (i = 0; i < nkeys; i++) {
+        p->keys[i] = strdup(keys[i]);
+
+        if (p->keys[i] == NULL) {
+            ttai_mcp_pending_free(p);
+            return NULL;
+        }
+    }
+
+    return p;
+}
+
+
 void
 ttai_mcp_pending_free(ttai_mcp_pending_t *pending)
 {
+    size_t  i;
+
     if (pending == NULL) {
         return;
     }
@@ -302,7 +366,74 @@ ttai_mcp_pending_free(ttai_mcp_pending_t *pending)
     free(pending->path);
     free(pending->body);
     free(pending->cache_key);
+
+    for (i = 0; i < pending->nkeys; i++) {
+        free(pending->keys[i]);
+    }
+
+    free(pending->keys);
     free(pending);
+}
+
+
+void
+ttai_mcp_stores_free(ttai_mcp_store_t *stores, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        free(stores[i].key);
+        free(stores[i].value);
+    }
+
+    free(stores);
+}
+
+
+/* hands the KV writes the tools asked for so far to the reply */
+
+static int
+ttai_mcp_reply_stores(ttai_mcp_run_t *run, ttai_mcp_reply_t *reply)
+{
+    size_t             i, n;
+    json_t            *st;
+    const char        *v;
+    ttai_mcp_store_t  *stores;
+
+    n = json_array_size(run->stores);
+
+    if (n == 0) {
+        return 0;
+    }
+
+    stores = calloc(n, sizeof(ttai_mcp_store_t));
+    if (stores == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        st = json_array_get(run->stores, i);
+        v = json_string_value(json_object_get(st, "value"));
+
+        stores[i].key = strdup(json_string_value(json_object_get(st, "key")));
+        stores[i].len = json_string_length(json_object_get(st, "value"));
+        stores[i].value = malloc(stores[i].len + 1);
+        stores[i].ttl = (long) json_integer_value(json_object_get(st, "ttl"));
+
+        if (stores[i].key == NULL || stores[i].value == NULL) {
+            ttai_mcp_stores_free(stores, i + 1);
+            return -1;
+        }
+
+        memcpy(stores[i].value, v, stores[i].len + 1);
+    }
+
+    json_array_clear(run->stores);
+
+    reply->stores = stores;
+    reply->nstores = n;
+
+    return 0;
 }
 
 
@@ -478,7 +609,7 @@ ttai_mcp_continue(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         if (pending != NULL) {
             pending->state = run;
             reply->pending = pending;
-            return 0;
+            return ttai_mcp_reply_stores(run, reply);
         }
 
         run->next++;
@@ -520,6 +651,10 @@ ttai_mcp_finish(ttai_mcp_run_t *run, ttai_mcp_reply_t *reply)
     }
 
     if (rc == 0) {
+        rc = ttai_mcp_reply_stores(run, reply);
+    }
+
+    if (rc == 0) {
         reply->new_session = run->new_session;
         memcpy(reply->version, run->version, sizeof(reply->version));
         memcpy(reply->log_level, run->log_level, sizeof(reply->log_level));
@@ -544,6 +679,8 @@ ttai_mcp_run_free(ttai_mcp_run_t *run)
     json_decref(run->responses);
     json_decref(run->args);
     json_decref(run->id);
+    json_decref(run->state);
+    json_decref(run->stores);
     free(run->client_info);
     free(run);
 }

@@ -79,6 +79,15 @@ typedef struct {
 } ttai_mcp_call_t;
 
 
+/* a KV write the shell makes before it goes on */
+typedef struct {
+    char                *key;
+    char                *value;
+    size_t               len;
+    long                 ttl;          /* seconds, > 0 */
+} ttai_mcp_store_t;
+
+
 typedef struct {
     int                  status;       /* HTTP: 200, 202, 400, 404 */
     char                *body;         /* JSON text, NULL for no body */
@@ -92,22 +101,72 @@ typedef struct {
     /* logging/setLevel succeeded: the session's new level */
     char                 log_level[16];
 
-    /* a tool waits for upstream data; the other fields are unset */
+    /* KV writes to make first, with a pending reply as with a final one */
+    ttai_mcp_store_t    *stores;
+    size_t               nstores;
+
+    /* a tool waits for data; status, body and the session are unset */
     ttai_mcp_pending_t  *pending;
 } ttai_mcp_reply_t;
 
 
-/* the upstream request a waiting tool needs */
+/* where a pending HTTP request goes */
+#define TTAI_SERVICE_TASTYTRADE   0    /* the TastyTrade API, as the user */
+#define TTAI_SERVICE_WORKER       1    /* the worker service (the seed's
+                                          Python worker), as the user */
+
+/* what a waiting tool needs */
+#define TTAI_PENDING_HTTP         0    /* one request, maybe cached */
+#define TTAI_PENDING_CACHE        1    /* KV values, by key */
+
+
 struct ttai_mcp_pending_s {
+    int                  kind;
+
+    /* TTAI_PENDING_HTTP */
+    int                  service;
     char                 method[8];    /* "GET" or "POST" */
     char                *path;         /* with its query, percent-encoded */
     char                *body;         /* JSON text, or NULL */
-    char                *cache_key;    /* a KV key, or NULL: no caching */
-    long                 cache_ttl;    /* seconds */
+
+    /*
+     * A KV key, or NULL: with one, the shell answers from KV when it
+     * can, and stores a 200's body there for cache_ttl seconds
+     */
+    char                *cache_key;
+    long                 cache_ttl;
+
+    /* TTAI_PENDING_CACHE */
+    char               **keys;
+    size_t               nkeys;
 
     /* the core's own continuation: the tool, its arguments, the id */
     void                *state;
 };
+
+
+/* what the shell got for a pending request */
+typedef struct {
+    /* TTAI_PENDING_HTTP */
+    int                  status;       /* HTTP status; 0: no response */
+    const char          *body;
+    size_t               len;
+    const char          *error;        /* status 0: why, a sentence */
+    int                  cached;       /* the body came from KV */
+
+    /* TTAI_PENDING_CACHE: values[i] is keys[i]'s value, NULL: absent */
+    const char         **values;
+    const size_t        *lens;
+} ttai_mcp_response_t;
+
+
+/* cache lifetimes, in seconds */
+typedef struct {
+    long                 quote;
+    long                 metrics;
+    long                 chain;
+    long                 account;      /* accounts, balances, positions */
+} ttai_cache_ttl_t;
 
 
 /* NULL version: TTAI_VERSION; NULL instructions: ttai's own */
@@ -131,28 +190,36 @@ int ttai_mcp_version_supported(const char *version, size_t len);
 int ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     const char *body, size_t len, ttai_mcp_reply_t *reply);
 
+/* cache lifetimes the tools use; the defaults are 5, 60, 600 and 5 */
+void ttai_mcp_server_cache_ttl(ttai_mcp_server_t *srv,
+    const ttai_cache_ttl_t *ttl);
+
 /*
- * Continues a pending tool with the upstream response: status is the
- * HTTP status, or 0 when the request failed without one (timeout,
- * connection refused); error is then a short reason for the model.
+ * Continues a pending tool with what the shell got for it.  For HTTP,
+ * a status of 0 means the request failed without a response (timeout,
+ * refused connection, a limit); resp->error then says why, as a
+ * sentence the model can act on, and the core answers with it.
  * Consumes reply->pending and fills the reply, which may be pending
- * again (the next tool call of a batch).  Returns -1 when out of memory
- * or when nothing was pending.
+ * again (the tool's next step, or the next tool call of a batch).
+ * Returns -1 when out of memory or when nothing was pending.
  */
 int ttai_mcp_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
-    ttai_mcp_reply_t *reply, int status, const char *body, size_t len,
-    const char *error);
+    ttai_mcp_reply_t *reply, const ttai_mcp_response_t *resp);
 
 void ttai_mcp_reply_free(ttai_mcp_reply_t *reply);
 
 /*
- * For tools: a pending request, every string copied (body, cache_key
- * may be NULL), or NULL when out of memory.  The core frees it.
+ * For tools: pending requests, every string copied (body and cache_key
+ * may be NULL), or NULL when out of memory.  The core frees them.
  */
-ttai_mcp_pending_t *ttai_mcp_pending_create(const char *method,
+ttai_mcp_pending_t *ttai_mcp_pending_http(int service, const char *method,
     const char *path, const char *body, const char *cache_key,
     long cache_ttl);
+ttai_mcp_pending_t *ttai_mcp_pending_cache(const char *const *keys,
+    size_t nkeys);
 void ttai_mcp_pending_free(ttai_mcp_pending_t *pending);
+
+void ttai_mcp_stores_free(ttai_mcp_store_t *stores, size_t n);
 
 
 #endif /* _TTAI_MCP_H_INCLUDED_ */

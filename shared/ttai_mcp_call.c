@@ -21,9 +21,11 @@
  * tool's own output schema is not sent as such.
  */
 
-#define TTAI_MCP_ERROR_REASON_MAX  120
+#define TTAI_MCP_ERROR_REASON_MAX  400
 
 
+static void ttai_mcp_tools_ctx(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, ttai_tool_ctx_t *ctx);
 static int ttai_mcp_tools_answer(ttai_mcp_tool_entry_t *entry, json_t *id,
     json_t *result, json_t **response);
 static json_t *ttai_mcp_tools_check(ttai_mcp_tool_entry_t *entry,
@@ -82,8 +84,14 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
                    response);
     }
 
-    ctx.call = call;
-    ctx.server_version = srv->version;
+    json_decref(run->state);
+    run->state = json_object();
+    if (run->state == NULL) {
+        json_decref(args);
+        return -1;
+    }
+
+    ttai_mcp_tools_ctx(srv, call, run, &ctx);
 
     result = NULL;
     p = NULL;
@@ -132,12 +140,13 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
 int
 ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
-    ttai_mcp_run_t *run, int status, const char *body, size_t len,
-    const char *error, json_t **response)
+    ttai_mcp_run_t *run, const ttai_mcp_response_t *resp, json_t **response,
+    ttai_mcp_pending_t **pending)
 {
     int                     rc;
     json_t                 *result, *id;
     ttai_tool_ctx_t         ctx;
+    ttai_mcp_pending_t     *p;
     ttai_mcp_tool_entry_t  *entry;
 
     if (run->tool >= srv->ntools) {
@@ -146,18 +155,25 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     entry = &srv->tools[run->tool];
     result = NULL;
+    p = NULL;
 
-    if (status == 0) {
-        result = ttai_mcp_tools_unreachable(entry->tool.name, error);
+    if (resp->status == 0 && resp->values == NULL) {
+        result = ttai_mcp_tools_unreachable(entry->tool.name, resp->error);
         rc = result ? 0 : -1;
 
     } else {
-        ctx.call = call;
-        ctx.server_version = srv->version;
+        ttai_mcp_tools_ctx(srv, call, run, &ctx);
 
-        rc = entry->tool.resume(&ctx, run->args, status, body, len, NULL,
-                                 &result);
+        rc = entry->tool.resume(&ctx, run->args, resp, &result, &p);
     }
+
+    if (rc == 0 && p != NULL && result == NULL) {
+        /* another step: the run keeps its arguments and id */
+        *pending = p;
+        return 0;
+    }
+
+    ttai_mcp_pending_free(p);
 
     id = run->id;
     run->id = NULL;
@@ -183,6 +199,18 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     json_decref(id);
 
     return rc;
+}
+
+
+static void
+ttai_mcp_tools_ctx(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    ttai_mcp_run_t *run, ttai_tool_ctx_t *ctx)
+{
+    ctx->call = call;
+    ctx->server_version = srv->version;
+    ctx->ttl = &srv->ttl;
+    ctx->state = run->state;
+    ctx->stores = run->stores;
 }
 
 
@@ -250,7 +278,10 @@ ttai_mcp_tools_check(ttai_mcp_tool_entry_t *entry, json_t *result)
 }
 
 
-/* the request never got an answer: say why, briefly and cleanly */
+/*
+ * The request never got an answer: the shell's sentence says why (it
+ * knows whether it timed out, was refused or was too large), cleaned
+ */
 
 static json_t *
 ttai_mcp_tools_unreachable(const char *name, const char *error)
@@ -269,7 +300,5 @@ ttai_mcp_tools_unreachable(const char *name, const char *error)
         }
     }
 
-    return ttai_tool_error_result("Tool %s could not reach TastyTrade: %s.  "
-                                  "This is usually temporary; try the call "
-                                  "again in a moment.", name, reason);
+    return ttai_tool_error_result("Tool %s failed: %s", name, reason);
 }

@@ -44,6 +44,7 @@ struct ttai_mcp_server_s {
     char                       *version;
     char                       *instructions;
     size_t                      page_size;
+    ttai_cache_ttl_t            ttl;
 
     ttai_mcp_tool_entry_t      *tools;
     size_t                      ntools;
@@ -83,6 +84,10 @@ typedef struct {
     size_t                      tool;
     json_t                     *args;
     json_t                     *id;
+    json_t                     *state;        /* the tool's, across steps */
+
+    /* KV writes asked for and not yet handed to the shell */
+    json_t                     *stores;
 } ttai_mcp_run_t;
 
 
@@ -115,8 +120,9 @@ int ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_run_t *run, json_t *id, json_t *params, json_t **response,
     ttai_mcp_pending_t **pending);
 int ttai_mcp_tools_resume(ttai_mcp_server_t *srv,
-    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, int status,
-    const char *body, size_t len, const char *error, json_t **response);
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
+    const ttai_mcp_response_t *resp, json_t **response,
+    ttai_mcp_pending_t **pending);
 
 /* ttai_tools.c */
 ttai_mcp_tool_entry_t *ttai_mcp_tool_find(ttai_mcp_server_t *srv,

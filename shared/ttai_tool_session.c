@@ -21,7 +21,7 @@
  */
 
 
-static int ttai_tool_session_run(const ttai_tool_ctx_t *ctx, json_t *args,
+static int ttai_tool_session_run(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending);
 static json_t *ttai_tool_session_client(const char *text);
 static void ttai_tool_session_text(char *buf, size_t size,
@@ -75,7 +75,7 @@ const ttai_tool_t  ttai_tool_get_session_info = {
 
 
 static int
-ttai_tool_session_run(const ttai_tool_ctx_t *ctx, json_t *args,
+ttai_tool_session_run(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending)
 {
     char                    created[32], text[2560];

@@ -327,3 +327,25 @@ ttai_tool_fail(ttai_mcp_server_t *srv, const char *fmt, ...)
 
     return -1;
 }
+
+
+int
+ttai_tool_store(ttai_tool_ctx_t *ctx, const char *key, const char *value,
+    size_t len, long ttl)
+{
+    json_t  *st;
+
+    if (ttl <= 0) {
+        /* a lifetime of 0 is "do not cache" */
+        return 0;
+    }
+
+    st = json_pack("{s:s, s:s%, s:I}", "key", key, "value", value, len,
+                   "ttl", (json_int_t) ttl);
+
+    if (st == NULL || json_array_append_new(ctx->stores, st) != 0) {
+        return -1;
+    }
+
+    return 0;
+}

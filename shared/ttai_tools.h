@@ -29,26 +29,34 @@
 typedef struct {
     const ttai_mcp_call_t     *call;
     const char                *server_version;
+    const ttai_cache_ttl_t    *ttl;
+
+    /*
+     * An object the tool keeps across its steps (it starts empty), and
+     * the KV writes it asks for: see ttai_tool_store()
+     */
+    json_t                    *state;
+    json_t                    *stores;
 } ttai_tool_ctx_t;
 
 
 /*
  * run: returns 0 with *result set to a CallToolResult object, or 0 with
- * *pending set when it needs upstream data (then resume gets the
- * response), or -1 when out of memory.
+ * *pending set when it needs data (resume then gets it), or -1 when out
+ * of memory.
  */
-typedef int (*ttai_tool_run_pt)(const ttai_tool_ctx_t *ctx, json_t *args,
+typedef int (*ttai_tool_run_pt)(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending);
 
 /*
- * resume: gets the upstream response, and returns like run (but never
- * pending).  status is never 0 here: when the request failed without a
- * response, the core answers with an isError result that names the
- * reason, so error is always NULL for now.
+ * resume: gets what the shell fetched for the last pending request, and
+ * returns like run: a result, or the next pending request.  A request
+ * that got no response never reaches the tool: the core answers with
+ * the shell's reason.
  */
-typedef int (*ttai_tool_resume_pt)(const ttai_tool_ctx_t *ctx, json_t *args,
-    int status, const char *body, size_t len, const char *error,
-    json_t **result);
+typedef int (*ttai_tool_resume_pt)(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
 
 
 typedef struct {
@@ -84,6 +92,10 @@ extern const ttai_tool_t  ttai_tool_get_session_info;
 json_t *ttai_tool_text_result(const char *text, json_t *structured);
 json_t *ttai_tool_error_result(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+
+/* asks the shell to write key = value in KV for ttl seconds; -1: no memory */
+int ttai_tool_store(ttai_tool_ctx_t *ctx, const char *key, const char *value,
+    size_t len, long ttl);
 
 /*
  * The JSON Schema subset tools use: type, properties, required,

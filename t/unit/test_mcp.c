@@ -26,17 +26,50 @@
 static ttai_mcp_server_t  *srv;
 
 
+/* resumes with an HTTP response, or with none when status is 0 */
+
+static int
+resume_with(ttai_mcp_call_t *call, ttai_mcp_reply_t *reply, int status,
+    const char *body, size_t len, const char *error)
+{
+    ttai_mcp_response_t  resp;
+
+    memset(&resp, 0, sizeof(resp));
+    resp.status = status;
+    resp.body = body;
+    resp.len = len;
+    resp.error = error;
+
+    return ttai_mcp_resume(srv, call, reply, &resp);
+}
+
+
 /* fake tools */
 
-static int quote_run(const ttai_tool_ctx_t *ctx, json_t *args,
+static int quote_run(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending);
-static int quote_resume(const ttai_tool_ctx_t *ctx, json_t *args, int status,
-    const char *body, size_t len, const char *error, json_t **result);
-static int counter_run(const ttai_tool_ctx_t *ctx, json_t *args,
+static int quote_resume(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
+static int counter_run(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending);
-static int broken_run(const ttai_tool_ctx_t *ctx, json_t *args,
+static int broken_run(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending);
 
+
+static int cached_run(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending);
+static int cached_resume(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
+
+/* KV first, then upstream for what KV lacked, then a KV write */
+static const ttai_tool_t  cached_tool = {
+    "cached_quote", NULL, "A quote from KV, or from upstream.",
+    "{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":\"string\"}},"
+    "\"required\":[\"symbol\"]}",
+    NULL, TTAI_TOOL_READ_ONLY, cached_run, cached_resume
+};
 
 static const ttai_tool_t  quote_tool = {
     "get_quote", "Quote", "A quote for one symbol, from upstream.",
@@ -67,7 +100,7 @@ static const ttai_tool_t  broken_tool = {
 
 
 static int
-quote_run(const ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
+quote_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
     ttai_mcp_pending_t **pending)
 {
     char         path[64], key[64];
@@ -78,16 +111,23 @@ quote_run(const ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
     snprintf(path, sizeof(path), "/market-data/%s", symbol);
     snprintf(key, sizeof(key), "quote:%s", symbol);
 
-    *pending = ttai_mcp_pending_create("GET", path, NULL, key, 10);
+    *pending = ttai_mcp_pending_http(TTAI_SERVICE_TASTYTRADE, "GET", path,
+                                     NULL, key, 10);
 
     return *pending ? 0 : -1;
 }
 
 
 static int
-quote_resume(const ttai_tool_ctx_t *ctx, json_t *args, int status,
-    const char *body, size_t len, const char *error, json_t **result)
+quote_resume(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending)
 {
+    int          status = resp->status;
+    const char  *body = resp->body;
+    size_t       len = resp->len;
+    const char  *error = resp->error;
+
     char         text[128];
     double       price;
     json_t      *j;
@@ -118,7 +158,64 @@ quote_resume(const ttai_tool_ctx_t *ctx, json_t *args, int status,
 
 
 static int
-counter_run(const ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
+cached_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    char         key[64];
+    const char  *keys[1];
+
+    snprintf(key, sizeof(key), "q:%s",
+             json_string_value(json_object_get(args, "symbol")));
+    keys[0] = key;
+
+    json_object_set_new(ctx->state, "step", json_string("cache"));
+
+    *pending = ttai_mcp_pending_cache(keys, 1);
+
+    return *pending ? 0 : -1;
+}
+
+
+static int
+cached_resume(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    char         text[128];
+    const char  *step;
+
+    step = json_string_value(json_object_get(ctx->state, "step"));
+
+    if (strcmp(step, "cache") == 0 && resp->values[0] == NULL) {
+        json_object_set_new(ctx->state, "step", json_string("http"));
+        *pending = ttai_mcp_pending_http(TTAI_SERVICE_WORKER, "GET",
+                                         "/quotes/X", NULL, NULL, 0);
+        return *pending ? 0 : -1;
+    }
+
+    if (strcmp(step, "http") == 0) {
+        if (ttai_tool_store(ctx, "q:X", resp->body, resp->len,
+                            ctx->ttl->quote) != 0)
+        {
+            return -1;
+        }
+
+        snprintf(text, sizeof(text), "upstream %.*s", (int) resp->len,
+                 resp->body);
+
+    } else {
+        snprintf(text, sizeof(text), "cached %.*s", (int) resp->lens[0],
+                 resp->values[0]);
+    }
+
+    *result = ttai_tool_text_result(text, NULL);
+
+    return *result ? 0 : -1;
+}
+
+
+static int
+counter_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
     ttai_mcp_pending_t **pending)
 {
     const char  *mode;
@@ -153,7 +250,7 @@ counter_run(const ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
 
 
 static int
-broken_run(const ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
+broken_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
     ttai_mcp_pending_t **pending)
 {
     const char  *how;
@@ -162,7 +259,8 @@ broken_run(const ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
 
     if (how != NULL && strcmp(how, "pending") == 0) {
         /* pending, but the tool has no resume */
-        *pending = ttai_mcp_pending_create("GET", "/x", NULL, NULL, 0);
+        *pending = ttai_mcp_pending_http(TTAI_SERVICE_TASTYTRADE, "GET",
+                                         "/x", NULL, NULL, 0);
         return 0;
     }
 
@@ -182,6 +280,7 @@ setup(void **state)
     assert_int_equal(ttai_mcp_register_tool(srv, &quote_tool), 0);
     assert_int_equal(ttai_mcp_register_tool(srv, &counter_tool), 0);
     assert_int_equal(ttai_mcp_register_tool(srv, &broken_tool), 0);
+    assert_int_equal(ttai_mcp_register_tool(srv, &cached_tool), 0);
 
     return 0;
 }
@@ -813,16 +912,12 @@ test_tools_list_pagination(void **state)
 {
     int                    pages;
     char                   name[32], body[256];
-    size_t                 i, n, seen;
-    json_t                *r, *tools, *cursor, *t;
+    size_t                 i, n, seen, total;
+    json_t                *r, *all, *tools, *cursor, *t;
     ttai_tool_t           *extra;
     ttai_mcp_call_t        call;
 
-    static const char  *first[] = {
-        "get_session_info", "get_quote", "counter", "broken"
-    };
-
-    /* 8 more tools: 12 in all, in pages of 5 */
+    /* 8 more tools, whatever ttai ships, in pages of 5 */
     extra = calloc(8, sizeof(ttai_tool_t));
     assert_non_null(extra);
 
@@ -833,9 +928,20 @@ test_tools_list_pagination(void **state)
         assert_int_equal(ttai_mcp_register_tool(srv, &extra[i]), 0);
     }
 
+    call = in_session("2025-11-25");
+
+    /* one page of all, in registration order: the reference */
+    ttai_mcp_server_page_size(srv, 1000);
+    all = result_of(&call, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+                    "\"tools/list\"}");
+    total = json_array_size(json_object_get(all, "tools"));
+    assert_true(total >= 12);
+    assert_string_equal(json_string_value(json_object_get(
+        json_array_get(json_object_get(all, "tools"), total - 1), "name")),
+        "extra_7");
+
     ttai_mcp_server_page_size(srv, 5);
 
-    call = in_session("2025-11-25");
     cursor = NULL;
     seen = 0;
     pages = 0;
@@ -856,18 +962,14 @@ test_tools_list_pagination(void **state)
         tools = json_object_get(r, "tools");
         n = json_array_size(tools);
 
-        assert_int_equal(n, pages < 2 ? 5 : 2);
+        assert_int_equal(n, (total - seen < 5) ? total - seen : 5);
 
         json_array_foreach(tools, i, t) {
-            if (seen + i < 4) {
-                assert_string_equal(
-                    json_string_value(json_object_get(t, "name")),
-                    first[seen + i]);
-            } else {
-                snprintf(name, sizeof(name), "extra_%zu", seen + i - 4);
-                assert_string_equal(
-                    json_string_value(json_object_get(t, "name")), name);
-            }
+            assert_string_equal(
+                json_string_value(json_object_get(t, "name")),
+                json_string_value(json_object_get(
+                    json_array_get(json_object_get(all, "tools"), seen + i),
+                    "name")));
         }
 
         seen += n;
@@ -878,15 +980,16 @@ test_tools_list_pagination(void **state)
 
     } while (cursor != NULL);
 
-    assert_int_equal(pages, 3);
-    assert_int_equal(seen, 12);
+    assert_int_equal(pages, (int) ((total + 4) / 5));
+    assert_int_equal(seen, total);
 
     ttai_mcp_server_page_size(srv, 0);
     r = result_of(&call, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
                   "\"tools/list\",\"params\":{}}");
-    assert_int_equal(json_array_size(json_object_get(r, "tools")), 12);
-    assert_null(json_object_get(r, "nextCursor"));
+    assert_int_equal(json_array_size(json_object_get(r, "tools")),
+                     total < 50 ? total : 50);
     json_decref(r);
+    json_decref(all);
 
     for (i = 0; i < 8; i++) {
         free((char *) extra[i].name);
@@ -1224,7 +1327,7 @@ test_pending_and_resume(void **state)
     assert_int_equal(reply.pending->cache_ttl, 10);
     assert_non_null(reply.pending->state);
 
-    assert_int_equal(ttai_mcp_resume(srv, &call, &reply, 200,
+    assert_int_equal(resume_with(&call, &reply, 200,
                                      "{\"price\":150.25}", 16, NULL), 0);
     assert_null(reply.pending);
     assert_int_equal(reply.status, 200);
@@ -1243,7 +1346,7 @@ test_pending_and_resume(void **state)
     /* an upstream error status goes to the tool */
     assert_int_equal(ttai_mcp_handle(srv, &call, body, strlen(body), &reply),
                      0);
-    assert_int_equal(ttai_mcp_resume(srv, &call, &reply, 502, "", 0, NULL),
+    assert_int_equal(resume_with(&call, &reply, 502, "", 0, NULL),
                      0);
     assert_contains(reply.body, "TastyTrade answered 502");
     assert_contains(reply.body, "\"isError\":true");
@@ -1251,8 +1354,73 @@ test_pending_and_resume(void **state)
 
     /* nothing pending: nothing to resume */
     memset(&reply, 0, sizeof(reply));
-    assert_int_equal(ttai_mcp_resume(srv, &call, &reply, 200, "{}", 2, NULL),
+    assert_int_equal(resume_with(&call, &reply, 200, "{}", 2, NULL),
                      -1);
+}
+
+
+static void
+test_steps_and_stores(void **state)
+{
+    const char           *values[1];
+    size_t                lens[1];
+    ttai_mcp_call_t       call;
+    ttai_mcp_reply_t      reply;
+    ttai_mcp_response_t   resp;
+    ttai_cache_ttl_t      ttl = { 7, 60, 600, 5 };
+
+    static const char  body[] =
+        "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\","
+        "\"params\":{\"name\":\"cached_quote\",\"arguments\":"
+        "{\"symbol\":\"X\"}}}";
+
+    call = in_session("2025-11-25");
+    ttai_mcp_server_cache_ttl(srv, &ttl);
+
+    /* 1. KV */
+    assert_int_equal(ttai_mcp_handle(srv, &call, body, strlen(body), &reply),
+                     0);
+    assert_non_null(reply.pending);
+    assert_int_equal(reply.pending->kind, TTAI_PENDING_CACHE);
+    assert_int_equal(reply.pending->nkeys, 1);
+    assert_string_equal(reply.pending->keys[0], "q:X");
+
+    /* 2. a miss: upstream, to the worker service */
+    memset(&resp, 0, sizeof(resp));
+    values[0] = NULL;
+    lens[0] = 0;
+    resp.values = values;
+    resp.lens = lens;
+
+    assert_int_equal(ttai_mcp_resume(srv, &call, &reply, &resp), 0);
+    assert_non_null(reply.pending);
+    assert_int_equal(reply.pending->kind, TTAI_PENDING_HTTP);
+    assert_int_equal(reply.pending->service, TTAI_SERVICE_WORKER);
+    assert_string_equal(reply.pending->path, "/quotes/X");
+    assert_int_equal(reply.nstores, 0);
+
+    /* 3. the answer, and the KV write with the configured lifetime */
+    assert_int_equal(resume_with(&call, &reply, 200, "{\"p\":1}", 7, NULL),
+                     0);
+    assert_null(reply.pending);
+    assert_int_equal(reply.nstores, 1);
+    assert_string_equal(reply.stores[0].key, "q:X");
+    assert_int_equal(reply.stores[0].len, 7);
+    assert_memory_equal(reply.stores[0].value, "{\"p\":1}", 7);
+    assert_int_equal(reply.stores[0].ttl, 7);
+    assert_contains(reply.body, "upstream {\\\"p\\\":1}");
+    ttai_mcp_reply_free(&reply);
+
+    /* a hit: answered from KV, nothing stored */
+    assert_int_equal(ttai_mcp_handle(srv, &call, body, strlen(body), &reply),
+                     0);
+    values[0] = "{\"p\":2}";
+    lens[0] = 7;
+    assert_int_equal(ttai_mcp_resume(srv, &call, &reply, &resp), 0);
+    assert_null(reply.pending);
+    assert_int_equal(reply.nstores, 0);
+    assert_contains(reply.body, "cached {\\\"p\\\":2}");
+    ttai_mcp_reply_free(&reply);
 }
 
 
@@ -1275,7 +1443,7 @@ test_pending_failures(void **state)
     /* no response at all: the core says why, for any tool */
     assert_int_equal(ttai_mcp_handle(srv, &call, body, strlen(body), &reply),
                      0);
-    assert_int_equal(ttai_mcp_resume(srv, &call, &reply, 0, NULL, 0,
+    assert_int_equal(resume_with(&call, &reply, 0, NULL, 0,
                                      "timeout"), 0);
     assert_int_equal(reply.status, 200);
 
@@ -1284,9 +1452,7 @@ test_pending_failures(void **state)
     r = json_object_get(j, "result");
     assert_int_equal(json_integer_value(json_object_get(j, "id")), 4);
     assert_true(json_is_true(json_object_get(r, "isError")));
-    assert_string_equal(text_of(r), "Tool get_quote could not reach "
-                        "TastyTrade: timeout.  This is usually temporary; "
-                        "try the call again in a moment.");
+    assert_string_equal(text_of(r), "Tool get_quote failed: timeout");
     json_decref(j);
 
     /* a long reason with control characters: cut short and cleaned */
@@ -1298,7 +1464,7 @@ test_pending_failures(void **state)
 
     assert_int_equal(ttai_mcp_handle(srv, &call, body, strlen(body), &reply),
                      0);
-    assert_int_equal(ttai_mcp_resume(srv, &call, &reply, 0, NULL, 0, error),
+    assert_int_equal(resume_with(&call, &reply, 0, NULL, 0, error),
                      0);
 
     j = json_loads(reply.body, 0, NULL);
@@ -1306,16 +1472,16 @@ test_pending_failures(void **state)
     r = json_object_get(j, "result");
     text = text_of(r);
     assert_true(json_is_true(json_object_get(r, "isError")));
-    assert_true(strlen(text) < 250);
-    assert_contains(text, "TastyTrade: eee???eee");
+    assert_true(strlen(text) < 450);
+    assert_contains(text, "failed: eee???eee");
     json_decref(j);
 
     /* no reason given */
     assert_int_equal(ttai_mcp_handle(srv, &call, body, strlen(body), &reply),
                      0);
-    assert_int_equal(ttai_mcp_resume(srv, &call, &reply, 0, NULL, 0, NULL),
+    assert_int_equal(resume_with(&call, &reply, 0, NULL, 0, NULL),
                      0);
-    assert_contains(reply.body, "TastyTrade: no response.");
+    assert_contains(reply.body, "failed: no response\"");
     ttai_mcp_reply_free(&reply);
 
     /* the shell gives up: freeing the reply frees the continuation */
@@ -1478,13 +1644,13 @@ test_batch_with_pending_tools(void **state)
     assert_string_equal(reply.pending->path, "/market-data/AAPL");
 
     /* the rest of the batch runs up to the next waiting tool */
-    assert_int_equal(ttai_mcp_resume(srv, &call, &reply, 200,
+    assert_int_equal(resume_with(&call, &reply, 200,
                                      "{\"price\":1}", 11, NULL), 0);
     assert_non_null(reply.pending);
     assert_string_equal(reply.pending->path, "/market-data/SPY");
     assert_null(reply.body);
 
-    assert_int_equal(ttai_mcp_resume(srv, &call, &reply, 0, NULL, 0,
+    assert_int_equal(resume_with(&call, &reply, 0, NULL, 0,
                                      "connection refused"), 0);
     assert_null(reply.pending);
     assert_int_equal(reply.status, 200);
@@ -1495,8 +1661,7 @@ test_batch_with_pending_tools(void **state)
     assert_contains(reply.body, "AAPL 1.00");
     assert_contains(reply.body, "{\"jsonrpc\":\"2.0\",\"id\":3,"
                     "\"result\":{}},{\"jsonrpc\":\"2.0\",\"id\":4,");
-    assert_contains(reply.body, "could not reach TastyTrade: connection "
-                    "refused");
+    assert_contains(reply.body, "Tool get_quote failed: connection refused");
     ttai_mcp_reply_free(&reply);
 }
 
@@ -1646,6 +1811,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_output_schema_is_enforced,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_and_resume, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_steps_and_stores, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pending_failures, setup,
                                         teardown),
