@@ -633,21 +633,21 @@ function onTick(px, tick) {
 function madeQuote(sym, px, tick, bidAsk) {
     var h = hnum('quote:' + sym);
     var spread = tick * (1 + h % 4);
-    var prev = px * (1 + ((h >> 4) % 600 - 300) / 10000);
+    var prev = px * (1 + ((h >>> 4) % 600 - 300) / 10000);
     var open = (px + prev) / 2;
     var q = {
         last: dec(px, 2), 'last-mkt': dec(px, 2), mark: dec(px, 2),
         open: dec(open, 2),
         'day-high-price': dec(Math.max(px, open)
-                              * (1 + (h >> 8) % 80 / 10000), 2),
+                              * (1 + (h >>> 8) % 80 / 10000), 2),
         'day-low-price': dec(Math.min(px, open)
-                             * (1 - (h >> 12) % 80 / 10000), 2),
+                             * (1 - (h >>> 12) % 80 / 10000), 2),
         close: dec(px, 2), 'close-price-type': 'Regular',
         'prev-close': dec(prev, 2), 'prev-close-price-type': 'Final',
         'is-trading-halted': false, 'halt-start-time': -1,
         'halt-end-time': -1,
-        'year-low-price': dec(px * (0.6 + (h >> 16) % 20 / 100), 2),
-        'year-high-price': dec(px * (1.1 + (h >> 20) % 30 / 100), 2),
+        'year-low-price': dec(px * (0.6 + (h >>> 16) % 20 / 100), 2),
+        'year-high-price': dec(px * (1.1 + (h >>> 20) % 30 / 100), 2),
         volume: dec(100000 + h % 20000000, 1)
     };
     if (bidAsk) {
@@ -656,8 +656,8 @@ function madeQuote(sym, px, tick, bidAsk) {
         q.ask = dec(bid + spread, 2);
         q.mid = dec(bid + spread / 2, 4);
         q.mark = q.mid;
-        q['bid-size'] = dec(1 + (h >> 3) % 20, 1);
-        q['ask-size'] = dec(1 + (h >> 5) % 20, 1);
+        q['bid-size'] = dec(1 + (h >>> 3) % 20, 1);
+        q['ask-size'] = dec(1 + (h >>> 5) % 20, 1);
     }
     return q;
 }
@@ -841,7 +841,7 @@ function balances(acct, now) {
     var margin = acct['margin-or-cash'] === 'Margin';
     var hold = holdings(acct, now);
     var h = hnum('cash:' + no);
-    var cash = 8000 + h % 40000 + (h >> 8) % 1000 / 1000;
+    var cash = 8000 + h % 40000 + (h >>> 8) % 1000 / 1000;
     var v = { le: 0, se: 0, ld: 0, sd: 0, maint: 0, secured: 0 };
     hold.forEach(function (p) {
         var value = p.mark * Math.abs(p.qty) * p.inst.multiplier;
@@ -1222,6 +1222,9 @@ function validateOrder(o) {
         if (!positiveDecimal(l.quantity)) {
             throw invalid(d + '.quantity', 'is missing or not positive');
         }
+    });
+    /* only options make spreads */
+    o.legs.forEach(function (l) {
         if (l['instrument-type'] !== 'Equity Option'
             && l['instrument-type'] !== 'Future Option' && o.legs.length > 1)
         {
@@ -1665,13 +1668,13 @@ function madeMetrics(sym) {
             dec(iv * (1 + (h % 40 - 20) / 1000), 9),
         'implied-volatility-index-5-day-change':
             dec((h % 200 - 100) / 100000, 9),
-        'implied-volatility-index-rank': dec((h >> 4) % 1000 / 1000, 9),
+        'implied-volatility-index-rank': dec((h >>> 4) % 1000 / 1000, 9),
         'implied-volatility-index-rank-source': 'tos',
-        'implied-volatility-percentile': dec((h >> 8) % 1000 / 1000, 9),
-        'liquidity-value': dec(1000 + (h >> 2) % 100000, 6),
-        'liquidity-rank': dec((h >> 6) % 1000 / 1000, 9),
-        'liquidity-rating': 1 + (h >> 10) % 5,
-        beta: dec(0.5 + (h >> 12) % 150 / 100, 9),
+        'implied-volatility-percentile': dec((h >>> 8) % 1000 / 1000, 9),
+        'liquidity-value': dec(1000 + (h >>> 2) % 100000, 6),
+        'liquidity-rank': dec((h >>> 6) % 1000 / 1000, 9),
+        'liquidity-rating': 1 + (h >>> 10) % 5,
+        beta: dec(0.5 + (h >>> 12) % 150 / 100, 9),
         'listed-market': 'XNAS', lendability: 'Easy To Borrow',
         'borrow-rate': '0.0',
         'implied-volatility-30-day': dec(iv * 100, 2),
