@@ -61,6 +61,8 @@ static const char  ttai_cli_tastytrade_help[] =
     "\n"
     "  --user ID             the TastyTrade account id (users.id)\n"
     "  --refresh-token T     the refresh token of a personal grant\n"
+    "  --refresh-token-env V the same, read from environment variable V\n"
+    "                        (keeps it off command lines others can see)\n"
     "  --access-token A      an access token too (optional)\n"
     "  --expires-in S        seconds the access token lives (default 900)\n"
     "  --email E             the user's email, for a new user\n"
@@ -102,6 +104,7 @@ ttai_cli_tastytrade_connect(int argc, char **argv)
     static struct option  opts[] = {
         { "user", required_argument, NULL, 'u' },
         { "refresh-token", required_argument, NULL, 'r' },
+        { "refresh-token-env", required_argument, NULL, 'R' },
         { "access-token", required_argument, NULL, 'a' },
         { "expires-in", required_argument, NULL, 'x' },
         { "email", required_argument, NULL, 'e' },
@@ -126,6 +129,14 @@ ttai_cli_tastytrade_connect(int argc, char **argv)
             break;
         case 'r':
             cc.refresh = optarg;
+            break;
+        case 'R':
+            cc.refresh = getenv(optarg);
+            if (cc.refresh == NULL) {
+                fprintf(stderr, "ttai: the environment variable %s is not "
+                        "set\n", optarg);
+                return TTAI_EXIT_USAGE;
+            }
             break;
         case 'a':
             cc.access = optarg;

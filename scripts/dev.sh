@@ -13,17 +13,25 @@ Usage: scripts/dev.sh [options] [mcp|worker]
 
 Starts the ttai development server:
   the MCP server      http://localhost:8787   (/mcp, /health)
-  the worker service  http://localhost:8788   (/health)
+  the worker service  http://localhost:8788   (/quotes/<symbol>, /health)
+  the mock TastyTrade http://127.0.0.1:8789   (only without credentials)
 
   mcp | worker         start only that server (default: both)
   --port N             port of the MCP server (default 8787)
   --worker-port N      port of the worker service (default 8788)
+  --mock-port N        port of the mock TastyTrade API (default 8789)
   --no-watch           do not reload on changes
   -h, --help           show this help
 
 Environment:
   LOG_LEVEL            debug, info, notice, warn or error (default warn);
                        also read from a LOG_LEVEL line in .dev.vars
+
+TastyTrade (from .dev.vars, or the environment):
+  no TASTYTRADE_CLIENT_SECRET   the local mock API, with realistic data
+  TASTYTRADE_CLIENT_SECRET set  the sandbox, https://api.cert.tastyworks.com
+  TASTYTRADE_ENV=production     production, https://api.tastyworks.com
+  TASTYTRADE_ENV=mock|sandbox   that one, whatever else is set
 
 On changes while it runs:
   conf/*, .dev.vars        nginx reload (state in memory is kept)
@@ -44,6 +52,7 @@ cd "$root"
 
 mcp_port=8787
 worker_port=8788
+mock_port=8789
 services="mcp worker"
 watch=1
 
@@ -56,6 +65,9 @@ while [ $# -gt 0 ]; do
         --worker-port) [ $# -ge 2 ] || die "--worker-port needs a value"
                        worker_port=$2; shift ;;
         --worker-port=*) worker_port=${1#*=} ;;
+        --mock-port) [ $# -ge 2 ] || die "--mock-port needs a value"
+                     mock_port=$2; shift ;;
+        --mock-port=*) mock_port=${1#*=} ;;
         --no-watch) watch=0 ;;
         mcp|worker) services=$1 ;;
         *) printf 'dev.sh: unknown argument "%s" (try --help)\n' "$1" >&2
@@ -64,7 +76,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-for p in "$mcp_port" "$worker_port"; do
+for p in "$mcp_port" "$worker_port" "$mock_port"; do
     if ! [[ "$p" =~ ^[0-9]+$ ]] || [ "$p" -lt 1 ] || [ "$p" -gt 65535 ]; then
         printf 'dev.sh: "%s" is not a port number (1-65535)\n' "$p" >&2
         exit 2
@@ -81,6 +93,34 @@ if [ -z "$log_level" ] && [ -f .dev.vars ]; then
     log_level=$(sed -n 's/^[[:space:]]*LOG_LEVEL[[:space:]]*=[[:space:]]*["'\'']\{0,1\}\([a-z]*\).*/\1/p' \
                 .dev.vars | tail -n 1)
 fi
+# a KEY=value of .dev.vars, unquoted; the environment wins, as in nginx
+dev_var() {
+    local v
+    v=$(printenv "$1" || true)
+    if [ -z "$v" ] && [ -f .dev.vars ]; then
+        v=$(sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" .dev.vars \
+            | tail -n 1 | sed -e 's/[[:space:]]*$//' \
+                              -e "s/^\"\(.*\)\"\$/\1/" -e "s/^'\(.*\)'\$/\1/")
+    fi
+    printf '%s' "$v"
+}
+
+# which TastyTrade: the mock unless credentials say otherwise
+tastytrade_env() {
+    local env
+    env=$(dev_var TASTYTRADE_ENV)
+    case "$env" in
+        mock|sandbox|production) ;;
+        "") if [ -n "$(dev_var TASTYTRADE_CLIENT_SECRET)" ]; then
+                env=sandbox
+            else
+                env=mock
+            fi ;;
+        *) die "TASTYTRADE_ENV must be mock, sandbox or production, not '$env'" ;;
+    esac
+    printf '%s' "$env"
+}
+
 case "${log_level:-warn}" in
     debug|info|notice|warn|error) log_level=${log_level:-warn} ;;
     warning) log_level=warn ;;
@@ -114,6 +154,10 @@ for s in $services; do
     fi
 done
 
+if [ "$(tastytrade_env)" = mock ] && holder=$(port_holder "$mock_port"); then
+    die "port $mock_port, for the mock TastyTrade API, is already in use by $holder; stop it, or choose another port with --mock-port"
+fi
+
 say "building"
 make --no-print-directory all
 
@@ -142,25 +186,56 @@ mkdir -p .ttai/state/d1 .ttai/state/kv .ttai/state/r2 .ttai/state/do \
 conf=conf/dev.conf
 
 render_conf() {
+    tt_env=$(tastytrade_env)
+
     if [ "$mcp_port" = 8787 ] && [ "$worker_port" = 8788 ] \
-       && [ "$services" = "mcp worker" ]; then
+       && [ "$mock_port" = 8789 ] && [ "$services" = "mcp worker" ] \
+       && [ "$tt_env" = mock ]; then
         conf=conf/dev.conf
         return
     fi
 
+    # the copy lives in .ttai/run/, so its includes name conf/ by path
     conf=.ttai/run/dev.conf
-    awk -v mcp="$mcp_port" -v worker="$worker_port" -v only="$services" '
-        /^[[:space:]]*# begin (mcp|worker)/ {
+    only="$services"
+    [ "$tt_env" = mock ] && only="$only mock"
+    awk -v mcp="$mcp_port" -v worker="$worker_port" -v mock="$mock_port" \
+        -v only="$only" -v env="$tt_env" -v confdir="$root/conf" '
+        /^[[:space:]]*# begin (mcp|worker|mock)/ {
             split($0, w, " "); block = w[3]; sub(/:$/, "", block)
+        }
+        /include tastytrade\/mock\.conf;/ && env == "mock" {
+            # the mock on its port, where tastytrade/mock.conf says 8789
+            print "    ttai_tastytrade mock;"
+            print "    upstream ttai_tastytrade {"
+            print "        server 127.0.0.1:" mock ";"
+            print "        keepalive 8;"
+            print "    }"
+            print "    js_path " confdir ";"
+            print "    js_var $tastytrade_mock_fixtures " confdir "/mock/fixtures;"
+            next
         }
         {
             gsub(/127\.0\.0\.1:8787;/, "127.0.0.1:" mcp ";")
             gsub(/127\.0\.0\.1:8788;/, "127.0.0.1:" worker ";")
+            gsub(/127\.0\.0\.1:8789;/, "127.0.0.1:" mock ";")
+            sub(/include tastytrade\/mock\.conf;/,
+                "include tastytrade/" env ".conf;")
+            sub(/include tastytrade\//, "include " confdir "/tastytrade/")
+            sub(/include mock\//, "include " confdir "/mock/")
             if (block == "" || index(only, block)) print
         }
-        /^[[:space:]]*# end (mcp|worker)/ { block = "" }
+        /^[[:space:]]*# end (mcp|worker|mock)/ { block = "" }
     ' conf/dev.conf > "$conf.tmp"
     mv "$conf.tmp" "$conf"
+}
+
+say_tastytrade() {
+    case "$(tastytrade_env)" in
+        mock) say "TastyTrade: the local mock API on http://127.0.0.1:$mock_port (no TASTYTRADE_CLIENT_SECRET in .dev.vars)" ;;
+        sandbox) say "TastyTrade: the sandbox, https://api.cert.tastyworks.com" ;;
+        production) say "TastyTrade: PRODUCTION, https://api.tastyworks.com (real accounts)" ;;
+    esac
 }
 
 # As root (containers, CI) the workers would drop to "nobody" and lose
@@ -249,6 +324,7 @@ trap on_signal INT TERM
 trap cleanup EXIT
 
 say "log level $log_level; state in .ttai/state"
+say_tastytrade
 start_nginx
 if ! wait_ready; then
     stop_nginx

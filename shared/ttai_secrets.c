@@ -16,6 +16,8 @@ const ttai_secret_spec_t  ttai_secret_specs[] = {
     { "TOKEN_ENCRYPTION_KEY", TTAI_SECRET_REQUIRED | TTAI_SECRET_HEX32 },
     { "TASTYTRADE_CLIENT_ID", 0 },
     { "TASTYTRADE_CLIENT_SECRET", 0 },
+    { "TASTYTRADE_REFRESH_TOKEN", 0 },
+    { "TASTYTRADE_ENV", 0 },
     { "ANTHROPIC_API_KEY", 0 },
     { "OPENAI_API_KEY", 0 },
     { "GOOGLE_API_KEY", 0 },

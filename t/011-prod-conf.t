@@ -18,7 +18,8 @@ my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
 plan skip_all => "module not built: run make" unless -f $so;
 
 my $dir = scratch_dir('prod');
-my ($p80, $p443, $pw) = (free_port(), free_port(), free_port());
+my ($p80, $p443, $pw, $pt) = (free_port(), free_port(), free_port(),
+                              free_port());
 
 my ($rc, $out) = run_capture('openssl', 'req', '-x509', '-newkey', 'rsa:2048',
     '-nodes', '-days', '2', '-subj', '/CN=mcp.example.com',
@@ -51,7 +52,14 @@ $n += ($conf =~ s/listen 80;/listen 127.0.0.1:$p80;/);
 $n += ($conf =~ s/listen 443 ssl http2;/listen 127.0.0.1:$p443 ssl http2;/);
 $n += ($conf =~ s/listen 127\.0\.0\.1:8788;/listen 127.0.0.1:$pw;/);
 $n += ($conf =~ s/^http \{/http {\n    client_body_temp_path $dir\/tmp;/m);
-is $n, scalar(keys %subst) + 5, 'every placeholder of prod.conf was found';
+# no DNS here: TastyTrade production becomes the mock's upstream block, on
+# a port where nothing listens; the includes are found in the repository
+$n += ($conf =~ s{include tastytrade/production\.conf;}
+                 {ttai_tastytrade production;
+    upstream ttai_tastytrade { server 127.0.0.1:$pt; }});
+$n += ($conf =~ s{include tastytrade/location\.conf;}
+                 {include $root/conf/tastytrade/location.conf;}g);
+is $n, scalar(keys %subst) + 8, 'every placeholder of prod.conf was found';
 (my $directives = $conf) =~ s/#.*$//mg;
 unlike $directives, qr{(?<![\w.])/(etc|var|run|usr)/},
     'no system path is left';

@@ -33,7 +33,7 @@ for my $f (split /\n/, `git -C '$root' ls-files -co --exclude-standard`) {
 }
 ok -x "$copy/scripts/dev.sh", 'the repository is copied';
 
-my ($port, $wport) = (free_port(), free_port());
+my ($port, $wport, $mport) = (free_port(), free_port(), free_port());
 
 # -- a port in use ------------------------------------------------------------
 
@@ -43,7 +43,8 @@ my $holder = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
     or die "listen: $!";
 
 my ($rc, $out) = run_capture("$copy/scripts/dev.sh", '--port', $port,
-                             '--worker-port', $wport, '--no-watch');
+                             '--worker-port', $wport, '--mock-port', $mport,
+                             '--no-watch');
 is $rc, 1, 'a busy port: dev.sh exits 1';
 my @lines = grep { /already in use/ } split /\n/, $out;
 is scalar(@lines), 1, 'a busy port: one line says so';
@@ -86,7 +87,8 @@ sub stop_dev {
 }
 
 my $dev = start_dev(log => $log, args => ['--port', $port,
-                                          '--worker-port', $wport]);
+                                          '--worker-port', $wport,
+                                          '--mock-port', $mport]);
 END { if ($dev) { kill 'TERM', $dev; waitpid $dev, 0 } }
 
 ok wait_until(180, sub { log_has($log, qr/Ready on http:\/\/localhost:$wport/) }),
@@ -194,7 +196,8 @@ is scalar(@left), 0, 'no nginx of this dev.sh is left';
 
 my $log2 = "$copy/../dev-mcp.log";
 $dev = start_dev(log => $log2, level => 'debug',
-                 args => ['mcp', '--port', $port, '--worker-port', $wport]);
+                 args => ['mcp', '--port', $port, '--worker-port', $wport,
+                          '--mock-port', $mport]);
 ok wait_until(120, sub { log_has($log2, qr/Ready on/) }), 'mcp-only mode starts';
 http_get($port, '/health');
 sleep 0.3;
