@@ -40,6 +40,9 @@ static const ttai_tool_t  *ttai_tools_shipped[] = {
     &ttai_tool_get_accounts,
     &ttai_tool_get_balances,
     &ttai_tool_get_positions,
+    &ttai_tool_get_transactions,
+    &ttai_tool_get_orders,
+    &ttai_tool_preview_order,
     &ttai_tool_get_watchlists,
 
     NULL

@@ -88,6 +88,9 @@ extern const ttai_tool_t  ttai_tool_get_session_info;
 extern const ttai_tool_t  ttai_tool_get_accounts;
 extern const ttai_tool_t  ttai_tool_get_balances;
 extern const ttai_tool_t  ttai_tool_get_positions;
+extern const ttai_tool_t  ttai_tool_get_transactions;
+extern const ttai_tool_t  ttai_tool_get_orders;
+extern const ttai_tool_t  ttai_tool_preview_order;
 extern const ttai_tool_t  ttai_tool_get_watchlists;
 
 /*

@@ -331,12 +331,12 @@ test_account_zero(void **state)
     json_decref(r);
 
     /* the accounts list itself fails */
-    r = error_of(one_step(&call, "get_positions", NULL, 500, ""));
+    r = error_of(one_step(&call, "get_orders", NULL, 500, ""));
     assert_contains(text_of(r), "TastyTrade answered HTTP 500. TastyTrade "
                     "had a problem on its side");
     json_decref(r);
 
-    r = error_of(one_step(&call, "get_balances", NULL, 429, ""));
+    r = error_of(one_step(&call, "get_transactions", NULL, 429, ""));
     assert_contains(text_of(r), "HTTP 429");
     json_decref(r);
 }
@@ -356,6 +356,7 @@ test_cache_keys_per_user(void **state)
     static const char  *tools[][3] = {
         { "get_balances", "balances", "" },
         { "get_positions", "positions", "" },
+        { "get_orders", "orders", ":live" },
     };
 
     for (u = 0; u < 2; u++) {
@@ -763,7 +764,8 @@ test_descriptors(void **state)
     static const char  list[] =
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}";
     static const char  *names[] = {
-        "get_accounts", "get_balances", "get_positions", "get_watchlists"
+        "get_accounts", "get_balances", "get_positions", "get_transactions",
+        "get_orders", "preview_order", "get_watchlists"
     };
 
     call = user("tt-user-1");
