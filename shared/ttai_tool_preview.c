@@ -4,7 +4,6 @@
  */
 
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +40,8 @@ static int ttai_tool_preview_refuse(json_t **result, const char *fmt, ...)
 static json_t *ttai_tool_preview_quantity(json_t *v);
 static json_t *ttai_tool_preview_body(json_t *args, const char *effect);
 static json_t *ttai_tool_preview_decimal(double d);
+static json_t *ttai_tool_preview_rejected(json_t *error,
+    const ttai_mcp_response_t *resp);
 static json_t *ttai_tool_preview_shape(ttai_tool_ctx_t *ctx, json_t *data);
 static json_t *ttai_tool_preview_bp(json_t *bpe);
 static json_t *ttai_tool_preview_fees(json_t *fc);
@@ -257,6 +258,14 @@ ttai_tool_preview_resume(ttai_tool_ctx_t *ctx, json_t *args,
 
     data = ttai_tt_data("preview_order", resp, result);
     if (data == NULL) {
+        if (*result == NULL) {
+            return -1;
+        }
+
+        if (resp->status == 422) {
+            *result = ttai_tool_preview_rejected(*result, resp);
+        }
+
         return *result ? 0 : -1;
     }
 
@@ -264,6 +273,59 @@ ttai_tool_preview_resume(ttai_tool_ctx_t *ctx, json_t *args,
     json_decref(data);
 
     return *result ? 0 : -1;
+}
+
+
+/*
+ * A rejection over the buying power comes with the dry run's figures:
+ * the model is told how far off the order is.  Takes the error result.
+ */
+
+static json_t *
+ttai_tool_preview_rejected(json_t *error, const ttai_mcp_response_t *resp)
+{
+    json_t         *body, *bpe, *change, *current, *r;
+    const char     *text;
+    ttai_tt_buf_t   b;
+
+    body = json_loadb(resp->body, resp->len, 0, NULL);
+    bpe = json_object_get(json_object_get(body, "data"),
+                          "buying-power-effect");
+
+    change = ttai_tt_signed(bpe, "change-in-buying-power");
+    current = ttai_tt_signed(bpe, "current-buying-power");
+    json_decref(body);
+
+    text = json_string_value(json_object_get(json_array_get(
+               json_object_get(error, "content"), 0), "text"));
+
+    if (!json_is_real(change) || !json_is_real(current) || text == NULL) {
+        json_decref(change);
+        json_decref(current);
+        return error;
+    }
+
+    memset(&b, 0, sizeof(b));
+    ttai_tt_buf_printf(&b, "%s  The dry run put the change in buying power "
+                       "at ", text);
+    ttai_tt_buf_number(&b, change);
+    ttai_tt_buf_printf(&b, " USD, with ");
+    ttai_tt_buf_number(&b, current);
+    ttai_tt_buf_printf(&b, " USD available.");
+
+    json_decref(change);
+    json_decref(current);
+
+    r = b.failed ? NULL : ttai_tool_error_result("%s", b.data);
+    free(b.data);
+
+    if (r == NULL) {
+        return error;
+    }
+
+    json_decref(error);
+
+    return r;
 }
 
 
@@ -462,7 +524,8 @@ ttai_tool_preview_quantity(json_t *v)
         return json_incref(v);
     }
 
-    if (floor(d) == d && fabs(d) < 1e15) {
+    /* no libm: a whole number survives the round trip through an int */
+    if (d > -1e15 && d < 1e15 && (double) (json_int_t) d == d) {
         return json_integer((json_int_t) d);
     }
 

@@ -756,6 +756,27 @@ test_preview_rejected(void **state)
                         "again.");
     json_decref(r);
 
+    /* with the dry run's figures, as TastyTrade sends them along */
+    r = error_of(one_step(&call, "preview_order",
+                          ACCT ",\"order_type\":\"Market\",\"legs\":["
+                          LEG("Buy to Open", "AAPL", "Equity", "1000000")
+                          "]}", 422,
+                          "{\"data\":{\"buying-power-effect\":{"
+                          "\"change-in-buying-power\":\"75000000.0\","
+                          "\"change-in-buying-power-effect\":\"Debit\","
+                          "\"current-buying-power\":\"107275.673\","
+                          "\"current-buying-power-effect\":\"Credit\"}},"
+                          "\"error\":{\"code\":\"preflight_check_failure\","
+                          "\"errors\":[{\"code\":\"margin_check_failed\"}]}}"));
+    assert_string_equal(text_of(r), "Tool preview_order failed: TastyTrade "
+                        "answered HTTP 422 (preflight_check_failure; "
+                        "reasons: margin_check_failed). TastyTrade rejected "
+                        "the request for the reasons above: change what "
+                        "they name and try again.  The dry run put the "
+                        "change in buying power at -75000000 USD, with "
+                        "107275.673 USD available.");
+    json_decref(r);
+
     r = error_of(one_step(&call, "preview_order",
                           ACCT ",\"order_type\":\"Market\",\"legs\":["
                           LEG("Buy", "/ESU3", "Future", "1") "]}", 401,
