@@ -16,9 +16,9 @@
 
 /*
  * get_orders: the orders working now or from today, whatever their
- * status (live), or the last seven days' (recent).  Both are cached per user and account
- * for the account lifetime, which is short enough that a status never
- * looks stale for long.
+ * status (live), or the last seven days' (recent).  Both are cached per
+ * user and account for the account lifetime, which is short enough that
+ * a status never looks stale for long.
  */
 
 #define TTAI_TOOL_ORDERS_MAX        50

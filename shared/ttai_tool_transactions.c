@@ -34,6 +34,8 @@ static int ttai_tool_tx_fetch(ttai_tool_ctx_t *ctx, json_t *args,
 static json_t *ttai_tool_tx_one(json_t *tx);
 static json_t *ttai_tool_tx_fees(json_t *tx);
 static json_t *ttai_tool_tx_paging(json_t *body, json_t *args, size_t n);
+static void ttai_tool_tx_paging_text(ttai_tt_buf_t *b, json_t *out,
+    size_t n);
 static void ttai_tool_tx_line(ttai_tt_buf_t *b, json_t *t);
 static long ttai_tool_tx_arg(json_t *args, const char *name, long dflt);
 
@@ -275,30 +277,12 @@ ttai_tool_tx_resume(ttai_tool_ctx_t *ctx, json_t *args,
     memset(&b, 0, sizeof(b));
 
     ttai_tt_buf_printf(&b, "Transactions of account %s since %s%s%s, "
-                       "newest first: ", ttai_tt_account(ctx),
+                       "newest first", ttai_tt_account(ctx),
                        json_string_value(json_object_get(out,
                                                          "start_date")),
                        type ? ", type " : "", type ? type : "");
 
-    if (json_is_integer(json_object_get(out, "pages"))) {
-        ttai_tt_buf_printf(&b, "page %" JSON_INTEGER_FORMAT " of %"
-                           JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT
-                           " in all",
-                           json_integer_value(json_object_get(out, "page")),
-                           json_integer_value(json_object_get(out,
-                                                              "pages")),
-                           json_integer_value(json_object_get(out,
-                                                              "total")));
-    } else {
-        ttai_tt_buf_printf(&b, "page %" JSON_INTEGER_FORMAT,
-                           json_integer_value(json_object_get(out, "page")));
-    }
-
-    ttai_tt_buf_printf(&b, " (pages count from 0).\n");
-
-    if (n == 0) {
-        ttai_tt_buf_printf(&b, "No transactions on this page.\n");
-    }
+    ttai_tool_tx_paging_text(&b, out, n);
 
     json_array_foreach(list, i, t) {
         ttai_tool_tx_line(&b, t);
@@ -439,6 +423,50 @@ ttai_tool_tx_paging(json_t *body, json_t *args, size_t n)
                      "total", json_is_integer(total) ? total : NULL,
                      "next_page", next >= 0 ? json_integer(next)
                                             : json_null());
+}
+
+
+/*
+ * ": 120 in all on 3 pages; this is page 1 (pages count from 0).", or,
+ * past the end, that there is no such page
+ */
+
+static void
+ttai_tool_tx_paging_text(ttai_tt_buf_t *b, json_t *out, size_t n)
+{
+    json_t      *total, *pages;
+    json_int_t   page;
+
+    total = json_object_get(out, "total");
+    pages = json_object_get(out, "pages");
+    page = json_integer_value(json_object_get(out, "page"));
+
+    if (json_is_integer(total)) {
+        ttai_tt_buf_printf(b, ": %" JSON_INTEGER_FORMAT " in all",
+                           json_integer_value(total));
+    }
+
+    if (json_is_integer(pages)) {
+        ttai_tt_buf_printf(b, "%s%" JSON_INTEGER_FORMAT " page%s",
+                           json_is_integer(total) ? " on " : ": ",
+                           json_integer_value(pages),
+                           json_integer_value(pages) == 1 ? "" : "s");
+
+        if (n == 0 && page > 0 && page >= json_integer_value(pages)) {
+            ttai_tt_buf_printf(b, "; there is no page %" JSON_INTEGER_FORMAT
+                               " (pages count from 0).\n", page);
+            return;
+        }
+    }
+
+    ttai_tt_buf_printf(b, "%sthis is page %" JSON_INTEGER_FORMAT
+                       " (pages count from 0).\n",
+                       (json_is_integer(total) || json_is_integer(pages))
+                       ? "; " : ": ", page);
+
+    if (n == 0) {
+        ttai_tt_buf_printf(b, "No transactions on this page.\n");
+    }
 }
 
 

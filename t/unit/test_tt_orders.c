@@ -275,8 +275,8 @@ test_transactions_shape(void **state)
 
     assert_contains(text_of(r), "Transactions of account 5XX00000 since ");
     assert_contains(text_of(r), date);
-    assert_contains(text_of(r), ", newest first: page 0 of 1, 2 in all "
-                    "(pages count from 0).\n"
+    assert_contains(text_of(r), ", newest first: 2 in all on 1 page; this "
+                    "is page 0 (pages count from 0).\n"
                     "2026-06-05  Trade/Buy to Open  SMCI  260605C00045000  "
                     "1 @ 0.75  net -76.12 (fees -1.12)  Bought 1 SMCI "
                     "06/05/26 Call 45.00 @ 0.75\n"
@@ -293,8 +293,9 @@ test_transactions_shape(void **state)
     assert_string_equal(str(sc, "type"), "Trade");
     assert_int_equal(json_array_size(json_object_get(sc, "transactions")),
                      0);
-    assert_contains(text_of(r), ", type Trade, newest first");
-    assert_contains(text_of(r), "No transactions on this page.");
+    assert_contains(text_of(r), ", type Trade, newest first: 0 in all on 0 "
+                    "pages; this is page 0 (pages count from 0).\n"
+                    "No transactions on this page.\n");
     json_decref(r);
 }
 
@@ -319,7 +320,8 @@ test_transactions_paging(void **state)
     assert_int_equal(json_integer_value(json_object_get(sc, "total")), 120);
     assert_int_equal(json_integer_value(json_object_get(sc, "next_page")),
                      2);
-    assert_contains(text_of(r), "page 1 of 3, 120 in all");
+    assert_contains(text_of(r), ": 120 in all on 3 pages; this is page 1 "
+                    "(pages count from 0).\n");
     assert_contains(text_of(r), "There are older ones: call "
                     "get_transactions with page=2 and the same days and "
                     "type.\n");
@@ -329,6 +331,14 @@ test_transactions_paging(void **state)
     r = one_step(&call, "get_transactions", ACCT ",\"page\":2}", 200,
                  TRANSACTIONS(TX_TRADE, PAGINATION("2", "120", "3")));
     assert_true(json_is_null(json_object_get(structured(r), "next_page")));
+    json_decref(r);
+
+    /* past the last page */
+    r = one_step(&call, "get_transactions", ACCT ",\"page\":5}", 200,
+                 TRANSACTIONS("", PAGINATION("5", "120", "3")));
+    assert_true(json_is_null(json_object_get(structured(r), "next_page")));
+    assert_string_equal(strstr(text_of(r), ": 120"), ": 120 in all on 3 "
+                        "pages; there is no page 5 (pages count from 0).\n");
     json_decref(r);
 
     /* no pagination: a full page suggests another, bounded at 50 */
@@ -352,7 +362,8 @@ test_transactions_paging(void **state)
     assert_true(json_is_null(json_object_get(sc, "total")));
     assert_int_equal(json_integer_value(json_object_get(sc, "next_page")),
                      1);
-    assert_contains(text_of(r), "newest first: page 0 (pages count");
+    assert_contains(text_of(r), "newest first: this is page 0 (pages "
+                    "count from 0).\n");
     json_decref(r);
 
     r = one_step(&call, "get_transactions", ACCT "}", 200,
