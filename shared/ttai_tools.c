@@ -35,6 +35,16 @@ static int ttai_tool_fail(ttai_mcp_server_t *srv, const char *fmt, ...)
 
 static const ttai_tool_t  *ttai_tools_shipped[] = {
     &ttai_tool_get_session_info,
+
+    /* the account tools */
+    &ttai_tool_get_accounts,
+    &ttai_tool_get_balances,
+    &ttai_tool_get_positions,
+    &ttai_tool_get_transactions,
+    &ttai_tool_get_orders,
+    &ttai_tool_preview_order,
+    &ttai_tool_get_watchlists,
+
     NULL
 };
 

@@ -84,6 +84,15 @@ int ttai_tools_register_all(ttai_mcp_server_t *srv);
 /* the tools ttai ships */
 extern const ttai_tool_t  ttai_tool_get_session_info;
 
+/* the account tools */
+extern const ttai_tool_t  ttai_tool_get_accounts;
+extern const ttai_tool_t  ttai_tool_get_balances;
+extern const ttai_tool_t  ttai_tool_get_positions;
+extern const ttai_tool_t  ttai_tool_get_transactions;
+extern const ttai_tool_t  ttai_tool_get_orders;
+extern const ttai_tool_t  ttai_tool_preview_order;
+extern const ttai_tool_t  ttai_tool_get_watchlists;
+
 /*
  * Helpers for tools: a text result, an error result a model can act on.
  * text_result takes the reference to structured (NULL: none).  Both

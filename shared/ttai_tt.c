@@ -431,6 +431,47 @@ ttai_tt_account_resume(ttai_tool_ctx_t *ctx,
 }
 
 
+int
+ttai_tt_account_run(ttai_tool_ctx_t *ctx, json_t *args,
+    ttai_tt_fetch_pt fetch, json_t **result, ttai_mcp_pending_t **pending)
+{
+    const char  *account;
+
+    if (ttai_tt_account_begin(ctx, args, &account, pending) != 0) {
+        return -1;
+    }
+
+    if (*pending != NULL) {
+        return 0;
+    }
+
+    return fetch(ctx, args, account, result, pending);
+}
+
+
+int
+ttai_tt_account_step(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, ttai_tt_fetch_pt fetch,
+    json_t **result, ttai_mcp_pending_t **pending)
+{
+    const char  *account;
+
+    if (!ttai_tt_account_pending(ctx)) {
+        return 0;
+    }
+
+    if (ttai_tt_account_resume(ctx, resp, &account, result) != 0) {
+        return -1;
+    }
+
+    if (*result != NULL) {
+        return 1;
+    }
+
+    return (fetch(ctx, args, account, result, pending) == 0) ? 1 : -1;
+}
+
+
 const char *
 ttai_tt_account(ttai_tool_ctx_t *ctx)
 {
@@ -442,6 +483,124 @@ int
 ttai_tt_account_pending(ttai_tool_ctx_t *ctx)
 {
     return json_is_true(json_object_get(ctx->state, "account_step"));
+}
+
+
+ttai_mcp_pending_t *
+ttai_tt_account_request(ttai_tool_ctx_t *ctx, const char *method,
+    const char *account, const char *rest, const char *body,
+    const char *key_prefix, const char *key_suffix, long ttl)
+{
+    char                *esc, *path, *key;
+    const char          *sub;
+    ttai_mcp_pending_t  *p;
+
+    esc = ttai_tt_escape(account);
+    if (esc == NULL) {
+        return NULL;
+    }
+
+    sub = (ctx->call != NULL && ctx->call->sub != NULL) ? ctx->call->sub
+                                                        : "";
+
+    path = ttai_tt_sprintf("/accounts/%s%s", esc, rest);
+    key = NULL;
+
+    if (key_prefix != NULL) {
+        key = ttai_tt_sprintf("%s:%s:%s%s", key_prefix, sub, esc,
+                              key_suffix ? key_suffix : "");
+    }
+
+    p = NULL;
+
+    if (path != NULL && (key_prefix == NULL || key != NULL)) {
+        p = ttai_mcp_pending_http(TTAI_SERVICE_TASTYTRADE, method, path,
+                                  body, key, key ? ttl : 0);
+    }
+
+    free(esc);
+    free(path);
+    free(key);
+
+    return p;
+}
+
+
+json_t *
+ttai_tt_string(json_t *obj, const char *key)
+{
+    json_t  *v;
+
+    v = json_object_get(obj, key);
+
+    if (!json_is_string(v)) {
+        return json_null();
+    }
+
+    return json_stringn(json_string_value(v), json_string_length(v));
+}
+
+
+json_t *
+ttai_tt_time(json_t *v)
+{
+    char        buf[40];
+    time_t      t;
+    struct tm   tm;
+    json_int_t  ms;
+
+    if (json_is_string(v)) {
+        return json_stringn(json_string_value(v), json_string_length(v));
+    }
+
+    if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+        return json_null();
+    }
+
+    ms = json_integer_value(v);
+    t = (time_t) (ms / 1000);
+
+    if (gmtime_r(&t, &tm) == NULL) {
+        return json_null();
+    }
+
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%03dZ",
+             (int) (ms % 1000));
+
+    return json_string(buf);
+}
+
+
+void
+ttai_tt_date_back(char *buf, size_t size, time_t now, int days)
+{
+    time_t     t;
+    struct tm  tm;
+
+    t = now - (time_t) days * 86400;
+
+    if (gmtime_r(&t, &tm) == NULL) {
+        snprintf(buf, size, "1970-01-01");
+        return;
+    }
+
+    strftime(buf, size, "%Y-%m-%d", &tm);
+}
+
+
+int
+ttai_tt_set(int rc, json_t *obj, const char *key, json_t *value)
+{
+    if (value == NULL) {
+        return -1;
+    }
+
+    if (json_object_set_new(obj, key, value) != 0) {
+        return -1;
+    }
+
+    return rc;
 }
 
 

@@ -9,6 +9,7 @@
 
 
 #include <stddef.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -93,11 +94,93 @@ int ttai_tt_account_begin(ttai_tool_ctx_t *ctx, json_t *args,
 int ttai_tt_account_resume(ttai_tool_ctx_t *ctx,
     const ttai_mcp_response_t *resp, const char **account, json_t **result);
 
+/*
+ * The tool's own request once the account is known: a pending request,
+ * or a result (an error the tool finds in its arguments).
+ */
+typedef int (*ttai_tt_fetch_pt)(ttai_tool_ctx_t *ctx, json_t *args,
+    const char *account, json_t **result, ttai_mcp_pending_t **pending);
+
+/*
+ * The two steps above for a tool's run and resume.  run:
+ * ttai_tt_account_begin(), then fetch when the account is given.
+ * step, first in a resume: returns 1 when resp was the accounts list (and
+ * then the account's error result or fetch's answer is set), 0 when resp
+ * answers the tool's own request, -1 when out of memory.
+ */
+int ttai_tt_account_run(ttai_tool_ctx_t *ctx, json_t *args,
+    ttai_tt_fetch_pt fetch, json_t **result, ttai_mcp_pending_t **pending);
+int ttai_tt_account_step(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, ttai_tt_fetch_pt fetch,
+    json_t **result, ttai_mcp_pending_t **pending);
+
 /* the account kept in ctx->state, or NULL before it is known */
 const char *ttai_tt_account(ttai_tool_ctx_t *ctx);
 
 /* 1 while ctx->state has the "account_step" mark */
 int ttai_tt_account_pending(ttai_tool_ctx_t *ctx);
+
+/*
+ * A request about the account: method /accounts/<account><rest>, the
+ * account percent-encoded, rest ("/balances", "/orders?...") as is.
+ * With a key prefix, the answer is cached as
+ * "<key_prefix>:<sub>:<account><key_suffix>" (key_suffix may be NULL)
+ * for ttl seconds.  NULL when out of memory.
+ */
+ttai_mcp_pending_t *ttai_tt_account_request(ttai_tool_ctx_t *ctx,
+    const char *method, const char *account, const char *rest,
+    const char *body, const char *key_prefix, const char *key_suffix,
+    long ttl);
+
+
+/* shaping */
+
+/* obj[key] when it is a string (a copy), else json null; new reference */
+json_t *ttai_tt_string(json_t *obj, const char *key);
+
+/*
+ * A timestamp as an ISO 8601 string: a string is kept as sent, an
+ * integer is read as epoch milliseconds (orders' updated-at), anything
+ * else (and 0) is json null.  New reference; NULL when out of memory.
+ */
+json_t *ttai_tt_time(json_t *v);
+
+/* the UTC date days before now, as YYYY-MM-DD (buf: 11 bytes at least) */
+void ttai_tt_date_back(char *buf, size_t size, time_t now, int days);
+
+/*
+ * json_object_set_new() that remembers a failure: returns rc, or -1 when
+ * the value is NULL (out of memory) or cannot be set; the value's
+ * reference is taken either way.
+ */
+int ttai_tt_set(int rc, json_t *obj, const char *key, json_t *value);
+
+
+/* the compact text a model reads */
+
+typedef struct {
+    char                *data;
+    size_t               len;
+    size_t               size;
+    int                  failed;     /* out of memory: data is NULL */
+} ttai_tt_buf_t;
+
+/* appends; after a failure the buffer stays failed and empty */
+void ttai_tt_buf_printf(ttai_tt_buf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * a number with up to 4 decimals and no trailing zeros ("32520.734",
+ * "-75", "0.75"), or "n/a" for json null
+ */
+void ttai_tt_buf_number(ttai_tt_buf_t *b, json_t *n);
+
+/* a text result from the buffer, which it frees; NULL: out of memory */
+json_t *ttai_tt_buf_result(ttai_tt_buf_t *b, json_t *structured);
+
+/* a malloc'd printf, or NULL when out of memory */
+char *ttai_tt_sprintf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 
 #endif /* _TTAI_TT_H_INCLUDED_ */

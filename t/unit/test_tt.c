@@ -435,6 +435,150 @@ test_escape(void **state)
 }
 
 
+static void
+test_shaping(void **state)
+{
+    char     date[16];
+    json_t  *obj, *v;
+
+    obj = json_loads("{\"s\":\"x\",\"n\":1,\"ms\":1781292831405,"
+                     "\"iso\":\"2026-06-12T19:33:51.327+00:00\","
+                     "\"zero\":0}", 0, NULL);
+    assert_non_null(obj);
+
+    v = ttai_tt_string(obj, "s");
+    assert_string_equal(json_string_value(v), "x");
+    assert_ptr_not_equal(v, json_object_get(obj, "s"));
+    json_decref(v);
+
+    v = ttai_tt_string(obj, "n");
+    assert_true(json_is_null(v));
+    json_decref(v);
+
+    v = ttai_tt_string(obj, "absent");
+    assert_true(json_is_null(v));
+    json_decref(v);
+
+    /* epoch milliseconds, as orders' updated-at */
+    v = ttai_tt_time(json_object_get(obj, "ms"));
+    assert_string_equal(json_string_value(v), "2026-06-12T19:33:51.405Z");
+    json_decref(v);
+
+    v = ttai_tt_time(json_object_get(obj, "iso"));
+    assert_string_equal(json_string_value(v),
+                        "2026-06-12T19:33:51.327+00:00");
+    json_decref(v);
+
+    v = ttai_tt_time(json_object_get(obj, "zero"));
+    assert_true(json_is_null(v));
+    json_decref(v);
+
+    v = ttai_tt_time(NULL);
+    assert_true(json_is_null(v));
+    json_decref(v);
+
+    /* 2027-01-15T08:00:00Z */
+    ttai_tt_date_back(date, sizeof(date), 1800000000L, 0);
+    assert_string_equal(date, "2027-01-15");
+    ttai_tt_date_back(date, sizeof(date), 1800000000L, 30);
+    assert_string_equal(date, "2026-12-16");
+    ttai_tt_date_back(date, sizeof(date), 1800000000L, 365);
+    assert_string_equal(date, "2026-01-15");
+
+    /* set: the value's reference is taken, a failure remembered */
+    assert_int_equal(ttai_tt_set(0, obj, "new", json_string("y")), 0);
+    assert_string_equal(json_string_value(json_object_get(obj, "new")),
+                        "y");
+    assert_int_equal(ttai_tt_set(-1, obj, "other", json_integer(2)), -1);
+    assert_int_equal(ttai_tt_set(0, obj, "none", NULL), -1);
+    assert_null(json_object_get(obj, "none"));
+
+    json_decref(obj);
+}
+
+
+static void
+test_text(void **state)
+{
+    int             i;
+    char           *s;
+    json_t         *n, *r;
+    ttai_tt_buf_t   b;
+
+    static const struct {
+        double       d;
+        const char  *text;
+    } numbers[] = {
+        { 32520.734, "32520.734" }, { -75, "-75" }, { 0.75, "0.75" },
+        { 0, "0" }, { -0.00001, "0" }, { 1.23456, "1.2346" },
+        { 100000, "100000" }, { -76.12, "-76.12" }
+    };
+
+    memset(&b, 0, sizeof(b));
+
+    for (i = 0; i < (int) (sizeof(numbers) / sizeof(numbers[0])); i++) {
+        b.len = 0;
+        if (b.data != NULL) {
+            b.data[0] = '\0';
+        }
+
+        n = json_real(numbers[i].d);
+        ttai_tt_buf_number(&b, n);
+        json_decref(n);
+
+        assert_string_equal(b.data, numbers[i].text);
+    }
+
+    b.len = 0;
+    ttai_tt_buf_number(&b, NULL);
+    assert_string_equal(b.data, "n/a");
+
+    /* integers too */
+    b.len = 0;
+    n = json_integer(42);
+    ttai_tt_buf_number(&b, n);
+    json_decref(n);
+    assert_string_equal(b.data, "42");
+
+    free(b.data);
+
+    /* it grows */
+    memset(&b, 0, sizeof(b));
+
+    for (i = 0; i < 1000; i++) {
+        ttai_tt_buf_printf(&b, "%04d|", i);
+    }
+
+    assert_int_equal(b.len, 5000);
+    assert_int_equal(strlen(b.data), 5000);
+    assert_memory_equal(b.data + 4995, "0999|", 5);
+
+    r = ttai_tt_buf_result(&b, json_pack("{s:i}", "n", 1));
+    assert_null(b.data);
+    assert_int_equal(strlen(text_of(r)), 5000);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(r,
+                         "structuredContent"), "n")), 1);
+    json_decref(r);
+
+    /* nothing written: an empty text */
+    memset(&b, 0, sizeof(b));
+    r = ttai_tt_buf_result(&b, NULL);
+    assert_string_equal(text_of(r), "");
+    json_decref(r);
+
+    /* a failed buffer makes no result */
+    memset(&b, 0, sizeof(b));
+    b.failed = 1;
+    ttai_tt_buf_printf(&b, "x");
+    assert_null(b.data);
+    assert_null(ttai_tt_buf_result(&b, json_object()));
+
+    s = ttai_tt_sprintf("%s:%d", "a", 7);
+    assert_string_equal(s, "a:7");
+    free(s);
+}
+
+
 /* the account steps, on a bare context */
 
 typedef struct {
@@ -659,6 +803,42 @@ test_account_errors(void **state)
 }
 
 
+static void
+test_account_request(void **state)
+{
+    account_fixture_t    f;
+    ttai_mcp_pending_t  *p;
+
+    fixture_init(&f);
+
+    p = ttai_tt_account_request(&f.ctx, "GET", "5WT00001", "/balances",
+                                NULL, "balances", NULL, 9);
+    assert_string_equal(p->method, "GET");
+    assert_string_equal(p->path, "/accounts/5WT00001/balances");
+    assert_null(p->body);
+    assert_string_equal(p->cache_key, "balances:user-7:5WT00001");
+    assert_int_equal(p->cache_ttl, 9);
+    ttai_mcp_pending_free(p);
+
+    p = ttai_tt_account_request(&f.ctx, "GET", "a b/c", "/orders/live",
+                                NULL, "orders", ":live", 3);
+    assert_string_equal(p->path, "/accounts/a%20b%2Fc/orders/live");
+    assert_string_equal(p->cache_key, "orders:user-7:a%20b%2Fc:live");
+    ttai_mcp_pending_free(p);
+
+    /* not cached */
+    p = ttai_tt_account_request(&f.ctx, "POST", "5WT00001",
+                                "/orders/dry-run", "{}", NULL, NULL, 9);
+    assert_string_equal(p->method, "POST");
+    assert_string_equal(p->body, "{}");
+    assert_null(p->cache_key);
+    assert_int_equal(p->cache_ttl, 0);
+    ttai_mcp_pending_free(p);
+
+    fixture_free(&f);
+}
+
+
 int
 main(void)
 {
@@ -668,11 +848,14 @@ main(void)
         cmocka_unit_test(test_data),
         cmocka_unit_test(test_error_result),
         cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_shaping),
+        cmocka_unit_test(test_text),
         cmocka_unit_test(test_account_given),
         cmocka_unit_test(test_account_one),
         cmocka_unit_test(test_account_two),
         cmocka_unit_test(test_account_none),
         cmocka_unit_test(test_account_errors),
+        cmocka_unit_test(test_account_request),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
