@@ -4,7 +4,9 @@
 # requests/s, p50 and p99 latency for each endpoint, with the ratio of
 # its requests/s to a plain "return 200" location in the same server.
 # The targets are judged on that ratio: /health at least 0.9, MCP
-# tools/list at least 0.6.
+# tools/list at least 0.6, get_quotes answered from the KV cache at least
+# 0.5.  get_quotes on a cache miss goes through the worker service to the
+# mock TastyTrade API of conf/mock/: its p50 and p99 are the figures.
 #
 set -euo pipefail
 
@@ -17,10 +19,13 @@ then runs wrk against each endpoint for S seconds (default 5) with N
 connections (default 32) and N threads (default 2), and prints a table.
 NAME limits the run to some endpoints (see the first column); the
 baseline always runs.  The MCP endpoints (mcp-tools-list,
-mcp-get-session-info) are JSON-RPC POSTs to /mcp in one session that
-curl opens first, with a token from "build/ttai token".
+mcp-get-session-info, get-quotes-hit, get-quotes-miss) are JSON-RPC POSTs
+to /mcp in one session that curl opens first, with a token from
+"build/ttai token"; the get_quotes ones call the mock TastyTrade API of
+conf/mock/, served by the same nginx, through the worker service.
 This is a benchmark: it prints figures and asserts nothing; the targets
-are judged on the ratio column (health >= 0.9, mcp-tools-list >= 0.6).
+are judged on the ratio column (health >= 0.9, mcp-tools-list >= 0.6,
+get-quotes-hit >= 0.5); get-quotes-miss is judged on p50 and p99.
 USAGE
 }
 
@@ -66,8 +71,25 @@ mcp_conf="ttai_mcp_sessions SESSIONS 8m snapshot=off;"
 d1_main="thread_pool ttai threads=4 max_queue=4096;"
 d1_conf="ttai_thread_pool ttai; ttai_migrations $root/migrations;"
 
+# TastyTrade: the mock of conf/mock/ in this nginx, on a port of its own;
+# a quote lives for the whole run so that the cache-hit figure is all
+# hits, and the rate limit is out of the way of one benchmarking user
+mock_port=$(perl -MIO::Socket::INET -e \
+    'print IO::Socket::INET->new(LocalAddr => "127.0.0.1:0", Listen => 1)->sockport')
+tt_conf="ttai_tastytrade mock;
+    upstream ttai_tastytrade { server 127.0.0.1:$mock_port; keepalive 32; }
+    upstream ttai_worker { server 127.0.0.1:PORT; keepalive 32; }
+    ttai_tastytrade_zone tastytrade 4m;
+    ttai_tastytrade_rate 1000000r/s burst=1000000;
+    ttai_cache_ttl quote=1h;
+    js_path $root/conf;
+    js_var \$tastytrade_mock_fixtures $root/conf/mock/fixtures;"
+
+tt_conf=${tt_conf//PORT/$port}
+
 cat > "$dir/nginx.conf" <<CONF
 load_module $root/build/nginx/ngx_http_ttai_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_js_module.so;
 $user
 worker_processes 2;
 daemon off;
@@ -84,12 +106,28 @@ http {
     $kv_conf
     $mcp_conf
     $d1_conf
+    $tt_conf
     server {
         listen 127.0.0.1:$port backlog=4096;
         location = /baseline { return 200 "ok\n"; }
         location = /health { ttai_health; }
         location /_ttai/ { ttai_admin; }
         location = /mcp { ttai_mcp; }
+        location /quotes { ttai_worker; }
+        location /_worker/ {
+            internal;
+            proxy_pass http://ttai_worker\$ttai_upstream_uri;
+            proxy_pass_request_headers off;
+            proxy_set_header Authorization \$http_authorization;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+        }
+        include $root/conf/tastytrade/location.conf;
+    }
+    server {
+        listen 127.0.0.1:$mock_port backlog=4096;
+        include $root/conf/mock/routes.conf;
     }
 }
 CONF
@@ -217,9 +255,22 @@ mcp_run() {
     esac
     run "$name" /mcp "$script"
 }
-if { wanted mcp-tools-list || wanted mcp-get-session-info; } && mcp_setup; then
+if { wanted mcp-tools-list || wanted mcp-get-session-info \
+     || wanted get-quotes-hit || wanted get-quotes-miss; } && mcp_setup; then
     mcp_run mcp-tools-list scripts/bench/mcp-tools-list.lua \
         '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
     mcp_run mcp-get-session-info scripts/bench/mcp-get-session-info.lua \
         '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_session_info","arguments":{}}}'
+
+    # the user's TastyTrade grant, for the mock; the first call below
+    # refreshes it and puts quote:AAPL in KV
+    TTAI_BENCH_REFRESH=$(scripts/mock-grant --sub bench-user) \
+        build/ttai tastytrade connect --user bench-user \
+        --refresh-token-env TTAI_BENCH_REFRESH \
+        --db "$dir/state/d1/ttai/db.sqlite" --env-file "$dir/bench.env" \
+        > /dev/null
+    mcp_run get-quotes-hit scripts/bench/mcp-get-quotes-hit.lua \
+        '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quotes","arguments":{"symbols":["AAPL"]}}}'
+    mcp_run get-quotes-miss scripts/bench/mcp-get-quotes-miss.lua \
+        '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quotes","arguments":{"symbols":["MSFT"]}}}'
 fi

@@ -20,6 +20,7 @@ our @EXPORT_OK = qw(tt_server tt_stop tt_connect tt_jwt tt_health tt_call
 my $JSON = JSON::PP->new->canonical;
 
 # %opt: workers, rate (ttai_tastytrade_rate), ttl (ttai_cache_ttl),
+# tastytrade (the environment ttai_tastytrade names; default mock),
 # upstream (the server line of upstream ttai_tastytrade), location (an
 # internal /_tastytrade/ location instead of conf/tastytrade/location.conf),
 # worker (the server line of upstream ttai_worker), http, server, env
@@ -64,7 +65,7 @@ http {
     ttai_kv_zone kv 4m snapshot=off;
     ttai_mcp_sessions SESSIONS 1m snapshot=off;
 
-    ttai_tastytrade mock;
+    ttai_tastytrade @{[ $opt{tastytrade} // 'mock' ]};
     upstream ttai_tastytrade {
         $upstream
         keepalive 4;
