@@ -35,6 +35,10 @@ static int ttai_tool_fail(ttai_mcp_server_t *srv, const char *fmt, ...)
 
 static const ttai_tool_t  *ttai_tools_shipped[] = {
     &ttai_tool_get_session_info,
+
+    /* the market-data tools */
+    &ttai_tool_get_quotes,
+
     NULL
 };
 

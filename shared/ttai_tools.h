@@ -84,6 +84,9 @@ int ttai_tools_register_all(ttai_mcp_server_t *srv);
 /* the tools ttai ships */
 extern const ttai_tool_t  ttai_tool_get_session_info;
 
+/* the market-data tools */
+extern const ttai_tool_t  ttai_tool_get_quotes;
+
 /*
  * Helpers for tools: a text result, an error result a model can act on.
  * text_result takes the reference to structured (NULL: none).  Both
