@@ -38,6 +38,7 @@ static const ttai_tool_t  *ttai_tools_shipped[] = {
 
     /* the market-data tools */
     &ttai_tool_get_quotes,
+    &ttai_tool_get_market_metrics,
 
     NULL
 };

@@ -347,6 +347,259 @@ test_quotes_errors(void **state)
 }
 
 
+/* get_market_metrics */
+
+/* the real sandbox item (PAY), its expirations cut to two */
+#define METRICS_AAPL \
+    "{\"symbol\":\"AAPL\"," \
+    "\"implied-volatility-index\":\"0.261833862\"," \
+    "\"implied-volatility-index-15-day\":\"0.263255916\"," \
+    "\"implied-volatility-index-5-day-change\":\"-0.000167047\"," \
+    "\"implied-volatility-index-rank\":\"0.427330631\"," \
+    "\"tos-implied-volatility-index-rank\":\"0.427330631\"," \
+    "\"tw-implied-volatility-index-rank\":\"0.371368914\"," \
+    "\"tos-implied-volatility-index-rank-updated-at\":" \
+    "\"2026-08-24T17:50:38.346Z\"," \
+    "\"implied-volatility-index-rank-source\":\"tos\"," \
+    "\"implied-volatility-percentile\":\"0.330776021\"," \
+    "\"implied-volatility-updated-at\":\"2026-08-24T17:50:38.332Z\"," \
+    "\"liquidity-value\":\"73679.130868349\"," \
+    "\"liquidity-rank\":\"0.396082599\",\"liquidity-rating\":4," \
+    "\"updated-at\":\"2026-08-24T17:50:41.478Z\"," \
+    "\"option-expiration-implied-volatilities\":[" \
+    "{\"expiration-date\":\"2026-08-24\",\"option-chain-type\":" \
+    "\"Standard\",\"settlement-type\":\"PM\",\"implied-volatility\":" \
+    "\"0.374500134\"},{\"expiration-date\":\"2026-08-26\"," \
+    "\"option-chain-type\":\"Standard\",\"settlement-type\":\"PM\"," \
+    "\"implied-volatility\":\"0.267955675\"}]," \
+    "\"liquidity-running-state\":{\"sum\":\"542270.244859892\"," \
+    "\"count\":9,\"started-at\":\"2026-08-22T10:09:05.787Z\"," \
+    "\"updated-at\":\"2026-08-24T17:50:38.332Z\"}," \
+    "\"beta\":\"1.080855512\",\"beta-updated-at\":" \
+    "\"2026-08-23T17:00:47.474Z\",\"corr-spy-3month\":\"0.27\"," \
+    "\"dividend-rate-per-share\":\"0.27\"," \
+    "\"annual-dividend-per-share\":\"0.0\"," \
+    "\"dividend-yield\":\"0.003491191\"," \
+    "\"dividend-ex-date\":\"2026-08-10\"," \
+    "\"dividend-next-date\":\"2022-08-05\"," \
+    "\"dividend-pay-date\":\"2026-08-13\"," \
+    "\"dividend-updated-at\":\"2026-08-24T12:02:50.770Z\"," \
+    "\"earnings\":{\"visible\":true,\"expected-report-date\":" \
+    "\"2026-07-30\",\"estimated\":false,\"late-flag\":0," \
+    "\"quarter-end-date\":\"2026-06-01\",\"actual-eps\":\"1.57\"," \
+    "\"consensus-estimate\":\"1.86\",\"updated-at\":" \
+    "\"2026-06-05T02:15:52.572Z\"}," \
+    "\"listed-market\":\"XNAS\",\"lendability\":\"Easy To Borrow\"," \
+    "\"borrow-rate\":\"0.0\",\"market-cap\":4514709583000," \
+    "\"implied-volatility-30-day\":\"26.53\"," \
+    "\"historical-volatility-30-day\":\"33.89\"," \
+    "\"historical-volatility-60-day\":\"34.94\"," \
+    "\"historical-volatility-90-day\":\"31.53\"," \
+    "\"iv-hv-30-day-difference\":\"-7.36\"," \
+    "\"price-earnings-ratio\":\"35.59601\"," \
+    "\"earnings-per-share\":\"8.69058\",\"sector\":\"Technology\"," \
+    "\"industry\":\"Communications Equipment\"}"
+
+
+static void
+check_aapl_metrics(json_t *m)
+{
+    json_t  *e;
+
+    assert_string_equal(string_at(m, "symbol"), "AAPL");
+
+    /* fractions become percents */
+    assert_true(number_at(m, "iv_rank") == 42.73);
+    assert_true(number_at(m, "iv_percentile") == 33.08);
+    assert_true(number_at(m, "iv_index") == 26.18);
+    assert_true(number_at(m, "liquidity_rank") == 39.61);
+    assert_true(number_at(m, "dividend_yield") == 0.35);
+
+    /* percents stay as sent */
+    assert_true(number_at(m, "iv_30_day") == 26.53);
+    assert_true(number_at(m, "hv_30_day") == 33.89);
+    assert_true(number_at(m, "hv_60_day") == 34.94);
+    assert_true(number_at(m, "hv_90_day") == 31.53);
+    assert_true(number_at(m, "iv_hv_30_day_difference") == -7.36);
+
+    assert_true(number_at(m, "beta") == 1.080855512);
+    assert_true(number_at(m, "corr_spy_3month") == 0.27);
+    assert_true(number_at(m, "market_cap") == 4514709583000.0);
+    assert_true(json_is_integer(json_object_get(m, "liquidity_rating")));
+    assert_int_equal(json_integer_value(json_object_get(m,
+                                                        "liquidity_rating")),
+                     4);
+
+    assert_string_equal(string_at(m, "dividend_ex_date"), "2026-08-10");
+    assert_string_equal(string_at(m, "dividend_next_date"), "2022-08-05");
+    assert_string_equal(string_at(m, "sector"), "Technology");
+    assert_string_equal(string_at(m, "industry"), "Communications Equipment");
+    assert_string_equal(string_at(m, "updated_at"),
+                        "2026-08-24T17:50:41.478Z");
+
+    e = json_object_get(m, "earnings");
+    assert_string_equal(string_at(e, "expected_report_date"), "2026-07-30");
+    assert_true(json_is_false(json_object_get(e, "estimated")));
+    assert_null(json_object_get(e, "time_of_day"));
+
+    /* not passed through */
+    assert_null(json_object_get(m, "option-expiration-implied-volatilities"));
+    assert_null(json_object_get(m, "implied-volatility-index-rank"));
+}
+
+
+static void
+test_metrics_miss_fetch_store(void **state)
+{
+    json_t            *root, *r, *sc, *stored;
+    ttai_mcp_reply_t   reply;
+
+    static const char  *keys[] = { "metrics:AAPL", "metrics:BRK/B" };
+
+    call_tool(&reply, "get_market_metrics",
+              "{\"symbols\":[\"aapl\",\"brk/b\"]}");
+    expect_kv(&reply, 2, keys);
+    resume_kv_empty(&reply);
+
+    expect_http(&reply, TTAI_SERVICE_TASTYTRADE,
+                "/market-metrics?symbols=AAPL,BRK%2FB", NULL, 0);
+    assert_int_equal(reply.nstores, 0);
+
+    resume_http(&reply, 200, "{\"data\":{\"items\":[" METRICS_AAPL "]}}");
+
+    /* the item as TastyTrade sent it, for the metrics lifetime */
+    assert_int_equal(reply.nstores, 1);
+    assert_string_equal(reply.stores[0].key, "metrics:AAPL");
+    assert_int_equal(reply.stores[0].ttl, 60);
+    stored = json_loadb(reply.stores[0].value, reply.stores[0].len, 0, NULL);
+    assert_string_equal(string_at(stored, "implied-volatility-index-rank"),
+                        "0.427330631");
+    json_decref(stored);
+
+    r = result_of(&reply, &root);
+    sc = structured_of(r);
+
+    assert_int_equal(json_array_size(json_object_get(sc, "metrics")), 1);
+    check_aapl_metrics(json_array_get(json_object_get(sc, "metrics"), 0));
+
+    assert_int_equal(json_array_size(json_object_get(sc, "missing")), 1);
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(sc, "missing"), 0)), "BRK/B");
+
+    assert_has(text_of(r), "Percents (0-100)");
+    assert_has(text_of(r), "AAPL: IV rank 42.73, IV percentile 33.08, IV "
+                           "index 26.18, IV30 26.53, HV30 33.89, beta 1.08, "
+                           "liquidity 4/5, dividend yield 0.35, earnings "
+                           "2026-07-30, Technology.\n");
+    assert_has(text_of(r), "No metrics from TastyTrade for: BRK/B.");
+
+    json_decref(root);
+    ttai_mcp_reply_free(&reply);
+}
+
+
+static void
+test_metrics_hits(void **state)
+{
+    json_t            *root, *r, *sc, *metrics;
+    const char        *values[2];
+    ttai_mcp_reply_t   reply;
+
+    /* both in KV: no request */
+    call_tool(&reply, "get_market_metrics",
+              "{\"symbols\":[\"AAPL\",\"SPY\"]}");
+
+    values[0] = METRICS_AAPL;
+    values[1] = "{\"symbol\":\"SPY\",\"implied-volatility-rank\":\"0.5\","
+                "\"implied-volatility-index-rank\":\"0.1\","
+                "\"earnings\":{\"expected-report-date\":\"2026-10-28\","
+                "\"estimated\":true,\"time-of-day\":\"AMC\"}}";
+    resume_kv(&reply, values);
+
+    r = result_of(&reply, &root);
+    sc = structured_of(r);
+    metrics = json_object_get(sc, "metrics");
+
+    assert_int_equal(json_array_size(metrics), 2);
+    check_aapl_metrics(json_array_get(metrics, 0));
+
+    /* implied-volatility-index-rank, not the spec's implied-volatility-rank */
+    assert_true(number_at(json_array_get(metrics, 1), "iv_rank") == 10.0);
+    assert_true(json_is_null(json_object_get(json_array_get(metrics, 1),
+                                             "iv_percentile")));
+    assert_true(json_is_null(json_object_get(json_array_get(metrics, 1),
+                                             "liquidity_rating")));
+    assert_string_equal(string_at(json_object_get(json_array_get(metrics, 1),
+                                                  "earnings"),
+                                  "time_of_day"), "AMC");
+
+    assert_has(text_of(r), "SPY: IV rank 10.0, IV percentile -, IV index -, "
+                           "IV30 -, HV30 -, beta -, earnings 2026-10-28 AMC "
+                           "(estimated).\n");
+
+    json_decref(root);
+    ttai_mcp_reply_free(&reply);
+}
+
+
+static void
+test_metrics_errors(void **state)
+{
+    int                i;
+    char               args[2048];
+    json_t            *root, *r;
+    ttai_mcp_reply_t   reply;
+
+    static const struct {
+        int          status;
+        const char  *body;
+        const char  *error;
+    } cases[] = {
+        { 401, "{\"error\":{\"code\":\"unauthorized\",\"message\":\"x\"}}",
+          "ttai tastytrade connect" },
+        { 500, "{\"error\":{\"code\":\"oops\",\"message\":\"broken\"}}",
+          "HTTP 500" },
+        { 429, NULL, "HTTP 429" },
+        { 200, "[]", "could not read" },
+    };
+
+    for (i = 0; i < (int) (sizeof(cases) / sizeof(cases[0])); i++) {
+        call_tool(&reply, "get_market_metrics", "{\"symbols\":[\"AAPL\"]}");
+        resume_kv_empty(&reply);
+        resume_http(&reply, cases[i].status, cases[i].body);
+        assert_int_equal(reply.nstores, 0);
+
+        r = result_of(&reply, &root);
+        assert_tool_error(r, cases[i].error);
+        assert_tool_error(r, "get_market_metrics");
+        json_decref(root);
+        ttai_mcp_reply_free(&reply);
+    }
+
+    /* at most 50 */
+    strcpy(args, "{\"symbols\":[");
+
+    for (i = 0; i < 51; i++) {
+        snprintf(args + strlen(args), sizeof(args) - strlen(args),
+                 "%s\"S%d\"", i ? "," : "", i);
+    }
+
+    strcat(args, "]}");
+
+    call_tool(&reply, "get_market_metrics", args);
+    r = result_of(&reply, &root);
+    assert_tool_error(r, "at most 50 items");
+    json_decref(root);
+    ttai_mcp_reply_free(&reply);
+
+    call_tool(&reply, "get_market_metrics", "{\"symbols\":[\"A B\\\"\"]}");
+    r = result_of(&reply, &root);
+    assert_tool_error(r, "is not a symbol");
+    json_decref(root);
+    ttai_mcp_reply_free(&reply);
+}
+
+
 int
 main(void)
 {
@@ -360,6 +613,12 @@ main(void)
         cmocka_unit_test_setup_teardown(test_quotes_with_worker,
                                         steps_setup, steps_teardown),
         cmocka_unit_test_setup_teardown(test_quotes_errors,
+                                        steps_setup, steps_teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_miss_fetch_store,
+                                        steps_setup, steps_teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_hits,
+                                        steps_setup, steps_teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_errors,
                                         steps_setup, steps_teardown),
     };
 
