@@ -600,6 +600,277 @@ test_metrics_errors(void **state)
 }
 
 
+/* search_symbols: the shape of OAS SymbolData, as the reference gives it */
+
+static const char  search_aap[] =
+    "{\"data\":{\"items\":["
+    "{\"symbol\":\"AAPL\",\"description\":\"Apple Inc.\",\"listed-market\":"
+    "\"XNAS\",\"price-increments\":\"0.01\",\"trading-hours\":\"\","
+    "\"options\":true,\"instrument-type\":\"Equity\",\"autocomplete\":1,"
+    "\"etf\":false},"
+    "{\"symbol\":\"AAPB\",\"description\":\"GraniteShares 2x Long AAPL "
+    "Daily ETF\",\"listed-market\":\"XNAS\",\"options\":false,"
+    "\"instrument-type\":\"Equity\",\"etf\":true},"
+    "{\"symbol\":\"AAP\",\"description\":null}]},"
+    "\"context\":\"/symbols/search/AAP\"}";
+
+
+static void
+test_search(void **state)
+{
+    json_t            *root, *r, *sc, *results, *a;
+    ttai_mcp_reply_t   reply;
+
+    call_tool(&reply, "search_symbols", "{\"query\":\" AAP \"}");
+
+    /* one request, cached whole */
+    expect_http(&reply, TTAI_SERVICE_TASTYTRADE, "/symbols/search/AAP",
+                "search:AAP", 60);
+    resume_http(&reply, 200, search_aap);
+    assert_int_equal(reply.nstores, 0);
+
+    r = result_of(&reply, &root);
+    sc = structured_of(r);
+    results = json_object_get(sc, "results");
+
+    assert_string_equal(string_at(sc, "query"), "AAP");
+    assert_int_equal(json_integer_value(json_object_get(sc, "total")), 3);
+    assert_int_equal(json_array_size(results), 3);
+
+    a = json_array_get(results, 0);
+    assert_string_equal(string_at(a, "symbol"), "AAPL");
+    assert_string_equal(string_at(a, "description"), "Apple Inc.");
+    assert_string_equal(string_at(a, "instrument_type"), "Equity");
+    assert_string_equal(string_at(a, "listed_market"), "XNAS");
+    assert_true(json_is_true(json_object_get(a, "options")));
+    assert_true(json_is_false(json_object_get(a, "etf")));
+    assert_null(json_object_get(a, "autocomplete"));
+    assert_null(json_object_get(a, "price-increments"));
+
+    a = json_array_get(results, 2);
+    assert_true(json_is_null(json_object_get(a, "description")));
+    assert_true(json_is_null(json_object_get(a, "options")));
+
+    assert_has(text_of(r), "AAPL  Apple Inc.  (Equity, XNAS, options)\n");
+    assert_has(text_of(r), "AAPB  GraniteShares 2x Long AAPL Daily ETF  "
+                           "(Equity, XNAS, ETF)\n");
+    assert_has(text_of(r), "AAP    (?)\n");
+
+    json_decref(root);
+    ttai_mcp_reply_free(&reply);
+
+    /* a query with a slash and a space is one path segment */
+    call_tool(&reply, "search_symbols", "{\"query\":\"/ES Z\"}");
+    expect_http(&reply, TTAI_SERVICE_TASTYTRADE,
+                "/symbols/search/%2FES%20Z", "search:/ES Z", 60);
+    ttai_mcp_reply_free(&reply);
+}
+
+
+static void
+test_search_bounds(void **state)
+{
+    int                i;
+    char               body[8192];
+    json_t            *root, *r, *sc;
+    ttai_mcp_reply_t   reply;
+
+    /* no match: TastyTrade's 404 is an empty list */
+    call_tool(&reply, "search_symbols", "{\"query\":\"ZZZZQ\"}");
+    resume_http(&reply, 404, "{\"error\":{\"code\":\"not_found\","
+                             "\"message\":\"Not found\"}}");
+    r = result_of(&reply, &root);
+    sc = structured_of(r);
+    assert_int_equal(json_array_size(json_object_get(sc, "results")), 0);
+    assert_int_equal(json_integer_value(json_object_get(sc, "total")), 0);
+    assert_has(text_of(r), "No symbol starts with \"ZZZZQ\".  Try fewer");
+    json_decref(root);
+    ttai_mcp_reply_free(&reply);
+
+    /* and so is an empty list */
+    call_tool(&reply, "search_symbols", "{\"query\":\"ZZZZQ\"}");
+    resume_http(&reply, 200, "{\"data\":{\"items\":[]}}");
+    r = result_of(&reply, &root);
+    sc = structured_of(r);
+    assert_int_equal(json_array_size(json_object_get(sc, "results")), 0);
+    json_decref(root);
+    ttai_mcp_reply_free(&reply);
+
+    /* 25 matches: 20 listed, and said so */
+    strcpy(body, "{\"data\":{\"items\":[");
+
+    for (i = 0; i < 25; i++) {
+        snprintf(body + strlen(body), sizeof(body) - strlen(body),
+                 "%s{\"symbol\":\"A%d\",\"description\":\"A %d\"}",
+                 i ? "," : "", i, i);
+    }
+
+    strcat(body, "]}}");
+
+    call_tool(&reply, "search_symbols", "{\"query\":\"A\"}");
+    resume_http(&reply, 200, body);
+    r = result_of(&reply, &root);
+    sc = structured_of(r);
+    assert_int_equal(json_array_size(json_object_get(sc, "results")), 20);
+    assert_int_equal(json_integer_value(json_object_get(sc, "total")), 25);
+    assert_string_equal(string_at(json_array_get(json_object_get(sc,
+                                                                 "results"),
+                                                 19), "symbol"), "A19");
+    assert_has(text_of(r), "25 matches; the first 20 are listed.");
+    json_decref(root);
+    ttai_mcp_reply_free(&reply);
+
+    /* errors other than 404 are errors */
+    call_tool(&reply, "search_symbols", "{\"query\":\"A\"}");
+    resume_http(&reply, 500, NULL);
+    r = result_of(&reply, &root);
+    assert_tool_error(r, "search_symbols");
+    assert_tool_error(r, "HTTP 500");
+    json_decref(root);
+    ttai_mcp_reply_free(&reply);
+
+    /* blank and too long */
+    call_tool(&reply, "search_symbols", "{\"query\":\"   \"}");
+    r = result_of(&reply, &root);
+    assert_tool_error(r, "the query is empty");
+    json_decref(root);
+    ttai_mcp_reply_free(&reply);
+
+    call_tool(&reply, "search_symbols", "{\"query\":\"\"}");
+    r = result_of(&reply, &root);
+    assert_tool_error(r, "at least 1 character");
+    json_decref(root);
+    ttai_mcp_reply_free(&reply);
+
+    call_tool(&reply, "search_symbols",
+              "{\"query\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+              "AAAAAAAAAAAAAAAA\"}");
+    r = result_of(&reply, &root);
+    assert_tool_error(r, "at most 64 characters");
+    json_decref(root);
+    ttai_mcp_reply_free(&reply);
+}
+
+
+/*
+ * get_market_sessions: the items as the Python SDK's documentation
+ * prints them (docs/market_sessions.rst), written back as TastyTrade's
+ * JSON
+ */
+
+static const char  sessions_body[] =
+    "{\"data\":{\"items\":["
+    "{\"close-at\":null,\"close-at-ext\":null,\"instrument-collection\":"
+    "\"Equity\",\"open-at\":null,\"start-at\":null,"
+    "\"next-session\":{\"close-at\":\"2025-02-18T21:00:00Z\","
+    "\"close-at-ext\":\"2025-02-19T01:00:00Z\",\"instrument-collection\":"
+    "\"Equity\",\"open-at\":\"2025-02-18T14:30:00Z\",\"session-date\":"
+    "\"2025-02-18\",\"start-at\":\"2025-02-18T13:15:00Z\"},"
+    "\"previous-session\":{\"close-at\":\"2025-02-14T21:00:00Z\","
+    "\"close-at-ext\":\"2025-02-15T01:00:00Z\",\"instrument-collection\":"
+    "\"Equity\",\"open-at\":\"2025-02-14T14:30:00Z\",\"session-date\":"
+    "\"2025-02-14\",\"start-at\":\"2025-02-14T13:15:00Z\"},"
+    "\"state\":\"Closed\"},"
+    "{\"close-at\":\"2025-02-18T22:00:00Z\",\"close-at-ext\":null,"
+    "\"instrument-collection\":\"CME\",\"open-at\":\"2025-02-16T23:00:00Z\","
+    "\"start-at\":\"2025-02-16T23:00:00Z\",\"next-session\":null,"
+    "\"previous-session\":{\"close-at\":\"2025-02-14T22:00:00Z\","
+    "\"instrument-collection\":\"CME\",\"open-at\":"
+    "\"2025-02-13T23:00:00Z\",\"session-date\":\"2025-02-13\","
+    "\"start-at\":\"2025-02-13T23:00:00Z\"},\"state\":\"Open\"}]}}";
+
+
+static void
+test_sessions(void **state)
+{
+    json_t            *root, *r, *sc, *s, *n;
+    ttai_mcp_reply_t   reply;
+
+    call_tool(&reply, "get_market_sessions", "{}");
+    expect_http(&reply, TTAI_SERVICE_TASTYTRADE,
+                "/market-time/sessions/current"
+                "?instrument-collections%5B%5D=Equity"
+                "&instrument-collections%5B%5D=CME", "sessions:current", 60);
+    resume_http(&reply, 200, sessions_body);
+
+    r = result_of(&reply, &root);
+    sc = structured_of(r);
+    assert_int_equal(json_array_size(json_object_get(sc, "sessions")), 2);
+
+    s = json_array_get(json_object_get(sc, "sessions"), 0);
+    assert_string_equal(string_at(s, "collection"), "Equity");
+    assert_string_equal(string_at(s, "state"), "Closed");
+    assert_true(json_is_null(json_object_get(s, "open_at")));
+    n = json_object_get(s, "next_session");
+    assert_string_equal(string_at(n, "date"), "2025-02-18");
+    assert_string_equal(string_at(n, "open_at"), "2025-02-18T14:30:00Z");
+    assert_string_equal(string_at(n, "close_at"), "2025-02-18T21:00:00Z");
+    assert_string_equal(string_at(n, "close_at_ext"),
+                        "2025-02-19T01:00:00Z");
+    assert_string_equal(string_at(n, "start_at"), "2025-02-18T13:15:00Z");
+    assert_string_equal(string_at(json_object_get(s, "previous_session"),
+                                  "date"), "2025-02-14");
+
+    s = json_array_get(json_object_get(sc, "sessions"), 1);
+    assert_string_equal(string_at(s, "collection"), "CME");
+    assert_string_equal(string_at(s, "state"), "Open");
+    assert_string_equal(string_at(s, "close_at"), "2025-02-18T22:00:00Z");
+    assert_true(json_is_null(json_object_get(s, "next_session")));
+    assert_true(json_is_null(json_object_get(json_object_get(s,
+                                 "previous_session"), "close_at_ext")));
+
+    assert_has(text_of(r), "Equity: Closed.  Next session 2025-02-18: opens "
+                           "2025-02-18T14:30:00Z, closes "
+                           "2025-02-18T21:00:00Z, extended hours until "
+                           "2025-02-19T01:00:00Z.  Previous session "
+                           "2025-02-14: opens 2025-02-14T14:30:00Z, closes "
+                           "2025-02-14T21:00:00Z, extended hours until "
+                           "2025-02-15T01:00:00Z.\n");
+    assert_has(text_of(r), "CME: Open.  This session: opens "
+                           "2025-02-16T23:00:00Z, closes "
+                           "2025-02-18T22:00:00Z.  Previous session "
+                           "2025-02-13: opens 2025-02-13T23:00:00Z, closes "
+                           "2025-02-14T22:00:00Z.\n");
+    assert_has(text_of(r), "Times are UTC.");
+
+    json_decref(root);
+    ttai_mcp_reply_free(&reply);
+}
+
+
+static void
+test_sessions_errors(void **state)
+{
+    json_t            *root, *r, *sc;
+    ttai_mcp_reply_t   reply;
+
+    call_tool(&reply, "get_market_sessions", "{}");
+    resume_http(&reply, 503, "{\"error\":{\"code\":\"unavailable\","
+                             "\"message\":\"down\"}}");
+    r = result_of(&reply, &root);
+    assert_tool_error(r, "get_market_sessions");
+    assert_tool_error(r, "HTTP 503");
+    json_decref(root);
+    ttai_mcp_reply_free(&reply);
+
+    call_tool(&reply, "get_market_sessions", "{}");
+    resume_http(&reply, 200, "{\"data\":{\"items\":[{\"state\":\"Open\"}]}}");
+    r = result_of(&reply, &root);
+    sc = structured_of(r);
+    assert_int_equal(json_array_size(json_object_get(sc, "sessions")), 0);
+    assert_has(text_of(r), "TastyTrade sent no market sessions.");
+    json_decref(root);
+    ttai_mcp_reply_free(&reply);
+
+    /* it takes no arguments */
+    call_tool(&reply, "get_market_sessions", "{\"when\":\"now\"}");
+    r = result_of(&reply, &root);
+    assert_tool_error(r, "unknown argument \"when\"");
+    json_decref(root);
+    ttai_mcp_reply_free(&reply);
+}
+
+
 int
 main(void)
 {
@@ -619,6 +890,14 @@ main(void)
         cmocka_unit_test_setup_teardown(test_metrics_hits,
                                         steps_setup, steps_teardown),
         cmocka_unit_test_setup_teardown(test_metrics_errors,
+                                        steps_setup, steps_teardown),
+        cmocka_unit_test_setup_teardown(test_search,
+                                        steps_setup, steps_teardown),
+        cmocka_unit_test_setup_teardown(test_search_bounds,
+                                        steps_setup, steps_teardown),
+        cmocka_unit_test_setup_teardown(test_sessions,
+                                        steps_setup, steps_teardown),
+        cmocka_unit_test_setup_teardown(test_sessions_errors,
                                         steps_setup, steps_teardown),
     };
 
