@@ -39,6 +39,7 @@ static const ttai_tool_t  *ttai_tools_shipped[] = {
     /* the market-data tools */
     &ttai_tool_get_quotes,
     &ttai_tool_get_market_metrics,
+    &ttai_tool_get_option_chain,
     &ttai_tool_search_symbols,
     &ttai_tool_get_market_sessions,
 

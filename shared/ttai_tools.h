@@ -87,6 +87,7 @@ extern const ttai_tool_t  ttai_tool_get_session_info;
 /* the market-data tools */
 extern const ttai_tool_t  ttai_tool_get_quotes;
 extern const ttai_tool_t  ttai_tool_get_market_metrics;
+extern const ttai_tool_t  ttai_tool_get_option_chain;
 extern const ttai_tool_t  ttai_tool_search_symbols;
 extern const ttai_tool_t  ttai_tool_get_market_sessions;
 
