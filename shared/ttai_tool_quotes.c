@@ -31,7 +31,8 @@ static int ttai_tool_quotes_resume(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
 static int ttai_tool_quotes_worker(ttai_tool_ctx_t *ctx,
     const ttai_mcp_response_t *resp, json_t **result);
-static int ttai_tool_quotes_keep(json_t *known, json_t *quote);
+static int ttai_tool_quotes_keep(json_t *known, json_t *quote,
+    const char *expect);
 static int ttai_tool_quotes_done(ttai_tool_ctx_t *ctx, json_t **result);
 
 
@@ -163,7 +164,7 @@ ttai_tool_quotes_resume(ttai_tool_ctx_t *ctx, json_t *args,
         q = resp->values ? ttai_market_object(resp->values[i], resp->lens[i])
                          : NULL;
 
-        rc = q ? ttai_tool_quotes_keep(known, q) : 0;
+        rc = q ? ttai_tool_quotes_keep(known, q, json_string_value(v)) : 0;
         json_decref(q);
 
         if (rc < 0) {
@@ -241,7 +242,8 @@ ttai_tool_quotes_worker(ttai_tool_ctx_t *ctx,
     }
 
     json_array_foreach(quotes, i, q) {
-        if (ttai_tool_quotes_keep(json_object_get(ctx->state, "quotes"), q)
+        if (ttai_tool_quotes_keep(json_object_get(ctx->state, "quotes"), q,
+                                  NULL)
             < 0)
         {
             json_decref(body);
@@ -256,22 +258,22 @@ ttai_tool_quotes_worker(ttai_tool_ctx_t *ctx,
 
 
 /*
- * Keeps a quote under its normalized symbol: 1 kept, 0 not a quote (it
- * is then fetched again), -1 out of memory
+ * Keeps a quote under its normalized symbol, when it is one of those
+ * asked (expect: that one, NULL: any): 1 kept, 0 not (a KV value that
+ * is not the quote asked for is fetched again), -1 out of memory
  */
 
 static int
-ttai_tool_quotes_keep(json_t *known, json_t *quote)
+ttai_tool_quotes_keep(json_t *known, json_t *quote, const char *expect)
 {
     char         symbol[TTAI_WORKER_SYMBOL_LEN + 1];
-    json_t      *price;
     const char  *s;
 
     s = json_string_value(json_object_get(quote, "symbol"));
-    price = json_object_get(quote, "price");
 
-    if (s == NULL || ttai_worker_symbol(s, strlen(s), symbol) != 0
-        || (!json_is_number(price) && !json_is_null(price)))
+    if (!ttai_worker_is_quote(quote)
+        || ttai_worker_symbol(s, strlen(s), symbol) != 0
+        || (expect != NULL && strcmp(symbol, expect) != 0))
     {
         return 0;
     }

@@ -640,6 +640,18 @@ ttai_worker_quote(json_t *item)
 }
 
 
+int
+ttai_worker_is_quote(json_t *q)
+{
+    json_t  *price;
+
+    price = json_object_get(q, "price");
+
+    return json_is_string(json_object_get(q, "symbol"))
+           && (json_is_number(price) || json_is_null(price));
+}
+
+
 char *
 ttai_worker_dump(json_t *json)
 {
@@ -682,7 +694,7 @@ ttai_worker_from_kv(ttai_worker_reply_t *reply, ttai_worker_job_t *job,
             q = json_loadb(resp->values[i], resp->lens[i], 0, NULL);
 
             /* a value that is not a quote is a miss, and is replaced */
-            if (!json_is_object(q)) {
+            if (!ttai_worker_is_quote(q)) {
                 json_decref(q);
                 q = NULL;
             }

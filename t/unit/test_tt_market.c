@@ -130,7 +130,8 @@ test_quotes_hits(void **state)
               "{\"symbols\":[\"AAPL\",\"spy\",\"META\",\"aapl\"]}");
     expect_kv(&reply, 3, keys);
 
-    values[0] = NULL;
+    /* another symbol's quote, or no price: misses */
+    values[0] = quote_spy;
     values[1] = quote_spy;
     values[2] = "{\"symbol\":\"META\",\"bad\":1}";
     resume_kv(&reply, values);
