@@ -11,6 +11,7 @@
 #include "ngx_http_ttai_module.h"
 #include "ngx_http_ttai_db.h"
 #include "ngx_http_ttai_kv.h"
+#include "ngx_http_ttai_upstream.h"
 
 
 #define NGX_HTTP_TTAI_HEALTH_MAX  2048
@@ -43,6 +44,7 @@ static ngx_http_ttai_check_t  ngx_http_ttai_checks[] = {
     { "d1", ngx_http_ttai_db_health },
     { "kv", ngx_http_ttai_kv_health },
     { "sessions", ngx_http_ttai_kv_sessions_health },
+    { "tastytrade", ngx_http_ttai_tt_health },
     { NULL, NULL }
 };
 

@@ -12,6 +12,7 @@
 #include "ngx_http_ttai_auth.h"
 #include "ngx_http_ttai_db.h"
 #include "ngx_http_ttai_session.h"
+#include "ngx_http_ttai_upstream.h"
 #include "ttai_mcp.h"
 #include "ttai_tools.h"
 
@@ -38,6 +39,12 @@
 typedef struct {
     ttai_jwt_claims_t          claims;
     ngx_str_t                  body;
+
+    /* kept while a tool waits for data */
+    ttai_mcp_call_t            call;
+    ttai_mcp_reply_t           reply;
+    ngx_http_ttai_session_t    session;
+    ngx_uint_t                 found;
 } ngx_http_ttai_mcp_ctx_t;
 
 
@@ -70,6 +77,11 @@ static ngx_uint_t ngx_http_ttai_mcp_check_post(ngx_http_request_t *r,
 static void ngx_http_ttai_mcp_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx);
+static ngx_int_t ngx_http_ttai_mcp_drive(ngx_http_request_t *r,
+    ngx_http_ttai_mcp_ctx_t *ctx);
+static ngx_int_t ngx_http_ttai_mcp_fetched(ngx_http_request_t *r,
+    ngx_http_ttai_fetch_t *f);
+static void ngx_http_ttai_mcp_reply_cleanup(void *data);
 static ngx_int_t ngx_http_ttai_mcp_session(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx, ttai_mcp_reply_t *reply,
     ngx_http_ttai_session_t *s, ngx_uint_t found);
@@ -111,6 +123,7 @@ ngx_http_ttai_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 char *
 ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
 {
+    ttai_cache_ttl_t     ttl;
     ngx_pool_cleanup_t  *cln;
 
     if (!tmcf->mcp_used) {
@@ -138,6 +151,14 @@ ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
 
     cln->handler = ngx_http_ttai_mcp_cleanup;
     cln->data = tmcf->mcp;
+
+    ttl.quote = 5;
+    ttl.metrics = 60;
+    ttl.chain = 600;
+    ttl.account = 5;
+
+    ngx_http_ttai_tt_cache_ttl(cf, &ttl);
+    ttai_mcp_server_cache_ttl(tmcf->mcp, &ttl);
 
     if (ttai_tools_register_all(tmcf->mcp) != 0) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -732,91 +753,136 @@ ngx_http_ttai_mcp_read_done(ngx_event_t *ev)
 static ngx_int_t
 ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
 {
-    ngx_int_t                   rc;
     ngx_uint_t                  found;
     ngx_table_elt_t            *h;
-    ttai_mcp_call_t             call;
-    ttai_mcp_reply_t            reply;
-    ngx_http_ttai_session_t     s;
+    ttai_mcp_call_t            *call;
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_ttai_session_t    *s;
     ngx_http_ttai_main_conf_t  *tmcf;
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
 
-    ngx_memzero(&call, sizeof(ttai_mcp_call_t));
-    ngx_memzero(&s, sizeof(ngx_http_ttai_session_t));
+    call = &ctx->call;
+    s = &ctx->session;
 
-    call.sub = ctx->claims.sub;
-    call.email = ctx->claims.email[0] ? ctx->claims.email : NULL;
+    ngx_memzero(call, sizeof(ttai_mcp_call_t));
+    ngx_memzero(s, sizeof(ngx_http_ttai_session_t));
+
+    call->sub = ctx->claims.sub;
+    call->email = ctx->claims.email[0] ? ctx->claims.email : NULL;
 
     h = ngx_http_ttai_mcp_header(r, "MCP-Protocol-Version");
     if (h != NULL) {
-        call.protocol_header = ngx_http_ttai_mcp_cstr(r->pool, &h->value);
+        call->protocol_header = ngx_http_ttai_mcp_cstr(r->pool, &h->value);
     }
 
     found = 0;
     h = ngx_http_ttai_mcp_header(r, "Mcp-Session-Id");
 
     if (h != NULL) {
-        call.session_id = ngx_http_ttai_mcp_cstr(r->pool, &h->value);
+        call->session_id = ngx_http_ttai_mcp_cstr(r->pool, &h->value);
 
         /* another user's session is as unknown as one that never was */
-        if (ngx_http_ttai_session_get(r, &h->value, &s) == NGX_OK
-            && s.sub.len == ngx_strlen(ctx->claims.sub)
-            && ngx_strncmp(s.sub.data, ctx->claims.sub, s.sub.len) == 0)
+        if (ngx_http_ttai_session_get(r, &h->value, s) == NGX_OK
+            && s->sub.len == ngx_strlen(ctx->claims.sub)
+            && ngx_strncmp(s->sub.data, ctx->claims.sub, s->sub.len) == 0)
         {
             found = 1;
-            call.session_version = ngx_http_ttai_mcp_cstr(r->pool,
-                                                          &s.version);
-            call.session_client = s.client.len
-                                  ? ngx_http_ttai_mcp_cstr(r->pool, &s.client)
-                                  : NULL;
-            call.session_log_level = ngx_http_ttai_mcp_cstr(r->pool,
-                                                            &s.log_level);
-            call.session_created = s.created;
+            call->session_version = ngx_http_ttai_mcp_cstr(r->pool,
+                                                           &s->version);
+            call->session_client = s->client.len
+                                   ? ngx_http_ttai_mcp_cstr(r->pool,
+                                                            &s->client)
+                                   : NULL;
+            call->session_log_level = ngx_http_ttai_mcp_cstr(r->pool,
+                                                             &s->log_level);
+            call->session_created = s->created;
 
         } else {
-            call.session_unknown = 1;
+            call->session_unknown = 1;
         }
     }
 
-    call.stateless = (h == NULL && call.protocol_header == NULL
-                      && ngx_http_ttai_mcp_header(r, "MCP-Protocol-Version")
-                         == NULL);
+    ctx->found = found;
 
-    if ((h != NULL && call.session_id == NULL)
-        || (h != NULL && found && (call.session_version == NULL
-                                   || call.session_log_level == NULL))
-        || (call.protocol_header == NULL
+    call->stateless = (h == NULL && call->protocol_header == NULL
+                       && ngx_http_ttai_mcp_header(r, "MCP-Protocol-Version")
+                          == NULL);
+
+    if ((h != NULL && call->session_id == NULL)
+        || (h != NULL && found && (call->session_version == NULL
+                                   || call->session_log_level == NULL))
+        || (call->protocol_header == NULL
             && ngx_http_ttai_mcp_header(r, "MCP-Protocol-Version") != NULL))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ttai_mcp_handle(tmcf->mcp, &call, (char *) ctx->body.data,
-                        ctx->body.len, &reply)
+    /* the core's reply outlives this call while a tool waits */
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_ttai_mcp_reply_cleanup;
+    cln->data = &ctx->reply;
+
+    if (ttai_mcp_handle(tmcf->mcp, call, (char *) ctx->body.data,
+                        ctx->body.len, &ctx->reply)
         != 0)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (reply.pending != NULL) {
-        /* no tool fetches upstream data yet; the core words the failure */
-        ttai_mcp_response_t  resp;
+    return ngx_http_ttai_mcp_drive(r, ctx);
+}
 
-        ngx_memzero(&resp, sizeof(ttai_mcp_response_t));
-        resp.error = "upstream requests are not available";
 
-        if (ttai_mcp_resume(tmcf->mcp, &call, &reply, &resp) != 0)
+/*
+ * Gives the core what its tools wait for, step after step, until it has
+ * its answer: KV reads at once, requests through the fetch engine.
+ * Returns NGX_DONE while a request is in flight.
+ */
+
+static ngx_int_t
+ngx_http_ttai_mcp_drive(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
+{
+    ngx_int_t                   rc;
+    ttai_mcp_response_t         resp;
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+
+    for ( ;; ) {
+        ngx_http_ttai_store(r, ctx->reply.stores, ctx->reply.nstores);
+        ttai_mcp_stores_free(ctx->reply.stores, ctx->reply.nstores);
+        ctx->reply.stores = NULL;
+        ctx->reply.nstores = 0;
+
+        if (ctx->reply.pending == NULL) {
+            break;
+        }
+
+        rc = ngx_http_ttai_step(r, ctx->reply.pending, ctx->claims.sub,
+                                &resp, ngx_http_ttai_mcp_fetched, ctx);
+
+        if (rc == NGX_AGAIN) {
+            return NGX_DONE;
+        }
+
+        if (rc != NGX_OK
+            || ttai_mcp_resume(tmcf->mcp, &ctx->call, &ctx->reply, &resp)
+               != 0)
         {
-            ttai_mcp_reply_free(&reply);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
-    rc = ngx_http_ttai_mcp_session(r, ctx, &reply, &s, found);
+    rc = ngx_http_ttai_mcp_session(r, ctx, &ctx->reply, &ctx->session,
+                                   ctx->found);
 
     if (rc == NGX_OK) {
-        rc = ngx_http_ttai_mcp_send(r, &reply);
+        rc = ngx_http_ttai_mcp_send(r, &ctx->reply);
 
     } else if (rc == NGX_BUSY) {
         rc = ngx_http_ttai_mcp_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -824,9 +890,36 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
                                      "later");
     }
 
-    ttai_mcp_reply_free(&reply);
+    ttai_mcp_reply_free(&ctx->reply);
 
     return rc;
+}
+
+
+static ngx_int_t
+ngx_http_ttai_mcp_fetched(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
+{
+    ngx_http_ttai_mcp_ctx_t *ctx = f->data;
+
+    ttai_mcp_response_t         resp;
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+
+    ngx_http_ttai_step_response(f, &resp);
+
+    if (ttai_mcp_resume(tmcf->mcp, &ctx->call, &ctx->reply, &resp) != 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ttai_mcp_drive(r, ctx);
+}
+
+
+static void
+ngx_http_ttai_mcp_reply_cleanup(void *data)
+{
+    ttai_mcp_reply_free(data);
 }
 
 

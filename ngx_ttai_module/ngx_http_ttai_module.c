@@ -188,6 +188,14 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       0,
       NULL },
 
+    /* the worker service's handlers (GET /quotes/<symbol>) */
+    { ngx_string("ttai_worker"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_ttai_worker,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
