@@ -45,6 +45,13 @@ static const ttai_tool_t  *ttai_tools_shipped[] = {
     &ttai_tool_preview_order,
     &ttai_tool_get_watchlists,
 
+    /* the market-data tools */
+    &ttai_tool_get_quotes,
+    &ttai_tool_get_market_metrics,
+    &ttai_tool_get_option_chain,
+    &ttai_tool_search_symbols,
+    &ttai_tool_get_market_sessions,
+
     NULL
 };
 

@@ -93,6 +93,13 @@ extern const ttai_tool_t  ttai_tool_get_orders;
 extern const ttai_tool_t  ttai_tool_preview_order;
 extern const ttai_tool_t  ttai_tool_get_watchlists;
 
+/* the market-data tools */
+extern const ttai_tool_t  ttai_tool_get_quotes;
+extern const ttai_tool_t  ttai_tool_get_market_metrics;
+extern const ttai_tool_t  ttai_tool_get_option_chain;
+extern const ttai_tool_t  ttai_tool_search_symbols;
+extern const ttai_tool_t  ttai_tool_get_market_sessions;
+
 /*
  * Helpers for tools: a text result, an error result a model can act on.
  * text_result takes the reference to structured (NULL: none).  Both

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "ttai_market.h"
 #include "ttai_tt.h"
 #include "ttai_worker.h"
 
@@ -61,7 +62,6 @@ static void ttai_worker_job_free(ttai_worker_job_t *job);
 static int ttai_worker_is_occ(const char *s, size_t len);
 static void ttai_worker_set(json_t *quote, const char *key, json_t *item,
     const char *from);
-static double ttai_worker_round(double v, double scale);
 
 
 static const char  *ttai_worker_params[TTAI_WORKER_NKINDS] = {
@@ -610,12 +610,11 @@ ttai_worker_quote(json_t *item)
         prev = json_number_value(pc);
 
         json_object_set_new(q, "change",
-                            json_real(ttai_worker_round(price - prev, 1e6)));
+                            json_real(ttai_market_round(price - prev, 6)));
         json_object_set_new(q, "change_percent",
                             prev != 0.0
-                            ? json_real(ttai_worker_round(
-                                            (price - prev) / prev * 100.0,
-                                            1e2))
+                            ? json_real(ttai_market_round(
+                                            (price - prev) / prev * 100.0, 2))
                             : json_null());
 
     } else {
@@ -641,6 +640,18 @@ ttai_worker_quote(json_t *item)
 }
 
 
+int
+ttai_worker_is_quote(json_t *q)
+{
+    json_t  *price;
+
+    price = json_object_get(q, "price");
+
+    return json_is_string(json_object_get(q, "symbol"))
+           && (json_is_number(price) || json_is_null(price));
+}
+
+
 char *
 ttai_worker_dump(json_t *json)
 {
@@ -660,21 +671,6 @@ ttai_worker_set(json_t *quote, const char *key, json_t *item,
     if (v != NULL) {
         json_object_set_new(quote, key, v);
     }
-}
-
-
-/* to 1/scale, half away from zero; without libm, which is not linked */
-
-static double
-ttai_worker_round(double v, double scale)
-{
-    v *= scale;
-
-    if (v > 9e15 || v < -9e15) {
-        return v / scale;
-    }
-
-    return (double) (long long) (v + (v < 0 ? -0.5 : 0.5)) / scale;
 }
 
 
@@ -698,7 +694,7 @@ ttai_worker_from_kv(ttai_worker_reply_t *reply, ttai_worker_job_t *job,
             q = json_loadb(resp->values[i], resp->lens[i], 0, NULL);
 
             /* a value that is not a quote is a miss, and is replaced */
-            if (!json_is_object(q)) {
+            if (!ttai_worker_is_quote(q)) {
                 json_decref(q);
                 q = NULL;
             }

@@ -125,6 +125,12 @@ char *ttai_worker_by_type_path(const char *const *symbols, size_t n);
  */
 json_t *ttai_worker_quote(json_t *item);
 
+/*
+ * 1 when q is a quote object as ttai_worker_quote() makes them: a KV
+ * value that is not is a miss
+ */
+int ttai_worker_is_quote(json_t *q);
+
 /* JSON text as the worker stores and sends it; malloc'd, or NULL */
 char *ttai_worker_dump(json_t *json);
 

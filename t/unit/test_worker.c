@@ -258,13 +258,34 @@ test_hit_makes_no_request(void **state)
     ttai_worker_reply_free(&reply);
 
     /* a value that is not a quote is a miss */
-    values[0] = "not json";
+    {
+        size_t  i;
+
+        static const char  *notquotes[] = {
+            "not json", "[1]", "{\"symbol\":\"AAPL\"}",
+            "{\"symbol\":\"AAPL\",\"price\":\"150\"}", "{\"price\":1}",
+        };
+
+        for (i = 0; i < sizeof(notquotes) / sizeof(notquotes[0]); i++) {
+            values[0] = notquotes[i];
+
+            assert_int_equal(ttai_worker_handle(&ttl, "/quotes/AAPL", NULL,
+                                                &reply), 0);
+            assert_int_equal(resume_kv(&reply, values), 0);
+            assert_non_null(reply.pending);
+            assert_int_equal(reply.pending->kind, TTAI_PENDING_HTTP);
+            ttai_worker_reply_free(&reply);
+        }
+    }
+
+    /* a price of null is a quote: TastyTrade had none */
+    values[0] = "{\"symbol\":\"AAPL\",\"price\":null}";
 
     assert_int_equal(ttai_worker_handle(&ttl, "/quotes/AAPL", NULL, &reply),
                      0);
     assert_int_equal(resume_kv(&reply, values), 0);
-    assert_non_null(reply.pending);
-    assert_int_equal(reply.pending->kind, TTAI_PENDING_HTTP);
+    assert_null(reply.pending);
+    assert_int_equal(reply.status, 200);
     ttai_worker_reply_free(&reply);
 }
 
