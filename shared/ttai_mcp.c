@@ -712,7 +712,7 @@ ttai_mcp_reply_json(ttai_mcp_reply_t *reply, int status, json_t *json)
         return -1;
     }
 
-    reply->body = json_dumps(json, JSON_COMPACT);
+    reply->body = json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(15));
     json_decref(json);
 
     if (reply->body == NULL) {
@@ -739,7 +739,7 @@ ttai_mcp_reply_raw(ttai_mcp_reply_t *reply, json_t *response,
     char    *head, *body;
     size_t   hlen, rlen;
 
-    head = json_dumps(response, JSON_COMPACT);
+    head = json_dumps(response, JSON_COMPACT | JSON_REAL_PRECISION(15));
     if (head == NULL) {
         return -1;
     }

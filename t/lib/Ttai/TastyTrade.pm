@@ -23,7 +23,8 @@ my $JSON = JSON::PP->new->canonical;
 # tastytrade (the environment ttai_tastytrade names; default mock),
 # upstream (the server line of upstream ttai_tastytrade), location (an
 # internal /_tastytrade/ location instead of conf/tastytrade/location.conf),
-# worker (the server line of upstream ttai_worker), http, server, env
+# worker (the server line of upstream ttai_worker), binding (what the
+# /_worker/ location does instead of proxying), http, server, env
 sub tt_server {
     my ($dir, %opt) = @_;
     my $root = repo_root();
@@ -97,12 +98,14 @@ http {
         location /quotes { ttai_worker; }
         location /_worker/ {
             internal;
+@{[ $opt{binding} // <<"PROXY" ]}
             proxy_pass http://ttai_worker\$ttai_upstream_uri;
             proxy_pass_request_headers off;
             proxy_set_header Authorization \$http_authorization;
             proxy_connect_timeout 2s;
             proxy_read_timeout 5s;
             proxy_buffering off;
+PROXY
         }
         $location
         @{[ $opt{server} // '' ]}
