@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "ttai_json.h"
 #include "ttai_mcp_core.h"
 #include "ttai_version.h"
 
@@ -95,6 +96,7 @@ ttai_mcp_server_free(ttai_mcp_server_t *srv)
     }
 
     ttai_mcp_tools_free(srv);
+    ttai_mcp_memo_free(srv);
     free(srv->tools_page);
     free(srv->version);
     free(srv->instructions);
@@ -239,6 +241,7 @@ ttai_mcp_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     run = pending->state;
     pending->state = NULL;
+    run->nkeys = (pending->kind == TTAI_PENDING_CACHE) ? pending->nkeys : 0;
     ttai_mcp_reply_free(reply);
 
     response = NULL;
@@ -712,14 +715,13 @@ ttai_mcp_reply_json(ttai_mcp_reply_t *reply, int status, json_t *json)
         return -1;
     }
 
-    reply->body = json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    reply->body = ttai_json_dumps(json, &reply->len);
     json_decref(json);
 
     if (reply->body == NULL) {
         return -1;
     }
 
-    reply->len = strlen(reply->body);
     reply->status = status;
 
     return 0;
@@ -739,12 +741,10 @@ ttai_mcp_reply_raw(ttai_mcp_reply_t *reply, json_t *response,
     char    *head, *body;
     size_t   hlen, rlen;
 
-    head = json_dumps(response, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    head = ttai_json_dumps(response, &hlen);
     if (head == NULL) {
         return -1;
     }
-
-    hlen = strlen(head);
 
     if (hlen < sizeof("null}") - 1
         || strcmp(head + hlen - (sizeof("null}") - 1), "null}") != 0)

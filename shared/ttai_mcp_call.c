@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "ttai_json.h"
 #include "ttai_mcp_core.h"
 
 
@@ -32,6 +33,13 @@ static json_t *ttai_mcp_tools_check(ttai_mcp_tool_entry_t *entry,
     json_t *result);
 static json_t *ttai_mcp_tools_unreachable(const char *name,
     const char *error);
+static char *ttai_mcp_memo_key(ttai_mcp_run_t *run,
+    const ttai_mcp_response_t *resp, size_t nkeys, size_t *len,
+    uint64_t *hash);
+static ttai_mcp_memo_t *ttai_mcp_memo_find(ttai_mcp_server_t *srv,
+    const char *key, size_t len, uint64_t hash);
+static void ttai_mcp_memo_keep(ttai_mcp_server_t *srv, char *key,
+    size_t len, uint64_t hash, json_t *result);
 
 
 int
@@ -144,7 +152,11 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_pending_t **pending)
 {
     int                     rc;
+    char                   *key;
+    size_t                  klen;
     json_t                 *result, *id;
+    uint64_t                hash;
+    ttai_mcp_memo_t        *memo;
     ttai_tool_ctx_t         ctx;
     ttai_mcp_pending_t     *p;
     ttai_mcp_tool_entry_t  *entry;
@@ -156,6 +168,33 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     entry = &srv->tools[run->tool];
     result = NULL;
     p = NULL;
+    key = NULL;
+    klen = 0;
+    hash = 0;
+
+    if ((entry->tool.annotations & TTAI_TOOL_MEMO) && !run->batch
+        && resp->values != NULL && run->nkeys > 0)
+    {
+        key = ttai_mcp_memo_key(run, resp, run->nkeys, &klen, &hash);
+        memo = key ? ttai_mcp_memo_find(srv, key, klen, hash) : NULL;
+
+        if (memo != NULL) {
+            /* the same call on the same values: the same answer */
+            free(key);
+            memo->used = ++srv->memo_clock;
+            run->raw_result = memo->result;
+
+            id = run->id;
+            run->id = NULL;
+            json_decref(run->args);
+            run->args = NULL;
+
+            *response = ttai_mcp_rpc_result(id, json_null());
+            json_decref(id);
+
+            return *response ? 0 : -1;
+        }
+    }
 
     if (resp->status == 0 && resp->values == NULL) {
         result = ttai_mcp_tools_unreachable(entry->tool.name, resp->error);
@@ -169,6 +208,7 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     if (rc == 0 && p != NULL && result == NULL) {
         /* another step: the run keeps its arguments and id */
+        free(key);
         *pending = p;
         return 0;
     }
@@ -181,12 +221,14 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     run->args = NULL;
 
     if (rc != 0) {
+        free(key);
         json_decref(result);
         json_decref(id);
         return -1;
     }
 
     if (result == NULL) {
+        free(key);
         *response = ttai_mcp_rpc_error(id, TTAI_MCP_INTERNAL_ERROR, NULL,
                                        "Internal error: tool %s returned no "
                                        "result", entry->tool.name);
@@ -194,6 +236,15 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     } else {
         rc = ttai_mcp_tools_answer(entry, id, result, response);
+
+        if (rc == 0 && key != NULL) {
+            /* only an answer that passed the checks is remembered */
+            ttai_mcp_memo_keep(srv, key, klen, hash,
+                               json_object_get(*response, "result"));
+            key = NULL;
+        }
+
+        free(key);
     }
 
     json_decref(id);
@@ -301,4 +352,152 @@ ttai_mcp_tools_unreachable(const char *name, const char *error)
     }
 
     return ttai_tool_error_result("Tool %s failed: %s", name, reason);
+}
+
+
+/*
+ * The memo of TTAI_TOOL_MEMO answers.  A tool so marked answers a KV step
+ * whose every key was found from its arguments and those values alone,
+ * so the text of one answer serves every later call with the same
+ * arguments on the same values: it skips the tool, the output-schema
+ * check and serialization.  The values are part of the key, so a value
+ * that changes in KV (a new quote) is a miss by itself; entries only
+ * ever go out of use.  Per server, that is per nginx worker.
+ */
+
+static char *
+ttai_mcp_memo_key(ttai_mcp_run_t *run, const ttai_mcp_response_t *resp,
+    size_t nkeys, size_t *len, uint64_t *hash)
+{
+    char      *args, *key, *p;
+    size_t     i, alen, n;
+    uint64_t   h;
+
+    for (i = 0, n = 0; i < nkeys; i++) {
+        if (resp->values[i] == NULL) {
+            /* a miss goes upstream: nothing to remember by */
+            return NULL;
+        }
+
+        n += resp->lens[i] + 1;
+    }
+
+    args = ttai_json_dumps(run->args, &alen);
+    if (args == NULL) {
+        return NULL;
+    }
+
+    n += sizeof(size_t) + alen + 1;
+
+    key = malloc(n);
+    if (key == NULL) {
+        free(args);
+        return NULL;
+    }
+
+    memcpy(key, &run->tool, sizeof(size_t));
+    p = key + sizeof(size_t);
+    memcpy(p, args, alen + 1);
+    p += alen + 1;
+    free(args);
+
+    for (i = 0; i < nkeys; i++) {
+        memcpy(p, resp->values[i], resp->lens[i]);
+        p += resp->lens[i];
+        *p++ = '\0';
+    }
+
+    /* FNV-1a */
+    h = 14695981039346656037ULL;
+
+    for (i = 0; i < n; i++) {
+        h = (h ^ (unsigned char) key[i]) * 1099511628211ULL;
+    }
+
+    *len = n;
+    *hash = h;
+
+    return key;
+}
+
+
+static ttai_mcp_memo_t *
+ttai_mcp_memo_find(ttai_mcp_server_t *srv, const char *key, size_t len,
+    uint64_t hash)
+{
+    size_t            i;
+    ttai_mcp_memo_t  *m;
+
+    for (i = 0; i < TTAI_MCP_MEMO; i++) {
+        m = &srv->memo[i];
+
+        if (m->key != NULL && m->hash == hash && m->klen == len
+            && memcmp(m->key, key, len) == 0)
+        {
+            return m;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* takes key; a result that cannot be kept is simply not remembered */
+
+static void
+ttai_mcp_memo_keep(ttai_mcp_server_t *srv, char *key, size_t len,
+    uint64_t hash, json_t *result)
+{
+    char             *text;
+    size_t            i, tlen;
+    ttai_mcp_memo_t  *m, *old;
+
+    if (result == NULL || json_is_true(json_object_get(result, "isError"))) {
+        free(key);
+        return;
+    }
+
+    text = ttai_json_dumps(result, &tlen);
+    if (text == NULL) {
+        free(key);
+        return;
+    }
+
+    old = &srv->memo[0];
+
+    for (i = 0; i < TTAI_MCP_MEMO; i++) {
+        m = &srv->memo[i];
+
+        if (m->key == NULL) {
+            old = m;
+            break;
+        }
+
+        if (m->used < old->used) {
+            old = m;
+        }
+    }
+
+    free(old->key);
+    free(old->result);
+
+    old->key = key;
+    old->klen = len;
+    old->hash = hash;
+    old->result = text;
+    old->used = ++srv->memo_clock;
+}
+
+
+void
+ttai_mcp_memo_free(ttai_mcp_server_t *srv)
+{
+    size_t  i;
+
+    for (i = 0; i < TTAI_MCP_MEMO; i++) {
+        free(srv->memo[i].key);
+        free(srv->memo[i].result);
+        srv->memo[i].key = NULL;
+        srv->memo[i].result = NULL;
+    }
 }

@@ -9,6 +9,7 @@
 
 
 #include <stdarg.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -30,6 +31,18 @@
 
 #define TTAI_MCP_ERRLEN      256
 #define TTAI_MCP_PAGE_SIZE   50
+
+/* answers remembered per server (per nginx worker) for TTAI_TOOL_MEMO */
+#define TTAI_MCP_MEMO        64
+
+
+typedef struct {
+    uint64_t                    hash;
+    char                       *key;          /* tool, args, values */
+    size_t                      klen;
+    char                       *result;       /* the CallToolResult text */
+    uint64_t                    used;
+} ttai_mcp_memo_t;
 
 
 typedef struct {
@@ -55,6 +68,10 @@ struct ttai_mcp_server_s {
      * every client, and building it is most of what tools/list costs
      */
     char                       *tools_page;
+
+    /* TTAI_TOOL_MEMO answers, least recently used replaced first */
+    ttai_mcp_memo_t             memo[TTAI_MCP_MEMO];
+    uint64_t                    memo_clock;
 
     char                        error[TTAI_MCP_ERRLEN];
 };
@@ -85,6 +102,7 @@ typedef struct {
     json_t                     *args;
     json_t                     *id;
     json_t                     *state;        /* the tool's, across steps */
+    size_t                      nkeys;        /* of the KV step resumed */
 
     /* KV writes asked for and not yet handed to the shell */
     json_t                     *stores;
@@ -123,6 +141,8 @@ int ttai_mcp_tools_resume(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
     const ttai_mcp_response_t *resp, json_t **response,
     ttai_mcp_pending_t **pending);
+
+void ttai_mcp_memo_free(ttai_mcp_server_t *srv);
 
 /* ttai_tools.c */
 ttai_mcp_tool_entry_t *ttai_mcp_tool_find(ttai_mcp_server_t *srv,

@@ -113,7 +113,8 @@ const ttai_tool_t  ttai_tool_get_market_metrics = {
     "Data is cached for a minute.",
     ttai_tool_metrics_input,
     ttai_tool_metrics_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
+    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD
+    | TTAI_TOOL_MEMO,
     ttai_tool_metrics_run,
     ttai_tool_metrics_resume
 };

@@ -99,7 +99,8 @@ const ttai_tool_t  ttai_tool_get_quotes = {
     "with search_symbols.",
     ttai_tool_quotes_input,
     ttai_tool_quotes_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
+    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD
+    | TTAI_TOOL_MEMO,
     ttai_tool_quotes_run,
     ttai_tool_quotes_resume
 };

@@ -25,6 +25,14 @@
 #define TTAI_TOOL_IDEMPOTENT   0x04
 #define TTAI_TOOL_OPEN_WORLD   0x08
 
+/*
+ * Not an MCP annotation: the tool's answer to a KV step whose every key
+ * was found depends on its arguments and those values alone, so the
+ * core may answer the same call on the same values with the same text
+ * (see ttai_mcp_call.c)
+ */
+#define TTAI_TOOL_MEMO         0x100
+
 
 typedef struct {
     const ttai_mcp_call_t     *call;

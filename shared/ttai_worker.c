@@ -14,6 +14,7 @@
 
 #include "ttai_market.h"
 #include "ttai_tt.h"
+#include "ttai_json.h"
 #include "ttai_worker.h"
 
 
@@ -655,8 +656,10 @@ ttai_worker_is_quote(json_t *q)
 char *
 ttai_worker_dump(json_t *json)
 {
+    size_t  len;
+
     /* 15 digits: "149.95" stays 149.95, not 149.94999999999999 */
-    return json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    return ttai_json_dumps(json, &len);
 }
 
 

@@ -63,6 +63,22 @@ static int cached_resume(ttai_tool_ctx_t *ctx, json_t *args,
     const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending);
 
+static int memo_run(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending);
+static int memo_resume(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
+
+static int  memo_resumes;
+
+/* a KV read, then an answer made of the value: one the core may memo */
+static const ttai_tool_t  memo_tool = {
+    "memo_quote", NULL, "A quote from KV, remembered.",
+    "{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":\"string\"}},"
+    "\"required\":[\"symbol\"]}",
+    NULL, TTAI_TOOL_READ_ONLY | TTAI_TOOL_MEMO, memo_run, memo_resume
+};
+
 /* KV first, then upstream for what KV lacked, then a KV write */
 static const ttai_tool_t  cached_tool = {
     "cached_quote", NULL, "A quote from KV, or from upstream.",
@@ -152,6 +168,43 @@ quote_resume(ttai_tool_ctx_t *ctx, json_t *args,
 
     *result = ttai_tool_text_result(text,
                   json_pack("{s:s, s:f}", "symbol", symbol, "price", price));
+
+    return *result ? 0 : -1;
+}
+
+
+static int
+memo_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    const char  *keys[1];
+
+    keys[0] = json_string_value(json_object_get(args, "symbol"));
+
+    *pending = ttai_mcp_pending_cache(keys, 1);
+
+    return *pending ? 0 : -1;
+}
+
+
+static int
+memo_resume(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    char  text[128];
+
+    memo_resumes++;
+
+    if (resp->values[0] == NULL) {
+        *result = ttai_tool_error_result("no value");
+        return *result ? 0 : -1;
+    }
+
+    snprintf(text, sizeof(text), "value %.*s", (int) resp->lens[0],
+             resp->values[0]);
+
+    *result = ttai_tool_text_result(text, NULL);
 
     return *result ? 0 : -1;
 }
@@ -281,6 +334,7 @@ setup(void **state)
     assert_int_equal(ttai_mcp_register_tool(srv, &counter_tool), 0);
     assert_int_equal(ttai_mcp_register_tool(srv, &broken_tool), 0);
     assert_int_equal(ttai_mcp_register_tool(srv, &cached_tool), 0);
+    assert_int_equal(ttai_mcp_register_tool(srv, &memo_tool), 0);
 
     return 0;
 }
@@ -1432,6 +1486,96 @@ test_steps_and_stores(void **state)
 }
 
 
+/* resumes the pending KV read with one value (NULL: absent) */
+static char *
+memo_call(ttai_mcp_call_t *call, const char *symbol, const char *value,
+    int id)
+{
+    char                 body[256], *out;
+    const char          *values[1];
+    size_t               lens[1];
+    ttai_mcp_reply_t     reply;
+    ttai_mcp_response_t  resp;
+
+    snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":%d,"
+             "\"method\":\"tools/call\",\"params\":{\"name\":"
+             "\"memo_quote\",\"arguments\":{\"symbol\":\"%s\"}}}", id,
+             symbol);
+
+    assert_int_equal(ttai_mcp_handle(srv, call, body, strlen(body), &reply),
+                     0);
+    assert_non_null(reply.pending);
+
+    memset(&resp, 0, sizeof(resp));
+    values[0] = value;
+    lens[0] = value ? strlen(value) : 0;
+    resp.values = values;
+    resp.lens = lens;
+
+    assert_int_equal(ttai_mcp_resume(srv, call, &reply, &resp), 0);
+    assert_null(reply.pending);
+
+    out = strndup(reply.body, reply.len);
+    ttai_mcp_reply_free(&reply);
+
+    return out;
+}
+
+
+static void
+test_memo(void **state)
+{
+    char             *a, *b;
+    ttai_mcp_call_t   call;
+
+    call = in_session("2025-11-25");
+    memo_resumes = 0;
+
+    a = memo_call(&call, "X", "{\"p\":1}", 1);
+    assert_int_equal(memo_resumes, 1);
+    assert_contains(a, "value {\\\"p\\\":1}");
+
+    /* the same call on the same value: the same answer, tool not run */
+    b = memo_call(&call, "X", "{\"p\":1}", 2);
+    assert_int_equal(memo_resumes, 1);
+    assert_contains(b, "\"id\":2,");
+    assert_string_equal(strstr(a, "\"result\""), strstr(b, "\"result\""));
+    free(b);
+
+    /* a new value, or other arguments: the tool runs */
+    b = memo_call(&call, "X", "{\"p\":2}", 3);
+    assert_int_equal(memo_resumes, 2);
+    assert_contains(b, "value {\\\"p\\\":2}");
+    free(b);
+
+    b = memo_call(&call, "Y", "{\"p\":1}", 4);
+    assert_int_equal(memo_resumes, 3);
+    free(b);
+
+    /* an error answer is never remembered */
+    b = memo_call(&call, "Z", NULL, 5);
+    free(b);
+    b = memo_call(&call, "Z", NULL, 6);
+    assert_int_equal(memo_resumes, 5);
+    free(b);
+
+    /* far more calls than the memo holds: still right */
+    for (int i = 0; i < 200; i++) {
+        char  v[32];
+
+        snprintf(v, sizeof(v), "[%d]", i);
+        b = memo_call(&call, "X", v, 100 + i);
+        assert_non_null(strstr(b, v));
+        free(b);
+    }
+
+    b = memo_call(&call, "X", "{\"p\":1}", 7);
+    assert_string_equal(strstr(a, "\"result\""), strstr(b, "\"result\""));
+    free(b);
+    free(a);
+}
+
+
 static void
 test_pending_failures(void **state)
 {
@@ -1822,6 +1966,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_steps_and_stores, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_memo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_failures, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
