@@ -74,4 +74,33 @@ unlike $prod, qr/ttai_admin/, 'conf/prod.conf has no admin API';
 unlike $prod, qr/ttai_environment\s+development/,
     'conf/prod.conf is not a development configuration';
 
+# TastyTrade's directives
+my %tt = (
+    'ttai_tastytrade staging;'
+        => qr/invalid TastyTrade environment "staging", it must be "mock", "sandbox" or "production"/,
+    'ttai_tastytrade mock; ttai_tastytrade sandbox;'
+        => qr/"ttai_tastytrade" directive is duplicate/,
+    'ttai_tastytrade_rate fast;'
+        => qr/invalid rate "fast", it must look like "2r\/s" or "60r\/m"/,
+    'ttai_tastytrade_rate 2r/s burst=x;' => qr/invalid parameter "burst=x"/,
+    'ttai_tastytrade_rate 2r/s delay=1s;' => qr/invalid parameter "delay=1s"/,
+    'ttai_tastytrade_zone tt 4k;'
+        => qr/invalid zone size "4k", it must be at least \d+ bytes/,
+    'ttai_cache_ttl quotes=5s;'
+        => qr/invalid parameter "quotes=5s", it must be quote=, metrics=, chain= or account=/,
+    'ttai_cache_ttl quote=soon;' => qr/invalid time in "quote=soon"/,
+);
+for my $conf (sort keys %tt) {
+    ($rc, $out) = nginx_t($dir, http => "$env $conf");
+    isnt $rc, 0, "\"$conf\" does not load";
+    like $out, $tt{$conf}, "\"$conf\": the message says what to change";
+}
+
+($rc, $out) = nginx_t($dir, http => "$env ttai_tastytrade_zone tt 1m; "
+                      . 'ttai_tastytrade_rate 1r/s burst=0 wait=0; '
+                      . 'ttai_cache_ttl quote=1s metrics=2m chain=1h '
+                      . 'account=0;',
+                      server => 'location /quotes { ttai_worker; }');
+is $rc, 0, 'the TastyTrade directives load when right' or diag $out;
+
 done_testing;
