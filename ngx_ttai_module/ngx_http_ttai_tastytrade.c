@@ -8,6 +8,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <sodium.h>
+
 #include "ngx_http_ttai_upstream.h"
 #include "ttai_version.h"
 
@@ -804,7 +806,8 @@ ngx_http_ttai_tt_token_drop(ngx_http_ttai_tt_t *tt, ngx_str_t *user,
 
     /* another worker may have put a fresh one there meanwhile */
     if (n != NULL && n->token_len == token->len
-        && ngx_memcmp(n->data + n->user_len, token->data, token->len) == 0)
+        && sodium_memcmp(n->data + n->user_len, token->data, token->len)
+           == 0)
     {
         n->token_len = 0;
     }

@@ -324,6 +324,9 @@ trap on_signal INT TERM
 trap cleanup EXIT
 
 say "log level $log_level; state in .ttai/state"
+if [ "$log_level" = debug ]; then
+    say "note: at debug level nginx itself logs request headers, Authorization included (JWTs, TastyTrade tokens): keep these logs to yourself"
+fi
 say_tastytrade
 start_nginx
 if ! wait_ready; then
