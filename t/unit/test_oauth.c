@@ -694,7 +694,89 @@ test_metadata(void **state)
 }
 
 
+static void
+test_html_escape(void **state)
+{
+    char  *s;
 
+    s = ttai_oauth_html_escape("<a href=\"x\" title='y'>&amp;</a>");
+    assert_string_equal(s, "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;"
+                           "&amp;amp;&lt;/a&gt;");
+    free(s);
+
+    s = ttai_oauth_html_escape("");
+    assert_string_equal(s, "");
+    free(s);
+
+    s = ttai_oauth_html_escape("plain caf\xc3\xa9");
+    assert_string_equal(s, "plain caf\xc3\xa9");
+    free(s);
+}
+
+
+static void
+test_consent_html(void **state)
+{
+    char  *s;
+
+    s = ttai_oauth_consent_html("<script>alert('x')</script>",
+                                "https://evil.example:8443/cb?a=1&b=\"2\"",
+                                "mcp:tools", "/authorize",
+                                "req\"><img src=x>", "csrf'tok");
+    assert_non_null(s);
+
+    assert_null(strstr(s, "<script"));
+    assert_null(strstr(s, "<img"));
+    assert_null(strstr(s, "javascript"));
+    assert_non_null(strstr(s, "<!DOCTYPE html>"));
+    assert_non_null(strstr(s, "<html lang=\"en\">"));
+    assert_non_null(strstr(s, "<title>Connect &lt;script&gt;alert(&#39;x"
+                              "&#39;)&lt;/script&gt; to ttai</title>"));
+    assert_non_null(strstr(s, "<strong>evil.example</strong>"));
+    assert_non_null(strstr(s, "https://evil.example:8443/cb?a=1&amp;b="
+                              "&quot;2&quot;"));
+    assert_non_null(strstr(s, "read your TastyTrade accounts, balances, "
+                              "positions, orders and market data through "
+                              "ttai's tools; it cannot place orders"));
+    assert_non_null(strstr(s, "mcp:tools"));
+    assert_non_null(strstr(s, "<form method=\"post\" "
+                              "action=\"/authorize\">"));
+    assert_non_null(strstr(s, "name=\"request\" value=\"req&quot;&gt;"
+                              "&lt;img src=x&gt;\""));
+    assert_non_null(strstr(s, "name=\"csrf\" value=\"csrf&#39;tok\""));
+    assert_non_null(strstr(s, "name=\"decision\" value=\"approve\""));
+    assert_non_null(strstr(s, "name=\"decision\" value=\"deny\""));
+    assert_non_null(strstr(s, ">Allow</button>"));
+    assert_non_null(strstr(s, ">Deny</button>"));
+    assert_null(strstr(s, "http://"));
+    assert_null(strstr(s, "src=\""));
+    assert_non_null(strstr(s, "</html>"));
+    free(s);
+
+    s = ttai_oauth_consent_html("", "http://[::1]:3000/cb", "mcp:tools",
+                                "/authorize", "r", "c");
+    assert_non_null(strstr(s, "<strong>[::1]</strong>"));
+    assert_non_null(strstr(s, "unnamed"));
+    free(s);
+}
+
+
+static void
+test_error_html(void **state)
+{
+    char  *s;
+
+    s = ttai_oauth_error_html("Unknown <client>",
+                              "The client_id \"x&y\" is not registered.");
+    assert_non_null(s);
+    assert_non_null(strstr(s, "<title>Unknown &lt;client&gt;</title>"));
+    assert_non_null(strstr(s, "<h1>Unknown &lt;client&gt;</h1>"));
+    assert_non_null(strstr(s, "The client_id &quot;x&amp;y&quot; is not "
+                              "registered."));
+    assert_null(strstr(s, "<client>"));
+    assert_null(strstr(s, "<form"));
+    free(s);
+}
 
 
 int
@@ -716,6 +798,9 @@ main(void)
         cmocka_unit_test(test_url),
         cmocka_unit_test(test_error_json),
         cmocka_unit_test(test_metadata),
+        cmocka_unit_test(test_html_escape),
+        cmocka_unit_test(test_consent_html),
+        cmocka_unit_test(test_error_html),
     };
 
     if (sodium_init() < 0) {
