@@ -1950,10 +1950,13 @@ ngx_http_ttai_oauth_html(ngx_http_request_t *r, ngx_uint_t status,
     if (b == NULL || ngx_http_ttai_oauth_headers(r) != NGX_OK
         /* the consent page must not be framed: no clickjacking */
         || ngx_http_ttai_header_lit(r, "X-Frame-Options", "DENY") != NGX_OK
+        /*
+         * no form-action: browsers apply it to the redirects after the
+         * POST too, and approving redirects to TastyTrade's own origin
+         */
         || ngx_http_ttai_header_lit(r, "Content-Security-Policy",
                                     "default-src 'none'; "
                                     "style-src 'unsafe-inline'; "
-                                    "form-action 'self'; "
                                     "frame-ancestors 'none'") != NGX_OK)
     {
         free(html);
