@@ -1658,6 +1658,11 @@ ngx_http_ttai_oauth_body(ngx_http_request_t *r, ngx_uint_t json, char *err,
     {
         b = cl->buf;
 
+        if (ngx_buf_size(b) == 0) {
+            /* an empty body ends with a flag-only buffer */
+            continue;
+        }
+
         if (b->in_file || !ngx_buf_in_memory(b)) {
             ngx_cpystrn((u_char *) err, (u_char *) "the body is too large",
                         errlen);
@@ -1685,6 +1690,11 @@ ngx_http_ttai_oauth_body(ngx_http_request_t *r, ngx_uint_t json, char *err,
          cl = cl->next)
     {
         b = cl->buf;
+
+        if (ngx_buf_size(b) == 0) {
+            continue;
+        }
+
         ngx_memcpy(p + len, b->pos, b->last - b->pos);
         len += b->last - b->pos;
     }

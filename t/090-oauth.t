@@ -359,6 +359,12 @@ is $st, 200, 'POST /revoke: 200';
     refresh_token => $r3, client_id => $public });
 is json_of($b)->{error}, 'invalid_grant', 'a revoked refresh token: refused';
 
+($st, $h, $b) = req('POST', "$issuer/revoke", body => '',
+    headers => [ 'Content-Type: application/x-www-form-urlencoded' ]);
+is $st, 400, 'an empty /revoke body: 400';
+like json_of($b)->{error_description} // '', qr/token is required/,
+    'saying what is missing';
+
 ($st, $h, $b) = post_form('/token', { grant_type => 'password',
     client_id => $public });
 is json_of($b)->{error}, 'unsupported_grant_type', 'other grants: refused';
