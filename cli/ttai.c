@@ -35,6 +35,7 @@ static const ttai_cli_command_t  ttai_cli_commands[] = {
     { "state", "reset the local state", ttai_cli_state },
     { "tastytrade", "connect a TastyTrade account", ttai_cli_tastytrade },
     { "token", "mint a development JWT for /mcp", ttai_cli_token },
+    { "users", "list the users who signed in, revoke one", ttai_cli_users },
     { NULL, NULL, NULL }
 };
 

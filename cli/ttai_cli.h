@@ -41,6 +41,7 @@ int ttai_cli_r2(int argc, char **argv);
 int ttai_cli_state(int argc, char **argv);
 int ttai_cli_tastytrade(int argc, char **argv);
 int ttai_cli_token(int argc, char **argv);
+int ttai_cli_users(int argc, char **argv);
 
 /*
  * One request to the development server's admin API.  path is appended

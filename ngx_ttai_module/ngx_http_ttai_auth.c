@@ -55,8 +55,6 @@ static ngx_http_ttai_jwt_entry_t *ngx_http_ttai_jwt_cached(
     ngx_http_request_t *r, ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *token,
     u_char *hash);
 static ngx_int_t ngx_http_ttai_metadata_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_ttai_origin(ngx_http_request_t *r,
-    ngx_str_t *origin);
 
 
 ngx_uint_t
@@ -307,7 +305,7 @@ ngx_http_ttai_resource_path(ngx_http_request_t *r, ngx_str_t *path)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_ttai_origin(ngx_http_request_t *r, ngx_str_t *origin)
 {
     u_char                    *p, *q, c;

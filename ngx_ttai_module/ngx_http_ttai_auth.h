@@ -29,6 +29,9 @@ ngx_int_t ngx_http_ttai_resource(ngx_http_request_t *r,
 ngx_int_t ngx_http_ttai_resource_path(ngx_http_request_t *r,
     ngx_str_t *path);
 
+/* this server's origin as the client sees it: ttai's OAuth issuer */
+ngx_int_t ngx_http_ttai_origin(ngx_http_request_t *r, ngx_str_t *origin);
+
 char *ngx_http_ttai_metadata(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 

@@ -188,6 +188,14 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       0,
       NULL },
 
+    /* sign-in: ttai as the OAuth authorization server of /mcp */
+    { ngx_string("ttai_oauth"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_ttai_oauth,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     /* the worker service's handlers (GET /quotes/<symbol>) */
     { ngx_string("ttai_worker"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,

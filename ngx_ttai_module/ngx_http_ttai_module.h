@@ -98,6 +98,7 @@ char *ngx_http_ttai_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_admin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_worker(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_ttai_oauth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf,
     ngx_http_ttai_main_conf_t *tmcf);
 

@@ -127,6 +127,14 @@ static ngx_command_t  ngx_http_ttai_tt_commands[] = {
       0,
       NULL },
 
+    /* TastyTrade's OAuth authorize page, for sign-in */
+    { ngx_string("ttai_tastytrade_authorize_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_tt_conf_t, authorize_url),
+      NULL },
+
     { ngx_string("ttai_tastytrade_max_body"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -876,19 +884,25 @@ ngx_int_t
 ngx_http_ttai_tt_limit(ngx_http_ttai_tt_conf_t *ttcf, ngx_str_t *user,
     ngx_msec_t *delay)
 {
+    return ngx_http_ttai_tt_limit_key(ttcf->zone, user, ttcf->rate,
+                                      ttcf->burst, ttcf->wait, delay);
+}
+
+
+ngx_int_t
+ngx_http_ttai_tt_limit_key(ngx_http_ttai_tt_t *tt, ngx_str_t *user,
+    ngx_uint_t rate, ngx_uint_t burst, ngx_msec_t wait, ngx_msec_t *delay)
+{
     ngx_int_t                 rc;
     ngx_msec_t                now, start, interval, ahead;
     ngx_time_t               *tp;
-    ngx_http_ttai_tt_t       *tt;
     ngx_http_ttai_tt_node_t  *n;
-
-    tt = ttcf->zone;
 
     tp = ngx_timeofday();
     now = (ngx_msec_t) (tp->sec * 1000 + tp->msec);
 
-    interval = 1000000 / ttcf->rate;
-    ahead = ttcf->burst * interval;
+    interval = 1000000 / rate;
+    ahead = burst * interval;
 
     ngx_shmtx_lock(&tt->shpool->mutex);
 
@@ -908,7 +922,7 @@ ngx_http_ttai_tt_limit(ngx_http_ttai_tt_conf_t *ttcf, ngx_str_t *user,
 
     } else {
         *delay = start - now - ahead;
-        rc = (*delay <= ttcf->wait) ? NGX_AGAIN : NGX_BUSY;
+        rc = (*delay <= wait) ? NGX_AGAIN : NGX_BUSY;
     }
 
     if (rc != NGX_BUSY) {

@@ -258,6 +258,11 @@ ngx_http_ttai_fetch_run(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
 
     case NGX_HTTP_TTAI_FETCH_START:
 
+        if (f->direct) {
+            f->state = NGX_HTTP_TTAI_FETCH_SEND;
+            return ngx_http_ttai_fetch_send(r, f);
+        }
+
         if (f->cache_key.len && tmcf->kv != NULL) {
             rc = ngx_http_ttai_kv_get(tmcf->kv, &f->cache_key, r->pool,
                                       &entry);
@@ -865,7 +870,7 @@ ngx_http_ttai_fetch_send(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
 
     ngx_str_null(&auth);
 
-    if (f->service != TTAI_SERVICE_WORKER) {
+    if (f->service != TTAI_SERVICE_WORKER && f->token.len) {
         auth.len = sizeof("Bearer ") - 1 + f->token.len;
         auth.data = ngx_pnalloc(r->pool, auth.len);
 
@@ -937,7 +942,8 @@ ngx_http_ttai_fetch_sent(ngx_http_request_t *r, ngx_int_t rc, void *data)
     }
 
     if (cap->status == NGX_HTTP_UNAUTHORIZED
-        && f->service != TTAI_SERVICE_WORKER && !f->post && !f->retried)
+        && f->service != TTAI_SERVICE_WORKER && !f->post && !f->retried
+        && !f->direct)
     {
         /* the token was revoked or expired early: refresh, retry once */
         ngx_http_ttai_tt_token_drop(ttcf->zone, &f->user, &f->token);

@@ -58,6 +58,12 @@ struct ngx_http_ttai_fetch_s {
     ngx_str_t                    cache_key;  /* empty: not cached */
     time_t                       cache_ttl;
     ngx_str_t                    user;       /* the JWT's sub */
+
+    /*
+     * 1: no cache, limit or token store; sent as it is, with "token" as
+     * the bearer when there is one (the sign-in's own calls)
+     */
+    ngx_uint_t                   direct;
     ngx_http_ttai_fetch_done_pt  done;
     void                        *data;
 
@@ -151,6 +157,9 @@ typedef struct {
     ngx_msec_t                   wait;       /* the longest wait */
     ngx_http_ttai_tt_t          *zone;
     ttai_cache_ttl_t             ttl;        /* -1: the core's default */
+
+    /* TastyTrade's authorize page, where sign-in sends the browser */
+    ngx_str_t                    authorize_url;
 } ngx_http_ttai_tt_conf_t;
 
 #define NGX_HTTP_TTAI_TT_MOCK        0
@@ -210,6 +219,10 @@ void ngx_http_ttai_tt_release(ngx_http_ttai_tt_t *tt, ngx_str_t *user);
  */
 ngx_int_t ngx_http_ttai_tt_limit(ngx_http_ttai_tt_conf_t *ttcf,
     ngx_str_t *user, ngx_msec_t *delay);
+
+/* the same for any key, at rate (requests per 1000 s) and burst */
+ngx_int_t ngx_http_ttai_tt_limit_key(ngx_http_ttai_tt_t *tt, ngx_str_t *key,
+    ngx_uint_t rate, ngx_uint_t burst, ngx_msec_t wait, ngx_msec_t *delay);
 
 void ngx_http_ttai_tt_count(ngx_http_ttai_tt_t *tt, ngx_uint_t counter);
 

@@ -207,6 +207,7 @@ render_conf() {
         /include tastytrade\/mock\.conf;/ && env == "mock" {
             # the mock on its port, where tastytrade/mock.conf says 8789
             print "    ttai_tastytrade mock;"
+            print "    ttai_tastytrade_authorize_url http://127.0.0.1:" mock "/mock/authorize;"
             print "    upstream ttai_tastytrade {"
             print "        server 127.0.0.1:" mock ";"
             print "        keepalive 8;"

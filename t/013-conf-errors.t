@@ -90,6 +90,12 @@ my %tt = (
         => qr/invalid parameter "quotes=5s", it must be quote=, metrics=, chain= or account=/,
     'ttai_cache_ttl quote=soon;' => qr/invalid time in "quote=soon"/,
 );
+
+($rc, $out) = nginx_t($dir, http => $env,
+                      server => 'location = /x { ttai_oauth login; }');
+isnt $rc, 0, 'an unknown OAuth endpoint does not load';
+like $out, qr/invalid OAuth endpoint "login", it must be "metadata", "register", "authorize", "callback", "token" or "revoke"/,
+    'and the endpoints are named';
 for my $conf (sort keys %tt) {
     ($rc, $out) = nginx_t($dir, http => "$env $conf");
     isnt $rc, 0, "\"$conf\" does not load";

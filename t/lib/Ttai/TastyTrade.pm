@@ -24,7 +24,8 @@ my $JSON = JSON::PP->new->canonical;
 # upstream (the server line of upstream ttai_tastytrade), location (an
 # internal /_tastytrade/ location instead of conf/tastytrade/location.conf),
 # worker (the server line of upstream ttai_worker), binding (what the
-# /_worker/ location does instead of proxying), http, server, env
+# /_worker/ location does instead of proxying), oauth (the sign-in
+# endpoints), http, server, env
 sub tt_server {
     my ($dir, %opt) = @_;
     my $root = repo_root();
@@ -67,6 +68,7 @@ http {
     ttai_mcp_sessions SESSIONS 1m snapshot=off;
 
     ttai_tastytrade @{[ $opt{tastytrade} // 'mock' ]};
+    ttai_tastytrade_authorize_url http://127.0.0.1:$mport/mock/authorize;
     upstream ttai_tastytrade {
         $upstream
         keepalive 4;
@@ -96,6 +98,19 @@ http {
         location = /health { ttai_health; }
         location = /mcp { ttai_mcp; }
         location /quotes { ttai_worker; }
+@{[ $opt{oauth} ? <<'OAUTH' : '' ]}
+        location = /.well-known/oauth-protected-resource/mcp {
+            ttai_mcp_metadata;
+        }
+        location = /.well-known/oauth-authorization-server {
+            ttai_oauth metadata;
+        }
+        location = /register { ttai_oauth register; }
+        location = /authorize { ttai_oauth authorize; }
+        location = /callback { ttai_oauth callback; }
+        location = /token { ttai_oauth token; }
+        location = /revoke { ttai_oauth revoke; }
+OAUTH
         location /_worker/ {
             internal;
 @{[ $opt{binding} // <<"PROXY" ]}

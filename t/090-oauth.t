@@ -1,0 +1,418 @@
+# Sign-in: ttai as the OAuth 2.1 authorization server of /mcp, chained to
+# TastyTrade's OAuth (the mock's authorize page approves at once).  Every
+# endpoint over real HTTP, the whole chain, and every refusal: malformed
+# registrations, unknown clients and redirect URIs (no open redirect),
+# PKCE, CSRF, forged and replayed states, reused and expired codes,
+# mismatched redirect URIs, refresh-token rotation and reuse, revocation.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use IO::Socket::INET;
+use JSON::PP ();
+use Digest::SHA qw(sha256);
+use MIME::Base64 qw(encode_base64url encode_base64);
+use URI;
+use URI::Escape qw(uri_escape);
+use Ttai::Util qw(repo_root scratch_dir read_file run_capture random_hex);
+use Ttai::TastyTrade qw(tt_server tt_stop);
+
+my $root = repo_root();
+
+plan skip_all => 'not built: run make'
+    unless -x "$root/build/ttai"
+           && -f "$root/build/nginx/ngx_http_ttai_module.so";
+plan skip_all => 'njs is missing: run scripts/bootstrap'
+    unless -f '/usr/lib/nginx/modules/ngx_http_js_module.so';
+
+my $JSON = JSON::PP->new->canonical;
+my $srv = tt_server(scratch_dir('oauth'), oauth => 1);
+END { tt_stop($srv) if $srv }
+
+my $port = $srv->{port};
+my $issuer = "http://localhost:$port";
+
+# one HTTP/1.1 request with the Host the client uses; returns
+# (status, headers as a hash of arrays, body)
+sub req {
+    my ($method, $url, %o) = @_;
+    my $u = URI->new($url);
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $u->port, Timeout => 15)
+        or return (0, {}, '');
+    my $body = $o{body} // '';
+    my $h = join '', map { "$_\r\n" } @{ $o{headers} // [] };
+    $h .= "Content-Length: " . length($body) . "\r\n" if defined $o{body};
+    print {$s} "$method " . $u->path_query . " HTTP/1.1\r\n"
+             . "Host: localhost:" . $u->port . "\r\n$h"
+             . "Connection: close\r\n\r\n$body";
+    local $/;
+    my $raw = <$s> // '';
+    my ($head, $rest) = split /\r\n\r\n/, $raw, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d+)};
+    my %hd;
+    for (split /\r\n/, $head // '') {
+        push @{ $hd{lc $1} }, $2 if /^([^:]+):\s*(.*)$/;
+    }
+    return ($status // 0, \%hd, $rest // '');
+}
+
+sub form { join '&', map { uri_escape($_) . '=' . uri_escape($_[0]{$_}) }
+                     sort keys %{ $_[0] } }
+
+sub post_form {
+    my ($path, $f, @h) = @_;
+    return req('POST', "$issuer$path", body => form($f),
+               headers => [ 'Content-Type: application/x-www-form-urlencoded',
+                            @h ]);
+}
+
+sub json_of { my $j = eval { $JSON->decode($_[0]) }; $j // {} }
+
+sub query_of {
+    my %q = URI->new($_[0])->query_form;
+    return \%q;
+}
+
+sub register {
+    my ($meta) = @_;
+    my ($st, $h, $b) = req('POST', "$issuer/register",
+        body => $JSON->encode($meta),
+        headers => [ 'Content-Type: application/json' ]);
+    return ($st, json_of($b), $b);
+}
+
+sub pkce {
+    my $v = encode_base64url(join '', map { chr int rand 256 } 1 .. 32);
+    return ($v, encode_base64url(sha256($v)));
+}
+
+my $cb = "http://127.0.0.1:9/cb";
+
+# -- metadata ----------------------------------------------------------------
+
+my ($st, $h, $b) = req('GET', "$issuer/.well-known/oauth-authorization-server");
+is $st, 200, 'the authorization-server metadata answers 200';
+my $meta = json_of($b);
+is $meta->{issuer}, $issuer, 'issuer is this origin';
+is $meta->{authorization_endpoint}, "$issuer/authorize", 'authorize URL';
+is $meta->{token_endpoint}, "$issuer/token", 'token URL';
+is $meta->{registration_endpoint}, "$issuer/register", 'registration URL';
+is_deeply $meta->{code_challenge_methods_supported}, [ 'S256' ],
+    'PKCE S256 only';
+
+($st, $h, $b) = req('GET',
+    "$issuer/.well-known/oauth-protected-resource/mcp");
+is_deeply json_of($b)->{authorization_servers}, [ $issuer ],
+    'the protected resource names ttai as its authorization server';
+
+($st, $h) = req('POST', "$issuer/mcp", body => '{}',
+                headers => [ 'Content-Type: application/json' ]);
+is $st, 401, '/mcp without a token: 401';
+like $h->{'www-authenticate'}[0] // '',
+    qr{resource_metadata="\Q$issuer\E/\.well-known/oauth-protected-resource/mcp"},
+    'pointing at the metadata';
+
+# -- registration -------------------------------------------------------------
+
+my ($cl, $j);
+($st, $j) = register({ redirect_uris => [ $cb ],
+                       token_endpoint_auth_method => 'none',
+                       client_name => 'Test <Client>' });
+is $st, 201, 'a public client registers: 201';
+ok $j->{client_id}, 'and gets a client_id';
+ok !exists $j->{client_secret}, 'and no secret';
+my $public = $j->{client_id};
+
+($st, $j) = register({ redirect_uris => [ 'https://app.example.com/cb' ],
+                       client_name => 'Confidential' });
+is $st, 201, 'a confidential client registers';
+is $j->{token_endpoint_auth_method}, 'client_secret_basic',
+    'client_secret_basic by default';
+ok length($j->{client_secret} // '') >= 40, 'and gets its secret once';
+my ($conf_id, $conf_secret) = ($j->{client_id}, $j->{client_secret});
+
+my %bad = (
+    'not JSON' => [ 'invalid_client_metadata', undef ],
+    'no redirect_uris' => [ 'invalid_redirect_uri', {} ],
+    'http to another host' => [ 'invalid_redirect_uri',
+        { redirect_uris => [ 'http://evil.example/cb' ] } ],
+    'a javascript: URI' => [ 'invalid_redirect_uri',
+        { redirect_uris => [ 'javascript:alert(1)' ] } ],
+    'a fragment' => [ 'invalid_redirect_uri',
+        { redirect_uris => [ 'https://a.example/cb#x' ] } ],
+    'an unknown auth method' => [ 'invalid_client_metadata',
+        { redirect_uris => [ $cb ], token_endpoint_auth_method => 'magic' } ],
+);
+for my $what (sort keys %bad) {
+    my ($err, $m) = @{ $bad{$what} };
+    ($st, $h, $b) = req('POST', "$issuer/register",
+        body => defined $m ? $JSON->encode($m) : '{"redirect_uris":[',
+        headers => [ 'Content-Type: application/json' ]);
+    is $st, 400, "registration with $what: 400";
+    is json_of($b)->{error}, $err, "registration with $what: $err";
+}
+
+# -- the whole chain -----------------------------------------------------------
+
+# GET /authorize .. the client's redirect; returns (code, iss, state, verifier)
+sub sign_in {
+    my (%o) = @_;
+    my ($v, $c) = pkce();
+    my $state = random_hex(8);
+    my $u = URI->new("$issuer/authorize");
+    $u->query_form(response_type => 'code', client_id => $o{client} // $public,
+                   redirect_uri => $o{redirect} // $cb,
+                   code_challenge => $c, code_challenge_method => 'S256',
+                   state => $state, scope => 'mcp:tools',
+                   resource => "$issuer/mcp");
+    my ($st, $h, $page) = req('GET', "$u");
+    return (undef, "authorize: $st") unless $st == 200;
+    my ($cookie) = ($h->{'set-cookie'}[0] // '') =~ /^(ttai_csrf=[^;]+)/;
+    my ($request) = $page =~ /name="request" value="([^"]+)"/;
+    my ($csrf) = $page =~ /name="csrf" value="([^"]+)"/;
+    ($st, $h) = post_form('/authorize',
+        { request => $request, csrf => $csrf,
+          decision => $o{decision} // 'approve' }, "Cookie: $cookie");
+    my $loc = $h->{location}[0] // '';
+    return (undef, $loc, $state) unless $loc =~ m{/mock/authorize};
+    ($st, $h) = req('GET', $loc);
+    my $back = $h->{location}[0] // '';
+    return (undef, "mock: $st") unless $back =~ m{/callback\?};
+    ($st, $h) = req('GET', $back);
+    my $to = $h->{location}[0] // '';
+    my $q = query_of($to);
+    return ($q->{code}, $to, $state, $v, $back);
+}
+
+my ($code, $to, $state, $verifier, $callback) = sign_in();
+ok $code, 'consent, TastyTrade and the callback lead back with a code'
+    or diag $to;
+like $to, qr{^\Q$cb\E\?}, 'to the registered redirect URI';
+is query_of($to)->{state}, $state, 'with the client\'s state';
+is query_of($to)->{iss}, $issuer, 'and the issuer (RFC 9207)';
+
+($st, $h, $b) = req('GET', $callback);
+is $st, 400, 'the same callback again (a replayed state): refused';
+ok !$h->{location}, 'with a page, not a redirect';
+
+($st, $h, $b) = post_form('/token', { grant_type => 'authorization_code',
+    code => $code, redirect_uri => $cb, client_id => $public,
+    code_verifier => 'x' x 43 });
+is $st, 400, 'a wrong PKCE verifier: 400';
+is json_of($b)->{error}, 'invalid_grant', 'invalid_grant';
+
+($st, $h, $b) = post_form('/token', { grant_type => 'authorization_code',
+    code => $code, redirect_uri => $cb, client_id => $public,
+    code_verifier => $verifier });
+is $st, 200, 'the right verifier: tokens' or diag $b;
+my $tok = json_of($b);
+like $tok->{access_token} // '', qr/^[\w-]+\.[\w-]+\.[\w-]+$/, 'a JWT';
+is $tok->{token_type}, 'Bearer', 'of type Bearer';
+is $tok->{expires_in}, 3600, 'for an hour';
+ok $tok->{refresh_token}, 'and a refresh token';
+is $h->{'cache-control'}[0], 'no-store', 'not to be cached';
+
+my ($payload) = ($tok->{access_token} // '') =~ /^[^.]+\.([^.]+)\./;
+my $claims = json_of(MIME::Base64::decode_base64url($payload // ''));
+like $claims->{sub} // '', qr/^5WT\d{5}$/,
+    'its sub is the TastyTrade account number';
+is $claims->{aud}, "$issuer/mcp", 'its audience is the /mcp resource';
+is $claims->{iss}, $issuer, 'its issuer is ttai';
+cmp_ok $claims->{exp} - $claims->{iat}, '==', 3600, 'an hour';
+
+($st, $h, $b) = req('POST', "$issuer/mcp",
+    body => '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":'
+            . '{"name":"get_accounts","arguments":{}}}',
+    headers => [ "Authorization: Bearer $tok->{access_token}",
+                 'Content-Type: application/json',
+                 'Accept: application/json, text/event-stream' ]);
+is $st, 200, '/mcp takes the token';
+like $b, qr/\Q$claims->{sub}\E/,
+    'and get_accounts reads the account with the stored TastyTrade tokens';
+unlike $b, qr/"isError":true/, 'without an error';
+
+($st, $h, $b) = post_form('/token', { grant_type => 'authorization_code',
+    code => $code, redirect_uri => $cb, client_id => $public,
+    code_verifier => $verifier });
+is $st, 400, 'the same code again: 400';
+is json_of($b)->{error}, 'invalid_grant', 'invalid_grant';
+
+# -- refusals along the way -----------------------------------------------------
+
+($code, $to, $state, $verifier) = sign_in();
+($st, $h, $b) = post_form('/token', { grant_type => 'authorization_code',
+    code => $code, redirect_uri => 'http://127.0.0.1:9/other',
+    client_id => $public, code_verifier => $verifier });
+is json_of($b)->{error}, 'invalid_grant',
+    'a redirect_uri other than the authorization request\'s: invalid_grant';
+
+($code, $to, $state, $verifier) = sign_in();
+my ($rc, $out) = run_capture('sqlite3', $srv->{db},
+    'UPDATE oauth_codes SET expires_at = 1');
+($st, $h, $b) = post_form('/token', { grant_type => 'authorization_code',
+    code => $code, redirect_uri => $cb, client_id => $public,
+    code_verifier => $verifier });
+is json_of($b)->{error}, 'invalid_grant', 'an expired code: invalid_grant';
+like json_of($b)->{error_description} // '', qr/expired/, 'saying so';
+
+($st, $h, $b) = req('GET', "$issuer/authorize?response_type=code&client_id="
+                    . "nobody&redirect_uri=" . uri_escape($cb)
+                    . "&code_challenge=" . ('a' x 43)
+                    . "&code_challenge_method=S256");
+is $st, 400, 'an unknown client: 400';
+ok !$h->{location}, 'a page, not a redirect';
+
+($st, $h, $b) = req('GET', "$issuer/authorize?response_type=code&client_id="
+                    . "$public&redirect_uri="
+                    . uri_escape('https://evil.example/steal')
+                    . "&code_challenge=" . ('a' x 43)
+                    . "&code_challenge_method=S256&state=x");
+is $st, 400, 'a redirect URI the client did not register: 400';
+ok !$h->{location}, 'never a redirect there (no open redirector)';
+like $b, qr/not one the application registered/, 'the page says why';
+
+($st, $h, $b) = req('GET', "$issuer/authorize?response_type=code&client_id="
+                    . "$public&redirect_uri=" . uri_escape($cb)
+                    . "&state=s1");
+is $st, 302, 'no PKCE: back to the client';
+is query_of($h->{location}[0])->{error}, 'invalid_request', 'invalid_request';
+is query_of($h->{location}[0])->{state}, 's1', 'with its state';
+
+($st, $h, $b) = req('GET', "$issuer/authorize?response_type=code&client_id="
+                    . "$public&redirect_uri=" . uri_escape($cb)
+                    . "&code_challenge=" . ('a' x 43)
+                    . "&code_challenge_method=plain&state=s2");
+is query_of($h->{location}[0] // '')->{error}, 'invalid_request',
+    'PKCE plain: invalid_request';
+
+# consent page and CSRF
+{
+    my (undef, $c) = pkce();
+    my $u = URI->new("$issuer/authorize");
+    $u->query_form(response_type => 'code', client_id => $public,
+                   redirect_uri => $cb, code_challenge => $c,
+                   code_challenge_method => 'S256', state => 'st');
+    my ($st, $h, $page) = req('GET', "$u");
+    is $st, 200, 'the consent page';
+    like $page, qr/Test &lt;Client&gt;/, 'names the client, escaped';
+    unlike $page, qr/Test <Client>/, 'never unescaped';
+    like $page, qr/127\.0\.0\.1/, 'shows where it will send you back';
+    like $h->{'x-frame-options'}[0] // '', qr/DENY/, 'cannot be framed';
+    my ($cookie) = ($h->{'set-cookie'}[0] // '') =~ /^(ttai_csrf=[^;]+)/;
+    like $h->{'set-cookie'}[0] // '', qr/HttpOnly/, 'the CSRF cookie is HttpOnly';
+    my ($request) = $page =~ /name="request" value="([^"]+)"/;
+    my ($csrf) = $page =~ /name="csrf" value="([^"]+)"/;
+
+    ($st) = post_form('/authorize', { request => $request, csrf => $csrf,
+                                      decision => 'approve' });
+    is $st, 403, 'the form without its cookie (a forged POST): 403';
+    ($st, $h) = post_form('/authorize', { request => $request,
+                                          csrf => 'x' x 43,
+                                          decision => 'approve' },
+                          "Cookie: ttai_csrf=" . ('x' x 43));
+    is $st, 400, 'a made-up CSRF pair, alike in cookie and form: refused';
+    ok !$h->{location}, 'nothing is approved, nowhere redirected';
+    ($st, $h) = post_form('/authorize', { request => $request, csrf => $csrf,
+                                          decision => 'deny' },
+                          "Cookie: $cookie");
+    is $st, 302, 'deny: back to the client';
+    is query_of($h->{location}[0])->{error}, 'access_denied', 'access_denied';
+    is query_of($h->{location}[0])->{state}, 'st', 'with its state';
+    ($st) = post_form('/authorize', { request => $request, csrf => $csrf,
+                                      decision => 'approve' },
+                      "Cookie: $cookie");
+    is $st, 400, 'the same form again: expired';
+}
+
+($st, $h, $b) = req('GET', "$issuer/callback?code=x&state=" . ('f' x 43));
+is $st, 400, 'a forged state at the callback: 400';
+ok !$h->{location}, 'and no redirect';
+
+# -- refresh tokens: rotation, reuse, revocation --------------------------------
+
+my $r1 = $tok->{refresh_token};
+($st, $h, $b) = post_form('/token', { grant_type => 'refresh_token',
+    refresh_token => $r1, client_id => $public });
+is $st, 200, 'a refresh token gives new tokens' or diag $b;
+my $r2 = json_of($b)->{refresh_token};
+ok $r2 && $r2 ne $r1, 'and a new refresh token (rotation)';
+
+($st, $h, $b) = post_form('/token', { grant_type => 'refresh_token',
+    refresh_token => $r1, client_id => $public });
+is json_of($b)->{error}, 'invalid_grant', 'the old one again: invalid_grant';
+($st, $h, $b) = post_form('/token', { grant_type => 'refresh_token',
+    refresh_token => $r2, client_id => $public });
+is json_of($b)->{error}, 'invalid_grant',
+    'and its reuse revoked the whole family: the new one is refused too';
+
+($code, $to, $state, $verifier) = sign_in();
+($st, $h, $b) = post_form('/token', { grant_type => 'authorization_code',
+    code => $code, redirect_uri => $cb, client_id => $public,
+    code_verifier => $verifier });
+my $r3 = json_of($b)->{refresh_token};
+($st, $h, $b) = post_form('/revoke', { token => $r3 });
+is $st, 200, 'POST /revoke: 200';
+($st, $h, $b) = post_form('/token', { grant_type => 'refresh_token',
+    refresh_token => $r3, client_id => $public });
+is json_of($b)->{error}, 'invalid_grant', 'a revoked refresh token: refused';
+
+($st, $h, $b) = post_form('/token', { grant_type => 'password',
+    client_id => $public });
+is json_of($b)->{error}, 'unsupported_grant_type', 'other grants: refused';
+
+# -- a confidential client authenticates ------------------------------------------
+
+($st, $h, $b) = post_form('/token', { grant_type => 'refresh_token',
+    refresh_token => 'x', client_id => $conf_id });
+is $st, 401, 'a confidential client without its secret: 401';
+is json_of($b)->{error}, 'invalid_client', 'invalid_client';
+($st, $h, $b) = post_form('/token', { grant_type => 'refresh_token',
+    refresh_token => 'x' },
+    'Authorization: Basic ' . encode_base64("$conf_id:$conf_secret", ''));
+is json_of($b)->{error}, 'invalid_grant',
+    'with it (client_secret_basic) the grant itself is judged';
+
+# -- at rest, and the CLI -----------------------------------------------------------
+
+my $db = read_file($srv->{db});
+$db .= read_file("$srv->{db}-wal") if -f "$srv->{db}-wal";
+ok index($db, $conf_secret) < 0, 'no client secret in clear';
+ok index($db, $r2) < 0, 'no refresh token in clear';
+unlike $db, qr/at\.eyJ|rt\.eyJ/, 'no TastyTrade token in clear';
+
+($rc, $out) = run_capture("$root/build/ttai", 'users', 'list',
+                          '--db', $srv->{db});
+is $rc, 0, 'ttai users list';
+like $out, qr/^\Q$claims->{sub}\E\s.*connected/m,
+    'shows the user who signed in, connected';
+
+($code, $to, $state, $verifier) = sign_in();
+($st, $h, $b) = post_form('/token', { grant_type => 'authorization_code',
+    code => $code, redirect_uri => $cb, client_id => $public,
+    code_verifier => $verifier });
+my $r4 = json_of($b)->{refresh_token};
+($rc, $out) = run_capture("$root/build/ttai", 'users', 'revoke',
+                          $claims->{sub}, '--db', $srv->{db});
+is $rc, 0, 'ttai users revoke' or diag $out;
+($st, $h, $b) = post_form('/token', { grant_type => 'refresh_token',
+    refresh_token => $r4, client_id => $public });
+is json_of($b)->{error}, 'invalid_grant',
+    'after it the user\'s refresh tokens are refused';
+($rc, $out) = run_capture("$root/build/ttai", 'users', 'revoke', 'nobody',
+                          '--db', $srv->{db});
+is $rc, 1, 'revoking an unknown user fails';
+
+# -- registration is rate-limited -----------------------------------------------------
+
+my $limited = 0;
+for (1 .. 15) {
+    ($st) = register({ redirect_uris => [ $cb ],
+                       token_endpoint_auth_method => 'none' });
+    $limited++ if $st == 429;
+}
+ok $limited > 0, 'registrations beyond 10 a minute from one address: 429';
+
+done_testing;
