@@ -65,7 +65,7 @@ for my $c (@{ $s->{checks} }) {
     ok $c->{ok}, "browser: $c->{name}"
         or diag explain $c->{detail};
 }
-cmp_ok scalar @{ $s->{checks} }, '>=', 37, 'every check ran';
+cmp_ok scalar @{ $s->{checks} }, '>=', 38, 'every check ran';
 
 # -- ttai's own addresses ------------------------------------------------------
 

@@ -543,6 +543,11 @@ async function main() {
     }
     check('the access token is a JWT with a sub', jwt && typeof jwt.claims.sub === 'string'
           && jwt.claims.sub !== '', jwt);
+    const aud = jwt && jwt.claims.aud;
+    check('the JWT is for this resource (aud, RFC 8707) from this issuer (iss)',
+          jwt && (aud === opt.url.href || (Array.isArray(aud) && aud.includes(opt.url.href)))
+          && jwt.claims.iss === issuer,
+          jwt && { aud, iss: jwt.claims.iss, expected: { aud: opt.url.href, iss: issuer } });
     check('token_type is Bearer', /^bearer$/i.test(tokens.token_type ?? ''), tokens.token_type);
     check('expires_in is 3600', tokens.expires_in === 3600, tokens.expires_in);
     const now = Math.floor(Date.now() / 1000);
