@@ -92,7 +92,6 @@ static ngx_int_t ngx_http_ttai_mcp_error(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ttai_mcp_not_allowed(ngx_http_request_t *r);
 static ngx_table_elt_t *ngx_http_ttai_mcp_header(ngx_http_request_t *r,
     char *name);
-static char *ngx_http_ttai_mcp_cstr(ngx_pool_t *pool, ngx_str_t *s);
 #if (NGX_THREADS)
 static ngx_int_t ngx_http_ttai_mcp_read_file(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx, ngx_buf_t *b, u_char *dst);
@@ -773,14 +772,14 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
 
     h = ngx_http_ttai_mcp_header(r, "MCP-Protocol-Version");
     if (h != NULL) {
-        call->protocol_header = ngx_http_ttai_mcp_cstr(r->pool, &h->value);
+        call->protocol_header = ngx_http_ttai_cstr(r->pool, &h->value);
     }
 
     found = 0;
     h = ngx_http_ttai_mcp_header(r, "Mcp-Session-Id");
 
     if (h != NULL) {
-        call->session_id = ngx_http_ttai_mcp_cstr(r->pool, &h->value);
+        call->session_id = ngx_http_ttai_cstr(r->pool, &h->value);
 
         /* another user's session is as unknown as one that never was */
         if (ngx_http_ttai_session_get(r, &h->value, s) == NGX_OK
@@ -788,13 +787,13 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
             && ngx_strncmp(s->sub.data, ctx->claims.sub, s->sub.len) == 0)
         {
             found = 1;
-            call->session_version = ngx_http_ttai_mcp_cstr(r->pool,
+            call->session_version = ngx_http_ttai_cstr(r->pool,
                                                            &s->version);
             call->session_client = s->client.len
-                                   ? ngx_http_ttai_mcp_cstr(r->pool,
+                                   ? ngx_http_ttai_cstr(r->pool,
                                                             &s->client)
                                    : NULL;
-            call->session_log_level = ngx_http_ttai_mcp_cstr(r->pool,
+            call->session_log_level = ngx_http_ttai_cstr(r->pool,
                                                              &s->log_level);
             call->session_created = s->created;
 
@@ -854,10 +853,7 @@ ngx_http_ttai_mcp_drive(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
 
     for ( ;; ) {
-        ngx_http_ttai_store(r, ctx->reply.stores, ctx->reply.nstores);
-        ttai_mcp_stores_free(ctx->reply.stores, ctx->reply.nstores);
-        ctx->reply.stores = NULL;
-        ctx->reply.nstores = 0;
+        ngx_http_ttai_store(r, &ctx->reply.stores, &ctx->reply.nstores);
 
         if (ctx->reply.pending == NULL) {
             break;
@@ -1090,23 +1086,3 @@ ngx_http_ttai_mcp_header(ngx_http_request_t *r, char *name)
     }
 }
 
-
-static char *
-ngx_http_ttai_mcp_cstr(ngx_pool_t *pool, ngx_str_t *s)
-{
-    u_char  *p;
-
-    if (ngx_strlchr(s->data, s->data + s->len, '\0') != NULL) {
-        return NULL;
-    }
-
-    p = ngx_pnalloc(pool, s->len + 1);
-    if (p == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(p, s->data, s->len);
-    p[s->len] = '\0';
-
-    return (char *) p;
-}

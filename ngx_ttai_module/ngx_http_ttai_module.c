@@ -644,3 +644,24 @@ ngx_http_ttai_send_json(ngx_http_request_t *r, ngx_uint_t status,
 
     return ngx_http_output_filter(r, &out);
 }
+
+
+char *
+ngx_http_ttai_cstr(ngx_pool_t *pool, ngx_str_t *s)
+{
+    u_char  *p;
+
+    if (ngx_strlchr(s->data, s->data + s->len, '\0') != NULL) {
+        return NULL;
+    }
+
+    p = ngx_pnalloc(pool, s->len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(p, s->data, s->len);
+    p[s->len] = '\0';
+
+    return (char *) p;
+}

@@ -146,7 +146,8 @@ static ngx_int_t ngx_http_ttai_oauth_cookie(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ttai_oauth_busy(ngx_http_request_t *r,
     ngx_int_t rc);
 static void ngx_http_ttai_oauth_cleanup(void *data);
-static char *ngx_http_ttai_oauth_cstr(ngx_pool_t *pool, ngx_str_t *s);
+static char *ngx_http_ttai_oauth_callback_url(ngx_http_request_t *r,
+    ngx_http_ttai_oauth_ctx_t *ctx);
 static char *ngx_http_ttai_oauth_cstr_json(ngx_pool_t *pool, json_t *v);
 
 
@@ -680,17 +681,14 @@ static ngx_int_t
 ngx_http_ttai_oauth_decided(ngx_http_request_t *r,
     ngx_http_ttai_db_query_t *q)
 {
-    char                       *url, *client, *callback;
+    char                       *url, *client, *secret, *callback;
     json_t                     *req;
-    ngx_str_t                  *id;
     const char                 *decision;
     ngx_http_ttai_tt_conf_t    *ttcf;
     ngx_http_ttai_oauth_ctx_t  *ctx;
-    ngx_http_ttai_main_conf_t  *tmcf;
 
     ctx = q->data;
     ttcf = ngx_http_ttai_tt_conf(r);
-    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
 
     if (q->rc != NGX_OK) {
         return ngx_http_ttai_oauth_page(r, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -721,17 +719,20 @@ ngx_http_ttai_oauth_decided(ngx_http_request_t *r,
                                         "not configured");
     }
 
-    /* the mock wants a client id, not a particular one */
-    id = ngx_http_ttai_var(tmcf, "TASTYTRADE_CLIENT_ID");
-    client = (id != NULL && id->len)
-             ? ngx_http_ttai_oauth_cstr(r->pool, id) : "ttai-mock-client";
-    callback = ngx_pnalloc(r->pool, ctx->issuer.len + sizeof("/callback"));
-
-    if (client == NULL || callback == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    /* checked here, before the user goes to TastyTrade for nothing */
+    if (ngx_http_ttai_tt_client(r, &client, &secret) != NGX_OK
+        || client == NULL)
+    {
+        return ngx_http_ttai_oauth_back(r, req, "server_error",
+                                        "TASTYTRADE_CLIENT_ID and "
+                                        "TASTYTRADE_CLIENT_SECRET are not "
+                                        "set on this server");
     }
 
-    ngx_sprintf((u_char *) callback, "%V/callback%Z", &ctx->issuer);
+    callback = ngx_http_ttai_oauth_callback_url(r, ctx);
+    if (callback == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     /* no PKCE toward TastyTrade: it takes none (a confidential client) */
     url = ttai_oauth_url((char *) ttcf->authorize_url.data,
@@ -805,19 +806,14 @@ static ngx_int_t
 ngx_http_ttai_oauth_returned(ngx_http_request_t *r,
     ngx_http_ttai_db_query_t *q)
 {
-    char                       *body, *callback, *secret, *client;
-    json_t                     *req, *j;
+    char                       *callback, *secret, *client;
+    json_t                     *req;
     ngx_int_t                   rc;
-    ngx_str_t                  *id, *sec;
     const char                 *code, *error;
     ngx_http_ttai_fetch_t      *f;
-    ngx_http_ttai_tt_conf_t    *ttcf;
     ngx_http_ttai_oauth_ctx_t  *ctx;
-    ngx_http_ttai_main_conf_t  *tmcf;
 
     ctx = q->data;
-    ttcf = ngx_http_ttai_tt_conf(r);
-    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
 
     if (q->rc != NGX_OK) {
         return ngx_http_ttai_oauth_page(r, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -847,38 +843,26 @@ ngx_http_ttai_oauth_returned(ngx_http_request_t *r,
                                         "TastyTrade did not grant access");
     }
 
-    id = ngx_http_ttai_var(tmcf, "TASTYTRADE_CLIENT_ID");
-    sec = ngx_http_ttai_var(tmcf, "TASTYTRADE_CLIENT_SECRET");
-
-    client = (id != NULL && id->len)
-             ? ngx_http_ttai_oauth_cstr(r->pool, id) : "ttai-mock-client";
-    secret = (sec != NULL && sec->len)
-             ? ngx_http_ttai_oauth_cstr(r->pool, sec) : NULL;
-
-    if (secret == NULL && ttcf->env != NGX_HTTP_TTAI_TT_MOCK) {
+    if (ngx_http_ttai_tt_client(r, &client, &secret) != NGX_OK
+        || client == NULL)
+    {
         return ngx_http_ttai_oauth_back(r, req, "server_error",
-                                        "TASTYTRADE_CLIENT_SECRET is not "
+                                        "TASTYTRADE_CLIENT_ID and "
+                                        "TASTYTRADE_CLIENT_SECRET are not "
                                         "set on this server");
     }
 
-    callback = ngx_pnalloc(r->pool, ctx->issuer.len + sizeof("/callback"));
-    if (client == NULL || callback == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_sprintf((u_char *) callback, "%V/callback%Z", &ctx->issuer);
-
-    j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "grant_type",
-                  "authorization_code", "code", code, "client_id", client,
-                  "client_secret", secret ? secret : "ttai-mock-client-secret",
-                  "redirect_uri", callback);
-    body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-
+    callback = ngx_http_ttai_oauth_callback_url(r, ctx);
     f = ngx_pcalloc(r->pool, sizeof(ngx_http_ttai_fetch_t));
 
-    if (body == NULL || f == NULL) {
-        free(body);
+    if (callback == NULL || f == NULL
+        || ngx_http_ttai_tt_secret_body(r->pool,
+               json_pack("{s:s, s:s, s:s, s:s, s:s}",
+                         "grant_type", "authorization_code", "code", code,
+                         "client_id", client, "client_secret", secret,
+                         "redirect_uri", callback), &f->body)
+           != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -886,18 +870,6 @@ ngx_http_ttai_oauth_returned(ngx_http_request_t *r,
     f->direct = 1;
     f->post = 1;
     ngx_str_set(&f->path, "/oauth/token");
-    f->body.len = ngx_strlen(body);
-    f->body.data = ngx_pnalloc(r->pool, f->body.len);
-
-    if (f->body.data == NULL) {
-        free(body);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* the body holds the client secret: wiped once copied */
-    ngx_memcpy(f->body.data, body, f->body.len);
-    sodium_memzero(body, f->body.len);
-    free(body);
 
     f->user.data = (u_char *) "sign-in";
     f->user.len = sizeof("sign-in") - 1;
@@ -2108,20 +2080,22 @@ ngx_http_ttai_oauth_cookie(ngx_http_request_t *r, ngx_str_t *value)
 }
 
 
-static char *
-ngx_http_ttai_oauth_cstr(ngx_pool_t *pool, ngx_str_t *s)
-{
-    u_char  *p;
 
-    p = ngx_pnalloc(pool, s->len + 1);
-    if (p == NULL) {
-        return NULL;
+/* where TastyTrade sends the browser back: the same for both legs */
+
+static char *
+ngx_http_ttai_oauth_callback_url(ngx_http_request_t *r,
+    ngx_http_ttai_oauth_ctx_t *ctx)
+{
+    char  *url;
+
+    url = ngx_pnalloc(r->pool, ctx->issuer.len + sizeof("/callback"));
+
+    if (url != NULL) {
+        ngx_sprintf((u_char *) url, "%V/callback%Z", &ctx->issuer);
     }
 
-    ngx_memcpy(p, s->data, s->len);
-    p[s->len] = '\0';
-
-    return (char *) p;
+    return url;
 }
 
 
@@ -2139,5 +2113,5 @@ ngx_http_ttai_oauth_cstr_json(ngx_pool_t *pool, json_t *v)
     s.data = (u_char *) json_string_value(v);
     s.len = json_string_length(v);
 
-    return ngx_http_ttai_oauth_cstr(pool, &s);
+    return ngx_http_ttai_cstr(pool, &s);
 }

@@ -1055,3 +1055,62 @@ ngx_http_ttai_tt_peer(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
     return NGX_OK;
 }
+
+
+ngx_int_t
+ngx_http_ttai_tt_client(ngx_http_request_t *r, char **id, char **secret)
+{
+    ngx_str_t                  *v;
+    ngx_http_ttai_tt_conf_t    *ttcf;
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    ttcf = ngx_http_ttai_tt_conf(r);
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+
+    v = ngx_http_ttai_var(tmcf, "TASTYTRADE_CLIENT_ID");
+    *id = (v != NULL && v->len) ? ngx_http_ttai_cstr(r->pool, v) : NULL;
+
+    v = ngx_http_ttai_var(tmcf, "TASTYTRADE_CLIENT_SECRET");
+    *secret = (v != NULL && v->len) ? ngx_http_ttai_cstr(r->pool, v) : NULL;
+
+    if (ttcf->env == NGX_HTTP_TTAI_TT_MOCK) {
+        if (*id == NULL) {
+            *id = "ttai-mock-client";
+        }
+
+        if (*secret == NULL) {
+            *secret = "ttai-mock-client-secret";
+        }
+    }
+
+    return (*secret != NULL) ? NGX_OK : NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_ttai_tt_secret_body(ngx_pool_t *pool, json_t *j, ngx_str_t *out)
+{
+    char    *text;
+    size_t   len;
+
+    text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+
+    if (text == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(text);
+    out->data = ngx_pnalloc(pool, len);
+
+    if (out->data != NULL) {
+        ngx_memcpy(out->data, text, len);
+        out->len = len;
+    }
+
+    /* never left in freed memory, never logged */
+    sodium_memzero(text, len);
+    free(text);
+
+    return out->data ? NGX_OK : NGX_ERROR;
+}

@@ -74,7 +74,6 @@ static ngx_int_t ngx_http_ttai_fetch_resume(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f, ngx_int_t rc);
 static ngx_int_t ngx_http_ttai_fetch_fail(ngx_http_ttai_fetch_t *f,
     ngx_pool_t *pool, const char *fmt, ...);
-static char *ngx_http_ttai_fetch_cstr(ngx_pool_t *pool, ngx_str_t *s);
 
 
 /* what ran last on a fetch: for the subrequest completion */
@@ -217,26 +216,33 @@ ngx_http_ttai_step_cache(ngx_http_request_t *r, ttai_mcp_pending_t *p,
 
 
 void
-ngx_http_ttai_store(ngx_http_request_t *r, ttai_mcp_store_t *stores,
-    size_t n)
+ngx_http_ttai_store(ngx_http_request_t *r, ttai_mcp_store_t **stores,
+    size_t *n)
 {
     ngx_uint_t                  i;
+    ttai_mcp_store_t           *st;
     ngx_http_ttai_kv_entry_t    entry;
     ngx_http_ttai_main_conf_t  *tmcf;
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
 
-    for (i = 0; tmcf->kv != NULL && i < n; i++) {
+    for (i = 0; tmcf->kv != NULL && i < *n; i++) {
+        st = &(*stores)[i];
+
         ngx_memzero(&entry, sizeof(ngx_http_ttai_kv_entry_t));
 
-        entry.key.data = (u_char *) stores[i].key;
-        entry.key.len = ngx_strlen(stores[i].key);
-        entry.value.data = (u_char *) stores[i].value;
-        entry.value.len = stores[i].len;
-        entry.expires = (uint64_t) (ngx_time() + stores[i].ttl) * 1000;
+        entry.key.data = (u_char *) st->key;
+        entry.key.len = ngx_strlen(st->key);
+        entry.value.data = (u_char *) st->value;
+        entry.value.len = st->len;
+        entry.expires = (uint64_t) (ngx_time() + st->ttl) * 1000;
 
         (void) ngx_http_ttai_kv_put(tmcf->kv, &entry, r->connection->log);
     }
+
+    ttai_mcp_stores_free(*stores, *n);
+    *stores = NULL;
+    *n = 0;
 }
 
 
@@ -505,7 +511,7 @@ ngx_http_ttai_fetch_open(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f,
 
     b64 = json_string_value(v);
     len = json_string_length(v);
-    user = ngx_http_ttai_fetch_cstr(r->pool, &f->user);
+    user = ngx_http_ttai_cstr(r->pool, &f->user);
     blob = ngx_pnalloc(r->pool, len + 1);
     out->data = ngx_pnalloc(r->pool, len + 1);
 
@@ -547,69 +553,35 @@ failed:
 static ngx_int_t
 ngx_http_ttai_fetch_refresh(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
 {
-    char                       *body;
-    json_t                     *j;
-    ngx_str_t                   uri, b, none, *id, *secret;
-    ngx_http_ttai_tt_conf_t    *ttcf;
-    ngx_http_ttai_main_conf_t  *tmcf;
+    char                     *id, *secret;
+    ngx_str_t                 uri, b;
+    ngx_http_ttai_tt_conf_t  *ttcf;
 
     ttcf = ngx_http_ttai_tt_conf(r);
-    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
 
-    id = ngx_http_ttai_var(tmcf, "TASTYTRADE_CLIENT_ID");
-    secret = ngx_http_ttai_var(tmcf, "TASTYTRADE_CLIENT_SECRET");
+    if (ngx_http_ttai_tt_client(r, &id, &secret) != NGX_OK) {
+        ngx_http_ttai_tt_release(ttcf->zone, &f->user);
 
-    if (secret == NULL || secret->len == 0) {
-        if (ttcf->env != NGX_HTTP_TTAI_TT_MOCK) {
-            ngx_http_ttai_tt_release(ttcf->zone, &f->user);
-
-            return ngx_http_ttai_fetch_fail(f, r->pool,
-                       "TASTYTRADE_CLIENT_SECRET is not set on this server, "
-                       "so the TastyTrade access token cannot be refreshed");
-        }
-
-        /* the mock asks for a client secret, not for a particular one */
-        secret = &none;
-        ngx_str_set(secret, "ttai-mock-client-secret");
+        return ngx_http_ttai_fetch_fail(f, r->pool,
+                   "TASTYTRADE_CLIENT_SECRET is not set on this server, "
+                   "so the TastyTrade access token cannot be refreshed");
     }
 
-    j = json_pack("{s:s, s:s%, s:s%}", "grant_type", "refresh_token",
-                  "refresh_token", f->refresh.data, f->refresh.len,
-                  "client_secret", secret->data, secret->len);
-
-    if (j != NULL && id != NULL && id->len) {
-        if (json_object_set_new(j, "client_id",
-                                json_stringn((char *) id->data, id->len))
-            != 0)
-        {
-            json_decref(j);
-            j = NULL;
-        }
-    }
-
-    body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-
-    if (body == NULL) {
+    /* client_id is optional, but must be ours when sent */
+    if (ngx_http_ttai_tt_secret_body(r->pool,
+            json_pack("{s:s, s:s%, s:s, s:s*}", "grant_type", "refresh_token",
+                      "refresh_token", f->refresh.data, f->refresh.len,
+                      "client_secret", secret, "client_id", id), &b)
+        != NGX_OK)
+    {
         ngx_http_ttai_tt_release(ttcf->zone, &f->user);
         return NGX_ERROR;
     }
 
-    b.len = ngx_strlen(body);
-    b.data = ngx_pnalloc(r->pool, b.len);
-
-    if (b.data != NULL) {
-        ngx_memcpy(b.data, body, b.len);
-    }
-
-    /* the body holds secrets: wiped, and never logged */
-    sodium_memzero(body, b.len);
-    free(body);
-
     uri.len = ttcf->location.len + sizeof("/oauth/token") - 1;
     uri.data = ngx_pnalloc(r->pool, uri.len);
 
-    if (b.data == NULL || uri.data == NULL) {
+    if (uri.data == NULL) {
         ngx_http_ttai_tt_release(ttcf->zone, &f->user);
         return NGX_ERROR;
     }
@@ -724,7 +696,7 @@ ngx_http_ttai_fetch_refreshed(ngx_http_request_t *r, ngx_int_t rc,
         fresh[1] = f->refresh;
     }
 
-    user = ngx_http_ttai_fetch_cstr(r->pool, &f->user);
+    user = ngx_http_ttai_cstr(r->pool, &f->user);
     params = json_array();
     sealed[0] = NULL;
     sealed[1] = NULL;
@@ -1200,19 +1172,3 @@ ngx_http_ttai_fetch_fail(ngx_http_ttai_fetch_t *f, ngx_pool_t *pool,
     return NGX_OK;
 }
 
-
-static char *
-ngx_http_ttai_fetch_cstr(ngx_pool_t *pool, ngx_str_t *s)
-{
-    u_char  *p;
-
-    p = ngx_pnalloc(pool, s->len + 1);
-    if (p == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(p, s->data, s->len);
-    p[s->len] = '\0';
-
-    return (char *) p;
-}

@@ -106,9 +106,12 @@ ngx_int_t ngx_http_ttai_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
 void ngx_http_ttai_step_response(ngx_http_ttai_fetch_t *f,
     ttai_mcp_response_t *resp);
 
-/* the KV writes the core asked for; one that fails is only not cached */
-void ngx_http_ttai_store(ngx_http_request_t *r, ttai_mcp_store_t *stores,
-    size_t n);
+/*
+ * Makes the KV writes the core asked for, and frees them (*stores and *n
+ * are cleared); one that fails is only not cached
+ */
+void ngx_http_ttai_store(ngx_http_request_t *r, ttai_mcp_store_t **stores,
+    size_t *n);
 
 
 /* ngx_http_ttai_capture.c: a subrequest whose response is kept */
@@ -187,6 +190,22 @@ typedef struct {
 
 
 ngx_http_ttai_tt_conf_t *ngx_http_ttai_tt_conf(ngx_http_request_t *r);
+
+/*
+ * The OAuth client ttai is at TastyTrade, as C strings in r->pool: from
+ * TASTYTRADE_CLIENT_ID and TASTYTRADE_CLIENT_SECRET.  The mock wants a
+ * client, not a particular one: stand-ins fill what is unset there.
+ * Elsewhere a missing secret is NGX_DECLINED, and a missing id is NULL.
+ */
+ngx_int_t ngx_http_ttai_tt_client(ngx_http_request_t *r, char **id,
+    char **secret);
+
+/*
+ * A JSON body that holds secrets, as text in pool; the intermediate copy
+ * is wiped.  Takes the reference to j.  NGX_ERROR when out of memory.
+ */
+ngx_int_t ngx_http_ttai_tt_secret_body(ngx_pool_t *pool, json_t *j,
+    ngx_str_t *out);
 
 /* the cache lifetimes set by ttai_cache_ttl, over the given defaults */
 void ngx_http_ttai_tt_cache_ttl(ngx_conf_t *cf, ttai_cache_ttl_t *ttl);

@@ -147,10 +147,7 @@ ngx_http_ttai_worker_drive(ngx_http_request_t *r,
     ttai_mcp_response_t  resp;
 
     for ( ;; ) {
-        ngx_http_ttai_store(r, ctx->reply.stores, ctx->reply.nstores);
-        ttai_mcp_stores_free(ctx->reply.stores, ctx->reply.nstores);
-        ctx->reply.stores = NULL;
-        ctx->reply.nstores = 0;
+        ngx_http_ttai_store(r, &ctx->reply.stores, &ctx->reply.nstores);
 
         if (ctx->reply.pending == NULL) {
             break;

@@ -273,6 +273,13 @@ ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         return 0;
     }
 
+    /* the first page alone in a POST: serialized once, then reused */
+    if (offset == 0 && !run->batch && srv->tools_page != NULL) {
+        run->raw_result = srv->tools_page;
+        *response = ttai_mcp_rpc_result(id, json_null());
+        return 0;
+    }
+
     end = offset + srv->page_size;
     if (end > srv->ntools) {
         end = srv->ntools;
@@ -302,11 +309,8 @@ ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     result = json_pack("{s:o, s:o*}", "tools", tools, "nextCursor", next);
 
-    /* the first page, alone in a POST: serialized once, then reused */
     if (offset == 0 && !run->batch && result != NULL) {
-        if (srv->tools_page == NULL) {
-            srv->tools_page = json_dumps(result, JSON_COMPACT);
-        }
+        srv->tools_page = json_dumps(result, JSON_COMPACT);
 
         if (srv->tools_page != NULL) {
             json_decref(result);

@@ -27,10 +27,10 @@ import { createServer } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import { chromium } from 'playwright-core';
+import { checker, describe, shown, jwtParts } from './lib/report.mjs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
     StreamableHTTPClientTransport,
-    StreamableHTTPError,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 const CLIENT_NAME = 'ttai browser test';
@@ -116,51 +116,7 @@ const summary = {
     checks: [],
 };
 
-function check(name, ok, detail) {
-    const c = { name, ok: Boolean(ok) };
-    if (detail !== undefined) {
-        c.detail = detail;
-    }
-    summary.checks.push(c);
-    return c.ok;
-}
-
-function describe(err) {
-    if (err instanceof StreamableHTTPError) {
-        return { error: 'StreamableHTTPError', code: err.code, message: err.message };
-    }
-    if (err && typeof err === 'object') {
-        return { error: err.name || 'Error', code: err.code, message: err.message };
-    }
-    return { error: String(err) };
-}
-
-// a URL without the values of its query: codes, states and requests
-// stay out of the summary
-function shown(url) {
-    try {
-        const u = new URL(url);
-        const names = [...u.searchParams.keys()];
-        return u.origin + u.pathname + (names.length ? `?${names.join('&')}` : '');
-    } catch {
-        return String(url);
-    }
-}
-
-function jwtParts(token) {
-    const parts = String(token).split('.');
-    if (parts.length !== 3) {
-        return null;
-    }
-    try {
-        return {
-            header: JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')),
-            claims: JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')),
-        };
-    } catch {
-        return null;
-    }
-}
+const check = checker(summary);
 
 // one request of this script's own; never follows redirects
 async function http(what, url, init = {}) {

@@ -12,10 +12,9 @@
 // error.
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import {
-    StreamableHTTPClientTransport,
-    StreamableHTTPError,
-} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport }
+    from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { checker, describe, jwtParts } from './lib/report.mjs';
 
 const USAGE = `Usage: node t/e2e/sdk-client.mjs [--url URL] [--token JWT] [--timeout MS]
 
@@ -72,11 +71,11 @@ function usageError(msg) {
 
 // the claims of a JWT, without verifying it: the test only needs "sub"
 function jwtClaims(token) {
-    const parts = token.split('.');
-    if (parts.length !== 3) {
+    const parts = jwtParts(token);
+    if (parts === null) {
         throw new Error('the token is not a JWT (three dot-separated parts)');
     }
-    return JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    return parts.claims;
 }
 
 const opt = parseArgs(process.argv.slice(2));
@@ -94,24 +93,7 @@ const summary = {
     checks: [],
 };
 
-function check(name, ok, detail) {
-    const c = { name, ok: Boolean(ok) };
-    if (detail !== undefined) {
-        c.detail = detail;
-    }
-    summary.checks.push(c);
-    return c.ok;
-}
-
-function describe(err) {
-    if (err instanceof StreamableHTTPError) {
-        return { error: 'StreamableHTTPError', code: err.code, message: err.message };
-    }
-    if (err && typeof err === 'object') {
-        return { error: err.name || 'Error', code: err.code, message: err.message };
-    }
-    return { error: String(err) };
-}
+const check = checker(summary);
 
 // fetch that records each exchange, so the checks can look at statuses
 // the SDK would otherwise hide (the GET it tries after initialize, the

@@ -20,9 +20,9 @@ import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
     StreamableHTTPClientTransport,
-    StreamableHTTPError,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { checker, describe, shown, jwtParts } from './lib/report.mjs';
 
 const CLIENT_NAME = 'ttai sdk test';
 const SCOPE = 'mcp:tools';
@@ -101,46 +101,12 @@ const summary = {
     checks: [],
 };
 
-function check(name, ok, detail) {
-    const c = { name, ok: Boolean(ok) };
-    if (detail !== undefined) {
-        c.detail = detail;
-    }
-    summary.checks.push(c);
-    return c.ok;
-}
-
-function describe(err) {
-    if (err instanceof StreamableHTTPError) {
-        return { error: 'StreamableHTTPError', code: err.code, message: err.message };
-    }
-    if (err && typeof err === 'object') {
-        return { error: err.name || 'Error', code: err.code, message: err.message };
-    }
-    return { error: String(err) };
-}
-
-function shown(url) {
-    try {
-        const u = new URL(url);
-        const names = [...u.searchParams.keys()];
-        return u.origin + u.pathname + (names.length ? `?${names.join('&')}` : '');
-    } catch {
-        return String(url);
-    }
-}
+const check = checker(summary);
 
 function jwtClaims(token) {
-    const parts = String(token).split('.');
-    if (parts.length !== 3) {
-        return null;
-    }
-    try {
-        return JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-    } catch {
-        return null;
-    }
+    return jwtParts(token)?.claims ?? null;
 }
+
 
 function samePlace(a, b) {
     const x = new URL(a);

@@ -78,7 +78,7 @@ test_reals(void **state)
 {
     int      i, k;
     char     buf[40];
-    double   v;
+    double   v, d;
     json_t  *j;
 
     static const double  fixed[] = {
@@ -119,7 +119,8 @@ test_reals(void **state)
         json_decref(j);
 
         buf[ttai_json_real(v, buf)] = '\0';
-        assert_true(strtod(buf, NULL) - v < 1e-6 * (v < 0 ? -v : v) + 1e-9);
+        d = strtod(buf, NULL) - v;
+        assert_true((d < 0 ? -d : d) <= 1e-9 * (v < 0 ? -v : v) + 1e-12);
     }
 }
 
