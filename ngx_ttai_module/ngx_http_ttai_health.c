@@ -14,9 +14,6 @@
 #include "ngx_http_ttai_upstream.h"
 
 
-#define NGX_HTTP_TTAI_HEALTH_MAX  2048
-
-
 /*
  * A check returns NGX_OK, NGX_ERROR with *error set to a JSON-safe
  * reason, or NGX_DECLINED when it does not apply to this configuration.
@@ -28,9 +25,17 @@ typedef ngx_int_t (*ngx_http_ttai_check_pt)(ngx_http_request_t *r,
 
 
 typedef struct {
-    char                      *name;
+    ngx_str_t                  name;
     ngx_http_ttai_check_pt     check;
 } ngx_http_ttai_check_t;
+
+
+typedef struct {
+    ngx_http_ttai_check_t     *check;
+    ngx_int_t                  rc;
+    ngx_str_t                  error;
+    ngx_str_t                  detail;
+} ngx_http_ttai_result_t;
 
 
 static ngx_int_t ngx_http_ttai_health_handler(ngx_http_request_t *r);
@@ -40,12 +45,12 @@ static ngx_int_t ngx_http_ttai_check_state_dir(ngx_http_request_t *r,
 
 
 static ngx_http_ttai_check_t  ngx_http_ttai_checks[] = {
-    { "state_dir", ngx_http_ttai_check_state_dir },
-    { "d1", ngx_http_ttai_db_health },
-    { "kv", ngx_http_ttai_kv_health },
-    { "sessions", ngx_http_ttai_kv_sessions_health },
-    { "tastytrade", ngx_http_ttai_tt_health },
-    { NULL, NULL }
+    { ngx_string("state_dir"), ngx_http_ttai_check_state_dir },
+    { ngx_string("d1"), ngx_http_ttai_db_health },
+    { ngx_string("kv"), ngx_http_ttai_kv_health },
+    { ngx_string("sessions"), ngx_http_ttai_kv_sessions_health },
+    { ngx_string("tastytrade"), ngx_http_ttai_tt_health },
+    { ngx_null_string, NULL }
 };
 
 
@@ -90,11 +95,13 @@ ngx_http_ttai_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_ttai_health_handler(ngx_http_request_t *r)
 {
-    u_char                     *checks, *body, *p, *last;
+    u_char                     *body, *p;
+    size_t                      len;
     ngx_int_t                   rc;
-    ngx_str_t                   error, detail;
-    ngx_uint_t                  healthy;
+    ngx_uint_t                  i, n, healthy;
     ngx_http_ttai_check_t      *c;
+    ngx_http_ttai_result_t      res[sizeof(ngx_http_ttai_checks)
+                                    / sizeof(ngx_http_ttai_check_t)];
     ngx_http_ttai_loc_conf_t   *tlcf;
     ngx_http_ttai_main_conf_t  *tmcf;
 
@@ -110,54 +117,88 @@ ngx_http_ttai_health_handler(ngx_http_request_t *r)
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
     tlcf = ngx_http_get_module_loc_conf(r, ngx_http_ttai_module);
 
-    checks = ngx_pnalloc(r->pool, 2 * NGX_HTTP_TTAI_HEALTH_MAX);
-    if (checks == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    /* the checks first, for the size of the answer and its status */
+    len = sizeof("{\"status\":\"unhealthy\",\"service\":\"\","
+                 "\"version\":\"" TTAI_VERSION "\","
+                 "\"nginx\":\"" NGINX_VERSION "\","
+                 "\"environment\":\"development\",\"uptime_seconds\":,"
+                 "\"checks\":{}}")
+          + tlcf->service.len + NGX_TIME_T_LEN;
 
-    p = checks;
-    last = checks + NGX_HTTP_TTAI_HEALTH_MAX;
     healthy = 1;
+    n = 0;
 
-    for (c = ngx_http_ttai_checks; c->name != NULL; c++) {
-        ngx_str_null(&detail);
+    for (c = ngx_http_ttai_checks; c->name.len; c++) {
+        ngx_str_null(&res[n].detail);
 
-        rc = c->check(r, tmcf, &error, &detail);
+        rc = c->check(r, tmcf, &res[n].error, &res[n].detail);
 
         if (rc == NGX_DECLINED) {
             continue;
         }
 
-        p = ngx_slprintf(p, last, "%s\"%s\":", p == checks ? "" : ",",
-                         c->name);
-
-        if (rc == NGX_OK) {
-            p = ngx_slprintf(p, last, "{\"status\":\"ok\"");
-
-        } else {
+        if (rc != NGX_OK) {
             healthy = 0;
-            p = ngx_slprintf(p, last,
-                             "{\"status\":\"fail\",\"error\":\"%V\"",
-                             &error);
+            len += res[n].error.len;
         }
 
-        p = ngx_slprintf(p, last, "%s%V}", detail.len ? "," : "", &detail);
+        len += c->name.len + res[n].detail.len
+               + sizeof(",\"\":{\"status\":\"fail\",\"error\":\"\",}");
+
+        res[n].check = c;
+        res[n].rc = rc;
+        n++;
     }
 
-    body = last;
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    p = ngx_slprintf(body, body + NGX_HTTP_TTAI_HEALTH_MAX,
-                     "{\"status\":\"%s\",\"service\":\"%V\","
-                     "\"version\":\"" TTAI_VERSION "\","
-                     "\"nginx\":\"" NGINX_VERSION "\","
-                     "\"environment\":\"%s\",\"uptime_seconds\":%T,"
-                     "\"checks\":{%*s}}",
-                     healthy ? "healthy" : "unhealthy",
-                     &tlcf->service,
-                     tmcf->environment == NGX_HTTP_TTAI_DEVELOPMENT
-                     ? "development" : "production",
-                     ngx_time() - ngx_http_ttai_started(),
-                     (size_t) (p - checks), checks);
+    p = healthy ? ngx_http_ttai_cpylit(body, "{\"status\":\"healthy\"")
+                : ngx_http_ttai_cpylit(body, "{\"status\":\"unhealthy\"");
+
+    p = ngx_http_ttai_cpylit(p, ",\"service\":\"");
+    p = ngx_cpymem(p, tlcf->service.data, tlcf->service.len);
+    p = ngx_http_ttai_cpylit(p, "\",\"version\":\"" TTAI_VERSION "\","
+                                "\"nginx\":\"" NGINX_VERSION "\","
+                                "\"environment\":\"");
+
+    p = (tmcf->environment == NGX_HTTP_TTAI_DEVELOPMENT)
+        ? ngx_http_ttai_cpylit(p, "development")
+        : ngx_http_ttai_cpylit(p, "production");
+
+    p = ngx_http_ttai_cpylit(p, "\",\"uptime_seconds\":");
+    p = ngx_http_ttai_uint(p, ngx_time() - ngx_http_ttai_started());
+    p = ngx_http_ttai_cpylit(p, ",\"checks\":{");
+
+    for (i = 0; i < n; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        *p++ = '"';
+        p = ngx_cpymem(p, res[i].check->name.data, res[i].check->name.len);
+
+        if (res[i].rc == NGX_OK) {
+            p = ngx_http_ttai_cpylit(p, "\":{\"status\":\"ok\"");
+
+        } else {
+            p = ngx_http_ttai_cpylit(p, "\":{\"status\":\"fail\","
+                                        "\"error\":\"");
+            p = ngx_cpymem(p, res[i].error.data, res[i].error.len);
+            *p++ = '"';
+        }
+
+        if (res[i].detail.len) {
+            *p++ = ',';
+            p = ngx_cpymem(p, res[i].detail.data, res[i].detail.len);
+        }
+
+        *p++ = '}';
+    }
+
+    p = ngx_http_ttai_cpylit(p, "}}");
 
     if (ngx_http_ttai_header_lit(r, "Cache-Control", "no-store") != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -1011,12 +1011,21 @@ ngx_http_ttai_kv_health(ngx_http_request_t *r,
     }
 
     detail->data = p;
-    detail->len = ngx_sprintf(p, "\"entries\":%ui,\"hits\":%ui,"
-                              "\"misses\":%ui,\"evictions\":%ui,"
-                              "\"used_bytes\":%uz,\"size_bytes\":%uz",
-                              st.entries, st.hits, st.misses, st.evictions,
-                              st.used, st.size)
-                  - p;
+
+    p = ngx_http_ttai_cpylit(p, "\"entries\":");
+    p = ngx_http_ttai_uint(p, st.entries);
+    p = ngx_http_ttai_cpylit(p, ",\"hits\":");
+    p = ngx_http_ttai_uint(p, st.hits);
+    p = ngx_http_ttai_cpylit(p, ",\"misses\":");
+    p = ngx_http_ttai_uint(p, st.misses);
+    p = ngx_http_ttai_cpylit(p, ",\"evictions\":");
+    p = ngx_http_ttai_uint(p, st.evictions);
+    p = ngx_http_ttai_cpylit(p, ",\"used_bytes\":");
+    p = ngx_http_ttai_uint(p, st.used);
+    p = ngx_http_ttai_cpylit(p, ",\"size_bytes\":");
+    p = ngx_http_ttai_uint(p, st.size);
+
+    detail->len = p - detail->data;
 
     return NGX_OK;
 }
@@ -1044,9 +1053,13 @@ ngx_http_ttai_kv_sessions_health(ngx_http_request_t *r,
     }
 
     detail->data = p;
-    detail->len = ngx_sprintf(p, "\"entries\":%ui,\"evictions\":%ui",
-                              st.entries, st.evictions)
-                  - p;
+
+    p = ngx_http_ttai_cpylit(p, "\"entries\":");
+    p = ngx_http_ttai_uint(p, st.entries);
+    p = ngx_http_ttai_cpylit(p, ",\"evictions\":");
+    p = ngx_http_ttai_uint(p, st.evictions);
+
+    detail->len = p - detail->data;
 
     return NGX_OK;
 }

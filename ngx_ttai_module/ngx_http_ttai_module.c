@@ -665,3 +665,28 @@ ngx_http_ttai_cstr(ngx_pool_t *pool, ngx_str_t *s)
 
     return (char *) p;
 }
+
+
+u_char *
+ngx_http_ttai_uint(u_char *p, uint64_t n)
+{
+    u_char    *end;
+    uint64_t   m;
+
+    /* where the number ends, then its digits from the last */
+    m = n;
+
+    do {
+        p++;
+        m /= 10;
+    } while (m);
+
+    end = p;
+
+    do {
+        *--p = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    return end;
+}

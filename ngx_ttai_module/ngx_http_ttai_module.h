@@ -115,5 +115,13 @@ ngx_int_t ngx_http_ttai_send_json(ngx_http_request_t *r, ngx_uint_t status,
 /* a NUL-terminated copy in pool; NULL when out of memory or s has a NUL */
 char *ngx_http_ttai_cstr(ngx_pool_t *pool, ngx_str_t *s);
 
+/*
+ * For answers made on every request (/health): a literal copied, and a
+ * number in decimal, at p; each returns the end.  ngx_sprintf() reads
+ * its format a character at a time, which costs more than the copying.
+ */
+#define ngx_http_ttai_cpylit(p, lit)  ngx_cpymem(p, lit, sizeof(lit) - 1)
+u_char *ngx_http_ttai_uint(u_char *p, uint64_t n);
+
 
 #endif /* _NGX_HTTP_TTAI_MODULE_H_INCLUDED_ */

@@ -949,8 +949,20 @@ ngx_http_ttai_tt_health(ngx_http_request_t *r,
     ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail)
 {
     u_char                   *p;
+    ngx_uint_t                i;
     ngx_atomic_t             *c;
     ngx_http_ttai_tt_conf_t  *ttcf;
+
+    static ngx_str_t  names[] = {
+        ngx_string(",\"requests\":"),
+        ngx_string(",\"worker_requests\":"),
+        ngx_string(",\"cache_hits\":"),
+        ngx_string(",\"cache_misses\":"),
+        ngx_string(",\"refreshes\":"),
+        ngx_string(",\"refresh_refused\":"),
+        ngx_string(",\"rate_limited\":"),
+        ngx_string(",\"rate_delayed\":")
+    };
 
     ttcf = ngx_http_ttai_tt_conf(r);
 
@@ -966,21 +978,18 @@ ngx_http_ttai_tt_health(ngx_http_request_t *r,
     c = ttcf->zone->sh->counters;
 
     detail->data = p;
-    detail->len = ngx_sprintf(p, "\"upstream\":\"%s\",\"requests\":%uA,"
-                              "\"worker_requests\":%uA,\"cache_hits\":%uA,"
-                              "\"cache_misses\":%uA,\"refreshes\":%uA,"
-                              "\"refresh_refused\":%uA,"
-                              "\"rate_limited\":%uA,\"rate_delayed\":%uA",
-                              ngx_http_ttai_tt_env_name(ttcf->env),
-                              c[NGX_HTTP_TTAI_TT_REQUESTS],
-                              c[NGX_HTTP_TTAI_TT_WORKER],
-                              c[NGX_HTTP_TTAI_TT_HITS],
-                              c[NGX_HTTP_TTAI_TT_MISSES],
-                              c[NGX_HTTP_TTAI_TT_REFRESHES],
-                              c[NGX_HTTP_TTAI_TT_REFUSED],
-                              c[NGX_HTTP_TTAI_TT_LIMITED],
-                              c[NGX_HTTP_TTAI_TT_DELAYED])
-                  - p;
+
+    p = ngx_http_ttai_cpylit(p, "\"upstream\":\"");
+    p = ngx_cpystrn(p, (u_char *) ngx_http_ttai_tt_env_name(ttcf->env), 64);
+    *p++ = '"';
+
+    /* in the order of the counters */
+    for (i = 0; i < sizeof(names) / sizeof(ngx_str_t); i++) {
+        p = ngx_cpymem(p, names[i].data, names[i].len);
+        p = ngx_http_ttai_uint(p, c[i]);
+    }
+
+    detail->len = p - detail->data;
 
     return NGX_OK;
 }
