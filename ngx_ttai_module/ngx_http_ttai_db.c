@@ -554,11 +554,12 @@ ngx_http_ttai_db_exit_process(ngx_cycle_t *cycle,
 
 /*
  * /health must not wait for the database, so it reports what the worker
- * already knows: that the file is there (one stat), the schema version,
- * and whether the last query failed in the database itself.  It then
- * asks the thread pool to refresh the schema version for a later call,
- * one refresh at a time and at most one a second, so that a busy /health
- * costs the database nothing; the refresh doubles as a probe of it.
+ * already knows: that the file is there (one stat a second), the schema
+ * version, and whether the last query failed in the database itself.  It
+ * then asks the thread pool to refresh the schema version for a later
+ * call, one refresh at a time and at most one a second, so that a busy
+ * /health costs the database nothing; the refresh doubles as a probe of
+ * it.
  */
 
 ngx_int_t
@@ -593,15 +594,25 @@ ngx_http_ttai_db_health(ngx_http_request_t *r,
         }
 
         detail->data = p;
-        detail->len = ngx_sprintf(p, "\"schema_version\":%i",
-                                  db->schema_version)
-                      - p;
+        p = ngx_http_ttai_cpylit(p, "\"schema_version\":");
+        p = ngx_http_ttai_uint(p, db->schema_version);
+        detail->len = p - detail->data;
     }
 
-    if (ngx_file_info(db->path.data, &fi) == NGX_FILE_ERROR) {
-        ngx_str_set(error, "the database file is missing; apply the "
-                           "migrations or reload nginx to make it again");
-        return NGX_ERROR;
+    /*
+     * As for the state folder, a success holds for the rest of the
+     * second: the walk of a long path costs more than the rest of a
+     * busy /health.  A query that finds the file gone says so at once.
+     */
+    if (db->file_seen != ngx_time()) {
+        if (ngx_file_info(db->path.data, &fi) == NGX_FILE_ERROR) {
+            ngx_str_set(error, "the database file is missing; apply the "
+                               "migrations or reload nginx to make it "
+                               "again");
+            return NGX_ERROR;
+        }
+
+        db->file_seen = ngx_time();
     }
 
     if (db->failed) {

@@ -120,6 +120,7 @@ struct ngx_http_ttai_db_s {
     ngx_int_t                      schema_version;  /* -1: unknown */
     ngx_http_ttai_db_query_t      *refresh;
     time_t                         refreshed;
+    time_t                         file_seen;   /* the second, by /health */
     ngx_uint_t                     failed;
     u_char                         error[160];
 };
