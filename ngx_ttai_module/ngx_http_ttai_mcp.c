@@ -769,6 +769,7 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
 
     call->sub = ctx->claims.sub;
     call->email = ctx->claims.email[0] ? ctx->claims.email : NULL;
+    call->split = 1;
 
     h = ngx_http_ttai_mcp_header(r, "MCP-Protocol-Version");
     if (h != NULL) {
@@ -878,9 +879,11 @@ ngx_http_ttai_mcp_drive(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
                                    ctx->found);
 
     if (rc == NGX_OK) {
-        rc = ngx_http_ttai_mcp_send(r, &ctx->reply);
+        /* the reply is sent as it is: the pool's cleanup frees it */
+        return ngx_http_ttai_mcp_send(r, &ctx->reply);
+    }
 
-    } else if (rc == NGX_BUSY) {
+    if (rc == NGX_BUSY) {
         rc = ngx_http_ttai_mcp_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                      "no room for a new session; retry "
                                      "later");
@@ -985,8 +988,6 @@ ngx_http_ttai_mcp_session(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx,
 static ngx_int_t
 ngx_http_ttai_mcp_send(ngx_http_request_t *r, ttai_mcp_reply_t *reply)
 {
-    u_char  *body;
-
     if (reply->body == NULL) {
         r->headers_out.status = reply->status;
         r->headers_out.content_length_n = 0;
@@ -995,14 +996,10 @@ ngx_http_ttai_mcp_send(ngx_http_request_t *r, ttai_mcp_reply_t *reply)
         return ngx_http_send_header(r);
     }
 
-    body = ngx_pnalloc(r->pool, reply->len);
-    if (body == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(body, reply->body, reply->len);
-
-    return ngx_http_ttai_send_json(r, reply->status, body, reply->len);
+    return ngx_http_ttai_send_json_tail(r, reply->status,
+                                        (u_char *) reply->body, reply->len,
+                                        (u_char *) reply->tail,
+                                        reply->tail_len);
 }
 
 

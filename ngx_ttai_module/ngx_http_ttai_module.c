@@ -609,16 +609,24 @@ ngx_int_t
 ngx_http_ttai_send_json(ngx_http_request_t *r, ngx_uint_t status,
     u_char *json, size_t len)
 {
+    return ngx_http_ttai_send_json_tail(r, status, json, len, NULL, 0);
+}
+
+
+ngx_int_t
+ngx_http_ttai_send_json_tail(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *json, size_t len, u_char *tail, size_t tail_len)
+{
     ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
+    ngx_buf_t    *b, *t;
+    ngx_chain_t   out[2];
 
     r->headers_out.status = status;
-    r->headers_out.content_length_n = len;
+    r->headers_out.content_length_n = len + tail_len;
     ngx_str_set(&r->headers_out.content_type, "application/json");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
 
-    if (r->method == NGX_HTTP_HEAD || len == 0) {
+    if (r->method == NGX_HTTP_HEAD || len + tail_len == 0) {
         r->header_only = 1;
     }
 
@@ -636,13 +644,31 @@ ngx_http_ttai_send_json(ngx_http_request_t *r, ngx_uint_t status,
     b->pos = json;
     b->last = json + len;
     b->memory = 1;
+
+    out[0].buf = b;
+    out[0].next = NULL;
+
+    if (tail_len) {
+        t = ngx_calloc_buf(r->pool);
+        if (t == NULL) {
+            return NGX_ERROR;
+        }
+
+        t->pos = tail;
+        t->last = tail + tail_len;
+        t->memory = 1;
+
+        out[0].next = &out[1];
+        out[1].buf = t;
+        out[1].next = NULL;
+
+        b = t;
+    }
+
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_output_filter(r, out);
 }
 
 

@@ -112,6 +112,11 @@ ngx_int_t ngx_http_ttai_header(ngx_http_request_t *r, char *name,
 ngx_int_t ngx_http_ttai_send_json(ngx_http_request_t *r, ngx_uint_t status,
     u_char *json, size_t len);
 
+/* the body in two parts, neither copied: both must live as long as r */
+ngx_int_t ngx_http_ttai_send_json_tail(ngx_http_request_t *r,
+    ngx_uint_t status, u_char *json, size_t len, u_char *tail,
+    size_t tail_len);
+
 /* a NUL-terminated copy in pool; NULL when out of memory or s has a NUL */
 char *ngx_http_ttai_cstr(ngx_pool_t *pool, ngx_str_t *s);
 

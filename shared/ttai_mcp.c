@@ -31,7 +31,8 @@ static int ttai_mcp_is_initialize(json_t *msg);
 static int ttai_mcp_continue(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
     ttai_mcp_reply_t *reply);
-static int ttai_mcp_finish(ttai_mcp_run_t *run, ttai_mcp_reply_t *reply);
+static int ttai_mcp_finish(const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
+    ttai_mcp_reply_t *reply);
 static int ttai_mcp_reply_stores(ttai_mcp_run_t *run,
     ttai_mcp_reply_t *reply);
 static void ttai_mcp_run_free(ttai_mcp_run_t *run);
@@ -39,7 +40,7 @@ static int ttai_mcp_reply_error(ttai_mcp_reply_t *reply, int status,
     json_t *id, int code, json_t *data, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 static int ttai_mcp_reply_raw(ttai_mcp_reply_t *reply, json_t *response,
-    const char *raw);
+    ttai_mcp_run_t *run, int split);
 static int ttai_mcp_reply_json(ttai_mcp_reply_t *reply, int status,
     json_t *json);
 
@@ -625,14 +626,15 @@ ttai_mcp_continue(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         }
     }
 
-    return ttai_mcp_finish(run, reply);
+    return ttai_mcp_finish(call, run, reply);
 }
 
 
 /* frees the run, into the reply or not */
 
 static int
-ttai_mcp_finish(ttai_mcp_run_t *run, ttai_mcp_reply_t *reply)
+ttai_mcp_finish(const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
+    ttai_mcp_reply_t *reply)
 {
     int      rc;
     json_t  *out;
@@ -644,7 +646,7 @@ ttai_mcp_finish(ttai_mcp_run_t *run, ttai_mcp_reply_t *reply)
 
     } else if (!run->batch && run->raw_result != NULL) {
         rc = ttai_mcp_reply_raw(reply, json_array_get(run->responses, 0),
-                                run->raw_result);
+                                run, call->split && run->raw_kept);
 
     } else {
         out = run->batch ? run->responses
@@ -731,12 +733,13 @@ ttai_mcp_reply_json(ttai_mcp_reply_t *reply, int status, json_t *json)
 /*
  * A response whose result is already JSON text: the envelope is
  * serialized with a null result, which comes last, and the text takes
- * the null's place.
+ * the null's place.  With split, text the server keeps is not copied:
+ * it is the reply's tail, with its "}".
  */
 
 static int
 ttai_mcp_reply_raw(ttai_mcp_reply_t *reply, json_t *response,
-    const char *raw)
+    ttai_mcp_run_t *run, int split)
 {
     char    *head, *body;
     size_t   hlen, rlen;
@@ -754,7 +757,19 @@ ttai_mcp_reply_raw(ttai_mcp_reply_t *reply, json_t *response,
     }
 
     hlen -= sizeof("null}") - 1;
-    rlen = strlen(raw);
+    rlen = run->raw_len;
+
+    if (split) {
+        head[hlen] = '\0';
+
+        reply->body = head;
+        reply->len = hlen;
+        reply->tail = run->raw_result;
+        reply->tail_len = rlen + 1;
+        reply->status = 200;
+
+        return 0;
+    }
 
     body = malloc(hlen + rlen + 2);
     if (body == NULL) {
@@ -763,7 +778,7 @@ ttai_mcp_reply_raw(ttai_mcp_reply_t *reply, json_t *response,
     }
 
     memcpy(body, head, hlen);
-    memcpy(body + hlen, raw, rlen);
+    memcpy(body + hlen, run->raw_result, rlen);
     body[hlen + rlen] = '}';
     body[hlen + rlen + 1] = '\0';
 

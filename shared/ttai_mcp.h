@@ -71,6 +71,13 @@ typedef struct {
      */
     int                  stateless;
 
+    /*
+     * 1 when the shell sends reply->tail after reply->body: an answer
+     * that ends with text the server keeps (tools/list's) is then not
+     * copied.  0: reply->body holds all of the answer.
+     */
+    int                  split;
+
     /* the session as stored, when it was found */
     const char          *session_version;    /* negotiated at initialize */
     const char          *session_client;     /* clientInfo JSON text */
@@ -92,6 +99,13 @@ typedef struct {
     int                  status;       /* HTTP: 200, 202, 400, 404 */
     char                *body;         /* JSON text, NULL for no body */
     size_t               len;
+
+    /*
+     * With call->split, the rest of the body, or NULL: text that the
+     * server owns and keeps until it is freed or its tools change
+     */
+    const char          *tail;
+    size_t               tail_len;
 
     /* initialize succeeded: the shell makes a session with these */
     int                  new_session;

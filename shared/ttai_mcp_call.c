@@ -183,6 +183,7 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
             free(key);
             memo->used = ++srv->memo_clock;
             run->raw_result = memo->result;
+            run->raw_len = memo->rlen;
 
             id = run->id;
             run->id = NULL;
@@ -485,6 +486,7 @@ ttai_mcp_memo_keep(ttai_mcp_server_t *srv, char *key, size_t len,
     old->klen = len;
     old->hash = hash;
     old->result = text;
+    old->rlen = tlen;
     old->used = ++srv->memo_clock;
 }
 

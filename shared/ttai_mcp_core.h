@@ -41,6 +41,7 @@ typedef struct {
     char                       *key;          /* tool, args, values */
     size_t                      klen;
     char                       *result;       /* the CallToolResult text */
+    size_t                      rlen;
     uint64_t                    used;
 } ttai_mcp_memo_t;
 
@@ -65,9 +66,12 @@ struct ttai_mcp_server_s {
 
     /*
      * The first page of tools/list, serialized once: it is the same for
-     * every client, and building it is most of what tools/list costs
+     * every client, and building it is most of what tools/list costs.
+     * The text ends with the "}" that closes the response around it, so
+     * that the shell can send it as it is (ttai_mcp_call_t.split).
      */
     char                       *tools_page;
+    size_t                      tools_page_len;   /* without the "}" */
 
     /* TTAI_TOOL_MEMO answers, least recently used replaced first */
     ttai_mcp_memo_t             memo[TTAI_MCP_MEMO];
@@ -94,8 +98,14 @@ typedef struct {
     char                       *client_info;
     char                        log_level[16];
 
-    /* a single answer's result, already serialized (tools/list) */
+    /*
+     * A single answer's result, already serialized (tools/list, a
+     * remembered tool result); raw_kept: it is followed by "}" and kept
+     * by the server for as long as the server lives
+     */
     const char                 *raw_result;
+    size_t                      raw_len;
+    int                         raw_kept;
 
     /* the tool that waits: its index, arguments, and the request id */
     size_t                      tool;

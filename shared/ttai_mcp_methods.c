@@ -45,6 +45,7 @@ static int ttai_mcp_ping(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 static int ttai_mcp_tools_list(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
     json_t *params, json_t **response, ttai_mcp_pending_t **pending);
+static char *ttai_mcp_tools_page(json_t *result, size_t *len);
 static int ttai_mcp_set_level(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
     json_t *params, json_t **response, ttai_mcp_pending_t **pending);
@@ -276,6 +277,8 @@ ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     /* the first page alone in a POST: serialized once, then reused */
     if (offset == 0 && !run->batch && srv->tools_page != NULL) {
         run->raw_result = srv->tools_page;
+        run->raw_len = srv->tools_page_len;
+        run->raw_kept = 1;
         *response = ttai_mcp_rpc_result(id, json_null());
         return 0;
     }
@@ -310,11 +313,13 @@ ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     result = json_pack("{s:o, s:o*}", "tools", tools, "nextCursor", next);
 
     if (offset == 0 && !run->batch && result != NULL) {
-        srv->tools_page = json_dumps(result, JSON_COMPACT);
+        srv->tools_page = ttai_mcp_tools_page(result, &srv->tools_page_len);
 
         if (srv->tools_page != NULL) {
             json_decref(result);
             run->raw_result = srv->tools_page;
+            run->raw_len = srv->tools_page_len;
+            run->raw_kept = 1;
             result = json_null();
         }
     }
@@ -322,6 +327,35 @@ ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     *response = ttai_mcp_rpc_result(id, result);
 
     return 0;
+}
+
+
+/* the page's text with the "}" of its response after it */
+
+static char *
+ttai_mcp_tools_page(json_t *result, size_t *len)
+{
+    char    *text, *page;
+    size_t   n;
+
+    text = json_dumps(result, JSON_COMPACT);
+    if (text == NULL) {
+        return NULL;
+    }
+
+    n = strlen(text);
+
+    page = realloc(text, n + 2);
+    if (page == NULL) {
+        free(text);
+        return NULL;
+    }
+
+    page[n] = '}';
+    page[n + 1] = '\0';
+    *len = n;
+
+    return page;
 }
 
 
