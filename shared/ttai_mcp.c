@@ -174,6 +174,12 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
                    ttai_mcp_versions[2]);
     }
 
+    rc = ttai_mcp_quick(srv, call, body, len, reply);
+
+    if (rc != 0) {
+        return (rc > 0) ? 0 : -1;
+    }
+
     root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
 
     if (root == NULL) {

@@ -26,6 +26,7 @@
  *   ttai_mcp_rpc.c      JSON-RPC envelopes: classifying, results, errors
  *   ttai_mcp_methods.c  the methods other than tools/call
  *   ttai_mcp_call.c     tools/call: validation, running, resuming
+ *   ttai_mcp_quick.c    the most common requests, without a JSON tree
  *   ttai_tools.c        the tool registry and the result helpers
  */
 
@@ -153,6 +154,10 @@ int ttai_mcp_tools_resume(ttai_mcp_server_t *srv,
     ttai_mcp_pending_t **pending);
 
 void ttai_mcp_memo_free(ttai_mcp_server_t *srv);
+
+/* ttai_mcp_quick.c */
+int ttai_mcp_quick(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    const char *body, size_t len, ttai_mcp_reply_t *reply);
 
 /* ttai_tools.c */
 ttai_mcp_tool_entry_t *ttai_mcp_tool_find(ttai_mcp_server_t *srv,
