@@ -35,7 +35,6 @@ static int ttai_mcp_finish(const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
     ttai_mcp_reply_t *reply);
 static int ttai_mcp_reply_stores(ttai_mcp_run_t *run,
     ttai_mcp_reply_t *reply);
-static void ttai_mcp_run_free(ttai_mcp_run_t *run);
 static int ttai_mcp_reply_error(ttai_mcp_reply_t *reply, int status,
     json_t *id, int code, json_t *data, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
@@ -98,6 +97,7 @@ ttai_mcp_server_free(ttai_mcp_server_t *srv)
 
     ttai_mcp_tools_free(srv);
     ttai_mcp_memo_free(srv);
+    ttai_mcp_plans_free(srv);
     free(srv->tools_page);
     free(srv->version);
     free(srv->instructions);
@@ -154,7 +154,9 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     const char *body, size_t len, ttai_mcp_reply_t *reply)
 {
     int              rc;
+    size_t           plen;
     json_t          *root;
+    const char      *params;
     json_error_t     jerr;
     ttai_mcp_run_t  *run;
 
@@ -174,7 +176,7 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
                    ttai_mcp_versions[2]);
     }
 
-    rc = ttai_mcp_quick(srv, call, body, len, reply);
+    rc = ttai_mcp_quick(srv, call, body, len, reply, &params, &plen);
 
     if (rc != 0) {
         return (rc > 0) ? 0 : -1;
@@ -227,6 +229,10 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         ttai_mcp_run_free(run);
         return -1;
     }
+
+    /* for the plan of a tools/call, while the body is there to read */
+    run->params_text = params;
+    run->params_len = plen;
 
     return ttai_mcp_continue(srv, call, run, reply);
 }
@@ -679,7 +685,7 @@ ttai_mcp_finish(const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
 }
 
 
-static void
+void
 ttai_mcp_run_free(ttai_mcp_run_t *run)
 {
     if (run == NULL) {
@@ -693,6 +699,7 @@ ttai_mcp_run_free(ttai_mcp_run_t *run)
     json_decref(run->state);
     json_decref(run->stores);
     free(run->client_info);
+    free(run->plan_params);
     free(run);
 }
 

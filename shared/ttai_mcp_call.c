@@ -25,6 +25,9 @@
 #define TTAI_MCP_ERROR_REASON_MAX  400
 
 
+static int ttai_mcp_tools_replay(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
+    ttai_mcp_tool_entry_t *entry, json_t **result);
 static void ttai_mcp_tools_ctx(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run, ttai_tool_ctx_t *ctx);
 static int ttai_mcp_tools_answer(ttai_mcp_tool_entry_t *entry, json_t *id,
@@ -119,8 +122,17 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         run->args = args;
         run->id = json_incref(id);
         *pending = p;
+
+        if (entry->tool.annotations & TTAI_TOOL_MEMO) {
+            ttai_mcp_plan_keep(srv, run, params, p);
+        }
+
+        run->params_text = NULL;
+
         return 0;
     }
+
+    run->params_text = NULL;
 
     json_decref(args);
 
@@ -201,10 +213,22 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         result = ttai_mcp_tools_unreachable(entry->tool.name, resp->error);
         rc = result ? 0 : -1;
 
-    } else {
+    } else if (run->args == NULL
+               && ttai_mcp_tools_replay(srv, call, run, entry, &result)
+                  != 0)
+    {
+        rc = -1;
+
+    } else if (result == NULL) {
         ttai_mcp_tools_ctx(srv, call, run, &ctx);
 
         rc = entry->tool.resume(&ctx, run->args, resp, &result, &p);
+
+    } else {
+        /* the tool answered at once this time: no answer to the values */
+        free(key);
+        key = NULL;
+        rc = 0;
     }
 
     if (rc == 0 && p != NULL && result == NULL) {
@@ -251,6 +275,59 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     json_decref(id);
 
     return rc;
+}
+
+
+/*
+ * A call from a plan whose answer the memo does not have: the tool's
+ * first step is run again on the params kept with the call, as the
+ * general way ran it, for the arguments and the state its next step
+ * needs.  The KV step it asks for is the one already made.  Returns 0,
+ * with *result set when the tool answered at once, or -1.
+ */
+
+static int
+ttai_mcp_tools_replay(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    ttai_mcp_run_t *run, ttai_mcp_tool_entry_t *entry, json_t **result)
+{
+    int                  rc;
+    json_t              *params, *args;
+    ttai_tool_ctx_t      ctx;
+    ttai_mcp_pending_t  *p;
+
+    params = json_loadb(run->plan_params, run->plan_plen, 0, NULL);
+    args = json_object_get(params, "arguments");
+
+    args = (params == NULL) ? NULL
+           : (args == NULL || json_is_null(args)) ? json_object()
+                                                  : json_incref(args);
+    json_decref(params);
+
+    json_decref(run->state);
+    run->state = json_object();
+
+    if (args == NULL || run->state == NULL) {
+        json_decref(args);
+        return -1;
+    }
+
+    run->args = args;
+
+    ttai_mcp_tools_ctx(srv, call, run, &ctx);
+
+    p = NULL;
+
+    rc = entry->tool.run(&ctx, args, result, &p);
+
+    ttai_mcp_pending_free(p);
+
+    if (rc != 0 || (*result == NULL && p == NULL)) {
+        json_decref(*result);
+        *result = NULL;
+        return -1;
+    }
+
+    return 0;
 }
 
 
@@ -383,24 +460,36 @@ ttai_mcp_memo_key(ttai_mcp_run_t *run, const ttai_mcp_response_t *resp,
         n += resp->lens[i] + 1;
     }
 
-    args = ttai_json_dumps(run->args, &alen);
-    if (args == NULL) {
-        return NULL;
+    /* a call from a plan has them as text already */
+    if (run->args != NULL) {
+        args = ttai_json_dumps(run->args, &alen);
+        if (args == NULL) {
+            return NULL;
+        }
+
+    } else {
+        args = (char *) run->plan_args;
+        alen = run->plan_alen;
     }
 
     n += sizeof(size_t) + alen + 1;
 
     key = malloc(n);
-    if (key == NULL) {
-        free(args);
-        return NULL;
+
+    if (key != NULL) {
+        memcpy(key, &run->tool, sizeof(size_t));
+        p = key + sizeof(size_t);
+        memcpy(p, args, alen + 1);
+        p += alen + 1;
     }
 
-    memcpy(key, &run->tool, sizeof(size_t));
-    p = key + sizeof(size_t);
-    memcpy(p, args, alen + 1);
-    p += alen + 1;
-    free(args);
+    if (run->args != NULL) {
+        free(args);
+    }
+
+    if (key == NULL) {
+        return NULL;
+    }
 
     for (i = 0; i < nkeys; i++) {
         memcpy(p, resp->values[i], resp->lens[i]);

@@ -27,6 +27,7 @@
  *   ttai_mcp_methods.c  the methods other than tools/call
  *   ttai_mcp_call.c     tools/call: validation, running, resuming
  *   ttai_mcp_quick.c    the most common requests, without a JSON tree
+ *   ttai_mcp_plan.c     what remembered tool calls ask for, by their text
  *   ttai_tools.c        the tool registry and the result helpers
  */
 
@@ -35,6 +36,10 @@
 
 /* answers remembered per server (per nginx worker) for TTAI_TOOL_MEMO */
 #define TTAI_MCP_MEMO        64
+
+/* and the KV keys their calls ask for, by the params as sent */
+#define TTAI_MCP_PLANS       64
+#define TTAI_MCP_PLAN_MAX    2048
 
 
 typedef struct {
@@ -45,6 +50,23 @@ typedef struct {
     size_t                      rlen;
     uint64_t                    used;
 } ttai_mcp_memo_t;
+
+
+/*
+ * A plan: what a TTAI_TOOL_MEMO tool asked for the first time it got
+ * these params, text for text (ttai_mcp_plan.c)
+ */
+typedef struct {
+    uint64_t                    hash;
+    char                       *params;       /* as sent, a JSON object */
+    size_t                      plen;
+    char                       *args;         /* ttai_json_dumps() text */
+    size_t                      alen;
+    size_t                      tool;
+    char                      **keys;         /* its KV step */
+    size_t                      nkeys;
+    uint64_t                    used;
+} ttai_mcp_plan_t;
 
 
 typedef struct {
@@ -77,6 +99,10 @@ struct ttai_mcp_server_s {
     /* TTAI_TOOL_MEMO answers, least recently used replaced first */
     ttai_mcp_memo_t             memo[TTAI_MCP_MEMO];
     uint64_t                    memo_clock;
+
+    /* and their plans, the same way */
+    ttai_mcp_plan_t             plans[TTAI_MCP_PLANS];
+    uint64_t                    plan_clock;
 
     char                        error[TTAI_MCP_ERRLEN];
 };
@@ -117,6 +143,23 @@ typedef struct {
 
     /* KV writes asked for and not yet handed to the shell */
     json_t                     *stores;
+
+    /*
+     * A call made from a plan: its params as sent and its arguments as
+     * the memo writes them, in one allocation; args stays NULL unless the
+     * tool has to run after all (the values are not the memo's)
+     */
+    char                       *plan_params;
+    size_t                      plan_plen;
+    const char                 *plan_args;
+    size_t                      plan_alen;
+
+    /*
+     * In ttai_mcp_handle() only: the params of a single message in plain
+     * form, as sent, for the plan of a call made the general way
+     */
+    const char                 *params_text;
+    size_t                      params_len;
 } ttai_mcp_run_t;
 
 
@@ -127,6 +170,9 @@ typedef enum {
     TTAI_MCP_MSG_RESPONSE
 } ttai_mcp_msg_e;
 
+
+/* ttai_mcp.c */
+void ttai_mcp_run_free(ttai_mcp_run_t *run);
 
 /* ttai_mcp_rpc.c */
 ttai_mcp_msg_e ttai_mcp_rpc_classify(json_t *msg, const char **why);
@@ -157,7 +203,17 @@ void ttai_mcp_memo_free(ttai_mcp_server_t *srv);
 
 /* ttai_mcp_quick.c */
 int ttai_mcp_quick(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
-    const char *body, size_t len, ttai_mcp_reply_t *reply);
+    const char *body, size_t len, ttai_mcp_reply_t *reply,
+    const char **params, size_t *plen);
+
+/* ttai_mcp_plan.c */
+ttai_mcp_plan_t *ttai_mcp_plan_find(ttai_mcp_server_t *srv,
+    const char *params, size_t len);
+void ttai_mcp_plan_keep(ttai_mcp_server_t *srv, ttai_mcp_run_t *run,
+    json_t *params, const ttai_mcp_pending_t *pending);
+int ttai_mcp_plan_call(ttai_mcp_server_t *srv, ttai_mcp_plan_t *plan,
+    json_t *id, ttai_mcp_reply_t *reply);
+void ttai_mcp_plans_free(ttai_mcp_server_t *srv);
 
 /* ttai_tools.c */
 ttai_mcp_tool_entry_t *ttai_mcp_tool_find(ttai_mcp_server_t *srv,

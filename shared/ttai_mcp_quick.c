@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "ttai_mcp_core.h"
 
 
@@ -24,6 +26,9 @@
  * object.  Anything else, valid or not, goes the general way, which
  * decides what it is; so do the cases in which the general way would not
  * answer a result (an unknown session, a missing session id).
+ *
+ * Answered here: ping, the first page of tools/list, and the KV step of
+ * a tools/call whose params were planned (ttai_mcp_plan.c).
  */
 
 /* more digits than this may not fit the integers jansson reads */
@@ -46,6 +51,7 @@ static const char *ttai_mcp_quick_ws(const char *p, const char *end);
 static const char *ttai_mcp_quick_string(const char *p, const char *end);
 static const char *ttai_mcp_quick_integer(const char *p, const char *end);
 static const char *ttai_mcp_quick_object(const char *p, const char *end);
+static json_t *ttai_mcp_quick_id(ttai_mcp_quick_msg_t *msg);
 static int ttai_mcp_quick_is(ttai_mcp_quick_msg_t *msg, const char *method);
 static int ttai_mcp_quick_answer(ttai_mcp_reply_t *reply,
     ttai_mcp_quick_msg_t *msg, const char *result, size_t len, int kept,
@@ -59,9 +65,15 @@ static int ttai_mcp_quick_answer(ttai_mcp_reply_t *reply,
 
 int
 ttai_mcp_quick(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
-    const char *body, size_t len, ttai_mcp_reply_t *reply)
+    const char *body, size_t len, ttai_mcp_reply_t *reply,
+    const char **params, size_t *plen)
 {
-    ttai_mcp_quick_msg_t  msg;
+    int                    empty;
+    ttai_mcp_plan_t       *plan;
+    ttai_mcp_quick_msg_t   msg;
+
+    *params = NULL;
+    *plen = 0;
 
     if (call->session_unknown
         || (call->session_id == NULL && !call->stateless)
@@ -70,11 +82,28 @@ ttai_mcp_quick(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         return 0;
     }
 
+    if (ttai_mcp_quick_is(&msg, "tools/call") && msg.params != NULL) {
+        plan = ttai_mcp_plan_find(srv, msg.params, msg.params_len);
+
+        if (plan != NULL) {
+            return ttai_mcp_plan_call(srv, plan, ttai_mcp_quick_id(&msg),
+                                      reply);
+        }
+
+        /* the general way may make its plan */
+        *params = msg.params;
+        *plen = msg.params_len;
+
+        return 0;
+    }
+
     /* an empty params object is no params at all for both */
-    if (msg.params != NULL
-        && ttai_mcp_quick_ws(msg.params + 1, msg.params + msg.params_len)
-           != msg.params + msg.params_len - 1)
-    {
+    empty = (msg.params == NULL
+             || ttai_mcp_quick_ws(msg.params + 1,
+                                  msg.params + msg.params_len)
+                == msg.params + msg.params_len - 1);
+
+    if (!empty) {
         return 0;
     }
 
@@ -291,22 +320,75 @@ ttai_mcp_quick_integer(const char *p, const char *end)
 }
 
 
-/* an empty object, with blanks in it or not: its end, or NULL */
+/*
+ * An object, by its brackets and strings: its end, or NULL.  The text is
+ * not checked further: it is either compared with a plan's, which was
+ * read as JSON, or parsed by jansson the general way.
+ */
 
 static const char *
 ttai_mcp_quick_object(const char *p, const char *end)
 {
-    if (p == end || *p++ != '{') {
+    size_t  depth;
+
+    if (p == end || *p != '{') {
         return NULL;
     }
 
-    p = ttai_mcp_quick_ws(p, end);
+    depth = 0;
 
-    if (p == end || *p++ != '}') {
-        return NULL;
+    while (p < end) {
+        switch (*p++) {
+
+        case '{':
+        case '[':
+            depth++;
+            break;
+
+        case '}':
+        case ']':
+            if (--depth == 0) {
+                return p;
+            }
+
+            break;
+
+        case '"':
+            while (p < end && *p != '"') {
+                p += (*p == '\\') ? 2 : 1;
+            }
+
+            if (p >= end) {
+                return NULL;
+            }
+
+            p++;
+            break;
+
+        default:
+            break;
+        }
     }
 
-    return p;
+    return NULL;
+}
+
+
+/* the id as JSON, or NULL when out of memory */
+
+static json_t *
+ttai_mcp_quick_id(ttai_mcp_quick_msg_t *msg)
+{
+    char  digits[TTAI_MCP_QUICK_DIGITS + 2];
+
+    if (msg->id[0] == '"') {
+        return json_stringn(msg->id + 1, msg->id_len - 2);
+    }
+
+    memcpy(digits, msg->id, msg->id_len);
+    digits[msg->id_len] = '\0';
+
+    return json_integer(strtoll(digits, NULL, 10));
 }
 
 

@@ -19,13 +19,84 @@
 
 
 /*
- * The quick way of the MCP core (ttai_mcp_quick.c) and answers in two
- * parts (ttai_mcp_call_t.split): the same bytes as the general way, for
- * every request either may take.
+ * The quick way of the MCP core (ttai_mcp_quick.c), plans of remembered
+ * tool calls (ttai_mcp_plan.c) and answers in two parts
+ * (ttai_mcp_call_t.split): the same bytes as the general way, for every
+ * request either may take.
  */
 
 
 static ttai_mcp_server_t  *srv;
+
+static int  pair_runs;
+static int  pair_resumes;
+
+
+/*
+ * A remembered tool: two KV keys from its arguments, an answer from
+ * their values; it counts what it does
+ */
+
+static int
+pair_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    char         a[64], b[64];
+    const char  *keys[2], *s;
+
+    pair_runs++;
+
+    s = json_string_value(json_object_get(args, "symbol"));
+
+    if (strcmp(s, "BAD") == 0) {
+        *result = ttai_tool_error_result("no such symbol");
+        return *result ? 0 : -1;
+    }
+
+    snprintf(a, sizeof(a), "a:%s", s);
+    snprintf(b, sizeof(b), "b:%s", s);
+    keys[0] = a;
+    keys[1] = b;
+
+    if (json_object_set_new(ctx->state, "seen", json_string(s)) != 0) {
+        return -1;
+    }
+
+    *pending = ttai_mcp_pending_cache(keys, 2);
+
+    return *pending ? 0 : -1;
+}
+
+
+static int
+pair_resume(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    char  text[256];
+
+    pair_resumes++;
+
+    /* what run kept, which a call from a plan must have too */
+    snprintf(text, sizeof(text), "%s: %.*s and %.*s",
+             json_string_value(json_object_get(ctx->state, "seen")),
+             (int) (resp->values[0] ? resp->lens[0] : 4),
+             resp->values[0] ? resp->values[0] : "none",
+             (int) (resp->values[1] ? resp->lens[1] : 4),
+             resp->values[1] ? resp->values[1] : "none");
+
+    *result = ttai_tool_text_result(text, NULL);
+
+    return *result ? 0 : -1;
+}
+
+
+static const ttai_tool_t  pair_tool = {
+    "pair", NULL, "Two values from KV, remembered.",
+    "{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":"
+    "\"string\",\"maxLength\":8}},\"required\":[\"symbol\"]}",
+    NULL, TTAI_TOOL_READ_ONLY | TTAI_TOOL_MEMO, pair_run, pair_resume
+};
 
 
 static int
@@ -34,6 +105,10 @@ setup(void **state)
     srv = ttai_mcp_server_create("9.9.9", NULL);
     assert_non_null(srv);
     assert_int_equal(ttai_tools_register_all(srv), 0);
+    assert_int_equal(ttai_mcp_register_tool(srv, &pair_tool), 0);
+
+    pair_runs = 0;
+    pair_resumes = 0;
 
     return 0;
 }
@@ -47,6 +122,14 @@ teardown(void **state)
 
     return 0;
 }
+
+
+#define assert_contains(s, part)                                             \
+    do {                                                                     \
+        if (strstr((s), (part)) == NULL) {                                   \
+            fail_msg("\"%s\" lacks \"%s\"", (s), (part));                   \
+        }                                                                    \
+    } while (0)
 
 
 static ttai_mcp_call_t
@@ -131,18 +214,28 @@ static int
 quick(const ttai_mcp_call_t *call, const char *body)
 {
     int               rc;
+    size_t            plen;
+    const char       *params;
     ttai_mcp_reply_t  reply;
 
     memset(&reply, 0, sizeof(reply));
 
-    rc = ttai_mcp_quick(srv, call, body, strlen(body), &reply);
+    rc = ttai_mcp_quick(srv, call, body, strlen(body), &reply, &params,
+                        &plen);
     assert_true(rc == 0 || rc == 1);
 
     if (rc == 0) {
         assert_null(reply.body);
         assert_null(reply.tail);
+        assert_null(reply.pending);
         assert_int_equal(reply.status, 0);
         return 0;
+    }
+
+    if (reply.pending != NULL) {
+        assert_null(reply.body);
+        ttai_mcp_reply_free(&reply);
+        return 1;
     }
 
     assert_int_equal(reply.status, 200);
@@ -364,6 +457,216 @@ test_split_answers(void **state)
 }
 
 
+/*
+ * A tools/call of pair, posted and resumed with values: the whole answer,
+ * and the keys it read (key0 key1)
+ */
+
+static char *
+pair_call(const ttai_mcp_call_t *call, const char *body, const char *v0,
+    const char *v1, char *keys, size_t size)
+{
+    char                *text;
+    const char          *values[2];
+    size_t               lens[2];
+    ttai_mcp_reply_t     reply;
+    ttai_mcp_response_t  resp;
+
+    assert_int_equal(ttai_mcp_handle(srv, call, body, strlen(body), &reply),
+                     0);
+
+    if (reply.pending == NULL) {
+        snprintf(keys, size, "-");
+        text = strndup(reply.body, reply.len);
+        ttai_mcp_reply_free(&reply);
+        return text;
+    }
+
+    assert_int_equal(reply.pending->kind, TTAI_PENDING_CACHE);
+    assert_int_equal(reply.pending->nkeys, 2);
+    snprintf(keys, size, "%s %s", reply.pending->keys[0],
+             reply.pending->keys[1]);
+
+    memset(&resp, 0, sizeof(resp));
+    values[0] = v0;
+    values[1] = v1;
+    lens[0] = v0 ? strlen(v0) : 0;
+    lens[1] = v1 ? strlen(v1) : 0;
+    resp.values = values;
+    resp.lens = lens;
+
+    assert_int_equal(ttai_mcp_resume(srv, call, &reply, &resp), 0);
+    assert_null(reply.pending);
+    assert_int_equal(reply.status, 200);
+
+    text = strndup(reply.body, reply.len);
+    ttai_mcp_reply_free(&reply);
+
+    return text;
+}
+
+
+#define PAIR(id, args)                                                       \
+    "{\"jsonrpc\":\"2.0\",\"id\":" id ",\"method\":\"tools/call\","       \
+    "\"params\":{\"name\":\"pair\",\"arguments\":" args "}}"
+
+
+static void
+test_plans(void **state)
+{
+    char              k1[128], k2[128], *a, *b;
+    ttai_mcp_call_t   call;
+
+    call = call_of(0, 0);
+
+    /* the first call goes the general way, and is planned */
+    a = pair_call(&call, PAIR("1", "{\"symbol\":\"X\"}"), "1", "2", k1,
+                  sizeof(k1));
+    assert_int_equal(pair_runs, 1);
+    assert_int_equal(pair_resumes, 1);
+    assert_string_equal(k1, "a:X b:X");
+    assert_contains(a, "X: 1 and 2");
+    free(a);
+
+    assert_int_equal(quick(&call, PAIR("2", "{\"symbol\":\"X\"}")), 1);
+    assert_int_equal(quick(&call, PAIR("2", "{\"symbol\": \"X\"}")), 0);
+
+    /* the same text again: the same keys, and the memo's answer */
+    a = pair_call(&call, PAIR("\"s\"", "{\"symbol\":\"X\"}"), "1", "2",
+                  k2, sizeof(k2));
+    assert_int_equal(pair_runs, 1);
+    assert_int_equal(pair_resumes, 1);
+    assert_string_equal(k2, k1);
+    assert_string_equal(a, "{\"jsonrpc\":\"2.0\",\"id\":\"s\",\"result\":"
+                        "{\"content\":[{\"type\":\"text\",\"text\":"
+                        "\"X: 1 and 2\"}]}}");
+    free(a);
+
+    /* other values: the tool runs after all, with its state */
+    a = pair_call(&call, PAIR("3", "{\"symbol\":\"X\"}"), "1", "3", k2,
+                  sizeof(k2));
+    assert_int_equal(pair_runs, 2);
+    assert_int_equal(pair_resumes, 2);
+    assert_contains(a, "X: 1 and 3");
+    free(a);
+
+    /* a value missing: no memo; the tool runs each time */
+    a = pair_call(&call, PAIR("4", "{\"symbol\":\"X\"}"), "1", NULL, k2,
+                  sizeof(k2));
+    b = pair_call(&call, PAIR("4", "{\"symbol\":\"X\"}"), "1", NULL, k2,
+                  sizeof(k2));
+    assert_int_equal(pair_runs, 4);
+    assert_int_equal(pair_resumes, 4);
+    assert_contains(a, "X: 1 and none");
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+
+    /*
+     * other arguments, or the same ones written otherwise: plans of
+     * their own, made the general way
+     */
+    a = pair_call(&call, PAIR("5", "{\"symbol\":\"Y\"}"), "1", "2", k2,
+                  sizeof(k2));
+    assert_string_equal(k2, "a:Y b:Y");
+    assert_int_equal(pair_runs, 5);
+    free(a);
+
+    a = pair_call(&call, PAIR("5", "{\"symbol\":\"\\u0058\"}"), "1", "2",
+                  k2, sizeof(k2));
+    assert_string_equal(k2, "a:X b:X");
+    assert_int_equal(pair_runs, 6);
+    assert_int_equal(quick(&call, PAIR("5", "{\"symbol\":\"\\u0058\"}")),
+                     1);
+    free(a);
+
+    /* a call the tool answers at once, or that fails: never planned */
+    a = pair_call(&call, PAIR("6", "{\"symbol\":\"BAD\"}"), NULL, NULL,
+                  k2, sizeof(k2));
+    assert_string_equal(k2, "-");
+    assert_contains(a, "no such symbol");
+    free(a);
+    assert_int_equal(quick(&call, PAIR("6", "{\"symbol\":\"BAD\"}")), 0);
+
+    a = pair_call(&call, PAIR("7", "{\"symbol\":\"TOOLONGXX\"}"), NULL,
+                  NULL, k2, sizeof(k2));
+    assert_contains(a, "Invalid arguments");
+    free(a);
+    assert_int_equal(quick(&call,
+                           PAIR("7", "{\"symbol\":\"TOOLONGXX\"}")), 0);
+
+    /* a planned text in a body that is not JSON is not answered */
+    assert_int_equal(quick(&call, PAIR("8", "{\"symbol\":\"X\"}") ","),
+                     0);
+    a = pair_call(&call, PAIR("8", "{\"symbol\":\"X\"}") "x", NULL, NULL,
+                  k2, sizeof(k2));
+    assert_contains(a, "Parse error");
+    free(a);
+
+    /* far more calls than there are plans: each still right */
+    for (int i = 0; i < 3 * TTAI_MCP_PLANS; i++) {
+        char  body[256], symbol[16], value[16], expect[64];
+
+        snprintf(symbol, sizeof(symbol), "S%d", i % (2 * TTAI_MCP_PLANS));
+        snprintf(value, sizeof(value), "%d", i);
+        snprintf(body, sizeof(body), PAIR("9", "{\"symbol\":\"%s\"}"),
+                 symbol);
+        snprintf(expect, sizeof(expect), "%s: v and %d", symbol, i);
+
+        a = pair_call(&call, body, "v", value, k1, sizeof(k1));
+        assert_contains(a, expect);
+        free(a);
+    }
+}
+
+
+/* every answer from a plan is the general way's, byte for byte */
+
+static void
+test_plans_answer_as_the_general_way(void **state)
+{
+    int               round;
+    char              body[256], other[300], k1[128], k2[128], *a, *b;
+    size_t            i;
+    ttai_mcp_call_t   call;
+
+    static const char  *ids[] = { "1", "-42", "\"abc\"", "\"\"" };
+    static const char  *args[] = {
+        "{\"symbol\":\"X\"}", "{\"symbol\":\"Q R\"}",
+        "{\"symbol\":\"Z\",\"extra\":[1,{\"a\":\"}\"}]}",
+    };
+    static const char  *values[][2] = {
+        { "1", "2" }, { "1", "2" }, { "3", "4" }, { NULL, "2" },
+    };
+
+    for (round = 0; round < 4; round++) {
+        for (i = 0; i < 12; i++) {
+            snprintf(body, sizeof(body), PAIR("%s", "%s"), ids[i % 4],
+                     args[i % 3]);
+            snprintf(other, sizeof(other), "{\"x\":0,%s", body + 1);
+
+            call = call_of(round & 1, round >> 1);
+
+            a = pair_call(&call, body, values[round][0], values[round][1],
+                          k1, sizeof(k1));
+            b = pair_call(&call, other, values[round][0], values[round][1],
+                          k2, sizeof(k2));
+
+            if (strcmp(a, b) != 0 || strcmp(k1, k2) != 0) {
+                fail_msg("%s\n  %s %s\nas against\n  %s %s", body, k1, a,
+                         k2, b);
+            }
+
+            free(a);
+            free(b);
+        }
+    }
+
+    /* the plans were taken: the tool ran for the general way only */
+    assert_true(pair_runs < 4 * 12 * 2);
+}
+
+
 int
 main(void)
 {
@@ -373,6 +676,9 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_quick_answers_as_the_general_way, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_answers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plans, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_plans_answer_as_the_general_way, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
