@@ -38,7 +38,7 @@ static int ttai_mcp_reply_stores(ttai_mcp_run_t *run,
 static int ttai_mcp_reply_error(ttai_mcp_reply_t *reply, int status,
     json_t *id, int code, json_t *data, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
-static int ttai_mcp_reply_raw(ttai_mcp_reply_t *reply, json_t *response,
+static int ttai_mcp_reply_raw(ttai_mcp_reply_t *reply, json_t *id,
     ttai_mcp_run_t *run, int split);
 static int ttai_mcp_reply_json(ttai_mcp_reply_t *reply, int status,
     json_t *json);
@@ -743,63 +743,24 @@ ttai_mcp_reply_json(ttai_mcp_reply_t *reply, int status, json_t *json)
 }
 
 
-/*
- * A response whose result is already JSON text: the envelope is
- * serialized with a null result, which comes last, and the text takes
- * the null's place.  With split, text the server keeps is not copied:
- * it is the reply's tail, with its "}".
- */
+/* a response whose result is already JSON text: see ttai_mcp_run_t */
 
 static int
-ttai_mcp_reply_raw(ttai_mcp_reply_t *reply, json_t *response,
-    ttai_mcp_run_t *run, int split)
+ttai_mcp_reply_raw(ttai_mcp_reply_t *reply, json_t *id, ttai_mcp_run_t *run,
+    int split)
 {
-    char    *head, *body;
-    size_t   hlen, rlen;
+    int      rc;
+    char    *text;
+    size_t   len;
 
-    head = ttai_json_dumps(response, &hlen);
-    if (head == NULL) {
+    text = ttai_json_dumps(id, &len);
+    if (text == NULL) {
         return -1;
     }
 
-    if (hlen < sizeof("null}") - 1
-        || strcmp(head + hlen - (sizeof("null}") - 1), "null}") != 0)
-    {
-        free(head);
-        return -1;
-    }
+    rc = ttai_mcp_rpc_raw(reply, text, len, run->raw_result, run->raw_len,
+                          split);
+    free(text);
 
-    hlen -= sizeof("null}") - 1;
-    rlen = run->raw_len;
-
-    if (split) {
-        head[hlen] = '\0';
-
-        reply->body = head;
-        reply->len = hlen;
-        reply->tail = run->raw_result;
-        reply->tail_len = rlen + 1;
-        reply->status = 200;
-
-        return 0;
-    }
-
-    body = malloc(hlen + rlen + 2);
-    if (body == NULL) {
-        free(head);
-        return -1;
-    }
-
-    memcpy(body, head, hlen);
-    memcpy(body + hlen, run->raw_result, rlen);
-    body[hlen + rlen] = '}';
-    body[hlen + rlen + 1] = '\0';
-
-    free(head);
-
-    reply->body = body;
-    reply->len = hlen + rlen + 1;
-    reply->status = 200;
-
-    return 0;
+    return rc;
 }

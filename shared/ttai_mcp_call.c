@@ -202,8 +202,7 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
             json_decref(run->args);
             run->args = NULL;
 
-            *response = ttai_mcp_rpc_result(id, json_null());
-            json_decref(id);
+            *response = id;
 
             return *response ? 0 : -1;
         }

@@ -127,8 +127,9 @@ typedef struct {
 
     /*
      * A single answer's result, already serialized (tools/list, a
-     * remembered tool result); raw_kept: it is followed by "}" and kept
-     * by the server for as long as the server lives
+     * remembered tool result), whose response is then the request's id
+     * alone; raw_kept: the text is followed by "}" and kept by the
+     * server for as long as the server lives
      */
     const char                 *raw_result;
     size_t                      raw_len;
@@ -178,6 +179,8 @@ void ttai_mcp_run_free(ttai_mcp_run_t *run);
 ttai_mcp_msg_e ttai_mcp_rpc_classify(json_t *msg, const char **why);
 json_t *ttai_mcp_rpc_id(json_t *msg);
 json_t *ttai_mcp_rpc_result(json_t *id, json_t *result);
+int ttai_mcp_rpc_raw(ttai_mcp_reply_t *reply, const char *id, size_t id_len,
+    const char *result, size_t len, int tail);
 json_t *ttai_mcp_rpc_error(json_t *id, int code, json_t *data,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 json_t *ttai_mcp_rpc_verror(json_t *id, int code, json_t *data,

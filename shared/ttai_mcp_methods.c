@@ -279,7 +279,7 @@ ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         run->raw_result = srv->tools_page;
         run->raw_len = srv->tools_page_len;
         run->raw_kept = 1;
-        *response = ttai_mcp_rpc_result(id, json_null());
+        *response = json_incref(id);
         return 0;
     }
 
@@ -320,7 +320,8 @@ ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
             run->raw_result = srv->tools_page;
             run->raw_len = srv->tools_page_len;
             run->raw_kept = 1;
-            result = json_null();
+            *response = json_incref(id);
+            return 0;
         }
     }
 

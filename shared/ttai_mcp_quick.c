@@ -53,9 +53,6 @@ static const char *ttai_mcp_quick_integer(const char *p, const char *end);
 static const char *ttai_mcp_quick_object(const char *p, const char *end);
 static json_t *ttai_mcp_quick_id(ttai_mcp_quick_msg_t *msg);
 static int ttai_mcp_quick_is(ttai_mcp_quick_msg_t *msg, const char *method);
-static int ttai_mcp_quick_answer(ttai_mcp_reply_t *reply,
-    ttai_mcp_quick_msg_t *msg, const char *result, size_t len, int kept,
-    int split);
 
 
 /*
@@ -108,13 +105,15 @@ ttai_mcp_quick(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     }
 
     if (ttai_mcp_quick_is(&msg, "ping")) {
-        return ttai_mcp_quick_answer(reply, &msg, "{}}", 2, 1, 0);
+        return ttai_mcp_rpc_raw(reply, msg.id, msg.id_len, "{}", 2, 0)
+               ? -1 : 1;
     }
 
     /* the first page, once it has been made the general way */
     if (ttai_mcp_quick_is(&msg, "tools/list") && srv->tools_page != NULL) {
-        return ttai_mcp_quick_answer(reply, &msg, srv->tools_page,
-                                     srv->tools_page_len, 1, call->split);
+        return ttai_mcp_rpc_raw(reply, msg.id, msg.id_len, srv->tools_page,
+                                srv->tools_page_len, call->split)
+               ? -1 : 1;
     }
 
     return 0;
@@ -400,58 +399,4 @@ ttai_mcp_quick_is(ttai_mcp_quick_msg_t *msg, const char *method)
     n = strlen(method);
 
     return msg->method_len == n && memcmp(msg->method, method, n) == 0;
-}
-
-
-/*
- * {"jsonrpc":"2.0","id":<id>,"result":<result>}, as ttai_json_dumps()
- * writes the general way's answer; result is followed by the "}" that
- * closes the response, and with kept and split, it becomes the tail
- */
-
-static int
-ttai_mcp_quick_answer(ttai_mcp_reply_t *reply, ttai_mcp_quick_msg_t *msg,
-    const char *result, size_t len, int kept, int split)
-{
-    char    *body, *p;
-    size_t   n;
-
-    static const char  head[] = "{\"jsonrpc\":\"2.0\",\"id\":";
-    static const char  member[] = ",\"result\":";
-
-    n = sizeof(head) - 1 + msg->id_len + sizeof(member) - 1;
-
-    if (!(kept && split)) {
-        n += len + 1;
-    }
-
-    body = malloc(n + 1);
-    if (body == NULL) {
-        return -1;
-    }
-
-    p = body;
-    memcpy(p, head, sizeof(head) - 1);
-    p += sizeof(head) - 1;
-    memcpy(p, msg->id, msg->id_len);
-    p += msg->id_len;
-    memcpy(p, member, sizeof(member) - 1);
-    p += sizeof(member) - 1;
-
-    if (kept && split) {
-        reply->tail = result;
-        reply->tail_len = len + 1;
-
-    } else {
-        memcpy(p, result, len + 1);
-        p += len + 1;
-    }
-
-    *p = '\0';
-
-    reply->status = 200;
-    reply->body = body;
-    reply->len = p - body;
-
-    return 1;
 }

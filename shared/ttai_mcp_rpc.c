@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -106,6 +107,59 @@ ttai_mcp_rpc_result(json_t *id, json_t *result)
 
     return json_pack("{s:s, s:O?, s:o}", "jsonrpc", "2.0", "id", id,
                      "result", result);
+}
+
+
+/*
+ * A result already serialized, in its envelope, as ttai_json_dumps()
+ * writes {"jsonrpc":"2.0","id":<id>,"result":<result>}; id is JSON text.
+ * With tail, the result is followed by the "}" that closes the response,
+ * and it is not copied: it becomes the reply's tail.  Returns 0, or -1
+ * when out of memory.
+ */
+
+int
+ttai_mcp_rpc_raw(ttai_mcp_reply_t *reply, const char *id, size_t id_len,
+    const char *result, size_t len, int tail)
+{
+    char    *body, *p;
+    size_t   n;
+
+    static const char  head[] = "{\"jsonrpc\":\"2.0\",\"id\":";
+    static const char  member[] = ",\"result\":";
+
+    n = sizeof(head) - 1 + id_len + sizeof(member) - 1;
+
+    body = malloc(n + (tail ? 0 : len + 1) + 1);
+    if (body == NULL) {
+        return -1;
+    }
+
+    p = body;
+    memcpy(p, head, sizeof(head) - 1);
+    p += sizeof(head) - 1;
+    memcpy(p, id, id_len);
+    p += id_len;
+    memcpy(p, member, sizeof(member) - 1);
+    p += sizeof(member) - 1;
+
+    if (tail) {
+        reply->tail = result;
+        reply->tail_len = len + 1;
+
+    } else {
+        memcpy(p, result, len);
+        p += len;
+        *p++ = '}';
+    }
+
+    *p = '\0';
+
+    reply->status = 200;
+    reply->body = body;
+    reply->len = p - body;
+
+    return 0;
 }
 
 
