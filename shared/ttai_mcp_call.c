@@ -446,9 +446,8 @@ static char *
 ttai_mcp_memo_key(ttai_mcp_run_t *run, const ttai_mcp_response_t *resp,
     size_t nkeys, size_t *len, uint64_t *hash)
 {
-    char      *args, *key, *p;
-    size_t     i, alen, n;
-    uint64_t   h;
+    char    *args, *key, *p;
+    size_t   i, alen, n;
 
     for (i = 0, n = 0; i < nkeys; i++) {
         if (resp->values[i] == NULL) {
@@ -496,15 +495,8 @@ ttai_mcp_memo_key(ttai_mcp_run_t *run, const ttai_mcp_response_t *resp,
         *p++ = '\0';
     }
 
-    /* FNV-1a */
-    h = 14695981039346656037ULL;
-
-    for (i = 0; i < n; i++) {
-        h = (h ^ (unsigned char) key[i]) * 1099511628211ULL;
-    }
-
     *len = n;
-    *hash = h;
+    *hash = ttai_mcp_hash(key, n);
 
     return key;
 }

@@ -217,6 +217,7 @@ void ttai_mcp_plan_keep(ttai_mcp_server_t *srv, ttai_mcp_run_t *run,
 int ttai_mcp_plan_call(ttai_mcp_server_t *srv, ttai_mcp_plan_t *plan,
     json_t *id, ttai_mcp_reply_t *reply);
 void ttai_mcp_plans_free(ttai_mcp_server_t *srv);
+uint64_t ttai_mcp_hash(const char *text, size_t len);
 
 /* ttai_tools.c */
 ttai_mcp_tool_entry_t *ttai_mcp_tool_find(ttai_mcp_server_t *srv,

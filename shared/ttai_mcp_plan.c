@@ -32,7 +32,6 @@
  */
 
 
-static uint64_t ttai_mcp_plan_hash(const char *text, size_t len);
 static void ttai_mcp_plan_free(ttai_mcp_plan_t *plan);
 
 
@@ -47,7 +46,7 @@ ttai_mcp_plan_find(ttai_mcp_server_t *srv, const char *params, size_t len)
         return NULL;
     }
 
-    hash = ttai_mcp_plan_hash(params, len);
+    hash = ttai_mcp_hash(params, len);
 
     for (i = 0; i < TTAI_MCP_PLANS; i++) {
         plan = &srv->plans[i];
@@ -142,7 +141,7 @@ ttai_mcp_plan_keep(ttai_mcp_server_t *srv, ttai_mcp_run_t *run,
 
     memcpy(old->params, run->params_text, run->params_len);
     old->plen = run->params_len;
-    old->hash = ttai_mcp_plan_hash(old->params, old->plen);
+    old->hash = ttai_mcp_hash(old->params, old->plen);
     old->args = args;
     old->alen = alen;
     old->tool = run->tool;
@@ -236,19 +235,28 @@ ttai_mcp_plan_free(ttai_mcp_plan_t *plan)
 }
 
 
-/* FNV-1a, as the memo's */
+/*
+ * For the tables of remembered things, plans and the memo: eight bytes
+ * a step, each mixed in by a multiplication.  Entries are compared in
+ * full, so the hash only has to tell most of them apart quickly.
+ */
 
-static uint64_t
-ttai_mcp_plan_hash(const char *text, size_t len)
+uint64_t
+ttai_mcp_hash(const char *text, size_t len)
 {
-    size_t    i;
-    uint64_t  h;
+    uint64_t  h, w;
 
-    h = 14695981039346656037ULL;
+    h = 14695981039346656037ULL ^ len;
 
-    for (i = 0; i < len; i++) {
-        h = (h ^ (unsigned char) text[i]) * 1099511628211ULL;
+    for ( /* void */ ; len >= 8; text += 8, len -= 8) {
+        memcpy(&w, text, 8);
+        h = (h ^ w) * 1099511628211ULL;
+        h ^= h >> 29;
     }
 
-    return h;
+    w = 0;
+    memcpy(&w, text, len);
+    h = (h ^ w) * 1099511628211ULL;
+
+    return h ^ (h >> 32);
 }
