@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 #
-# Benchmarks ttai with wrk against one nginx started here, and prints
-# requests/s, p50 and p99 latency for each endpoint, with the ratio of
-# its requests/s to a plain "return 200" location in the same server.
-# The targets are judged on that ratio: /health at least 0.9, MCP
-# tools/list at least 0.6, get_quotes answered from the KV cache at least
-# 0.5.  get_quotes on a cache miss goes through the worker service to the
-# mock TastyTrade API of conf/mock/: its p50 and p99 are the figures.
+# Benchmarks ttai with wrk against one nginx started here, and prints for
+# each endpoint requests/s, p50 and p99 latency, the server's CPU time per
+# request, and the ratio of its requests/s to its own baseline: a plain
+# "return 200" location of the same server for /health and the KV and D1
+# endpoints; for MCP tools/list and for get_quotes answered from the KV
+# cache, a location that serves the very bytes ttai answers them with,
+# captured once at the start (equal payloads).  The targets are judged on
+# that ratio: /health at least 0.95, tools/list at least 0.7, get_quotes
+# from the cache at least 0.6.  get_quotes on a cache miss goes through
+# the worker service to the mock TastyTrade API of conf/mock/: its p50 and
+# p99 are the figures.
 #
 set -euo pipefail
 
@@ -16,16 +20,29 @@ Usage: scripts/bench.sh [--duration S] [--connections N] [--threads N] [NAME...]
 
 Starts nginx with the built module (2 workers, on a free loopback port),
 then runs wrk against each endpoint for S seconds (default 5) with N
-connections (default 32) and N threads (default 2), and prints a table.
+connections (default 32) and N threads (default 2), and prints a table:
+requests/s, p50 and p99 in microseconds, cpu_us (the CPU time of nginx's
+workers per request, user and system, which other load on the machine
+disturbs less than requests/s), and the ratio of requests/s to the
+baseline the last columns name.
+
 NAME limits the run to some endpoints (see the first column); the
-baseline always runs.  The MCP endpoints (mcp-tools-list,
-mcp-get-session-info, get-quotes-hit, get-quotes-miss) are JSON-RPC POSTs
-to /mcp in one session that curl opens first, with a token from
-"build/ttai token"; the get_quotes ones call the mock TastyTrade API of
-conf/mock/, served by the same nginx, through the worker service.
-This is a benchmark: it prints figures and asserts nothing; the targets
-are judged on the ratio column (health >= 0.9, mcp-tools-list >= 0.6,
-get-quotes-hit >= 0.5); get-quotes-miss is judged on p50 and p99.
+baselines of those run too.  The baselines:
+  baseline               "return 200": for health, kv-*, d1-*, and for
+                         mcp-get-session-info and get-quotes-miss
+  static-tools-list      the bytes of ttai's answer to tools/list, and
+  static-get-quotes-hit  of get_quotes answered from KV, captured with
+                         curl first and served from a file nginx keeps
+                         open, with the same Content-Type
+The MCP endpoints (mcp-tools-list, mcp-get-session-info, get-quotes-hit,
+get-quotes-miss) are JSON-RPC POSTs to /mcp in one session that curl
+opens first, with a token from "build/ttai token"; the get_quotes ones
+call the mock TastyTrade API of conf/mock/, served by the same nginx,
+through the worker service.
+
+This is a benchmark: it prints figures and asserts nothing.  The targets
+are judged on the ratio column: health >= 0.95, mcp-tools-list >= 0.7,
+get-quotes-hit >= 0.6; get-quotes-miss is judged on p50 and p99.
 USAGE
 }
 
@@ -110,6 +127,13 @@ http {
     server {
         listen 127.0.0.1:$port backlog=4096;
         location = /baseline { return 200 "ok\n"; }
+        location /static/ {
+            root $dir;
+            types { }
+            default_type application/json;
+            open_file_cache max=16;
+            open_file_cache_valid 1h;
+        }
         location = /health { ttai_health; }
         location /_ttai/ { ttai_admin; }
         location = /mcp { ttai_mcp; }
@@ -149,38 +173,73 @@ to_us() {
         printf "%.0f", n }'
 }
 
-baseline_rps=
-printf '%-22s %12s %10s %10s %8s\n' endpoint requests/s p50_us p99_us ratio
+# the CPU time of nginx's workers so far, in clock ticks
+ticks=$(getconf CLK_TCK)
+cpu_ticks() {
+    local pid t=0 n
+    for pid in $(ps -o pid= --ppid "$nginx_pid"); do
+        n=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) || n=0
+        t=$((t + ${n:-0}))
+    done
+    echo "$t"
+}
 
-# whether NAME is to run: every endpoint when none was named
+declare -A rps_of
+declare -A target_of=([health]=0.95 [mcp-tools-list]=0.7
+                      [get-quotes-hit]=0.6)
+
+printf '%-22s %11s %8s %8s %7s %6s  %-22s %s\n' endpoint requests/s \
+    p50_us p99_us cpu_us ratio baseline target
+
+# whether NAME is to run: every endpoint when none was named, and the
+# baselines of those that run
 wanted() {
     [ ${#only[@]} -eq 0 ] || [ "$1" = baseline ] && return 0
     case " ${only[*]} " in *" $1 "*) return 0 ;; esac
-    return 1
+    case "$1" in
+        static-tools-list) wanted mcp-tools-list ;;
+        static-get-quotes-hit) wanted get-quotes-hit ;;
+        *) return 1 ;;
+    esac
 }
 
+# run NAME PATH [SCRIPT [BASELINE]]: BASELINE is "baseline" when not named,
+# and "-" for a baseline itself
 run() {
-    local name=$1 path=$2 script=${3:-} out rps p50 p99 ratio
+    local name=$1 path=$2 script=${3:-} base=${4:-baseline}
+    local out rps p50 p99 n t0 t1 cpu ratio target
     wanted "$name" || return 0
     local args=(-t "$threads" -c "$connections" -d "${duration}s" --latency)
     [ -z "$script" ] || args+=(-s "$script")
+    t0=$(cpu_ticks)
     out=$(wrk "${args[@]}" "http://127.0.0.1:$port$path")
+    t1=$(cpu_ticks)
     rps=$(printf '%s\n' "$out" | awk '/^Requests\/sec:/ { print $2 }')
+    n=$(printf '%s\n' "$out" | awk '/requests in/ { print $1 }')
     p50=$(to_us "$(printf '%s\n' "$out" | awk '$1 == "50%" { print $2 }')")
     p99=$(to_us "$(printf '%s\n' "$out" | awk '$1 == "99%" { print $2 }')")
     if printf '%s\n' "$out" | grep -q 'Non-2xx'; then
         echo "bench.sh: $name answered errors:" >&2
         printf '%s\n' "$out" | grep 'Non-2xx' >&2
     fi
-    [ -n "$baseline_rps" ] || baseline_rps=$rps
-    ratio=$(awk -v a="$rps" -v b="$baseline_rps" 'BEGIN { printf "%.2f", a / b }')
-    printf '%-22s %12.0f %10s %10s %8s\n' "$name" "$rps" "$p50" "$p99" "$ratio"
+    cpu=$(awk -v t=$((t1 - t0)) -v hz="$ticks" -v n="$n" \
+          'BEGIN { printf "%.1f", n ? t * 1000000 / hz / n : 0 }')
+    rps_of[$name]=$rps
+    ratio=-
+    if [ "$base" != - ] && [ -n "${rps_of[$base]:-}" ]; then
+        ratio=$(awk -v a="$rps" -v b="${rps_of[$base]}" \
+                'BEGIN { printf "%.2f", a / b }')
+    fi
+    target=${target_of[$name]:-}
+    [ -z "$target" ] || target=">= $target"
+    printf '%-22s %11.0f %8s %8s %7s %6s  %-22s %s\n' "$name" "$rps" "$p50" \
+        "$p99" "$cpu" "$ratio" "$base" "$target"
 }
 
 lua=$dir/lua
 mkdir -p "$lua"
 
-run baseline /baseline
+run baseline /baseline "" -
 run health /health
 
 # KV through the admin API: a read of one key, writes over 10000 keys
@@ -246,31 +305,49 @@ mcp_setup() {
 # one request like the script's before wrk: a JSON-RPC error would still
 # be a 200 to wrk
 mcp_run() {
-    local name=$1 script=$2 body=$3 answer
+    local name=$1 script=$2 body=$3 base=${4:-baseline} answer
     wanted "$name" || return 0
     answer=$(mcp_post --data "$body")
     case "$answer" in
         *'"result"'*) ;;
         *) echo "bench.sh: $name does not answer a result: $answer" >&2 ;;
     esac
-    run "$name" /mcp "$script"
+    run "$name" /mcp "$script" "$base"
 }
+# an equal-payload baseline: the answer to body, as ttai gives it now,
+# in a file that the /static/ location serves
+static_run() {
+    local name=$1 body=$2
+    wanted "$name" || return 0
+    mkdir -p "$dir/static"
+    mcp_post --data "$body" -o "$dir/static/$name.json"
+    run "$name" "/static/$name.json" "" -
+}
+tools_list='{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
+quotes_hit='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quotes","arguments":{"symbols":["AAPL"]}}}'
+quotes_miss='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quotes","arguments":{"symbols":["MSFT"]}}}'
 if { wanted mcp-tools-list || wanted mcp-get-session-info \
      || wanted get-quotes-hit || wanted get-quotes-miss; } && mcp_setup; then
-    mcp_run mcp-tools-list scripts/bench/mcp-tools-list.lua \
-        '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
+    static_run static-tools-list "$tools_list"
+    mcp_run mcp-tools-list scripts/bench/mcp-tools-list.lua "$tools_list" \
+        static-tools-list
     mcp_run mcp-get-session-info scripts/bench/mcp-get-session-info.lua \
         '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_session_info","arguments":{}}}'
 
     # the user's TastyTrade grant, for the mock; the first call below
-    # refreshes it and puts quote:AAPL in KV
+    # refreshes it and puts quote:AAPL in KV, so that the answer captured
+    # next is one from the cache
     TTAI_BENCH_REFRESH=$(scripts/mock-grant --sub bench-user) \
         build/ttai tastytrade connect --user bench-user \
         --refresh-token-env TTAI_BENCH_REFRESH \
         --db "$dir/state/d1/ttai/db.sqlite" --env-file "$dir/bench.env" \
         > /dev/null
+    if wanted get-quotes-hit; then
+        mcp_post --data "$quotes_hit" -o /dev/null
+    fi
+    static_run static-get-quotes-hit "$quotes_hit"
     mcp_run get-quotes-hit scripts/bench/mcp-get-quotes-hit.lua \
-        '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quotes","arguments":{"symbols":["AAPL"]}}}'
+        "$quotes_hit" static-get-quotes-hit
     mcp_run get-quotes-miss scripts/bench/mcp-get-quotes-miss.lua \
-        '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quotes","arguments":{"symbols":["MSFT"]}}}'
+        "$quotes_miss"
 fi
