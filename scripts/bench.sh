@@ -17,6 +17,7 @@ set -euo pipefail
 usage() {
     cat <<'USAGE'
 Usage: scripts/bench.sh [--duration S] [--connections N] [--threads N] [NAME...]
+       scripts/bench.sh --callgrind [--requests N] [NAME...]
 
 Starts nginx with the built module (2 workers, on a free loopback port),
 then runs wrk against each endpoint for S seconds (default 5) with N
@@ -40,6 +41,17 @@ opens first, with a token from "build/ttai token"; the get_quotes ones
 call the mock TastyTrade API of conf/mock/, served by the same nginx,
 through the worker service.
 
+With --callgrind, nginx runs one worker under valgrind's callgrind
+instead, and each endpoint gets N requests (default 2000) from curl on
+one keep-alive connection: the table has the instructions nginx ran per
+request, the same from one run to the next however busy the machine
+is, and the ratio of its baseline's count to that count.  They are the
+instructions of nginx's process only: the kernel's part of a request
+(TCP on loopback), most of what a small answer costs, is not in them,
+so these ratios are lower than wrk's and no target is judged on them.
+The endpoints whose wrk script makes each request differ (kv-put, d1-*,
+get-quotes-miss) are left out.
+
 This is a benchmark: it prints figures and asserts nothing.  The targets
 are judged on the ratio column: health >= 0.95, mcp-tools-list >= 0.7,
 get-quotes-hit >= 0.6; get-quotes-miss is judged on p50 and p99.
@@ -49,6 +61,8 @@ USAGE
 duration=5
 connections=32
 threads=2
+callgrind=
+requests=2000
 only=()
 
 while [ $# -gt 0 ]; do
@@ -57,6 +71,8 @@ while [ $# -gt 0 ]; do
         --duration) duration=$2; shift ;;
         --connections) connections=$2; shift ;;
         --threads) threads=$2; shift ;;
+        --callgrind) callgrind=1 ;;
+        --requests) requests=$2; shift ;;
         -*) echo "bench.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
         *) only+=("$1") ;;
     esac
@@ -83,6 +99,10 @@ chmod 600 "$dir/bench.env"
 user=
 [ "$(id -u)" -ne 0 ] || user="user root;"
 
+# callgrind follows one process: the worker is nginx itself
+workers="worker_processes 2;"
+[ -z "$callgrind" ] || workers="worker_processes 1; master_process off;"
+
 kv_conf="ttai_kv_zone bench 64m snapshot=off;"
 mcp_conf="ttai_mcp_sessions SESSIONS 8m snapshot=off;"
 d1_main="thread_pool ttai threads=4 max_queue=4096;"
@@ -108,7 +128,7 @@ cat > "$dir/nginx.conf" <<CONF
 load_module $root/build/nginx/ngx_http_ttai_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_js_module.so;
 $user
-worker_processes 2;
+$workers
 daemon off;
 pid $dir/nginx.pid;
 error_log $dir/logs/error.log warn;
@@ -156,11 +176,16 @@ http {
 }
 CONF
 
-nginx -p "$dir/" -c "$dir/nginx.conf" &
+if [ -n "$callgrind" ]; then
+    valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.%p" \
+        nginx -p "$dir/" -c "$dir/nginx.conf" 2> "$dir/logs/valgrind.log" &
+else
+    nginx -p "$dir/" -c "$dir/nginx.conf" &
+fi
 nginx_pid=$!
 trap 'kill -QUIT $nginx_pid 2>/dev/null; wait $nginx_pid 2>/dev/null || true' EXIT
 
-for i in $(seq 1 50); do
+for i in $(seq 1 600); do
     curl -s -o /dev/null "http://127.0.0.1:$port/baseline" && break
     sleep 0.1
 done
@@ -188,8 +213,12 @@ declare -A rps_of
 declare -A target_of=([health]=0.95 [mcp-tools-list]=0.7
                       [get-quotes-hit]=0.6)
 
-printf '%-22s %11s %8s %8s %7s %6s  %-22s %s\n' endpoint requests/s \
-    p50_us p99_us cpu_us ratio baseline target
+if [ -n "$callgrind" ]; then
+    printf '%-22s %12s %6s  %s\n' endpoint instructions ratio baseline
+else
+    printf '%-22s %11s %8s %8s %7s %6s  %-22s %s\n' endpoint requests/s \
+        p50_us p99_us cpu_us ratio baseline target
+fi
 
 # whether NAME is to run: every endpoint when none was named, and the
 # baselines of those that run
@@ -203,12 +232,45 @@ wanted() {
     esac
 }
 
-# run NAME PATH [SCRIPT [BASELINE]]: BASELINE is "baseline" when not named,
-# and "-" for a baseline itself
+# the instructions nginx runs per request of NAME, under callgrind: BODY
+# makes them MCP POSTs, else they are GETs
+instructions() {
+    local name=$1 path=$2 body=$3 file total
+    local urls=()
+    for ((i = 0; i < requests; i++)); do
+        urls+=("http://127.0.0.1:$port$path")
+    done
+    callgrind_control -z "$nginx_pid" > /dev/null 2>&1
+    if [ -n "$body" ]; then
+        mcp_post --data "$body" "${urls[@]}" > /dev/null
+    else
+        curl -s "${urls[@]}" > /dev/null
+    fi
+    callgrind_control -d "$name" "$nginx_pid" > /dev/null 2>&1
+    file=$(ls -t "$dir"/callgrind.* | head -n 1)
+    total=$(awk '/^(summary|totals):/ { print $2; exit }' "$file")
+    echo $((total / requests))
+}
+
+# run NAME PATH [SCRIPT [BASELINE [BODY]]]: BASELINE is "baseline" when not
+# named, and "-" for a baseline itself; BODY is the MCP request the
+# script sends, for --callgrind
 run() {
-    local name=$1 path=$2 script=${3:-} base=${4:-baseline}
+    local name=$1 path=$2 script=${3:-} base=${4:-baseline} body=${5:-}
     local out rps p50 p99 n t0 t1 cpu ratio target
     wanted "$name" || return 0
+    if [ -n "$callgrind" ]; then
+        [ -z "$script" ] || [ -n "$body" ] || return 0
+        n=$(instructions "$name" "$path" "$body")
+        rps_of[$name]=$n
+        ratio=-
+        if [ "$base" != - ] && [ -n "${rps_of[$base]:-}" ]; then
+            ratio=$(awk -v a="$n" -v b="${rps_of[$base]}" \
+                    'BEGIN { printf "%.2f", b / a }')
+        fi
+        printf '%-22s %12s %6s  %s\n' "$name" "$n" "$ratio" "$base"
+        return 0
+    fi
     local args=(-t "$threads" -c "$connections" -d "${duration}s" --latency)
     [ -z "$script" ] || args+=(-s "$script")
     t0=$(cpu_ticks)
@@ -312,7 +374,7 @@ mcp_run() {
         *'"result"'*) ;;
         *) echo "bench.sh: $name does not answer a result: $answer" >&2 ;;
     esac
-    run "$name" /mcp "$script" "$base"
+    run "$name" /mcp "$script" "$base" "$body"
 }
 # an equal-payload baseline: the answer to body, as ttai gives it now,
 # in a file that the /static/ location serves
@@ -348,6 +410,6 @@ if { wanted mcp-tools-list || wanted mcp-get-session-info \
     static_run static-get-quotes-hit "$quotes_hit"
     mcp_run get-quotes-hit scripts/bench/mcp-get-quotes-hit.lua \
         "$quotes_hit" static-get-quotes-hit
-    mcp_run get-quotes-miss scripts/bench/mcp-get-quotes-miss.lua \
-        "$quotes_miss"
+    [ -n "$callgrind" ] || mcp_run get-quotes-miss \
+        scripts/bench/mcp-get-quotes-miss.lua "$quotes_miss"
 fi
