@@ -696,23 +696,43 @@ ngx_http_ttai_cstr(ngx_pool_t *pool, ngx_str_t *s)
 u_char *
 ngx_http_ttai_uint(u_char *p, uint64_t n)
 {
-    u_char    *end;
+    size_t     len;
     uint64_t   m;
 
-    /* where the number ends, then its digits from the last */
-    m = n;
+    static u_char  pairs[] =
+        "0001020304050607080910111213141516171819"
+        "2021222324252627282930313233343536373839"
+        "4041424344454647484950515253545556575859"
+        "6061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
 
-    do {
-        p++;
+    /* counters are mostly small: one digit needs no division */
+    if (n < 10) {
+        *p = (u_char) ('0' + n);
+        return p + 1;
+    }
+
+    for (len = 1, m = n; m >= 10; len++) {
         m /= 10;
-    } while (m);
+    }
 
-    end = p;
+    p += len;
 
-    do {
-        *--p = (u_char) ('0' + n % 10);
-        n /= 10;
-    } while (n);
+    /* two digits a division, from the last */
+    for ( /* void */ ; n >= 100; n /= 100) {
+        p -= 2;
+        p[0] = pairs[2 * (n % 100)];
+        p[1] = pairs[2 * (n % 100) + 1];
+    }
 
-    return end;
+    if (n >= 10) {
+        p -= 2;
+        p[0] = pairs[2 * n];
+        p[1] = pairs[2 * n + 1];
+
+    } else {
+        *--p = (u_char) ('0' + n);
+    }
+
+    return p + len;
 }
