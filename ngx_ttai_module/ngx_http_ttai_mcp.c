@@ -40,6 +40,11 @@ typedef struct {
     ttai_jwt_claims_t          claims;
     ngx_str_t                  body;
 
+    /* the request headers of MCP's transport, found in one pass */
+    ngx_table_elt_t           *origin;
+    ngx_table_elt_t           *version;      /* MCP-Protocol-Version */
+    ngx_table_elt_t           *session_id;   /* Mcp-Session-Id */
+
     /* kept while a tool waits for data */
     ttai_mcp_call_t            call;
     ttai_mcp_reply_t           reply;
@@ -64,7 +69,7 @@ typedef struct {
 
 static ngx_int_t ngx_http_ttai_mcp_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_mcp_cors(ngx_http_request_t *r,
-    ngx_uint_t *refused);
+    ngx_http_ttai_mcp_ctx_t *ctx, ngx_uint_t *refused);
 static ngx_uint_t ngx_http_ttai_mcp_origin_allowed(ngx_http_request_t *r,
     ngx_str_t *origin);
 static ngx_uint_t ngx_http_ttai_mcp_local_name(u_char *host, size_t len);
@@ -90,8 +95,8 @@ static ngx_int_t ngx_http_ttai_mcp_send(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ttai_mcp_error(ngx_http_request_t *r,
     ngx_uint_t status, char *message);
 static ngx_int_t ngx_http_ttai_mcp_not_allowed(ngx_http_request_t *r);
-static ngx_table_elt_t *ngx_http_ttai_mcp_header(ngx_http_request_t *r,
-    char *name);
+static void ngx_http_ttai_mcp_headers(ngx_http_request_t *r,
+    ngx_http_ttai_mcp_ctx_t *ctx);
 #if (NGX_THREADS)
 static ngx_int_t ngx_http_ttai_mcp_read_file(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx, ngx_buf_t *b, u_char *dst);
@@ -183,8 +188,15 @@ ngx_http_ttai_mcp_handler(ngx_http_request_t *r)
     ngx_uint_t                refused;
     ngx_http_ttai_mcp_ctx_t  *ctx;
 
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_ttai_mcp_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_ttai_mcp_headers(r, ctx);
+
     /* the CORS headers go on every answer, errors included */
-    rc = ngx_http_ttai_mcp_cors(r, &refused);
+    rc = ngx_http_ttai_mcp_cors(r, ctx, &refused);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -207,11 +219,6 @@ ngx_http_ttai_mcp_handler(ngx_http_request_t *r)
     /* no server-to-client stream is offered: GET is 405, before auth */
     if (!(r->method & (NGX_HTTP_POST|NGX_HTTP_DELETE))) {
         return ngx_http_ttai_mcp_not_allowed(r);
-    }
-
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_ttai_mcp_ctx_t));
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (!ngx_http_ttai_auth(r, &ctx->claims, &rc)) {
@@ -240,7 +247,8 @@ ngx_http_ttai_mcp_handler(ngx_http_request_t *r)
 
 
 static ngx_int_t
-ngx_http_ttai_mcp_cors(ngx_http_request_t *r, ngx_uint_t *refused)
+ngx_http_ttai_mcp_cors(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx,
+    ngx_uint_t *refused)
 {
     ngx_table_elt_t  *origin;
 
@@ -254,7 +262,7 @@ ngx_http_ttai_mcp_cors(ngx_http_request_t *r, ngx_uint_t *refused)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    origin = ngx_http_ttai_mcp_header(r, "Origin");
+    origin = ctx->origin;
 
     if (origin == NULL) {
         return NGX_OK;
@@ -459,7 +467,7 @@ ngx_http_ttai_mcp_delete(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
 
     static u_char  ended[] = "{}";
 
-    h = ngx_http_ttai_mcp_header(r, "Mcp-Session-Id");
+    h = ctx->session_id;
 
     if (h == NULL) {
         return ngx_http_ttai_mcp_error(r, NGX_HTTP_BAD_REQUEST,
@@ -771,13 +779,13 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     call->email = ctx->claims.email[0] ? ctx->claims.email : NULL;
     call->split = 1;
 
-    h = ngx_http_ttai_mcp_header(r, "MCP-Protocol-Version");
+    h = ctx->version;
     if (h != NULL) {
         call->protocol_header = ngx_http_ttai_cstr(r->pool, &h->value);
     }
 
     found = 0;
-    h = ngx_http_ttai_mcp_header(r, "Mcp-Session-Id");
+    h = ctx->session_id;
 
     if (h != NULL) {
         call->session_id = ngx_http_ttai_cstr(r->pool, &h->value);
@@ -805,15 +813,12 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
 
     ctx->found = found;
 
-    call->stateless = (h == NULL && call->protocol_header == NULL
-                       && ngx_http_ttai_mcp_header(r, "MCP-Protocol-Version")
-                          == NULL);
+    call->stateless = (h == NULL && ctx->version == NULL);
 
     if ((h != NULL && call->session_id == NULL)
         || (h != NULL && found && (call->session_version == NULL
                                    || call->session_log_level == NULL))
-        || (call->protocol_header == NULL
-            && ngx_http_ttai_mcp_header(r, "MCP-Protocol-Version") != NULL))
+        || (call->protocol_header == NULL && ctx->version != NULL))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1051,15 +1056,15 @@ ngx_http_ttai_mcp_not_allowed(ngx_http_request_t *r)
 }
 
 
-static ngx_table_elt_t *
-ngx_http_ttai_mcp_header(ngx_http_request_t *r, char *name)
-{
-    size_t            len;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+/* the first of each of the transport's headers, in one pass */
 
-    len = ngx_strlen(name);
+static void
+ngx_http_ttai_mcp_headers(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
+{
+    ngx_uint_t         i;
+    ngx_list_part_t   *part;
+    ngx_table_elt_t   *h, **found;
+
     part = &r->headers_in.headers.part;
     h = part->elts;
 
@@ -1067,7 +1072,7 @@ ngx_http_ttai_mcp_header(ngx_http_request_t *r, char *name)
 
         if (i >= part->nelts) {
             if (part->next == NULL) {
-                return NULL;
+                return;
             }
 
             part = part->next;
@@ -1075,11 +1080,34 @@ ngx_http_ttai_mcp_header(ngx_http_request_t *r, char *name)
             i = 0;
         }
 
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i];
+        switch (h[i].key.len) {
+
+        case sizeof("Origin") - 1:
+            found = ngx_strncasecmp(h[i].key.data, (u_char *) "Origin",
+                                    sizeof("Origin") - 1) == 0
+                    ? &ctx->origin : NULL;
+            break;
+
+        case sizeof("Mcp-Session-Id") - 1:
+            found = ngx_strncasecmp(h[i].key.data,
+                                    (u_char *) "Mcp-Session-Id",
+                                    sizeof("Mcp-Session-Id") - 1) == 0
+                    ? &ctx->session_id : NULL;
+            break;
+
+        case sizeof("MCP-Protocol-Version") - 1:
+            found = ngx_strncasecmp(h[i].key.data,
+                                    (u_char *) "MCP-Protocol-Version",
+                                    sizeof("MCP-Protocol-Version") - 1) == 0
+                    ? &ctx->version : NULL;
+            break;
+
+        default:
+            found = NULL;
+        }
+
+        if (found != NULL && *found == NULL) {
+            *found = &h[i];
         }
     }
 }
-
