@@ -564,11 +564,12 @@ ngx_http_ttai_db_exit_process(ngx_cycle_t *cycle,
 
 ngx_int_t
 ngx_http_ttai_db_health(ngx_http_request_t *r,
-    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail)
+    ngx_http_ttai_main_conf_t *tmcf, ngx_http_ttai_health_t *h)
 {
-    u_char              *p;
     ngx_file_info_t      fi;
     ngx_http_ttai_db_t  *db;
+
+    static ngx_str_t  names[] = { ngx_string("schema_version") };
 
     db = tmcf->db;
 
@@ -587,16 +588,9 @@ ngx_http_ttai_db_health(ngx_http_request_t *r,
     }
 
     if (db->schema_version >= 0) {
-        p = ngx_pnalloc(r->pool, sizeof("\"schema_version\":") - 1
-                                 + NGX_INT_T_LEN);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        detail->data = p;
-        p = ngx_http_ttai_cpylit(p, "\"schema_version\":");
-        p = ngx_http_ttai_uint(p, db->schema_version);
-        detail->len = p - detail->data;
+        h->names = names;
+        h->ncounters = 1;
+        h->counters[0] = db->schema_version;
     }
 
     /*
@@ -606,9 +600,9 @@ ngx_http_ttai_db_health(ngx_http_request_t *r,
      */
     if (db->file_seen != ngx_time()) {
         if (ngx_file_info(db->path.data, &fi) == NGX_FILE_ERROR) {
-            ngx_str_set(error, "the database file is missing; apply the "
-                               "migrations or reload nginx to make it "
-                               "again");
+            ngx_str_set(&h->error, "the database file is missing; apply "
+                                   "the migrations or reload nginx to "
+                                   "make it again");
             return NGX_ERROR;
         }
 
@@ -616,8 +610,8 @@ ngx_http_ttai_db_health(ngx_http_request_t *r,
     }
 
     if (db->failed) {
-        error->data = db->error;
-        error->len = ngx_strlen(db->error);
+        h->error.data = db->error;
+        h->error.len = ngx_strlen(db->error);
         return NGX_ERROR;
     }
 

@@ -147,7 +147,7 @@ void ngx_http_ttai_db_exit_process(ngx_cycle_t *cycle,
 
 /* for /health: NGX_DECLINED without a database */
 ngx_int_t ngx_http_ttai_db_health(ngx_http_request_t *r,
-    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail);
+    ngx_http_ttai_main_conf_t *tmcf, ngx_http_ttai_health_t *h);
 
 
 /* the bridge (ngx_http_ttai_db_query.c) */

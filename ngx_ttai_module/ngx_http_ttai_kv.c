@@ -991,10 +991,18 @@ ngx_http_ttai_kv_stats(ngx_http_ttai_kv_t *kv, ngx_http_ttai_kv_stats_t *stats)
 
 ngx_int_t
 ngx_http_ttai_kv_health(ngx_http_request_t *r,
-    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail)
+    ngx_http_ttai_main_conf_t *tmcf, ngx_http_ttai_health_t *h)
 {
-    u_char                    *p;
     ngx_http_ttai_kv_stats_t   st;
+
+    static ngx_str_t  names[] = {
+        ngx_string("entries"),
+        ngx_string("hits"),
+        ngx_string("misses"),
+        ngx_string("evictions"),
+        ngx_string("used_bytes"),
+        ngx_string("size_bytes")
+    };
 
     if (tmcf->kv == NULL) {
         return NGX_DECLINED;
@@ -1002,30 +1010,14 @@ ngx_http_ttai_kv_health(ngx_http_request_t *r,
 
     ngx_http_ttai_kv_stats(tmcf->kv, &st);
 
-    p = ngx_pnalloc(r->pool, sizeof("\"entries\":,\"hits\":,\"misses\":,"
-                                    "\"evictions\":,\"used_bytes\":,"
-                                    "\"size_bytes\":")
-                             + 6 * NGX_ATOMIC_T_LEN);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    detail->data = p;
-
-    p = ngx_http_ttai_cpylit(p, "\"entries\":");
-    p = ngx_http_ttai_uint(p, st.entries);
-    p = ngx_http_ttai_cpylit(p, ",\"hits\":");
-    p = ngx_http_ttai_uint(p, st.hits);
-    p = ngx_http_ttai_cpylit(p, ",\"misses\":");
-    p = ngx_http_ttai_uint(p, st.misses);
-    p = ngx_http_ttai_cpylit(p, ",\"evictions\":");
-    p = ngx_http_ttai_uint(p, st.evictions);
-    p = ngx_http_ttai_cpylit(p, ",\"used_bytes\":");
-    p = ngx_http_ttai_uint(p, st.used);
-    p = ngx_http_ttai_cpylit(p, ",\"size_bytes\":");
-    p = ngx_http_ttai_uint(p, st.size);
-
-    detail->len = p - detail->data;
+    h->names = names;
+    h->ncounters = 6;
+    h->counters[0] = st.entries;
+    h->counters[1] = st.hits;
+    h->counters[2] = st.misses;
+    h->counters[3] = st.evictions;
+    h->counters[4] = st.used;
+    h->counters[5] = st.size;
 
     return NGX_OK;
 }
@@ -1035,10 +1027,14 @@ ngx_http_ttai_kv_health(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_ttai_kv_sessions_health(ngx_http_request_t *r,
-    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail)
+    ngx_http_ttai_main_conf_t *tmcf, ngx_http_ttai_health_t *h)
 {
-    u_char                    *p;
     ngx_http_ttai_kv_stats_t   st;
+
+    static ngx_str_t  names[] = {
+        ngx_string("entries"),
+        ngx_string("evictions")
+    };
 
     if (tmcf->sessions == NULL) {
         return NGX_DECLINED;
@@ -1046,20 +1042,10 @@ ngx_http_ttai_kv_sessions_health(ngx_http_request_t *r,
 
     ngx_http_ttai_kv_stats(tmcf->sessions, &st);
 
-    p = ngx_pnalloc(r->pool, sizeof("\"entries\":,\"evictions\":")
-                             + 2 * NGX_ATOMIC_T_LEN);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    detail->data = p;
-
-    p = ngx_http_ttai_cpylit(p, "\"entries\":");
-    p = ngx_http_ttai_uint(p, st.entries);
-    p = ngx_http_ttai_cpylit(p, ",\"evictions\":");
-    p = ngx_http_ttai_uint(p, st.evictions);
-
-    detail->len = p - detail->data;
+    h->names = names;
+    h->ncounters = 2;
+    h->counters[0] = st.entries;
+    h->counters[1] = st.evictions;
 
     return NGX_OK;
 }

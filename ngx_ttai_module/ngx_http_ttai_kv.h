@@ -85,11 +85,11 @@ ngx_int_t ngx_http_ttai_kv_list(ngx_http_ttai_kv_t *kv, ngx_str_t *prefix,
 void ngx_http_ttai_kv_stats(ngx_http_ttai_kv_t *kv,
     ngx_http_ttai_kv_stats_t *stats);
 
-/* for /health: NGX_DECLINED without a zone, the counters in *detail */
+/* for /health: NGX_DECLINED without a zone, else its counters */
 ngx_int_t ngx_http_ttai_kv_health(ngx_http_request_t *r,
-    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail);
+    ngx_http_ttai_main_conf_t *tmcf, ngx_http_ttai_health_t *h);
 ngx_int_t ngx_http_ttai_kv_sessions_health(ngx_http_request_t *r,
-    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail);
+    ngx_http_ttai_main_conf_t *tmcf, ngx_http_ttai_health_t *h);
 
 
 #endif /* _NGX_HTTP_TTAI_KV_H_INCLUDED_ */

@@ -24,6 +24,7 @@
 typedef struct ngx_http_ttai_kv_s  ngx_http_ttai_kv_t;
 typedef struct ngx_http_ttai_db_s  ngx_http_ttai_db_t;
 typedef struct ngx_http_ttai_jwt_cache_s  ngx_http_ttai_jwt_cache_t;
+typedef struct ngx_http_ttai_health_memo_s  ngx_http_ttai_health_memo_t;
 
 
 typedef struct {
@@ -79,7 +80,28 @@ typedef struct {
     ngx_str_t                 resource;
     size_t                    max_body;
     ngx_array_t              *origins;          /* of ngx_str_t */
+
+    /* ttai_health: this worker's last answer, and what it showed */
+    ngx_http_ttai_health_memo_t  *health;
 } ngx_http_ttai_loc_conf_t;
+
+
+/*
+ * What a /health check found, as values that /health writes out
+ * (ngx_http_ttai_health.c).  Besides its status, a check's object may
+ * have one string member and counters.
+ */
+
+#define NGX_HTTP_TTAI_HEALTH_COUNTERS  8
+
+typedef struct {
+    ngx_str_t                 error;        /* JSON-safe, with NGX_ERROR */
+    ngx_str_t                 string_name;  /* "": no string member */
+    ngx_str_t                 string;       /* JSON-safe */
+    ngx_str_t                *names;        /* of the counters */
+    ngx_uint_t                ncounters;
+    uint64_t                  counters[NGX_HTTP_TTAI_HEALTH_COUNTERS];
+} ngx_http_ttai_health_t;
 
 
 extern ngx_module_t  ngx_http_ttai_module;

@@ -944,24 +944,30 @@ ngx_http_ttai_tt_count(ngx_http_ttai_tt_t *tt, ngx_uint_t counter)
 }
 
 
+#if (NGX_HTTP_TTAI_TT_COUNTERS > NGX_HTTP_TTAI_HEALTH_COUNTERS)
+#error "/health shows fewer counters than TastyTrade's zone has"
+#endif
+
+
 ngx_int_t
 ngx_http_ttai_tt_health(ngx_http_request_t *r,
-    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail)
+    ngx_http_ttai_main_conf_t *tmcf, ngx_http_ttai_health_t *h)
 {
-    u_char                   *p;
+    u_char                   *env;
     ngx_uint_t                i;
     ngx_atomic_t             *c;
     ngx_http_ttai_tt_conf_t  *ttcf;
 
+    /* in the order of the counters */
     static ngx_str_t  names[] = {
-        ngx_string(",\"requests\":"),
-        ngx_string(",\"worker_requests\":"),
-        ngx_string(",\"cache_hits\":"),
-        ngx_string(",\"cache_misses\":"),
-        ngx_string(",\"refreshes\":"),
-        ngx_string(",\"refresh_refused\":"),
-        ngx_string(",\"rate_limited\":"),
-        ngx_string(",\"rate_delayed\":")
+        ngx_string("requests"),
+        ngx_string("worker_requests"),
+        ngx_string("cache_hits"),
+        ngx_string("cache_misses"),
+        ngx_string("refreshes"),
+        ngx_string("refresh_refused"),
+        ngx_string("rate_limited"),
+        ngx_string("rate_delayed")
     };
 
     ttcf = ngx_http_ttai_tt_conf(r);
@@ -970,26 +976,20 @@ ngx_http_ttai_tt_health(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    p = ngx_pnalloc(r->pool, 512);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
+    env = (u_char *) ngx_http_ttai_tt_env_name(ttcf->env);
+
+    ngx_str_set(&h->string_name, "upstream");
+    h->string.data = env;
+    h->string.len = ngx_strlen(env);
 
     c = ttcf->zone->sh->counters;
 
-    detail->data = p;
+    h->names = names;
+    h->ncounters = sizeof(names) / sizeof(ngx_str_t);
 
-    p = ngx_http_ttai_cpylit(p, "\"upstream\":\"");
-    p = ngx_cpystrn(p, (u_char *) ngx_http_ttai_tt_env_name(ttcf->env), 64);
-    *p++ = '"';
-
-    /* in the order of the counters */
-    for (i = 0; i < sizeof(names) / sizeof(ngx_str_t); i++) {
-        p = ngx_cpymem(p, names[i].data, names[i].len);
-        p = ngx_http_ttai_uint(p, c[i]);
+    for (i = 0; i < h->ncounters; i++) {
+        h->counters[i] = c[i];
     }
-
-    detail->len = p - detail->data;
 
     return NGX_OK;
 }

@@ -247,7 +247,7 @@ void ngx_http_ttai_tt_count(ngx_http_ttai_tt_t *tt, ngx_uint_t counter);
 
 /* for /health: NGX_DECLINED without TastyTrade configured */
 ngx_int_t ngx_http_ttai_tt_health(ngx_http_request_t *r,
-    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail);
+    ngx_http_ttai_main_conf_t *tmcf, ngx_http_ttai_health_t *h);
 
 ngx_int_t ngx_http_ttai_capture_init(ngx_conf_t *cf);
 
