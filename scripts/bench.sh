@@ -16,16 +16,18 @@ set -euo pipefail
 
 usage() {
     cat <<'USAGE'
-Usage: scripts/bench.sh [--duration S] [--connections N] [--threads N] [NAME...]
+Usage: scripts/bench.sh [--duration S] [--rounds R] [--connections N]
+                       [--threads N] [NAME...]
        scripts/bench.sh --callgrind [--requests N] [NAME...]
 
 Starts nginx with the built module (2 workers, on a free loopback port),
-then runs wrk against each endpoint for S seconds (default 5) with N
-connections (default 32) and N threads (default 2), and prints a table:
-requests/s, p50 and p99 in microseconds, cpu_us (the CPU time of nginx's
-workers per request, user and system, which other load on the machine
-disturbs less than requests/s), and the ratio of requests/s to the
-baseline the last columns name.
+then runs wrk against each endpoint R times (default 3) for S seconds
+(default 2) with N connections (default 32) and N threads (default 2),
+each time right after its baseline for as long, and prints a table:
+requests/s, the median p50 and p99 in microseconds, cpu_us (the CPU
+time of nginx's workers per request, user and system), and the ratio of
+requests/s to that of the baseline the last columns name over the same
+rounds, so that a change of load on the machine weighs on both alike.
 
 NAME limits the run to some endpoints (see the first column); the
 baselines of those run too.  The baselines:
@@ -58,7 +60,8 @@ get-quotes-hit >= 0.6; get-quotes-miss is judged on p50 and p99.
 USAGE
 }
 
-duration=5
+duration=2
+rounds=3
 connections=32
 threads=2
 callgrind=
@@ -69,6 +72,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         -h|--help) usage; exit 0 ;;
         --duration) duration=$2; shift ;;
+        --rounds) rounds=$2; shift ;;
         --connections) connections=$2; shift ;;
         --threads) threads=$2; shift ;;
         --callgrind) callgrind=1 ;;
@@ -252,12 +256,54 @@ instructions() {
     echo $((total / requests))
 }
 
+# what the slices of one row added up to
+declare -A req secs ticks_of p50s p99s path_of script_of
+acc_reset() {
+    req[$1]=0
+    secs[$1]=0
+    ticks_of[$1]=0
+    p50s[$1]=
+    p99s[$1]=
+}
+
+median() {
+    printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 }
+        END { print NR ? v[int((NR + 1) / 2)] : 0 }'
+}
+
+# one wrk run of PATH (with SCRIPT) for the duration, added to ACC
+slice() {
+    local acc=$1 path=$2 script=$3 out n t t0 t1
+    local args=(-t "$threads" -c "$connections" -d "${duration}s" --latency)
+    [ -z "$script" ] || args+=(-s "$script")
+    t0=$(cpu_ticks)
+    out=$(wrk "${args[@]}" "http://127.0.0.1:$port$path")
+    t1=$(cpu_ticks)
+    n=$(printf '%s\n' "$out" | awk '/requests in/ { print $1 }')
+    t=$(printf '%s\n' "$out" | awk '/requests in/ { print $4 + 0 }')
+    if printf '%s\n' "$out" | grep -q 'Non-2xx'; then
+        echo "bench.sh: ${acc%@base} answered errors:" >&2
+        printf '%s\n' "$out" | grep 'Non-2xx' >&2
+    fi
+    req[$acc]=$((${req[$acc]} + ${n:-0}))
+    secs[$acc]=$(awk -v a="${secs[$acc]}" -v b="${t:-0}" \
+                 'BEGIN { print a + b }')
+    ticks_of[$acc]=$((${ticks_of[$acc]} + t1 - t0))
+    p50s[$acc]+=" $(to_us "$(printf '%s\n' "$out" \
+                              | awk '$1 == "50%" { print $2 }')")"
+    p99s[$acc]+=" $(to_us "$(printf '%s\n' "$out" \
+                              | awk '$1 == "99%" { print $2 }')")"
+}
+
 # run NAME PATH [SCRIPT [BASELINE [BODY]]]: BASELINE is "baseline" when not
 # named, and "-" for a baseline itself; BODY is the MCP request the
-# script sends, for --callgrind
+# script sends, for --callgrind.  A row is ROUNDS slices of the duration;
+# with a baseline, a slice of it goes before each, and the ratio is that
+# of their requests per second over those slices, so that a change of
+# load on the machine weighs on both alike.
 run() {
     local name=$1 path=$2 script=${3:-} base=${4:-baseline} body=${5:-}
-    local out rps p50 p99 n t0 t1 cpu ratio target
+    local rps p50 p99 n cpu ratio target round
     wanted "$name" || return 0
     if [ -n "$callgrind" ]; then
         [ -z "$script" ] || [ -n "$body" ] || return 0
@@ -271,30 +317,32 @@ run() {
         printf '%-22s %12s %6s  %s\n' "$name" "$n" "$ratio" "$base"
         return 0
     fi
-    local args=(-t "$threads" -c "$connections" -d "${duration}s" --latency)
-    [ -z "$script" ] || args+=(-s "$script")
-    t0=$(cpu_ticks)
-    out=$(wrk "${args[@]}" "http://127.0.0.1:$port$path")
-    t1=$(cpu_ticks)
-    rps=$(printf '%s\n' "$out" | awk '/^Requests\/sec:/ { print $2 }')
-    n=$(printf '%s\n' "$out" | awk '/requests in/ { print $1 }')
-    p50=$(to_us "$(printf '%s\n' "$out" | awk '$1 == "50%" { print $2 }')")
-    p99=$(to_us "$(printf '%s\n' "$out" | awk '$1 == "99%" { print $2 }')")
-    if printf '%s\n' "$out" | grep -q 'Non-2xx'; then
-        echo "bench.sh: $name answered errors:" >&2
-        printf '%s\n' "$out" | grep 'Non-2xx' >&2
-    fi
-    cpu=$(awk -v t=$((t1 - t0)) -v hz="$ticks" -v n="$n" \
+    # the rounds: the baseline's slice, then this one's, each time
+    acc_reset "$name"
+    acc_reset "$name@base"
+    for ((round = 0; round < rounds; round++)); do
+        if [ "$base" != - ]; then
+            slice "$name@base" "${path_of[$base]}" "${script_of[$base]}"
+        fi
+        slice "$name" "$path" "$script"
+    done
+    path_of[$name]=$path
+    script_of[$name]=$script
+    rps=$(awk -v n="${req[$name]}" -v t="${secs[$name]}" \
+          'BEGIN { printf "%.0f", t ? n / t : 0 }')
+    cpu=$(awk -v t="${ticks_of[$name]}" -v hz="$ticks" -v n="${req[$name]}" \
           'BEGIN { printf "%.1f", n ? t * 1000000 / hz / n : 0 }')
-    rps_of[$name]=$rps
+    p50=$(median ${p50s[$name]})
+    p99=$(median ${p99s[$name]})
     ratio=-
-    if [ "$base" != - ] && [ -n "${rps_of[$base]:-}" ]; then
-        ratio=$(awk -v a="$rps" -v b="${rps_of[$base]}" \
-                'BEGIN { printf "%.2f", a / b }')
+    if [ "$base" != - ]; then
+        ratio=$(awk -v a="${req[$name]}" -v ta="${secs[$name]}" \
+                    -v b="${req[$name@base]}" -v tb="${secs[$name@base]}" \
+                'BEGIN { printf "%.2f", (a / ta) / (b / tb) }')
     fi
     target=${target_of[$name]:-}
     [ -z "$target" ] || target=">= $target"
-    printf '%-22s %11.0f %8s %8s %7s %6s  %-22s %s\n' "$name" "$rps" "$p50" \
+    printf '%-22s %11s %8s %8s %7s %6s  %-22s %s\n' "$name" "$rps" "$p50" \
         "$p99" "$cpu" "$ratio" "$base" "$target"
 }
 
