@@ -12,8 +12,8 @@
 
 #include "ngx_http_ttai_module.h"
 #include "ngx_http_ttai_auth.h"
-#include "ngx_http_ttai_db.h"
-#include "ngx_http_ttai_upstream.h"
+#include "ngx_http_ttai_d1.h"
+#include "ngx_http_ttai_fetch.h"
 #include "ttai_crypto.h"
 #include "ttai_jwt.h"
 #include "ttai_oauth.h"
@@ -79,36 +79,36 @@ static ngx_int_t ngx_http_ttai_oauth_metadata(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_oauth_register(ngx_http_request_t *r);
 static void ngx_http_ttai_oauth_register_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_oauth_registered(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q);
+    ngx_http_ttai_d1_query_t *q);
 static ngx_int_t ngx_http_ttai_oauth_authorize(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_oauth_consent(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q);
+    ngx_http_ttai_d1_query_t *q);
 static ngx_int_t ngx_http_ttai_oauth_consent_saved(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q);
+    ngx_http_ttai_d1_query_t *q);
 static void ngx_http_ttai_oauth_decision_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_oauth_decided(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q);
+    ngx_http_ttai_d1_query_t *q);
 static ngx_int_t ngx_http_ttai_oauth_callback(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_oauth_returned(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q);
+    ngx_http_ttai_d1_query_t *q);
 static ngx_int_t ngx_http_ttai_oauth_exchanged(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
 static ngx_int_t ngx_http_ttai_oauth_identified(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
 static ngx_int_t ngx_http_ttai_oauth_signed_in(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q);
+    ngx_http_ttai_d1_query_t *q);
 static ngx_int_t ngx_http_ttai_oauth_token(ngx_http_request_t *r);
 static void ngx_http_ttai_oauth_token_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_oauth_grant(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q);
+    ngx_http_ttai_d1_query_t *q);
 static ngx_int_t ngx_http_ttai_oauth_issued(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q);
+    ngx_http_ttai_d1_query_t *q);
 static ngx_int_t ngx_http_ttai_oauth_family_revoked(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q);
+    ngx_http_ttai_d1_query_t *q);
 static ngx_int_t ngx_http_ttai_oauth_revoke(ngx_http_request_t *r);
 static void ngx_http_ttai_oauth_revoke_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_oauth_revoked(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q);
+    ngx_http_ttai_d1_query_t *q);
 
 static ngx_http_ttai_oauth_ctx_t *ngx_http_ttai_oauth_ctx(
     ngx_http_request_t *r);
@@ -119,11 +119,11 @@ static json_t *ngx_http_ttai_oauth_body(ngx_http_request_t *r,
 static const char *ngx_http_ttai_oauth_field(ngx_http_ttai_oauth_ctx_t *ctx,
     const char *name);
 static ngx_int_t ngx_http_ttai_oauth_post(ngx_http_request_t *r,
-    json_t *batch, ngx_http_ttai_db_handler_pt handler);
+    json_t *batch, ngx_http_ttai_d1_handler_pt handler);
 static json_t *ngx_http_ttai_oauth_stmt(const char *sql, json_t *params);
-static json_t *ngx_http_ttai_oauth_rows(ngx_http_ttai_db_query_t *q,
+static json_t *ngx_http_ttai_oauth_rows(ngx_http_ttai_d1_query_t *q,
     size_t i);
-static ngx_int_t ngx_http_ttai_oauth_changes(ngx_http_ttai_db_query_t *q,
+static ngx_int_t ngx_http_ttai_oauth_changes(ngx_http_ttai_d1_query_t *q,
     size_t i);
 static ngx_int_t ngx_http_ttai_oauth_client_auth(ngx_http_request_t *r,
     ngx_http_ttai_oauth_ctx_t *ctx, const char **client_id,
@@ -356,7 +356,7 @@ ngx_http_ttai_oauth_register_body(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_ttai_oauth_registered(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q)
+    ngx_http_ttai_d1_query_t *q)
 {
     json_t                     *j;
     ngx_http_ttai_oauth_ctx_t  *ctx;
@@ -452,7 +452,7 @@ ngx_http_ttai_oauth_authorize(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_ttai_oauth_consent(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q)
+    ngx_http_ttai_d1_query_t *q)
 {
     char                        hid[65], hcsrf[65];
     json_t                     *client, *uris, *req;
@@ -554,7 +554,7 @@ ngx_http_ttai_oauth_consent(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_ttai_oauth_consent_saved(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q)
+    ngx_http_ttai_d1_query_t *q)
 {
     u_char                     *p;
     char                       *html;
@@ -679,7 +679,7 @@ ngx_http_ttai_oauth_decision_body(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_ttai_oauth_decided(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q)
+    ngx_http_ttai_d1_query_t *q)
 {
     char                       *url, *client, *secret, *callback;
     json_t                     *req;
@@ -804,7 +804,7 @@ ngx_http_ttai_oauth_callback(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_ttai_oauth_returned(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q)
+    ngx_http_ttai_d1_query_t *q)
 {
     char                       *callback, *secret, *client;
     json_t                     *req;
@@ -1071,7 +1071,7 @@ ngx_http_ttai_oauth_identified(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_ttai_oauth_signed_in(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q)
+    ngx_http_ttai_d1_query_t *q)
 {
     char                       *url;
     const char                 *state;
@@ -1215,7 +1215,7 @@ ngx_http_ttai_oauth_token_body(ngx_http_request_t *r)
 
 
 static ngx_int_t
-ngx_http_ttai_oauth_grant(ngx_http_request_t *r, ngx_http_ttai_db_query_t *q)
+ngx_http_ttai_oauth_grant(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
 {
     char                        hash[65], hnew[65];
     json_t                     *client, *row, *batch;
@@ -1419,7 +1419,7 @@ ngx_http_ttai_oauth_grant(ngx_http_request_t *r, ngx_http_ttai_db_query_t *q)
 
 
 static ngx_int_t
-ngx_http_ttai_oauth_issued(ngx_http_request_t *r, ngx_http_ttai_db_query_t *q)
+ngx_http_ttai_oauth_issued(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
 {
     json_t                     *j;
     ngx_http_ttai_oauth_ctx_t  *ctx;
@@ -1455,7 +1455,7 @@ ngx_http_ttai_oauth_issued(ngx_http_request_t *r, ngx_http_ttai_db_query_t *q)
 
 static ngx_int_t
 ngx_http_ttai_oauth_family_revoked(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q)
+    ngx_http_ttai_d1_query_t *q)
 {
     return ngx_http_ttai_oauth_error(r, NGX_HTTP_BAD_REQUEST,
                                      "invalid_grant",
@@ -1512,7 +1512,7 @@ ngx_http_ttai_oauth_revoke_body(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_ttai_oauth_revoked(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q)
+    ngx_http_ttai_d1_query_t *q)
 {
     if (q->rc != NGX_OK) {
         return ngx_http_ttai_oauth_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -1700,16 +1700,16 @@ ngx_http_ttai_oauth_field(ngx_http_ttai_oauth_ctx_t *ctx, const char *name)
 
 static ngx_int_t
 ngx_http_ttai_oauth_post(ngx_http_request_t *r, json_t *batch,
-    ngx_http_ttai_db_handler_pt handler)
+    ngx_http_ttai_d1_handler_pt handler)
 {
     ngx_int_t                  rc;
-    ngx_http_ttai_db_query_t  *q;
+    ngx_http_ttai_d1_query_t  *q;
 
     if (batch == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    q = ngx_http_ttai_db_query_create(r->pool);
+    q = ngx_http_ttai_d1_query_create(r->pool);
     if (q == NULL) {
         json_decref(batch);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1719,7 +1719,7 @@ ngx_http_ttai_oauth_post(ngx_http_request_t *r, json_t *batch,
     q->handler = handler;
     q->data = ngx_http_get_module_ctx(r, ngx_http_ttai_module);
 
-    rc = ngx_http_ttai_db_post(r, q);
+    rc = ngx_http_ttai_d1_post(r, q);
 
     if (rc == NGX_OK) {
         return NGX_DONE;
@@ -1733,7 +1733,7 @@ static ngx_int_t
 ngx_http_ttai_oauth_busy(ngx_http_request_t *r, ngx_int_t rc)
 {
     if (rc == NGX_BUSY) {
-        return ngx_http_ttai_db_send_busy(r);
+        return ngx_http_ttai_d1_send_busy(r);
     }
 
     return ngx_http_ttai_oauth_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -1767,14 +1767,14 @@ ngx_http_ttai_oauth_stmt(const char *sql, json_t *params)
 
 
 static json_t *
-ngx_http_ttai_oauth_rows(ngx_http_ttai_db_query_t *q, size_t i)
+ngx_http_ttai_oauth_rows(ngx_http_ttai_d1_query_t *q, size_t i)
 {
     return json_object_get(json_array_get(q->result, i), "results");
 }
 
 
 static ngx_int_t
-ngx_http_ttai_oauth_changes(ngx_http_ttai_db_query_t *q, size_t i)
+ngx_http_ttai_oauth_changes(ngx_http_ttai_d1_query_t *q, size_t i)
 {
     return (ngx_int_t) json_integer_value(json_object_get(
                json_object_get(json_array_get(q->result, i), "meta"),

@@ -10,8 +10,8 @@
 
 #include <sodium.h>
 
-#include "ngx_http_ttai_upstream.h"
-#include "ngx_http_ttai_db.h"
+#include "ngx_http_ttai_fetch.h"
+#include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_kv.h"
 #include "ttai_crypto.h"
 #include "ttai_mcp.h"
@@ -39,14 +39,14 @@
 #define NGX_HTTP_TTAI_FETCH_SEND       2
 
 
-static ngx_int_t ngx_http_ttai_step_cache(ngx_http_request_t *r,
+static ngx_int_t ngx_http_ttai_fetch_step_cache(ngx_http_request_t *r,
     ttai_mcp_pending_t *p, ttai_mcp_response_t *resp);
 static ngx_int_t ngx_http_ttai_fetch_run(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
 static ngx_int_t ngx_http_ttai_fetch_token(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
 static ngx_int_t ngx_http_ttai_fetch_load(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q);
+    ngx_http_ttai_d1_query_t *q);
 static ngx_int_t ngx_http_ttai_fetch_open(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f, json_t *row, char *field, ngx_str_t *out);
 static ngx_int_t ngx_http_ttai_fetch_refresh(ngx_http_request_t *r,
@@ -54,7 +54,7 @@ static ngx_int_t ngx_http_ttai_fetch_refresh(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ttai_fetch_refreshed(ngx_http_request_t *r,
     ngx_int_t rc, void *data);
 static ngx_int_t ngx_http_ttai_fetch_saved(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q);
+    ngx_http_ttai_d1_query_t *q);
 static ngx_int_t ngx_http_ttai_fetch_send(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
 static ngx_int_t ngx_http_ttai_fetch_sent(ngx_http_request_t *r,
@@ -106,7 +106,7 @@ ngx_http_ttai_fetch(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
 
 
 ngx_int_t
-ngx_http_ttai_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
+ngx_http_ttai_fetch_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
     const char *user, ttai_mcp_response_t *resp,
     ngx_http_ttai_fetch_done_pt done, void *data)
 {
@@ -116,7 +116,7 @@ ngx_http_ttai_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
     ngx_memzero(resp, sizeof(ttai_mcp_response_t));
 
     if (p->kind == TTAI_PENDING_CACHE) {
-        return ngx_http_ttai_step_cache(r, p, resp);
+        return ngx_http_ttai_fetch_step_cache(r, p, resp);
     }
 
     f = ngx_pcalloc(r->pool, sizeof(ngx_http_ttai_fetch_t));
@@ -148,7 +148,7 @@ ngx_http_ttai_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
     rc = ngx_http_ttai_fetch(r, f);
 
     if (rc == NGX_OK) {
-        ngx_http_ttai_step_response(f, resp);
+        ngx_http_ttai_fetch_step_response(f, resp);
     }
 
     return rc;
@@ -156,7 +156,7 @@ ngx_http_ttai_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
 
 
 void
-ngx_http_ttai_step_response(ngx_http_ttai_fetch_t *f,
+ngx_http_ttai_fetch_step_response(ngx_http_ttai_fetch_t *f,
     ttai_mcp_response_t *resp)
 {
     ngx_memzero(resp, sizeof(ttai_mcp_response_t));
@@ -170,7 +170,7 @@ ngx_http_ttai_step_response(ngx_http_ttai_fetch_t *f,
 
 
 static ngx_int_t
-ngx_http_ttai_step_cache(ngx_http_request_t *r, ttai_mcp_pending_t *p,
+ngx_http_ttai_fetch_step_cache(ngx_http_request_t *r, ttai_mcp_pending_t *p,
     ttai_mcp_response_t *resp)
 {
     size_t                     *lens;
@@ -216,7 +216,7 @@ ngx_http_ttai_step_cache(ngx_http_request_t *r, ttai_mcp_pending_t *p,
 
 
 void
-ngx_http_ttai_store(ngx_http_request_t *r, ttai_mcp_store_t **stores,
+ngx_http_ttai_fetch_store(ngx_http_request_t *r, ttai_mcp_store_t **stores,
     size_t *n)
 {
     ngx_uint_t                  i;
@@ -340,7 +340,7 @@ ngx_http_ttai_fetch_token(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
     ngx_int_t                   rc;
     ngx_http_ttai_tt_token_t    tk;
     ngx_http_ttai_tt_conf_t    *ttcf;
-    ngx_http_ttai_db_query_t   *q;
+    ngx_http_ttai_d1_query_t   *q;
 
     ttcf = ngx_http_ttai_tt_conf(r);
 
@@ -380,7 +380,7 @@ ngx_http_ttai_fetch_token(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
         return ngx_http_ttai_fetch_wait(r, f, NGX_HTTP_TTAI_LEASE_POLL);
     }
 
-    q = ngx_http_ttai_db_query_create(r->pool);
+    q = ngx_http_ttai_d1_query_create(r->pool);
     if (q == NULL) {
         ngx_http_ttai_tt_release(ttcf->zone, &f->user);
         return NGX_ERROR;
@@ -398,7 +398,7 @@ ngx_http_ttai_fetch_token(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
         return NGX_ERROR;
     }
 
-    rc = ngx_http_ttai_db_post(r, q);
+    rc = ngx_http_ttai_d1_post(r, q);
 
     if (rc == NGX_OK) {
         return NGX_AGAIN;
@@ -413,7 +413,7 @@ ngx_http_ttai_fetch_token(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
 
 
 static ngx_int_t
-ngx_http_ttai_fetch_load(ngx_http_request_t *r, ngx_http_ttai_db_query_t *q)
+ngx_http_ttai_fetch_load(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
 {
     ngx_http_ttai_fetch_t *f = q->data;
 
@@ -622,7 +622,7 @@ ngx_http_ttai_fetch_refreshed(ngx_http_request_t *r, ngx_int_t rc,
     ngx_http_ttai_fetch_t     *f;
     ngx_http_ttai_capture_t   *cap;
     ngx_http_ttai_tt_conf_t   *ttcf;
-    ngx_http_ttai_db_query_t  *q;
+    ngx_http_ttai_d1_query_t  *q;
     ngx_http_ttai_main_conf_t *tmcf;
 
     static char  *fields[] = { "access_token", "refresh_token" };
@@ -761,7 +761,7 @@ ngx_http_ttai_fetch_refreshed(ngx_http_request_t *r, ngx_int_t rc,
     ngx_http_ttai_tt_token_set(ttcf->zone, &f->user, &f->token, expires);
     f->force_refresh = 0;
 
-    q = ngx_http_ttai_db_query_create(r->pool);
+    q = ngx_http_ttai_d1_query_create(r->pool);
     if (q == NULL) {
         json_decref(params);
         ngx_http_ttai_tt_release(ttcf->zone, &f->user);
@@ -776,7 +776,7 @@ ngx_http_ttai_fetch_refreshed(ngx_http_request_t *r, ngx_int_t rc,
     q->handler = ngx_http_ttai_fetch_saved;
     q->data = f;
 
-    rc = ngx_http_ttai_db_post(r, q);
+    rc = ngx_http_ttai_d1_post(r, q);
 
     if (rc == NGX_OK) {
         return NGX_AGAIN;
@@ -796,7 +796,7 @@ ngx_http_ttai_fetch_refreshed(ngx_http_request_t *r, ngx_int_t rc,
 
 
 static ngx_int_t
-ngx_http_ttai_fetch_saved(ngx_http_request_t *r, ngx_http_ttai_db_query_t *q)
+ngx_http_ttai_fetch_saved(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
 {
     ngx_http_ttai_fetch_t *f = q->data;
 
@@ -1023,7 +1023,7 @@ ngx_http_ttai_fetch_subrequest_done(ngx_http_request_t *sr, void *data,
 
     pr = sr->parent;
 
-    pctx = ngx_http_get_module_ctx(pr, ngx_http_ttai_upstream_module);
+    pctx = ngx_http_get_module_ctx(pr, ngx_http_ttai_tt_module);
 
     if (pctx == NULL) {
         pctx = ngx_pcalloc(pr->pool, sizeof(ngx_http_ttai_capture_t));
@@ -1031,7 +1031,7 @@ ngx_http_ttai_fetch_subrequest_done(ngx_http_request_t *sr, void *data,
             return NGX_ERROR;
         }
 
-        ngx_http_set_ctx(pr, pctx, ngx_http_ttai_upstream_module);
+        ngx_http_set_ctx(pr, pctx, ngx_http_ttai_tt_module);
     }
 
     pctx->waiting = fs->fetch;
@@ -1051,7 +1051,7 @@ ngx_http_ttai_fetch_wake(ngx_http_request_t *r)
     ngx_http_ttai_capture_t   *pctx;
     ngx_http_ttai_fetch_sr_t  *fs;
 
-    pctx = ngx_http_get_module_ctx(r, ngx_http_ttai_upstream_module);
+    pctx = ngx_http_get_module_ctx(r, ngx_http_ttai_tt_module);
 
     if (pctx == NULL || pctx->waiting == NULL) {
         return;
