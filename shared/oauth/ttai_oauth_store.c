@@ -182,6 +182,44 @@ ttai_oauth_store_sign_in(const ttai_oauth_tt_tokens_t *t,
 }
 
 
+json_t *
+ttai_oauth_store_tt_tokens(const char *user)
+{
+    return ttai_oauth_store_batch(1, ttai_oauth_store_stmt(
+               "SELECT access_token, refresh_token, expires_at "
+               "FROM user_oauth_tokens "
+               "WHERE user_id = ? AND provider = 'tastytrade'",
+               json_pack("[s]", user)));
+}
+
+
+json_t *
+ttai_oauth_store_tt_refreshed(const ttai_oauth_tt_tokens_t *t,
+    long long now)
+{
+    json_t  *access, *refresh;
+
+    access = ttai_oauth_store_sealed(t, "access_token", t->access,
+                                     t->access_len);
+    refresh = ttai_oauth_store_sealed(t, "refresh_token", t->refresh,
+                                      t->refresh_len);
+
+    if (access == NULL || refresh == NULL) {
+        json_decref(access);
+        json_decref(refresh);
+        return NULL;
+    }
+
+    return ttai_oauth_store_batch(1, ttai_oauth_store_stmt(
+               "UPDATE user_oauth_tokens SET access_token = ?1, "
+               "refresh_token = ?2, expires_at = ?3, updated_at = ?4 "
+               "WHERE user_id = ?5 AND provider = 'tastytrade'",
+               json_pack("[o, o, I, I, s]", access, refresh,
+                         (json_int_t) t->expires_at, (json_int_t) now,
+                         t->user)));
+}
+
+
 /* a new user, or the time (and the email, when given) of a known one */
 
 static json_t *
@@ -522,6 +560,26 @@ ttai_oauth_store_user_revoked(json_t *results, long long *tokens)
     }
 
     *tokens = ttai_oauth_store_changes(results, 1);
+
+    return 1;
+}
+
+
+int
+ttai_oauth_store_tt_read(json_t *results, ttai_oauth_tt_sealed_t *t)
+{
+    json_t  *row;
+
+    memset(t, 0, sizeof(ttai_oauth_tt_sealed_t));
+
+    row = ttai_oauth_store_row(results, 0, 0);
+    if (row == NULL) {
+        return 0;
+    }
+
+    t->access = ttai_oauth_store_str(row, "access_token");
+    t->refresh = ttai_oauth_store_str(row, "refresh_token");
+    t->expires_at = ttai_oauth_store_int(row, "expires_at");
 
     return 1;
 }

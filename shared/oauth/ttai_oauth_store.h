@@ -88,6 +88,14 @@ typedef struct {
 } ttai_oauth_tt_tokens_t;
 
 
+/* a user's stored TastyTrade tokens, still sealed (base64 or NULL) */
+typedef struct {
+    const char          *access;
+    const char          *refresh;
+    long long            expires_at;
+} ttai_oauth_tt_sealed_t;
+
+
 /* a line of "ttai users list" */
 typedef struct {
     const char          *id;
@@ -175,6 +183,23 @@ json_t *ttai_oauth_store_user_revoke(const char *user);
 /* "ttai users list": read it with ttai_oauth_store_user_at() */
 json_t *ttai_oauth_store_users(long long now);
 
+
+/*
+ * The fetch engine, before a call to TastyTrade: the user's stored
+ * tokens; read them with ttai_oauth_store_tt_read()
+ */
+json_t *ttai_oauth_store_tt_tokens(const char *user);
+
+/*
+ * The fetch engine, after a refresh: the new access token and the
+ * refresh token that goes with it, sealed, over the stored ones of
+ * t->user (its email and scope are not used)
+ */
+json_t *ttai_oauth_store_tt_refreshed(const ttai_oauth_tt_tokens_t *t,
+    long long now);
+
+/* a tokens batch: 1 when the user has tokens stored, 0 when not */
+int ttai_oauth_store_tt_read(json_t *results, ttai_oauth_tt_sealed_t *t);
 
 /* the client of a client or grant batch: 1, or 0 when unknown */
 int ttai_oauth_store_client_read(json_t *results,

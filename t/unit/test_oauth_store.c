@@ -547,6 +547,84 @@ test_connect(void **state)
 }
 
 
+/* the fetch engine's read, and its save after a refresh */
+
+static void
+open_sealed(fixture_t *f, const char *b64, const char *field,
+    const char *want)
+{
+    size_t          n, len;
+    unsigned char   blob[256], plain[256];
+
+    assert_non_null(b64);
+    assert_int_equal(sodium_base642bin(blob, sizeof(blob), b64,
+                                       strlen(b64), NULL, &n, NULL,
+                                       sodium_base64_VARIANT_ORIGINAL), 0);
+    assert_int_equal(ttai_token_open(f->key, "tt-account-123", field, blob,
+                                     n, plain, &len), 0);
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(plain, want, len);
+}
+
+
+static void
+test_tt_tokens(void **state)
+{
+    fixture_t               *f = *state;
+    json_t                  *r;
+    ttai_oauth_tt_tokens_t   t;
+    ttai_oauth_tt_sealed_t   sealed;
+
+    /* nobody connected: nothing to read, and a save makes no row */
+    r = run(f, ttai_oauth_store_tt_tokens("tt-account-123"));
+    assert_int_equal(ttai_oauth_store_tt_read(r, &sealed), 0);
+    assert_null(sealed.access);
+    json_decref(r);
+
+    tokens_of(f, &t, "tt-account-123");
+    json_decref(run(f, ttai_oauth_store_tt_refreshed(&t, NOW)));
+    assert_int_equal(scalar(f, "SELECT count(*) FROM user_oauth_tokens"),
+                     0);
+
+    /* connected: the stored tokens come back sealed, and open */
+    t.access = "at.first";
+    t.access_len = strlen(t.access);
+    t.expires_at = NOW + 900;
+    json_decref(run(f, ttai_oauth_store_connect(&t, NOW)));
+
+    r = run(f, ttai_oauth_store_tt_tokens("tt-account-123"));
+    assert_int_equal(ttai_oauth_store_tt_read(r, &sealed), 1);
+    assert_int_equal(sealed.expires_at, NOW + 900);
+    assert_null(strstr(sealed.access, "at.first"));
+    open_sealed(f, sealed.access, "access_token", "at.first");
+    open_sealed(f, sealed.refresh, "refresh_token", "rt.refresh-token");
+    json_decref(r);
+
+    /* a refresh replaces both, sealed, and the time */
+    t.access = "at.second";
+    t.access_len = strlen(t.access);
+    t.refresh = "rt.rotated";
+    t.refresh_len = strlen(t.refresh);
+    t.expires_at = NOW + 1800;
+    json_decref(run(f, ttai_oauth_store_tt_refreshed(&t, NOW + 60)));
+
+    assert_int_equal(scalar(f, "SELECT updated_at FROM user_oauth_tokens"),
+                     NOW + 60);
+
+    r = run(f, ttai_oauth_store_tt_tokens("tt-account-123"));
+    assert_int_equal(ttai_oauth_store_tt_read(r, &sealed), 1);
+    assert_int_equal(sealed.expires_at, NOW + 1800);
+    open_sealed(f, sealed.access, "access_token", "at.second");
+    open_sealed(f, sealed.refresh, "refresh_token", "rt.rotated");
+    json_decref(r);
+
+    /* another user's read finds nothing of this one */
+    r = run(f, ttai_oauth_store_tt_tokens("tt-account-999"));
+    assert_int_equal(ttai_oauth_store_tt_read(r, &sealed), 0);
+    json_decref(r);
+}
+
+
 /* -- codes and refresh tokens --------------------------------------------- */
 
 
@@ -905,6 +983,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_sign_in_stores_sealed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_connect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tt_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_single_use, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_grant_lookup, setup, teardown),
