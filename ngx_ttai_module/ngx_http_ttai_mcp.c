@@ -161,7 +161,8 @@ ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
 
     if (ttai_tools_register_all(tmcf->mcp) != 0) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "ttai: the MCP tools could not be registered");
+                      "ttai: the MCP tools could not be registered: %s",
+                      ttai_mcp_server_error(tmcf->mcp));
         return NGX_CONF_ERROR;
     }
 

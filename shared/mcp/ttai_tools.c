@@ -17,13 +17,15 @@
 /*
  * The tool registry.  Each tool's schemas are parsed and checked once,
  * when it is registered, and its tools/list entry is built then too; a
- * call only looks the tool up.
+ * call only looks the tool up.  A shipped tool's declaration is data
+ * (shared/tools/schemas/), its behaviour C: they meet here, by name.
  */
 
 #define TTAI_TOOL_NAME_MAX    128
 #define TTAI_TOOL_RESULT_MAX  2048
 
 
+static const ttai_tool_t *ttai_tool_decl(const char *name);
 static int ttai_tool_check_name(ttai_mcp_server_t *srv, const char *name);
 static json_t *ttai_tool_schema(ttai_mcp_server_t *srv, const char *name,
     const char *what, const char *text);
@@ -33,7 +35,8 @@ static int ttai_tool_fail(ttai_mcp_server_t *srv, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 
-static const ttai_tool_t  *ttai_tools_shipped[] = {
+/* what the tools do, in the order tools/list shows them */
+static const ttai_tool_impl_t  *ttai_tools_shipped[] = {
     &ttai_tool_get_session_info,
 
     /* the account tools */
@@ -59,15 +62,53 @@ static const ttai_tool_t  *ttai_tools_shipped[] = {
 int
 ttai_tools_register_all(ttai_mcp_server_t *srv)
 {
-    const ttai_tool_t  **t;
+    size_t                    index;
+    ttai_tool_t               tool;
+    const ttai_tool_t        *decl;
+    const ttai_tool_impl_t  **impl;
 
-    for (t = ttai_tools_shipped; *t != NULL; t++) {
-        if (ttai_mcp_register_tool(srv, *t) != 0) {
+    for (impl = ttai_tools_shipped; *impl != NULL; impl++) {
+        decl = ttai_tool_decl((*impl)->name);
+
+        if (decl == NULL) {
+            return ttai_tool_fail(srv, "tool \"%s\" has no declaration in "
+                                  "shared/tools/schemas/", (*impl)->name);
+        }
+
+        tool = *decl;
+        tool.annotations |= (*impl)->flags;
+        tool.run = (*impl)->run;
+        tool.resume = (*impl)->resume;
+
+        if (ttai_mcp_register_tool(srv, &tool) != 0) {
             return -1;
         }
     }
 
+    /* a declaration without its behaviour is a mistake too */
+    for (decl = ttai_tool_decls; decl->name != NULL; decl++) {
+        if (ttai_mcp_tool_find(srv, decl->name, &index) == NULL) {
+            return ttai_tool_fail(srv, "tool \"%s\" is declared but not "
+                                  "implemented", decl->name);
+        }
+    }
+
     return 0;
+}
+
+
+static const ttai_tool_t *
+ttai_tool_decl(const char *name)
+{
+    const ttai_tool_t  *d;
+
+    for (d = ttai_tool_decls; d->name != NULL; d++) {
+        if (strcmp(d->name, name) == 0) {
+            return d;
+        }
+    }
+
+    return NULL;
 }
 
 

@@ -80,6 +80,25 @@ typedef struct {
 
 
 /*
+ * A shipped tool is two halves joined by name when it registers: what it
+ * is, declared in shared/tools/schemas/<name>.json, which
+ * scripts/gen-tools turns into ttai_tool_decls[] at build time (run and
+ * resume NULL), and what it does, in shared/tools/ttai_tool_*.c.
+ */
+
+typedef struct {
+    const char                *name;
+    ttai_tool_run_pt           run;
+    ttai_tool_resume_pt        resume;           /* NULL: never pending */
+    unsigned                   flags;            /* TTAI_TOOL_MEMO */
+} ttai_tool_impl_t;
+
+
+/* the generated declarations, ending with one whose name is NULL */
+extern const ttai_tool_t  ttai_tool_decls[];
+
+
+/*
  * The tool is copied, but the strings it points to must outlive the
  * server.  Returns -1 on a bad name, a duplicate, or a bad schema;
  * ttai_mcp_server_error() says which.
@@ -90,23 +109,23 @@ int ttai_mcp_register_tool(ttai_mcp_server_t *srv, const ttai_tool_t *tool);
 int ttai_tools_register_all(ttai_mcp_server_t *srv);
 
 /* the tools ttai ships */
-extern const ttai_tool_t  ttai_tool_get_session_info;
+extern const ttai_tool_impl_t  ttai_tool_get_session_info;
 
 /* the account tools */
-extern const ttai_tool_t  ttai_tool_get_accounts;
-extern const ttai_tool_t  ttai_tool_get_balances;
-extern const ttai_tool_t  ttai_tool_get_positions;
-extern const ttai_tool_t  ttai_tool_get_transactions;
-extern const ttai_tool_t  ttai_tool_get_orders;
-extern const ttai_tool_t  ttai_tool_preview_order;
-extern const ttai_tool_t  ttai_tool_get_watchlists;
+extern const ttai_tool_impl_t  ttai_tool_get_accounts;
+extern const ttai_tool_impl_t  ttai_tool_get_balances;
+extern const ttai_tool_impl_t  ttai_tool_get_positions;
+extern const ttai_tool_impl_t  ttai_tool_get_transactions;
+extern const ttai_tool_impl_t  ttai_tool_get_orders;
+extern const ttai_tool_impl_t  ttai_tool_preview_order;
+extern const ttai_tool_impl_t  ttai_tool_get_watchlists;
 
 /* the market-data tools */
-extern const ttai_tool_t  ttai_tool_get_quotes;
-extern const ttai_tool_t  ttai_tool_get_market_metrics;
-extern const ttai_tool_t  ttai_tool_get_option_chain;
-extern const ttai_tool_t  ttai_tool_search_symbols;
-extern const ttai_tool_t  ttai_tool_get_market_sessions;
+extern const ttai_tool_impl_t  ttai_tool_get_quotes;
+extern const ttai_tool_impl_t  ttai_tool_get_market_metrics;
+extern const ttai_tool_impl_t  ttai_tool_get_option_chain;
+extern const ttai_tool_impl_t  ttai_tool_search_symbols;
+extern const ttai_tool_impl_t  ttai_tool_get_market_sessions;
 
 /*
  * Helpers for tools: a text result, an error result a model can act on.

@@ -31,46 +31,11 @@ static json_t *ttai_tool_accounts_one(json_t *item);
 static void ttai_tool_accounts_line(ttai_tt_buf_t *b, json_t *a);
 
 
-static const char  ttai_tool_accounts_input[] =
-    "{\"type\":\"object\",\"additionalProperties\":false}";
-
-static const char  ttai_tool_accounts_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"count\":{\"type\":\"integer\"},"
-      "\"truncated\":{\"type\":\"boolean\"},"
-      "\"accounts\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-        "\"properties\":{"
-          "\"number\":{\"type\":\"string\"},"
-          "\"nickname\":{\"type\":[\"string\",\"null\"]},"
-          "\"type\":{\"type\":[\"string\",\"null\"],"
-            "\"description\":\"Individual, Roth IRA, ...\"},"
-          "\"margin_or_cash\":{\"type\":[\"string\",\"null\"]},"
-          "\"authority_level\":{\"type\":[\"string\",\"null\"],"
-            "\"description\":\"owner, trade-only or read-only\"},"
-          "\"is_closed\":{\"type\":\"boolean\"},"
-          "\"opened_at\":{\"type\":[\"string\",\"null\"],"
-            "\"description\":\"ISO 8601\"}},"
-        "\"required\":[\"number\",\"nickname\",\"type\","
-                      "\"margin_or_cash\",\"authority_level\","
-                      "\"is_closed\",\"opened_at\"]}}},"
-    "\"required\":[\"count\",\"truncated\",\"accounts\"]}";
-
-
-const ttai_tool_t  ttai_tool_get_accounts = {
+const ttai_tool_impl_t  ttai_tool_get_accounts = {
     "get_accounts",
-    "TastyTrade accounts",
-    "Lists the user's TastyTrade accounts: account number, nickname, "
-    "type (Individual, Roth IRA, ...), margin or cash, the user's "
-    "authority on it (owner, trade-only, read-only), whether it is "
-    "closed, and when it was opened.  Takes no arguments.  Call it to "
-    "find the account_number the other account tools take; they use the "
-    "user's only open account when it is omitted.",
-    ttai_tool_accounts_input,
-    ttai_tool_accounts_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_accounts_run,
-    ttai_tool_accounts_resume
+    ttai_tool_accounts_resume,
+    0
 };
 
 

@@ -63,59 +63,11 @@ static const char  *ttai_tool_balances_lines[][2] = {
 };
 
 
-#define TTAI_TOOL_BALANCES_NUMBER  "{\"type\":[\"number\",\"null\"]}"
-
-static const char  ttai_tool_balances_input[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"account_number\":{\"type\":\"string\",\"minLength\":1,"
-        "\"maxLength\":32,\"description\":\"The TastyTrade account number "
-        "(get_accounts lists them).  Omit it when the user has only one "
-        "account.\"}},"
-    "\"additionalProperties\":false}";
-
-static const char  ttai_tool_balances_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"account_number\":{\"type\":\"string\"},"
-      "\"net_liquidating_value\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"cash_balance\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"pending_cash\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"equity_buying_power\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"derivative_buying_power\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"day_trading_buying_power\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"maintenance_requirement\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"margin_equity\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"long_equity_value\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"short_equity_value\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"long_derivative_value\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"short_derivative_value\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"updated_at\":{\"type\":[\"string\",\"null\"]}},"
-    "\"required\":[\"account_number\",\"net_liquidating_value\","
-                  "\"cash_balance\",\"pending_cash\","
-                  "\"equity_buying_power\",\"derivative_buying_power\","
-                  "\"day_trading_buying_power\","
-                  "\"maintenance_requirement\",\"margin_equity\","
-                  "\"long_equity_value\",\"short_equity_value\","
-                  "\"long_derivative_value\",\"short_derivative_value\","
-                  "\"updated_at\"]}";
-
-
-const ttai_tool_t  ttai_tool_get_balances = {
+const ttai_tool_impl_t  ttai_tool_get_balances = {
     "get_balances",
-    "Account balances",
-    "An account's balances, in US dollars: net liquidating value, cash "
-    "balance, pending cash (negative when money is leaving), equity, "
-    "derivative (option) and day-trading buying power, maintenance "
-    "requirement, margin equity, and the long and short equity and "
-    "derivative values, with the time TastyTrade computed them.  A value "
-    "TastyTrade did not send is null.  account_number may be omitted when "
-    "the user has one account.",
-    ttai_tool_balances_input,
-    ttai_tool_balances_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_balances_run,
-    ttai_tool_balances_resume
+    ttai_tool_balances_resume,
+    0
 };
 
 

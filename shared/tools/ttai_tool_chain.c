@@ -64,89 +64,11 @@ static long ttai_tool_chain_arg(json_t *args, const char *name, long dflt);
 static int ttai_tool_chain_is_date(const char *s);
 
 
-static const char  ttai_tool_chain_input[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"symbol\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":48,"
-        "\"description\":\"the underlying: a stock, ETF or index (AAPL, "
-          "SPY, SPX)\"},"
-      "\"expiration\":{\"type\":\"string\",\"minLength\":10,"
-        "\"maxLength\":10,\"format\":\"date\","
-        "\"description\":\"YYYY-MM-DD: start at this expiration; without "
-          "it, at the nearest one\"},"
-      "\"expirations\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":12,"
-        "\"default\":1,"
-        "\"description\":\"how many expirations to show, from the start\"},"
-      "\"strikes_around\":{\"type\":\"integer\",\"minimum\":1,"
-        "\"maximum\":50,\"default\":10,"
-        "\"description\":\"strikes shown below and above the underlying "
-          "price, in each expiration\"},"
-      "\"page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,"
-        "\"default\":1,"
-        "\"description\":\"the next expirations: page 2 shows the "
-          "'expirations' after the first ones\"}},"
-    "\"required\":[\"symbol\"],"
-    "\"additionalProperties\":false}";
-
-static const char  ttai_tool_chain_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"symbol\":{\"type\":\"string\"},"
-      "\"underlying_price\":{\"type\":[\"number\",\"null\"]},"
-      "\"shares_per_contract\":{\"type\":[\"integer\",\"null\"]},"
-      "\"strikes_around\":{\"type\":\"integer\"},"
-      "\"page\":{\"type\":\"integer\"},"
-      "\"pages\":{\"type\":\"integer\"},"
-      "\"expirations_total\":{\"type\":\"integer\"},"
-      "\"expirations\":{\"type\":\"array\","
-        "\"items\":{\"type\":\"object\","
-          "\"properties\":{"
-            "\"date\":{\"type\":\"string\"},"
-            "\"days_to_expiration\":{\"type\":[\"integer\",\"null\"]},"
-            "\"type\":{\"type\":[\"string\",\"null\"],"
-              "\"description\":\"Weekly, Regular, Quarterly, End-Of-Month\"},"
-            "\"settlement\":{\"type\":[\"string\",\"null\"],"
-              "\"description\":\"AM or PM\"},"
-            "\"root\":{\"type\":[\"string\",\"null\"]},"
-            "\"strikes_total\":{\"type\":\"integer\"},"
-            "\"strikes\":{\"type\":\"array\","
-              "\"items\":{\"type\":\"object\","
-                "\"properties\":{"
-                  "\"strike\":{\"type\":[\"number\",\"null\"]},"
-                  "\"call\":{\"type\":[\"string\",\"null\"]},"
-                  "\"put\":{\"type\":[\"string\",\"null\"]},"
-                  "\"call_streamer\":{\"type\":[\"string\",\"null\"]},"
-                  "\"put_streamer\":{\"type\":[\"string\",\"null\"]}},"
-                "\"required\":[\"strike\",\"call\",\"put\"]}}},"
-          "\"required\":[\"date\",\"strikes\"]}},"
-      "\"available_expirations\":{\"type\":\"array\","
-        "\"description\":\"every expiration date, first 100\","
-        "\"items\":{\"type\":\"string\"}},"
-      "\"other_chains\":{\"type\":\"array\","
-        "\"description\":\"roots of adjusted (non-standard) chains, not "
-          "shown\","
-        "\"items\":{\"type\":\"string\"}}},"
-    "\"required\":[\"symbol\",\"underlying_price\",\"expirations\","
-                  "\"expirations_total\",\"page\",\"pages\"]}";
-
-
-const ttai_tool_t  ttai_tool_get_option_chain = {
+const ttai_tool_impl_t  ttai_tool_get_option_chain = {
     "get_option_chain",
-    "Option chain",
-    "Lists the options on a stock, ETF or index: for the nearest "
-    "expiration (or the one given, or several), the strikes around the "
-    "underlying price with the OCC symbols of the call and the put at "
-    "each, ready for get_quotes.  Each expiration shows its date, days "
-    "to expiration, type (Weekly, Regular...) and settlement (AM or PM).  "
-    "The chain is cut to stay small: strikes_around (default 10, up to "
-    "50) strikes below and above the price, and expirations (default 1, "
-    "up to 12) at a time; page goes on to later expirations, and every "
-    "expiration date is listed.  Futures options are not covered.",
-    ttai_tool_chain_input,
-    ttai_tool_chain_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_chain_run,
-    ttai_tool_chain_resume
+    ttai_tool_chain_resume,
+    0
 };
 
 

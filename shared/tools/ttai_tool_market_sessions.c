@@ -45,57 +45,11 @@ static void ttai_tool_market_sessions_text(ttai_market_text_t *t,
     json_t *s);
 
 
-static const char  ttai_tool_market_sessions_input[] =
-    "{\"type\":\"object\",\"additionalProperties\":false}";
-
-#define TTAI_SESSIONS_TIME  "{\"type\":[\"string\",\"null\"]," \
-                            "\"description\":\"ISO 8601, UTC\"}"
-
-#define TTAI_SESSIONS_OTHER                                                   \
-    "{\"type\":[\"object\",\"null\"],"                                        \
-     "\"properties\":{"                                                       \
-       "\"date\":{\"type\":[\"string\",\"null\"]},"                           \
-       "\"start_at\":" TTAI_SESSIONS_TIME ","                                 \
-       "\"open_at\":" TTAI_SESSIONS_TIME ","                                  \
-       "\"close_at\":" TTAI_SESSIONS_TIME ","                                 \
-       "\"close_at_ext\":" TTAI_SESSIONS_TIME "}}"
-
-static const char  ttai_tool_market_sessions_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"sessions\":{\"type\":\"array\","
-        "\"items\":{\"type\":\"object\","
-          "\"properties\":{"
-            "\"collection\":{\"type\":\"string\","
-              "\"description\":\"Equity: US stocks and options; CME: CME "
-                "futures\"},"
-            "\"state\":{\"type\":[\"string\",\"null\"],"
-              "\"description\":\"Open, Closed, Pre-market or Extended\"},"
-            "\"start_at\":" TTAI_SESSIONS_TIME ","
-            "\"open_at\":" TTAI_SESSIONS_TIME ","
-            "\"close_at\":" TTAI_SESSIONS_TIME ","
-            "\"close_at_ext\":" TTAI_SESSIONS_TIME ","
-            "\"next_session\":" TTAI_SESSIONS_OTHER ","
-            "\"previous_session\":" TTAI_SESSIONS_OTHER "},"
-          "\"required\":[\"collection\",\"state\",\"next_session\","
-                        "\"previous_session\"]}}},"
-    "\"required\":[\"sessions\"]}";
-
-
-const ttai_tool_t  ttai_tool_get_market_sessions = {
+const ttai_tool_impl_t  ttai_tool_get_market_sessions = {
     "get_market_sessions",
-    "Market sessions",
-    "Says whether the US stock and options market (Equity) and the CME "
-    "futures market are open now (Open, Closed, Pre-market or "
-    "Extended), and when the current, next and previous sessions open "
-    "and close, extended hours included.  Times are ISO 8601 in UTC "
-    "(the regular equity session is 09:30-16:00 New York time).  Takes "
-    "no arguments; the answer is at most a minute old.",
-    ttai_tool_market_sessions_input,
-    ttai_tool_market_sessions_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_market_sessions_run,
-    ttai_tool_market_sessions_resume
+    ttai_tool_market_sessions_resume,
+    0
 };
 
 

@@ -44,79 +44,11 @@ static json_t *ttai_tool_metrics_string(json_t *item, const char *key);
 static void ttai_tool_metrics_line(ttai_market_text_t *t, json_t *m);
 
 
-static const char  ttai_tool_metrics_input[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"symbols\":{\"type\":\"array\",\"minItems\":1,\"maxItems\":50,"
-        "\"description\":\"1 to 50 underlying symbols: stocks, ETFs and "
-          "indices (AAPL, SPY, SPX).\","
-        "\"items\":{\"type\":\"string\",\"minLength\":1,"
-          "\"maxLength\":48}}},"
-    "\"required\":[\"symbols\"],"
-    "\"additionalProperties\":false}";
-
-#define TTAI_METRICS_NUM  "{\"type\":[\"number\",\"null\"]}"
-#define TTAI_METRICS_STR  "{\"type\":[\"string\",\"null\"]}"
-
-static const char  ttai_tool_metrics_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"metrics\":{\"type\":\"array\","
-        "\"description\":\"in the order asked; every *_rank, *_percentile, "
-          "iv_*, hv_* and dividend_yield is a percent (0-100)\","
-        "\"items\":{\"type\":\"object\","
-          "\"properties\":{"
-            "\"symbol\":{\"type\":\"string\"},"
-            "\"iv_index\":" TTAI_METRICS_NUM ","
-            "\"iv_rank\":" TTAI_METRICS_NUM ","
-            "\"iv_percentile\":" TTAI_METRICS_NUM ","
-            "\"iv_30_day\":" TTAI_METRICS_NUM ","
-            "\"hv_30_day\":" TTAI_METRICS_NUM ","
-            "\"hv_60_day\":" TTAI_METRICS_NUM ","
-            "\"hv_90_day\":" TTAI_METRICS_NUM ","
-            "\"iv_hv_30_day_difference\":" TTAI_METRICS_NUM ","
-            "\"beta\":" TTAI_METRICS_NUM ","
-            "\"corr_spy_3month\":" TTAI_METRICS_NUM ","
-            "\"liquidity_rating\":{\"type\":[\"integer\",\"null\"]},"
-            "\"liquidity_rank\":" TTAI_METRICS_NUM ","
-            "\"market_cap\":" TTAI_METRICS_NUM ","
-            "\"dividend_yield\":" TTAI_METRICS_NUM ","
-            "\"dividend_next_date\":" TTAI_METRICS_STR ","
-            "\"dividend_ex_date\":" TTAI_METRICS_STR ","
-            "\"earnings\":{\"type\":[\"object\",\"null\"],"
-              "\"properties\":{"
-                "\"expected_report_date\":" TTAI_METRICS_STR ","
-                "\"estimated\":{\"type\":[\"boolean\",\"null\"]},"
-                "\"time_of_day\":{\"type\":\"string\"}}},"
-            "\"sector\":" TTAI_METRICS_STR ","
-            "\"industry\":" TTAI_METRICS_STR ","
-            "\"updated_at\":" TTAI_METRICS_STR "},"
-          "\"required\":[\"symbol\",\"iv_rank\",\"iv_percentile\"]}},"
-      "\"missing\":{\"type\":\"array\","
-        "\"description\":\"symbols TastyTrade has no metrics for\","
-        "\"items\":{\"type\":\"string\"}}},"
-    "\"required\":[\"metrics\",\"missing\"]}";
-
-
-const ttai_tool_t  ttai_tool_get_market_metrics = {
+const ttai_tool_impl_t  ttai_tool_get_market_metrics = {
     "get_market_metrics",
-    "Market metrics",
-    "Gets volatility and reference data for 1 to 50 underlyings (stocks, "
-    "ETFs, indices): IV rank, IV percentile and IV index, the 30-day "
-    "implied volatility, the 30, 60 and 90-day historical volatilities "
-    "and the IV-HV difference, beta, 3-month correlation with SPY, "
-    "liquidity rating (0 to 5 stars) and rank, market cap, dividend yield "
-    "and dates, the next earnings date, sector and industry.  Every "
-    "rank, percentile, volatility and yield is a percent from 0 to 100 "
-    "(IV rank 42.73 means 42.73%; TastyTrade's own fractions are "
-    "converted).  IV rank is TastyTrade's implied-volatility-index-rank.  "
-    "Data is cached for a minute.",
-    ttai_tool_metrics_input,
-    ttai_tool_metrics_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD
-    | TTAI_TOOL_MEMO,
     ttai_tool_metrics_run,
-    ttai_tool_metrics_resume
+    ttai_tool_metrics_resume,
+    TTAI_TOOL_MEMO
 };
 
 

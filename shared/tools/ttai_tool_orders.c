@@ -39,79 +39,11 @@ static void ttai_tool_orders_line(ttai_tt_buf_t *b, json_t *o);
 static int ttai_tool_orders_recent(json_t *args);
 
 
-#define TTAI_TOOL_ORDERS_STRING   "{\"type\":[\"string\",\"null\"]}"
-#define TTAI_TOOL_ORDERS_NUMBER   "{\"type\":[\"number\",\"null\"]}"
-
-static const char  ttai_tool_orders_input[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"account_number\":{\"type\":\"string\",\"minLength\":1,"
-        "\"maxLength\":32,\"description\":\"The TastyTrade account number "
-        "(get_accounts lists them).  Omit it when the user has only one "
-        "account.\"},"
-      "\"status\":{\"type\":\"string\",\"enum\":[\"live\",\"recent\"],"
-        "\"default\":\"live\",\"description\":\"live (the default): "
-        "the orders working now or from today, whatever their status; "
-        "recent: the orders of the last 7 days, newest first.\"}},"
-    "\"additionalProperties\":false}";
-
-static const char  ttai_tool_orders_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"account_number\":{\"type\":\"string\"},"
-      "\"status\":{\"type\":\"string\"},"
-      "\"total\":{\"type\":\"integer\"},"
-      "\"returned\":{\"type\":\"integer\"},"
-      "\"truncated\":{\"type\":\"boolean\"},"
-      "\"orders\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-        "\"properties\":{"
-          "\"id\":{\"type\":[\"integer\",\"string\",\"null\"]},"
-          "\"status\":" TTAI_TOOL_ORDERS_STRING ","
-          "\"order_type\":" TTAI_TOOL_ORDERS_STRING ","
-          "\"time_in_force\":" TTAI_TOOL_ORDERS_STRING ","
-          "\"price\":{\"type\":[\"number\",\"null\"],"
-            "\"description\":\"per unit; negative for a debit\"},"
-          "\"stop_trigger\":" TTAI_TOOL_ORDERS_NUMBER ","
-          "\"size\":" TTAI_TOOL_ORDERS_NUMBER ","
-          "\"underlying\":" TTAI_TOOL_ORDERS_STRING ","
-          "\"received_at\":" TTAI_TOOL_ORDERS_STRING ","
-          "\"updated_at\":" TTAI_TOOL_ORDERS_STRING ","
-          "\"legs\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-            "\"properties\":{"
-              "\"symbol\":" TTAI_TOOL_ORDERS_STRING ","
-              "\"instrument_type\":" TTAI_TOOL_ORDERS_STRING ","
-              "\"action\":" TTAI_TOOL_ORDERS_STRING ","
-              "\"quantity\":" TTAI_TOOL_ORDERS_NUMBER ","
-              "\"remaining\":" TTAI_TOOL_ORDERS_NUMBER ","
-              "\"fills\":{\"type\":\"integer\"}},"
-            "\"required\":[\"symbol\",\"instrument_type\",\"action\","
-                          "\"quantity\",\"remaining\",\"fills\"]}}},"
-        "\"required\":[\"id\",\"status\",\"order_type\","
-                      "\"time_in_force\",\"price\",\"stop_trigger\","
-                      "\"size\",\"underlying\",\"received_at\","
-                      "\"updated_at\",\"legs\"]}}},"
-    "\"required\":[\"account_number\",\"status\",\"total\",\"returned\","
-                  "\"truncated\",\"orders\"]}";
-
-
-const ttai_tool_t  ttai_tool_get_orders = {
+const ttai_tool_impl_t  ttai_tool_get_orders = {
     "get_orders",
-    "Account orders",
-    "An account's orders: status \"live\" (the default) gives the "
-    "orders working now or from today, whatever their state (Live, "
-    "Received, Filled, Cancelled, ...); \"recent\" gives the last 7 "
-    "days' orders, newest first.  Each order has its id, status, type, "
-    "time in force, limit price in US dollars per unit (negative for a "
-    "debit: paid; positive for a credit: received), stop trigger, size, "
-    "underlying, times, and its legs (symbol, action, quantity, "
-    "remaining quantity, number of fills).  At most 50 orders are "
-    "returned; the result says when there are more.  account_number may "
-    "be omitted when the user has one account.",
-    ttai_tool_orders_input,
-    ttai_tool_orders_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_orders_run,
-    ttai_tool_orders_resume
+    ttai_tool_orders_resume,
+    0
 };
 
 

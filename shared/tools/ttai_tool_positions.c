@@ -33,62 +33,11 @@ static json_t *ttai_tool_positions_one(json_t *pos);
 static void ttai_tool_positions_line(ttai_tt_buf_t *b, json_t *p);
 
 
-static const char  ttai_tool_positions_input[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"account_number\":{\"type\":\"string\",\"minLength\":1,"
-        "\"maxLength\":32,\"description\":\"The TastyTrade account number "
-        "(get_accounts lists them).  Omit it when the user has only one "
-        "account.\"},"
-      "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,"
-        "\"default\":100,\"description\":\"The most positions to return "
-        "(default 100).\"}},"
-    "\"additionalProperties\":false}";
-
-static const char  ttai_tool_positions_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"account_number\":{\"type\":\"string\"},"
-      "\"total\":{\"type\":\"integer\"},"
-      "\"returned\":{\"type\":\"integer\"},"
-      "\"truncated\":{\"type\":\"boolean\"},"
-      "\"positions\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-        "\"properties\":{"
-          "\"symbol\":{\"type\":\"string\"},"
-          "\"underlying\":{\"type\":[\"string\",\"null\"]},"
-          "\"instrument_type\":{\"type\":[\"string\",\"null\"]},"
-          "\"quantity\":{\"type\":[\"number\",\"null\"],"
-            "\"description\":\"negative for a short position\"},"
-          "\"average_open_price\":{\"type\":[\"number\",\"null\"]},"
-          "\"close_price\":{\"type\":[\"number\",\"null\"]},"
-          "\"multiplier\":{\"type\":[\"number\",\"null\"]},"
-          "\"cost_effect\":{\"type\":[\"string\",\"null\"]},"
-          "\"expires_at\":{\"type\":[\"string\",\"null\"]}},"
-        "\"required\":[\"symbol\",\"underlying\",\"instrument_type\","
-                      "\"quantity\",\"average_open_price\","
-                      "\"close_price\",\"multiplier\",\"cost_effect\","
-                      "\"expires_at\"]}}},"
-    "\"required\":[\"account_number\",\"total\",\"returned\","
-                  "\"truncated\",\"positions\"]}";
-
-
-const ttai_tool_t  ttai_tool_get_positions = {
+const ttai_tool_impl_t  ttai_tool_get_positions = {
     "get_positions",
-    "Account positions",
-    "An account's open positions: symbol (OCC option symbols have "
-    "spaces), underlying, instrument type, quantity (negative for a "
-    "short position), average open price and previous close price per "
-    "share or contract unit, multiplier (100 for most equity options), "
-    "cost effect (Debit: paid to open, Credit: received), and expiry for "
-    "options and futures.  Prices are in US dollars; a position's value "
-    "is price x quantity x multiplier.  At most limit positions (default "
-    "100) are returned; the result says when there are more.  "
-    "account_number may be omitted when the user has one account.",
-    ttai_tool_positions_input,
-    ttai_tool_positions_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_positions_run,
-    ttai_tool_positions_resume
+    ttai_tool_positions_resume,
+    0
 };
 
 

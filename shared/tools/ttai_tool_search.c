@@ -37,50 +37,11 @@ static json_t *ttai_tool_search_item(json_t *item);
 static json_t *ttai_tool_search_bool(json_t *item, const char *key);
 
 
-static const char  ttai_tool_search_input[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"query\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":64,"
-        "\"description\":\"the start of a ticker (AAP) or of a company or "
-          "fund name (Apple)\"}},"
-    "\"required\":[\"query\"],"
-    "\"additionalProperties\":false}";
-
-static const char  ttai_tool_search_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"query\":{\"type\":\"string\"},"
-      "\"results\":{\"type\":\"array\",\"maxItems\":20,"
-        "\"items\":{\"type\":\"object\","
-          "\"properties\":{"
-            "\"symbol\":{\"type\":\"string\"},"
-            "\"description\":{\"type\":[\"string\",\"null\"]},"
-            "\"instrument_type\":{\"type\":[\"string\",\"null\"]},"
-            "\"listed_market\":{\"type\":[\"string\",\"null\"]},"
-            "\"options\":{\"type\":[\"boolean\",\"null\"],"
-              "\"description\":\"options are listed on it\"},"
-            "\"etf\":{\"type\":[\"boolean\",\"null\"]}},"
-          "\"required\":[\"symbol\"]}},"
-      "\"total\":{\"type\":\"integer\","
-        "\"description\":\"matches TastyTrade found; at most 20 are "
-          "listed\"}},"
-    "\"required\":[\"query\",\"results\",\"total\"]}";
-
-
-const ttai_tool_t  ttai_tool_search_symbols = {
+const ttai_tool_impl_t  ttai_tool_search_symbols = {
     "search_symbols",
-    "Search symbols",
-    "Finds tradable symbols whose ticker or name starts with the query "
-    "(\"AAP\", \"Apple\", \"S&P 500\"): up to 20 matches, each with its "
-    "symbol, description, instrument type, listing market, whether "
-    "options are listed on it, and whether it is an ETF.  Use it to find "
-    "the right symbol before get_quotes, get_market_metrics or "
-    "get_option_chain.  No match is an empty list, not an error.",
-    ttai_tool_search_input,
-    ttai_tool_search_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_search_run,
-    ttai_tool_search_resume
+    ttai_tool_search_resume,
+    0
 };
 
 

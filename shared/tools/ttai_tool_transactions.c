@@ -47,84 +47,11 @@ static const char  *ttai_tool_tx_fee_keys[] = {
 };
 
 
-#define TTAI_TOOL_TX_STRING       "{\"type\":[\"string\",\"null\"]}"
-#define TTAI_TOOL_TX_NUMBER       "{\"type\":[\"number\",\"null\"]}"
-#define TTAI_TOOL_TX_INTEGER      "{\"type\":[\"integer\",\"null\"]}"
-
-static const char  ttai_tool_tx_input[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"account_number\":{\"type\":\"string\",\"minLength\":1,"
-        "\"maxLength\":32,\"description\":\"The TastyTrade account number "
-        "(get_accounts lists them).  Omit it when the user has only one "
-        "account.\"},"
-      "\"days\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":365,"
-        "\"default\":30,\"description\":\"How many days back to look "
-        "(default 30).\"},"
-      "\"type\":{\"type\":\"string\",\"enum\":[\"Trade\","
-        "\"Money Movement\",\"Receive Deliver\","
-        "\"Administrative Transfer\"],\"description\":\"Only transactions "
-        "of this type (all types when omitted).  Receive Deliver covers "
-        "assignments, exercises and expirations.\"},"
-      "\"page\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":10000,"
-        "\"default\":0,\"description\":\"The page to read, from 0 (the "
-        "newest 50); the result says how many pages there are.\"}},"
-    "\"additionalProperties\":false}";
-
-static const char  ttai_tool_tx_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"account_number\":{\"type\":\"string\"},"
-      "\"start_date\":{\"type\":\"string\"},"
-      "\"type\":" TTAI_TOOL_TX_STRING ","
-      "\"page\":{\"type\":\"integer\"},"
-      "\"pages\":" TTAI_TOOL_TX_INTEGER ","
-      "\"total\":" TTAI_TOOL_TX_INTEGER ","
-      "\"next_page\":" TTAI_TOOL_TX_INTEGER ","
-      "\"transactions\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-        "\"properties\":{"
-          "\"id\":{\"type\":[\"integer\",\"string\",\"null\"]},"
-          "\"executed_at\":" TTAI_TOOL_TX_STRING ","
-          "\"transaction_date\":" TTAI_TOOL_TX_STRING ","
-          "\"type\":" TTAI_TOOL_TX_STRING ","
-          "\"sub_type\":" TTAI_TOOL_TX_STRING ","
-          "\"action\":" TTAI_TOOL_TX_STRING ","
-          "\"symbol\":" TTAI_TOOL_TX_STRING ","
-          "\"underlying\":" TTAI_TOOL_TX_STRING ","
-          "\"instrument_type\":" TTAI_TOOL_TX_STRING ","
-          "\"description\":" TTAI_TOOL_TX_STRING ","
-          "\"quantity\":" TTAI_TOOL_TX_NUMBER ","
-          "\"price\":" TTAI_TOOL_TX_NUMBER ","
-          "\"value\":" TTAI_TOOL_TX_NUMBER ","
-          "\"net_value\":" TTAI_TOOL_TX_NUMBER ","
-          "\"fees\":" TTAI_TOOL_TX_NUMBER "},"
-        "\"required\":[\"id\",\"executed_at\",\"transaction_date\","
-                      "\"type\",\"sub_type\",\"action\",\"symbol\","
-                      "\"underlying\",\"instrument_type\",\"description\","
-                      "\"quantity\",\"price\",\"value\",\"net_value\","
-                      "\"fees\"]}}},"
-    "\"required\":[\"account_number\",\"start_date\",\"type\",\"page\","
-                  "\"pages\",\"total\",\"next_page\",\"transactions\"]}";
-
-
-const ttai_tool_t  ttai_tool_get_transactions = {
+const ttai_tool_impl_t  ttai_tool_get_transactions = {
     "get_transactions",
-    "Account transactions",
-    "An account's transactions (trades, deposits and withdrawals, "
-    "assignments, exercises, expirations, fees, dividends), newest "
-    "first, 50 per page, from the last `days` days (default 30, at most "
-    "365), optionally of one type.  Amounts are in US dollars and signed "
-    "from the account's side: value and net_value (value after fees) are "
-    "negative when money left the account; fees (commissions, clearing, "
-    "regulatory) are negative when paid.  The result gives the page, the "
-    "number of pages and the total; call again with page = next_page for "
-    "older transactions.  account_number may be omitted when the user "
-    "has one account.",
-    ttai_tool_tx_input,
-    ttai_tool_tx_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_tx_run,
-    ttai_tool_tx_resume
+    ttai_tool_tx_resume,
+    0
 };
 
 

@@ -31,41 +31,11 @@ static json_t *ttai_tool_watchlists_one(json_t *wl, int *truncated);
 static void ttai_tool_watchlists_line(ttai_tt_buf_t *b, json_t *w);
 
 
-static const char  ttai_tool_watchlists_input[] =
-    "{\"type\":\"object\",\"additionalProperties\":false}";
-
-static const char  ttai_tool_watchlists_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"count\":{\"type\":\"integer\"},"
-      "\"truncated\":{\"type\":\"boolean\"},"
-      "\"watchlists\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-        "\"properties\":{"
-          "\"name\":{\"type\":\"string\"},"
-          "\"group_name\":{\"type\":[\"string\",\"null\"]},"
-          "\"symbols\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-            "\"properties\":{"
-              "\"symbol\":{\"type\":\"string\"},"
-              "\"instrument_type\":{\"type\":[\"string\",\"null\"]}},"
-            "\"required\":[\"symbol\",\"instrument_type\"]}}},"
-        "\"required\":[\"name\",\"group_name\",\"symbols\"]}}},"
-    "\"required\":[\"count\",\"truncated\",\"watchlists\"]}";
-
-
-const ttai_tool_t  ttai_tool_get_watchlists = {
+const ttai_tool_impl_t  ttai_tool_get_watchlists = {
     "get_watchlists",
-    "Watchlists",
-    "The user's own TastyTrade watchlists: each one's name, group, and "
-    "symbols with their instrument type (Equity, Future, "
-    "Cryptocurrency, ...).  Takes no arguments.  Useful to find the "
-    "symbols the user follows, for quotes or market metrics.  At most 50 "
-    "watchlists of 200 symbols each are returned; the result says when "
-    "there are more.",
-    ttai_tool_watchlists_input,
-    ttai_tool_watchlists_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_watchlists_run,
-    ttai_tool_watchlists_resume
+    ttai_tool_watchlists_resume,
+    0
 };
 
 
