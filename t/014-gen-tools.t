@@ -21,6 +21,7 @@ sub declare {
     my ($name, %m) = @_;
     my %d = (
         name => qq("$name"),
+        budget => 900,
         annotations => substr($hints, length '"annotations": '),
         description => '"Does one thing."',
         inputSchema => '{"type": "object"}',
@@ -60,10 +61,11 @@ write_file("$dir/main.c", <<'C');
 int
 main(void)
 {
-    printf("%s\n%s\n%s\n%s\n%d\n", ttai_tool_decls[0].name,
-           ttai_tool_decls[0].description, ttai_tool_decls[0].input_schema,
-           ttai_tool_decls[0].output_schema ? "output" : "no output",
-           ttai_tool_decls[1].name == NULL);
+    const ttai_tool_t  *t = &ttai_tool_decls[0].tool;
+
+    printf("%s\n%s\n%s\n%s\n%zu\n%d\n", t->name, t->description,
+           t->input_schema, t->output_schema ? "output" : "no output",
+           ttai_tool_decls[0].budget, ttai_tool_decls[1].tool.name == NULL);
     return 0;
 }
 C
@@ -81,7 +83,7 @@ SKIP: {
     my $want = "say_hi\n" . do { my $d = $desc; utf8::encode($d); $d }
              . "\n" . '{"type":"object","properties":{"b":{"type":"string",'
              . '"description":"z"},"a":{"type":"integer"}},'
-             . '"additionalProperties":false}' . "\nno output\n1\n";
+             . '"additionalProperties":false}' . "\nno output\n900\n1\n";
     is $out, $want, 'its strings are the JSON, compact, members in order';
 }
 
@@ -94,9 +96,15 @@ my @bad = (
     [ 'a missing member', 'x', declare('x', description => undef),
       qr{x\.json: "description" is required} ],
     [ 'an unknown member', 'x', declare('x', color => '"red"'),
-      qr{x\.json: unknown member "color"; the members are name, title} ],
+      qr{x\.json: unknown member "color"; the members are name, title, budget} ],
     [ 'a name that is not the file', 'x', declare('y'),
       qr{x\.json: the tool "y" must be in y\.json} ],
+    [ 'no budget', 'x', declare('x', budget => undef),
+      qr{x\.json: "budget" is required} ],
+    [ 'a budget of 0', 'x', declare('x', budget => 0),
+      qr{x\.json: "budget" must be a whole number of bytes} ],
+    [ 'a budget that is a string', 'x', declare('x', budget => '"2k"'),
+      qr{x\.json: "budget" must be a whole number of bytes} ],
     [ 'an empty description', 'x', declare('x', description => '""'),
       qr{x\.json: "description" is empty} ],
     [ 'a hint that is not boolean', 'x',

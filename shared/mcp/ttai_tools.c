@@ -25,7 +25,7 @@
 #define TTAI_TOOL_RESULT_MAX  2048
 
 
-static const ttai_tool_t *ttai_tool_decl(const char *name);
+static const ttai_tool_decl_t *ttai_tool_decl(const char *name);
 static int ttai_tool_check_name(ttai_mcp_server_t *srv, const char *name);
 static json_t *ttai_tool_schema(ttai_mcp_server_t *srv, const char *name,
     const char *what, const char *text);
@@ -64,7 +64,7 @@ ttai_tools_register_all(ttai_mcp_server_t *srv)
 {
     size_t                    index;
     ttai_tool_t               tool;
-    const ttai_tool_t        *decl;
+    const ttai_tool_decl_t   *decl;
     const ttai_tool_impl_t  **impl;
 
     for (impl = ttai_tools_shipped; *impl != NULL; impl++) {
@@ -75,7 +75,7 @@ ttai_tools_register_all(ttai_mcp_server_t *srv)
                                   "shared/tools/schemas/", (*impl)->name);
         }
 
-        tool = *decl;
+        tool = decl->tool;
         tool.annotations |= (*impl)->flags;
         tool.run = (*impl)->run;
         tool.resume = (*impl)->resume;
@@ -86,10 +86,10 @@ ttai_tools_register_all(ttai_mcp_server_t *srv)
     }
 
     /* a declaration without its behaviour is a mistake too */
-    for (decl = ttai_tool_decls; decl->name != NULL; decl++) {
-        if (ttai_mcp_tool_find(srv, decl->name, &index) == NULL) {
+    for (decl = ttai_tool_decls; decl->tool.name != NULL; decl++) {
+        if (ttai_mcp_tool_find(srv, decl->tool.name, &index) == NULL) {
             return ttai_tool_fail(srv, "tool \"%s\" is declared but not "
-                                  "implemented", decl->name);
+                                  "implemented", decl->tool.name);
         }
     }
 
@@ -97,13 +97,13 @@ ttai_tools_register_all(ttai_mcp_server_t *srv)
 }
 
 
-static const ttai_tool_t *
+static const ttai_tool_decl_t *
 ttai_tool_decl(const char *name)
 {
-    const ttai_tool_t  *d;
+    const ttai_tool_decl_t  *d;
 
-    for (d = ttai_tool_decls; d->name != NULL; d++) {
-        if (strcmp(d->name, name) == 0) {
+    for (d = ttai_tool_decls; d->tool.name != NULL; d++) {
+        if (strcmp(d->tool.name, name) == 0) {
             return d;
         }
     }

@@ -82,9 +82,19 @@ typedef struct {
 /*
  * A shipped tool is two halves joined by name when it registers: what it
  * is, declared in shared/tools/schemas/<name>.json, which
- * scripts/gen-tools turns into ttai_tool_decls[] at build time (run and
- * resume NULL), and what it does, in shared/tools/ttai_tool_*.c.
+ * scripts/gen-tools turns into ttai_tool_decls[] at build time, and what
+ * it does, in shared/tools/ttai_tool_*.c.
  */
+
+typedef struct {
+    ttai_tool_t                tool;             /* run and resume NULL */
+
+    /*
+     * The most bytes its tools/list entry may take: every client sends
+     * the whole list to its model in every conversation
+     */
+    size_t                     budget;
+} ttai_tool_decl_t;
 
 typedef struct {
     const char                *name;
@@ -95,7 +105,7 @@ typedef struct {
 
 
 /* the generated declarations, ending with one whose name is NULL */
-extern const ttai_tool_t  ttai_tool_decls[];
+extern const ttai_tool_decl_t  ttai_tool_decls[];
 
 
 /*
