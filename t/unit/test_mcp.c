@@ -1120,7 +1120,7 @@ test_tool_descriptor(void **state)
                         "get_session_info");
     assert_non_null(json_string_value(json_object_get(t, "title")));
     assert_contains(json_string_value(json_object_get(t, "description")),
-                    "Takes no arguments");
+                    "who is signed in");
 
     expect = json_loads("{\"type\":\"object\","
                         "\"additionalProperties\":false}", 0, NULL);
