@@ -42,6 +42,7 @@ my $desc = "Says \"hi\" \\ twice??! \x{e9}t\x{e9} \x{2014} 100%";
 my $json = JSON::PP->new->ascii->encode($desc);
 write_file("$dir/a/say_hi.json", declare('say_hi',
     title => '"Say hi"',
+    toolset => '"market"',
     description => $json,
     inputSchema => '{ "type" : "object", "properties": {"b": {"type":'
                  . ' "string", "description": "z"}, "a": {"type": '
@@ -63,9 +64,10 @@ main(void)
 {
     const ttai_tool_t  *t = &ttai_tool_decls[0].tool;
 
-    printf("%s\n%s\n%s\n%s\n%zu\n%d\n", t->name, t->description,
+    printf("%s\n%s\n%s\n%s\n%s\n%zu\n%d\n", t->name, t->description,
            t->input_schema, t->output_schema ? "output" : "no output",
-           ttai_tool_decls[0].budget, ttai_tool_decls[1].tool.name == NULL);
+           t->toolset, ttai_tool_decls[0].budget,
+           ttai_tool_decls[1].tool.name == NULL);
     return 0;
 }
 C
@@ -83,7 +85,7 @@ SKIP: {
     my $want = "say_hi\n" . do { my $d = $desc; utf8::encode($d); $d }
              . "\n" . '{"type":"object","properties":{"b":{"type":"string",'
              . '"description":"z"},"a":{"type":"integer"}},'
-             . '"additionalProperties":false}' . "\nno output\n900\n1\n";
+             . '"additionalProperties":false}' . "\nno output\nmarket\n900\n1\n";
     is $out, $want, 'its strings are the JSON, compact, members in order';
 }
 
@@ -96,7 +98,9 @@ my @bad = (
     [ 'a missing member', 'x', declare('x', description => undef),
       qr{x\.json: "description" is required} ],
     [ 'an unknown member', 'x', declare('x', color => '"red"'),
-      qr{x\.json: unknown member "color"; the members are name, title, budget} ],
+      qr{x\.json: unknown member "color"; the members are name, title, toolset, budget} ],
+    [ 'a toolset that is not a string', 'x', declare('x', toolset => '["market"]'),
+      qr{x\.json: "toolset" must be a string} ],
     [ 'a name that is not the file', 'x', declare('y'),
       qr{x\.json: the tool "y" must be in y\.json} ],
     [ 'no budget', 'x', declare('x', budget => undef),

@@ -35,6 +35,15 @@ static int ttai_tool_fail(ttai_mcp_server_t *srv, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 
+/* a tool of none of them is always listed: get_session_info */
+const char *const  ttai_toolsets[TTAI_TOOLSETS_MAX + 1] = {
+    "account",
+    "market",
+    "orders",
+    NULL
+};
+
+
 /* what the tools do, in the order tools/list shows them */
 static const ttai_tool_impl_t  *ttai_tools_shipped[] = {
     &ttai_tool_get_session_info,
@@ -116,17 +125,28 @@ int
 ttai_mcp_register_tool(ttai_mcp_server_t *srv, const ttai_tool_t *tool)
 {
     size_t                  n;
+    unsigned                toolset;
     json_t                 *input, *output, *descriptor;
     ttai_mcp_tool_entry_t  *tools, *e;
 
     srv->error[0] = '\0';
 
     /* a new tool changes the first page of tools/list */
-    free(srv->tools_page);
-    srv->tools_page = NULL;
+    ttai_mcp_tools_pages_free(srv);
 
     if (ttai_tool_check_name(srv, tool->name) != 0) {
         return -1;
+    }
+
+    toolset = 0;
+
+    if (tool->toolset != NULL) {
+        toolset = ttai_toolset(tool->toolset, strlen(tool->toolset));
+
+        if (toolset == 0) {
+            return ttai_tool_fail(srv, "tool \"%s\": unknown toolset "
+                                  "\"%.32s\"", tool->name, tool->toolset);
+        }
     }
 
     if (tool->description == NULL || *tool->description == '\0'
@@ -176,6 +196,7 @@ ttai_mcp_register_tool(ttai_mcp_server_t *srv, const ttai_tool_t *tool)
     e->input = input;
     e->output = output;
     e->descriptor = descriptor;
+    e->toolset = toolset;
 
     return 0;
 
@@ -203,6 +224,58 @@ ttai_mcp_tool_find(ttai_mcp_server_t *srv, const char *name, size_t *index)
     }
 
     return NULL;
+}
+
+
+void
+ttai_mcp_tools_pages_free(ttai_mcp_server_t *srv)
+{
+    size_t  i;
+
+    for (i = 0; i < TTAI_MCP_SELECTIONS; i++) {
+        free(srv->tools_pages[i]);
+        srv->tools_pages[i] = NULL;
+    }
+}
+
+
+unsigned
+ttai_toolset(const char *name, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; ttai_toolsets[i] != NULL; i++) {
+        if (strlen(ttai_toolsets[i]) == len
+            && memcmp(ttai_toolsets[i], name, len) == 0)
+        {
+            return 1u << i;
+        }
+    }
+
+    return 0;
+}
+
+
+unsigned
+ttai_mcp_toolsets(const ttai_mcp_call_t *call)
+{
+    size_t    i;
+    unsigned  all;
+
+    all = 0;
+
+    for (i = 0; ttai_toolsets[i] != NULL; i++) {
+        all |= 1u << i;
+    }
+
+    return call->toolsets ? call->toolsets & all : all;
+}
+
+
+int
+ttai_mcp_tool_listed(const ttai_mcp_tool_entry_t *e, unsigned toolsets)
+{
+    return e->toolset == 0 || (e->toolset & toolsets) != 0;
 }
 
 

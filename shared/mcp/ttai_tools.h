@@ -76,7 +76,26 @@ typedef struct {
     unsigned                   annotations;
     ttai_tool_run_pt           run;
     ttai_tool_resume_pt        resume;           /* NULL: never pending */
+
+    /* the toolset that lists it (ttai_toolsets[]), or NULL: always listed */
+    const char                *toolset;
 } ttai_tool_t;
+
+
+/*
+ * Toolsets: a server at one location may expose only some of the tools
+ * (the ttai_mcp_toolsets directive).  A selection is a mask whose bit i
+ * is ttai_toolsets[i]; ttai_mcp_call_t.toolsets carries it, and 0 selects
+ * every toolset.  A tool of no toolset is always listed.
+ */
+
+#define TTAI_TOOLSETS_MAX      4
+
+/* the names, in bit order, ending with NULL */
+extern const char *const  ttai_toolsets[];
+
+/* the bit of the toolset named name[0 .. len - 1], or 0: no such one */
+unsigned ttai_toolset(const char *name, size_t len);
 
 
 /*
