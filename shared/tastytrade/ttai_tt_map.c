@@ -94,9 +94,7 @@ ttai_tt_map_value(json_t *in, const ttai_tt_field_t *f)
     switch (f->kind & TTAI_TT_MAP_KIND) {
 
     case TTAI_TT_STRING:
-        return json_is_string(v)
-               ? json_stringn(json_string_value(v), json_string_length(v))
-               : json_null();
+        return ttai_tt_string(obj, key);
 
     case TTAI_TT_NUMBER:
         return ttai_tt_number(v);

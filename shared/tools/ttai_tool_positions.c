@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "ttai_tt.h"
+#include "ttai_tt_map.h"
 
 
 /*
@@ -29,8 +30,22 @@ static int ttai_tool_positions_resume(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
 static int ttai_tool_positions_fetch(ttai_tool_ctx_t *ctx, json_t *args,
     const char *account, json_t **result, ttai_mcp_pending_t **pending);
-static json_t *ttai_tool_positions_one(json_t *pos);
 static void ttai_tool_positions_line(ttai_tt_buf_t *b, json_t *p);
+
+
+static const ttai_tt_field_t  ttai_tool_positions_fields[] = {
+    ttai_tt_field("symbol", "symbol", TTAI_TT_STRING),
+    ttai_tt_field("underlying-symbol", "underlying", TTAI_TT_STRING),
+    ttai_tt_field("instrument-type", "instrument_type", TTAI_TT_STRING),
+    ttai_tt_field("quantity", "quantity", TTAI_TT_SHORT),
+    ttai_tt_field("average-open-price", "average_open_price",
+                  TTAI_TT_NUMBER),
+    ttai_tt_field("close-price", "close_price", TTAI_TT_NUMBER),
+    ttai_tt_field("multiplier", "multiplier", TTAI_TT_NUMBER),
+    ttai_tt_field("cost-effect", "cost_effect", TTAI_TT_STRING),
+    ttai_tt_field("expires-at", "expires_at", TTAI_TT_STRING),
+    ttai_tt_null_field
+};
 
 
 const ttai_tool_impl_t  ttai_tool_get_positions = {
@@ -115,7 +130,7 @@ ttai_tool_positions_resume(ttai_tool_ctx_t *ctx, json_t *args,
             continue;
         }
 
-        p = ttai_tool_positions_one(pos);
+        p = ttai_tt_mapped(pos, ttai_tool_positions_fields);
 
         if (p == NULL || json_array_append_new(list, p) != 0) {
             rc = -1;
@@ -168,53 +183,6 @@ ttai_tool_positions_resume(ttai_tool_ctx_t *ctx, json_t *args,
     *result = ttai_tt_buf_result(&b, out);
 
     return *result ? 0 : -1;
-}
-
-
-static json_t *
-ttai_tool_positions_one(json_t *pos)
-{
-    int          rc;
-    json_t      *p, *q;
-    const char  *dir;
-
-    p = json_object();
-    if (p == NULL) {
-        return NULL;
-    }
-
-    q = ttai_tt_number(json_object_get(pos, "quantity"));
-    dir = json_string_value(json_object_get(pos, "quantity-direction"));
-
-    if (json_is_real(q) && json_real_value(q) != 0
-        && dir != NULL && strcmp(dir, "Short") == 0)
-    {
-        json_real_set(q, -json_real_value(q));
-    }
-
-    rc = ttai_tt_set(0, p, "symbol", ttai_tt_string(pos, "symbol"));
-    rc = ttai_tt_set(rc, p, "underlying",
-                     ttai_tt_string(pos, "underlying-symbol"));
-    rc = ttai_tt_set(rc, p, "instrument_type",
-                     ttai_tt_string(pos, "instrument-type"));
-    rc = ttai_tt_set(rc, p, "quantity", q);
-    rc = ttai_tt_set(rc, p, "average_open_price",
-                     ttai_tt_number(json_object_get(pos,
-                                                    "average-open-price")));
-    rc = ttai_tt_set(rc, p, "close_price",
-                     ttai_tt_number(json_object_get(pos, "close-price")));
-    rc = ttai_tt_set(rc, p, "multiplier",
-                     ttai_tt_number(json_object_get(pos, "multiplier")));
-    rc = ttai_tt_set(rc, p, "cost_effect",
-                     ttai_tt_string(pos, "cost-effect"));
-    rc = ttai_tt_set(rc, p, "expires_at", ttai_tt_string(pos, "expires-at"));
-
-    if (rc != 0) {
-        json_decref(p);
-        return NULL;
-    }
-
-    return p;
 }
 
 

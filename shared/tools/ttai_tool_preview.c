@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "ttai_tt.h"
+#include "ttai_tt_map.h"
 
 
 /*
@@ -43,13 +44,76 @@ static json_t *ttai_tool_preview_decimal(double d);
 static json_t *ttai_tool_preview_rejected(json_t *error,
     const ttai_mcp_response_t *resp);
 static json_t *ttai_tool_preview_shape(ttai_tool_ctx_t *ctx, json_t *data);
-static json_t *ttai_tool_preview_bp(json_t *bpe);
-static json_t *ttai_tool_preview_fees(json_t *fc);
-static json_t *ttai_tool_preview_warnings(json_t *warnings);
-static json_t *ttai_tool_preview_echo(json_t *order);
 static void ttai_tool_preview_text(ttai_tt_buf_t *b, json_t *out);
 static void ttai_tool_preview_amount(ttai_tt_buf_t *b, const char *label,
     json_t *obj, const char *key);
+
+
+static const ttai_tt_field_t  ttai_tool_preview_bp_fields[] = {
+    ttai_tt_field("change-in-buying-power", "change_in_buying_power",
+                  TTAI_TT_SIGNED),
+    ttai_tt_field("current-buying-power", "current_buying_power",
+                  TTAI_TT_SIGNED),
+    ttai_tt_field("new-buying-power", "new_buying_power", TTAI_TT_SIGNED),
+    ttai_tt_field("isolated-order-margin-requirement",
+                  "isolated_order_margin_requirement", TTAI_TT_SIGNED),
+    ttai_tt_field("change-in-margin-requirement",
+                  "change_in_margin_requirement", TTAI_TT_SIGNED),
+    ttai_tt_field("is-spread", "is_spread", TTAI_TT_BOOLEAN),
+    ttai_tt_null_field
+};
+
+static const ttai_tt_field_t  ttai_tool_preview_fee_fields[] = {
+    ttai_tt_field("total-fees", "total_fees", TTAI_TT_SIGNED),
+    ttai_tt_field("commission", "commission", TTAI_TT_SIGNED),
+    ttai_tt_field("clearing-fees", "clearing_fees", TTAI_TT_SIGNED),
+    ttai_tt_field("regulatory-fees", "regulatory_fees", TTAI_TT_SIGNED),
+    ttai_tt_field("proprietary-index-option-fees",
+                  "proprietary_index_option_fees", TTAI_TT_SIGNED),
+    ttai_tt_null_field
+};
+
+static const ttai_tt_field_t  ttai_tool_preview_warning_fields[] = {
+    ttai_tt_field("code", "code", TTAI_TT_STRING),
+    ttai_tt_field("message", "message", TTAI_TT_STRING),
+    ttai_tt_null_field
+};
+
+static const ttai_tt_field_t  ttai_tool_preview_leg_fields[] = {
+    ttai_tt_field("symbol", "symbol", TTAI_TT_STRING),
+    ttai_tt_field("instrument-type", "instrument_type", TTAI_TT_STRING),
+    ttai_tt_field("action", "action", TTAI_TT_STRING),
+    ttai_tt_field("quantity", "quantity", TTAI_TT_NUMBER),
+    ttai_tt_null_field
+};
+
+/* the order as TastyTrade read it */
+static const ttai_tt_field_t  ttai_tool_preview_order_fields[] = {
+    ttai_tt_field("order-type", "order_type", TTAI_TT_STRING),
+    ttai_tt_field("time-in-force", "time_in_force", TTAI_TT_STRING),
+    ttai_tt_field("price", "price", TTAI_TT_SIGNED),
+    ttai_tt_field("stop-trigger", "stop_trigger", TTAI_TT_NUMBER),
+    ttai_tt_field("size", "size", TTAI_TT_NUMBER),
+    ttai_tt_field("underlying-symbol", "underlying", TTAI_TT_STRING),
+    ttai_tt_field("status", "status", TTAI_TT_STRING),
+    ttai_tt_nested("legs", "legs", TTAI_TT_LIST,
+                   ttai_tool_preview_leg_fields, TTAI_TOOL_PREVIEW_LEGS_MAX),
+    ttai_tt_null_field
+};
+
+/* the dry run's data, after placed and account_number */
+static const ttai_tt_field_t  ttai_tool_preview_fields[] = {
+    ttai_tt_nested("buying-power-effect", "buying_power_effect",
+                   TTAI_TT_GROUP, ttai_tool_preview_bp_fields, 0),
+    ttai_tt_nested("fee-calculation", "fee_calculation", TTAI_TT_GROUP,
+                   ttai_tool_preview_fee_fields, 0),
+    ttai_tt_nested("warnings", "warnings", TTAI_TT_LIST,
+                   ttai_tool_preview_warning_fields,
+                   TTAI_TOOL_PREVIEW_WARNINGS_MAX),
+    ttai_tt_nested("order", "order", TTAI_TT_GROUP,
+                   ttai_tool_preview_order_fields, 0),
+    ttai_tt_null_field
+};
 
 
 const ttai_tool_impl_t  ttai_tool_preview_order = {
@@ -447,20 +511,8 @@ ttai_tool_preview_shape(ttai_tool_ctx_t *ctx, json_t *data)
     rc = ttai_tt_set(0, out, "placed", json_false());
     rc = ttai_tt_set(rc, out, "account_number",
                      json_string(ttai_tt_account(ctx)));
-    rc = ttai_tt_set(rc, out, "buying_power_effect",
-                     ttai_tool_preview_bp(json_object_get(data,
-                                                "buying-power-effect")));
-    rc = ttai_tt_set(rc, out, "fee_calculation",
-                     ttai_tool_preview_fees(json_object_get(data,
-                                                "fee-calculation")));
-    rc = ttai_tt_set(rc, out, "warnings",
-                     ttai_tool_preview_warnings(json_object_get(data,
-                                                            "warnings")));
-    rc = ttai_tt_set(rc, out, "order",
-                     ttai_tool_preview_echo(json_object_get(data,
-                                                             "order")));
 
-    if (rc != 0) {
+    if (rc != 0 || ttai_tt_map(out, data, ttai_tool_preview_fields) != 0) {
         json_decref(out);
         return NULL;
     }
@@ -469,159 +521,6 @@ ttai_tool_preview_shape(ttai_tool_ctx_t *ctx, json_t *data)
     ttai_tool_preview_text(&b, out);
 
     return ttai_tt_buf_result(&b, out);
-}
-
-
-static json_t *
-ttai_tool_preview_bp(json_t *bpe)
-{
-    int      rc;
-    json_t  *o, *spread;
-
-    o = json_object();
-    if (o == NULL) {
-        return NULL;
-    }
-
-    spread = json_object_get(bpe, "is-spread");
-
-    rc = ttai_tt_set(0, o, "change_in_buying_power",
-                     ttai_tt_signed(bpe, "change-in-buying-power"));
-    rc = ttai_tt_set(rc, o, "current_buying_power",
-                     ttai_tt_signed(bpe, "current-buying-power"));
-    rc = ttai_tt_set(rc, o, "new_buying_power",
-                     ttai_tt_signed(bpe, "new-buying-power"));
-    rc = ttai_tt_set(rc, o, "isolated_order_margin_requirement",
-                     ttai_tt_signed(bpe,
-                                    "isolated-order-margin-requirement"));
-    rc = ttai_tt_set(rc, o, "change_in_margin_requirement",
-                     ttai_tt_signed(bpe, "change-in-margin-requirement"));
-    rc = ttai_tt_set(rc, o, "is_spread",
-                     json_is_boolean(spread) ? json_incref(spread)
-                                             : json_null());
-
-    if (rc != 0) {
-        json_decref(o);
-        return NULL;
-    }
-
-    return o;
-}
-
-
-static json_t *
-ttai_tool_preview_fees(json_t *fc)
-{
-    int      rc;
-    json_t  *o;
-
-    o = json_object();
-    if (o == NULL) {
-        return NULL;
-    }
-
-    rc = ttai_tt_set(0, o, "total_fees", ttai_tt_signed(fc, "total-fees"));
-    rc = ttai_tt_set(rc, o, "commission", ttai_tt_signed(fc, "commission"));
-    rc = ttai_tt_set(rc, o, "clearing_fees",
-                     ttai_tt_signed(fc, "clearing-fees"));
-    rc = ttai_tt_set(rc, o, "regulatory_fees",
-                     ttai_tt_signed(fc, "regulatory-fees"));
-    rc = ttai_tt_set(rc, o, "proprietary_index_option_fees",
-                     ttai_tt_signed(fc, "proprietary-index-option-fees"));
-
-    if (rc != 0) {
-        json_decref(o);
-        return NULL;
-    }
-
-    return o;
-}
-
-
-static json_t *
-ttai_tool_preview_warnings(json_t *warnings)
-{
-    size_t   i;
-    json_t  *list, *w, *o;
-
-    list = json_array();
-    if (list == NULL) {
-        return NULL;
-    }
-
-    json_array_foreach(warnings, i, w) {
-        if (i == TTAI_TOOL_PREVIEW_WARNINGS_MAX) {
-            break;
-        }
-
-        o = json_pack("{s:o, s:o}", "code", ttai_tt_string(w, "code"),
-                      "message", ttai_tt_string(w, "message"));
-
-        if (o == NULL || json_array_append_new(list, o) != 0) {
-            json_decref(list);
-            return NULL;
-        }
-    }
-
-    return list;
-}
-
-
-static json_t *
-ttai_tool_preview_echo(json_t *order)
-{
-    int      rc;
-    size_t   i;
-    json_t  *o, *legs, *leg, *l;
-
-    o = json_object();
-    legs = json_array();
-
-    if (o == NULL || legs == NULL) {
-        json_decref(o);
-        json_decref(legs);
-        return NULL;
-    }
-
-    rc = ttai_tt_set(0, o, "order_type", ttai_tt_string(order,
-                                                        "order-type"));
-    rc = ttai_tt_set(rc, o, "time_in_force",
-                     ttai_tt_string(order, "time-in-force"));
-    rc = ttai_tt_set(rc, o, "price", ttai_tt_signed(order, "price"));
-    rc = ttai_tt_set(rc, o, "stop_trigger",
-                     ttai_tt_number(json_object_get(order, "stop-trigger")));
-    rc = ttai_tt_set(rc, o, "size",
-                     ttai_tt_number(json_object_get(order, "size")));
-    rc = ttai_tt_set(rc, o, "underlying",
-                     ttai_tt_string(order, "underlying-symbol"));
-    rc = ttai_tt_set(rc, o, "status", ttai_tt_string(order, "status"));
-
-    json_array_foreach(json_object_get(order, "legs"), i, leg) {
-        if (rc != 0 || i == TTAI_TOOL_PREVIEW_LEGS_MAX) {
-            break;
-        }
-
-        l = json_pack("{s:o, s:o, s:o, s:o}",
-                      "symbol", ttai_tt_string(leg, "symbol"),
-                      "instrument_type",
-                      ttai_tt_string(leg, "instrument-type"),
-                      "action", ttai_tt_string(leg, "action"),
-                      "quantity",
-                      ttai_tt_number(json_object_get(leg, "quantity")));
-
-        if (l == NULL || json_array_append_new(legs, l) != 0) {
-            rc = -1;
-        }
-    }
-
-    rc = ttai_tt_set(rc, o, "legs", legs);
-
-    if (rc != 0) {
-        json_decref(o);
-        return NULL;
-    }
-
-    return o;
 }
 
 

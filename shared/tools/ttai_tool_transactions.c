@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "ttai_tt.h"
+#include "ttai_tt_map.h"
 
 
 /*
@@ -39,6 +40,25 @@ static void ttai_tool_tx_paging_text(ttai_tt_buf_t *b, json_t *out,
 static void ttai_tool_tx_line(ttai_tt_buf_t *b, json_t *t);
 static long ttai_tool_tx_arg(json_t *args, const char *name, long dflt);
 
+
+/* a transaction; then its fees, summed */
+static const ttai_tt_field_t  ttai_tool_tx_fields[] = {
+    ttai_tt_field("id", "id", TTAI_TT_ID),
+    ttai_tt_field("executed-at", "executed_at", TTAI_TT_STRING),
+    ttai_tt_field("transaction-date", "transaction_date", TTAI_TT_STRING),
+    ttai_tt_field("transaction-type", "type", TTAI_TT_STRING),
+    ttai_tt_field("transaction-sub-type", "sub_type", TTAI_TT_STRING),
+    ttai_tt_field("action", "action", TTAI_TT_STRING),
+    ttai_tt_field("symbol", "symbol", TTAI_TT_STRING),
+    ttai_tt_field("underlying-symbol", "underlying", TTAI_TT_STRING),
+    ttai_tt_field("instrument-type", "instrument_type", TTAI_TT_STRING),
+    ttai_tt_field("description", "description", TTAI_TT_STRING),
+    ttai_tt_field("quantity", "quantity", TTAI_TT_NUMBER),
+    ttai_tt_field("price", "price", TTAI_TT_NUMBER),
+    ttai_tt_field("value", "value", TTAI_TT_SIGNED),
+    ttai_tt_field("net-value", "net_value", TTAI_TT_SIGNED),
+    ttai_tt_null_field
+};
 
 /* what a transaction costs besides its value */
 static const char  *ttai_tool_tx_fee_keys[] = {
@@ -234,41 +254,11 @@ ttai_tool_tx_resume(ttai_tool_ctx_t *ctx, json_t *args,
 static json_t *
 ttai_tool_tx_one(json_t *tx)
 {
-    int      rc;
-    json_t  *t, *id;
+    json_t  *t;
 
-    t = json_object();
-    if (t == NULL) {
-        return NULL;
-    }
+    t = ttai_tt_mapped(tx, ttai_tool_tx_fields);
 
-    id = json_object_get(tx, "id");
-
-    rc = ttai_tt_set(0, t, "id", (json_is_integer(id) || json_is_string(id))
-                                 ? json_incref(id) : json_null());
-    rc = ttai_tt_set(rc, t, "executed_at", ttai_tt_string(tx,
-                                                          "executed-at"));
-    rc = ttai_tt_set(rc, t, "transaction_date",
-                     ttai_tt_string(tx, "transaction-date"));
-    rc = ttai_tt_set(rc, t, "type", ttai_tt_string(tx, "transaction-type"));
-    rc = ttai_tt_set(rc, t, "sub_type",
-                     ttai_tt_string(tx, "transaction-sub-type"));
-    rc = ttai_tt_set(rc, t, "action", ttai_tt_string(tx, "action"));
-    rc = ttai_tt_set(rc, t, "symbol", ttai_tt_string(tx, "symbol"));
-    rc = ttai_tt_set(rc, t, "underlying",
-                     ttai_tt_string(tx, "underlying-symbol"));
-    rc = ttai_tt_set(rc, t, "instrument_type",
-                     ttai_tt_string(tx, "instrument-type"));
-    rc = ttai_tt_set(rc, t, "description", ttai_tt_string(tx, "description"));
-    rc = ttai_tt_set(rc, t, "quantity",
-                     ttai_tt_number(json_object_get(tx, "quantity")));
-    rc = ttai_tt_set(rc, t, "price",
-                     ttai_tt_number(json_object_get(tx, "price")));
-    rc = ttai_tt_set(rc, t, "value", ttai_tt_signed(tx, "value"));
-    rc = ttai_tt_set(rc, t, "net_value", ttai_tt_signed(tx, "net-value"));
-    rc = ttai_tt_set(rc, t, "fees", ttai_tool_tx_fees(tx));
-
-    if (rc != 0) {
+    if (t != NULL && ttai_tt_set(0, t, "fees", ttai_tool_tx_fees(tx)) != 0) {
         json_decref(t);
         return NULL;
     }

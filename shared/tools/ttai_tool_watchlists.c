@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "ttai_tt.h"
+#include "ttai_tt_map.h"
 
 
 /*
@@ -29,6 +30,20 @@ static int ttai_tool_watchlists_resume(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
 static json_t *ttai_tool_watchlists_one(json_t *wl, int *truncated);
 static void ttai_tool_watchlists_line(ttai_tt_buf_t *b, json_t *w);
+
+
+/* a watchlist, before its symbols */
+static const ttai_tt_field_t  ttai_tool_watchlists_fields[] = {
+    ttai_tt_field("name", "name", TTAI_TT_STRING),
+    ttai_tt_field("group-name", "group_name", TTAI_TT_STRING),
+    ttai_tt_null_field
+};
+
+static const ttai_tt_field_t  ttai_tool_watchlists_entry_fields[] = {
+    ttai_tt_field("symbol", "symbol", TTAI_TT_STRING),
+    ttai_tt_field("instrument-type", "instrument_type", TTAI_TT_STRING),
+    ttai_tt_null_field
+};
 
 
 const ttai_tool_impl_t  ttai_tool_get_watchlists = {
@@ -163,7 +178,7 @@ ttai_tool_watchlists_one(json_t *wl, int *truncated)
     size_t   i, n;
     json_t  *w, *symbols, *entry, *e;
 
-    w = json_object();
+    w = ttai_tt_mapped(wl, ttai_tool_watchlists_fields);
     symbols = json_array();
 
     if (w == NULL || symbols == NULL) {
@@ -172,8 +187,7 @@ ttai_tool_watchlists_one(json_t *wl, int *truncated)
         return NULL;
     }
 
-    rc = ttai_tt_set(0, w, "name", ttai_tt_string(wl, "name"));
-    rc = ttai_tt_set(rc, w, "group_name", ttai_tt_string(wl, "group-name"));
+    rc = 0;
 
     n = 0;
 
@@ -191,10 +205,7 @@ ttai_tool_watchlists_one(json_t *wl, int *truncated)
             break;
         }
 
-        e = json_pack("{s:o, s:o}", "symbol", ttai_tt_string(entry,
-                                                             "symbol"),
-                      "instrument_type",
-                      ttai_tt_string(entry, "instrument-type"));
+        e = ttai_tt_mapped(entry, ttai_tool_watchlists_entry_fields);
 
         if (e == NULL || json_array_append_new(symbols, e) != 0) {
             rc = -1;
