@@ -14,6 +14,7 @@
 #include "ttai_market.h"
 #include "ttai_tools.h"
 #include "ttai_tt.h"
+#include "ttai_tt_map.h"
 
 
 /*
@@ -33,8 +34,17 @@ static int ttai_tool_search_run(ttai_tool_ctx_t *ctx, json_t *args,
 static int ttai_tool_search_resume(ttai_tool_ctx_t *ctx, json_t *args,
     const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending);
-static json_t *ttai_tool_search_item(json_t *item);
-static json_t *ttai_tool_search_bool(json_t *item, const char *key);
+
+
+static const ttai_tt_field_t  ttai_tool_search_fields[] = {
+    ttai_tt_field("symbol", "symbol", TTAI_TT_STRING),
+    ttai_tt_field("description", "description", TTAI_TT_STRING),
+    ttai_tt_field("instrument-type", "instrument_type", TTAI_TT_STRING),
+    ttai_tt_field("listed-market", "listed_market", TTAI_TT_STRING),
+    ttai_tt_field("options", "options", TTAI_TT_BOOLEAN),
+    ttai_tt_field("etf", "etf", TTAI_TT_BOOLEAN),
+    ttai_tt_null_field
+};
 
 
 const ttai_tool_impl_t  ttai_tool_search_symbols = {
@@ -151,7 +161,7 @@ ttai_tool_search_resume(ttai_tool_ctx_t *ctx, json_t *args,
             continue;
         }
 
-        r = ttai_tool_search_item(item);
+        r = ttai_tt_mapped(item, ttai_tool_search_fields);
 
         if (r == NULL || json_array_append_new(list, r) != 0) {
             free(t.data);
@@ -199,39 +209,4 @@ ttai_tool_search_resume(ttai_tool_ctx_t *ctx, json_t *args,
     *result = ttai_market_result(&t, out);
 
     return *result ? 0 : -1;
-}
-
-
-static json_t *
-ttai_tool_search_item(json_t *item)
-{
-    json_t  *v, *d, *type, *market;
-
-    v = json_object_get(item, "description");
-    d = json_is_string(v) ? json_incref(v) : json_null();
-
-    v = json_object_get(item, "instrument-type");
-    type = json_is_string(v) ? json_incref(v) : json_null();
-
-    v = json_object_get(item, "listed-market");
-    market = json_is_string(v) ? json_incref(v) : json_null();
-
-    return json_pack("{s:O, s:o, s:o, s:o, s:o, s:o}",
-                     "symbol", json_object_get(item, "symbol"),
-                     "description", d,
-                     "instrument_type", type,
-                     "listed_market", market,
-                     "options", ttai_tool_search_bool(item, "options"),
-                     "etf", ttai_tool_search_bool(item, "etf"));
-}
-
-
-static json_t *
-ttai_tool_search_bool(json_t *item, const char *key)
-{
-    json_t  *v;
-
-    v = json_object_get(item, key);
-
-    return json_is_boolean(v) ? json_incref(v) : json_null();
 }
