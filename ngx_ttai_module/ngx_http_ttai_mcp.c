@@ -141,11 +141,7 @@ ngx_http_ttai_mcp_toolsets(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     for (i = 1; i < cf->args->nelts; i++) {
         if (value[i].len == 3 && ngx_strncmp(value[i].data, "all", 3) == 0) {
-            bit = 0;
-
-            for (n = 0; ttai_toolsets[n] != NULL; n++) {
-                bit |= 1u << n;
-            }
+            bit = ttai_toolsets_all();
 
         } else {
             bit = ttai_toolset((char *) value[i].data, value[i].len);

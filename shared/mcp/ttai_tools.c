@@ -35,7 +35,7 @@ static int ttai_tool_fail(ttai_mcp_server_t *srv, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 
-/* a tool of none of them is always listed: get_session_info */
+/* in bit order; get_session_info is of none, and always listed */
 const char *const  ttai_toolsets[TTAI_TOOLSETS_MAX + 1] = {
     "account",
     "market",
@@ -257,7 +257,7 @@ ttai_toolset(const char *name, size_t len)
 
 
 unsigned
-ttai_mcp_toolsets(const ttai_mcp_call_t *call)
+ttai_toolsets_all(void)
 {
     size_t    i;
     unsigned  all;
@@ -267,6 +267,17 @@ ttai_mcp_toolsets(const ttai_mcp_call_t *call)
     for (i = 0; ttai_toolsets[i] != NULL; i++) {
         all |= 1u << i;
     }
+
+    return all;
+}
+
+
+unsigned
+ttai_mcp_toolsets(const ttai_mcp_call_t *call)
+{
+    unsigned  all;
+
+    all = ttai_toolsets_all();
 
     return call->toolsets ? call->toolsets & all : all;
 }

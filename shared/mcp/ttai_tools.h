@@ -97,6 +97,9 @@ extern const char *const  ttai_toolsets[];
 /* the bit of the toolset named name[0 .. len - 1], or 0: no such one */
 unsigned ttai_toolset(const char *name, size_t len);
 
+/* every toolset's bit */
+unsigned ttai_toolsets_all(void);
+
 
 /*
  * A shipped tool is two halves joined by name when it registers: what it

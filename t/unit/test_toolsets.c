@@ -159,6 +159,9 @@ test_names(void **state)
     assert_int_equal(ttai_toolset("acc", 3), 0);
     assert_int_equal(ttai_toolset("Market", 6), 0);
     assert_int_equal(ttai_toolset("", 0), 0);
+    assert_int_equal(ttai_toolset("all", 3), 0);
+
+    assert_int_equal(ttai_toolsets_all(), ACCOUNT | MARKET | ORDERS);
 }
 
 
