@@ -5,6 +5,7 @@
 
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,21 @@
 
 
 typedef char  ttai_oauth_store_hash_t[TTAI_OAUTH_HASH_LEN + 1];
+
+
+/* a column of a result row, and where its value goes in a struct */
+typedef struct {
+    const char          *name;
+    size_t               offset;
+    int                  kind;
+} ttai_oauth_store_col_t;
+
+#define TTAI_OAUTH_STORE_STR   0    /* const char *, NULL when null */
+#define TTAI_OAUTH_STORE_INT   1    /* long long */
+#define TTAI_OAUTH_STORE_FLAG  2    /* int, 1 when not 0 */
+
+#define ttai_oauth_store_col(type, member, kind)                             \
+    { #member, offsetof(type, member), TTAI_OAUTH_STORE_ ## kind }
 
 
 static json_t *ttai_oauth_store_batch(size_t n, ...);
@@ -30,8 +46,62 @@ static const char *ttai_oauth_store_hash(const char *secret,
     ttai_oauth_store_hash_t out);
 static json_t *ttai_oauth_store_row(json_t *results, size_t i, size_t n);
 static long long ttai_oauth_store_changes(json_t *results, size_t i);
-static const char *ttai_oauth_store_str(json_t *row, const char *name);
-static long long ttai_oauth_store_int(json_t *row, const char *name);
+static int ttai_oauth_store_read(json_t *row, void *out, size_t size,
+    const ttai_oauth_store_col_t *cols);
+
+
+static const ttai_oauth_store_col_t  ttai_oauth_store_client_cols[] = {
+    ttai_oauth_store_col(ttai_oauth_client_row_t, client_id, STR),
+    ttai_oauth_store_col(ttai_oauth_client_row_t, secret_hash, STR),
+    ttai_oauth_store_col(ttai_oauth_client_row_t, name, STR),
+    ttai_oauth_store_col(ttai_oauth_client_row_t, redirect_uris, STR),
+    ttai_oauth_store_col(ttai_oauth_client_row_t, auth_method, STR),
+    ttai_oauth_store_col(ttai_oauth_client_row_t, grant_types, STR),
+    { NULL, 0, 0 }
+};
+
+static const ttai_oauth_store_col_t  ttai_oauth_store_grant_cols[] = {
+    ttai_oauth_store_col(ttai_oauth_grant_row_t, client_id, STR),
+    ttai_oauth_store_col(ttai_oauth_grant_row_t, user_id, STR),
+    ttai_oauth_store_col(ttai_oauth_grant_row_t, scope, STR),
+    ttai_oauth_store_col(ttai_oauth_grant_row_t, resource, STR),
+    ttai_oauth_store_col(ttai_oauth_grant_row_t, redirect_uri, STR),
+    ttai_oauth_store_col(ttai_oauth_grant_row_t, code_challenge, STR),
+    ttai_oauth_store_col(ttai_oauth_grant_row_t, family, STR),
+    ttai_oauth_store_col(ttai_oauth_grant_row_t, expires_at, INT),
+    ttai_oauth_store_col(ttai_oauth_grant_row_t, used, FLAG),
+    ttai_oauth_store_col(ttai_oauth_grant_row_t, revoked, FLAG),
+    { NULL, 0, 0 }
+};
+
+/* what a statement did not select stays NULL */
+static const ttai_oauth_store_col_t  ttai_oauth_store_pending_cols[] = {
+    ttai_oauth_store_col(ttai_oauth_pending_t, client_id, STR),
+    ttai_oauth_store_col(ttai_oauth_pending_t, redirect_uri, STR),
+    ttai_oauth_store_col(ttai_oauth_pending_t, code_challenge, STR),
+    ttai_oauth_store_col(ttai_oauth_pending_t, client_state, STR),
+    ttai_oauth_store_col(ttai_oauth_pending_t, scope, STR),
+    ttai_oauth_store_col(ttai_oauth_pending_t, resource, STR),
+    { NULL, 0, 0 }
+};
+
+static const ttai_oauth_store_col_t  ttai_oauth_store_sealed_cols[] = {
+    { "access_token", offsetof(ttai_oauth_tt_sealed_t, access),
+      TTAI_OAUTH_STORE_STR },
+    { "refresh_token", offsetof(ttai_oauth_tt_sealed_t, refresh),
+      TTAI_OAUTH_STORE_STR },
+    ttai_oauth_store_col(ttai_oauth_tt_sealed_t, expires_at, INT),
+    { NULL, 0, 0 }
+};
+
+static const ttai_oauth_store_col_t  ttai_oauth_store_user_cols[] = {
+    ttai_oauth_store_col(ttai_oauth_user_row_t, id, STR),
+    ttai_oauth_store_col(ttai_oauth_user_row_t, email, STR),
+    ttai_oauth_store_col(ttai_oauth_user_row_t, created_at, INT),
+    ttai_oauth_store_col(ttai_oauth_user_row_t, connected, FLAG),
+    ttai_oauth_store_col(ttai_oauth_user_row_t, sign_ins, INT),
+    { NULL, 0, 0 }
+};
 
 
 json_t *
@@ -452,94 +522,39 @@ ttai_oauth_store_users(long long now)
 int
 ttai_oauth_store_client_read(json_t *results, ttai_oauth_client_row_t *c)
 {
-    json_t  *row;
-
-    memset(c, 0, sizeof(ttai_oauth_client_row_t));
-
-    row = ttai_oauth_store_row(results, 0, 0);
-    if (row == NULL) {
-        return 0;
-    }
-
-    c->client_id = ttai_oauth_store_str(row, "client_id");
-    c->secret_hash = ttai_oauth_store_str(row, "secret_hash");
-    c->name = ttai_oauth_store_str(row, "name");
-    c->redirect_uris = ttai_oauth_store_str(row, "redirect_uris");
-    c->auth_method = ttai_oauth_store_str(row, "auth_method");
-    c->grant_types = ttai_oauth_store_str(row, "grant_types");
-
-    return 1;
+    return ttai_oauth_store_read(ttai_oauth_store_row(results, 0, 0), c,
+                                 sizeof(ttai_oauth_client_row_t),
+                                 ttai_oauth_store_client_cols);
 }
 
 
 int
 ttai_oauth_store_grant_read(json_t *results, ttai_oauth_grant_row_t *g)
 {
-    json_t  *row;
-
-    memset(g, 0, sizeof(ttai_oauth_grant_row_t));
-
-    row = ttai_oauth_store_row(results, 1, 0);
-    if (row == NULL) {
-        return 0;
-    }
-
-    g->client_id = ttai_oauth_store_str(row, "client_id");
-    g->user_id = ttai_oauth_store_str(row, "user_id");
-    g->scope = ttai_oauth_store_str(row, "scope");
-    g->resource = ttai_oauth_store_str(row, "resource");
-    g->redirect_uri = ttai_oauth_store_str(row, "redirect_uri");
-    g->code_challenge = ttai_oauth_store_str(row, "code_challenge");
-    g->family = ttai_oauth_store_str(row, "family");
-    g->expires_at = ttai_oauth_store_int(row, "expires_at");
-    g->used = ttai_oauth_store_int(row, "used") != 0;
-    g->revoked = ttai_oauth_store_int(row, "revoked") != 0;
-
-    return 1;
+    return ttai_oauth_store_read(ttai_oauth_store_row(results, 1, 0), g,
+                                 sizeof(ttai_oauth_grant_row_t),
+                                 ttai_oauth_store_grant_cols);
 }
 
 
 int
 ttai_oauth_store_request_answered(json_t *results, ttai_oauth_pending_t *p)
 {
-    json_t  *row;
-
-    memset(p, 0, sizeof(ttai_oauth_pending_t));
-
-    row = ttai_oauth_store_row(results, 0, 0);
-
-    if (row == NULL || ttai_oauth_store_changes(results, 1) != 1) {
-        return 0;
-    }
-
-    p->client_id = ttai_oauth_store_str(row, "client_id");
-    p->redirect_uri = ttai_oauth_store_str(row, "redirect_uri");
-    p->client_state = ttai_oauth_store_str(row, "client_state");
-
-    return 1;
+    /* found, and this answer is the one whose update took it */
+    return ttai_oauth_store_read(ttai_oauth_store_changes(results, 1) == 1
+                                 ? ttai_oauth_store_row(results, 0, 0)
+                                 : NULL,
+                                 p, sizeof(ttai_oauth_pending_t),
+                                 ttai_oauth_store_pending_cols);
 }
 
 
 int
 ttai_oauth_store_request_taken(json_t *results, ttai_oauth_pending_t *p)
 {
-    json_t  *row;
-
-    memset(p, 0, sizeof(ttai_oauth_pending_t));
-
-    row = ttai_oauth_store_row(results, 0, 0);
-    if (row == NULL) {
-        return 0;
-    }
-
-    p->client_id = ttai_oauth_store_str(row, "client_id");
-    p->redirect_uri = ttai_oauth_store_str(row, "redirect_uri");
-    p->code_challenge = ttai_oauth_store_str(row, "code_challenge");
-    p->client_state = ttai_oauth_store_str(row, "client_state");
-    p->scope = ttai_oauth_store_str(row, "scope");
-    p->resource = ttai_oauth_store_str(row, "resource");
-
-    return 1;
+    return ttai_oauth_store_read(ttai_oauth_store_row(results, 0, 0), p,
+                                 sizeof(ttai_oauth_pending_t),
+                                 ttai_oauth_store_pending_cols);
 }
 
 
@@ -568,42 +583,18 @@ ttai_oauth_store_user_revoked(json_t *results, long long *tokens)
 int
 ttai_oauth_store_tt_read(json_t *results, ttai_oauth_tt_sealed_t *t)
 {
-    json_t  *row;
-
-    memset(t, 0, sizeof(ttai_oauth_tt_sealed_t));
-
-    row = ttai_oauth_store_row(results, 0, 0);
-    if (row == NULL) {
-        return 0;
-    }
-
-    t->access = ttai_oauth_store_str(row, "access_token");
-    t->refresh = ttai_oauth_store_str(row, "refresh_token");
-    t->expires_at = ttai_oauth_store_int(row, "expires_at");
-
-    return 1;
+    return ttai_oauth_store_read(ttai_oauth_store_row(results, 0, 0), t,
+                                 sizeof(ttai_oauth_tt_sealed_t),
+                                 ttai_oauth_store_sealed_cols);
 }
 
 
 int
 ttai_oauth_store_user_at(json_t *results, size_t i, ttai_oauth_user_row_t *u)
 {
-    json_t  *row;
-
-    memset(u, 0, sizeof(ttai_oauth_user_row_t));
-
-    row = ttai_oauth_store_row(results, 0, i);
-    if (row == NULL) {
-        return 0;
-    }
-
-    u->id = ttai_oauth_store_str(row, "id");
-    u->email = ttai_oauth_store_str(row, "email");
-    u->created_at = ttai_oauth_store_int(row, "created_at");
-    u->connected = ttai_oauth_store_int(row, "connected") != 0;
-    u->sign_ins = ttai_oauth_store_int(row, "sign_ins");
-
-    return 1;
+    return ttai_oauth_store_read(ttai_oauth_store_row(results, 0, i), u,
+                                 sizeof(ttai_oauth_user_row_t),
+                                 ttai_oauth_store_user_cols);
 }
 
 
@@ -700,15 +691,43 @@ ttai_oauth_store_changes(json_t *results, size_t i)
 }
 
 
-static const char *
-ttai_oauth_store_str(json_t *row, const char *name)
-{
-    return json_string_value(json_object_get(row, name));
-}
+/*
+ * A row into a struct, column by column; the struct is cleared first, so
+ * a missing row leaves it empty.  1 when there was a row, else 0.
+ */
 
-
-static long long
-ttai_oauth_store_int(json_t *row, const char *name)
+static int
+ttai_oauth_store_read(json_t *row, void *out, size_t size,
+    const ttai_oauth_store_col_t *cols)
 {
-    return (long long) json_integer_value(json_object_get(row, name));
+    json_t         *v;
+    unsigned char  *p;
+
+    memset(out, 0, size);
+
+    if (row == NULL) {
+        return 0;
+    }
+
+    for ( /* void */ ; cols->name != NULL; cols++) {
+        p = (unsigned char *) out + cols->offset;
+        v = json_object_get(row, cols->name);
+
+        switch (cols->kind) {
+
+        case TTAI_OAUTH_STORE_STR:
+            *(const char **) p = json_string_value(v);
+            break;
+
+        case TTAI_OAUTH_STORE_INT:
+            *(long long *) p = (long long) json_integer_value(v);
+            break;
+
+        default: /* TTAI_OAUTH_STORE_FLAG */
+            *(int *) p = json_integer_value(v) != 0;
+            break;
+        }
+    }
+
+    return 1;
 }
