@@ -11,7 +11,7 @@ use Ttai::Test;
 our $HttpConfig = <<'_EOC_';
     ttai_environment development;
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_state_dir state;
+    ttai_state_dir $TEST_NGINX_TTAI_SCRATCH/state;
     ttai_kv_zone kv 1m snapshot=off;
 _EOC_
 
