@@ -1,7 +1,8 @@
 # The harness refuses what Test::Nginx::Socket would refuse or run
 # differently, so that a suite passing under the project's own runner
-# passes under Test::Nginx too.  Each case is a small .t written here and
-# run in a child perl, whose TAP and exit status are checked.
+# passes under Test::Nginx too; and a missing prerequisite skips a suite,
+# except under CI, where it fails.  Each case is a small .t written here
+# and run in a child perl, whose TAP and exit status are checked.
 
 use strict;
 use warnings;
@@ -205,5 +206,72 @@ is order($out), join(' ', 1 .. 10),
 
 ($rc, $out) = run_blocks($blocks, perl => 'no_shuffle();');
 is order($out), join(' ', 1 .. 10), 'so does no_shuffle()';
+
+# -- a missing prerequisite -------------------------------------------------
+
+# a .t that needs something missing: the whole of it, or one test of it
+sub run_prereq {
+    my ($ci, $code) = @_;
+    $n++;
+    my $t = "$dir/prereq$n.t";
+    write_file($t, <<"_EOT_");
+use strict;
+use warnings;
+use lib '$lib';
+use Test::More;
+use Ttai::Util qw(skip_or_fail);
+$code
+done_testing;
+_EOT_
+    local %ENV = %ENV;
+    delete $ENV{CI};
+    $ENV{CI} = $ci if defined $ci;
+    return run_capture($^X, $t);
+}
+
+my $reason = 'frobnicator is missing: install it';
+my $no_skip = '(CI is set, so this is no skip)';
+my $whole = <<'_EOC_';
+skip_or_fail('frobnicator is missing: install it') unless -x '/no/such/frob';
+ok 1, 'the frobnicator frobs';
+_EOC_
+
+for my $ci (undef, '', '0', 'false', 'FALSE') {
+    my $name = defined $ci ? "CI=\"$ci\"" : 'without CI';
+    ($rc, $out) = run_prereq($ci, $whole);
+    is $rc, 0, "$name a missing prerequisite skips the .t";
+    like $out, qr/^1\.\.0 # SKIP frobnicator is missing: install it$/m,
+        "$name it says why";
+}
+
+for my $ci ('true', '1', 'yes') {
+    ($rc, $out) = run_prereq($ci, $whole);
+    isnt $rc, 0, "CI=$ci: a missing prerequisite fails the .t";
+    like $out, qr/^not ok 1 - \Q$reason\E \Q$no_skip\E$/m,
+        "CI=$ci: the failing test says why";
+    unlike $out, qr/the frobnicator frobs/, "CI=$ci: nothing else runs";
+}
+
+my $part = <<'_EOC_';
+SKIP: {
+    skip_or_fail('frobnicator is missing', 2) unless -x '/no/such/frob';
+    ok 1, 'frob one';
+    ok 1, 'frob two';
+}
+ok 1, 'the rest';
+_EOC_
+
+($rc, $out) = run_prereq(undef, $part);
+is $rc, 0, 'without CI the tests of a SKIP block are skipped' or diag $out;
+is scalar(() = $out =~ /^ok \d+ # skip frobnicator is missing$/mg), 2,
+    'each of them';
+like $out, qr/^ok 3 - the rest$/m, 'and the rest runs';
+
+($rc, $out) = run_prereq('true', $part);
+isnt $rc, 0, 'CI=true: the SKIP block fails instead';
+like $out, qr/^not ok 1 - frobnicator is missing \Q$no_skip\E$/m,
+    'with one failing test';
+unlike $out, qr/frob one/, 'the block is left';
+like $out, qr/^ok 2 - the rest$/m, 'and the rest runs';
 
 done_testing;
