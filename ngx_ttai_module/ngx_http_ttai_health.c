@@ -9,9 +9,9 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ttai_module.h"
-#include "ngx_http_ttai_db.h"
+#include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_kv.h"
-#include "ngx_http_ttai_upstream.h"
+#include "ngx_http_ttai_fetch.h"
 
 
 #define NGX_HTTP_TTAI_HEALTH_MAX  2048
@@ -41,7 +41,7 @@ static ngx_int_t ngx_http_ttai_check_state_dir(ngx_http_request_t *r,
 
 static ngx_http_ttai_check_t  ngx_http_ttai_checks[] = {
     { "state_dir", ngx_http_ttai_check_state_dir },
-    { "d1", ngx_http_ttai_db_health },
+    { "d1", ngx_http_ttai_d1_health },
     { "kv", ngx_http_ttai_kv_health },
     { "sessions", ngx_http_ttai_kv_sessions_health },
     { "tastytrade", ngx_http_ttai_tt_health },

@@ -10,9 +10,9 @@
 
 #include "ngx_http_ttai_module.h"
 #include "ngx_http_ttai_auth.h"
-#include "ngx_http_ttai_db.h"
+#include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_session.h"
-#include "ngx_http_ttai_upstream.h"
+#include "ngx_http_ttai_fetch.h"
 #include "ttai_mcp.h"
 #include "ttai_tools.h"
 
@@ -853,13 +853,13 @@ ngx_http_ttai_mcp_drive(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
 
     for ( ;; ) {
-        ngx_http_ttai_store(r, &ctx->reply.stores, &ctx->reply.nstores);
+        ngx_http_ttai_fetch_store(r, &ctx->reply.stores, &ctx->reply.nstores);
 
         if (ctx->reply.pending == NULL) {
             break;
         }
 
-        rc = ngx_http_ttai_step(r, ctx->reply.pending, ctx->claims.sub,
+        rc = ngx_http_ttai_fetch_step(r, ctx->reply.pending, ctx->claims.sub,
                                 &resp, ngx_http_ttai_mcp_fetched, ctx);
 
         if (rc == NGX_AGAIN) {
@@ -902,7 +902,7 @@ ngx_http_ttai_mcp_fetched(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
 
-    ngx_http_ttai_step_response(f, &resp);
+    ngx_http_ttai_fetch_step_response(f, &resp);
 
     if (ttai_mcp_resume(tmcf->mcp, &ctx->call, &ctx->reply, &resp) != 0) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

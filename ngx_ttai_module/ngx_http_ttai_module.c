@@ -11,7 +11,7 @@
 #include <sodium.h>
 
 #include "ngx_http_ttai_module.h"
-#include "ngx_http_ttai_db.h"
+#include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_kv.h"
 #include "ngx_http_ttai_session.h"
 #include "ngx_http_ttai_auth.h"
@@ -85,21 +85,21 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
 
     { ngx_string("ttai_db"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_ttai_db_path,
+      ngx_http_ttai_d1_path,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
     { ngx_string("ttai_migrations"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_ttai_db_migrations,
+      ngx_http_ttai_d1_migrations,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
     { ngx_string("ttai_thread_pool"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_ttai_db_thread_pool,
+      ngx_http_ttai_d1_thread_pool,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -331,7 +331,7 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_ttai_db_init_conf(cf, tmcf) != NGX_CONF_OK) {
+    if (ngx_http_ttai_d1_init_conf(cf, tmcf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -482,7 +482,7 @@ ngx_http_ttai_init_module(ngx_cycle_t *cycle)
 
     tmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_ttai_module);
 
-    return ngx_http_ttai_db_init_module(cycle, tmcf);
+    return ngx_http_ttai_d1_init_module(cycle, tmcf);
 }
 
 
@@ -524,7 +524,7 @@ ngx_http_ttai_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    if (ngx_http_ttai_db_init_process(cycle, tmcf) != NGX_OK) {
+    if (ngx_http_ttai_d1_init_process(cycle, tmcf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -544,7 +544,7 @@ ngx_http_ttai_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_ttai_kv_exit_process(cycle, tmcf);
-    ngx_http_ttai_db_exit_process(cycle, tmcf);
+    ngx_http_ttai_d1_exit_process(cycle, tmcf);
 }
 
 

@@ -22,7 +22,7 @@
 
 
 typedef struct ngx_http_ttai_kv_s  ngx_http_ttai_kv_t;
-typedef struct ngx_http_ttai_db_s  ngx_http_ttai_db_t;
+typedef struct ngx_http_ttai_d1_s  ngx_http_ttai_d1_t;
 typedef struct ngx_http_ttai_jwt_cache_s  ngx_http_ttai_jwt_cache_t;
 
 
@@ -51,7 +51,7 @@ typedef struct {
     time_t                    session_timeout;
 
     /* ttai_db, ttai_migrations, ttai_thread_pool: SQLite (D1) */
-    ngx_http_ttai_db_t       *db;
+    ngx_http_ttai_d1_t       *db;
 
     /* set by any ttai directive: only then are the secrets required */
     ngx_flag_t                enabled;

@@ -163,9 +163,9 @@ write_file("$copy/.dev.vars", $vars, 0600);
 
 # -- a C edit is rebuilt and restarted ----------------------------------------
 
-my $vh = read_file("$copy/shared/ttai_version.h");
+my $vh = read_file("$copy/shared/core/ttai_version.h");
 (my $vh2 = $vh) =~ s/(TTAI_VERSION\s+")([^"]+)"/$1$2-hot"/;
-write_file("$copy/shared/ttai_version.h", $vh2);
+write_file("$copy/shared/core/ttai_version.h", $vh2);
 ok wait_until(120, sub { (http_get($port, '/health'))[2] =~ /-hot"/ }),
     'a C edit is rebuilt and the new code serves';
 ok wait_until(20, sub { log_has($log, qr/restarted/) }),

@@ -4,8 +4,8 @@
  */
 
 
-#ifndef _NGX_HTTP_TTAI_UPSTREAM_H_INCLUDED_
-#define _NGX_HTTP_TTAI_UPSTREAM_H_INCLUDED_
+#ifndef _NGX_HTTP_TTAI_FETCH_H_INCLUDED_
+#define _NGX_HTTP_TTAI_FETCH_H_INCLUDED_
 
 
 #include <ngx_config.h>
@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ttai_module.h"
+#include "ngx_http_ttai_tt.h"
 #include "ttai_mcp.h"
 
 
@@ -43,10 +44,6 @@ typedef struct ngx_http_ttai_fetch_s  ngx_http_ttai_fetch_t;
 
 typedef ngx_int_t (*ngx_http_ttai_fetch_done_pt)(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
-
-
-/* per-user state in shared memory: tokens, refresh leases, rate limits */
-typedef struct ngx_http_ttai_tt_s  ngx_http_ttai_tt_t;
 
 
 struct ngx_http_ttai_fetch_s {
@@ -90,27 +87,27 @@ struct ngx_http_ttai_fetch_s {
 };
 
 
-/* ngx_http_ttai_upstream.c */
+/* ngx_http_ttai_fetch.c */
 ngx_int_t ngx_http_ttai_fetch(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
 
 /*
  * One step the core waits for: KV reads at once, a request through a
  * fetch.  NGX_OK: *resp is filled (it points into r->pool); NGX_AGAIN:
- * done(r, f) runs later, and ngx_http_ttai_step_response() fills a
+ * done(r, f) runs later, and ngx_http_ttai_fetch_step_response() fills a
  * response from f then; NGX_ERROR: out of memory.
  */
-ngx_int_t ngx_http_ttai_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
+ngx_int_t ngx_http_ttai_fetch_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
     const char *user, ttai_mcp_response_t *resp,
     ngx_http_ttai_fetch_done_pt done, void *data);
-void ngx_http_ttai_step_response(ngx_http_ttai_fetch_t *f,
+void ngx_http_ttai_fetch_step_response(ngx_http_ttai_fetch_t *f,
     ttai_mcp_response_t *resp);
 
 /*
  * Makes the KV writes the core asked for, and frees them (*stores and *n
  * are cleared); one that fails is only not cached
  */
-void ngx_http_ttai_store(ngx_http_request_t *r, ttai_mcp_store_t **stores,
+void ngx_http_ttai_fetch_store(ngx_http_request_t *r, ttai_mcp_store_t **stores,
     size_t *n);
 
 
@@ -136,8 +133,6 @@ typedef struct {
 } ngx_http_ttai_capture_t;
 
 
-extern ngx_module_t  ngx_http_ttai_upstream_module;
-
 /*
  * Makes a subrequest to uri (with args) whose response is captured, up
  * to max bytes, into the returned context; handler runs when it ends,
@@ -148,108 +143,4 @@ ngx_http_ttai_capture_t *ngx_http_ttai_capture(ngx_http_request_t *r,
     ngx_http_post_subrequest_pt handler, void *data);
 
 
-/* ngx_http_ttai_tastytrade.c: directives, the shared zone, variables */
-
-typedef struct {
-    ngx_uint_t                   env;        /* NGX_HTTP_TTAI_TT_* */
-    ngx_str_t                    location;   /* "/_tastytrade" */
-    ngx_str_t                    worker;     /* "/_worker" */
-    size_t                       max_body;
-    ngx_uint_t                   rate;       /* requests per 1000 s */
-    ngx_uint_t                   burst;
-    ngx_msec_t                   wait;       /* the longest wait */
-    ngx_http_ttai_tt_t          *zone;
-    ttai_cache_ttl_t             ttl;        /* -1: the core's default */
-
-    /* TastyTrade's authorize page, where sign-in sends the browser */
-    ngx_str_t                    authorize_url;
-} ngx_http_ttai_tt_conf_t;
-
-#define NGX_HTTP_TTAI_TT_MOCK        0
-#define NGX_HTTP_TTAI_TT_SANDBOX     1
-#define NGX_HTTP_TTAI_TT_PRODUCTION  2
-
-
-/* what a user's cached token looks like */
-typedef struct {
-    u_char                      *token;
-    size_t                       len;
-    time_t                       expires;
-} ngx_http_ttai_tt_token_t;
-
-
-#define NGX_HTTP_TTAI_TT_REQUESTS    0
-#define NGX_HTTP_TTAI_TT_WORKER      1
-#define NGX_HTTP_TTAI_TT_HITS        2
-#define NGX_HTTP_TTAI_TT_MISSES      3
-#define NGX_HTTP_TTAI_TT_REFRESHES   4
-#define NGX_HTTP_TTAI_TT_REFUSED     5   /* refresh tokens rejected */
-#define NGX_HTTP_TTAI_TT_LIMITED     6   /* calls refused by the limit */
-#define NGX_HTTP_TTAI_TT_DELAYED     7   /* calls that waited for it */
-#define NGX_HTTP_TTAI_TT_COUNTERS    8
-
-
-ngx_http_ttai_tt_conf_t *ngx_http_ttai_tt_conf(ngx_http_request_t *r);
-
-/*
- * The OAuth client ttai is at TastyTrade, as C strings in r->pool: from
- * TASTYTRADE_CLIENT_ID and TASTYTRADE_CLIENT_SECRET.  The mock wants a
- * client, not a particular one: stand-ins fill what is unset there.
- * Elsewhere a missing secret is NGX_DECLINED, and a missing id is NULL.
- */
-ngx_int_t ngx_http_ttai_tt_client(ngx_http_request_t *r, char **id,
-    char **secret);
-
-/*
- * A JSON body that holds secrets, as text in pool; the intermediate copy
- * is wiped.  Takes the reference to j.  NGX_ERROR when out of memory.
- */
-ngx_int_t ngx_http_ttai_tt_secret_body(ngx_pool_t *pool, json_t *j,
-    ngx_str_t *out);
-
-/* the cache lifetimes set by ttai_cache_ttl, over the given defaults */
-void ngx_http_ttai_tt_cache_ttl(ngx_conf_t *cf, ttai_cache_ttl_t *ttl);
-const char *ngx_http_ttai_tt_env_name(ngx_uint_t env);
-
-/*
- * The user's access token, copied into pool, when one is cached that
- * is good for more than margin seconds: NGX_OK, else NGX_DECLINED.
- */
-ngx_int_t ngx_http_ttai_tt_token_get(ngx_http_ttai_tt_t *tt, ngx_str_t *user,
-    time_t margin, ngx_pool_t *pool, ngx_http_ttai_tt_token_t *tk);
-void ngx_http_ttai_tt_token_set(ngx_http_ttai_tt_t *tt, ngx_str_t *user,
-    ngx_str_t *token, time_t expires);
-/* forgets the cached token, if it is still this one */
-void ngx_http_ttai_tt_token_drop(ngx_http_ttai_tt_t *tt, ngx_str_t *user,
-    ngx_str_t *token);
-
-/*
- * The refresh lease: NGX_OK when this caller now holds it, NGX_BUSY
- * when another does (until *until).
- */
-ngx_int_t ngx_http_ttai_tt_lease(ngx_http_ttai_tt_t *tt, ngx_str_t *user,
-    time_t ttl, time_t *until);
-void ngx_http_ttai_tt_release(ngx_http_ttai_tt_t *tt, ngx_str_t *user);
-
-/*
- * The rate limit: NGX_OK to go now, NGX_AGAIN to go after *delay ms,
- * NGX_BUSY when the wait would be longer than allowed (*delay says how
- * long it would be).
- */
-ngx_int_t ngx_http_ttai_tt_limit(ngx_http_ttai_tt_conf_t *ttcf,
-    ngx_str_t *user, ngx_msec_t *delay);
-
-/* the same for any key, at rate (requests per 1000 s) and burst */
-ngx_int_t ngx_http_ttai_tt_limit_key(ngx_http_ttai_tt_t *tt, ngx_str_t *key,
-    ngx_uint_t rate, ngx_uint_t burst, ngx_msec_t wait, ngx_msec_t *delay);
-
-void ngx_http_ttai_tt_count(ngx_http_ttai_tt_t *tt, ngx_uint_t counter);
-
-/* for /health: NGX_DECLINED without TastyTrade configured */
-ngx_int_t ngx_http_ttai_tt_health(ngx_http_request_t *r,
-    ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail);
-
-ngx_int_t ngx_http_ttai_capture_init(ngx_conf_t *cf);
-
-
-#endif /* _NGX_HTTP_TTAI_UPSTREAM_H_INCLUDED_ */
+#endif /* _NGX_HTTP_TTAI_FETCH_H_INCLUDED_ */

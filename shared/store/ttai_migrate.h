@@ -12,7 +12,7 @@
 
 #include <sqlite3.h>
 
-#include "ttai_db.h"
+#include "ttai_d1.h"
 
 
 /*
@@ -48,7 +48,7 @@ typedef void (*ttai_migrate_pt)(const char *name, void *data);
 
 /* the files of dir and the recorded migrations, files first, in order */
 int ttai_migrate_list(sqlite3 *db, const char *dir,
-    ttai_migration_list_t *list, ttai_db_error_t *err);
+    ttai_migration_list_t *list, ttai_d1_error_t *err);
 void ttai_migrate_list_free(ttai_migration_list_t *list);
 
 /*
@@ -58,17 +58,17 @@ void ttai_migrate_list_free(ttai_migration_list_t *list);
  * message>, and the migrations before it stay applied.
  */
 int ttai_migrate_apply(sqlite3 *db, const char *dir, ttai_migrate_pt cb,
-    void *data, ttai_db_error_t *err);
+    void *data, ttai_d1_error_t *err);
 
 /* the number of applied migrations (0 on a new database), or -1 */
-long ttai_migrate_count(sqlite3 *db, ttai_db_error_t *err);
+long ttai_migrate_count(sqlite3 *db, ttai_d1_error_t *err);
 
 /*
  * Writes an empty migration numbered after the last one in dir (which is
  * created when missing); path receives its file name.
  */
 int ttai_migrate_create(const char *dir, const char *name, char *path,
-    size_t size, ttai_db_error_t *err);
+    size_t size, ttai_d1_error_t *err);
 
 
 #endif /* _TTAI_MIGRATE_H_INCLUDED_ */

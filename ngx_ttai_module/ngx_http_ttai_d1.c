@@ -8,7 +8,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_ttai_db.h"
+#include "ngx_http_ttai_d1.h"
 #include "ttai_migrate.h"
 
 
@@ -16,38 +16,38 @@
  * The database's configuration and life cycle: the directives, the
  * migrations applied by the master at load, the connections of each
  * worker, and the /health check.  The queries themselves go through the
- * bridge in ngx_http_ttai_db_query.c.
+ * bridge in ngx_http_ttai_d1_query.c.
  */
 
 
-#define NGX_HTTP_TTAI_DB_DEFAULT_PATH  "/d1/ttai/db.sqlite"
+#define NGX_HTTP_TTAI_D1_DEFAULT_PATH  "/d1/ttai/db.sqlite"
 
 
-static ngx_http_ttai_db_t *ngx_http_ttai_db_conf(ngx_conf_t *cf,
+static ngx_http_ttai_d1_t *ngx_http_ttai_d1_conf(ngx_conf_t *cf,
     ngx_http_ttai_main_conf_t *tmcf);
-static ngx_int_t ngx_http_ttai_db_default_path(ngx_conf_t *cf,
-    ngx_http_ttai_main_conf_t *tmcf, ngx_http_ttai_db_t *db);
-static ngx_int_t ngx_http_ttai_db_folder(ngx_conf_t *cf,
-    ngx_http_ttai_db_t *db, ngx_uint_t always);
-static ngx_int_t ngx_http_ttai_db_default_migrations(ngx_conf_t *cf,
-    ngx_http_ttai_db_t *db);
-static char *ngx_http_ttai_db_migrate(ngx_conf_t *cf, ngx_http_ttai_db_t *db);
-static void ngx_http_ttai_db_applied(const char *name, void *data);
-static void ngx_http_ttai_db_set_error(ngx_http_ttai_db_t *db,
+static ngx_int_t ngx_http_ttai_d1_default_path(ngx_conf_t *cf,
+    ngx_http_ttai_main_conf_t *tmcf, ngx_http_ttai_d1_t *db);
+static ngx_int_t ngx_http_ttai_d1_folder(ngx_conf_t *cf,
+    ngx_http_ttai_d1_t *db, ngx_uint_t always);
+static ngx_int_t ngx_http_ttai_d1_default_migrations(ngx_conf_t *cf,
+    ngx_http_ttai_d1_t *db);
+static char *ngx_http_ttai_d1_migrate(ngx_conf_t *cf, ngx_http_ttai_d1_t *db);
+static void ngx_http_ttai_d1_applied(const char *name, void *data);
+static void ngx_http_ttai_d1_set_error(ngx_http_ttai_d1_t *db,
     const char *msg);
-static ngx_int_t ngx_http_ttai_db_refreshed(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q);
+static ngx_int_t ngx_http_ttai_d1_refreshed(ngx_http_request_t *r,
+    ngx_http_ttai_d1_query_t *q);
 
 
 char *
-ngx_http_ttai_db_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_ttai_d1_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_ttai_main_conf_t *tmcf = conf;
 
     ngx_str_t           *value;
-    ngx_http_ttai_db_t  *db;
+    ngx_http_ttai_d1_t  *db;
 
-    db = ngx_http_ttai_db_conf(cf, tmcf);
+    db = ngx_http_ttai_d1_conf(cf, tmcf);
     if (db == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -73,14 +73,14 @@ ngx_http_ttai_db_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 char *
-ngx_http_ttai_db_migrations(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_ttai_d1_migrations(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_ttai_main_conf_t *tmcf = conf;
 
     ngx_str_t           *value;
-    ngx_http_ttai_db_t  *db;
+    ngx_http_ttai_d1_t  *db;
 
-    db = ngx_http_ttai_db_conf(cf, tmcf);
+    db = ngx_http_ttai_d1_conf(cf, tmcf);
     if (db == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -112,14 +112,14 @@ ngx_http_ttai_db_migrations(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 char *
-ngx_http_ttai_db_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_ttai_d1_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_ttai_main_conf_t *tmcf = conf;
 
     ngx_str_t           *value;
-    ngx_http_ttai_db_t  *db;
+    ngx_http_ttai_d1_t  *db;
 
-    db = ngx_http_ttai_db_conf(cf, tmcf);
+    db = ngx_http_ttai_d1_conf(cf, tmcf);
     if (db == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -140,10 +140,10 @@ ngx_http_ttai_db_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-static ngx_http_ttai_db_t *
-ngx_http_ttai_db_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
+static ngx_http_ttai_d1_t *
+ngx_http_ttai_d1_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
 {
-    ngx_http_ttai_db_t  *db;
+    ngx_http_ttai_d1_t  *db;
 
     tmcf->enabled = 1;
 
@@ -151,7 +151,7 @@ ngx_http_ttai_db_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
         return tmcf->db;
     }
 
-    db = ngx_pcalloc(cf->pool, sizeof(ngx_http_ttai_db_t));
+    db = ngx_pcalloc(cf->pool, sizeof(ngx_http_ttai_d1_t));
     if (db == NULL) {
         return NULL;
     }
@@ -184,9 +184,9 @@ ngx_http_ttai_db_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
  */
 
 char *
-ngx_http_ttai_db_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
+ngx_http_ttai_d1_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
 {
-    ngx_http_ttai_db_t  *db;
+    ngx_http_ttai_d1_t  *db;
 
     db = tmcf->db;
 
@@ -195,7 +195,7 @@ ngx_http_ttai_db_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
             return NGX_CONF_OK;
         }
 
-        db = ngx_http_ttai_db_conf(cf, tmcf);
+        db = ngx_http_ttai_d1_conf(cf, tmcf);
         if (db == NULL) {
             return NGX_CONF_ERROR;
         }
@@ -210,13 +210,13 @@ ngx_http_ttai_db_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
             return NGX_CONF_ERROR;
         }
 
-        if (ngx_http_ttai_db_default_path(cf, tmcf, db) != NGX_OK
-            || ngx_http_ttai_db_folder(cf, db, 1) != NGX_OK)
+        if (ngx_http_ttai_d1_default_path(cf, tmcf, db) != NGX_OK
+            || ngx_http_ttai_d1_folder(cf, db, 1) != NGX_OK)
         {
             return NGX_CONF_ERROR;
         }
 
-    } else if (ngx_http_ttai_db_folder(cf, db, 0) != NGX_OK) {
+    } else if (ngx_http_ttai_d1_folder(cf, db, 0) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -240,33 +240,33 @@ ngx_http_ttai_db_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
 #endif
 
     if (db->migrate == NGX_CONF_UNSET) {
-        if (ngx_http_ttai_db_default_migrations(cf, db) != NGX_OK) {
+        if (ngx_http_ttai_d1_default_migrations(cf, db) != NGX_OK) {
             return NGX_CONF_ERROR;
         }
     }
 
-    return ngx_http_ttai_db_migrate(cf, db);
+    return ngx_http_ttai_d1_migrate(cf, db);
 }
 
 
 /* <ttai_state_dir>/d1/ttai/db.sqlite */
 
 static ngx_int_t
-ngx_http_ttai_db_default_path(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf,
-    ngx_http_ttai_db_t *db)
+ngx_http_ttai_d1_default_path(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf,
+    ngx_http_ttai_d1_t *db)
 {
     u_char  *p;
 
     db->path.len = tmcf->state_dir.len
-                   + sizeof(NGX_HTTP_TTAI_DB_DEFAULT_PATH) - 1;
+                   + sizeof(NGX_HTTP_TTAI_D1_DEFAULT_PATH) - 1;
     db->path.data = ngx_pnalloc(cf->pool, db->path.len + 1);
     if (db->path.data == NULL) {
         return NGX_ERROR;
     }
 
     p = ngx_cpymem(db->path.data, tmcf->state_dir.data, tmcf->state_dir.len);
-    ngx_memcpy(p, NGX_HTTP_TTAI_DB_DEFAULT_PATH,
-               sizeof(NGX_HTTP_TTAI_DB_DEFAULT_PATH));
+    ngx_memcpy(p, NGX_HTTP_TTAI_D1_DEFAULT_PATH,
+               sizeof(NGX_HTTP_TTAI_D1_DEFAULT_PATH));
 
     return NGX_OK;
 }
@@ -281,7 +281,7 @@ ngx_http_ttai_db_default_path(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf,
  */
 
 static ngx_int_t
-ngx_http_ttai_db_folder(ngx_conf_t *cf, ngx_http_ttai_db_t *db,
+ngx_http_ttai_d1_folder(ngx_conf_t *cf, ngx_http_ttai_d1_t *db,
     ngx_uint_t always)
 {
     u_char           *last;
@@ -326,7 +326,7 @@ ngx_http_ttai_db_folder(ngx_conf_t *cf, ngx_http_ttai_db_t *db,
 /* "migrations" under the prefix, the repository root in development */
 
 static ngx_int_t
-ngx_http_ttai_db_default_migrations(ngx_conf_t *cf, ngx_http_ttai_db_t *db)
+ngx_http_ttai_d1_default_migrations(ngx_conf_t *cf, ngx_http_ttai_d1_t *db)
 {
     ngx_str_t        dir;
     ngx_file_info_t  fi;
@@ -350,12 +350,12 @@ ngx_http_ttai_db_default_migrations(ngx_conf_t *cf, ngx_http_ttai_db_t *db)
 
 
 static char *
-ngx_http_ttai_db_migrate(ngx_conf_t *cf, ngx_http_ttai_db_t *db)
+ngx_http_ttai_d1_migrate(ngx_conf_t *cf, ngx_http_ttai_d1_t *db)
 {
     int               n;
     sqlite3          *sqlite;
     ngx_file_info_t   fi;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     if (db->migrate
         && (ngx_file_info(db->migrations.data, &fi) == NGX_FILE_ERROR
@@ -367,8 +367,8 @@ ngx_http_ttai_db_migrate(ngx_conf_t *cf, ngx_http_ttai_db_t *db)
         return NGX_CONF_ERROR;
     }
 
-    if (ttai_db_make_dir((char *) db->path.data, &err) != 0
-        || ttai_db_open(&sqlite, (char *) db->path.data, &err) != 0)
+    if (ttai_d1_make_dir((char *) db->path.data, &err) != 0
+        || ttai_d1_open(&sqlite, (char *) db->path.data, &err) != 0)
     {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0, "ttai: %s", err.msg);
         return NGX_CONF_ERROR;
@@ -377,9 +377,9 @@ ngx_http_ttai_db_migrate(ngx_conf_t *cf, ngx_http_ttai_db_t *db)
     /* without migrations, this still makes d1_migrations for /health */
     n = ttai_migrate_apply(sqlite, db->migrate ? (char *) db->migrations.data
                                                : NULL,
-                           ngx_http_ttai_db_applied, cf->log, &err);
+                           ngx_http_ttai_d1_applied, cf->log, &err);
 
-    ttai_db_close(sqlite);
+    ttai_d1_close(sqlite);
 
     if (n < 0) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0, "ttai: %s", err.msg);
@@ -391,7 +391,7 @@ ngx_http_ttai_db_migrate(ngx_conf_t *cf, ngx_http_ttai_db_t *db)
 
 
 static void
-ngx_http_ttai_db_applied(const char *name, void *data)
+ngx_http_ttai_d1_applied(const char *name, void *data)
 {
     ngx_log_t  *log = data;
 
@@ -408,14 +408,14 @@ ngx_http_ttai_db_applied(const char *name, void *data)
  */
 
 ngx_int_t
-ngx_http_ttai_db_init_module(ngx_cycle_t *cycle,
+ngx_http_ttai_d1_init_module(ngx_cycle_t *cycle,
     ngx_http_ttai_main_conf_t *tmcf)
 {
     u_char               name[NGX_MAX_PATH];
     ngx_uint_t           i;
     ngx_err_t            err;
     ngx_core_conf_t     *ccf;
-    ngx_http_ttai_db_t  *db;
+    ngx_http_ttai_d1_t  *db;
 
     static char  *suffixes[] = { "", "-wal", "-shm" };
 
@@ -457,12 +457,12 @@ ngx_http_ttai_db_init_module(ngx_cycle_t *cycle,
 
 
 ngx_int_t
-ngx_http_ttai_db_init_process(ngx_cycle_t *cycle,
+ngx_http_ttai_d1_init_process(ngx_cycle_t *cycle,
     ngx_http_ttai_main_conf_t *tmcf)
 {
-    ngx_http_ttai_db_t       *db;
-    ttai_db_error_t           err;
-    ngx_http_ttai_db_conn_t  *c;
+    ngx_http_ttai_d1_t       *db;
+    ttai_d1_error_t           err;
+    ngx_http_ttai_d1_conn_t  *c;
 
     db = tmcf->db;
 
@@ -483,14 +483,14 @@ ngx_http_ttai_db_init_process(ngx_cycle_t *cycle,
 
     db->worker = 1;
 
-    db->refresh = ngx_http_ttai_db_query_create(cycle->pool);
+    db->refresh = ngx_http_ttai_d1_query_create(cycle->pool);
     if (db->refresh == NULL) {
         return NGX_ERROR;
     }
 
     ngx_str_set(&db->refresh->sql,
                 "SELECT count(*) AS n FROM d1_migrations");
-    db->refresh->handler = ngx_http_ttai_db_refreshed;
+    db->refresh->handler = ngx_http_ttai_d1_refreshed;
     db->refresh->data = db;
 
     /*
@@ -499,17 +499,17 @@ ngx_http_ttai_db_init_process(ngx_cycle_t *cycle,
      * and on /health.  The worker still starts: /health is how it says
      * so.  Threads open more connections when they need them.
      */
-    c = ngx_http_ttai_db_acquire(db, &err);
+    c = ngx_http_ttai_d1_acquire(db, &err);
 
     if (c == NULL) {
         ngx_log_error(NGX_LOG_ERR, cycle->log, 0, "ttai: %s", err.msg);
-        ngx_http_ttai_db_set_error(db, err.msg);
+        ngx_http_ttai_d1_set_error(db, err.msg);
         return NGX_OK;
     }
 
     db->schema_version = ttai_migrate_count(c->sqlite, &err);
 
-    ngx_http_ttai_db_release(db, c);
+    ngx_http_ttai_d1_release(db, c);
 
     return NGX_OK;
 }
@@ -522,11 +522,11 @@ ngx_http_ttai_db_init_process(ngx_cycle_t *cycle,
  */
 
 void
-ngx_http_ttai_db_exit_process(ngx_cycle_t *cycle,
+ngx_http_ttai_d1_exit_process(ngx_cycle_t *cycle,
     ngx_http_ttai_main_conf_t *tmcf)
 {
-    ngx_http_ttai_db_t       *db;
-    ngx_http_ttai_db_conn_t  *c, *next;
+    ngx_http_ttai_d1_t       *db;
+    ngx_http_ttai_d1_conn_t  *c, *next;
 
     db = tmcf->db;
 
@@ -536,14 +536,14 @@ ngx_http_ttai_db_exit_process(ngx_cycle_t *cycle,
 
     for (c = db->idle; c != NULL; c = next) {
         next = c->next;
-        ttai_db_close(c->sqlite);
+        ttai_d1_close(c->sqlite);
         ngx_free(c);
     }
 
     db->idle = NULL;
 
     if (db->refresh != NULL) {
-        ngx_http_ttai_db_query_reset(db->refresh);
+        ngx_http_ttai_d1_query_reset(db->refresh);
     }
 
     (void) pthread_mutex_destroy(&db->mutex);
@@ -562,12 +562,12 @@ ngx_http_ttai_db_exit_process(ngx_cycle_t *cycle,
  */
 
 ngx_int_t
-ngx_http_ttai_db_health(ngx_http_request_t *r,
+ngx_http_ttai_d1_health(ngx_http_request_t *r,
     ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *error, ngx_str_t *detail)
 {
     u_char              *p;
     ngx_file_info_t      fi;
-    ngx_http_ttai_db_t  *db;
+    ngx_http_ttai_d1_t  *db;
 
     db = tmcf->db;
 
@@ -579,10 +579,10 @@ ngx_http_ttai_db_health(ngx_http_request_t *r,
         && db->refreshed != ngx_time())
     {
         db->refreshed = ngx_time();
-        ngx_http_ttai_db_query_reset(db->refresh);
+        ngx_http_ttai_d1_query_reset(db->refresh);
 
         /* a full queue only delays the refresh until the next call */
-        (void) ngx_http_ttai_db_post_task(db, db->refresh);
+        (void) ngx_http_ttai_d1_post_task(db, db->refresh);
     }
 
     if (db->schema_version >= 0) {
@@ -615,10 +615,10 @@ ngx_http_ttai_db_health(ngx_http_request_t *r,
 
 
 static ngx_int_t
-ngx_http_ttai_db_refreshed(ngx_http_request_t *r, ngx_http_ttai_db_query_t *q)
+ngx_http_ttai_d1_refreshed(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
 {
     json_t              *n;
-    ngx_http_ttai_db_t  *db = q->data;
+    ngx_http_ttai_d1_t  *db = q->data;
 
     if (q->rc != NGX_OK) {
         db->schema_version = -1;
@@ -641,15 +641,15 @@ ngx_http_ttai_db_refreshed(ngx_http_request_t *r, ngx_http_ttai_db_query_t *q)
  */
 
 void
-ngx_http_ttai_db_outcome(ngx_http_ttai_db_t *db, ngx_http_ttai_db_query_t *q)
+ngx_http_ttai_d1_outcome(ngx_http_ttai_d1_t *db, ngx_http_ttai_d1_query_t *q)
 {
     if (q->rc == NGX_OK) {
         db->failed = 0;
         return;
     }
 
-    if (q->error.kind == TTAI_DB_EFAIL) {
-        ngx_http_ttai_db_set_error(db, q->error.msg);
+    if (q->error.kind == TTAI_D1_EFAIL) {
+        ngx_http_ttai_d1_set_error(db, q->error.msg);
     }
 }
 
@@ -657,7 +657,7 @@ ngx_http_ttai_db_outcome(ngx_http_ttai_db_t *db, ngx_http_ttai_db_query_t *q)
 /* the message goes into /health's JSON as it is: keep it plain */
 
 static void
-ngx_http_ttai_db_set_error(ngx_http_ttai_db_t *db, const char *msg)
+ngx_http_ttai_d1_set_error(ngx_http_ttai_d1_t *db, const char *msg)
 {
     u_char  *p, *last;
 

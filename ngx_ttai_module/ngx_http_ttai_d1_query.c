@@ -8,7 +8,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_ttai_db.h"
+#include "ngx_http_ttai_d1.h"
 
 
 /*
@@ -20,20 +20,20 @@
  */
 
 
-static void ngx_http_ttai_db_cleanup(void *data);
+static void ngx_http_ttai_d1_cleanup(void *data);
 #if (NGX_THREADS)
-static void ngx_http_ttai_db_thread(void *data, ngx_log_t *log);
-static void ngx_http_ttai_db_done(ngx_event_t *ev);
+static void ngx_http_ttai_d1_thread(void *data, ngx_log_t *log);
+static void ngx_http_ttai_d1_done(ngx_event_t *ev);
 #endif
 
 
-ngx_http_ttai_db_query_t *
-ngx_http_ttai_db_query_create(ngx_pool_t *pool)
+ngx_http_ttai_d1_query_t *
+ngx_http_ttai_d1_query_create(ngx_pool_t *pool)
 {
     ngx_pool_cleanup_t        *cln;
-    ngx_http_ttai_db_query_t  *q;
+    ngx_http_ttai_d1_query_t  *q;
 
-    q = ngx_pcalloc(pool, sizeof(ngx_http_ttai_db_query_t));
+    q = ngx_pcalloc(pool, sizeof(ngx_http_ttai_d1_query_t));
     if (q == NULL) {
         return NULL;
     }
@@ -57,9 +57,9 @@ ngx_http_ttai_db_query_create(ngx_pool_t *pool)
      */
 
     q->pool = pool;
-    q->max_rows = NGX_HTTP_TTAI_DB_MAX_ROWS;
+    q->max_rows = NGX_HTTP_TTAI_D1_MAX_ROWS;
 
-    cln->handler = ngx_http_ttai_db_cleanup;
+    cln->handler = ngx_http_ttai_d1_cleanup;
     cln->data = q;
 
     return q;
@@ -69,11 +69,11 @@ ngx_http_ttai_db_query_create(ngx_pool_t *pool)
 /* a pool is not destroyed while its query is posted: see the callers */
 
 static void
-ngx_http_ttai_db_cleanup(void *data)
+ngx_http_ttai_d1_cleanup(void *data)
 {
-    ngx_http_ttai_db_query_t  *q = data;
+    ngx_http_ttai_d1_query_t  *q = data;
 
-    ngx_http_ttai_db_query_reset(q);
+    ngx_http_ttai_d1_query_reset(q);
 
     json_decref(q->params);
     json_decref(q->batch);
@@ -84,7 +84,7 @@ ngx_http_ttai_db_cleanup(void *data)
 
 
 void
-ngx_http_ttai_db_query_reset(ngx_http_ttai_db_query_t *q)
+ngx_http_ttai_d1_query_reset(ngx_http_ttai_d1_query_t *q)
 {
     json_decref(q->result);
     free(q->dumped);
@@ -94,12 +94,12 @@ ngx_http_ttai_db_query_reset(ngx_http_ttai_db_query_t *q)
     ngx_str_null(&q->text);
 
     q->rc = NGX_OK;
-    ngx_memzero(&q->error, sizeof(ttai_db_error_t));
+    ngx_memzero(&q->error, sizeof(ttai_d1_error_t));
 }
 
 
 ngx_int_t
-ngx_http_ttai_db_post(ngx_http_request_t *r, ngx_http_ttai_db_query_t *q)
+ngx_http_ttai_d1_post(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
 {
     ngx_int_t                   rc;
     ngx_http_ttai_main_conf_t  *tmcf;
@@ -123,7 +123,7 @@ ngx_http_ttai_db_post(ngx_http_request_t *r, ngx_http_ttai_db_query_t *q)
 
     q->request = r;
 
-    rc = ngx_http_ttai_db_post_task(tmcf->db, q);
+    rc = ngx_http_ttai_d1_post_task(tmcf->db, q);
 
     if (rc != NGX_OK) {
         q->request = NULL;
@@ -139,8 +139,8 @@ ngx_http_ttai_db_post(ngx_http_request_t *r, ngx_http_ttai_db_query_t *q)
 
 
 ngx_int_t
-ngx_http_ttai_db_post_task(ngx_http_ttai_db_t *db,
-    ngx_http_ttai_db_query_t *q)
+ngx_http_ttai_d1_post_task(ngx_http_ttai_d1_t *db,
+    ngx_http_ttai_d1_query_t *q)
 {
 #if (NGX_THREADS)
 
@@ -161,15 +161,15 @@ ngx_http_ttai_db_post_task(ngx_http_ttai_db_t *db,
         }
     }
 
-    ngx_http_ttai_db_query_reset(q);
+    ngx_http_ttai_d1_query_reset(q);
 
     q->db = db;
 
     task = q->task;
     task->ctx = q;
-    task->handler = ngx_http_ttai_db_thread;
+    task->handler = ngx_http_ttai_d1_thread;
     task->event.data = q;
-    task->event.handler = ngx_http_ttai_db_done;
+    task->event.handler = ngx_http_ttai_d1_done;
     task->event.log = (q->request != NULL) ? q->request->connection->log
                                            : ngx_cycle->log;
 
@@ -193,15 +193,15 @@ ngx_http_ttai_db_post_task(ngx_http_ttai_db_t *db,
 #if (NGX_THREADS)
 
 static void
-ngx_http_ttai_db_thread(void *data, ngx_log_t *log)
+ngx_http_ttai_d1_thread(void *data, ngx_log_t *log)
 {
-    ngx_http_ttai_db_query_t  *q = data;
+    ngx_http_ttai_d1_query_t  *q = data;
 
     json_t                   *result;
-    ttai_db_opts_t            opts;
-    ngx_http_ttai_db_conn_t  *c;
+    ttai_d1_opts_t            opts;
+    ngx_http_ttai_d1_conn_t  *c;
 
-    c = ngx_http_ttai_db_acquire(q->db, &q->error);
+    c = ngx_http_ttai_d1_acquire(q->db, &q->error);
 
     if (c == NULL) {
         q->rc = NGX_ERROR;
@@ -216,23 +216,23 @@ ngx_http_ttai_db_thread(void *data, ngx_log_t *log)
     opts.writers = &q->db->writers;
 
     if (q->batch != NULL) {
-        result = ttai_db_batch(c->sqlite, q->batch, &opts, &q->error);
+        result = ttai_d1_batch(c->sqlite, q->batch, &opts, &q->error);
 
     } else {
-        result = ttai_db_query(c->sqlite, (char *) q->sql.data, q->sql.len,
+        result = ttai_d1_query(c->sqlite, (char *) q->sql.data, q->sql.len,
                                q->params, &opts, &q->error);
     }
 
-    ngx_http_ttai_db_release(q->db, c);
+    ngx_http_ttai_d1_release(q->db, c);
 
     /* serializing here keeps a large result off the event loop too */
-    if (result != NULL && (q->flags & NGX_HTTP_TTAI_DB_TEXT)) {
-        q->dumped = json_dumps(result, JSON_COMPACT | TTAI_DB_JSON_FLAGS);
+    if (result != NULL && (q->flags & NGX_HTTP_TTAI_D1_TEXT)) {
+        q->dumped = json_dumps(result, JSON_COMPACT | TTAI_D1_JSON_FLAGS);
 
         if (q->dumped == NULL) {
             json_decref(result);
             result = NULL;
-            ttai_db_error_set(&q->error, TTAI_DB_EFAIL, SQLITE_NOMEM,
+            ttai_d1_error_set(&q->error, TTAI_D1_EFAIL, SQLITE_NOMEM,
                               "out of memory");
         }
     }
@@ -243,9 +243,9 @@ ngx_http_ttai_db_thread(void *data, ngx_log_t *log)
 
 
 static void
-ngx_http_ttai_db_done(ngx_event_t *ev)
+ngx_http_ttai_d1_done(ngx_event_t *ev)
 {
-    ngx_http_ttai_db_query_t *q = ev->data;
+    ngx_http_ttai_d1_query_t *q = ev->data;
 
     ngx_int_t            rc;
     ngx_uint_t           level;
@@ -259,11 +259,11 @@ ngx_http_ttai_db_done(ngx_event_t *ev)
         q->text.len = ngx_strlen(q->dumped);
     }
 
-    ngx_http_ttai_db_outcome(q->db, q);
+    ngx_http_ttai_d1_outcome(q->db, q);
 
     if (q->rc != NGX_OK) {
-        level = (q->error.kind == TTAI_DB_EFAIL) ? NGX_LOG_ERR
-                : (q->error.kind == TTAI_DB_EBUSY) ? NGX_LOG_WARN
+        level = (q->error.kind == TTAI_D1_EFAIL) ? NGX_LOG_ERR
+                : (q->error.kind == TTAI_D1_EBUSY) ? NGX_LOG_WARN
                 : NGX_LOG_INFO;
 
         ngx_log_error(level, ev->log, 0, "ttai: database query failed: %s",
@@ -307,12 +307,12 @@ ngx_http_ttai_db_done(ngx_event_t *ev)
  * and the CLI make one, with its migrations.
  */
 
-ngx_http_ttai_db_conn_t *
-ngx_http_ttai_db_acquire(ngx_http_ttai_db_t *db, ttai_db_error_t *err)
+ngx_http_ttai_d1_conn_t *
+ngx_http_ttai_d1_acquire(ngx_http_ttai_d1_t *db, ttai_d1_error_t *err)
 {
     sqlite3                  *sqlite;
     struct stat               st;
-    ngx_http_ttai_db_conn_t  *c;
+    ngx_http_ttai_d1_conn_t  *c;
 
     (void) pthread_mutex_lock(&db->mutex);
 
@@ -326,11 +326,11 @@ ngx_http_ttai_db_acquire(ngx_http_ttai_db_t *db, ttai_db_error_t *err)
 
     if (stat((char *) db->path.data, &st) != 0) {
         if (c != NULL) {
-            ttai_db_close(c->sqlite);
+            ttai_d1_close(c->sqlite);
             free(c);
         }
 
-        ttai_db_error_set(err, TTAI_DB_EFAIL, SQLITE_CANTOPEN,
+        ttai_d1_error_set(err, TTAI_D1_EFAIL, SQLITE_CANTOPEN,
                           "the database file is missing; apply the "
                           "migrations or reload nginx to make it again");
         return NULL;
@@ -341,22 +341,22 @@ ngx_http_ttai_db_acquire(ngx_http_ttai_db_t *db, ttai_db_error_t *err)
             return c;
         }
 
-        ttai_db_close(c->sqlite);
+        ttai_d1_close(c->sqlite);
 
     } else {
         /*
          * No idle connection: every other one is busy in a thread.
          * There are never more connections than threads using them.
          */
-        c = malloc(sizeof(ngx_http_ttai_db_conn_t));
+        c = malloc(sizeof(ngx_http_ttai_d1_conn_t));
         if (c == NULL) {
-            ttai_db_error_set(err, TTAI_DB_EFAIL, SQLITE_NOMEM,
+            ttai_d1_error_set(err, TTAI_D1_EFAIL, SQLITE_NOMEM,
                               "out of memory");
             return NULL;
         }
     }
 
-    if (ttai_db_open_flags(&sqlite, (char *) db->path.data, 0, err) != 0) {
+    if (ttai_d1_open_flags(&sqlite, (char *) db->path.data, 0, err) != 0) {
         free(c);
         return NULL;
     }
@@ -371,7 +371,7 @@ ngx_http_ttai_db_acquire(ngx_http_ttai_db_t *db, ttai_db_error_t *err)
 
 
 void
-ngx_http_ttai_db_release(ngx_http_ttai_db_t *db, ngx_http_ttai_db_conn_t *c)
+ngx_http_ttai_d1_release(ngx_http_ttai_d1_t *db, ngx_http_ttai_d1_conn_t *c)
 {
     (void) pthread_mutex_lock(&db->mutex);
 
@@ -383,7 +383,7 @@ ngx_http_ttai_db_release(ngx_http_ttai_db_t *db, ngx_http_ttai_db_conn_t *c)
 
 
 ngx_int_t
-ngx_http_ttai_db_send_busy(ngx_http_request_t *r)
+ngx_http_ttai_d1_send_busy(ngx_http_request_t *r)
 {
     static u_char  body[] = "{\"error\":\"db_busy\",\"message\":\"too many "
                             "database queries are waiting; retry later\"}";

@@ -10,11 +10,12 @@
 
 #include <sodium.h>
 
-#include "ngx_http_ttai_upstream.h"
-#include "ngx_http_ttai_db.h"
+#include "ngx_http_ttai_fetch.h"
+#include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_kv.h"
 #include "ttai_crypto.h"
 #include "ttai_mcp.h"
+#include "ttai_oauth_store.h"
 
 
 /*
@@ -39,22 +40,22 @@
 #define NGX_HTTP_TTAI_FETCH_SEND       2
 
 
-static ngx_int_t ngx_http_ttai_step_cache(ngx_http_request_t *r,
+static ngx_int_t ngx_http_ttai_fetch_step_cache(ngx_http_request_t *r,
     ttai_mcp_pending_t *p, ttai_mcp_response_t *resp);
 static ngx_int_t ngx_http_ttai_fetch_run(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
 static ngx_int_t ngx_http_ttai_fetch_token(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
 static ngx_int_t ngx_http_ttai_fetch_load(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q);
+    ngx_http_ttai_d1_query_t *q);
 static ngx_int_t ngx_http_ttai_fetch_open(ngx_http_request_t *r,
-    ngx_http_ttai_fetch_t *f, json_t *row, char *field, ngx_str_t *out);
+    ngx_http_ttai_fetch_t *f, const char *b64, char *field, ngx_str_t *out);
 static ngx_int_t ngx_http_ttai_fetch_refresh(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
 static ngx_int_t ngx_http_ttai_fetch_refreshed(ngx_http_request_t *r,
     ngx_int_t rc, void *data);
 static ngx_int_t ngx_http_ttai_fetch_saved(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q);
+    ngx_http_ttai_d1_query_t *q);
 static ngx_int_t ngx_http_ttai_fetch_send(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
 static ngx_int_t ngx_http_ttai_fetch_sent(ngx_http_request_t *r,
@@ -106,7 +107,7 @@ ngx_http_ttai_fetch(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
 
 
 ngx_int_t
-ngx_http_ttai_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
+ngx_http_ttai_fetch_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
     const char *user, ttai_mcp_response_t *resp,
     ngx_http_ttai_fetch_done_pt done, void *data)
 {
@@ -116,7 +117,7 @@ ngx_http_ttai_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
     ngx_memzero(resp, sizeof(ttai_mcp_response_t));
 
     if (p->kind == TTAI_PENDING_CACHE) {
-        return ngx_http_ttai_step_cache(r, p, resp);
+        return ngx_http_ttai_fetch_step_cache(r, p, resp);
     }
 
     f = ngx_pcalloc(r->pool, sizeof(ngx_http_ttai_fetch_t));
@@ -148,7 +149,7 @@ ngx_http_ttai_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
     rc = ngx_http_ttai_fetch(r, f);
 
     if (rc == NGX_OK) {
-        ngx_http_ttai_step_response(f, resp);
+        ngx_http_ttai_fetch_step_response(f, resp);
     }
 
     return rc;
@@ -156,7 +157,7 @@ ngx_http_ttai_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
 
 
 void
-ngx_http_ttai_step_response(ngx_http_ttai_fetch_t *f,
+ngx_http_ttai_fetch_step_response(ngx_http_ttai_fetch_t *f,
     ttai_mcp_response_t *resp)
 {
     ngx_memzero(resp, sizeof(ttai_mcp_response_t));
@@ -170,7 +171,7 @@ ngx_http_ttai_step_response(ngx_http_ttai_fetch_t *f,
 
 
 static ngx_int_t
-ngx_http_ttai_step_cache(ngx_http_request_t *r, ttai_mcp_pending_t *p,
+ngx_http_ttai_fetch_step_cache(ngx_http_request_t *r, ttai_mcp_pending_t *p,
     ttai_mcp_response_t *resp)
 {
     size_t                     *lens;
@@ -216,7 +217,7 @@ ngx_http_ttai_step_cache(ngx_http_request_t *r, ttai_mcp_pending_t *p,
 
 
 void
-ngx_http_ttai_store(ngx_http_request_t *r, ttai_mcp_store_t **stores,
+ngx_http_ttai_fetch_store(ngx_http_request_t *r, ttai_mcp_store_t **stores,
     size_t *n)
 {
     ngx_uint_t                  i;
@@ -336,11 +337,12 @@ ngx_http_ttai_fetch_run(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
 static ngx_int_t
 ngx_http_ttai_fetch_token(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
 {
+    char                       *user;
     time_t                      until;
     ngx_int_t                   rc;
     ngx_http_ttai_tt_token_t    tk;
     ngx_http_ttai_tt_conf_t    *ttcf;
-    ngx_http_ttai_db_query_t   *q;
+    ngx_http_ttai_d1_query_t   *q;
 
     ttcf = ngx_http_ttai_tt_conf(r);
 
@@ -380,25 +382,24 @@ ngx_http_ttai_fetch_token(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
         return ngx_http_ttai_fetch_wait(r, f, NGX_HTTP_TTAI_LEASE_POLL);
     }
 
-    q = ngx_http_ttai_db_query_create(r->pool);
+    q = ngx_http_ttai_d1_query_create(r->pool);
     if (q == NULL) {
         ngx_http_ttai_tt_release(ttcf->zone, &f->user);
         return NGX_ERROR;
     }
 
-    ngx_str_set(&q->sql, "SELECT access_token, refresh_token, expires_at "
-                         "FROM user_oauth_tokens "
-                         "WHERE user_id = ? AND provider = 'tastytrade'");
-    q->params = json_pack("[s%]", f->user.data, f->user.len);
+    user = ngx_http_ttai_cstr(r->pool, &f->user);
+
+    q->batch = (user != NULL) ? ttai_oauth_store_tt_tokens(user) : NULL;
     q->handler = ngx_http_ttai_fetch_load;
     q->data = f;
 
-    if (q->params == NULL) {
+    if (q->batch == NULL) {
         ngx_http_ttai_tt_release(ttcf->zone, &f->user);
         return NGX_ERROR;
     }
 
-    rc = ngx_http_ttai_db_post(r, q);
+    rc = ngx_http_ttai_d1_post(r, q);
 
     if (rc == NGX_OK) {
         return NGX_AGAIN;
@@ -413,20 +414,16 @@ ngx_http_ttai_fetch_token(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
 
 
 static ngx_int_t
-ngx_http_ttai_fetch_load(ngx_http_request_t *r, ngx_http_ttai_db_query_t *q)
+ngx_http_ttai_fetch_load(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
 {
     ngx_http_ttai_fetch_t *f = q->data;
 
     time_t                    expires;
-    json_t                   *row;
     ngx_int_t                 rc;
     ngx_http_ttai_tt_conf_t  *ttcf;
+    ttai_oauth_tt_sealed_t    sealed;
 
     ttcf = ngx_http_ttai_tt_conf(r);
-
-    row = (q->rc == NGX_OK)
-          ? json_array_get(json_object_get(q->result, "results"), 0)
-          : NULL;
 
     if (q->rc != NGX_OK) {
         rc = ngx_http_ttai_fetch_fail(f, r->pool,
@@ -434,7 +431,7 @@ ngx_http_ttai_fetch_load(ngx_http_request_t *r, ngx_http_ttai_db_query_t *q)
         goto done;
     }
 
-    if (row == NULL) {
+    if (!ttai_oauth_store_tt_read(q->result, &sealed)) {
         rc = ngx_http_ttai_fetch_fail(f, r->pool,
                  "no TastyTrade account is connected for user %V: connect "
                  "one with \"ttai tastytrade connect --user %V "
@@ -442,17 +439,18 @@ ngx_http_ttai_fetch_load(ngx_http_request_t *r, ngx_http_ttai_db_query_t *q)
         goto done;
     }
 
-    if (ngx_http_ttai_fetch_open(r, f, row, "refresh_token", &f->refresh)
+    if (ngx_http_ttai_fetch_open(r, f, sealed.refresh, "refresh_token",
+                                 &f->refresh)
         != NGX_OK
-        || ngx_http_ttai_fetch_open(r, f, row, "access_token", &f->token)
+        || ngx_http_ttai_fetch_open(r, f, sealed.access, "access_token",
+                                    &f->token)
            != NGX_OK)
     {
         rc = NGX_OK;    /* the outcome says why */
         goto done;
     }
 
-    expires = (time_t) json_integer_value(json_object_get(row,
-                                                          "expires_at"));
+    expires = (time_t) sealed.expires_at;
 
     if (f->token.len && !f->force_refresh
         && expires - NGX_HTTP_TTAI_REFRESH_MARGIN > ngx_time())
@@ -490,32 +488,27 @@ done:
 
 static ngx_int_t
 ngx_http_ttai_fetch_open(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f,
-    json_t *row, char *field, ngx_str_t *out)
+    const char *b64, char *field, ngx_str_t *out)
 {
     u_char                     *blob;
     size_t                      len, n;
     char                       *user;
-    json_t                     *v;
-    const char                 *b64;
     ngx_http_ttai_main_conf_t  *tmcf;
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
 
     ngx_str_null(out);
 
-    v = json_object_get(row, field);
-
-    if (v == NULL || json_is_null(v)) {
+    if (b64 == NULL) {
         return NGX_OK;
     }
 
-    b64 = json_string_value(v);
-    len = json_string_length(v);
+    len = ngx_strlen(b64);
     user = ngx_http_ttai_cstr(r->pool, &f->user);
     blob = ngx_pnalloc(r->pool, len + 1);
     out->data = ngx_pnalloc(r->pool, len + 1);
 
-    if (b64 == NULL || user == NULL || blob == NULL || out->data == NULL) {
+    if (user == NULL || blob == NULL || out->data == NULL) {
         goto failed;
     }
 
@@ -611,21 +604,16 @@ ngx_http_ttai_fetch_refreshed(ngx_http_request_t *r, ngx_int_t rc,
 {
     ngx_http_ttai_fetch_sr_t *fs = data;
 
-    char                      *sealed[2], *user;
-    size_t                     slen;
-    json_t                    *j, *params;
+    json_t                    *j, *batch;
     time_t                     expires;
     ngx_str_t                  fresh[2];
-    ngx_uint_t                 i;
     const char                *code;
-    unsigned char             *blob;
     ngx_http_ttai_fetch_t     *f;
     ngx_http_ttai_capture_t   *cap;
     ngx_http_ttai_tt_conf_t   *ttcf;
-    ngx_http_ttai_db_query_t  *q;
+    ngx_http_ttai_d1_query_t  *q;
     ngx_http_ttai_main_conf_t *tmcf;
-
-    static char  *fields[] = { "access_token", "refresh_token" };
+    ttai_oauth_tt_tokens_t     tt;
 
     f = fs->fetch;
     cap = fs->capture;
@@ -696,33 +684,20 @@ ngx_http_ttai_fetch_refreshed(ngx_http_request_t *r, ngx_int_t rc,
         fresh[1] = f->refresh;
     }
 
-    user = ngx_http_ttai_cstr(r->pool, &f->user);
-    params = json_array();
-    sealed[0] = NULL;
-    sealed[1] = NULL;
+    /* sealed by the store while the plaintext is still in the answer */
+    tt.user = ngx_http_ttai_cstr(r->pool, &f->user);
+    tt.email = NULL;
+    tt.key = tmcf->token_key;
+    tt.access = (const char *) fresh[0].data;
+    tt.access_len = fresh[0].len;
+    tt.refresh = (const char *) fresh[1].data;
+    tt.refresh_len = fresh[1].len;
+    tt.expires_at = expires;
+    tt.scope = NULL;
 
-    for (i = 0; i < 2 && user != NULL && params != NULL; i++) {
-        slen = fresh[i].len + TTAI_CRYPTO_OVERHEAD;
-        blob = ngx_pnalloc(r->pool, slen);
-        sealed[i] = ngx_pnalloc(r->pool,
-                                sodium_base64_ENCODED_LEN(slen,
-                                    sodium_base64_VARIANT_ORIGINAL));
-
-        if (blob == NULL || sealed[i] == NULL
-            || ttai_token_seal(tmcf->token_key, user, fields[i],
-                               fresh[i].data, fresh[i].len, blob)
-               != 0)
-        {
-            json_decref(params);
-            params = NULL;
-            break;
-        }
-
-        sodium_bin2base64(sealed[i],
-                          sodium_base64_ENCODED_LEN(slen,
-                              sodium_base64_VARIANT_ORIGINAL),
-                          blob, slen, sodium_base64_VARIANT_ORIGINAL);
-    }
+    batch = (tt.user != NULL) ? ttai_oauth_store_tt_refreshed(&tt,
+                                                              ngx_time())
+                              : NULL;
 
     /* the plaintext goes on in the fetch; the JSON copy is wiped */
     f->token.len = fresh[0].len;
@@ -742,17 +717,8 @@ ngx_http_ttai_fetch_refreshed(ngx_http_request_t *r, ngx_int_t rc,
     sodium_memzero(cap->data, cap->len);
     json_decref(j);
 
-    if (params == NULL || f->token.data == NULL || f->refresh.data == NULL
-        || json_array_append_new(params,
-               json_pack("{s:s}", "blob", sealed[0])) != 0
-        || json_array_append_new(params,
-               json_pack("{s:s}", "blob", sealed[1])) != 0
-        || json_array_append_new(params, json_integer(expires)) != 0
-        || json_array_append_new(params, json_integer(ngx_time())) != 0
-        || json_array_append_new(params,
-               json_stringn((char *) f->user.data, f->user.len)) != 0)
-    {
-        json_decref(params);
+    if (batch == NULL || f->token.data == NULL || f->refresh.data == NULL) {
+        json_decref(batch);
         ngx_http_ttai_tt_release(ttcf->zone, &f->user);
         return NGX_ERROR;
     }
@@ -761,22 +727,18 @@ ngx_http_ttai_fetch_refreshed(ngx_http_request_t *r, ngx_int_t rc,
     ngx_http_ttai_tt_token_set(ttcf->zone, &f->user, &f->token, expires);
     f->force_refresh = 0;
 
-    q = ngx_http_ttai_db_query_create(r->pool);
+    q = ngx_http_ttai_d1_query_create(r->pool);
     if (q == NULL) {
-        json_decref(params);
+        json_decref(batch);
         ngx_http_ttai_tt_release(ttcf->zone, &f->user);
         return NGX_ERROR;
     }
 
-    ngx_str_set(&q->sql, "UPDATE user_oauth_tokens SET access_token = ?1, "
-                         "refresh_token = ?2, expires_at = ?3, "
-                         "updated_at = ?4 "
-                         "WHERE user_id = ?5 AND provider = 'tastytrade'");
-    q->params = params;
+    q->batch = batch;
     q->handler = ngx_http_ttai_fetch_saved;
     q->data = f;
 
-    rc = ngx_http_ttai_db_post(r, q);
+    rc = ngx_http_ttai_d1_post(r, q);
 
     if (rc == NGX_OK) {
         return NGX_AGAIN;
@@ -796,7 +758,7 @@ ngx_http_ttai_fetch_refreshed(ngx_http_request_t *r, ngx_int_t rc,
 
 
 static ngx_int_t
-ngx_http_ttai_fetch_saved(ngx_http_request_t *r, ngx_http_ttai_db_query_t *q)
+ngx_http_ttai_fetch_saved(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
 {
     ngx_http_ttai_fetch_t *f = q->data;
 
@@ -1023,7 +985,7 @@ ngx_http_ttai_fetch_subrequest_done(ngx_http_request_t *sr, void *data,
 
     pr = sr->parent;
 
-    pctx = ngx_http_get_module_ctx(pr, ngx_http_ttai_upstream_module);
+    pctx = ngx_http_get_module_ctx(pr, ngx_http_ttai_tt_module);
 
     if (pctx == NULL) {
         pctx = ngx_pcalloc(pr->pool, sizeof(ngx_http_ttai_capture_t));
@@ -1031,7 +993,7 @@ ngx_http_ttai_fetch_subrequest_done(ngx_http_request_t *sr, void *data,
             return NGX_ERROR;
         }
 
-        ngx_http_set_ctx(pr, pctx, ngx_http_ttai_upstream_module);
+        ngx_http_set_ctx(pr, pctx, ngx_http_ttai_tt_module);
     }
 
     pctx->waiting = fs->fetch;
@@ -1051,7 +1013,7 @@ ngx_http_ttai_fetch_wake(ngx_http_request_t *r)
     ngx_http_ttai_capture_t   *pctx;
     ngx_http_ttai_fetch_sr_t  *fs;
 
-    pctx = ngx_http_get_module_ctx(r, ngx_http_ttai_upstream_module);
+    pctx = ngx_http_get_module_ctx(r, ngx_http_ttai_tt_module);
 
     if (pctx == NULL || pctx->waiting == NULL) {
         return;

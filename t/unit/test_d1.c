@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "ttai_db.h"
+#include "ttai_d1.h"
 
 
 typedef struct {
@@ -31,7 +31,7 @@ static int
 setup(void **state)
 {
     fixture_t        *f;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     f = calloc(1, sizeof(fixture_t));
     assert_non_null(f);
@@ -40,8 +40,8 @@ setup(void **state)
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof(f->path), "%s/d1/ttai/db.sqlite", f->dir);
 
-    assert_int_equal(ttai_db_make_dir(f->path, &err), 0);
-    assert_int_equal(ttai_db_open(&f->db, f->path, &err), 0);
+    assert_int_equal(ttai_d1_make_dir(f->path, &err), 0);
+    assert_int_equal(ttai_d1_open(&f->db, f->path, &err), 0);
 
     *state = f;
 
@@ -55,7 +55,7 @@ teardown(void **state)
     fixture_t  *f = *state;
     char        cmd[160];
 
-    ttai_db_close(f->db);
+    ttai_d1_close(f->db);
 
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
     assert_int_equal(system(cmd), 0);
@@ -71,9 +71,9 @@ static json_t *
 ok(sqlite3 *db, const char *sql, json_t *params)
 {
     json_t           *r;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
-    r = ttai_db_query(db, sql, strlen(sql), params, NULL, &err);
+    r = ttai_d1_query(db, sql, strlen(sql), params, NULL, &err);
     json_decref(params);
 
     if (r == NULL) {
@@ -89,9 +89,9 @@ fails(sqlite3 *db, const char *sql, json_t *params, int kind,
     const char *msg)
 {
     json_t           *r;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
-    r = ttai_db_query(db, sql, strlen(sql), params, NULL, &err);
+    r = ttai_d1_query(db, sql, strlen(sql), params, NULL, &err);
     json_decref(params);
 
     if (r != NULL) {
@@ -152,7 +152,7 @@ test_open_not_a_database(void **state)
     FILE             *fp;
     char              path[160];
     sqlite3          *db;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     snprintf(path, sizeof(path), "%s/junk.sqlite", f->dir);
 
@@ -161,9 +161,9 @@ test_open_not_a_database(void **state)
     fputs("this is not an SQLite database, not at all, no.\n", fp);
     fclose(fp);
 
-    assert_int_equal(ttai_db_open(&db, path, &err), -1);
+    assert_int_equal(ttai_d1_open(&db, path, &err), -1);
     assert_null(db);
-    assert_int_equal(err.kind, TTAI_DB_EFAIL);
+    assert_int_equal(err.kind, TTAI_D1_EFAIL);
     assert_non_null(strstr(err.msg, "junk.sqlite"));
     assert_non_null(strstr(err.msg, "not a database"));
 }
@@ -175,16 +175,16 @@ test_open_without_create(void **state)
     fixture_t        *f = *state;
     char              path[160];
     sqlite3          *db;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     snprintf(path, sizeof(path), "%s/none.sqlite", f->dir);
 
-    assert_int_equal(ttai_db_open_flags(&db, path, 0, &err), -1);
-    assert_int_equal(err.kind, TTAI_DB_EFAIL);
+    assert_int_equal(ttai_d1_open_flags(&db, path, 0, &err), -1);
+    assert_int_equal(err.kind, TTAI_D1_EFAIL);
     assert_int_equal(access(path, F_OK), -1);
 
-    assert_int_equal(ttai_db_open_flags(&db, f->path, 0, &err), 0);
-    ttai_db_close(db);
+    assert_int_equal(ttai_d1_open_flags(&db, f->path, 0, &err), 0);
+    ttai_d1_close(db);
 }
 
 
@@ -305,18 +305,18 @@ test_bad_params(void **state)
 {
     fixture_t  *f = *state;
 
-    fails(f->db, "SELECT ?, ?", json_pack("[i]", 1), TTAI_DB_ESQL,
+    fails(f->db, "SELECT ?, ?", json_pack("[i]", 1), TTAI_D1_ESQL,
           "has 2 parameters but 1 was given");
-    fails(f->db, "SELECT 1", json_pack("[i]", 1), TTAI_DB_ESQL,
+    fails(f->db, "SELECT 1", json_pack("[i]", 1), TTAI_D1_ESQL,
           "has 0 parameters but 1 was given");
-    fails(f->db, "SELECT ?", json_pack("{si}", "a", 1), TTAI_DB_ESQL,
+    fails(f->db, "SELECT ?", json_pack("{si}", "a", 1), TTAI_D1_ESQL,
           "must be a JSON array");
-    fails(f->db, "SELECT ?", json_pack("[[i]]", 1), TTAI_DB_ESQL,
+    fails(f->db, "SELECT ?", json_pack("[[i]]", 1), TTAI_D1_ESQL,
           "parameter 1: an array cannot be bound");
-    fails(f->db, "SELECT ?", json_pack("[{si}]", "x", 1), TTAI_DB_ESQL,
+    fails(f->db, "SELECT ?", json_pack("[{si}]", "x", 1), TTAI_D1_ESQL,
           "{\"blob\":\"<base64>\"}");
     fails(f->db, "SELECT ?", json_pack("[{ss}]", "blob", "!!"),
-          TTAI_DB_ESQL, "not valid base64");
+          TTAI_D1_ESQL, "not valid base64");
 }
 
 
@@ -329,14 +329,14 @@ test_sql_errors(void **state)
     json_decref(ok(f->db, "CREATE TABLE c (p INTEGER REFERENCES p (id))",
                    NULL));
 
-    fails(f->db, "SELEC 1", NULL, TTAI_DB_ESQL, "near \"SELEC\"");
-    fails(f->db, "SELECT * FROM nope", NULL, TTAI_DB_ESQL,
+    fails(f->db, "SELEC 1", NULL, TTAI_D1_ESQL, "near \"SELEC\"");
+    fails(f->db, "SELECT * FROM nope", NULL, TTAI_D1_ESQL,
           "no such table: nope");
-    fails(f->db, "INSERT INTO c VALUES (7)", NULL, TTAI_DB_ESQL,
+    fails(f->db, "INSERT INTO c VALUES (7)", NULL, TTAI_D1_ESQL,
           "FOREIGN KEY constraint failed");
 
     json_decref(ok(f->db, "INSERT INTO p VALUES (1)", NULL));
-    fails(f->db, "INSERT INTO p VALUES (1)", NULL, TTAI_DB_ESQL,
+    fails(f->db, "INSERT INTO p VALUES (1)", NULL, TTAI_D1_ESQL,
           "UNIQUE constraint failed: p.id");
 }
 
@@ -348,9 +348,9 @@ test_one_statement(void **state)
 
     json_decref(ok(f->db, "  SELECT 1 ;; -- done\n /* really */ ", NULL));
 
-    fails(f->db, "SELECT 1; SELECT 2", NULL, TTAI_DB_ESQL,
+    fails(f->db, "SELECT 1; SELECT 2", NULL, TTAI_D1_ESQL,
           "one statement only");
-    fails(f->db, " -- nothing\n", NULL, TTAI_DB_ESQL, "no SQL statement");
+    fails(f->db, " -- nothing\n", NULL, TTAI_D1_ESQL, "no SQL statement");
 }
 
 
@@ -359,14 +359,14 @@ test_no_open_transaction(void **state)
 {
     fixture_t        *f = *state;
     json_t           *r;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     json_decref(ok(f->db, "CREATE TABLE t (x)", NULL));
 
-    fails(f->db, "BEGIN", NULL, TTAI_DB_ESQL, "did not end it");
+    fails(f->db, "BEGIN", NULL, TTAI_D1_ESQL, "did not end it");
     assert_true(sqlite3_get_autocommit(f->db));
 
-    r = ttai_db_exec(f->db, "BEGIN; INSERT INTO t VALUES (1);", 32, NULL,
+    r = ttai_d1_exec(f->db, "BEGIN; INSERT INTO t VALUES (1);", 32, NULL,
                      NULL, &err);
     assert_null(r);
     assert_true(sqlite3_get_autocommit(f->db));
@@ -383,13 +383,13 @@ test_exec(void **state)
     fixture_t        *f = *state;
     json_t           *r, *params;
     const char       *sql;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     sql = "CREATE TABLE t (x);\n"
           "INSERT INTO t VALUES (1), (2);\n"
           "SELECT x FROM t ORDER BY x;\n";
 
-    r = ttai_db_exec(f->db, sql, strlen(sql), NULL, NULL, &err);
+    r = ttai_d1_exec(f->db, sql, strlen(sql), NULL, NULL, &err);
     assert_non_null(r);
     assert_int_equal(json_array_size(r), 3);
     assert_int_equal(meta(json_array_get(r, 1), "changes"), 2);
@@ -404,9 +404,9 @@ test_exec(void **state)
           "INSERT INTO nope VALUES (4);\n"
           "INSERT INTO t VALUES (5);\n";
 
-    r = ttai_db_exec(f->db, sql, strlen(sql), NULL, NULL, &err);
+    r = ttai_d1_exec(f->db, sql, strlen(sql), NULL, NULL, &err);
     assert_null(r);
-    assert_int_equal(err.kind, TTAI_DB_ESQL);
+    assert_int_equal(err.kind, TTAI_D1_ESQL);
     assert_int_equal(err.line, 3);
     assert_non_null(strstr(err.msg, "no such table: nope"));
 
@@ -417,24 +417,24 @@ test_exec(void **state)
 
     /* a syntax error is placed on its own line */
     sql = "SELECT 1;\nSELECT\n  2 +;\n";
-    r = ttai_db_exec(f->db, sql, strlen(sql), NULL, NULL, &err);
+    r = ttai_d1_exec(f->db, sql, strlen(sql), NULL, NULL, &err);
     assert_null(r);
     assert_int_equal(err.line, 3);
 
     sql = "SELECT ?; SELECT 2";
     params = json_pack("[i]", 1);
-    r = ttai_db_exec(f->db, sql, strlen(sql), params, NULL, &err);
+    r = ttai_d1_exec(f->db, sql, strlen(sql), params, NULL, &err);
     json_decref(params);
     assert_null(r);
     assert_non_null(strstr(err.msg, "single statement"));
 
     /* a transaction written in the text is the text's own */
     sql = "BEGIN; INSERT INTO t VALUES (6); COMMIT;";
-    r = ttai_db_exec(f->db, sql, strlen(sql), NULL, NULL, &err);
+    r = ttai_d1_exec(f->db, sql, strlen(sql), NULL, NULL, &err);
     assert_non_null(r);
     json_decref(r);
 
-    r = ttai_db_exec(f->db, "", 0, NULL, NULL, &err);
+    r = ttai_d1_exec(f->db, "", 0, NULL, NULL, &err);
     assert_non_null(r);
     assert_int_equal(json_array_size(r), 0);
     json_decref(r);
@@ -446,14 +446,14 @@ test_batch(void **state)
 {
     fixture_t        *f = *state;
     json_t           *r, *batch;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     json_decref(ok(f->db, "CREATE TABLE t (x PRIMARY KEY)", NULL));
 
     batch = json_pack("[{ss s[i]}, {ss s[i]}]",
                       "sql", "INSERT INTO t VALUES (?)", "params", 1,
                       "sql", "INSERT INTO t VALUES (?)", "params", 2);
-    r = ttai_db_batch(f->db, batch, NULL, &err);
+    r = ttai_d1_batch(f->db, batch, NULL, &err);
     assert_non_null(r);
     assert_int_equal(json_array_size(r), 2);
     json_decref(r);
@@ -463,20 +463,20 @@ test_batch(void **state)
     batch = json_pack("[{ss s[i]}, {ss s[i]}]",
                       "sql", "INSERT INTO t VALUES (?)", "params", 3,
                       "sql", "INSERT INTO t VALUES (?)", "params", 1);
-    r = ttai_db_batch(f->db, batch, NULL, &err);
+    r = ttai_d1_batch(f->db, batch, NULL, &err);
     assert_null(r);
     assert_non_null(strstr(err.msg, "batch statement 2: UNIQUE"));
     json_decref(batch);
 
     batch = json_pack("[{ss}, {ss}]", "sql", "INSERT INTO t VALUES (4)",
                       "sql", "COMMIT");
-    r = ttai_db_batch(f->db, batch, NULL, &err);
+    r = ttai_d1_batch(f->db, batch, NULL, &err);
     assert_null(r);
     assert_non_null(strstr(err.msg, "not allowed"));
     json_decref(batch);
 
     batch = json_pack("[{si}]", "sql", 1);
-    assert_null(ttai_db_batch(f->db, batch, NULL, &err));
+    assert_null(ttai_d1_batch(f->db, batch, NULL, &err));
     json_decref(batch);
 
     assert_true(sqlite3_get_autocommit(f->db));
@@ -494,8 +494,8 @@ test_max_rows(void **state)
     fixture_t        *f = *state;
     json_t           *r;
     const char       *sql;
-    ttai_db_opts_t    opts;
-    ttai_db_error_t   err;
+    ttai_d1_opts_t    opts;
+    ttai_d1_error_t   err;
 
     sql = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
           "WHERE i < 11) SELECT i FROM n";
@@ -503,13 +503,13 @@ test_max_rows(void **state)
     opts.max_rows = 11;
     opts.writers = NULL;
 
-    r = ttai_db_query(f->db, sql, strlen(sql), NULL, &opts, &err);
+    r = ttai_d1_query(f->db, sql, strlen(sql), NULL, &opts, &err);
     assert_non_null(r);
     json_decref(r);
 
     opts.max_rows = 10;
 
-    r = ttai_db_query(f->db, sql, strlen(sql), NULL, &opts, &err);
+    r = ttai_d1_query(f->db, sql, strlen(sql), NULL, &opts, &err);
     assert_null(r);
     assert_non_null(strstr(err.msg, "more than 10 rows"));
 }
@@ -521,12 +521,12 @@ test_two_connections(void **state)
     fixture_t        *f = *state;
     json_t           *r;
     sqlite3          *other;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     json_decref(ok(f->db, "CREATE TABLE t (x)", NULL));
     json_decref(ok(f->db, "INSERT INTO t VALUES (1)", NULL));
 
-    assert_int_equal(ttai_db_open(&other, f->path, &err), 0);
+    assert_int_equal(ttai_d1_open(&other, f->path, &err), 0);
 
     /* WAL: a reader is not held up by an open write transaction */
     assert_int_equal(sqlite3_exec(f->db, "BEGIN IMMEDIATE; "
@@ -538,10 +538,10 @@ test_two_connections(void **state)
     json_decref(r);
 
     /* a writer waits, then gives up with EBUSY, and is none the worse */
-    ttai_db_busy_timeout(other, 50);
-    assert_null(ttai_db_query(other, "INSERT INTO t VALUES (3)", 24, NULL,
+    ttai_d1_busy_timeout(other, 50);
+    assert_null(ttai_d1_query(other, "INSERT INTO t VALUES (3)", 24, NULL,
                               NULL, &err));
-    assert_int_equal(err.kind, TTAI_DB_EBUSY);
+    assert_int_equal(err.kind, TTAI_D1_EBUSY);
     assert_true(sqlite3_get_autocommit(other));
 
     assert_int_equal(sqlite3_exec(f->db, "COMMIT", NULL, NULL, NULL),
@@ -551,7 +551,7 @@ test_two_connections(void **state)
     assert_int_equal(json_integer_value(json_object_get(row0(r), "n")), 2);
     json_decref(r);
 
-    ttai_db_close(other);
+    ttai_d1_close(other);
 }
 
 
@@ -567,9 +567,9 @@ test_writers_gate(void **state)
 {
     fixture_t            *f = *state;
     json_t               *batch;
-    ttai_db_opts_t        opts;
+    ttai_d1_opts_t        opts;
     pthread_mutex_t       m;
-    ttai_db_error_t       err;
+    ttai_d1_error_t       err;
     pthread_mutexattr_t   attr;
 
     json_decref(ok(f->db, "CREATE TABLE t (x)", NULL));
@@ -583,17 +583,17 @@ test_writers_gate(void **state)
 
     /* a read leaves it alone */
     assert_int_equal(pthread_mutex_lock(&m), 0);
-    json_decref(ttai_db_query(f->db, "SELECT * FROM t", 15, NULL, &opts,
+    json_decref(ttai_d1_query(f->db, "SELECT * FROM t", 15, NULL, &opts,
                               &err));
     assert_int_equal(pthread_mutex_unlock(&m), 0);
 
     /* a write takes it and gives it back */
     assert_int_equal(pthread_mutex_lock(&m), 0);
-    json_decref(ttai_db_query(f->db, "INSERT INTO t VALUES (1)", 24, NULL,
+    json_decref(ttai_d1_query(f->db, "INSERT INTO t VALUES (1)", 24, NULL,
                               &opts, &err));
     assert_int_not_equal(pthread_mutex_unlock(&m), 0);
 
-    json_decref(ttai_db_query(f->db, "INSERT INTO t VALUES (2)", 24, NULL,
+    json_decref(ttai_d1_query(f->db, "INSERT INTO t VALUES (2)", 24, NULL,
                               &opts, &err));
     assert_int_equal(pthread_mutex_trylock(&m), 0);
     assert_int_equal(pthread_mutex_unlock(&m), 0);
@@ -602,7 +602,7 @@ test_writers_gate(void **state)
     batch = json_pack("[{ss}, {ss}]", "sql", "INSERT INTO t VALUES (3)",
                       "sql", "INSERT INTO t VALUES (4)");
     assert_int_equal(pthread_mutex_lock(&m), 0);
-    json_decref(ttai_db_batch(f->db, batch, &opts, &err));
+    json_decref(ttai_d1_batch(f->db, batch, &opts, &err));
     assert_int_not_equal(pthread_mutex_unlock(&m), 0);
     json_decref(batch);
 
@@ -644,5 +644,5 @@ main(void)
         cmocka_unit_test_setup_teardown(test_writers_gate, setup, teardown),
     };
 
-    return cmocka_run_group_tests_name("ttai_db", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("ttai_d1", tests, NULL, NULL);
 }

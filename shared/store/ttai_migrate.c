@@ -29,21 +29,21 @@ typedef struct {
 } ttai_migrate_one_t;
 
 
-static int ttai_migrate_table(sqlite3 *db, ttai_db_error_t *err);
+static int ttai_migrate_table(sqlite3 *db, ttai_d1_error_t *err);
 static int ttai_migrate_number(const char *name, unsigned *number);
 static int ttai_migrate_scan(const char *dir, ttai_migration_list_t *list,
-    ttai_db_error_t *err);
+    ttai_d1_error_t *err);
 static int ttai_migrate_cmp(const void *a, const void *b);
 static int ttai_migrate_push(ttai_migration_list_t *list, const char *name,
-    unsigned number, ttai_db_error_t *err);
+    unsigned number, ttai_d1_error_t *err);
 static int ttai_migrate_read(const char *dir, const char *name, char **sql,
-    size_t *len, ttai_db_error_t *err);
-static int ttai_migrate_run(sqlite3 *db, void *data, ttai_db_error_t *err);
-static void ttai_migrate_failed(ttai_db_error_t *err, const char *name);
+    size_t *len, ttai_d1_error_t *err);
+static int ttai_migrate_run(sqlite3 *db, void *data, ttai_d1_error_t *err);
+static void ttai_migrate_failed(ttai_d1_error_t *err, const char *name);
 
 
 static int
-ttai_migrate_table(sqlite3 *db, ttai_db_error_t *err)
+ttai_migrate_table(sqlite3 *db, ttai_d1_error_t *err)
 {
     int  rc;
 
@@ -56,7 +56,7 @@ ttai_migrate_table(sqlite3 *db, ttai_db_error_t *err)
                       NULL, NULL, NULL);
 
     if (rc != SQLITE_OK) {
-        ttai_db_error(db, rc, err);
+        ttai_d1_error(db, rc, err);
         return -1;
     }
 
@@ -103,13 +103,13 @@ ttai_migrate_number(const char *name, unsigned *number)
 
 static int
 ttai_migrate_push(ttai_migration_list_t *list, const char *name,
-    unsigned number, ttai_db_error_t *err)
+    unsigned number, ttai_d1_error_t *err)
 {
     ttai_migration_t  *items, *m;
 
     items = realloc(list->items, (list->n + 1) * sizeof(ttai_migration_t));
     if (items == NULL) {
-        ttai_db_error_set(err, TTAI_DB_EFAIL, SQLITE_NOMEM, "out of memory");
+        ttai_d1_error_set(err, TTAI_D1_EFAIL, SQLITE_NOMEM, "out of memory");
         return -1;
     }
 
@@ -120,7 +120,7 @@ ttai_migrate_push(ttai_migration_list_t *list, const char *name,
 
     m->name = strdup(name);
     if (m->name == NULL) {
-        ttai_db_error_set(err, TTAI_DB_EFAIL, SQLITE_NOMEM, "out of memory");
+        ttai_d1_error_set(err, TTAI_D1_EFAIL, SQLITE_NOMEM, "out of memory");
         return -1;
     }
 
@@ -148,7 +148,7 @@ ttai_migrate_cmp(const void *a, const void *b)
 
 static int
 ttai_migrate_scan(const char *dir, ttai_migration_list_t *list,
-    ttai_db_error_t *err)
+    ttai_d1_error_t *err)
 {
     DIR            *d;
     char            path[4096];
@@ -168,7 +168,7 @@ ttai_migrate_scan(const char *dir, ttai_migration_list_t *list,
             return 0;
         }
 
-        ttai_db_error_set(err, TTAI_DB_EFAIL, 0,
+        ttai_d1_error_set(err, TTAI_D1_EFAIL, 0,
                           "cannot read the migrations folder \"%s\": %s",
                           dir, strerror(errno));
         return -1;
@@ -203,7 +203,7 @@ ttai_migrate_scan(const char *dir, ttai_migration_list_t *list,
     /* two files with one number would have no defined order */
     for (i = 1; i < list->n; i++) {
         if (list->items[i].number == list->items[i - 1].number) {
-            ttai_db_error_set(err, TTAI_DB_ESQL, 0,
+            ttai_d1_error_set(err, TTAI_D1_ESQL, 0,
                               "two migrations have the number %04u: "
                               "\"%s\" and \"%s\"", list->items[i].number,
                               list->items[i - 1].name, list->items[i].name);
@@ -217,7 +217,7 @@ ttai_migrate_scan(const char *dir, ttai_migration_list_t *list,
 
 int
 ttai_migrate_list(sqlite3 *db, const char *dir, ttai_migration_list_t *list,
-    ttai_db_error_t *err)
+    ttai_d1_error_t *err)
 {
     int                rc;
     size_t             i, nfiles;
@@ -241,7 +241,7 @@ ttai_migrate_list(sqlite3 *db, const char *dir, ttai_migration_list_t *list,
     rc = sqlite3_prepare_v2(db, "SELECT name, applied_at FROM d1_migrations "
                                 "ORDER BY id", -1, &stmt, NULL);
     if (rc != SQLITE_OK) {
-        ttai_db_error(db, rc, err);
+        ttai_d1_error(db, rc, err);
         ttai_migrate_list_free(list);
         return -1;
     }
@@ -280,14 +280,14 @@ ttai_migrate_list(sqlite3 *db, const char *dir, ttai_migration_list_t *list,
         m->applied_at = strdup(at != NULL ? at : "");
 
         if (m->applied_at == NULL) {
-            ttai_db_error_set(err, TTAI_DB_EFAIL, SQLITE_NOMEM,
+            ttai_d1_error_set(err, TTAI_D1_EFAIL, SQLITE_NOMEM,
                               "out of memory");
             goto failed;
         }
     }
 
     if (rc != SQLITE_DONE) {
-        ttai_db_error(db, rc, err);
+        ttai_d1_error(db, rc, err);
         goto failed;
     }
 
@@ -323,7 +323,7 @@ ttai_migrate_list_free(ttai_migration_list_t *list)
 
 int
 ttai_migrate_apply(sqlite3 *db, const char *dir, ttai_migrate_pt cb,
-    void *data, ttai_db_error_t *err)
+    void *data, ttai_d1_error_t *err)
 {
     int                    applied;
     char                  *sql;
@@ -355,7 +355,7 @@ ttai_migrate_apply(sqlite3 *db, const char *dir, ttai_migrate_pt cb,
         one.len = len;
         one.skipped = 0;
 
-        if (ttai_db_transaction(db, ttai_migrate_run, &one, err) != 0) {
+        if (ttai_d1_transaction(db, ttai_migrate_run, &one, err) != 0) {
             free(sql);
             ttai_migrate_failed(err, m->name);
             goto failed;
@@ -387,7 +387,7 @@ failed:
 
 
 static int
-ttai_migrate_run(sqlite3 *db, void *data, ttai_db_error_t *err)
+ttai_migrate_run(sqlite3 *db, void *data, ttai_d1_error_t *err)
 {
     ttai_migrate_one_t  *one = data;
 
@@ -402,7 +402,7 @@ ttai_migrate_run(sqlite3 *db, void *data, ttai_db_error_t *err)
     rc = sqlite3_prepare_v2(db, "SELECT 1 FROM d1_migrations WHERE name = ?",
                             -1, &stmt, NULL);
     if (rc != SQLITE_OK) {
-        ttai_db_error(db, rc, err);
+        ttai_d1_error(db, rc, err);
         return -1;
     }
 
@@ -417,11 +417,11 @@ ttai_migrate_run(sqlite3 *db, void *data, ttai_db_error_t *err)
     }
 
     if (rc != SQLITE_DONE) {
-        ttai_db_error(db, rc, err);
+        ttai_d1_error(db, rc, err);
         return -1;
     }
 
-    results = ttai_db_exec(db, one->sql, one->len, NULL, NULL, err);
+    results = ttai_d1_exec(db, one->sql, one->len, NULL, NULL, err);
     if (results == NULL) {
         return -1;
     }
@@ -431,7 +431,7 @@ ttai_migrate_run(sqlite3 *db, void *data, ttai_db_error_t *err)
     rc = sqlite3_prepare_v2(db, "INSERT INTO d1_migrations (name) VALUES (?)",
                             -1, &stmt, NULL);
     if (rc != SQLITE_OK) {
-        ttai_db_error(db, rc, err);
+        ttai_d1_error(db, rc, err);
         return -1;
     }
 
@@ -441,7 +441,7 @@ ttai_migrate_run(sqlite3 *db, void *data, ttai_db_error_t *err)
     sqlite3_finalize(stmt);
 
     if (rc != SQLITE_DONE) {
-        ttai_db_error(db, rc, err);
+        ttai_d1_error(db, rc, err);
         return -1;
     }
 
@@ -450,9 +450,9 @@ ttai_migrate_run(sqlite3 *db, void *data, ttai_db_error_t *err)
 
 
 static void
-ttai_migrate_failed(ttai_db_error_t *err, const char *name)
+ttai_migrate_failed(ttai_d1_error_t *err, const char *name)
 {
-    char  msg[TTAI_DB_ERRLEN];
+    char  msg[TTAI_D1_ERRLEN];
 
     memcpy(msg, err->msg, sizeof(msg));
 
@@ -470,7 +470,7 @@ ttai_migrate_failed(ttai_db_error_t *err, const char *name)
 
 static int
 ttai_migrate_read(const char *dir, const char *name, char **sql,
-    size_t *len, ttai_db_error_t *err)
+    size_t *len, ttai_d1_error_t *err)
 {
     int          fd;
     char        *buf, path[4096];
@@ -482,20 +482,20 @@ ttai_migrate_read(const char *dir, const char *name, char **sql,
 
     fd = open(path, O_RDONLY);
     if (fd == -1) {
-        ttai_db_error_set(err, TTAI_DB_EFAIL, 0, "cannot open \"%s\": %s",
+        ttai_d1_error_set(err, TTAI_D1_EFAIL, 0, "cannot open \"%s\": %s",
                           path, strerror(errno));
         return -1;
     }
 
     if (fstat(fd, &st) != 0) {
-        ttai_db_error_set(err, TTAI_DB_EFAIL, 0, "cannot stat \"%s\": %s",
+        ttai_d1_error_set(err, TTAI_D1_EFAIL, 0, "cannot stat \"%s\": %s",
                           path, strerror(errno));
         close(fd);
         return -1;
     }
 
     if (st.st_size > TTAI_MIGRATE_MAX_FILE) {
-        ttai_db_error_set(err, TTAI_DB_ESQL, 0,
+        ttai_d1_error_set(err, TTAI_D1_ESQL, 0,
                           "the file is larger than %d bytes",
                           TTAI_MIGRATE_MAX_FILE);
         close(fd);
@@ -504,7 +504,7 @@ ttai_migrate_read(const char *dir, const char *name, char **sql,
 
     buf = malloc(st.st_size + 1);
     if (buf == NULL) {
-        ttai_db_error_set(err, TTAI_DB_EFAIL, SQLITE_NOMEM, "out of memory");
+        ttai_d1_error_set(err, TTAI_D1_EFAIL, SQLITE_NOMEM, "out of memory");
         close(fd);
         return -1;
     }
@@ -518,7 +518,7 @@ ttai_migrate_read(const char *dir, const char *name, char **sql,
         }
 
         if (n <= 0) {
-            ttai_db_error_set(err, TTAI_DB_EFAIL, 0,
+            ttai_d1_error_set(err, TTAI_D1_EFAIL, 0,
                               "cannot read \"%s\": %s", path,
                               n == 0 ? "the file shrank" : strerror(errno));
             free(buf);
@@ -539,7 +539,7 @@ ttai_migrate_read(const char *dir, const char *name, char **sql,
 
 
 long
-ttai_migrate_count(sqlite3 *db, ttai_db_error_t *err)
+ttai_migrate_count(sqlite3 *db, ttai_d1_error_t *err)
 {
     int            rc, i;
     long           n;
@@ -562,7 +562,7 @@ ttai_migrate_count(sqlite3 *db, ttai_db_error_t *err)
         }
 
         if (rc != SQLITE_ROW) {
-            ttai_db_error(db, rc, err);
+            ttai_d1_error(db, rc, err);
             sqlite3_finalize(stmt);
             return -1;
         }
@@ -582,7 +582,7 @@ ttai_migrate_count(sqlite3 *db, ttai_db_error_t *err)
 
 int
 ttai_migrate_create(const char *dir, const char *name, char *path,
-    size_t size, ttai_db_error_t *err)
+    size_t size, ttai_d1_error_t *err)
 {
     int                    fd;
     char                   slug[TTAI_MIGRATE_NAME_MAX - 16], *s;
@@ -595,7 +595,7 @@ ttai_migrate_create(const char *dir, const char *name, char *path,
     len = strlen(name);
 
     if (len == 0 || len >= sizeof(slug)) {
-        ttai_db_error_set(err, TTAI_DB_ESQL, 0,
+        ttai_d1_error_set(err, TTAI_D1_ESQL, 0,
                           "a migration name has 1 to %zu characters",
                           sizeof(slug) - 1);
         return -1;
@@ -611,7 +611,7 @@ ttai_migrate_create(const char *dir, const char *name, char *path,
 
     snprintf(path, size, "%s/x", dir);
 
-    if (ttai_db_make_dir(path, err) != 0) {
+    if (ttai_d1_make_dir(path, err) != 0) {
         return -1;
     }
 
@@ -630,13 +630,13 @@ ttai_migrate_create(const char *dir, const char *name, char *path,
     if ((size_t) snprintf(path, size, "%s/%04u_%s.sql", dir, next, slug)
         >= size)
     {
-        ttai_db_error_set(err, TTAI_DB_ESQL, 0, "the path is too long");
+        ttai_d1_error_set(err, TTAI_D1_ESQL, 0, "the path is too long");
         return -1;
     }
 
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (fd == -1) {
-        ttai_db_error_set(err, TTAI_DB_EFAIL, 0, "cannot create \"%s\": %s",
+        ttai_d1_error_set(err, TTAI_D1_EFAIL, 0, "cannot create \"%s\": %s",
                           path, strerror(errno));
         return -1;
     }
@@ -657,7 +657,7 @@ ttai_migrate_create(const char *dir, const char *name, char *path,
     n = write(fd, text, len);
 
     if (close(fd) != 0 || n != (ssize_t) len) {
-        ttai_db_error_set(err, TTAI_DB_EFAIL, 0, "cannot write \"%s\": %s",
+        ttai_d1_error_set(err, TTAI_D1_EFAIL, 0, "cannot write \"%s\": %s",
                           path, strerror(errno));
         unlink(path);
         return -1;

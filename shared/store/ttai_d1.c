@@ -18,50 +18,50 @@
 
 #include <sodium.h>
 
-#include "ttai_db.h"
+#include "ttai_d1.h"
 
 
 typedef struct {
     int          denied;
-} ttai_db_txn_t;
+} ttai_d1_txn_t;
 
 
 typedef struct {
     json_t          *statements;
     json_t          *results;
-    ttai_db_opts_t   opts;
-} ttai_db_batch_t;
+    ttai_d1_opts_t   opts;
+} ttai_d1_batch_t;
 
 
-static int ttai_db_kind(int code);
-static int ttai_db_busy(void *data, int count);
-static int ttai_db_pragma(sqlite3 *db, const char *sql, const char *want,
-    const char *path, ttai_db_error_t *err);
-static const char *ttai_db_skip_blank(const char *p, const char *end);
-static unsigned ttai_db_line(const char *start, const char *at);
-static int ttai_db_prepare(sqlite3 *db, const char *p, const char *end,
-    sqlite3_stmt **stmt, const char **tail, ttai_db_error_t *err);
-static int ttai_db_bind(sqlite3 *db, sqlite3_stmt *stmt, json_t *params,
-    ttai_db_error_t *err);
-static int ttai_db_bind_blob(sqlite3 *db, sqlite3_stmt *stmt, int i,
-    json_t *value, ttai_db_error_t *err);
-static json_t *ttai_db_run(sqlite3 *db, sqlite3_stmt *stmt, size_t max_rows,
-    int64_t start, ttai_db_error_t *err);
-static json_t *ttai_db_row(sqlite3_stmt *stmt, int ncols);
-static json_t *ttai_db_value(sqlite3_stmt *stmt, int i);
-static json_t *ttai_db_text(const unsigned char *s, size_t len);
-static size_t ttai_db_utf8_seq(const unsigned char *p, size_t n);
-static int ttai_db_left_open(sqlite3 *db, int was_autocommit,
-    ttai_db_error_t *err);
-static int ttai_db_authorize(void *data, int action, const char *a,
+static int ttai_d1_kind(int code);
+static int ttai_d1_busy(void *data, int count);
+static int ttai_d1_pragma(sqlite3 *db, const char *sql, const char *want,
+    const char *path, ttai_d1_error_t *err);
+static const char *ttai_d1_skip_blank(const char *p, const char *end);
+static unsigned ttai_d1_line(const char *start, const char *at);
+static int ttai_d1_prepare(sqlite3 *db, const char *p, const char *end,
+    sqlite3_stmt **stmt, const char **tail, ttai_d1_error_t *err);
+static int ttai_d1_bind(sqlite3 *db, sqlite3_stmt *stmt, json_t *params,
+    ttai_d1_error_t *err);
+static int ttai_d1_bind_blob(sqlite3 *db, sqlite3_stmt *stmt, int i,
+    json_t *value, ttai_d1_error_t *err);
+static json_t *ttai_d1_run(sqlite3 *db, sqlite3_stmt *stmt, size_t max_rows,
+    int64_t start, ttai_d1_error_t *err);
+static json_t *ttai_d1_row(sqlite3_stmt *stmt, int ncols);
+static json_t *ttai_d1_value(sqlite3_stmt *stmt, int i);
+static json_t *ttai_d1_text(const unsigned char *s, size_t len);
+static size_t ttai_d1_utf8_seq(const unsigned char *p, size_t n);
+static int ttai_d1_left_open(sqlite3 *db, int was_autocommit,
+    ttai_d1_error_t *err);
+static int ttai_d1_authorize(void *data, int action, const char *a,
     const char *b, const char *c, const char *d);
-static int ttai_db_batch_run(sqlite3 *db, void *data, ttai_db_error_t *err);
-static int64_t ttai_db_now_us(void);
-static void ttai_db_nomem(ttai_db_error_t *err);
+static int ttai_d1_batch_run(sqlite3 *db, void *data, ttai_d1_error_t *err);
+static int64_t ttai_d1_now_us(void);
+static void ttai_d1_nomem(ttai_d1_error_t *err);
 
 
 void
-ttai_db_error_set(ttai_db_error_t *err, int kind, int code,
+ttai_d1_error_set(ttai_d1_error_t *err, int kind, int code,
     const char *fmt, ...)
 {
     va_list  args;
@@ -77,7 +77,7 @@ ttai_db_error_set(ttai_db_error_t *err, int kind, int code,
 
 
 void
-ttai_db_error(sqlite3 *db, int rc, ttai_db_error_t *err)
+ttai_d1_error(sqlite3 *db, int rc, ttai_d1_error_t *err)
 {
     int  code;
 
@@ -88,19 +88,19 @@ ttai_db_error(sqlite3 *db, int rc, ttai_db_error_t *err)
         code = rc;
     }
 
-    ttai_db_error_set(err, ttai_db_kind(code), code, "%s",
+    ttai_d1_error_set(err, ttai_d1_kind(code), code, "%s",
                       db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
 
 static int
-ttai_db_kind(int code)
+ttai_d1_kind(int code)
 {
     switch (code & 0xff) {
 
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        return TTAI_DB_EBUSY;
+        return TTAI_D1_EBUSY;
 
     case SQLITE_IOERR:
     case SQLITE_CORRUPT:
@@ -114,29 +114,29 @@ ttai_db_kind(int code)
     case SQLITE_NOLFS:
     case SQLITE_INTERNAL:
     case SQLITE_MISUSE:
-        return TTAI_DB_EFAIL;
+        return TTAI_D1_EFAIL;
 
     default:
-        return TTAI_DB_ESQL;
+        return TTAI_D1_ESQL;
     }
 }
 
 
 static void
-ttai_db_nomem(ttai_db_error_t *err)
+ttai_d1_nomem(ttai_d1_error_t *err)
 {
-    ttai_db_error_set(err, TTAI_DB_EFAIL, SQLITE_NOMEM, "out of memory");
+    ttai_d1_error_set(err, TTAI_D1_EFAIL, SQLITE_NOMEM, "out of memory");
 }
 
 
 int
-ttai_db_make_dir(const char *path, ttai_db_error_t *err)
+ttai_d1_make_dir(const char *path, ttai_d1_error_t *err)
 {
     char  *dir, *p, *last, c;
 
     dir = strdup(path);
     if (dir == NULL) {
-        ttai_db_nomem(err);
+        ttai_d1_nomem(err);
         return -1;
     }
 
@@ -155,7 +155,7 @@ ttai_db_make_dir(const char *path, ttai_db_error_t *err)
             *p = '\0';
 
             if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-                ttai_db_error_set(err, TTAI_DB_EFAIL, 0,
+                ttai_d1_error_set(err, TTAI_D1_EFAIL, 0,
                                   "cannot create the folder \"%s\": %s",
                                   dir, strerror(errno));
                 free(dir);
@@ -173,15 +173,15 @@ ttai_db_make_dir(const char *path, ttai_db_error_t *err)
 
 
 int
-ttai_db_open(sqlite3 **dbp, const char *path, ttai_db_error_t *err)
+ttai_d1_open(sqlite3 **dbp, const char *path, ttai_d1_error_t *err)
 {
-    return ttai_db_open_flags(dbp, path, TTAI_DB_CREATE, err);
+    return ttai_d1_open_flags(dbp, path, TTAI_D1_CREATE, err);
 }
 
 
 int
-ttai_db_open_flags(sqlite3 **dbp, const char *path, int flags,
-    ttai_db_error_t *err)
+ttai_d1_open_flags(sqlite3 **dbp, const char *path, int flags,
+    ttai_d1_error_t *err)
 {
     int       rc;
     sqlite3  *db;
@@ -194,12 +194,12 @@ ttai_db_open_flags(sqlite3 **dbp, const char *path, int flags,
      */
     rc = sqlite3_open_v2(path, &db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
-                         | ((flags & TTAI_DB_CREATE) ? SQLITE_OPEN_CREATE
+                         | ((flags & TTAI_D1_CREATE) ? SQLITE_OPEN_CREATE
                                                      : 0),
                          NULL);
 
     if (rc != SQLITE_OK) {
-        ttai_db_error_set(err, TTAI_DB_EFAIL, rc, "database \"%s\": %s",
+        ttai_d1_error_set(err, TTAI_D1_EFAIL, rc, "database \"%s\": %s",
                           path, db != NULL ? sqlite3_errmsg(db)
                                            : sqlite3_errstr(rc));
         sqlite3_close(db);
@@ -209,7 +209,7 @@ ttai_db_open_flags(sqlite3 **dbp, const char *path, int flags,
     sqlite3_extended_result_codes(db, 1);
 
     /* set first: switching to WAL may itself wait for a lock */
-    ttai_db_busy_timeout(db, TTAI_DB_BUSY_TIMEOUT);
+    ttai_d1_busy_timeout(db, TTAI_D1_BUSY_TIMEOUT);
 
     /*
      * WAL lets readers in every worker and the CLI go on while one
@@ -217,9 +217,9 @@ ttai_db_open_flags(sqlite3 **dbp, const char *path, int flags,
      * takes a lock the first time.  SQLite opens files lazily, so a
      * missing permission or a file that is not a database shows here.
      */
-    if (ttai_db_pragma(db, "PRAGMA journal_mode = WAL", "wal", path, err)
+    if (ttai_d1_pragma(db, "PRAGMA journal_mode = WAL", "wal", path, err)
         != 0
-        || ttai_db_pragma(db, "PRAGMA foreign_keys = ON", NULL, path, err)
+        || ttai_d1_pragma(db, "PRAGMA foreign_keys = ON", NULL, path, err)
            != 0)
     {
         sqlite3_close(db);
@@ -242,14 +242,14 @@ ttai_db_open_flags(sqlite3 **dbp, const char *path, int flags,
  */
 
 void
-ttai_db_busy_timeout(sqlite3 *db, unsigned ms)
+ttai_d1_busy_timeout(sqlite3 *db, unsigned ms)
 {
-    sqlite3_busy_handler(db, ttai_db_busy, (void *) (uintptr_t) ms);
+    sqlite3_busy_handler(db, ttai_d1_busy, (void *) (uintptr_t) ms);
 }
 
 
 static int
-ttai_db_busy(void *data, int count)
+ttai_d1_busy(void *data, int count)
 {
     long  delay, total;
 
@@ -273,8 +273,8 @@ ttai_db_busy(void *data, int count)
 
 
 static int
-ttai_db_pragma(sqlite3 *db, const char *sql, const char *want,
-    const char *path, ttai_db_error_t *err)
+ttai_d1_pragma(sqlite3 *db, const char *sql, const char *want,
+    const char *path, ttai_d1_error_t *err)
 {
     int            rc;
     const char    *got;
@@ -289,7 +289,7 @@ ttai_db_pragma(sqlite3 *db, const char *sql, const char *want,
             got = (const char *) sqlite3_column_text(stmt, 0);
 
             if (got == NULL || strcmp(got, want) != 0) {
-                ttai_db_error_set(err, TTAI_DB_EFAIL, 0,
+                ttai_d1_error_set(err, TTAI_D1_EFAIL, 0,
                                   "database \"%s\": \"%s\" gave \"%s\"",
                                   path, sql, got ? got : "");
                 sqlite3_finalize(stmt);
@@ -303,7 +303,7 @@ ttai_db_pragma(sqlite3 *db, const char *sql, const char *want,
         }
     }
 
-    ttai_db_error_set(err, ttai_db_kind(sqlite3_extended_errcode(db)),
+    ttai_d1_error_set(err, ttai_d1_kind(sqlite3_extended_errcode(db)),
                       sqlite3_extended_errcode(db), "database \"%s\": %.400s",
                       path, sqlite3_errmsg(db));
     sqlite3_finalize(stmt);
@@ -313,7 +313,7 @@ ttai_db_pragma(sqlite3 *db, const char *sql, const char *want,
 
 
 void
-ttai_db_close(sqlite3 *db)
+ttai_d1_close(sqlite3 *db)
 {
     /* v2: an unfinalized statement must not keep the file open forever */
     (void) sqlite3_close_v2(db);
@@ -323,7 +323,7 @@ ttai_db_close(sqlite3 *db)
 /* whitespace, empty statements and comments */
 
 static const char *
-ttai_db_skip_blank(const char *p, const char *end)
+ttai_d1_skip_blank(const char *p, const char *end)
 {
     while (p < end) {
 
@@ -361,7 +361,7 @@ ttai_db_skip_blank(const char *p, const char *end)
 
 
 static unsigned
-ttai_db_line(const char *start, const char *at)
+ttai_d1_line(const char *start, const char *at)
 {
     unsigned  line;
 
@@ -382,8 +382,8 @@ ttai_db_line(const char *start, const char *at)
  */
 
 static int
-ttai_db_prepare(sqlite3 *db, const char *p, const char *end,
-    sqlite3_stmt **stmt, const char **tail, ttai_db_error_t *err)
+ttai_d1_prepare(sqlite3 *db, const char *p, const char *end,
+    sqlite3_stmt **stmt, const char **tail, ttai_d1_error_t *err)
 {
     int  rc, off;
 
@@ -391,7 +391,7 @@ ttai_db_prepare(sqlite3 *db, const char *p, const char *end,
     *tail = end;
 
     if (end - p > INT_MAX) {
-        ttai_db_error_set(err, TTAI_DB_ESQL, SQLITE_TOOBIG,
+        ttai_d1_error_set(err, TTAI_D1_ESQL, SQLITE_TOOBIG,
                           "the SQL text is too long");
         return -1;
     }
@@ -399,11 +399,11 @@ ttai_db_prepare(sqlite3 *db, const char *p, const char *end,
     rc = sqlite3_prepare_v2(db, p, (int) (end - p), stmt, tail);
 
     if (rc != SQLITE_OK) {
-        ttai_db_error(db, rc, err);
+        ttai_d1_error(db, rc, err);
 
         off = sqlite3_error_offset(db);
-        err->line = ttai_db_line(p, off >= 0 ? p + off
-                                             : ttai_db_skip_blank(p, end));
+        err->line = ttai_d1_line(p, off >= 0 ? p + off
+                                             : ttai_d1_skip_blank(p, end));
         *stmt = NULL;
         return -1;
     }
@@ -413,15 +413,15 @@ ttai_db_prepare(sqlite3 *db, const char *p, const char *end,
 
 
 static int
-ttai_db_bind(sqlite3 *db, sqlite3_stmt *stmt, json_t *params,
-    ttai_db_error_t *err)
+ttai_d1_bind(sqlite3 *db, sqlite3_stmt *stmt, json_t *params,
+    ttai_d1_error_t *err)
 {
     int      rc, n, i;
     json_t  *v;
     size_t   given;
 
     if (params != NULL && !json_is_array(params)) {
-        ttai_db_error_set(err, TTAI_DB_ESQL, SQLITE_MISMATCH,
+        ttai_d1_error_set(err, TTAI_D1_ESQL, SQLITE_MISMATCH,
                           "params must be a JSON array");
         return -1;
     }
@@ -430,7 +430,7 @@ ttai_db_bind(sqlite3 *db, sqlite3_stmt *stmt, json_t *params,
     given = (params != NULL) ? json_array_size(params) : 0;
 
     if ((size_t) n != given) {
-        ttai_db_error_set(err, TTAI_DB_ESQL, SQLITE_RANGE,
+        ttai_d1_error_set(err, TTAI_D1_ESQL, SQLITE_RANGE,
                           "the statement has %d parameter%s but %zu %s "
                           "given", n, n == 1 ? "" : "s", given,
                           given == 1 ? "was" : "were");
@@ -466,7 +466,7 @@ ttai_db_bind(sqlite3 *db, sqlite3_stmt *stmt, json_t *params,
             break;
 
         case JSON_OBJECT:
-            if (ttai_db_bind_blob(db, stmt, i, v, err) != 0) {
+            if (ttai_d1_bind_blob(db, stmt, i, v, err) != 0) {
                 return -1;
             }
 
@@ -474,7 +474,7 @@ ttai_db_bind(sqlite3 *db, sqlite3_stmt *stmt, json_t *params,
             break;
 
         default:
-            ttai_db_error_set(err, TTAI_DB_ESQL, SQLITE_MISMATCH,
+            ttai_d1_error_set(err, TTAI_D1_ESQL, SQLITE_MISMATCH,
                               "parameter %d: an array cannot be bound; "
                               "use a number, a string, true, false, null "
                               "or {\"blob\":\"<base64>\"}", i + 1);
@@ -482,7 +482,7 @@ ttai_db_bind(sqlite3 *db, sqlite3_stmt *stmt, json_t *params,
         }
 
         if (rc != SQLITE_OK) {
-            ttai_db_error(db, rc, err);
+            ttai_d1_error(db, rc, err);
             return -1;
         }
     }
@@ -492,8 +492,8 @@ ttai_db_bind(sqlite3 *db, sqlite3_stmt *stmt, json_t *params,
 
 
 static int
-ttai_db_bind_blob(sqlite3 *db, sqlite3_stmt *stmt, int i, json_t *value,
-    ttai_db_error_t *err)
+ttai_d1_bind_blob(sqlite3 *db, sqlite3_stmt *stmt, int i, json_t *value,
+    ttai_d1_error_t *err)
 {
     int             rc;
     size_t          len, n;
@@ -504,7 +504,7 @@ ttai_db_bind_blob(sqlite3 *db, sqlite3_stmt *stmt, int i, json_t *value,
     b64 = json_object_get(value, "blob");
 
     if (json_object_size(value) != 1 || !json_is_string(b64)) {
-        ttai_db_error_set(err, TTAI_DB_ESQL, SQLITE_MISMATCH,
+        ttai_d1_error_set(err, TTAI_D1_ESQL, SQLITE_MISMATCH,
                           "parameter %d: an object must be "
                           "{\"blob\":\"<base64>\"}", i + 1);
         return -1;
@@ -516,7 +516,7 @@ ttai_db_bind_blob(sqlite3 *db, sqlite3_stmt *stmt, int i, json_t *value,
     /* one byte more than needed keeps malloc(0) out of the way */
     bin = malloc(len / 4 * 3 + 3);
     if (bin == NULL) {
-        ttai_db_nomem(err);
+        ttai_d1_nomem(err);
         return -1;
     }
 
@@ -526,7 +526,7 @@ ttai_db_bind_blob(sqlite3 *db, sqlite3_stmt *stmt, int i, json_t *value,
         || end != s + len)
     {
         free(bin);
-        ttai_db_error_set(err, TTAI_DB_ESQL, SQLITE_MISMATCH,
+        ttai_d1_error_set(err, TTAI_D1_ESQL, SQLITE_MISMATCH,
                           "parameter %d: the blob is not valid base64",
                           i + 1);
         return -1;
@@ -535,7 +535,7 @@ ttai_db_bind_blob(sqlite3 *db, sqlite3_stmt *stmt, int i, json_t *value,
     rc = sqlite3_bind_blob64(stmt, i + 1, bin, n, free);
 
     if (rc != SQLITE_OK) {
-        ttai_db_error(db, rc, err);
+        ttai_d1_error(db, rc, err);
         return -1;
     }
 
@@ -544,8 +544,8 @@ ttai_db_bind_blob(sqlite3 *db, sqlite3_stmt *stmt, int i, json_t *value,
 
 
 static json_t *
-ttai_db_run(sqlite3 *db, sqlite3_stmt *stmt, size_t max_rows, int64_t start,
-    ttai_db_error_t *err)
+ttai_d1_run(sqlite3 *db, sqlite3_stmt *stmt, size_t max_rows, int64_t start,
+    ttai_d1_error_t *err)
 {
     int            rc, ncols;
     json_t        *rows, *row, *meta, *result;
@@ -555,7 +555,7 @@ ttai_db_run(sqlite3 *db, sqlite3_stmt *stmt, size_t max_rows, int64_t start,
 
     rows = json_array();
     if (rows == NULL) {
-        ttai_db_nomem(err);
+        ttai_d1_nomem(err);
         return NULL;
     }
 
@@ -577,23 +577,23 @@ ttai_db_run(sqlite3 *db, sqlite3_stmt *stmt, size_t max_rows, int64_t start,
         }
 
         if (rc != SQLITE_ROW) {
-            ttai_db_error(db, rc, err);
+            ttai_d1_error(db, rc, err);
             json_decref(rows);
             return NULL;
         }
 
         if (max_rows && nrows == max_rows) {
-            ttai_db_error_set(err, TTAI_DB_ESQL, SQLITE_TOOBIG,
+            ttai_d1_error_set(err, TTAI_D1_ESQL, SQLITE_TOOBIG,
                               "the result has more than %zu rows; "
                               "add a LIMIT", max_rows);
             json_decref(rows);
             return NULL;
         }
 
-        row = ttai_db_row(stmt, ncols);
+        row = ttai_d1_row(stmt, ncols);
 
         if (row == NULL || json_array_append_new(rows, row) != 0) {
-            ttai_db_nomem(err);
+            ttai_d1_nomem(err);
             json_decref(rows);
             return NULL;
         }
@@ -610,12 +610,12 @@ ttai_db_run(sqlite3 *db, sqlite3_stmt *stmt, size_t max_rows, int64_t start,
                      "rows_read", (json_int_t) nrows,
                      "rows_written", (json_int_t) changes,
                      "duration_ms",
-                     (double) (ttai_db_now_us() - start) / 1000.0);
+                     (double) (ttai_d1_now_us() - start) / 1000.0);
 
     result = json_pack("{s:o,s:o}", "results", rows, "meta", meta);
 
     if (result == NULL) {
-        ttai_db_nomem(err);
+        ttai_d1_nomem(err);
         return NULL;
     }
 
@@ -624,7 +624,7 @@ ttai_db_run(sqlite3 *db, sqlite3_stmt *stmt, size_t max_rows, int64_t start,
 
 
 static json_t *
-ttai_db_row(sqlite3_stmt *stmt, int ncols)
+ttai_d1_row(sqlite3_stmt *stmt, int ncols)
 {
     int          i;
     json_t      *row, *v;
@@ -637,7 +637,7 @@ ttai_db_row(sqlite3_stmt *stmt, int ncols)
 
     for (i = 0; i < ncols; i++) {
         name = sqlite3_column_name(stmt, i);
-        v = ttai_db_value(stmt, i);
+        v = ttai_d1_value(stmt, i);
 
         if (name == NULL || v == NULL || json_object_set_new(row, name, v)) {
             json_decref(row);
@@ -650,7 +650,7 @@ ttai_db_row(sqlite3_stmt *stmt, int ncols)
 
 
 static json_t *
-ttai_db_value(sqlite3_stmt *stmt, int i)
+ttai_d1_value(sqlite3_stmt *stmt, int i)
 {
     int                   n;
     char                 *b64;
@@ -674,7 +674,7 @@ ttai_db_value(sqlite3_stmt *stmt, int i)
     case SQLITE_TEXT:
         p = sqlite3_column_text(stmt, i);
         n = sqlite3_column_bytes(stmt, i);
-        return (p != NULL) ? ttai_db_text(p, n) : NULL;
+        return (p != NULL) ? ttai_d1_text(p, n) : NULL;
 
     case SQLITE_BLOB:
         p = sqlite3_column_blob(stmt, i);
@@ -708,7 +708,7 @@ ttai_db_value(sqlite3_stmt *stmt, int i)
  */
 
 static json_t *
-ttai_db_text(const unsigned char *s, size_t len)
+ttai_d1_text(const unsigned char *s, size_t len)
 {
     char    *out, *o;
     json_t  *v;
@@ -727,7 +727,7 @@ ttai_db_text(const unsigned char *s, size_t len)
     o = out;
 
     for (i = 0; i < len; ) {
-        n = ttai_db_utf8_seq(s + i, len - i);
+        n = ttai_d1_utf8_seq(s + i, len - i);
 
         if (n == 0) {
             memcpy(o, "\xef\xbf\xbd", 3);
@@ -751,7 +751,7 @@ ttai_db_text(const unsigned char *s, size_t len)
 /* the length of the valid UTF-8 sequence at p, or 0 */
 
 static size_t
-ttai_db_utf8_seq(const unsigned char *p, size_t n)
+ttai_d1_utf8_seq(const unsigned char *p, size_t n)
 {
     size_t    len, i;
     uint32_t  c, min;
@@ -799,7 +799,7 @@ ttai_db_utf8_seq(const unsigned char *p, size_t n)
  */
 
 static int
-ttai_db_left_open(sqlite3 *db, int was_autocommit, ttai_db_error_t *err)
+ttai_d1_left_open(sqlite3 *db, int was_autocommit, ttai_d1_error_t *err)
 {
     if (!was_autocommit || sqlite3_get_autocommit(db)) {
         return 0;
@@ -807,7 +807,7 @@ ttai_db_left_open(sqlite3 *db, int was_autocommit, ttai_db_error_t *err)
 
     (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 
-    ttai_db_error_set(err, TTAI_DB_ESQL, SQLITE_ERROR,
+    ttai_d1_error_set(err, TTAI_D1_ESQL, SQLITE_ERROR,
                       "the SQL began a transaction and did not end it; "
                       "it was rolled back");
 
@@ -816,41 +816,41 @@ ttai_db_left_open(sqlite3 *db, int was_autocommit, ttai_db_error_t *err)
 
 
 json_t *
-ttai_db_query(sqlite3 *db, const char *sql, size_t len, json_t *params,
-    const ttai_db_opts_t *opts, ttai_db_error_t *err)
+ttai_d1_query(sqlite3 *db, const char *sql, size_t len, json_t *params,
+    const ttai_d1_opts_t *opts, ttai_d1_error_t *err)
 {
     int              autocommit, gate;
     json_t          *result;
     int64_t          start;
     const char      *p, *end, *tail;
     sqlite3_stmt    *stmt;
-    ttai_db_error_t  keep;
+    ttai_d1_error_t  keep;
 
-    start = ttai_db_now_us();
+    start = ttai_d1_now_us();
     autocommit = sqlite3_get_autocommit(db);
 
     end = sql + len;
-    p = ttai_db_skip_blank(sql, end);
+    p = ttai_d1_skip_blank(sql, end);
 
     if (p == end) {
-        ttai_db_error_set(err, TTAI_DB_ESQL, SQLITE_ERROR,
+        ttai_d1_error_set(err, TTAI_D1_ESQL, SQLITE_ERROR,
                           "there is no SQL statement");
         return NULL;
     }
 
-    if (ttai_db_prepare(db, p, end, &stmt, &tail, err) != 0) {
+    if (ttai_d1_prepare(db, p, end, &stmt, &tail, err) != 0) {
         return NULL;
     }
 
-    if (ttai_db_skip_blank(tail, end) != end) {
+    if (ttai_d1_skip_blank(tail, end) != end) {
         sqlite3_finalize(stmt);
-        ttai_db_error_set(err, TTAI_DB_ESQL, SQLITE_ERROR,
+        ttai_d1_error_set(err, TTAI_D1_ESQL, SQLITE_ERROR,
                           "one statement only, please: the text goes on "
                           "after the first \";\"");
         return NULL;
     }
 
-    if (ttai_db_bind(db, stmt, params, err) != 0) {
+    if (ttai_d1_bind(db, stmt, params, err) != 0) {
         sqlite3_finalize(stmt);
         return NULL;
     }
@@ -863,7 +863,7 @@ ttai_db_query(sqlite3 *db, const char *sql, size_t len, json_t *params,
         (void) pthread_mutex_lock(opts->writers);
     }
 
-    result = ttai_db_run(db, stmt, opts ? opts->max_rows : 0, start, err);
+    result = ttai_d1_run(db, stmt, opts ? opts->max_rows : 0, start, err);
 
     if (gate) {
         (void) pthread_mutex_unlock(opts->writers);
@@ -873,12 +873,12 @@ ttai_db_query(sqlite3 *db, const char *sql, size_t len, json_t *params,
 
     if (result == NULL) {
         keep = *err;
-        (void) ttai_db_left_open(db, autocommit, err);
+        (void) ttai_d1_left_open(db, autocommit, err);
         *err = keep;
         return NULL;
     }
 
-    if (ttai_db_left_open(db, autocommit, err) != 0) {
+    if (ttai_d1_left_open(db, autocommit, err) != 0) {
         json_decref(result);
         return NULL;
     }
@@ -888,8 +888,8 @@ ttai_db_query(sqlite3 *db, const char *sql, size_t len, json_t *params,
 
 
 json_t *
-ttai_db_exec(sqlite3 *db, const char *sql, size_t len, json_t *params,
-    const ttai_db_opts_t *opts, ttai_db_error_t *err)
+ttai_d1_exec(sqlite3 *db, const char *sql, size_t len, json_t *params,
+    const ttai_d1_opts_t *opts, ttai_d1_error_t *err)
 {
     int              autocommit;
     json_t          *results, *result;
@@ -897,24 +897,24 @@ ttai_db_exec(sqlite3 *db, const char *sql, size_t len, json_t *params,
     int64_t          start;
     const char      *p, *end, *tail;
     sqlite3_stmt    *stmt;
-    ttai_db_error_t  keep;
+    ttai_d1_error_t  keep;
 
     autocommit = sqlite3_get_autocommit(db);
 
     results = json_array();
     if (results == NULL) {
-        ttai_db_nomem(err);
+        ttai_d1_nomem(err);
         return NULL;
     }
 
     end = sql + len;
-    p = ttai_db_skip_blank(sql, end);
+    p = ttai_d1_skip_blank(sql, end);
 
     for (n = 0; p < end; n++) {
-        start = ttai_db_now_us();
+        start = ttai_d1_now_us();
 
-        if (ttai_db_prepare(db, p, end, &stmt, &tail, err) != 0) {
-            err->line += ttai_db_line(sql, p) - 1;
+        if (ttai_d1_prepare(db, p, end, &stmt, &tail, err) != 0) {
+            err->line += ttai_d1_line(sql, p) - 1;
             goto failed;
         }
 
@@ -923,38 +923,38 @@ ttai_db_exec(sqlite3 *db, const char *sql, size_t len, json_t *params,
         }
 
         if (n == 0 && json_array_size(params) > 0
-            && ttai_db_skip_blank(tail, end) != end)
+            && ttai_d1_skip_blank(tail, end) != end)
         {
             sqlite3_finalize(stmt);
-            ttai_db_error_set(err, TTAI_DB_ESQL, SQLITE_ERROR,
+            ttai_d1_error_set(err, TTAI_D1_ESQL, SQLITE_ERROR,
                               "params need a single statement");
             goto failed;
         }
 
-        if (ttai_db_bind(db, stmt, n == 0 ? params : NULL, err) != 0) {
+        if (ttai_d1_bind(db, stmt, n == 0 ? params : NULL, err) != 0) {
             sqlite3_finalize(stmt);
             goto failed;
         }
 
-        result = ttai_db_run(db, stmt, opts ? opts->max_rows : 0, start,
+        result = ttai_d1_run(db, stmt, opts ? opts->max_rows : 0, start,
                              err);
 
         sqlite3_finalize(stmt);
 
         if (result == NULL) {
-            err->line = ttai_db_line(sql, p);
+            err->line = ttai_d1_line(sql, p);
             goto failed;
         }
 
         if (json_array_append_new(results, result) != 0) {
-            ttai_db_nomem(err);
+            ttai_d1_nomem(err);
             goto failed;
         }
 
-        p = ttai_db_skip_blank(tail, end);
+        p = ttai_d1_skip_blank(tail, end);
     }
 
-    if (ttai_db_left_open(db, autocommit, err) != 0) {
+    if (ttai_d1_left_open(db, autocommit, err) != 0) {
         json_decref(results);
         return NULL;
     }
@@ -965,7 +965,7 @@ failed:
 
     /* the first error is the one to report, not the rollback's */
     keep = *err;
-    (void) ttai_db_left_open(db, autocommit, err);
+    (void) ttai_d1_left_open(db, autocommit, err);
     *err = keep;
 
     json_decref(results);
@@ -975,15 +975,15 @@ failed:
 
 
 int
-ttai_db_transaction(sqlite3 *db, ttai_db_txn_pt fn, void *data,
-    ttai_db_error_t *err)
+ttai_d1_transaction(sqlite3 *db, ttai_d1_txn_pt fn, void *data,
+    ttai_d1_error_t *err)
 {
     int            rc;
     unsigned       line;
-    ttai_db_txn_t  txn;
+    ttai_d1_txn_t  txn;
 
     if (!sqlite3_get_autocommit(db)) {
-        ttai_db_error_set(err, TTAI_DB_ESQL, SQLITE_ERROR,
+        ttai_d1_error_set(err, TTAI_D1_ESQL, SQLITE_ERROR,
                           "a transaction is already open");
         return -1;
     }
@@ -991,12 +991,12 @@ ttai_db_transaction(sqlite3 *db, ttai_db_txn_pt fn, void *data,
     /* IMMEDIATE takes the write lock now, waiting for it if need be */
     rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        ttai_db_error(db, rc, err);
+        ttai_d1_error(db, rc, err);
         return -1;
     }
 
     txn.denied = 0;
-    sqlite3_set_authorizer(db, ttai_db_authorize, &txn);
+    sqlite3_set_authorizer(db, ttai_d1_authorize, &txn);
 
     rc = fn(db, data, err);
 
@@ -1004,7 +1004,7 @@ ttai_db_transaction(sqlite3 *db, ttai_db_txn_pt fn, void *data,
 
     if (rc != 0 && txn.denied) {
         line = err->line;
-        ttai_db_error_set(err, TTAI_DB_ESQL, SQLITE_AUTH,
+        ttai_d1_error_set(err, TTAI_D1_ESQL, SQLITE_AUTH,
                           "BEGIN, COMMIT and ROLLBACK are not allowed "
                           "here: the statements already run in one "
                           "transaction");
@@ -1018,7 +1018,7 @@ ttai_db_transaction(sqlite3 *db, ttai_db_txn_pt fn, void *data,
             return 0;
         }
 
-        ttai_db_error(db, rc, err);
+        ttai_d1_error(db, rc, err);
     }
 
     /* some errors (a full disk, I/O) have rolled back already */
@@ -1031,10 +1031,10 @@ ttai_db_transaction(sqlite3 *db, ttai_db_txn_pt fn, void *data,
 
 
 static int
-ttai_db_authorize(void *data, int action, const char *a, const char *b,
+ttai_d1_authorize(void *data, int action, const char *a, const char *b,
     const char *c, const char *d)
 {
-    ttai_db_txn_t  *txn = data;
+    ttai_d1_txn_t  *txn = data;
 
     if (action == SQLITE_TRANSACTION) {
         txn->denied = 1;
@@ -1046,16 +1046,16 @@ ttai_db_authorize(void *data, int action, const char *a, const char *b,
 
 
 json_t *
-ttai_db_batch(sqlite3 *db, json_t *statements, const ttai_db_opts_t *opts,
-    ttai_db_error_t *err)
+ttai_d1_batch(sqlite3 *db, json_t *statements, const ttai_d1_opts_t *opts,
+    ttai_d1_error_t *err)
 {
     int              rc;
     size_t           i;
     json_t          *s, *sql, *params;
-    ttai_db_batch_t  batch;
+    ttai_d1_batch_t  batch;
 
     if (!json_is_array(statements) || json_array_size(statements) == 0) {
-        ttai_db_error_set(err, TTAI_DB_ESQL, SQLITE_MISMATCH,
+        ttai_d1_error_set(err, TTAI_D1_ESQL, SQLITE_MISMATCH,
                           "a batch is a non-empty array of "
                           "{\"sql\":\"...\",\"params\":[...]}");
         return NULL;
@@ -1068,7 +1068,7 @@ ttai_db_batch(sqlite3 *db, json_t *statements, const ttai_db_opts_t *opts,
         if (!json_is_string(sql)
             || (params != NULL && !json_is_array(params)))
         {
-            ttai_db_error_set(err, TTAI_DB_ESQL, SQLITE_MISMATCH,
+            ttai_d1_error_set(err, TTAI_D1_ESQL, SQLITE_MISMATCH,
                               "batch statement %zu: expected "
                               "{\"sql\":\"...\",\"params\":[...]}", i + 1);
             return NULL;
@@ -1081,7 +1081,7 @@ ttai_db_batch(sqlite3 *db, json_t *statements, const ttai_db_opts_t *opts,
     batch.results = json_array();
 
     if (batch.results == NULL) {
-        ttai_db_nomem(err);
+        ttai_d1_nomem(err);
         return NULL;
     }
 
@@ -1090,7 +1090,7 @@ ttai_db_batch(sqlite3 *db, json_t *statements, const ttai_db_opts_t *opts,
         (void) pthread_mutex_lock(opts->writers);
     }
 
-    rc = ttai_db_transaction(db, ttai_db_batch_run, &batch, err);
+    rc = ttai_d1_transaction(db, ttai_d1_batch_run, &batch, err);
 
     if (opts != NULL && opts->writers != NULL) {
         (void) pthread_mutex_unlock(opts->writers);
@@ -1106,18 +1106,18 @@ ttai_db_batch(sqlite3 *db, json_t *statements, const ttai_db_opts_t *opts,
 
 
 static int
-ttai_db_batch_run(sqlite3 *db, void *data, ttai_db_error_t *err)
+ttai_d1_batch_run(sqlite3 *db, void *data, ttai_d1_error_t *err)
 {
-    ttai_db_batch_t  *batch = data;
+    ttai_d1_batch_t  *batch = data;
 
-    char        msg[TTAI_DB_ERRLEN];
+    char        msg[TTAI_D1_ERRLEN];
     size_t      i;
     json_t     *s, *sql, *result;
 
     json_array_foreach(batch->statements, i, s) {
         sql = json_object_get(s, "sql");
 
-        result = ttai_db_query(db, json_string_value(sql),
+        result = ttai_d1_query(db, json_string_value(sql),
                                json_string_length(sql),
                                json_object_get(s, "params"),
                                &batch->opts, err);
@@ -1130,7 +1130,7 @@ ttai_db_batch_run(sqlite3 *db, void *data, ttai_db_error_t *err)
         }
 
         if (json_array_append_new(batch->results, result) != 0) {
-            ttai_db_nomem(err);
+            ttai_d1_nomem(err);
             return -1;
         }
     }
@@ -1140,7 +1140,7 @@ ttai_db_batch_run(sqlite3 *db, void *data, ttai_db_error_t *err)
 
 
 static int64_t
-ttai_db_now_us(void)
+ttai_d1_now_us(void)
 {
     struct timespec  ts;
 

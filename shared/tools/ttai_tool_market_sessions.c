@@ -32,18 +32,20 @@
     "&instrument-collections%5B%5D=CME"
 
 
-static int ttai_tool_sessions_run(ttai_tool_ctx_t *ctx, json_t *args,
+static int ttai_tool_market_sessions_run(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending);
-static int ttai_tool_sessions_resume(ttai_tool_ctx_t *ctx, json_t *args,
-    const ttai_mcp_response_t *resp, json_t **result,
+static int ttai_tool_market_sessions_resume(ttai_tool_ctx_t *ctx,
+    json_t *args, const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending);
-static json_t *ttai_tool_sessions_one(json_t *item);
-static json_t *ttai_tool_sessions_other(json_t *s);
-static json_t *ttai_tool_sessions_string(json_t *o, const char *key);
-static void ttai_tool_sessions_text(ttai_market_text_t *t, json_t *s);
+static json_t *ttai_tool_market_sessions_one(json_t *item);
+static json_t *ttai_tool_market_sessions_other(json_t *s);
+static json_t *ttai_tool_market_sessions_string(json_t *o,
+    const char *key);
+static void ttai_tool_market_sessions_text(ttai_market_text_t *t,
+    json_t *s);
 
 
-static const char  ttai_tool_sessions_input[] =
+static const char  ttai_tool_market_sessions_input[] =
     "{\"type\":\"object\",\"additionalProperties\":false}";
 
 #define TTAI_SESSIONS_TIME  "{\"type\":[\"string\",\"null\"]," \
@@ -58,7 +60,7 @@ static const char  ttai_tool_sessions_input[] =
        "\"close_at\":" TTAI_SESSIONS_TIME ","                                 \
        "\"close_at_ext\":" TTAI_SESSIONS_TIME "}}"
 
-static const char  ttai_tool_sessions_output[] =
+static const char  ttai_tool_market_sessions_output[] =
     "{\"type\":\"object\","
     "\"properties\":{"
       "\"sessions\":{\"type\":\"array\","
@@ -89,17 +91,17 @@ const ttai_tool_t  ttai_tool_get_market_sessions = {
     "and close, extended hours included.  Times are ISO 8601 in UTC "
     "(the regular equity session is 09:30-16:00 New York time).  Takes "
     "no arguments; the answer is at most a minute old.",
-    ttai_tool_sessions_input,
-    ttai_tool_sessions_output,
+    ttai_tool_market_sessions_input,
+    ttai_tool_market_sessions_output,
     TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
-    ttai_tool_sessions_run,
-    ttai_tool_sessions_resume
+    ttai_tool_market_sessions_run,
+    ttai_tool_market_sessions_resume
 };
 
 
 static int
-ttai_tool_sessions_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
-    ttai_mcp_pending_t **pending)
+ttai_tool_market_sessions_run(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending)
 {
     *pending = ttai_mcp_pending_http(TTAI_SERVICE_TASTYTRADE, "GET",
                                      TTAI_SESSIONS_PATH, NULL,
@@ -110,7 +112,7 @@ ttai_tool_sessions_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
 
 
 static int
-ttai_tool_sessions_resume(ttai_tool_ctx_t *ctx, json_t *args,
+ttai_tool_market_sessions_resume(ttai_tool_ctx_t *ctx, json_t *args,
     const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending)
 {
@@ -137,7 +139,7 @@ ttai_tool_sessions_resume(ttai_tool_ctx_t *ctx, json_t *args,
             continue;
         }
 
-        s = ttai_tool_sessions_one(item);
+        s = ttai_tool_market_sessions_one(item);
 
         if (s == NULL || json_array_append_new(list, s) != 0) {
             free(t.data);
@@ -146,7 +148,7 @@ ttai_tool_sessions_resume(ttai_tool_ctx_t *ctx, json_t *args,
             return -1;
         }
 
-        ttai_tool_sessions_text(&t, s);
+        ttai_tool_market_sessions_text(&t, s);
     }
 
     json_decref(data);
@@ -166,47 +168,56 @@ ttai_tool_sessions_resume(ttai_tool_ctx_t *ctx, json_t *args,
 
 
 static json_t *
-ttai_tool_sessions_one(json_t *item)
+ttai_tool_market_sessions_one(json_t *item)
 {
+    json_t  *next, *prev;
+
+    next = json_object_get(item, "next-session");
+    prev = json_object_get(item, "previous-session");
+
+#define ttai_str(key)  ttai_tool_market_sessions_string(item, key)
+
     return json_pack("{s:O, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "collection",
                      json_object_get(item, "instrument-collection"),
-                     "state", ttai_tool_sessions_string(item, "state"),
-                     "start_at", ttai_tool_sessions_string(item, "start-at"),
-                     "open_at", ttai_tool_sessions_string(item, "open-at"),
-                     "close_at", ttai_tool_sessions_string(item, "close-at"),
-                     "close_at_ext",
-                     ttai_tool_sessions_string(item, "close-at-ext"),
+                     "state", ttai_str("state"),
+                     "start_at", ttai_str("start-at"),
+                     "open_at", ttai_str("open-at"),
+                     "close_at", ttai_str("close-at"),
+                     "close_at_ext", ttai_str("close-at-ext"),
                      "next_session",
-                     ttai_tool_sessions_other(json_object_get(item,
-                                                  "next-session")),
+                     ttai_tool_market_sessions_other(next),
                      "previous_session",
-                     ttai_tool_sessions_other(json_object_get(item,
-                                                  "previous-session")));
+                     ttai_tool_market_sessions_other(prev));
+
+#undef ttai_str
 }
 
 
 /* a next or previous session, or json null */
 
 static json_t *
-ttai_tool_sessions_other(json_t *s)
+ttai_tool_market_sessions_other(json_t *s)
 {
     if (!json_is_object(s)) {
         return json_null();
     }
 
+#define ttai_str(key)  ttai_tool_market_sessions_string(s, key)
+
     return json_pack("{s:o, s:o, s:o, s:o, s:o}",
-                     "date", ttai_tool_sessions_string(s, "session-date"),
-                     "start_at", ttai_tool_sessions_string(s, "start-at"),
-                     "open_at", ttai_tool_sessions_string(s, "open-at"),
-                     "close_at", ttai_tool_sessions_string(s, "close-at"),
-                     "close_at_ext",
-                     ttai_tool_sessions_string(s, "close-at-ext"));
+                     "date", ttai_str("session-date"),
+                     "start_at", ttai_str("start-at"),
+                     "open_at", ttai_str("open-at"),
+                     "close_at", ttai_str("close-at"),
+                     "close_at_ext", ttai_str("close-at-ext"));
+
+#undef ttai_str
 }
 
 
 static json_t *
-ttai_tool_sessions_string(json_t *o, const char *key)
+ttai_tool_market_sessions_string(json_t *o, const char *key)
 {
     json_t  *v;
 
@@ -219,7 +230,7 @@ ttai_tool_sessions_string(json_t *o, const char *key)
 /* "Equity: Open now, 14:30 to 21:00 ...; next ...; previous ..." */
 
 static void
-ttai_tool_sessions_text(ttai_market_text_t *t, json_t *s)
+ttai_tool_market_sessions_text(ttai_market_text_t *t, json_t *s)
 {
     int          i;
     json_t      *o;

@@ -21,17 +21,17 @@
  */
 
 
-static int ttai_tool_session_run(ttai_tool_ctx_t *ctx, json_t *args,
+static int ttai_tool_session_info_run(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending);
-static json_t *ttai_tool_session_client(const char *text);
-static void ttai_tool_session_text(char *buf, size_t size,
+static json_t *ttai_tool_session_info_client(const char *text);
+static void ttai_tool_session_info_text(char *buf, size_t size,
     json_t *structured);
 
 
-static const char  ttai_tool_session_input[] =
+static const char  ttai_tool_session_info_input[] =
     "{\"type\":\"object\",\"additionalProperties\":false}";
 
-static const char  ttai_tool_session_output[] =
+static const char  ttai_tool_session_info_output[] =
     "{\"type\":\"object\","
     "\"properties\":{"
       "\"user\":{\"type\":\"object\","
@@ -66,16 +66,16 @@ const ttai_tool_t  ttai_tool_get_session_info = {
     "negotiated protocol version, when the session started, the client, "
     "and the server's version.  Takes no arguments.  Call it to check "
     "that the connection works and which account the other tools act on.",
-    ttai_tool_session_input,
-    ttai_tool_session_output,
+    ttai_tool_session_info_input,
+    ttai_tool_session_info_output,
     TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT,
-    ttai_tool_session_run,
+    ttai_tool_session_info_run,
     NULL
 };
 
 
 static int
-ttai_tool_session_run(ttai_tool_ctx_t *ctx, json_t *args,
+ttai_tool_session_info_run(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending)
 {
     char                    created[32], text[2560];
@@ -102,7 +102,7 @@ ttai_tool_session_run(ttai_tool_ctx_t *ctx, json_t *args,
                            "protocolVersion", call->session_version,
                            "createdAt", created[0] ? created : NULL,
                            "client",
-                           ttai_tool_session_client(call->session_client),
+                           ttai_tool_session_info_client(call->session_client),
                            "server",
                            "name", TTAI_NAME,
                            "version", ctx->server_version
@@ -112,7 +112,7 @@ ttai_tool_session_run(ttai_tool_ctx_t *ctx, json_t *args,
     }
 
     /* room for the longest claims and clientInfo the core accepts */
-    ttai_tool_session_text(text, sizeof(text), structured);
+    ttai_tool_session_info_text(text, sizeof(text), structured);
 
     *result = ttai_tool_text_result(text, structured);
 
@@ -123,7 +123,7 @@ ttai_tool_session_run(ttai_tool_ctx_t *ctx, json_t *args,
 /* the stored clientInfo, or null when there is none or it is not JSON */
 
 static json_t *
-ttai_tool_session_client(const char *text)
+ttai_tool_session_info_client(const char *text)
 {
     json_t  *client;
 
@@ -145,7 +145,7 @@ ttai_tool_session_client(const char *text)
 /* one line each for the user, the session and the server */
 
 static void
-ttai_tool_session_text(char *buf, size_t size, json_t *structured)
+ttai_tool_session_info_text(char *buf, size_t size, json_t *structured)
 {
     int          n;
     json_t      *user, *session, *client, *server;

@@ -17,7 +17,9 @@
  * The pieces of ttai's OAuth 2.1 authorization server that do no I/O:
  * parsing and checking what clients send, PKCE, the secrets ttai hands
  * out (random, and stored only as hashes), and the documents it answers
- * with.  The nginx shell (ngx_http_ttai_oauth.c) does the rest.
+ * with.  ttai_oauth_store.h holds its statements, ttai_oauth_grant.h
+ * its decisions at the token endpoint; the nginx shell
+ * (ngx_http_ttai_oauth*.c) does the rest.
  */
 
 #define TTAI_OAUTH_ERRLEN         256
@@ -30,6 +32,15 @@
 
 #define TTAI_OAUTH_MAX_REDIRECTS  8
 #define TTAI_OAUTH_MAX_URI        2000
+
+/* the one scope of /mcp */
+#define TTAI_OAUTH_SCOPE          "mcp:tools"
+
+/* lifetimes, in seconds */
+#define TTAI_OAUTH_REQUEST_TTL    600       /* consent and TastyTrade */
+#define TTAI_OAUTH_CODE_TTL       60
+#define TTAI_OAUTH_ACCESS_TTL     3600
+#define TTAI_OAUTH_REFRESH_TTL    (30 * 86400)
 
 
 /* a registration that passed the checks, as it is stored */

@@ -10,7 +10,7 @@
 
 #include <sodium.h>
 
-#include "ngx_http_ttai_upstream.h"
+#include "ngx_http_ttai_fetch.h"
 #include "ttai_version.h"
 
 
@@ -146,7 +146,7 @@ static ngx_command_t  ngx_http_ttai_tt_commands[] = {
 };
 
 
-static ngx_http_module_t  ngx_http_ttai_upstream_module_ctx = {
+static ngx_http_module_t  ngx_http_ttai_tt_module_ctx = {
     NULL,                                  /* preconfiguration */
     ngx_http_ttai_tt_postconfiguration,    /* postconfiguration */
 
@@ -161,9 +161,9 @@ static ngx_http_module_t  ngx_http_ttai_upstream_module_ctx = {
 };
 
 
-ngx_module_t  ngx_http_ttai_upstream_module = {
+ngx_module_t  ngx_http_ttai_tt_module = {
     NGX_MODULE_V1,
-    &ngx_http_ttai_upstream_module_ctx,    /* module context */
+    &ngx_http_ttai_tt_module_ctx,    /* module context */
     ngx_http_ttai_tt_commands,             /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
@@ -223,7 +223,7 @@ static ngx_str_t  ngx_http_ttai_tt_peers[][2] = {
 ngx_http_ttai_tt_conf_t *
 ngx_http_ttai_tt_conf(ngx_http_request_t *r)
 {
-    return ngx_http_get_module_main_conf(r, ngx_http_ttai_upstream_module);
+    return ngx_http_get_module_main_conf(r, ngx_http_ttai_tt_module);
 }
 
 
@@ -417,7 +417,7 @@ ngx_http_ttai_tt_cache_ttl(ngx_conf_t *cf, ttai_cache_ttl_t *ttl)
     ngx_http_ttai_tt_conf_t  *ttcf;
 
     ttcf = ngx_http_conf_get_module_main_conf(cf,
-                                              ngx_http_ttai_upstream_module);
+                                              ngx_http_ttai_tt_module);
 
     if (ttcf->ttl.quote >= 0) {
         ttl->quote = ttcf->ttl.quote;
@@ -470,7 +470,7 @@ ngx_http_ttai_tt_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     tt->name = value[1];
 
     shm_zone = ngx_shared_memory_add(cf, &tt->name, size,
-                                     &ngx_http_ttai_upstream_module);
+                                     &ngx_http_ttai_tt_module);
     if (shm_zone == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -993,7 +993,7 @@ ngx_http_ttai_tt_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     ngx_str_t                *s;
     ngx_http_ttai_capture_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_ttai_upstream_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ttai_tt_module);
 
     if (ctx == NULL || r == r->main) {
         v->not_found = 1;
