@@ -37,7 +37,7 @@ our $VERSION = '0.01';
 my $RepoRoot = Cwd::abs_path(
     File::Spec->catdir(dirname(File::Spec->rel2abs(__FILE__)), ('..') x 3));
 
-my $EnvFileWritten;
+my $EnvFile;
 
 sub repo_root { $RepoRoot }
 
@@ -88,14 +88,14 @@ sub set_defaults {
     }
 }
 
-# build/test/dev.vars: fresh random secrets for this test process.
+# Fresh random secrets for this test process, in a file of its own: a
+# suite mints tokens with the secret it read when it started, and nginx
+# reads the file again for every block, so a file shared by suites that
+# run side by side (prove -j) would change under them.
 sub write_env_file {
-    my $dir = "$RepoRoot/build/test";
-    my $file = "$dir/dev.vars";
+    return $EnvFile if $EnvFile;
 
-    return $file if $EnvFileWritten;
-
-    make_path($dir);
+    my $file = Ttai::Util::scratch_dir('env') . '/dev.vars';
 
     my $old_umask = umask 077;
     open my $out, '>', $file or die "Ttai::Test: cannot write $file: $!\n";
@@ -107,7 +107,7 @@ sub write_env_file {
                "ENVIRONMENT=development\n";
     close $out or die "Ttai::Test: cannot write $file: $!\n";
 
-    $EnvFileWritten = 1;
+    $EnvFile = $file;
     return $file;
 }
 
