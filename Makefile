@@ -10,7 +10,9 @@
 # shared/ is compiled once, position-independent, into build/libttai.a;
 # the module, the CLI and every unit-test program link that archive.
 # Every object records the headers it read (-MMD -MP), so editing any
-# header rebuilds exactly what includes it.
+# header rebuilds exactly what includes it.  The tools' declarations,
+# shared/tools/schemas/*.json, become build/gen/ttai_tools_decl.c
+# (scripts/gen-tools, in perl), which is part of the archive too.
 
 SHELL := /bin/bash
 
@@ -43,6 +45,11 @@ SHARED_SRCS := $(wildcard shared/*/*.c)
 SHARED_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SHARED_SRCS))
 SHARED_LIBS := -ljwt -lsodium -ljansson -lsqlite3
 
+TOOL_JSON   := $(sort $(wildcard shared/tools/schemas/*.json))
+GEN_DIR     := $(BUILD)/gen
+GEN_SRCS    := $(GEN_DIR)/ttai_tools_decl.c
+GEN_OBJS    := $(GEN_SRCS:.c=.o)
+
 CLI_SRCS := $(wildcard cli/*.c)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 CLI_LIBS := $(SHARED_LIBS) -lcurl
@@ -70,7 +77,20 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(LIBTTAI): $(SHARED_OBJS)
+# generated: the list of JSON files is a prerequisite too, so that
+# removing one regenerates
+$(GEN_DIR)/schemas: FORCE
+	@mkdir -p $(@D)
+	@echo '$(TOOL_JSON)' | cmp -s - $@ || echo '$(TOOL_JSON)' > $@
+
+$(GEN_DIR)/ttai_tools_decl.c: scripts/gen-tools $(TOOL_JSON) $(GEN_DIR)/schemas
+	@echo "gen-tools $@"
+	@perl scripts/gen-tools -o $@ $(TOOL_JSON)
+
+$(GEN_OBJS): $(BUILD)/%.o: $(BUILD)/%.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBTTAI): $(SHARED_OBJS) $(GEN_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -119,4 +139,5 @@ test:
 clean:
 	rm -rf $(BUILD)
 
--include $(SHARED_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
+-include $(SHARED_OBJS:.o=.d) $(GEN_OBJS:.o=.d) $(CLI_OBJS:.o=.d) \
+         $(UNIT_OBJS:.o=.d)

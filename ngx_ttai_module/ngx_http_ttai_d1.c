@@ -488,8 +488,7 @@ ngx_http_ttai_d1_init_process(ngx_cycle_t *cycle,
         return NGX_ERROR;
     }
 
-    ngx_str_set(&db->refresh->sql,
-                "SELECT count(*) AS n FROM d1_migrations");
+    ngx_str_set(&db->refresh->sql, TTAI_MIGRATE_COUNT_SQL);
     db->refresh->handler = ngx_http_ttai_d1_refreshed;
     db->refresh->data = db;
 

@@ -167,6 +167,13 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       offsetof(ngx_http_ttai_loc_conf_t, origins),
       NULL },
 
+    { ngx_string("ttai_mcp_toolsets"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_ttai_mcp_toolsets,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("ttai_mcp_metadata"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_ttai_metadata,
@@ -363,6 +370,7 @@ ngx_http_ttai_create_loc_conf(ngx_conf_t *cf)
     tlcf->auth = NGX_CONF_UNSET;
     tlcf->max_body = NGX_CONF_UNSET_SIZE;
     tlcf->origins = NGX_CONF_UNSET_PTR;
+    tlcf->toolsets = NGX_CONF_UNSET_UINT;
 
     return tlcf;
 }
@@ -381,6 +389,7 @@ ngx_http_ttai_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->resource, prev->resource, "");
     ngx_conf_merge_size_value(conf->max_body, prev->max_body, 1024 * 1024);
     ngx_conf_merge_ptr_value(conf->origins, prev->origins, NULL);
+    ngx_conf_merge_uint_value(conf->toolsets, prev->toolsets, 0);
 
     /* the main configuration is complete before any merge */
     tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ttai_module);

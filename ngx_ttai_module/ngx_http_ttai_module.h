@@ -79,6 +79,9 @@ typedef struct {
     ngx_str_t                 resource;
     size_t                    max_body;
     ngx_array_t              *origins;          /* of ngx_str_t */
+
+    /* ttai_mcp_toolsets: a mask of ttai_toolsets[] bits; 0: all */
+    ngx_uint_t                toolsets;
 } ngx_http_ttai_loc_conf_t;
 
 
@@ -97,6 +100,8 @@ ngx_str_t *ngx_http_ttai_var(ngx_http_ttai_main_conf_t *tmcf, char *key);
 char *ngx_http_ttai_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_admin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_ttai_mcp_toolsets(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 char *ngx_http_ttai_worker(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_oauth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf,

@@ -97,7 +97,7 @@ ttai_mcp_server_free(ttai_mcp_server_t *srv)
 
     ttai_mcp_tools_free(srv);
     ttai_mcp_memo_free(srv);
-    free(srv->tools_page);
+    ttai_mcp_tools_pages_free(srv);
     free(srv->version);
     free(srv->instructions);
     free(srv);
@@ -124,8 +124,7 @@ ttai_mcp_server_page_size(ttai_mcp_server_t *srv, size_t n)
     srv->page_size = (n > 0) ? n : TTAI_MCP_PAGE_SIZE;
 
     /* the first page of tools/list is another one now */
-    free(srv->tools_page);
-    srv->tools_page = NULL;
+    ttai_mcp_tools_pages_free(srv);
 }
 
 

@@ -76,6 +76,13 @@ typedef struct {
     const char          *session_client;     /* clientInfo JSON text */
     const char          *session_log_level;
     time_t               session_created;
+
+    /*
+     * The toolsets the location exposes, a mask of ttai_toolsets[] bits
+     * (ttai_tools.h); 0: all of them.  Another tool is neither listed nor
+     * called: it is unknown there.
+     */
+    unsigned             toolsets;
 } ttai_mcp_call_t;
 
 

@@ -66,7 +66,10 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     entry = ttai_mcp_tool_find(srv, json_string_value(name), &index);
 
-    if (entry == NULL) {
+    /* a tool outside the location's toolsets does not exist there */
+    if (entry == NULL
+        || !ttai_mcp_tool_listed(entry, ttai_mcp_toolsets(call)))
+    {
         *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS, NULL,
                                        "Unknown tool: %.128s",
                                        json_string_value(name));

@@ -45,11 +45,16 @@ typedef struct {
 } ttai_mcp_memo_t;
 
 
+/* a selection of toolsets: what indexes the tools/list pages */
+#define TTAI_MCP_SELECTIONS  (1 << TTAI_TOOLSETS_MAX)
+
+
 typedef struct {
     ttai_tool_t                 tool;         /* a copy */
     json_t                     *input;        /* the parsed schemas */
     json_t                     *output;       /* NULL: none */
     json_t                     *descriptor;   /* its tools/list entry */
+    unsigned                    toolset;      /* its bit; 0: always listed */
 } ttai_mcp_tool_entry_t;
 
 
@@ -64,10 +69,11 @@ struct ttai_mcp_server_s {
     size_t                      nalloc;
 
     /*
-     * The first page of tools/list, serialized once: it is the same for
-     * every client, and building it is most of what tools/list costs
+     * The first page of tools/list for each selection of toolsets,
+     * serialized once: it is the same for every client of a location,
+     * and building it is most of what tools/list costs
      */
-    char                       *tools_page;
+    char                       *tools_pages[TTAI_MCP_SELECTIONS];
 
     /* TTAI_TOOL_MEMO answers, least recently used replaced first */
     ttai_mcp_memo_t             memo[TTAI_MCP_MEMO];
@@ -148,6 +154,13 @@ void ttai_mcp_memo_free(ttai_mcp_server_t *srv);
 ttai_mcp_tool_entry_t *ttai_mcp_tool_find(ttai_mcp_server_t *srv,
     const char *name, size_t *index);
 void ttai_mcp_tools_free(ttai_mcp_server_t *srv);
+void ttai_mcp_tools_pages_free(ttai_mcp_server_t *srv);
+
+/* the selection a call makes: its toolsets, all of them for 0 */
+unsigned ttai_mcp_toolsets(const ttai_mcp_call_t *call);
+
+/* 1 when the entry is listed in that selection */
+int ttai_mcp_tool_listed(const ttai_mcp_tool_entry_t *e, unsigned toolsets);
 
 
 #endif /* _TTAI_MCP_CORE_H_INCLUDED_ */

@@ -256,16 +256,32 @@ ttai_mcp_ping(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 }
 
 
+/*
+ * The tools of the call's toolsets, a page at a time; the cursor counts
+ * the tools of that selection only
+ */
+
 static int
 ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_run_t *run, json_t *id, json_t *params, json_t **response,
     ttai_mcp_pending_t **pending)
 {
-    size_t   i, offset, end;
-    json_t  *tools, *result, *next;
+    char      **page;
+    size_t      i, offset, end, n;
+    json_t     *tools, *result, *next;
+    unsigned    toolsets;
+
+    toolsets = ttai_mcp_toolsets(call);
+    page = &srv->tools_pages[toolsets];
+
+    n = 0;
+
+    for (i = 0; i < srv->ntools; i++) {
+        n += ttai_mcp_tool_listed(&srv->tools[i], toolsets);
+    }
 
     if (ttai_mcp_cursor_decode(json_object_get(params, "cursor"), &offset)
-        != 0 || (offset > 0 && offset >= srv->ntools))
+        != 0 || (offset > 0 && offset >= n))
     {
         *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS, NULL,
                                        "Invalid params: unknown cursor; "
@@ -274,15 +290,15 @@ ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     }
 
     /* the first page alone in a POST: serialized once, then reused */
-    if (offset == 0 && !run->batch && srv->tools_page != NULL) {
-        run->raw_result = srv->tools_page;
+    if (offset == 0 && !run->batch && *page != NULL) {
+        run->raw_result = *page;
         *response = ttai_mcp_rpc_result(id, json_null());
         return 0;
     }
 
     end = offset + srv->page_size;
-    if (end > srv->ntools) {
-        end = srv->ntools;
+    if (end > n) {
+        end = n;
     }
 
     tools = json_array();
@@ -290,7 +306,17 @@ ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         return -1;
     }
 
-    for (i = offset; i < end; i++) {
+    n = 0;
+
+    for (i = 0; i < srv->ntools && n < end; i++) {
+        if (!ttai_mcp_tool_listed(&srv->tools[i], toolsets)) {
+            continue;
+        }
+
+        if (n++ < offset) {
+            continue;
+        }
+
         if (json_array_append(tools, srv->tools[i].descriptor) != 0) {
             json_decref(tools);
             return -1;
@@ -299,22 +325,27 @@ ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     next = NULL;
 
-    if (end < srv->ntools) {
-        next = ttai_mcp_cursor_encode(end);
-        if (next == NULL) {
-            json_decref(tools);
-            return -1;
+    /* more tools of the selection after this page */
+    for (; i < srv->ntools; i++) {
+        if (ttai_mcp_tool_listed(&srv->tools[i], toolsets)) {
+            next = ttai_mcp_cursor_encode(end);
+            if (next == NULL) {
+                json_decref(tools);
+                return -1;
+            }
+
+            break;
         }
     }
 
     result = json_pack("{s:o, s:o*}", "tools", tools, "nextCursor", next);
 
     if (offset == 0 && !run->batch && result != NULL) {
-        srv->tools_page = json_dumps(result, JSON_COMPACT);
+        *page = json_dumps(result, JSON_COMPACT);
 
-        if (srv->tools_page != NULL) {
+        if (*page != NULL) {
             json_decref(result);
-            run->raw_result = srv->tools_page;
+            run->raw_result = *page;
             result = json_null();
         }
     }

@@ -17,13 +17,15 @@
 /*
  * The tool registry.  Each tool's schemas are parsed and checked once,
  * when it is registered, and its tools/list entry is built then too; a
- * call only looks the tool up.
+ * call only looks the tool up.  A shipped tool's declaration is data
+ * (shared/tools/schemas/), its behaviour C: they meet here, by name.
  */
 
 #define TTAI_TOOL_NAME_MAX    128
 #define TTAI_TOOL_RESULT_MAX  2048
 
 
+static const ttai_tool_decl_t *ttai_tool_decl(const char *name);
 static int ttai_tool_check_name(ttai_mcp_server_t *srv, const char *name);
 static json_t *ttai_tool_schema(ttai_mcp_server_t *srv, const char *name,
     const char *what, const char *text);
@@ -33,7 +35,17 @@ static int ttai_tool_fail(ttai_mcp_server_t *srv, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 
-static const ttai_tool_t  *ttai_tools_shipped[] = {
+/* in bit order; get_session_info is of none, and always listed */
+const char *const  ttai_toolsets[TTAI_TOOLSETS_MAX + 1] = {
+    "account",
+    "market",
+    "orders",
+    NULL
+};
+
+
+/* what the tools do, in the order tools/list shows them */
+static const ttai_tool_impl_t  *ttai_tools_shipped[] = {
     &ttai_tool_get_session_info,
 
     /* the account tools */
@@ -59,11 +71,34 @@ static const ttai_tool_t  *ttai_tools_shipped[] = {
 int
 ttai_tools_register_all(ttai_mcp_server_t *srv)
 {
-    const ttai_tool_t  **t;
+    size_t                    index;
+    ttai_tool_t               tool;
+    const ttai_tool_decl_t   *decl;
+    const ttai_tool_impl_t  **impl;
 
-    for (t = ttai_tools_shipped; *t != NULL; t++) {
-        if (ttai_mcp_register_tool(srv, *t) != 0) {
+    for (impl = ttai_tools_shipped; *impl != NULL; impl++) {
+        decl = ttai_tool_decl((*impl)->name);
+
+        if (decl == NULL) {
+            return ttai_tool_fail(srv, "tool \"%s\" has no declaration in "
+                                  "shared/tools/schemas/", (*impl)->name);
+        }
+
+        tool = decl->tool;
+        tool.annotations |= (*impl)->flags;
+        tool.run = (*impl)->run;
+        tool.resume = (*impl)->resume;
+
+        if (ttai_mcp_register_tool(srv, &tool) != 0) {
             return -1;
+        }
+    }
+
+    /* a declaration without its behaviour is a mistake too */
+    for (decl = ttai_tool_decls; decl->tool.name != NULL; decl++) {
+        if (ttai_mcp_tool_find(srv, decl->tool.name, &index) == NULL) {
+            return ttai_tool_fail(srv, "tool \"%s\" is declared but not "
+                                  "implemented", decl->tool.name);
         }
     }
 
@@ -71,21 +106,47 @@ ttai_tools_register_all(ttai_mcp_server_t *srv)
 }
 
 
+static const ttai_tool_decl_t *
+ttai_tool_decl(const char *name)
+{
+    const ttai_tool_decl_t  *d;
+
+    for (d = ttai_tool_decls; d->tool.name != NULL; d++) {
+        if (strcmp(d->tool.name, name) == 0) {
+            return d;
+        }
+    }
+
+    return NULL;
+}
+
+
 int
 ttai_mcp_register_tool(ttai_mcp_server_t *srv, const ttai_tool_t *tool)
 {
     size_t                  n;
+    unsigned                toolset;
     json_t                 *input, *output, *descriptor;
     ttai_mcp_tool_entry_t  *tools, *e;
 
     srv->error[0] = '\0';
 
     /* a new tool changes the first page of tools/list */
-    free(srv->tools_page);
-    srv->tools_page = NULL;
+    ttai_mcp_tools_pages_free(srv);
 
     if (ttai_tool_check_name(srv, tool->name) != 0) {
         return -1;
+    }
+
+    toolset = 0;
+
+    if (tool->toolset != NULL) {
+        toolset = ttai_toolset(tool->toolset, strlen(tool->toolset));
+
+        if (toolset == 0) {
+            return ttai_tool_fail(srv, "tool \"%s\": unknown toolset "
+                                  "\"%.32s\"", tool->name, tool->toolset);
+        }
     }
 
     if (tool->description == NULL || *tool->description == '\0'
@@ -135,6 +196,7 @@ ttai_mcp_register_tool(ttai_mcp_server_t *srv, const ttai_tool_t *tool)
     e->input = input;
     e->output = output;
     e->descriptor = descriptor;
+    e->toolset = toolset;
 
     return 0;
 
@@ -162,6 +224,69 @@ ttai_mcp_tool_find(ttai_mcp_server_t *srv, const char *name, size_t *index)
     }
 
     return NULL;
+}
+
+
+void
+ttai_mcp_tools_pages_free(ttai_mcp_server_t *srv)
+{
+    size_t  i;
+
+    for (i = 0; i < TTAI_MCP_SELECTIONS; i++) {
+        free(srv->tools_pages[i]);
+        srv->tools_pages[i] = NULL;
+    }
+}
+
+
+unsigned
+ttai_toolset(const char *name, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; ttai_toolsets[i] != NULL; i++) {
+        if (strlen(ttai_toolsets[i]) == len
+            && memcmp(ttai_toolsets[i], name, len) == 0)
+        {
+            return 1u << i;
+        }
+    }
+
+    return 0;
+}
+
+
+unsigned
+ttai_toolsets_all(void)
+{
+    size_t    i;
+    unsigned  all;
+
+    all = 0;
+
+    for (i = 0; ttai_toolsets[i] != NULL; i++) {
+        all |= 1u << i;
+    }
+
+    return all;
+}
+
+
+unsigned
+ttai_mcp_toolsets(const ttai_mcp_call_t *call)
+{
+    unsigned  all;
+
+    all = ttai_toolsets_all();
+
+    return call->toolsets ? call->toolsets & all : all;
+}
+
+
+int
+ttai_mcp_tool_listed(const ttai_mcp_tool_entry_t *e, unsigned toolsets)
+{
+    return e->toolset == 0 || (e->toolset & toolsets) != 0;
 }
 
 

@@ -76,7 +76,58 @@ typedef struct {
     unsigned                   annotations;
     ttai_tool_run_pt           run;
     ttai_tool_resume_pt        resume;           /* NULL: never pending */
+
+    /* the toolset that lists it (ttai_toolsets[]), or NULL: always listed */
+    const char                *toolset;
 } ttai_tool_t;
+
+
+/*
+ * Toolsets: a server at one location may expose only some of the tools
+ * (the ttai_mcp_toolsets directive).  A selection is a mask whose bit i
+ * is ttai_toolsets[i]; ttai_mcp_call_t.toolsets carries it, and 0 selects
+ * every toolset.  A tool of no toolset is always listed.
+ */
+
+#define TTAI_TOOLSETS_MAX      4
+
+/* the names, in bit order, ending with NULL */
+extern const char *const  ttai_toolsets[];
+
+/* the bit of the toolset named name[0 .. len - 1], or 0: no such one */
+unsigned ttai_toolset(const char *name, size_t len);
+
+/* every toolset's bit */
+unsigned ttai_toolsets_all(void);
+
+
+/*
+ * A shipped tool is two halves joined by name when it registers: what it
+ * is, declared in shared/tools/schemas/<name>.json, which
+ * scripts/gen-tools turns into ttai_tool_decls[] at build time, and what
+ * it does, in shared/tools/ttai_tool_*.c.
+ */
+
+typedef struct {
+    ttai_tool_t                tool;             /* run and resume NULL */
+
+    /*
+     * The most bytes its tools/list entry may take: every client sends
+     * the whole list to its model in every conversation
+     */
+    size_t                     budget;
+} ttai_tool_decl_t;
+
+typedef struct {
+    const char                *name;
+    ttai_tool_run_pt           run;
+    ttai_tool_resume_pt        resume;           /* NULL: never pending */
+    unsigned                   flags;            /* TTAI_TOOL_MEMO */
+} ttai_tool_impl_t;
+
+
+/* the generated declarations, ending with one whose name is NULL */
+extern const ttai_tool_decl_t  ttai_tool_decls[];
 
 
 /*
@@ -90,23 +141,23 @@ int ttai_mcp_register_tool(ttai_mcp_server_t *srv, const ttai_tool_t *tool);
 int ttai_tools_register_all(ttai_mcp_server_t *srv);
 
 /* the tools ttai ships */
-extern const ttai_tool_t  ttai_tool_get_session_info;
+extern const ttai_tool_impl_t  ttai_tool_get_session_info;
 
 /* the account tools */
-extern const ttai_tool_t  ttai_tool_get_accounts;
-extern const ttai_tool_t  ttai_tool_get_balances;
-extern const ttai_tool_t  ttai_tool_get_positions;
-extern const ttai_tool_t  ttai_tool_get_transactions;
-extern const ttai_tool_t  ttai_tool_get_orders;
-extern const ttai_tool_t  ttai_tool_preview_order;
-extern const ttai_tool_t  ttai_tool_get_watchlists;
+extern const ttai_tool_impl_t  ttai_tool_get_accounts;
+extern const ttai_tool_impl_t  ttai_tool_get_balances;
+extern const ttai_tool_impl_t  ttai_tool_get_positions;
+extern const ttai_tool_impl_t  ttai_tool_get_transactions;
+extern const ttai_tool_impl_t  ttai_tool_get_orders;
+extern const ttai_tool_impl_t  ttai_tool_preview_order;
+extern const ttai_tool_impl_t  ttai_tool_get_watchlists;
 
 /* the market-data tools */
-extern const ttai_tool_t  ttai_tool_get_quotes;
-extern const ttai_tool_t  ttai_tool_get_market_metrics;
-extern const ttai_tool_t  ttai_tool_get_option_chain;
-extern const ttai_tool_t  ttai_tool_search_symbols;
-extern const ttai_tool_t  ttai_tool_get_market_sessions;
+extern const ttai_tool_impl_t  ttai_tool_get_quotes;
+extern const ttai_tool_impl_t  ttai_tool_get_market_metrics;
+extern const ttai_tool_impl_t  ttai_tool_get_option_chain;
+extern const ttai_tool_impl_t  ttai_tool_search_symbols;
+extern const ttai_tool_impl_t  ttai_tool_get_market_sessions;
 
 /*
  * Helpers for tools: a text result, an error result a model can act on.

@@ -549,7 +549,7 @@ ttai_migrate_count(sqlite3 *db, ttai_d1_error_t *err)
         /* reading must not create the table: the reader may not write */
         "SELECT count(*) FROM sqlite_master "
         "WHERE type = 'table' AND name = 'd1_migrations'",
-        "SELECT count(*) FROM d1_migrations"
+        TTAI_MIGRATE_COUNT_SQL
     };
 
     n = 0;

@@ -63,6 +63,9 @@ int ttai_migrate_apply(sqlite3 *db, const char *dir, ttai_migrate_pt cb,
 /* the number of applied migrations (0 on a new database), or -1 */
 long ttai_migrate_count(sqlite3 *db, ttai_d1_error_t *err);
 
+/* the same count as one statement, for a runner of SQL text */
+#define TTAI_MIGRATE_COUNT_SQL  "SELECT count(*) AS n FROM d1_migrations"
+
 /*
  * Writes an empty migration numbered after the last one in dir (which is
  * created when missing); path receives its file name.

@@ -14,6 +14,7 @@
 
 #include "ttai_market.h"
 #include "ttai_tt.h"
+#include "ttai_tt_map.h"
 #include "ttai_json.h"
 #include "ttai_worker.h"
 
@@ -61,8 +62,6 @@ static int ttai_worker_error(ttai_worker_reply_t *reply, int status,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void ttai_worker_job_free(ttai_worker_job_t *job);
 static int ttai_worker_is_occ(const char *s, size_t len);
-static void ttai_worker_set(json_t *quote, const char *key, json_t *item,
-    const char *from);
 
 
 static const char  *ttai_worker_params[TTAI_WORKER_NKINDS] = {
@@ -73,6 +72,28 @@ static const char  *ttai_worker_params[TTAI_WORKER_NKINDS] = {
 /* the indices /market-data/by-type wants as index=, not equity= */
 static const char  *ttai_worker_indices[] = {
     "SPX", "VIX", "NDX", "RUT", "DJX", "XSP", "VIX9D", NULL
+};
+
+/* a quote: after symbol and price, then change and change_percent */
+static const ttai_tt_field_t  ttai_worker_prices[] = {
+    ttai_tt_field("bid", "bid", TTAI_TT_NUMBER),
+    ttai_tt_field("ask", "ask", TTAI_TT_NUMBER),
+    ttai_tt_field("last", "last", TTAI_TT_NUMBER),
+    ttai_tt_field("mark", "mark", TTAI_TT_NUMBER),
+    ttai_tt_field("mid", "mid", TTAI_TT_NUMBER),
+    ttai_tt_field("open", "open", TTAI_TT_NUMBER),
+    ttai_tt_field("day-high-price", "high", TTAI_TT_NUMBER),
+    ttai_tt_field("day-low-price", "low", TTAI_TT_NUMBER),
+    ttai_tt_field("close", "close", TTAI_TT_NUMBER),
+    ttai_tt_field("prev-close", "prev_close", TTAI_TT_NUMBER),
+    ttai_tt_null_field
+};
+
+static const ttai_tt_field_t  ttai_worker_rest[] = {
+    ttai_tt_field("volume", "volume", TTAI_TT_NUMBER),
+    ttai_tt_field("instrument-type", "instrument_type", TTAI_TT_STRING),
+    ttai_tt_field("updated-at", "updated_at", TTAI_TT_STRING),
+    ttai_tt_null_field
 };
 
 
@@ -592,16 +613,10 @@ ttai_worker_quote(json_t *item)
         return NULL;
     }
 
-    ttai_worker_set(q, "bid", item, "bid");
-    ttai_worker_set(q, "ask", item, "ask");
-    ttai_worker_set(q, "last", item, "last");
-    ttai_worker_set(q, "mark", item, "mark");
-    ttai_worker_set(q, "mid", item, "mid");
-    ttai_worker_set(q, "open", item, "open");
-    ttai_worker_set(q, "high", item, "day-high-price");
-    ttai_worker_set(q, "low", item, "day-low-price");
-    ttai_worker_set(q, "close", item, "close");
-    ttai_worker_set(q, "prev_close", item, "prev-close");
+    if (ttai_tt_map(q, item, ttai_worker_prices) != 0) {
+        json_decref(q);
+        return NULL;
+    }
 
     pc = json_object_get(q, "prev_close");
     p = json_object_get(q, "price");
@@ -623,13 +638,10 @@ ttai_worker_quote(json_t *item)
         json_object_set_new(q, "change_percent", json_null());
     }
 
-    ttai_worker_set(q, "volume", item, "volume");
-
-    s = json_string_value(json_object_get(item, "instrument-type"));
-    json_object_set_new(q, "instrument_type", s ? json_string(s) : json_null());
-
-    s = json_string_value(json_object_get(item, "updated-at"));
-    json_object_set_new(q, "updated_at", s ? json_string(s) : json_null());
+    if (ttai_tt_map(q, item, ttai_worker_rest) != 0) {
+        json_decref(q);
+        return NULL;
+    }
 
     /* every member, or out of memory on the way */
     if (json_object_size(q) != 17) {
@@ -660,20 +672,6 @@ ttai_worker_dump(json_t *json)
 
     /* 15 digits: "149.95" stays 149.95, not 149.94999999999999 */
     return ttai_json_dumps(json, &len);
-}
-
-
-static void
-ttai_worker_set(json_t *quote, const char *key, json_t *item,
-    const char *from)
-{
-    json_t  *v;
-
-    v = ttai_tt_number(json_object_get(item, from));
-
-    if (v != NULL) {
-        json_object_set_new(quote, key, v);
-    }
 }
 
 

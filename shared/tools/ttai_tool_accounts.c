@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "ttai_tt.h"
+#include "ttai_tt_map.h"
 
 
 /*
@@ -27,50 +28,28 @@ static int ttai_tool_accounts_run(ttai_tool_ctx_t *ctx, json_t *args,
 static int ttai_tool_accounts_resume(ttai_tool_ctx_t *ctx, json_t *args,
     const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending);
-static json_t *ttai_tool_accounts_one(json_t *item);
 static void ttai_tool_accounts_line(ttai_tt_buf_t *b, json_t *a);
 
 
-static const char  ttai_tool_accounts_input[] =
-    "{\"type\":\"object\",\"additionalProperties\":false}";
-
-static const char  ttai_tool_accounts_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"count\":{\"type\":\"integer\"},"
-      "\"truncated\":{\"type\":\"boolean\"},"
-      "\"accounts\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-        "\"properties\":{"
-          "\"number\":{\"type\":\"string\"},"
-          "\"nickname\":{\"type\":[\"string\",\"null\"]},"
-          "\"type\":{\"type\":[\"string\",\"null\"],"
-            "\"description\":\"Individual, Roth IRA, ...\"},"
-          "\"margin_or_cash\":{\"type\":[\"string\",\"null\"]},"
-          "\"authority_level\":{\"type\":[\"string\",\"null\"],"
-            "\"description\":\"owner, trade-only or read-only\"},"
-          "\"is_closed\":{\"type\":\"boolean\"},"
-          "\"opened_at\":{\"type\":[\"string\",\"null\"],"
-            "\"description\":\"ISO 8601\"}},"
-        "\"required\":[\"number\",\"nickname\",\"type\","
-                      "\"margin_or_cash\",\"authority_level\","
-                      "\"is_closed\",\"opened_at\"]}}},"
-    "\"required\":[\"count\",\"truncated\",\"accounts\"]}";
+/* an item of /customers/me/accounts: the account, and the user's role */
+static const ttai_tt_field_t  ttai_tool_accounts_fields[] = {
+    ttai_tt_field("account.account-number", "number", TTAI_TT_STRING),
+    ttai_tt_field("account.nickname", "nickname", TTAI_TT_STRING),
+    ttai_tt_field("account.account-type-name", "type", TTAI_TT_STRING),
+    ttai_tt_field("account.margin-or-cash", "margin_or_cash",
+                  TTAI_TT_STRING),
+    ttai_tt_field("authority-level", "authority_level", TTAI_TT_STRING),
+    ttai_tt_field("account.is-closed", "is_closed", TTAI_TT_FLAG),
+    ttai_tt_field("account.opened-at", "opened_at", TTAI_TT_STRING),
+    ttai_tt_null_field
+};
 
 
-const ttai_tool_t  ttai_tool_get_accounts = {
+const ttai_tool_impl_t  ttai_tool_get_accounts = {
     "get_accounts",
-    "TastyTrade accounts",
-    "Lists the user's TastyTrade accounts: account number, nickname, "
-    "type (Individual, Roth IRA, ...), margin or cash, the user's "
-    "authority on it (owner, trade-only, read-only), whether it is "
-    "closed, and when it was opened.  Takes no arguments.  Call it to "
-    "find the account_number the other account tools take; they use the "
-    "user's only open account when it is omitted.",
-    ttai_tool_accounts_input,
-    ttai_tool_accounts_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_accounts_run,
-    ttai_tool_accounts_resume
+    ttai_tool_accounts_resume,
+    0
 };
 
 
@@ -145,7 +124,7 @@ ttai_tool_accounts_resume(ttai_tool_ctx_t *ctx, json_t *args,
             break;
         }
 
-        a = ttai_tool_accounts_one(item);
+        a = ttai_tt_mapped(item, ttai_tool_accounts_fields);
 
         if (a == NULL || json_array_append_new(list, a) != 0) {
             rc = -1;
@@ -190,41 +169,6 @@ ttai_tool_accounts_resume(ttai_tool_ctx_t *ctx, json_t *args,
     *result = ttai_tt_buf_result(&b, out);
 
     return *result ? 0 : -1;
-}
-
-
-static json_t *
-ttai_tool_accounts_one(json_t *item)
-{
-    int      rc;
-    json_t  *acct, *a;
-
-    acct = json_object_get(item, "account");
-
-    a = json_object();
-    if (a == NULL) {
-        return NULL;
-    }
-
-    rc = ttai_tt_set(0, a, "number", ttai_tt_string(acct, "account-number"));
-    rc = ttai_tt_set(rc, a, "nickname", ttai_tt_string(acct, "nickname"));
-    rc = ttai_tt_set(rc, a, "type",
-                     ttai_tt_string(acct, "account-type-name"));
-    rc = ttai_tt_set(rc, a, "margin_or_cash",
-                     ttai_tt_string(acct, "margin-or-cash"));
-    rc = ttai_tt_set(rc, a, "authority_level",
-                     ttai_tt_string(item, "authority-level"));
-    rc = ttai_tt_set(rc, a, "is_closed",
-                     json_boolean(json_is_true(json_object_get(acct,
-                                                               "is-closed"))));
-    rc = ttai_tt_set(rc, a, "opened_at", ttai_tt_string(acct, "opened-at"));
-
-    if (rc != 0) {
-        json_decref(a);
-        return NULL;
-    }
-
-    return a;
 }
 
 

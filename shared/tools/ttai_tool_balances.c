@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "ttai_tt.h"
+#include "ttai_tt_map.h"
 
 
 /*
@@ -29,20 +30,31 @@ static int ttai_tool_balances_fetch(ttai_tool_ctx_t *ctx, json_t *args,
 static json_t *ttai_tool_balances_shape(ttai_tool_ctx_t *ctx, json_t *bal);
 
 
-/* TastyTrade's name, and ours */
-static const char  *ttai_tool_balances_fields[][2] = {
-    { "net-liquidating-value",     "net_liquidating_value" },
-    { "cash-balance",              "cash_balance" },
-    { "equity-buying-power",       "equity_buying_power" },
-    { "derivative-buying-power",   "derivative_buying_power" },
-    { "day-trading-buying-power",  "day_trading_buying_power" },
-    { "maintenance-requirement",   "maintenance_requirement" },
-    { "margin-equity",             "margin_equity" },
-    { "long-equity-value",         "long_equity_value" },
-    { "short-equity-value",        "short_equity_value" },
-    { "long-derivative-value",     "long_derivative_value" },
-    { "short-derivative-value",    "short_derivative_value" },
-    { NULL, NULL }
+/* after account_number */
+static const ttai_tt_field_t  ttai_tool_balances_fields[] = {
+    ttai_tt_field("net-liquidating-value", "net_liquidating_value",
+                  TTAI_TT_NUMBER),
+    ttai_tt_field("cash-balance", "cash_balance", TTAI_TT_NUMBER),
+    ttai_tt_field("equity-buying-power", "equity_buying_power",
+                  TTAI_TT_NUMBER),
+    ttai_tt_field("derivative-buying-power", "derivative_buying_power",
+                  TTAI_TT_NUMBER),
+    ttai_tt_field("day-trading-buying-power", "day_trading_buying_power",
+                  TTAI_TT_NUMBER),
+    ttai_tt_field("maintenance-requirement", "maintenance_requirement",
+                  TTAI_TT_NUMBER),
+    ttai_tt_field("margin-equity", "margin_equity", TTAI_TT_NUMBER),
+    ttai_tt_field("long-equity-value", "long_equity_value",
+                  TTAI_TT_NUMBER),
+    ttai_tt_field("short-equity-value", "short_equity_value",
+                  TTAI_TT_NUMBER),
+    ttai_tt_field("long-derivative-value", "long_derivative_value",
+                  TTAI_TT_NUMBER),
+    ttai_tt_field("short-derivative-value", "short_derivative_value",
+                  TTAI_TT_NUMBER),
+    ttai_tt_field("pending-cash", "pending_cash", TTAI_TT_SIGNED),
+    ttai_tt_field("updated-at", "updated_at", TTAI_TT_STRING),
+    ttai_tt_null_field
 };
 
 /* the text: a label for each line, in this order */
@@ -63,59 +75,11 @@ static const char  *ttai_tool_balances_lines[][2] = {
 };
 
 
-#define TTAI_TOOL_BALANCES_NUMBER  "{\"type\":[\"number\",\"null\"]}"
-
-static const char  ttai_tool_balances_input[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"account_number\":{\"type\":\"string\",\"minLength\":1,"
-        "\"maxLength\":32,\"description\":\"The TastyTrade account number "
-        "(get_accounts lists them).  Omit it when the user has only one "
-        "account.\"}},"
-    "\"additionalProperties\":false}";
-
-static const char  ttai_tool_balances_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"account_number\":{\"type\":\"string\"},"
-      "\"net_liquidating_value\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"cash_balance\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"pending_cash\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"equity_buying_power\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"derivative_buying_power\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"day_trading_buying_power\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"maintenance_requirement\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"margin_equity\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"long_equity_value\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"short_equity_value\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"long_derivative_value\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"short_derivative_value\":" TTAI_TOOL_BALANCES_NUMBER ","
-      "\"updated_at\":{\"type\":[\"string\",\"null\"]}},"
-    "\"required\":[\"account_number\",\"net_liquidating_value\","
-                  "\"cash_balance\",\"pending_cash\","
-                  "\"equity_buying_power\",\"derivative_buying_power\","
-                  "\"day_trading_buying_power\","
-                  "\"maintenance_requirement\",\"margin_equity\","
-                  "\"long_equity_value\",\"short_equity_value\","
-                  "\"long_derivative_value\",\"short_derivative_value\","
-                  "\"updated_at\"]}";
-
-
-const ttai_tool_t  ttai_tool_get_balances = {
+const ttai_tool_impl_t  ttai_tool_get_balances = {
     "get_balances",
-    "Account balances",
-    "An account's balances, in US dollars: net liquidating value, cash "
-    "balance, pending cash (negative when money is leaving), equity, "
-    "derivative (option) and day-trading buying power, maintenance "
-    "requirement, margin equity, and the long and short equity and "
-    "derivative values, with the time TastyTrade computed them.  A value "
-    "TastyTrade did not send is null.  account_number may be omitted when "
-    "the user has one account.",
-    ttai_tool_balances_input,
-    ttai_tool_balances_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_balances_run,
-    ttai_tool_balances_resume
+    ttai_tool_balances_resume,
+    0
 };
 
 
@@ -205,18 +169,7 @@ ttai_tool_balances_shape(ttai_tool_ctx_t *ctx, json_t *bal)
                      ? json_incref(account)
                      : json_string(ttai_tt_account(ctx)));
 
-    for (i = 0; ttai_tool_balances_fields[i][0] != NULL; i++) {
-        v = json_object_get(bal, ttai_tool_balances_fields[i][0]);
-        rc = ttai_tt_set(rc, out, ttai_tool_balances_fields[i][1],
-                         ttai_tt_number(v));
-    }
-
-    rc = ttai_tt_set(rc, out, "pending_cash",
-                     ttai_tt_signed(bal, "pending-cash"));
-    rc = ttai_tt_set(rc, out, "updated_at", ttai_tt_string(bal,
-                                                           "updated-at"));
-
-    if (rc != 0) {
+    if (rc != 0 || ttai_tt_map(out, bal, ttai_tool_balances_fields) != 0) {
         json_decref(out);
         return NULL;
     }

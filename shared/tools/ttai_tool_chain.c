@@ -14,6 +14,7 @@
 #include "ttai_market.h"
 #include "ttai_tools.h"
 #include "ttai_tt.h"
+#include "ttai_tt_map.h"
 #include "ttai_worker.h"
 
 
@@ -49,8 +50,6 @@ static int ttai_tool_chain_read(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
 static json_t *ttai_tool_chain_entries(json_t *items, json_t *state);
 static int ttai_tool_chain_by_date(const void *a, const void *b);
-static json_t *ttai_tool_chain_expiration(json_t *e);
-static json_t *ttai_tool_chain_strike(json_t *s);
 static json_t *ttai_tool_chain_no_date(const char *symbol,
     const char *date, json_t *entries);
 static int ttai_tool_chain_price(ttai_tool_ctx_t *ctx,
@@ -64,89 +63,34 @@ static long ttai_tool_chain_arg(json_t *args, const char *name, long dflt);
 static int ttai_tool_chain_is_date(const char *s);
 
 
-static const char  ttai_tool_chain_input[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"symbol\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":48,"
-        "\"description\":\"the underlying: a stock, ETF or index (AAPL, "
-          "SPY, SPX)\"},"
-      "\"expiration\":{\"type\":\"string\",\"minLength\":10,"
-        "\"maxLength\":10,\"format\":\"date\","
-        "\"description\":\"YYYY-MM-DD: start at this expiration; without "
-          "it, at the nearest one\"},"
-      "\"expirations\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":12,"
-        "\"default\":1,"
-        "\"description\":\"how many expirations to show, from the start\"},"
-      "\"strikes_around\":{\"type\":\"integer\",\"minimum\":1,"
-        "\"maximum\":50,\"default\":10,"
-        "\"description\":\"strikes shown below and above the underlying "
-          "price, in each expiration\"},"
-      "\"page\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,"
-        "\"default\":1,"
-        "\"description\":\"the next expirations: page 2 shows the "
-          "'expirations' after the first ones\"}},"
-    "\"required\":[\"symbol\"],"
-    "\"additionalProperties\":false}";
+static const ttai_tt_field_t  ttai_tool_chain_strike_fields[] = {
+    ttai_tt_field("strike-price", "strike", TTAI_TT_NUMBER),
+    ttai_tt_field("call", "call", TTAI_TT_STRING),
+    ttai_tt_field("put", "put", TTAI_TT_STRING),
+    ttai_tt_field("call-streamer-symbol", "call_streamer", TTAI_TT_STRING),
+    ttai_tt_field("put-streamer-symbol", "put_streamer", TTAI_TT_STRING),
+    ttai_tt_null_field
+};
 
-static const char  ttai_tool_chain_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"symbol\":{\"type\":\"string\"},"
-      "\"underlying_price\":{\"type\":[\"number\",\"null\"]},"
-      "\"shares_per_contract\":{\"type\":[\"integer\",\"null\"]},"
-      "\"strikes_around\":{\"type\":\"integer\"},"
-      "\"page\":{\"type\":\"integer\"},"
-      "\"pages\":{\"type\":\"integer\"},"
-      "\"expirations_total\":{\"type\":\"integer\"},"
-      "\"expirations\":{\"type\":\"array\","
-        "\"items\":{\"type\":\"object\","
-          "\"properties\":{"
-            "\"date\":{\"type\":\"string\"},"
-            "\"days_to_expiration\":{\"type\":[\"integer\",\"null\"]},"
-            "\"type\":{\"type\":[\"string\",\"null\"],"
-              "\"description\":\"Weekly, Regular, Quarterly, End-Of-Month\"},"
-            "\"settlement\":{\"type\":[\"string\",\"null\"],"
-              "\"description\":\"AM or PM\"},"
-            "\"root\":{\"type\":[\"string\",\"null\"]},"
-            "\"strikes_total\":{\"type\":\"integer\"},"
-            "\"strikes\":{\"type\":\"array\","
-              "\"items\":{\"type\":\"object\","
-                "\"properties\":{"
-                  "\"strike\":{\"type\":[\"number\",\"null\"]},"
-                  "\"call\":{\"type\":[\"string\",\"null\"]},"
-                  "\"put\":{\"type\":[\"string\",\"null\"]},"
-                  "\"call_streamer\":{\"type\":[\"string\",\"null\"]},"
-                  "\"put_streamer\":{\"type\":[\"string\",\"null\"]}},"
-                "\"required\":[\"strike\",\"call\",\"put\"]}}},"
-          "\"required\":[\"date\",\"strikes\"]}},"
-      "\"available_expirations\":{\"type\":\"array\","
-        "\"description\":\"every expiration date, first 100\","
-        "\"items\":{\"type\":\"string\"}},"
-      "\"other_chains\":{\"type\":\"array\","
-        "\"description\":\"roots of adjusted (non-standard) chains, not "
-          "shown\","
-        "\"items\":{\"type\":\"string\"}}},"
-    "\"required\":[\"symbol\",\"underlying_price\",\"expirations\","
-                  "\"expirations_total\",\"page\",\"pages\"]}";
+/* one expiration, every strike: the window is cut later */
+static const ttai_tt_field_t  ttai_tool_chain_expiration_fields[] = {
+    ttai_tt_field("expiration-date", "date", TTAI_TT_STRING),
+    ttai_tt_field("days-to-expiration", "days_to_expiration",
+                  TTAI_TT_INTEGER),
+    ttai_tt_field("expiration-type", "type", TTAI_TT_STRING),
+    ttai_tt_field("settlement-type", "settlement", TTAI_TT_STRING),
+    ttai_tt_field("root", "root", TTAI_TT_STRING),
+    ttai_tt_nested("strikes", "strikes", TTAI_TT_LIST,
+                   ttai_tool_chain_strike_fields, 0),
+    ttai_tt_null_field
+};
 
 
-const ttai_tool_t  ttai_tool_get_option_chain = {
+const ttai_tool_impl_t  ttai_tool_get_option_chain = {
     "get_option_chain",
-    "Option chain",
-    "Lists the options on a stock, ETF or index: for the nearest "
-    "expiration (or the one given, or several), the strikes around the "
-    "underlying price with the OCC symbols of the call and the put at "
-    "each, ready for get_quotes.  Each expiration shows its date, days "
-    "to expiration, type (Weekly, Regular...) and settlement (AM or PM).  "
-    "The chain is cut to stay small: strikes_around (default 10, up to "
-    "50) strikes below and above the price, and expirations (default 1, "
-    "up to 12) at a time; page goes on to later expirations, and every "
-    "expiration date is listed.  Futures options are not covered.",
-    ttai_tool_chain_input,
-    ttai_tool_chain_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_chain_run,
-    ttai_tool_chain_resume
+    ttai_tool_chain_resume,
+    0
 };
 
 
@@ -403,7 +347,7 @@ ttai_tool_chain_read(ttai_tool_ctx_t *ctx, json_t *args,
             continue;
         }
 
-        x = ttai_tool_chain_expiration(e);
+        x = ttai_tt_mapped(e, ttai_tool_chain_expiration_fields);
 
         if (x == NULL || json_array_append_new(selected, x) != 0) {
             json_decref(entries);
@@ -569,88 +513,6 @@ ttai_tool_chain_by_date(const void *a, const void *b)
     ry = json_string_value(json_object_get(y, "root"));
 
     return strcmp(rx ? rx : "", ry ? ry : "");
-}
-
-
-/* one expiration, every strike shaped; the window is cut later */
-
-static json_t *
-ttai_tool_chain_expiration(json_t *e)
-{
-    size_t   i;
-    json_t  *x, *strikes, *s, *v;
-
-    strikes = json_array();
-    if (strikes == NULL) {
-        return NULL;
-    }
-
-    json_array_foreach(json_object_get(e, "strikes"), i, v) {
-        s = ttai_tool_chain_strike(v);
-
-        if (s == NULL || json_array_append_new(strikes, s) != 0) {
-            json_decref(strikes);
-            return NULL;
-        }
-    }
-
-    v = json_object_get(e, "days-to-expiration");
-
-    x = json_pack("{s:O, s:o, s:o, s:o, s:o, s:o}",
-                  "date", json_object_get(e, "expiration-date"),
-                  "days_to_expiration",
-                  json_is_integer(v) ? json_incref(v) : json_null(),
-                  "type",
-                  json_is_string(json_object_get(e, "expiration-type"))
-                  ? json_incref(json_object_get(e, "expiration-type"))
-                  : json_null(),
-                  "settlement",
-                  json_is_string(json_object_get(e, "settlement-type"))
-                  ? json_incref(json_object_get(e, "settlement-type"))
-                  : json_null(),
-                  "root",
-                  json_is_string(json_object_get(e, "root"))
-                  ? json_incref(json_object_get(e, "root"))
-                  : json_null(),
-                  "strikes", strikes);
-
-    return x;
-}
-
-
-static json_t *
-ttai_tool_chain_strike(json_t *s)
-{
-    int          i;
-    json_t      *o, *v;
-
-    static const char  *keys[][2] = {
-        { "call", "call" },
-        { "put", "put" },
-        { "call_streamer", "call-streamer-symbol" },
-        { "put_streamer", "put-streamer-symbol" },
-    };
-
-    o = json_pack("{s:o}", "strike",
-                  ttai_tt_number(json_object_get(s, "strike-price")));
-    if (o == NULL) {
-        return NULL;
-    }
-
-    for (i = 0; i < 4; i++) {
-        v = json_object_get(s, keys[i][1]);
-
-        if (json_object_set_new(o, keys[i][0],
-                                json_is_string(v) ? json_incref(v)
-                                                  : json_null())
-            != 0)
-        {
-            json_decref(o);
-            return NULL;
-        }
-    }
-
-    return o;
 }
 
 

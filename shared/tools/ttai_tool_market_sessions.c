@@ -13,6 +13,7 @@
 #include "ttai_market.h"
 #include "ttai_tools.h"
 #include "ttai_tt.h"
+#include "ttai_tt_map.h"
 
 
 /*
@@ -37,65 +38,40 @@ static int ttai_tool_market_sessions_run(ttai_tool_ctx_t *ctx, json_t *args,
 static int ttai_tool_market_sessions_resume(ttai_tool_ctx_t *ctx,
     json_t *args, const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending);
-static json_t *ttai_tool_market_sessions_one(json_t *item);
-static json_t *ttai_tool_market_sessions_other(json_t *s);
-static json_t *ttai_tool_market_sessions_string(json_t *o,
-    const char *key);
 static void ttai_tool_market_sessions_text(ttai_market_text_t *t,
     json_t *s);
 
 
-static const char  ttai_tool_market_sessions_input[] =
-    "{\"type\":\"object\",\"additionalProperties\":false}";
+/* the next or the previous session */
+static const ttai_tt_field_t  ttai_tool_market_sessions_other_fields[] = {
+    ttai_tt_field("session-date", "date", TTAI_TT_STRING),
+    ttai_tt_field("start-at", "start_at", TTAI_TT_STRING),
+    ttai_tt_field("open-at", "open_at", TTAI_TT_STRING),
+    ttai_tt_field("close-at", "close_at", TTAI_TT_STRING),
+    ttai_tt_field("close-at-ext", "close_at_ext", TTAI_TT_STRING),
+    ttai_tt_null_field
+};
 
-#define TTAI_SESSIONS_TIME  "{\"type\":[\"string\",\"null\"]," \
-                            "\"description\":\"ISO 8601, UTC\"}"
-
-#define TTAI_SESSIONS_OTHER                                                   \
-    "{\"type\":[\"object\",\"null\"],"                                        \
-     "\"properties\":{"                                                       \
-       "\"date\":{\"type\":[\"string\",\"null\"]},"                           \
-       "\"start_at\":" TTAI_SESSIONS_TIME ","                                 \
-       "\"open_at\":" TTAI_SESSIONS_TIME ","                                  \
-       "\"close_at\":" TTAI_SESSIONS_TIME ","                                 \
-       "\"close_at_ext\":" TTAI_SESSIONS_TIME "}}"
-
-static const char  ttai_tool_market_sessions_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"sessions\":{\"type\":\"array\","
-        "\"items\":{\"type\":\"object\","
-          "\"properties\":{"
-            "\"collection\":{\"type\":\"string\","
-              "\"description\":\"Equity: US stocks and options; CME: CME "
-                "futures\"},"
-            "\"state\":{\"type\":[\"string\",\"null\"],"
-              "\"description\":\"Open, Closed, Pre-market or Extended\"},"
-            "\"start_at\":" TTAI_SESSIONS_TIME ","
-            "\"open_at\":" TTAI_SESSIONS_TIME ","
-            "\"close_at\":" TTAI_SESSIONS_TIME ","
-            "\"close_at_ext\":" TTAI_SESSIONS_TIME ","
-            "\"next_session\":" TTAI_SESSIONS_OTHER ","
-            "\"previous_session\":" TTAI_SESSIONS_OTHER "},"
-          "\"required\":[\"collection\",\"state\",\"next_session\","
-                        "\"previous_session\"]}}},"
-    "\"required\":[\"sessions\"]}";
+static const ttai_tt_field_t  ttai_tool_market_sessions_fields[] = {
+    ttai_tt_field("instrument-collection", "collection", TTAI_TT_STRING),
+    ttai_tt_field("state", "state", TTAI_TT_STRING),
+    ttai_tt_field("start-at", "start_at", TTAI_TT_STRING),
+    ttai_tt_field("open-at", "open_at", TTAI_TT_STRING),
+    ttai_tt_field("close-at", "close_at", TTAI_TT_STRING),
+    ttai_tt_field("close-at-ext", "close_at_ext", TTAI_TT_STRING),
+    ttai_tt_nested("next-session", "next_session", TTAI_TT_OBJECT,
+                   ttai_tool_market_sessions_other_fields, 0),
+    ttai_tt_nested("previous-session", "previous_session", TTAI_TT_OBJECT,
+                   ttai_tool_market_sessions_other_fields, 0),
+    ttai_tt_null_field
+};
 
 
-const ttai_tool_t  ttai_tool_get_market_sessions = {
+const ttai_tool_impl_t  ttai_tool_get_market_sessions = {
     "get_market_sessions",
-    "Market sessions",
-    "Says whether the US stock and options market (Equity) and the CME "
-    "futures market are open now (Open, Closed, Pre-market or "
-    "Extended), and when the current, next and previous sessions open "
-    "and close, extended hours included.  Times are ISO 8601 in UTC "
-    "(the regular equity session is 09:30-16:00 New York time).  Takes "
-    "no arguments; the answer is at most a minute old.",
-    ttai_tool_market_sessions_input,
-    ttai_tool_market_sessions_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_market_sessions_run,
-    ttai_tool_market_sessions_resume
+    ttai_tool_market_sessions_resume,
+    0
 };
 
 
@@ -139,7 +115,7 @@ ttai_tool_market_sessions_resume(ttai_tool_ctx_t *ctx, json_t *args,
             continue;
         }
 
-        s = ttai_tool_market_sessions_one(item);
+        s = ttai_tt_mapped(item, ttai_tool_market_sessions_fields);
 
         if (s == NULL || json_array_append_new(list, s) != 0) {
             free(t.data);
@@ -164,66 +140,6 @@ ttai_tool_market_sessions_resume(ttai_tool_ctx_t *ctx, json_t *args,
     *result = ttai_market_result(&t, out);
 
     return *result ? 0 : -1;
-}
-
-
-static json_t *
-ttai_tool_market_sessions_one(json_t *item)
-{
-    json_t  *next, *prev;
-
-    next = json_object_get(item, "next-session");
-    prev = json_object_get(item, "previous-session");
-
-#define ttai_str(key)  ttai_tool_market_sessions_string(item, key)
-
-    return json_pack("{s:O, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                     "collection",
-                     json_object_get(item, "instrument-collection"),
-                     "state", ttai_str("state"),
-                     "start_at", ttai_str("start-at"),
-                     "open_at", ttai_str("open-at"),
-                     "close_at", ttai_str("close-at"),
-                     "close_at_ext", ttai_str("close-at-ext"),
-                     "next_session",
-                     ttai_tool_market_sessions_other(next),
-                     "previous_session",
-                     ttai_tool_market_sessions_other(prev));
-
-#undef ttai_str
-}
-
-
-/* a next or previous session, or json null */
-
-static json_t *
-ttai_tool_market_sessions_other(json_t *s)
-{
-    if (!json_is_object(s)) {
-        return json_null();
-    }
-
-#define ttai_str(key)  ttai_tool_market_sessions_string(s, key)
-
-    return json_pack("{s:o, s:o, s:o, s:o, s:o}",
-                     "date", ttai_str("session-date"),
-                     "start_at", ttai_str("start-at"),
-                     "open_at", ttai_str("open-at"),
-                     "close_at", ttai_str("close-at"),
-                     "close_at_ext", ttai_str("close-at-ext"));
-
-#undef ttai_str
-}
-
-
-static json_t *
-ttai_tool_market_sessions_string(json_t *o, const char *key)
-{
-    json_t  *v;
-
-    v = json_object_get(o, key);
-
-    return json_is_string(v) ? json_incref(v) : json_null();
 }
 
 

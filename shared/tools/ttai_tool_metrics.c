@@ -13,6 +13,7 @@
 #include "ttai_market.h"
 #include "ttai_tools.h"
 #include "ttai_tt.h"
+#include "ttai_tt_map.h"
 #include "ttai_worker.h"
 
 
@@ -40,83 +41,57 @@ static int ttai_tool_metrics_fetched(ttai_tool_ctx_t *ctx,
     const ttai_mcp_response_t *resp, json_t **result);
 static int ttai_tool_metrics_done(ttai_tool_ctx_t *ctx, json_t **result);
 static json_t *ttai_tool_metrics_shape(const char *symbol, json_t *item);
-static json_t *ttai_tool_metrics_string(json_t *item, const char *key);
 static void ttai_tool_metrics_line(ttai_market_text_t *t, json_t *m);
 
 
-static const char  ttai_tool_metrics_input[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"symbols\":{\"type\":\"array\",\"minItems\":1,\"maxItems\":50,"
-        "\"description\":\"1 to 50 underlying symbols: stocks, ETFs and "
-          "indices (AAPL, SPY, SPX).\","
-        "\"items\":{\"type\":\"string\",\"minLength\":1,"
-          "\"maxLength\":48}}},"
-    "\"required\":[\"symbols\"],"
-    "\"additionalProperties\":false}";
+static const ttai_tt_field_t  ttai_tool_metrics_earnings_fields[] = {
+    ttai_tt_field("expected-report-date", "expected_report_date",
+                  TTAI_TT_STRING),
+    ttai_tt_field("estimated", "estimated", TTAI_TT_BOOLEAN),
+    ttai_tt_field("time-of-day", "time_of_day",
+                  TTAI_TT_STRING | TTAI_TT_OPTIONAL),
+    ttai_tt_null_field
+};
 
-#define TTAI_METRICS_NUM  "{\"type\":[\"number\",\"null\"]}"
-#define TTAI_METRICS_STR  "{\"type\":[\"string\",\"null\"]}"
-
-static const char  ttai_tool_metrics_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"metrics\":{\"type\":\"array\","
-        "\"description\":\"in the order asked; every *_rank, *_percentile, "
-          "iv_*, hv_* and dividend_yield is a percent (0-100)\","
-        "\"items\":{\"type\":\"object\","
-          "\"properties\":{"
-            "\"symbol\":{\"type\":\"string\"},"
-            "\"iv_index\":" TTAI_METRICS_NUM ","
-            "\"iv_rank\":" TTAI_METRICS_NUM ","
-            "\"iv_percentile\":" TTAI_METRICS_NUM ","
-            "\"iv_30_day\":" TTAI_METRICS_NUM ","
-            "\"hv_30_day\":" TTAI_METRICS_NUM ","
-            "\"hv_60_day\":" TTAI_METRICS_NUM ","
-            "\"hv_90_day\":" TTAI_METRICS_NUM ","
-            "\"iv_hv_30_day_difference\":" TTAI_METRICS_NUM ","
-            "\"beta\":" TTAI_METRICS_NUM ","
-            "\"corr_spy_3month\":" TTAI_METRICS_NUM ","
-            "\"liquidity_rating\":{\"type\":[\"integer\",\"null\"]},"
-            "\"liquidity_rank\":" TTAI_METRICS_NUM ","
-            "\"market_cap\":" TTAI_METRICS_NUM ","
-            "\"dividend_yield\":" TTAI_METRICS_NUM ","
-            "\"dividend_next_date\":" TTAI_METRICS_STR ","
-            "\"dividend_ex_date\":" TTAI_METRICS_STR ","
-            "\"earnings\":{\"type\":[\"object\",\"null\"],"
-              "\"properties\":{"
-                "\"expected_report_date\":" TTAI_METRICS_STR ","
-                "\"estimated\":{\"type\":[\"boolean\",\"null\"]},"
-                "\"time_of_day\":{\"type\":\"string\"}}},"
-            "\"sector\":" TTAI_METRICS_STR ","
-            "\"industry\":" TTAI_METRICS_STR ","
-            "\"updated_at\":" TTAI_METRICS_STR "},"
-          "\"required\":[\"symbol\",\"iv_rank\",\"iv_percentile\"]}},"
-      "\"missing\":{\"type\":\"array\","
-        "\"description\":\"symbols TastyTrade has no metrics for\","
-        "\"items\":{\"type\":\"string\"}}},"
-    "\"required\":[\"metrics\",\"missing\"]}";
+/* after the symbol asked for; fractions become percents (see above) */
+static const ttai_tt_field_t  ttai_tool_metrics_fields[] = {
+    ttai_tt_field("implied-volatility-index", "iv_index", TTAI_TT_PERCENT),
+    ttai_tt_field("implied-volatility-index-rank", "iv_rank",
+                  TTAI_TT_PERCENT),
+    ttai_tt_field("implied-volatility-percentile", "iv_percentile",
+                  TTAI_TT_PERCENT),
+    ttai_tt_field("implied-volatility-30-day", "iv_30_day", TTAI_TT_NUMBER),
+    ttai_tt_field("historical-volatility-30-day", "hv_30_day",
+                  TTAI_TT_NUMBER),
+    ttai_tt_field("historical-volatility-60-day", "hv_60_day",
+                  TTAI_TT_NUMBER),
+    ttai_tt_field("historical-volatility-90-day", "hv_90_day",
+                  TTAI_TT_NUMBER),
+    ttai_tt_field("iv-hv-30-day-difference", "iv_hv_30_day_difference",
+                  TTAI_TT_NUMBER),
+    ttai_tt_field("beta", "beta", TTAI_TT_NUMBER),
+    ttai_tt_field("corr-spy-3month", "corr_spy_3month", TTAI_TT_NUMBER),
+    ttai_tt_field("liquidity-rating", "liquidity_rating", TTAI_TT_WHOLE),
+    ttai_tt_field("liquidity-rank", "liquidity_rank", TTAI_TT_PERCENT),
+    ttai_tt_field("market-cap", "market_cap", TTAI_TT_NUMBER),
+    ttai_tt_field("dividend-yield", "dividend_yield", TTAI_TT_PERCENT),
+    ttai_tt_field("dividend-next-date", "dividend_next_date",
+                  TTAI_TT_STRING),
+    ttai_tt_field("dividend-ex-date", "dividend_ex_date", TTAI_TT_STRING),
+    ttai_tt_nested("earnings", "earnings", TTAI_TT_OBJECT,
+                   ttai_tool_metrics_earnings_fields, 0),
+    ttai_tt_field("sector", "sector", TTAI_TT_STRING),
+    ttai_tt_field("industry", "industry", TTAI_TT_STRING),
+    ttai_tt_field("updated-at", "updated_at", TTAI_TT_STRING),
+    ttai_tt_null_field
+};
 
 
-const ttai_tool_t  ttai_tool_get_market_metrics = {
+const ttai_tool_impl_t  ttai_tool_get_market_metrics = {
     "get_market_metrics",
-    "Market metrics",
-    "Gets volatility and reference data for 1 to 50 underlyings (stocks, "
-    "ETFs, indices): IV rank, IV percentile and IV index, the 30-day "
-    "implied volatility, the 30, 60 and 90-day historical volatilities "
-    "and the IV-HV difference, beta, 3-month correlation with SPY, "
-    "liquidity rating (0 to 5 stars) and rank, market cap, dividend yield "
-    "and dates, the next earnings date, sector and industry.  Every "
-    "rank, percentile, volatility and yield is a percent from 0 to 100 "
-    "(IV rank 42.73 means 42.73%; TastyTrade's own fractions are "
-    "converted).  IV rank is TastyTrade's implied-volatility-index-rank.  "
-    "Data is cached for a minute.",
-    ttai_tool_metrics_input,
-    ttai_tool_metrics_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD
-    | TTAI_TOOL_MEMO,
     ttai_tool_metrics_run,
-    ttai_tool_metrics_resume
+    ttai_tool_metrics_resume,
+    TTAI_TOOL_MEMO
 };
 
 
@@ -355,92 +330,21 @@ failed:
 }
 
 
+/* the symbol as asked, then TastyTrade's metrics */
+
 static json_t *
 ttai_tool_metrics_shape(const char *symbol, json_t *item)
 {
-    json_t  *m, *e, *earnings, *rating, *tod;
+    json_t  *m;
 
-    /* the liquidity rating is a whole number of stars */
-    rating = ttai_tt_number(json_object_get(item, "liquidity-rating"));
+    m = json_pack("{s:s}", "symbol", symbol);
 
-    if (json_is_number(rating)) {
-        e = json_integer((json_int_t) json_number_value(rating));
-        json_decref(rating);
-        rating = e;
+    if (m != NULL && ttai_tt_map(m, item, ttai_tool_metrics_fields) != 0) {
+        json_decref(m);
+        return NULL;
     }
-
-    e = json_object_get(item, "earnings");
-    earnings = NULL;
-
-    if (json_is_object(e)) {
-        earnings = json_pack("{s:o, s:o}",
-                             "expected_report_date",
-                             ttai_tool_metrics_string(e,
-                                                      "expected-report-date"),
-                             "estimated",
-                             json_is_boolean(json_object_get(e, "estimated"))
-                             ? json_incref(json_object_get(e, "estimated"))
-                             : json_null());
-
-        tod = json_object_get(e, "time-of-day");
-
-        if (earnings != NULL && json_is_string(tod)) {
-            json_object_set(earnings, "time_of_day", tod);
-        }
-    }
-
-    m = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-                  " s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                  "symbol", symbol,
-                  "iv_index", ttai_market_percent(json_object_get(item,
-                                  "implied-volatility-index")),
-                  "iv_rank", ttai_market_percent(json_object_get(item,
-                                  "implied-volatility-index-rank")),
-                  "iv_percentile", ttai_market_percent(json_object_get(item,
-                                  "implied-volatility-percentile")),
-                  "iv_30_day", ttai_tt_number(json_object_get(item,
-                                  "implied-volatility-30-day")),
-                  "hv_30_day", ttai_tt_number(json_object_get(item,
-                                  "historical-volatility-30-day")),
-                  "hv_60_day", ttai_tt_number(json_object_get(item,
-                                  "historical-volatility-60-day")),
-                  "hv_90_day", ttai_tt_number(json_object_get(item,
-                                  "historical-volatility-90-day")),
-                  "iv_hv_30_day_difference", ttai_tt_number(
-                      json_object_get(item, "iv-hv-30-day-difference")),
-                  "beta", ttai_tt_number(json_object_get(item, "beta")),
-                  "corr_spy_3month", ttai_tt_number(json_object_get(item,
-                                         "corr-spy-3month")),
-                  "liquidity_rating", rating,
-                  "liquidity_rank", ttai_market_percent(json_object_get(item,
-                                        "liquidity-rank")),
-                  "market_cap", ttai_tt_number(json_object_get(item,
-                                    "market-cap")),
-                  "dividend_yield", ttai_market_percent(json_object_get(item,
-                                        "dividend-yield")),
-                  "dividend_next_date",
-                  ttai_tool_metrics_string(item, "dividend-next-date"),
-                  "dividend_ex_date",
-                  ttai_tool_metrics_string(item, "dividend-ex-date"),
-                  "earnings", earnings ? earnings : json_null(),
-                  "sector", ttai_tool_metrics_string(item, "sector"),
-                  "industry", ttai_tool_metrics_string(item, "industry"),
-                  "updated_at", ttai_tool_metrics_string(item, "updated-at"));
 
     return m;
-}
-
-
-/* a string member, or json null */
-
-static json_t *
-ttai_tool_metrics_string(json_t *item, const char *key)
-{
-    json_t  *v;
-
-    v = json_object_get(item, key);
-
-    return json_is_string(v) ? json_incref(v) : json_null();
 }
 
 

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "ttai_tt.h"
+#include "ttai_tt_map.h"
 
 
 /*
@@ -33,85 +34,42 @@ static int ttai_tool_orders_resume(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
 static int ttai_tool_orders_fetch(ttai_tool_ctx_t *ctx, json_t *args,
     const char *account, json_t **result, ttai_mcp_pending_t **pending);
-static json_t *ttai_tool_orders_one(json_t *order);
-static json_t *ttai_tool_orders_legs(json_t *legs);
 static void ttai_tool_orders_line(ttai_tt_buf_t *b, json_t *o);
 static int ttai_tool_orders_recent(json_t *args);
 
 
-#define TTAI_TOOL_ORDERS_STRING   "{\"type\":[\"string\",\"null\"]}"
-#define TTAI_TOOL_ORDERS_NUMBER   "{\"type\":[\"number\",\"null\"]}"
+static const ttai_tt_field_t  ttai_tool_orders_leg_fields[] = {
+    ttai_tt_field("symbol", "symbol", TTAI_TT_STRING),
+    ttai_tt_field("instrument-type", "instrument_type", TTAI_TT_STRING),
+    ttai_tt_field("action", "action", TTAI_TT_STRING),
+    ttai_tt_field("quantity", "quantity", TTAI_TT_NUMBER),
+    ttai_tt_field("remaining-quantity", "remaining", TTAI_TT_NUMBER),
+    ttai_tt_field("fills", "fills", TTAI_TT_COUNT),
+    ttai_tt_null_field
+};
 
-static const char  ttai_tool_orders_input[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"account_number\":{\"type\":\"string\",\"minLength\":1,"
-        "\"maxLength\":32,\"description\":\"The TastyTrade account number "
-        "(get_accounts lists them).  Omit it when the user has only one "
-        "account.\"},"
-      "\"status\":{\"type\":\"string\",\"enum\":[\"live\",\"recent\"],"
-        "\"default\":\"live\",\"description\":\"live (the default): "
-        "the orders working now or from today, whatever their status; "
-        "recent: the orders of the last 7 days, newest first.\"}},"
-    "\"additionalProperties\":false}";
-
-static const char  ttai_tool_orders_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"account_number\":{\"type\":\"string\"},"
-      "\"status\":{\"type\":\"string\"},"
-      "\"total\":{\"type\":\"integer\"},"
-      "\"returned\":{\"type\":\"integer\"},"
-      "\"truncated\":{\"type\":\"boolean\"},"
-      "\"orders\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-        "\"properties\":{"
-          "\"id\":{\"type\":[\"integer\",\"string\",\"null\"]},"
-          "\"status\":" TTAI_TOOL_ORDERS_STRING ","
-          "\"order_type\":" TTAI_TOOL_ORDERS_STRING ","
-          "\"time_in_force\":" TTAI_TOOL_ORDERS_STRING ","
-          "\"price\":{\"type\":[\"number\",\"null\"],"
-            "\"description\":\"per unit; negative for a debit\"},"
-          "\"stop_trigger\":" TTAI_TOOL_ORDERS_NUMBER ","
-          "\"size\":" TTAI_TOOL_ORDERS_NUMBER ","
-          "\"underlying\":" TTAI_TOOL_ORDERS_STRING ","
-          "\"received_at\":" TTAI_TOOL_ORDERS_STRING ","
-          "\"updated_at\":" TTAI_TOOL_ORDERS_STRING ","
-          "\"legs\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-            "\"properties\":{"
-              "\"symbol\":" TTAI_TOOL_ORDERS_STRING ","
-              "\"instrument_type\":" TTAI_TOOL_ORDERS_STRING ","
-              "\"action\":" TTAI_TOOL_ORDERS_STRING ","
-              "\"quantity\":" TTAI_TOOL_ORDERS_NUMBER ","
-              "\"remaining\":" TTAI_TOOL_ORDERS_NUMBER ","
-              "\"fills\":{\"type\":\"integer\"}},"
-            "\"required\":[\"symbol\",\"instrument_type\",\"action\","
-                          "\"quantity\",\"remaining\",\"fills\"]}}},"
-        "\"required\":[\"id\",\"status\",\"order_type\","
-                      "\"time_in_force\",\"price\",\"stop_trigger\","
-                      "\"size\",\"underlying\",\"received_at\","
-                      "\"updated_at\",\"legs\"]}}},"
-    "\"required\":[\"account_number\",\"status\",\"total\",\"returned\","
-                  "\"truncated\",\"orders\"]}";
+static const ttai_tt_field_t  ttai_tool_orders_fields[] = {
+    ttai_tt_field("id", "id", TTAI_TT_ID),
+    ttai_tt_field("status", "status", TTAI_TT_STRING),
+    ttai_tt_field("order-type", "order_type", TTAI_TT_STRING),
+    ttai_tt_field("time-in-force", "time_in_force", TTAI_TT_STRING),
+    ttai_tt_field("price", "price", TTAI_TT_SIGNED),
+    ttai_tt_field("stop-trigger", "stop_trigger", TTAI_TT_NUMBER),
+    ttai_tt_field("size", "size", TTAI_TT_NUMBER),
+    ttai_tt_field("underlying-symbol", "underlying", TTAI_TT_STRING),
+    ttai_tt_field("received-at", "received_at", TTAI_TT_TIME),
+    ttai_tt_field("updated-at", "updated_at", TTAI_TT_TIME),
+    ttai_tt_nested("legs", "legs", TTAI_TT_LIST, ttai_tool_orders_leg_fields,
+                   TTAI_TOOL_ORDERS_LEGS_MAX),
+    ttai_tt_null_field
+};
 
 
-const ttai_tool_t  ttai_tool_get_orders = {
+const ttai_tool_impl_t  ttai_tool_get_orders = {
     "get_orders",
-    "Account orders",
-    "An account's orders: status \"live\" (the default) gives the "
-    "orders working now or from today, whatever their state (Live, "
-    "Received, Filled, Cancelled, ...); \"recent\" gives the last 7 "
-    "days' orders, newest first.  Each order has its id, status, type, "
-    "time in force, limit price in US dollars per unit (negative for a "
-    "debit: paid; positive for a credit: received), stop trigger, size, "
-    "underlying, times, and its legs (symbol, action, quantity, "
-    "remaining quantity, number of fills).  At most 50 orders are "
-    "returned; the result says when there are more.  account_number may "
-    "be omitted when the user has one account.",
-    ttai_tool_orders_input,
-    ttai_tool_orders_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_orders_run,
-    ttai_tool_orders_resume
+    ttai_tool_orders_resume,
+    0
 };
 
 
@@ -202,7 +160,7 @@ ttai_tool_orders_resume(ttai_tool_ctx_t *ctx, json_t *args,
             continue;
         }
 
-        o = ttai_tool_orders_one(order);
+        o = ttai_tt_mapped(order, ttai_tool_orders_fields);
 
         if (o == NULL || json_array_append_new(list, o) != 0) {
             rc = -1;
@@ -270,96 +228,6 @@ ttai_tool_orders_resume(ttai_tool_ctx_t *ctx, json_t *args,
     *result = ttai_tt_buf_result(&b, out);
 
     return *result ? 0 : -1;
-}
-
-
-static json_t *
-ttai_tool_orders_one(json_t *order)
-{
-    int      rc;
-    json_t  *o, *id;
-
-    o = json_object();
-    if (o == NULL) {
-        return NULL;
-    }
-
-    id = json_object_get(order, "id");
-
-    rc = ttai_tt_set(0, o, "id", (json_is_integer(id) || json_is_string(id))
-                                 ? json_incref(id) : json_null());
-    rc = ttai_tt_set(rc, o, "status", ttai_tt_string(order, "status"));
-    rc = ttai_tt_set(rc, o, "order_type", ttai_tt_string(order,
-                                                         "order-type"));
-    rc = ttai_tt_set(rc, o, "time_in_force",
-                     ttai_tt_string(order, "time-in-force"));
-    rc = ttai_tt_set(rc, o, "price", ttai_tt_signed(order, "price"));
-    rc = ttai_tt_set(rc, o, "stop_trigger",
-                     ttai_tt_number(json_object_get(order, "stop-trigger")));
-    rc = ttai_tt_set(rc, o, "size",
-                     ttai_tt_number(json_object_get(order, "size")));
-    rc = ttai_tt_set(rc, o, "underlying",
-                     ttai_tt_string(order, "underlying-symbol"));
-    rc = ttai_tt_set(rc, o, "received_at",
-                     ttai_tt_time(json_object_get(order, "received-at")));
-    rc = ttai_tt_set(rc, o, "updated_at",
-                     ttai_tt_time(json_object_get(order, "updated-at")));
-    rc = ttai_tt_set(rc, o, "legs",
-                     ttai_tool_orders_legs(json_object_get(order, "legs")));
-
-    if (rc != 0) {
-        json_decref(o);
-        return NULL;
-    }
-
-    return o;
-}
-
-
-static json_t *
-ttai_tool_orders_legs(json_t *legs)
-{
-    int      rc;
-    size_t   i;
-    json_t  *list, *leg, *l, *fills;
-
-    list = json_array();
-    if (list == NULL) {
-        return NULL;
-    }
-
-    json_array_foreach(legs, i, leg) {
-        if (i == TTAI_TOOL_ORDERS_LEGS_MAX) {
-            break;
-        }
-
-        l = json_object();
-        if (l == NULL) {
-            json_decref(list);
-            return NULL;
-        }
-
-        fills = json_object_get(leg, "fills");
-
-        rc = ttai_tt_set(0, l, "symbol", ttai_tt_string(leg, "symbol"));
-        rc = ttai_tt_set(rc, l, "instrument_type",
-                         ttai_tt_string(leg, "instrument-type"));
-        rc = ttai_tt_set(rc, l, "action", ttai_tt_string(leg, "action"));
-        rc = ttai_tt_set(rc, l, "quantity",
-                         ttai_tt_number(json_object_get(leg, "quantity")));
-        rc = ttai_tt_set(rc, l, "remaining",
-                         ttai_tt_number(json_object_get(leg,
-                                                "remaining-quantity")));
-        rc = ttai_tt_set(rc, l, "fills",
-                         json_integer((json_int_t) json_array_size(fills)));
-
-        if (rc != 0 || json_array_append_new(list, l) != 0) {
-            json_decref(list);
-            return NULL;
-        }
-    }
-
-    return list;
 }
 
 

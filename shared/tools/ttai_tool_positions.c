@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "ttai_tt.h"
+#include "ttai_tt_map.h"
 
 
 /*
@@ -29,66 +30,29 @@ static int ttai_tool_positions_resume(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
 static int ttai_tool_positions_fetch(ttai_tool_ctx_t *ctx, json_t *args,
     const char *account, json_t **result, ttai_mcp_pending_t **pending);
-static json_t *ttai_tool_positions_one(json_t *pos);
 static void ttai_tool_positions_line(ttai_tt_buf_t *b, json_t *p);
 
 
-static const char  ttai_tool_positions_input[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"account_number\":{\"type\":\"string\",\"minLength\":1,"
-        "\"maxLength\":32,\"description\":\"The TastyTrade account number "
-        "(get_accounts lists them).  Omit it when the user has only one "
-        "account.\"},"
-      "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,"
-        "\"default\":100,\"description\":\"The most positions to return "
-        "(default 100).\"}},"
-    "\"additionalProperties\":false}";
-
-static const char  ttai_tool_positions_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"account_number\":{\"type\":\"string\"},"
-      "\"total\":{\"type\":\"integer\"},"
-      "\"returned\":{\"type\":\"integer\"},"
-      "\"truncated\":{\"type\":\"boolean\"},"
-      "\"positions\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-        "\"properties\":{"
-          "\"symbol\":{\"type\":\"string\"},"
-          "\"underlying\":{\"type\":[\"string\",\"null\"]},"
-          "\"instrument_type\":{\"type\":[\"string\",\"null\"]},"
-          "\"quantity\":{\"type\":[\"number\",\"null\"],"
-            "\"description\":\"negative for a short position\"},"
-          "\"average_open_price\":{\"type\":[\"number\",\"null\"]},"
-          "\"close_price\":{\"type\":[\"number\",\"null\"]},"
-          "\"multiplier\":{\"type\":[\"number\",\"null\"]},"
-          "\"cost_effect\":{\"type\":[\"string\",\"null\"]},"
-          "\"expires_at\":{\"type\":[\"string\",\"null\"]}},"
-        "\"required\":[\"symbol\",\"underlying\",\"instrument_type\","
-                      "\"quantity\",\"average_open_price\","
-                      "\"close_price\",\"multiplier\",\"cost_effect\","
-                      "\"expires_at\"]}}},"
-    "\"required\":[\"account_number\",\"total\",\"returned\","
-                  "\"truncated\",\"positions\"]}";
+static const ttai_tt_field_t  ttai_tool_positions_fields[] = {
+    ttai_tt_field("symbol", "symbol", TTAI_TT_STRING),
+    ttai_tt_field("underlying-symbol", "underlying", TTAI_TT_STRING),
+    ttai_tt_field("instrument-type", "instrument_type", TTAI_TT_STRING),
+    ttai_tt_field("quantity", "quantity", TTAI_TT_SHORT),
+    ttai_tt_field("average-open-price", "average_open_price",
+                  TTAI_TT_NUMBER),
+    ttai_tt_field("close-price", "close_price", TTAI_TT_NUMBER),
+    ttai_tt_field("multiplier", "multiplier", TTAI_TT_NUMBER),
+    ttai_tt_field("cost-effect", "cost_effect", TTAI_TT_STRING),
+    ttai_tt_field("expires-at", "expires_at", TTAI_TT_STRING),
+    ttai_tt_null_field
+};
 
 
-const ttai_tool_t  ttai_tool_get_positions = {
+const ttai_tool_impl_t  ttai_tool_get_positions = {
     "get_positions",
-    "Account positions",
-    "An account's open positions: symbol (OCC option symbols have "
-    "spaces), underlying, instrument type, quantity (negative for a "
-    "short position), average open price and previous close price per "
-    "share or contract unit, multiplier (100 for most equity options), "
-    "cost effect (Debit: paid to open, Credit: received), and expiry for "
-    "options and futures.  Prices are in US dollars; a position's value "
-    "is price x quantity x multiplier.  At most limit positions (default "
-    "100) are returned; the result says when there are more.  "
-    "account_number may be omitted when the user has one account.",
-    ttai_tool_positions_input,
-    ttai_tool_positions_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_positions_run,
-    ttai_tool_positions_resume
+    ttai_tool_positions_resume,
+    0
 };
 
 
@@ -166,7 +130,7 @@ ttai_tool_positions_resume(ttai_tool_ctx_t *ctx, json_t *args,
             continue;
         }
 
-        p = ttai_tool_positions_one(pos);
+        p = ttai_tt_mapped(pos, ttai_tool_positions_fields);
 
         if (p == NULL || json_array_append_new(list, p) != 0) {
             rc = -1;
@@ -219,53 +183,6 @@ ttai_tool_positions_resume(ttai_tool_ctx_t *ctx, json_t *args,
     *result = ttai_tt_buf_result(&b, out);
 
     return *result ? 0 : -1;
-}
-
-
-static json_t *
-ttai_tool_positions_one(json_t *pos)
-{
-    int          rc;
-    json_t      *p, *q;
-    const char  *dir;
-
-    p = json_object();
-    if (p == NULL) {
-        return NULL;
-    }
-
-    q = ttai_tt_number(json_object_get(pos, "quantity"));
-    dir = json_string_value(json_object_get(pos, "quantity-direction"));
-
-    if (json_is_real(q) && json_real_value(q) != 0
-        && dir != NULL && strcmp(dir, "Short") == 0)
-    {
-        json_real_set(q, -json_real_value(q));
-    }
-
-    rc = ttai_tt_set(0, p, "symbol", ttai_tt_string(pos, "symbol"));
-    rc = ttai_tt_set(rc, p, "underlying",
-                     ttai_tt_string(pos, "underlying-symbol"));
-    rc = ttai_tt_set(rc, p, "instrument_type",
-                     ttai_tt_string(pos, "instrument-type"));
-    rc = ttai_tt_set(rc, p, "quantity", q);
-    rc = ttai_tt_set(rc, p, "average_open_price",
-                     ttai_tt_number(json_object_get(pos,
-                                                    "average-open-price")));
-    rc = ttai_tt_set(rc, p, "close_price",
-                     ttai_tt_number(json_object_get(pos, "close-price")));
-    rc = ttai_tt_set(rc, p, "multiplier",
-                     ttai_tt_number(json_object_get(pos, "multiplier")));
-    rc = ttai_tt_set(rc, p, "cost_effect",
-                     ttai_tt_string(pos, "cost-effect"));
-    rc = ttai_tt_set(rc, p, "expires_at", ttai_tt_string(pos, "expires-at"));
-
-    if (rc != 0) {
-        json_decref(p);
-        return NULL;
-    }
-
-    return p;
 }
 
 

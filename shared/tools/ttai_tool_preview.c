@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "ttai_tt.h"
+#include "ttai_tt_map.h"
 
 
 /*
@@ -43,144 +44,83 @@ static json_t *ttai_tool_preview_decimal(double d);
 static json_t *ttai_tool_preview_rejected(json_t *error,
     const ttai_mcp_response_t *resp);
 static json_t *ttai_tool_preview_shape(ttai_tool_ctx_t *ctx, json_t *data);
-static json_t *ttai_tool_preview_bp(json_t *bpe);
-static json_t *ttai_tool_preview_fees(json_t *fc);
-static json_t *ttai_tool_preview_warnings(json_t *warnings);
-static json_t *ttai_tool_preview_echo(json_t *order);
 static void ttai_tool_preview_text(ttai_tt_buf_t *b, json_t *out);
 static void ttai_tool_preview_amount(ttai_tt_buf_t *b, const char *label,
     json_t *obj, const char *key);
 
 
-#define TTAI_TOOL_PREVIEW_NUMBER  "{\"type\":[\"number\",\"null\"]}"
-#define TTAI_TOOL_PREVIEW_STRING  "{\"type\":[\"string\",\"null\"]}"
+static const ttai_tt_field_t  ttai_tool_preview_bp_fields[] = {
+    ttai_tt_field("change-in-buying-power", "change_in_buying_power",
+                  TTAI_TT_SIGNED),
+    ttai_tt_field("current-buying-power", "current_buying_power",
+                  TTAI_TT_SIGNED),
+    ttai_tt_field("new-buying-power", "new_buying_power", TTAI_TT_SIGNED),
+    ttai_tt_field("isolated-order-margin-requirement",
+                  "isolated_order_margin_requirement", TTAI_TT_SIGNED),
+    ttai_tt_field("change-in-margin-requirement",
+                  "change_in_margin_requirement", TTAI_TT_SIGNED),
+    ttai_tt_field("is-spread", "is_spread", TTAI_TT_BOOLEAN),
+    ttai_tt_null_field
+};
 
-static const char  ttai_tool_preview_input[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"account_number\":{\"type\":\"string\",\"minLength\":1,"
-        "\"maxLength\":32,\"description\":\"The TastyTrade account number "
-        "(get_accounts lists them).  Omit it when the user has only one "
-        "account.\"},"
-      "\"order_type\":{\"type\":\"string\",\"enum\":[\"Limit\",\"Market\","
-        "\"Stop\",\"Stop Limit\"],\"description\":\"Limit and Stop Limit "
-        "need price; Stop and Stop Limit need stop_trigger.\"},"
-      "\"time_in_force\":{\"type\":\"string\",\"enum\":[\"Day\",\"GTC\","
-        "\"GTD\",\"IOC\"],\"default\":\"Day\",\"description\":\"Day (the "
-        "default), GTC (good till cancelled), GTD (good till gtc_date), "
-        "IOC (immediate or cancel).\"},"
-      "\"price\":{\"type\":\"number\",\"minimum\":0,\"description\":\"The "
-        "limit price, positive, in US dollars per unit: per share, or per "
-        "share of an option contract (1.09 is $109 for one 100-share "
-        "contract); for a spread, the net price.\"},"
-      "\"price_effect\":{\"type\":\"string\",\"enum\":[\"Debit\","
-        "\"Credit\"],\"description\":\"Debit when the order pays, Credit "
-        "when it receives.  It may be omitted when every leg buys "
-        "(Debit) or every leg sells (Credit).\"},"
-      "\"stop_trigger\":{\"type\":\"number\",\"minimum\":0,"
-        "\"description\":\"The stop price, for Stop and Stop Limit "
-        "orders.\"},"
-      "\"gtc_date\":{\"type\":\"string\",\"minLength\":10,"
-        "\"maxLength\":10,\"description\":\"YYYY-MM-DD: the last day of a "
-        "GTD order.\"},"
-      "\"legs\":{\"type\":\"array\",\"minItems\":1,\"maxItems\":4,"
-        "\"description\":\"One leg for an equity, future or "
-        "cryptocurrency order; up to 4 option legs for a spread.\","
-        "\"items\":{\"type\":\"object\","
-          "\"properties\":{"
-            "\"symbol\":{\"type\":\"string\",\"minLength\":1,"
-              "\"maxLength\":64,\"description\":\"AAPL; an OCC option "
-              "symbol such as \\\"AAPL  230818C00197500\\\" (root padded "
-              "to 6 with spaces); /ESU3 for a future.\"},"
-            "\"instrument_type\":{\"type\":\"string\",\"enum\":[\"Equity\","
-              "\"Equity Option\",\"Future\",\"Future Option\","
-              "\"Cryptocurrency\"]},"
-            "\"action\":{\"type\":\"string\",\"enum\":[\"Buy to Open\","
-              "\"Buy to Close\",\"Sell to Open\",\"Sell to Close\","
-              "\"Buy\",\"Sell\"],\"description\":\"Buy and Sell are for "
-              "futures.\"},"
-            "\"quantity\":{\"type\":\"number\",\"minimum\":0,"
-              "\"description\":\"Shares or contracts, more than 0.\"}},"
-          "\"required\":[\"symbol\",\"instrument_type\",\"action\","
-                        "\"quantity\"],"
-          "\"additionalProperties\":false}}},"
-    "\"required\":[\"order_type\",\"legs\"],"
-    "\"additionalProperties\":false}";
+static const ttai_tt_field_t  ttai_tool_preview_fee_fields[] = {
+    ttai_tt_field("total-fees", "total_fees", TTAI_TT_SIGNED),
+    ttai_tt_field("commission", "commission", TTAI_TT_SIGNED),
+    ttai_tt_field("clearing-fees", "clearing_fees", TTAI_TT_SIGNED),
+    ttai_tt_field("regulatory-fees", "regulatory_fees", TTAI_TT_SIGNED),
+    ttai_tt_field("proprietary-index-option-fees",
+                  "proprietary_index_option_fees", TTAI_TT_SIGNED),
+    ttai_tt_null_field
+};
 
-static const char  ttai_tool_preview_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"placed\":{\"type\":\"boolean\",\"description\":\"always false: "
-        "a preview places nothing\"},"
-      "\"account_number\":{\"type\":\"string\"},"
-      "\"buying_power_effect\":{\"type\":\"object\","
-        "\"properties\":{"
-          "\"change_in_buying_power\":" TTAI_TOOL_PREVIEW_NUMBER ","
-          "\"current_buying_power\":" TTAI_TOOL_PREVIEW_NUMBER ","
-          "\"new_buying_power\":" TTAI_TOOL_PREVIEW_NUMBER ","
-          "\"isolated_order_margin_requirement\":"
-            TTAI_TOOL_PREVIEW_NUMBER ","
-          "\"change_in_margin_requirement\":" TTAI_TOOL_PREVIEW_NUMBER ","
-          "\"is_spread\":{\"type\":[\"boolean\",\"null\"]}},"
-        "\"required\":[\"change_in_buying_power\",\"new_buying_power\","
-                      "\"isolated_order_margin_requirement\","
-                      "\"is_spread\"]},"
-      "\"fee_calculation\":{\"type\":\"object\","
-        "\"properties\":{"
-          "\"total_fees\":" TTAI_TOOL_PREVIEW_NUMBER ","
-          "\"commission\":" TTAI_TOOL_PREVIEW_NUMBER ","
-          "\"clearing_fees\":" TTAI_TOOL_PREVIEW_NUMBER ","
-          "\"regulatory_fees\":" TTAI_TOOL_PREVIEW_NUMBER ","
-          "\"proprietary_index_option_fees\":" TTAI_TOOL_PREVIEW_NUMBER "},"
-        "\"required\":[\"total_fees\",\"commission\",\"clearing_fees\","
-                      "\"regulatory_fees\"]},"
-      "\"warnings\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-        "\"properties\":{"
-          "\"code\":" TTAI_TOOL_PREVIEW_STRING ","
-          "\"message\":" TTAI_TOOL_PREVIEW_STRING "},"
-        "\"required\":[\"code\",\"message\"]}},"
-      "\"order\":{\"type\":\"object\","
-        "\"properties\":{"
-          "\"order_type\":" TTAI_TOOL_PREVIEW_STRING ","
-          "\"time_in_force\":" TTAI_TOOL_PREVIEW_STRING ","
-          "\"price\":" TTAI_TOOL_PREVIEW_NUMBER ","
-          "\"stop_trigger\":" TTAI_TOOL_PREVIEW_NUMBER ","
-          "\"size\":" TTAI_TOOL_PREVIEW_NUMBER ","
-          "\"underlying\":" TTAI_TOOL_PREVIEW_STRING ","
-          "\"status\":" TTAI_TOOL_PREVIEW_STRING ","
-          "\"legs\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-            "\"properties\":{"
-              "\"symbol\":" TTAI_TOOL_PREVIEW_STRING ","
-              "\"instrument_type\":" TTAI_TOOL_PREVIEW_STRING ","
-              "\"action\":" TTAI_TOOL_PREVIEW_STRING ","
-              "\"quantity\":" TTAI_TOOL_PREVIEW_NUMBER "},"
-            "\"required\":[\"symbol\",\"instrument_type\",\"action\","
-                          "\"quantity\"]}}},"
-        "\"required\":[\"order_type\",\"time_in_force\",\"price\","
-                      "\"size\",\"underlying\",\"legs\"]}},"
-    "\"required\":[\"placed\",\"account_number\",\"buying_power_effect\","
-                  "\"fee_calculation\",\"warnings\",\"order\"]}";
+static const ttai_tt_field_t  ttai_tool_preview_warning_fields[] = {
+    ttai_tt_field("code", "code", TTAI_TT_STRING),
+    ttai_tt_field("message", "message", TTAI_TT_STRING),
+    ttai_tt_null_field
+};
+
+static const ttai_tt_field_t  ttai_tool_preview_leg_fields[] = {
+    ttai_tt_field("symbol", "symbol", TTAI_TT_STRING),
+    ttai_tt_field("instrument-type", "instrument_type", TTAI_TT_STRING),
+    ttai_tt_field("action", "action", TTAI_TT_STRING),
+    ttai_tt_field("quantity", "quantity", TTAI_TT_NUMBER),
+    ttai_tt_null_field
+};
+
+/* the order as TastyTrade read it */
+static const ttai_tt_field_t  ttai_tool_preview_order_fields[] = {
+    ttai_tt_field("order-type", "order_type", TTAI_TT_STRING),
+    ttai_tt_field("time-in-force", "time_in_force", TTAI_TT_STRING),
+    ttai_tt_field("price", "price", TTAI_TT_SIGNED),
+    ttai_tt_field("stop-trigger", "stop_trigger", TTAI_TT_NUMBER),
+    ttai_tt_field("size", "size", TTAI_TT_NUMBER),
+    ttai_tt_field("underlying-symbol", "underlying", TTAI_TT_STRING),
+    ttai_tt_field("status", "status", TTAI_TT_STRING),
+    ttai_tt_nested("legs", "legs", TTAI_TT_LIST,
+                   ttai_tool_preview_leg_fields, TTAI_TOOL_PREVIEW_LEGS_MAX),
+    ttai_tt_null_field
+};
+
+/* the dry run's data, after placed and account_number */
+static const ttai_tt_field_t  ttai_tool_preview_fields[] = {
+    ttai_tt_nested("buying-power-effect", "buying_power_effect",
+                   TTAI_TT_GROUP, ttai_tool_preview_bp_fields, 0),
+    ttai_tt_nested("fee-calculation", "fee_calculation", TTAI_TT_GROUP,
+                   ttai_tool_preview_fee_fields, 0),
+    ttai_tt_nested("warnings", "warnings", TTAI_TT_LIST,
+                   ttai_tool_preview_warning_fields,
+                   TTAI_TOOL_PREVIEW_WARNINGS_MAX),
+    ttai_tt_nested("order", "order", TTAI_TT_GROUP,
+                   ttai_tool_preview_order_fields, 0),
+    ttai_tt_null_field
+};
 
 
-const ttai_tool_t  ttai_tool_preview_order = {
+const ttai_tool_impl_t  ttai_tool_preview_order = {
     "preview_order",
-    "Preview an order (dry run)",
-    "Checks an order with TastyTrade's dry run and shows what it would "
-    "do, WITHOUT placing it: nothing is sent to the market and ttai "
-    "cannot place orders.  Returns the effect on buying power (the change "
-    "and the new buying power, the margin this order alone needs, "
-    "whether TastyTrade treats it as a spread), the fees (total, "
-    "commission, clearing, regulatory), TastyTrade's warnings, and the "
-    "order as TastyTrade read it.  Amounts are in US dollars, negative "
-    "for a debit (buying power used, fees paid).  A rejected order (for "
-    "example margin_check_failed: not enough buying power) comes back as "
-    "an error listing TastyTrade's reasons.  account_number may be "
-    "omitted when the user has one account.",
-    ttai_tool_preview_input,
-    ttai_tool_preview_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_preview_run,
-    ttai_tool_preview_resume
+    ttai_tool_preview_resume,
+    0
 };
 
 
@@ -571,20 +511,8 @@ ttai_tool_preview_shape(ttai_tool_ctx_t *ctx, json_t *data)
     rc = ttai_tt_set(0, out, "placed", json_false());
     rc = ttai_tt_set(rc, out, "account_number",
                      json_string(ttai_tt_account(ctx)));
-    rc = ttai_tt_set(rc, out, "buying_power_effect",
-                     ttai_tool_preview_bp(json_object_get(data,
-                                                "buying-power-effect")));
-    rc = ttai_tt_set(rc, out, "fee_calculation",
-                     ttai_tool_preview_fees(json_object_get(data,
-                                                "fee-calculation")));
-    rc = ttai_tt_set(rc, out, "warnings",
-                     ttai_tool_preview_warnings(json_object_get(data,
-                                                            "warnings")));
-    rc = ttai_tt_set(rc, out, "order",
-                     ttai_tool_preview_echo(json_object_get(data,
-                                                             "order")));
 
-    if (rc != 0) {
+    if (rc != 0 || ttai_tt_map(out, data, ttai_tool_preview_fields) != 0) {
         json_decref(out);
         return NULL;
     }
@@ -593,159 +521,6 @@ ttai_tool_preview_shape(ttai_tool_ctx_t *ctx, json_t *data)
     ttai_tool_preview_text(&b, out);
 
     return ttai_tt_buf_result(&b, out);
-}
-
-
-static json_t *
-ttai_tool_preview_bp(json_t *bpe)
-{
-    int      rc;
-    json_t  *o, *spread;
-
-    o = json_object();
-    if (o == NULL) {
-        return NULL;
-    }
-
-    spread = json_object_get(bpe, "is-spread");
-
-    rc = ttai_tt_set(0, o, "change_in_buying_power",
-                     ttai_tt_signed(bpe, "change-in-buying-power"));
-    rc = ttai_tt_set(rc, o, "current_buying_power",
-                     ttai_tt_signed(bpe, "current-buying-power"));
-    rc = ttai_tt_set(rc, o, "new_buying_power",
-                     ttai_tt_signed(bpe, "new-buying-power"));
-    rc = ttai_tt_set(rc, o, "isolated_order_margin_requirement",
-                     ttai_tt_signed(bpe,
-                                    "isolated-order-margin-requirement"));
-    rc = ttai_tt_set(rc, o, "change_in_margin_requirement",
-                     ttai_tt_signed(bpe, "change-in-margin-requirement"));
-    rc = ttai_tt_set(rc, o, "is_spread",
-                     json_is_boolean(spread) ? json_incref(spread)
-                                             : json_null());
-
-    if (rc != 0) {
-        json_decref(o);
-        return NULL;
-    }
-
-    return o;
-}
-
-
-static json_t *
-ttai_tool_preview_fees(json_t *fc)
-{
-    int      rc;
-    json_t  *o;
-
-    o = json_object();
-    if (o == NULL) {
-        return NULL;
-    }
-
-    rc = ttai_tt_set(0, o, "total_fees", ttai_tt_signed(fc, "total-fees"));
-    rc = ttai_tt_set(rc, o, "commission", ttai_tt_signed(fc, "commission"));
-    rc = ttai_tt_set(rc, o, "clearing_fees",
-                     ttai_tt_signed(fc, "clearing-fees"));
-    rc = ttai_tt_set(rc, o, "regulatory_fees",
-                     ttai_tt_signed(fc, "regulatory-fees"));
-    rc = ttai_tt_set(rc, o, "proprietary_index_option_fees",
-                     ttai_tt_signed(fc, "proprietary-index-option-fees"));
-
-    if (rc != 0) {
-        json_decref(o);
-        return NULL;
-    }
-
-    return o;
-}
-
-
-static json_t *
-ttai_tool_preview_warnings(json_t *warnings)
-{
-    size_t   i;
-    json_t  *list, *w, *o;
-
-    list = json_array();
-    if (list == NULL) {
-        return NULL;
-    }
-
-    json_array_foreach(warnings, i, w) {
-        if (i == TTAI_TOOL_PREVIEW_WARNINGS_MAX) {
-            break;
-        }
-
-        o = json_pack("{s:o, s:o}", "code", ttai_tt_string(w, "code"),
-                      "message", ttai_tt_string(w, "message"));
-
-        if (o == NULL || json_array_append_new(list, o) != 0) {
-            json_decref(list);
-            return NULL;
-        }
-    }
-
-    return list;
-}
-
-
-static json_t *
-ttai_tool_preview_echo(json_t *order)
-{
-    int      rc;
-    size_t   i;
-    json_t  *o, *legs, *leg, *l;
-
-    o = json_object();
-    legs = json_array();
-
-    if (o == NULL || legs == NULL) {
-        json_decref(o);
-        json_decref(legs);
-        return NULL;
-    }
-
-    rc = ttai_tt_set(0, o, "order_type", ttai_tt_string(order,
-                                                        "order-type"));
-    rc = ttai_tt_set(rc, o, "time_in_force",
-                     ttai_tt_string(order, "time-in-force"));
-    rc = ttai_tt_set(rc, o, "price", ttai_tt_signed(order, "price"));
-    rc = ttai_tt_set(rc, o, "stop_trigger",
-                     ttai_tt_number(json_object_get(order, "stop-trigger")));
-    rc = ttai_tt_set(rc, o, "size",
-                     ttai_tt_number(json_object_get(order, "size")));
-    rc = ttai_tt_set(rc, o, "underlying",
-                     ttai_tt_string(order, "underlying-symbol"));
-    rc = ttai_tt_set(rc, o, "status", ttai_tt_string(order, "status"));
-
-    json_array_foreach(json_object_get(order, "legs"), i, leg) {
-        if (rc != 0 || i == TTAI_TOOL_PREVIEW_LEGS_MAX) {
-            break;
-        }
-
-        l = json_pack("{s:o, s:o, s:o, s:o}",
-                      "symbol", ttai_tt_string(leg, "symbol"),
-                      "instrument_type",
-                      ttai_tt_string(leg, "instrument-type"),
-                      "action", ttai_tt_string(leg, "action"),
-                      "quantity",
-                      ttai_tt_number(json_object_get(leg, "quantity")));
-
-        if (l == NULL || json_array_append_new(legs, l) != 0) {
-            rc = -1;
-        }
-    }
-
-    rc = ttai_tt_set(rc, o, "legs", legs);
-
-    if (rc != 0) {
-        json_decref(o);
-        return NULL;
-    }
-
-    return o;
 }
 
 

@@ -36,73 +36,11 @@ static int ttai_tool_quotes_keep(json_t *known, json_t *quote,
 static int ttai_tool_quotes_done(ttai_tool_ctx_t *ctx, json_t **result);
 
 
-static const char  ttai_tool_quotes_input[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"symbols\":{\"type\":\"array\",\"minItems\":1,\"maxItems\":100,"
-        "\"description\":\"1 to 100 symbols: stocks and ETFs (AAPL, SPY), "
-          "indices (SPX, VIX, NDX, RUT), futures (/ESZ5), cryptocurrencies "
-          "(BTC/USD), equity options in OCC form (\\\"AAPL  "
-          "261218C00150000\\\": the root padded to 6, yymmdd, C or P, the "
-          "strike times 1000 in 8 digits) and futures options "
-          "(./ESZ5 EW1Z5 251121C6000).  Case does not matter.\","
-        "\"items\":{\"type\":\"string\",\"minLength\":1,"
-          "\"maxLength\":48}}},"
-    "\"required\":[\"symbols\"],"
-    "\"additionalProperties\":false}";
-
-static const char  ttai_tool_quotes_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"quotes\":{\"type\":\"array\","
-        "\"description\":\"in the order asked\","
-        "\"items\":{\"type\":\"object\","
-          "\"properties\":{"
-            "\"symbol\":{\"type\":\"string\"},"
-            "\"price\":{\"type\":[\"number\",\"null\"],"
-              "\"description\":\"last trade, else mark, else mid\"},"
-            "\"bid\":{\"type\":[\"number\",\"null\"]},"
-            "\"ask\":{\"type\":[\"number\",\"null\"]},"
-            "\"last\":{\"type\":[\"number\",\"null\"]},"
-            "\"mark\":{\"type\":[\"number\",\"null\"]},"
-            "\"mid\":{\"type\":[\"number\",\"null\"]},"
-            "\"open\":{\"type\":[\"number\",\"null\"]},"
-            "\"high\":{\"type\":[\"number\",\"null\"]},"
-            "\"low\":{\"type\":[\"number\",\"null\"]},"
-            "\"close\":{\"type\":[\"number\",\"null\"]},"
-            "\"prev_close\":{\"type\":[\"number\",\"null\"]},"
-            "\"change\":{\"type\":[\"number\",\"null\"],"
-              "\"description\":\"price - prev_close\"},"
-            "\"change_percent\":{\"type\":[\"number\",\"null\"],"
-              "\"description\":\"percent, 0.86 = 0.86%\"},"
-            "\"volume\":{\"type\":[\"number\",\"null\"]},"
-            "\"instrument_type\":{\"type\":[\"string\",\"null\"]},"
-            "\"updated_at\":{\"type\":[\"string\",\"null\"]}},"
-          "\"required\":[\"symbol\",\"price\"]}},"
-      "\"missing\":{\"type\":\"array\","
-        "\"description\":\"symbols TastyTrade has no quote for\","
-        "\"items\":{\"type\":\"string\"}}},"
-    "\"required\":[\"quotes\",\"missing\"]}";
-
-
-const ttai_tool_t  ttai_tool_get_quotes = {
+const ttai_tool_impl_t  ttai_tool_get_quotes = {
     "get_quotes",
-    "Quotes",
-    "Gets the latest quotes for 1 to 100 symbols in one call: price (last "
-    "trade, else mark, else mid), bid, ask, open, high, low, previous "
-    "close, change and change in percent since the previous close, and "
-    "volume, in the instrument's currency (USD for US listings).  Takes "
-    "stocks, ETFs, indices, futures, cryptocurrencies and options (OCC "
-    "symbols, as get_option_chain lists them).  Quotes are cached for a "
-    "few seconds; TastyTrade serves them to funded accounts only.  "
-    "Symbols it does not know are listed as missing: find the right one "
-    "with search_symbols.",
-    ttai_tool_quotes_input,
-    ttai_tool_quotes_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD
-    | TTAI_TOOL_MEMO,
     ttai_tool_quotes_run,
-    ttai_tool_quotes_resume
+    ttai_tool_quotes_resume,
+    TTAI_TOOL_MEMO
 };
 
 

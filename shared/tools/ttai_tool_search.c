@@ -14,6 +14,7 @@
 #include "ttai_market.h"
 #include "ttai_tools.h"
 #include "ttai_tt.h"
+#include "ttai_tt_map.h"
 
 
 /*
@@ -33,54 +34,24 @@ static int ttai_tool_search_run(ttai_tool_ctx_t *ctx, json_t *args,
 static int ttai_tool_search_resume(ttai_tool_ctx_t *ctx, json_t *args,
     const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending);
-static json_t *ttai_tool_search_item(json_t *item);
-static json_t *ttai_tool_search_bool(json_t *item, const char *key);
 
 
-static const char  ttai_tool_search_input[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"query\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":64,"
-        "\"description\":\"the start of a ticker (AAP) or of a company or "
-          "fund name (Apple)\"}},"
-    "\"required\":[\"query\"],"
-    "\"additionalProperties\":false}";
-
-static const char  ttai_tool_search_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"query\":{\"type\":\"string\"},"
-      "\"results\":{\"type\":\"array\",\"maxItems\":20,"
-        "\"items\":{\"type\":\"object\","
-          "\"properties\":{"
-            "\"symbol\":{\"type\":\"string\"},"
-            "\"description\":{\"type\":[\"string\",\"null\"]},"
-            "\"instrument_type\":{\"type\":[\"string\",\"null\"]},"
-            "\"listed_market\":{\"type\":[\"string\",\"null\"]},"
-            "\"options\":{\"type\":[\"boolean\",\"null\"],"
-              "\"description\":\"options are listed on it\"},"
-            "\"etf\":{\"type\":[\"boolean\",\"null\"]}},"
-          "\"required\":[\"symbol\"]}},"
-      "\"total\":{\"type\":\"integer\","
-        "\"description\":\"matches TastyTrade found; at most 20 are "
-          "listed\"}},"
-    "\"required\":[\"query\",\"results\",\"total\"]}";
+static const ttai_tt_field_t  ttai_tool_search_fields[] = {
+    ttai_tt_field("symbol", "symbol", TTAI_TT_STRING),
+    ttai_tt_field("description", "description", TTAI_TT_STRING),
+    ttai_tt_field("instrument-type", "instrument_type", TTAI_TT_STRING),
+    ttai_tt_field("listed-market", "listed_market", TTAI_TT_STRING),
+    ttai_tt_field("options", "options", TTAI_TT_BOOLEAN),
+    ttai_tt_field("etf", "etf", TTAI_TT_BOOLEAN),
+    ttai_tt_null_field
+};
 
 
-const ttai_tool_t  ttai_tool_search_symbols = {
+const ttai_tool_impl_t  ttai_tool_search_symbols = {
     "search_symbols",
-    "Search symbols",
-    "Finds tradable symbols whose ticker or name starts with the query "
-    "(\"AAP\", \"Apple\", \"S&P 500\"): up to 20 matches, each with its "
-    "symbol, description, instrument type, listing market, whether "
-    "options are listed on it, and whether it is an ETF.  Use it to find "
-    "the right symbol before get_quotes, get_market_metrics or "
-    "get_option_chain.  No match is an empty list, not an error.",
-    ttai_tool_search_input,
-    ttai_tool_search_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_search_run,
-    ttai_tool_search_resume
+    ttai_tool_search_resume,
+    0
 };
 
 
@@ -190,7 +161,7 @@ ttai_tool_search_resume(ttai_tool_ctx_t *ctx, json_t *args,
             continue;
         }
 
-        r = ttai_tool_search_item(item);
+        r = ttai_tt_mapped(item, ttai_tool_search_fields);
 
         if (r == NULL || json_array_append_new(list, r) != 0) {
             free(t.data);
@@ -238,39 +209,4 @@ ttai_tool_search_resume(ttai_tool_ctx_t *ctx, json_t *args,
     *result = ttai_market_result(&t, out);
 
     return *result ? 0 : -1;
-}
-
-
-static json_t *
-ttai_tool_search_item(json_t *item)
-{
-    json_t  *v, *d, *type, *market;
-
-    v = json_object_get(item, "description");
-    d = json_is_string(v) ? json_incref(v) : json_null();
-
-    v = json_object_get(item, "instrument-type");
-    type = json_is_string(v) ? json_incref(v) : json_null();
-
-    v = json_object_get(item, "listed-market");
-    market = json_is_string(v) ? json_incref(v) : json_null();
-
-    return json_pack("{s:O, s:o, s:o, s:o, s:o, s:o}",
-                     "symbol", json_object_get(item, "symbol"),
-                     "description", d,
-                     "instrument_type", type,
-                     "listed_market", market,
-                     "options", ttai_tool_search_bool(item, "options"),
-                     "etf", ttai_tool_search_bool(item, "etf"));
-}
-
-
-static json_t *
-ttai_tool_search_bool(json_t *item, const char *key)
-{
-    json_t  *v;
-
-    v = json_object_get(item, key);
-
-    return json_is_boolean(v) ? json_incref(v) : json_null();
 }

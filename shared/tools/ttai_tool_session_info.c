@@ -28,49 +28,11 @@ static void ttai_tool_session_info_text(char *buf, size_t size,
     json_t *structured);
 
 
-static const char  ttai_tool_session_info_input[] =
-    "{\"type\":\"object\",\"additionalProperties\":false}";
-
-static const char  ttai_tool_session_info_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"user\":{\"type\":\"object\","
-        "\"properties\":{"
-          "\"sub\":{\"type\":\"string\","
-            "\"description\":\"the TastyTrade account id\"},"
-          "\"email\":{\"type\":[\"string\",\"null\"]}},"
-        "\"required\":[\"sub\",\"email\"]},"
-      "\"session\":{\"type\":\"object\","
-        "\"properties\":{"
-          "\"id\":{\"type\":[\"string\",\"null\"]},"
-          "\"protocolVersion\":{\"type\":[\"string\",\"null\"]},"
-          "\"createdAt\":{\"type\":[\"string\",\"null\"],"
-            "\"description\":\"ISO 8601, UTC\"},"
-          "\"client\":{\"type\":[\"object\",\"null\"],"
-            "\"description\":\"the clientInfo sent at initialize\"}},"
-        "\"required\":[\"id\",\"protocolVersion\",\"createdAt\","
-                      "\"client\"]},"
-      "\"server\":{\"type\":\"object\","
-        "\"properties\":{"
-          "\"name\":{\"type\":\"string\"},"
-          "\"version\":{\"type\":\"string\"}},"
-        "\"required\":[\"name\",\"version\"]}},"
-    "\"required\":[\"user\",\"session\",\"server\"]}";
-
-
-const ttai_tool_t  ttai_tool_get_session_info = {
+const ttai_tool_impl_t  ttai_tool_get_session_info = {
     "get_session_info",
-    "Session info",
-    "Shows who is signed in to ttai and describes this MCP session: the "
-    "user's TastyTrade account id (sub) and email, the session id, the "
-    "negotiated protocol version, when the session started, the client, "
-    "and the server's version.  Takes no arguments.  Call it to check "
-    "that the connection works and which account the other tools act on.",
-    ttai_tool_session_info_input,
-    ttai_tool_session_info_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT,
     ttai_tool_session_info_run,
-    NULL
+    NULL,
+    0
 };
 
 

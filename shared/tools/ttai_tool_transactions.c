@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "ttai_tt.h"
+#include "ttai_tt_map.h"
 
 
 /*
@@ -40,6 +41,25 @@ static void ttai_tool_tx_line(ttai_tt_buf_t *b, json_t *t);
 static long ttai_tool_tx_arg(json_t *args, const char *name, long dflt);
 
 
+/* a transaction; then its fees, summed */
+static const ttai_tt_field_t  ttai_tool_tx_fields[] = {
+    ttai_tt_field("id", "id", TTAI_TT_ID),
+    ttai_tt_field("executed-at", "executed_at", TTAI_TT_STRING),
+    ttai_tt_field("transaction-date", "transaction_date", TTAI_TT_STRING),
+    ttai_tt_field("transaction-type", "type", TTAI_TT_STRING),
+    ttai_tt_field("transaction-sub-type", "sub_type", TTAI_TT_STRING),
+    ttai_tt_field("action", "action", TTAI_TT_STRING),
+    ttai_tt_field("symbol", "symbol", TTAI_TT_STRING),
+    ttai_tt_field("underlying-symbol", "underlying", TTAI_TT_STRING),
+    ttai_tt_field("instrument-type", "instrument_type", TTAI_TT_STRING),
+    ttai_tt_field("description", "description", TTAI_TT_STRING),
+    ttai_tt_field("quantity", "quantity", TTAI_TT_NUMBER),
+    ttai_tt_field("price", "price", TTAI_TT_NUMBER),
+    ttai_tt_field("value", "value", TTAI_TT_SIGNED),
+    ttai_tt_field("net-value", "net_value", TTAI_TT_SIGNED),
+    ttai_tt_null_field
+};
+
 /* what a transaction costs besides its value */
 static const char  *ttai_tool_tx_fee_keys[] = {
     "commission", "clearing-fees", "regulatory-fees",
@@ -47,84 +67,11 @@ static const char  *ttai_tool_tx_fee_keys[] = {
 };
 
 
-#define TTAI_TOOL_TX_STRING       "{\"type\":[\"string\",\"null\"]}"
-#define TTAI_TOOL_TX_NUMBER       "{\"type\":[\"number\",\"null\"]}"
-#define TTAI_TOOL_TX_INTEGER      "{\"type\":[\"integer\",\"null\"]}"
-
-static const char  ttai_tool_tx_input[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"account_number\":{\"type\":\"string\",\"minLength\":1,"
-        "\"maxLength\":32,\"description\":\"The TastyTrade account number "
-        "(get_accounts lists them).  Omit it when the user has only one "
-        "account.\"},"
-      "\"days\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":365,"
-        "\"default\":30,\"description\":\"How many days back to look "
-        "(default 30).\"},"
-      "\"type\":{\"type\":\"string\",\"enum\":[\"Trade\","
-        "\"Money Movement\",\"Receive Deliver\","
-        "\"Administrative Transfer\"],\"description\":\"Only transactions "
-        "of this type (all types when omitted).  Receive Deliver covers "
-        "assignments, exercises and expirations.\"},"
-      "\"page\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":10000,"
-        "\"default\":0,\"description\":\"The page to read, from 0 (the "
-        "newest 50); the result says how many pages there are.\"}},"
-    "\"additionalProperties\":false}";
-
-static const char  ttai_tool_tx_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"account_number\":{\"type\":\"string\"},"
-      "\"start_date\":{\"type\":\"string\"},"
-      "\"type\":" TTAI_TOOL_TX_STRING ","
-      "\"page\":{\"type\":\"integer\"},"
-      "\"pages\":" TTAI_TOOL_TX_INTEGER ","
-      "\"total\":" TTAI_TOOL_TX_INTEGER ","
-      "\"next_page\":" TTAI_TOOL_TX_INTEGER ","
-      "\"transactions\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-        "\"properties\":{"
-          "\"id\":{\"type\":[\"integer\",\"string\",\"null\"]},"
-          "\"executed_at\":" TTAI_TOOL_TX_STRING ","
-          "\"transaction_date\":" TTAI_TOOL_TX_STRING ","
-          "\"type\":" TTAI_TOOL_TX_STRING ","
-          "\"sub_type\":" TTAI_TOOL_TX_STRING ","
-          "\"action\":" TTAI_TOOL_TX_STRING ","
-          "\"symbol\":" TTAI_TOOL_TX_STRING ","
-          "\"underlying\":" TTAI_TOOL_TX_STRING ","
-          "\"instrument_type\":" TTAI_TOOL_TX_STRING ","
-          "\"description\":" TTAI_TOOL_TX_STRING ","
-          "\"quantity\":" TTAI_TOOL_TX_NUMBER ","
-          "\"price\":" TTAI_TOOL_TX_NUMBER ","
-          "\"value\":" TTAI_TOOL_TX_NUMBER ","
-          "\"net_value\":" TTAI_TOOL_TX_NUMBER ","
-          "\"fees\":" TTAI_TOOL_TX_NUMBER "},"
-        "\"required\":[\"id\",\"executed_at\",\"transaction_date\","
-                      "\"type\",\"sub_type\",\"action\",\"symbol\","
-                      "\"underlying\",\"instrument_type\",\"description\","
-                      "\"quantity\",\"price\",\"value\",\"net_value\","
-                      "\"fees\"]}}},"
-    "\"required\":[\"account_number\",\"start_date\",\"type\",\"page\","
-                  "\"pages\",\"total\",\"next_page\",\"transactions\"]}";
-
-
-const ttai_tool_t  ttai_tool_get_transactions = {
+const ttai_tool_impl_t  ttai_tool_get_transactions = {
     "get_transactions",
-    "Account transactions",
-    "An account's transactions (trades, deposits and withdrawals, "
-    "assignments, exercises, expirations, fees, dividends), newest "
-    "first, 50 per page, from the last `days` days (default 30, at most "
-    "365), optionally of one type.  Amounts are in US dollars and signed "
-    "from the account's side: value and net_value (value after fees) are "
-    "negative when money left the account; fees (commissions, clearing, "
-    "regulatory) are negative when paid.  The result gives the page, the "
-    "number of pages and the total; call again with page = next_page for "
-    "older transactions.  account_number may be omitted when the user "
-    "has one account.",
-    ttai_tool_tx_input,
-    ttai_tool_tx_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_tx_run,
-    ttai_tool_tx_resume
+    ttai_tool_tx_resume,
+    0
 };
 
 
@@ -307,41 +254,11 @@ ttai_tool_tx_resume(ttai_tool_ctx_t *ctx, json_t *args,
 static json_t *
 ttai_tool_tx_one(json_t *tx)
 {
-    int      rc;
-    json_t  *t, *id;
+    json_t  *t;
 
-    t = json_object();
-    if (t == NULL) {
-        return NULL;
-    }
+    t = ttai_tt_mapped(tx, ttai_tool_tx_fields);
 
-    id = json_object_get(tx, "id");
-
-    rc = ttai_tt_set(0, t, "id", (json_is_integer(id) || json_is_string(id))
-                                 ? json_incref(id) : json_null());
-    rc = ttai_tt_set(rc, t, "executed_at", ttai_tt_string(tx,
-                                                          "executed-at"));
-    rc = ttai_tt_set(rc, t, "transaction_date",
-                     ttai_tt_string(tx, "transaction-date"));
-    rc = ttai_tt_set(rc, t, "type", ttai_tt_string(tx, "transaction-type"));
-    rc = ttai_tt_set(rc, t, "sub_type",
-                     ttai_tt_string(tx, "transaction-sub-type"));
-    rc = ttai_tt_set(rc, t, "action", ttai_tt_string(tx, "action"));
-    rc = ttai_tt_set(rc, t, "symbol", ttai_tt_string(tx, "symbol"));
-    rc = ttai_tt_set(rc, t, "underlying",
-                     ttai_tt_string(tx, "underlying-symbol"));
-    rc = ttai_tt_set(rc, t, "instrument_type",
-                     ttai_tt_string(tx, "instrument-type"));
-    rc = ttai_tt_set(rc, t, "description", ttai_tt_string(tx, "description"));
-    rc = ttai_tt_set(rc, t, "quantity",
-                     ttai_tt_number(json_object_get(tx, "quantity")));
-    rc = ttai_tt_set(rc, t, "price",
-                     ttai_tt_number(json_object_get(tx, "price")));
-    rc = ttai_tt_set(rc, t, "value", ttai_tt_signed(tx, "value"));
-    rc = ttai_tt_set(rc, t, "net_value", ttai_tt_signed(tx, "net-value"));
-    rc = ttai_tt_set(rc, t, "fees", ttai_tool_tx_fees(tx));
-
-    if (rc != 0) {
+    if (t != NULL && ttai_tt_set(0, t, "fees", ttai_tool_tx_fees(tx)) != 0) {
         json_decref(t);
         return NULL;
     }

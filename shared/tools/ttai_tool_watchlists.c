@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "ttai_tt.h"
+#include "ttai_tt_map.h"
 
 
 /*
@@ -31,41 +32,25 @@ static json_t *ttai_tool_watchlists_one(json_t *wl, int *truncated);
 static void ttai_tool_watchlists_line(ttai_tt_buf_t *b, json_t *w);
 
 
-static const char  ttai_tool_watchlists_input[] =
-    "{\"type\":\"object\",\"additionalProperties\":false}";
+/* a watchlist, before its symbols */
+static const ttai_tt_field_t  ttai_tool_watchlists_fields[] = {
+    ttai_tt_field("name", "name", TTAI_TT_STRING),
+    ttai_tt_field("group-name", "group_name", TTAI_TT_STRING),
+    ttai_tt_null_field
+};
 
-static const char  ttai_tool_watchlists_output[] =
-    "{\"type\":\"object\","
-    "\"properties\":{"
-      "\"count\":{\"type\":\"integer\"},"
-      "\"truncated\":{\"type\":\"boolean\"},"
-      "\"watchlists\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-        "\"properties\":{"
-          "\"name\":{\"type\":\"string\"},"
-          "\"group_name\":{\"type\":[\"string\",\"null\"]},"
-          "\"symbols\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-            "\"properties\":{"
-              "\"symbol\":{\"type\":\"string\"},"
-              "\"instrument_type\":{\"type\":[\"string\",\"null\"]}},"
-            "\"required\":[\"symbol\",\"instrument_type\"]}}},"
-        "\"required\":[\"name\",\"group_name\",\"symbols\"]}}},"
-    "\"required\":[\"count\",\"truncated\",\"watchlists\"]}";
+static const ttai_tt_field_t  ttai_tool_watchlists_entry_fields[] = {
+    ttai_tt_field("symbol", "symbol", TTAI_TT_STRING),
+    ttai_tt_field("instrument-type", "instrument_type", TTAI_TT_STRING),
+    ttai_tt_null_field
+};
 
 
-const ttai_tool_t  ttai_tool_get_watchlists = {
+const ttai_tool_impl_t  ttai_tool_get_watchlists = {
     "get_watchlists",
-    "Watchlists",
-    "The user's own TastyTrade watchlists: each one's name, group, and "
-    "symbols with their instrument type (Equity, Future, "
-    "Cryptocurrency, ...).  Takes no arguments.  Useful to find the "
-    "symbols the user follows, for quotes or market metrics.  At most 50 "
-    "watchlists of 200 symbols each are returned; the result says when "
-    "there are more.",
-    ttai_tool_watchlists_input,
-    ttai_tool_watchlists_output,
-    TTAI_TOOL_READ_ONLY | TTAI_TOOL_IDEMPOTENT | TTAI_TOOL_OPEN_WORLD,
     ttai_tool_watchlists_run,
-    ttai_tool_watchlists_resume
+    ttai_tool_watchlists_resume,
+    0
 };
 
 
@@ -193,7 +178,7 @@ ttai_tool_watchlists_one(json_t *wl, int *truncated)
     size_t   i, n;
     json_t  *w, *symbols, *entry, *e;
 
-    w = json_object();
+    w = ttai_tt_mapped(wl, ttai_tool_watchlists_fields);
     symbols = json_array();
 
     if (w == NULL || symbols == NULL) {
@@ -202,8 +187,7 @@ ttai_tool_watchlists_one(json_t *wl, int *truncated)
         return NULL;
     }
 
-    rc = ttai_tt_set(0, w, "name", ttai_tt_string(wl, "name"));
-    rc = ttai_tt_set(rc, w, "group_name", ttai_tt_string(wl, "group-name"));
+    rc = 0;
 
     n = 0;
 
@@ -221,10 +205,7 @@ ttai_tool_watchlists_one(json_t *wl, int *truncated)
             break;
         }
 
-        e = json_pack("{s:o, s:o}", "symbol", ttai_tt_string(entry,
-                                                             "symbol"),
-                      "instrument_type",
-                      ttai_tt_string(entry, "instrument-type"));
+        e = ttai_tt_mapped(entry, ttai_tool_watchlists_entry_fields);
 
         if (e == NULL || json_array_append_new(symbols, e) != 0) {
             rc = -1;
