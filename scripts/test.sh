@@ -50,6 +50,9 @@ unit_rc=0
 make --no-print-directory unit 2>&1 | tee "$unit_out" || unit_rc=$?
 
 echo "== suites"
+# The server roots of the last run: like Test::Nginx, the runner stops at
+# anything in one that it did not make, and older runs kept state there.
+rm -rf t/servroot
 prove_out=$(mktemp)
 prove_rc=0
 if [ $# -eq 0 ]; then

@@ -9,11 +9,11 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use Ttai::Util qw(repo_root run_capture);
+use Ttai::Util qw(repo_root run_capture skip_or_fail);
 
 my $root = repo_root();
 
-plan skip_all => 'git is needed to list the sources'
+skip_or_fail('git is needed to list the sources')
     unless -d "$root/.git" || -f "$root/.git";
 
 my ($rc, $out) = run_capture('git', '-C', $root, 'ls-files',

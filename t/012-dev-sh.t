@@ -15,12 +15,12 @@ use POSIX qw(WNOHANG);
 use Test::More;
 use Time::HiRes qw(sleep);
 use Ttai::Util qw(repo_root scratch_dir free_port write_file read_file
-                  run_capture http_get wait_until);
+                  run_capture http_get wait_until skip_or_fail);
 
 my $root = repo_root();
 my $copy = scratch_dir('devsh') . '/repo';
 
-plan skip_all => 'git is needed to list the files to copy'
+skip_or_fail('git is needed to list the files to copy')
     unless -e "$root/.git" && system("git -C '$root' status >/dev/null 2>&1") == 0;
 
 # the tracked files and the new ones not ignored, as a fresh clone would

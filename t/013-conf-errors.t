@@ -9,11 +9,11 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Ttai::Util qw(repo_root scratch_dir write_file random_hex nginx_t
-                  read_file);
+                  read_file skip_or_fail);
 
 my $root = repo_root();
 
-plan skip_all => "module not built: run make"
+skip_or_fail("module not built: run make")
     unless -f "$root/build/nginx/ngx_http_ttai_module.so";
 
 my $dir = scratch_dir('conf-errors');

@@ -8,7 +8,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use JSON::PP ();
 use Test::More;
-use Ttai::Util qw(repo_root scratch_dir write_file read_file run_capture);
+use Ttai::Util qw(repo_root scratch_dir write_file read_file run_capture
+                  skip_or_fail);
 
 my $root = repo_root();
 my $gen = "$root/scripts/gen-tools";
@@ -73,7 +74,8 @@ main(void)
 C
 
 SKIP: {
-    skip 'no C compiler', 2 unless system('cc --version >/dev/null 2>&1') == 0;
+    skip_or_fail('no C compiler', 2)
+        unless system('cc --version >/dev/null 2>&1') == 0;
 
     my @inc = map { "-I$_" } glob("$root/shared/*");
     ($rc, $out) = run_capture('cc', '-Wall', '-Wextra', '-Werror', @inc,

@@ -8,12 +8,12 @@ use lib "$FindBin::Bin/lib";
 use JSON::PP qw(decode_json);
 use Test::More;
 use Ttai::Util qw(repo_root scratch_dir write_file read_file random_hex
-                  run_capture);
+                  run_capture skip_or_fail);
 
 my $root = repo_root();
 my $ttai = "$root/build/ttai";
 
-plan skip_all => "not built: run make" unless -x $ttai;
+skip_or_fail("not built: run make") unless -x $ttai;
 
 my $dir = scratch_dir('tt-connect');
 my $db = "$dir/db.sqlite";

@@ -16,15 +16,16 @@ use Digest::SHA qw(sha256);
 use MIME::Base64 qw(encode_base64url encode_base64);
 use URI;
 use URI::Escape qw(uri_escape);
-use Ttai::Util qw(repo_root scratch_dir read_file run_capture random_hex);
+use Ttai::Util qw(repo_root scratch_dir read_file run_capture random_hex
+                  skip_or_fail);
 use Ttai::TastyTrade qw(tt_server tt_stop);
 
 my $root = repo_root();
 
-plan skip_all => 'not built: run make'
+skip_or_fail('not built: run make')
     unless -x "$root/build/ttai"
            && -f "$root/build/nginx/ngx_http_ttai_module.so";
-plan skip_all => 'njs is missing: run scripts/bootstrap'
+skip_or_fail('njs is missing: run scripts/bootstrap')
     unless -f '/usr/lib/nginx/modules/ngx_http_js_module.so';
 
 my $JSON = JSON::PP->new->canonical;
