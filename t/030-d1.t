@@ -244,12 +244,12 @@ POST /_ttai/d1/query
 
 
 
-=== TEST 11: an explicit ttai_db file, and nginx's default thread pool
+=== TEST 11: an explicit ttai_db file, relative to the prefix, and nginx's default thread pool
 --- main_config
 --- http_config
     ttai_environment development;
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_db $TEST_NGINX_TTAI_SCRATCH/data/other.sqlite;
+    ttai_db $TEST_NGINX_TTAI_SCRATCH_REL/data/other.sqlite;
     ttai_migrations off;
 --- request eval
 [

@@ -17,9 +17,12 @@ package Ttai::Test;
 # Both runners get the same defaults: a server root of its own per .t
 # (t/servroot/NAME), and, for each block, a fresh empty folder outside it
 # in $TEST_NGINX_TTAI_SCRATCH for what nginx writes besides its logs
-# (ttai_state_dir, ttai_db).  Test::Nginx removes only conf, html, logs,
-# cache and the *_temp folders of its server root, and stops the whole run
-# when anything else is left there.
+# (ttai_state_dir, ttai_db), and $TEST_NGINX_TTAI_SCRATCH_REL, the same
+# folder as a path relative to the server root, which is nginx's prefix:
+# for the directives whose relative paths nginx resolves against it.
+# Test::Nginx removes only conf, html, logs, cache and the *_temp folders
+# of its server root, and stops the whole run when anything else is left
+# there.
 
 use strict;
 use warnings;
@@ -76,7 +79,7 @@ sub set_defaults {
                                                        basename($0, '.t'));
     }
 
-    $ENV{TEST_NGINX_TTAI_SCRATCH} = Ttai::Util::scratch_dir('nginx-0');
+    set_scratch('nginx-0');
 
     if (!defined $ENV{TEST_NGINX_LOAD_MODULES}) {
         my $so = "$RepoRoot/build/nginx/ngx_http_ttai_module.so";
@@ -168,8 +171,17 @@ sub add_scratch_preprocessor {
     my $n = 0;
     $add->(sub {
         $n++;
-        $ENV{TEST_NGINX_TTAI_SCRATCH} = Ttai::Util::scratch_dir("nginx-$n");
+        set_scratch("nginx-$n");
     });
+}
+
+sub set_scratch {
+    my ($name) = @_;
+    my $dir = Ttai::Util::scratch_dir($name);
+
+    $ENV{TEST_NGINX_TTAI_SCRATCH} = $dir;
+    $ENV{TEST_NGINX_TTAI_SCRATCH_REL} =
+        File::Spec->abs2rel($dir, $ENV{TEST_NGINX_SERVROOT});
 }
 
 # Test::Nginx::Socket's run_tests() never plans; a .t that does not call
