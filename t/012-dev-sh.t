@@ -61,11 +61,14 @@ sub start_dev {
     my (%opt) = @_;
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
+        # a process group of its own, as a shell gives a foreground job
+        POSIX::setpgid(0, 0);
         open STDOUT, '>', $opt{log} or die "$opt{log}: $!";
         open STDERR, '>&', \*STDOUT;
         $ENV{LOG_LEVEL} = $opt{level} if $opt{level};
         exec("$copy/scripts/dev.sh", @{ $opt{args} }) or POSIX::_exit(127);
     }
+    POSIX::setpgid($pid, $pid);    # whichever of the two runs first
     return $pid;
 }
 
@@ -74,9 +77,11 @@ sub log_has {
     return read_file($file) =~ $re;
 }
 
+# Ctrl-C: a terminal sends SIGINT to the whole foreground group, so that
+# a build dev.sh is running stops too
 sub stop_dev {
     my ($pid) = @_;
-    kill 'INT', $pid;
+    kill 'INT', -$pid;
     my $done = wait_until(20, sub { waitpid($pid, WNOHANG) == $pid });
     my $status = $?;
     unless ($done) {
