@@ -55,6 +55,31 @@ my @stray = grep { m{^shared/([^/]+)/} && !$concerns{$1} } @core;
 is_deeply \@stray, [],
     'shared/ has only its named folders (README "Architecture")';
 
+# -- what blocks runs on the thread pool ----------------------------------------
+
+# the shell reaches SQLite only through the D1 files: the bridge that
+# posts statements to the thread pool, and the life cycle that migrates
+# at configuration time
+my @sqlite_in_shell;
+for my $f (grep { m{^ngx_ttai_module/.*\.c$} } @files) {
+    next if $f =~ m{/ngx_http_ttai_d1(_query)?\.c$};
+    my $n = 0;
+    for my $line (read_lines($f)) {
+        $n++;
+        push @sqlite_in_shell, "$f:$n"
+            if $line =~ /\b(sqlite3_\w+|ttai_d1_(batch|open\w*|exec\w*|query|transaction|close)|
+                           ttai_migrate_\w+)\s*\(/x;
+    }
+}
+is_deeply \@sqlite_in_shell, [],
+    'the shell calls SQLite only from the D1 bridge and life cycle';
+
+my @opens = grep { $_ ne 'shared/store/ttai_d1.c' }
+            map { $_->[0] }
+            grep { grep { /\bsqlite3_open/ } read_lines($_->[0]) }
+            map { [$_] } grep { /\.c$/ } @files;
+is_deeply \@opens, [], 'only ttai_d1.c opens a database';
+
 # -- nginx's layout ------------------------------------------------------------
 
 my (@long, @tabs, @trailing);
