@@ -2,9 +2,17 @@
 #
 #   make            the module (build/nginx/ngx_http_ttai_module.so)
 #                   and the CLI (build/ttai)
+#   make lib        the core alone: build/libttai.a
 #   make unit       build and run the C unit tests of shared/
 #   make test       everything: scripts/test.sh
 #   make clean
+#
+# shared/ is compiled once, position-independent, into build/libttai.a;
+# the module, the CLI and every unit-test program link that archive.
+# Every object records the headers it read (-MMD -MP), so editing any
+# header rebuilds exactly what includes it.  The tools' declarations,
+# shared/tools/schemas/*.json, become build/gen/ttai_tools_decl.c
+# (scripts/gen-tools, in perl), which is part of the archive too.
 
 SHELL := /bin/bash
 
@@ -12,6 +20,7 @@ NGX_SRC   ?= /usr/share/nginx/src
 BUILD     := build
 NGX_BUILD := $(BUILD)/nginx
 MODULE    := $(NGX_BUILD)/ngx_http_ttai_module.so
+LIBTTAI   := $(BUILD)/libttai.a
 
 # Debian's own flags for nginx modules (dpkg-buildflags), written out so
 # that the build does not depend on the directory it runs from.
@@ -22,27 +31,68 @@ NGX_LD_OPT := -Wl,-z,relro -Wl,-z,now -fPIC
 CC      ?= cc
 CFLAGS  ?= -g -O2
 WARN    := -Wall -Wextra -Werror -Wpointer-arith -Wno-unused-parameter
-ALL_CFLAGS := $(CFLAGS) $(WARN) -D_GNU_SOURCE -Ishared
 
-SHARED_SRCS := $(wildcard shared/*.c)
-SHARED_HDRS := $(wildcard shared/*.h)
+# the core's folders, one concern each; like nginx's src/core, src/http,
+# each is on the include path, so a header is included by its name alone
+SHARED_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard shared/*/*.[ch]))))
+SHARED_INCS := $(addprefix -I,$(SHARED_DIRS))
+
+ALL_CFLAGS := $(CFLAGS) $(WARN) -D_GNU_SOURCE -fPIC -fstack-protector-strong \
+              -Werror=format-security -D_FORTIFY_SOURCE=2 $(SHARED_INCS) \
+              -MMD -MP
+
+SHARED_SRCS := $(wildcard shared/*/*.c)
+SHARED_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SHARED_SRCS))
 SHARED_LIBS := -ljwt -lsodium -ljansson -lsqlite3
 
+TOOL_JSON   := $(sort $(wildcard shared/tools/schemas/*.json))
+GEN_DIR     := $(BUILD)/gen
+GEN_SRCS    := $(GEN_DIR)/ttai_tools_decl.c
+GEN_OBJS    := $(GEN_SRCS:.c=.o)
+
 CLI_SRCS := $(wildcard cli/*.c)
+CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 CLI_LIBS := $(SHARED_LIBS) -lcurl
 
 UNIT_SRCS  := $(wildcard t/unit/test_*.c)
+UNIT_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS))
 UNIT_BINS  := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
 MODULE_SRCS := $(wildcard ngx_ttai_module/*.c ngx_ttai_module/*.h) \
-               $(SHARED_SRCS) $(SHARED_HDRS)
+               $(wildcard shared/*/*.h)
 
 
-.PHONY: all module cli unit test clean FORCE
+.PHONY: all lib module cli unit test clean FORCE
+
+# kept, so that a test program relinks without compiling again
+.SECONDARY: $(UNIT_OBJS)
 
 all: module cli
 
+lib: $(LIBTTAI)
+
 module: $(MODULE)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# generated: the list of JSON files is a prerequisite too, so that
+# removing one regenerates
+$(GEN_DIR)/schemas: FORCE
+	@mkdir -p $(@D)
+	@echo '$(TOOL_JSON)' | cmp -s - $@ || echo '$(TOOL_JSON)' > $@
+
+$(GEN_DIR)/ttai_tools_decl.c: scripts/gen-tools $(TOOL_JSON) $(GEN_DIR)/schemas
+	@echo "gen-tools $@"
+	@perl scripts/gen-tools -o $@ $(TOOL_JSON)
+
+$(GEN_OBJS): $(BUILD)/%.o: $(BUILD)/%.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBTTAI): $(SHARED_OBJS) $(GEN_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
 
 # configure again when a source file is added or removed: config lists
 # the sources at configure time
@@ -54,7 +104,7 @@ $(NGX_BUILD)/sources: FORCE
 $(NGX_BUILD)/Makefile: config $(NGX_BUILD)/sources
 	@mkdir -p $(NGX_BUILD)
 	@echo "configure: nginx $(shell nginx -v 2>&1 | sed 's|.*/||') module build in $(NGX_BUILD)"
-	@cd $(NGX_SRC) && . ./conf_flags && ./configure \
+	@cd $(NGX_SRC) && . ./conf_flags && TTAI_LIB=$(CURDIR)/$(LIBTTAI) ./configure \
 	    --with-cc-opt="$(NGX_CC_OPT)" --with-ld-opt="$(NGX_LD_OPT)" \
 	    "$${NGX_CONF_FLAGS[@]}" \
 	    --add-dynamic-module=$(CURDIR) \
@@ -63,20 +113,22 @@ $(NGX_BUILD)/Makefile: config $(NGX_BUILD)/sources
 	|| { tail -n 15 $(CURDIR)/$(NGX_BUILD)/configure.log; \
 	     rm -f $(CURDIR)/$(NGX_BUILD)/Makefile; exit 1; }
 
-$(MODULE): $(NGX_BUILD)/Makefile $(MODULE_SRCS)
+# nginx's Makefile does not know the archive: a newer one must relink
+$(MODULE): $(NGX_BUILD)/Makefile $(MODULE_SRCS) $(LIBTTAI)
+	@[ ! -f $@ ] || [ ! $(LIBTTAI) -nt $@ ] || rm -f $@
 	@$(MAKE) --no-print-directory -s -f $(CURDIR)/$(NGX_BUILD)/Makefile \
 	    -C $(NGX_SRC) modules
+	@touch $@
 	@echo "built $(MODULE)"
 
 cli: $(BUILD)/ttai
 
-$(BUILD)/ttai: $(CLI_SRCS) $(SHARED_SRCS) $(SHARED_HDRS)
-	@mkdir -p $(BUILD)
-	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_SRCS) $(SHARED_SRCS) $(CLI_LIBS)
+$(BUILD)/ttai: $(CLI_OBJS) $(LIBTTAI)
+	$(CC) -o $@ $(CLI_OBJS) $(LIBTTAI) $(CLI_LIBS)
 
-$(BUILD)/unit/%: t/unit/%.c $(SHARED_SRCS) $(SHARED_HDRS)
-	@mkdir -p $(BUILD)/unit
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(SHARED_SRCS) $(SHARED_LIBS) -lcmocka
+$(BUILD)/unit/%: $(BUILD)/t/unit/%.o $(LIBTTAI)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< $(LIBTTAI) $(SHARED_LIBS) -lcmocka
 
 unit: $(UNIT_BINS)
 	@scripts/run-unit $(UNIT_BINS)
@@ -86,3 +138,6 @@ test:
 
 clean:
 	rm -rf $(BUILD)
+
+-include $(SHARED_OBJS:.o=.d) $(GEN_OBJS:.o=.d) $(CLI_OBJS:.o=.d) \
+         $(UNIT_OBJS:.o=.d)

@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 #include "ttai_cli.h"
-#include "ttai_db.h"
+#include "ttai_d1.h"
 #include "ttai_migrate.h"
 
 
@@ -236,10 +236,10 @@ static sqlite3 *
 ttai_cli_d1_open(ttai_cli_d1_opts_t *o)
 {
     sqlite3          *db;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
-    if (ttai_db_make_dir(o->db, &err) != 0
-        || ttai_db_open(&db, o->db, &err) != 0)
+    if (ttai_d1_make_dir(o->db, &err) != 0
+        || ttai_d1_open(&db, o->db, &err) != 0)
     {
         fprintf(stderr, "ttai: %s\n", err.msg);
         return NULL;
@@ -257,7 +257,7 @@ ttai_cli_d1_execute(int argc, char **argv)
     size_t            len, i;
     json_t           *results;
     sqlite3          *db;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
     ttai_cli_d1_opts_t  o;
 
     if (ttai_cli_d1_parse(argc, argv, TTAI_D1_OPT_DB | TTAI_D1_OPT_SQL
@@ -317,7 +317,7 @@ ttai_cli_d1_execute(int argc, char **argv)
         return TTAI_EXIT_FAIL;
     }
 
-    results = ttai_db_exec(db, sql, len, NULL, NULL, &err);
+    results = ttai_d1_exec(db, sql, len, NULL, NULL, &err);
 
     /* a line number helps in a file, not in a one-line command */
     if (results == NULL && err.line && memchr(sql, '\n', len) != NULL) {
@@ -327,14 +327,14 @@ ttai_cli_d1_execute(int argc, char **argv)
     }
 
     free(sql);
-    ttai_db_close(db);
+    ttai_d1_close(db);
 
     if (results == NULL) {
         fprintf(stderr, "ttai: %s\n", err.msg);
 
         if (o.json) {
             results = json_pack("{s:s,s:s}", "error",
-                                err.kind == TTAI_DB_ESQL ? "sql_error"
+                                err.kind == TTAI_D1_ESQL ? "sql_error"
                                                          : "db_error",
                                 "message", err.msg);
             out = results ? json_dumps(results, JSON_INDENT(2)) : NULL;
@@ -352,7 +352,7 @@ ttai_cli_d1_execute(int argc, char **argv)
     rc = TTAI_EXIT_OK;
 
     if (o.json) {
-        out = json_dumps(results, JSON_INDENT(2) | TTAI_DB_JSON_FLAGS);
+        out = json_dumps(results, JSON_INDENT(2) | TTAI_D1_JSON_FLAGS);
 
         if (out == NULL) {
             fprintf(stderr, "ttai: out of memory\n");
@@ -513,7 +513,7 @@ ttai_cli_d1_cell(json_t *v)
         break;
 
     default:
-        s = json_dumps(v, JSON_ENCODE_ANY | TTAI_DB_JSON_FLAGS);
+        s = json_dumps(v, JSON_ENCODE_ANY | TTAI_D1_JSON_FLAGS);
         break;
     }
 
@@ -683,7 +683,7 @@ ttai_cli_d1_list(ttai_cli_d1_opts_t *o)
     size_t                  i, applied, width;
     json_t                 *arr;
     sqlite3                *db;
-    ttai_db_error_t         err;
+    ttai_d1_error_t         err;
     ttai_migration_t       *m;
     ttai_migration_list_t   list;
 
@@ -694,11 +694,11 @@ ttai_cli_d1_list(ttai_cli_d1_opts_t *o)
 
     if (ttai_migrate_list(db, o->migrations, &list, &err) != 0) {
         fprintf(stderr, "ttai: %s\n", err.msg);
-        ttai_db_close(db);
+        ttai_d1_close(db);
         return TTAI_EXIT_FAIL;
     }
 
-    ttai_db_close(db);
+    ttai_d1_close(db);
 
     if (o->json) {
         arr = json_array();
@@ -771,7 +771,7 @@ ttai_cli_d1_apply(ttai_cli_d1_opts_t *o)
 {
     int               n;
     sqlite3          *db;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     db = ttai_cli_d1_open(o);
     if (db == NULL) {
@@ -781,7 +781,7 @@ ttai_cli_d1_apply(ttai_cli_d1_opts_t *o)
     n = ttai_migrate_apply(db, o->migrations, ttai_cli_d1_applied, NULL,
                            &err);
 
-    ttai_db_close(db);
+    ttai_d1_close(db);
 
     if (n < 0) {
         fprintf(stderr, "ttai: %s\n", err.msg);
@@ -812,7 +812,7 @@ static int
 ttai_cli_d1_create(ttai_cli_d1_opts_t *o, const char *name)
 {
     char              path[4096];
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     if (ttai_migrate_create(o->migrations, name, path, sizeof(path), &err)
         != 0)

@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "ttai_cli.h"
-#include "ttai_crypto.h"
+#include "ttai_d1.h"
+#include "ttai_oauth_store.h"
 #include "ttai_secrets.h"
 
 
@@ -46,9 +46,6 @@ static int ttai_cli_token_key(const char *env_file,
     unsigned char key[TTAI_SECRET_KEY_LEN]);
 static int ttai_cli_store_tokens(ttai_cli_connect_t *cc,
     const unsigned char key[TTAI_SECRET_KEY_LEN]);
-static int ttai_cli_bind_sealed(sqlite3_stmt *stmt, int col,
-    const unsigned char key[TTAI_SECRET_KEY_LEN], const char *user,
-    const char *field, const char *token);
 static void ttai_cli_tastytrade_usage(FILE *out);
 
 
@@ -232,10 +229,11 @@ static int
 ttai_cli_store_tokens(ttai_cli_connect_t *cc,
     const unsigned char key[TTAI_SECRET_KEY_LEN])
 {
-    int            rc;
-    time_t         now;
-    sqlite3       *db;
-    sqlite3_stmt  *stmt;
+    time_t                   now;
+    json_t                  *batch, *results;
+    sqlite3                 *db;
+    ttai_d1_error_t          err;
+    ttai_oauth_tt_tokens_t   t;
 
     if (access(cc->db, F_OK) != 0) {
         fprintf(stderr, "ttai: no database at %s; start scripts/dev.sh or "
@@ -243,115 +241,41 @@ ttai_cli_store_tokens(ttai_cli_connect_t *cc,
         return -1;
     }
 
-    if (sqlite3_open_v2(cc->db, &db, SQLITE_OPEN_READWRITE, NULL)
-        != SQLITE_OK)
-    {
-        fprintf(stderr, "ttai: %s: %s\n", cc->db, sqlite3_errmsg(db));
-        sqlite3_close(db);
+    if (ttai_d1_open_flags(&db, cc->db, 0, &err) != 0) {
+        fprintf(stderr, "ttai: %s\n", err.msg);
         return -1;
     }
 
-    sqlite3_busy_timeout(db, 5000);
-
     now = time(NULL);
-    stmt = NULL;
-    rc = -1;
 
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        goto failed;
-    }
+    memset(&t, 0, sizeof(ttai_oauth_tt_tokens_t));
 
-    if (sqlite3_prepare_v2(db,
-            "INSERT INTO users (id, email, created_at, updated_at) "
-            "VALUES (?1, ?2, ?3, ?3) "
-            "ON CONFLICT (id) DO UPDATE SET "
-            "email = COALESCE(?2, email), updated_at = ?3",
-            -1, &stmt, NULL) != SQLITE_OK
-        || sqlite3_bind_text(stmt, 1, cc->user, -1, SQLITE_STATIC)
-        || sqlite3_bind_text(stmt, 2, cc->email, -1, SQLITE_STATIC)
-        || sqlite3_bind_int64(stmt, 3, now)
-        || sqlite3_step(stmt) != SQLITE_DONE)
-    {
-        goto failed;
-    }
+    t.user = cc->user;
+    t.email = cc->email;
+    t.key = key;
+    t.access = cc->access;
+    t.access_len = cc->access ? strlen(cc->access) : 0;
+    t.refresh = cc->refresh;
+    t.refresh_len = strlen(cc->refresh);
+    t.expires_at = cc->access ? (long long) now + cc->expires_in : 0;
+    t.scope = cc->scope;
 
-    sqlite3_finalize(stmt);
+    /* the user (made when new) and the sealed tokens, or neither */
+    batch = ttai_oauth_store_connect(&t, (long long) now);
+    results = batch ? ttai_d1_batch(db, batch, NULL, &err) : NULL;
 
-    if (sqlite3_prepare_v2(db,
-            "INSERT INTO user_oauth_tokens (user_id, provider, access_token, "
-            "refresh_token, expires_at, scope, updated_at) "
-            "VALUES (?1, 'tastytrade', ?2, ?3, ?4, ?5, ?6) "
-            "ON CONFLICT (user_id, provider) DO UPDATE SET "
-            "access_token = ?2, refresh_token = ?3, expires_at = ?4, "
-            "scope = ?5, updated_at = ?6",
-            -1, &stmt, NULL) != SQLITE_OK
-        || sqlite3_bind_text(stmt, 1, cc->user, -1, SQLITE_STATIC)
-        || ttai_cli_bind_sealed(stmt, 2, key, cc->user, "access_token",
-                                cc->access)
-        || ttai_cli_bind_sealed(stmt, 3, key, cc->user, "refresh_token",
-                                cc->refresh)
-        || (cc->access ? sqlite3_bind_int64(stmt, 4, now + cc->expires_in)
-                       : sqlite3_bind_int64(stmt, 4, 0))
-        || sqlite3_bind_text(stmt, 5, cc->scope, -1, SQLITE_STATIC)
-        || sqlite3_bind_int64(stmt, 6, now)
-        || sqlite3_step(stmt) != SQLITE_DONE)
-    {
-        goto failed;
-    }
+    json_decref(batch);
+    ttai_d1_close(db);
 
-    sqlite3_finalize(stmt);
-    stmt = NULL;
-
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        goto failed;
-    }
-
-    rc = 0;
-
-failed:
-
-    if (rc != 0) {
+    if (results == NULL) {
         fprintf(stderr, "ttai: storing the tokens failed: %s\n",
-                sqlite3_errmsg(db));
-        sqlite3_finalize(stmt);
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+                batch ? err.msg : "out of memory");
+        return -1;
     }
 
-    sqlite3_close(db);
+    json_decref(results);
 
-    return rc;
-}
-
-
-/* a NULL token is stored as NULL; a sealed one is bound as a blob */
-
-static int
-ttai_cli_bind_sealed(sqlite3_stmt *stmt, int col,
-    const unsigned char key[TTAI_SECRET_KEY_LEN], const char *user,
-    const char *field, const char *token)
-{
-    size_t          len;
-    unsigned char  *blob;
-
-    if (token == NULL) {
-        return sqlite3_bind_null(stmt, col);
-    }
-
-    len = strlen(token) + TTAI_CRYPTO_OVERHEAD;
-
-    blob = malloc(len);
-    if (blob == NULL) {
-        return SQLITE_NOMEM;
-    }
-
-    if (ttai_token_seal(key, user, field, (const unsigned char *) token,
-                        strlen(token), blob) != 0)
-    {
-        free(blob);
-        return SQLITE_ERROR;
-    }
-
-    return sqlite3_bind_blob(stmt, col, blob, len, free);
+    return 0;
 }
 
 

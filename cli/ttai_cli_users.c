@@ -9,9 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "ttai_cli.h"
+#include "ttai_d1.h"
+#include "ttai_oauth_store.h"
 
 
 /*
@@ -94,56 +94,51 @@ ttai_cli_users(int argc, char **argv)
 static int
 ttai_cli_users_list(const char *db_path)
 {
-    int            n;
-    char           when[32];
-    time_t         t;
-    sqlite3       *db;
-    struct tm      tm;
-    sqlite3_stmt  *stmt;
+    char                    when[32];
+    size_t                  n;
+    json_t                 *batch, *results;
+    time_t                  t;
+    sqlite3                *db;
+    struct tm               tm;
+    ttai_d1_error_t         err;
+    ttai_oauth_user_row_t   u;
 
     db = ttai_cli_users_open(db_path);
     if (db == NULL) {
         return TTAI_EXIT_FAIL;
     }
 
-    if (sqlite3_prepare_v2(db,
-            "SELECT u.id, COALESCE(u.email, ''), u.created_at, "
-            "EXISTS (SELECT 1 FROM user_oauth_tokens t "
-            "        WHERE t.user_id = u.id), "
-            "(SELECT COUNT(DISTINCT family) FROM oauth_refresh_tokens r "
-            " WHERE r.user_id = u.id AND r.revoked = 0 AND r.used = 0 "
-            " AND r.expires_at > unixepoch()) "
-            "FROM users u ORDER BY u.id", -1, &stmt, NULL)
-        != SQLITE_OK)
-    {
+    batch = ttai_oauth_store_users((long long) time(NULL));
+    results = batch ? ttai_d1_batch(db, batch, NULL, &err) : NULL;
+
+    json_decref(batch);
+    ttai_d1_close(db);
+
+    if (results == NULL) {
         fprintf(stderr, "ttai: %s (are the migrations applied? "
-                "ttai d1 migrations apply)\n", sqlite3_errmsg(db));
-        sqlite3_close(db);
+                "ttai d1 migrations apply)\n",
+                batch ? err.msg : "out of memory");
         return TTAI_EXIT_FAIL;
     }
 
     printf("%-24s %-28s %-20s %-10s %s\n", "ID", "EMAIL", "CREATED",
            "TASTYTRADE", "SIGN-INS");
 
-    for (n = 0; sqlite3_step(stmt) == SQLITE_ROW; n++) {
-        t = (time_t) sqlite3_column_int64(stmt, 2);
+    for (n = 0; ttai_oauth_store_user_at(results, n, &u); n++) {
+        t = (time_t) u.created_at;
         when[0] = '\0';
 
         if (gmtime_r(&t, &tm) != NULL) {
             strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
         }
 
-        printf("%-24s %-28s %-20s %-10s %d\n",
-               (const char *) sqlite3_column_text(stmt, 0),
-               (const char *) sqlite3_column_text(stmt, 1), when,
-               sqlite3_column_int(stmt, 3) ? "connected" : "-",
-               sqlite3_column_int(stmt, 4));
+        printf("%-24s %-28s %-20s %-10s %lld\n", u.id, u.email, when,
+               u.connected ? "connected" : "-", u.sign_ins);
     }
 
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
+    json_decref(results);
 
-    printf("(%d user%s)\n", n, n == 1 ? "" : "s");
+    printf("(%zu user%s)\n", n, n == 1 ? "" : "s");
 
     return TTAI_EXIT_OK;
 }
@@ -152,106 +147,60 @@ ttai_cli_users_list(const char *db_path)
 static int
 ttai_cli_users_revoke(const char *db_path, const char *user)
 {
-    int            found, rc, families;
-    sqlite3       *db;
-    sqlite3_stmt  *stmt;
+    int               found;
+    json_t           *batch, *results;
+    sqlite3          *db;
+    long long         tokens;
+    ttai_d1_error_t   err;
 
     db = ttai_cli_users_open(db_path);
     if (db == NULL) {
         return TTAI_EXIT_FAIL;
     }
 
-    rc = TTAI_EXIT_FAIL;
-    stmt = NULL;
-    found = 0;
-    families = 0;
+    /* in one transaction: an unknown user has nothing to change */
+    batch = ttai_oauth_store_user_revoke(user);
+    results = batch ? ttai_d1_batch(db, batch, NULL, &err) : NULL;
 
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        goto failed;
-    }
+    json_decref(batch);
+    ttai_d1_close(db);
 
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM users WHERE id = ?", -1,
-                           &stmt, NULL) != SQLITE_OK
-        || sqlite3_bind_text(stmt, 1, user, -1, SQLITE_STATIC) != SQLITE_OK)
-    {
-        goto failed;
-    }
-
-    found = (sqlite3_step(stmt) == SQLITE_ROW);
-    sqlite3_finalize(stmt);
-    stmt = NULL;
-
-    if (!found) {
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-        fprintf(stderr, "ttai: no user \"%s\" (see ttai users list)\n",
-                user);
-        sqlite3_close(db);
+    if (results == NULL) {
+        fprintf(stderr, "ttai: revoking failed: %s\n",
+                batch ? err.msg : "out of memory");
         return TTAI_EXIT_FAIL;
     }
 
-    if (sqlite3_prepare_v2(db,
-            "UPDATE oauth_refresh_tokens SET revoked = 1 "
-            "WHERE user_id = ? AND revoked = 0", -1, &stmt, NULL)
-        != SQLITE_OK
-        || sqlite3_bind_text(stmt, 1, user, -1, SQLITE_STATIC) != SQLITE_OK
-        || sqlite3_step(stmt) != SQLITE_DONE)
-    {
-        goto failed;
+    found = ttai_oauth_store_user_revoked(results, &tokens);
+    json_decref(results);
+
+    if (!found) {
+        fprintf(stderr, "ttai: no user \"%s\" (see ttai users list)\n",
+                user);
+        return TTAI_EXIT_FAIL;
     }
 
-    families = sqlite3_changes(db);
-    sqlite3_finalize(stmt);
+    printf("revoked user %s: %lld refresh token%s, TastyTrade tokens "
+           "deleted\n", user, tokens, tokens == 1 ? "" : "s");
 
-    if (sqlite3_prepare_v2(db,
-            "DELETE FROM user_oauth_tokens WHERE user_id = ?", -1, &stmt,
-            NULL) != SQLITE_OK
-        || sqlite3_bind_text(stmt, 1, user, -1, SQLITE_STATIC) != SQLITE_OK
-        || sqlite3_step(stmt) != SQLITE_DONE)
-    {
-        goto failed;
-    }
-
-    sqlite3_finalize(stmt);
-    stmt = NULL;
-
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        goto failed;
-    }
-
-    printf("revoked user %s: %d refresh token%s, TastyTrade tokens "
-           "deleted\n", user, families, families == 1 ? "" : "s");
-    rc = TTAI_EXIT_OK;
-
-failed:
-
-    if (rc != TTAI_EXIT_OK) {
-        fprintf(stderr, "ttai: revoking failed: %s\n", sqlite3_errmsg(db));
-        sqlite3_finalize(stmt);
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    }
-
-    sqlite3_close(db);
-
-    return rc;
+    return TTAI_EXIT_OK;
 }
 
+
+/* the database must exist: these commands never make one */
 
 static sqlite3 *
 ttai_cli_users_open(const char *path)
 {
-    sqlite3  *db;
+    sqlite3          *db;
+    ttai_d1_error_t   err;
 
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL)
-        != SQLITE_OK)
-    {
-        fprintf(stderr, "ttai: cannot open the database %s: %s (start "
-                "scripts/dev.sh once, or pass --db)\n", path,
-                db ? sqlite3_errmsg(db) : "out of memory");
-        sqlite3_close(db);
+    if (ttai_d1_open_flags(&db, path, 0, &err) != 0) {
+        /* err.msg reads: database "PATH": why */
+        fprintf(stderr, "ttai: cannot open the %s (start scripts/dev.sh "
+                "once, or pass --db)\n", err.msg);
         return NULL;
     }
-
-    sqlite3_busy_timeout(db, 5000);
 
     return db;
 }

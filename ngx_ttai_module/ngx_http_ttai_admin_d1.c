@@ -9,7 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ttai_admin.h"
-#include "ngx_http_ttai_db.h"
+#include "ngx_http_ttai_d1.h"
 
 
 /*
@@ -27,7 +27,7 @@
 
 static void ngx_http_ttai_admin_d1_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_admin_d1_done(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q);
+    ngx_http_ttai_d1_query_t *q);
 
 
 ngx_int_t
@@ -62,7 +62,7 @@ ngx_http_ttai_admin_d1_body(ngx_http_request_t *r)
     ngx_int_t                  rc;
     ngx_str_t                  body;
     json_error_t               jerr;
-    ngx_http_ttai_db_query_t  *q;
+    ngx_http_ttai_d1_query_t  *q;
 
     if (ngx_http_ttai_admin_body(r, &body) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -85,7 +85,7 @@ ngx_http_ttai_admin_d1_body(ngx_http_request_t *r)
         return;
     }
 
-    q = ngx_http_ttai_db_query_create(r->pool);
+    q = ngx_http_ttai_d1_query_create(r->pool);
     if (q == NULL) {
         json_decref(json);
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -103,12 +103,12 @@ ngx_http_ttai_admin_d1_body(ngx_http_request_t *r)
     ngx_memcpy(q->sql.data, json_string_value(sql), q->sql.len);
 
     q->params = json_is_array(params) ? json_incref(params) : NULL;
-    q->flags = NGX_HTTP_TTAI_DB_TEXT;
+    q->flags = NGX_HTTP_TTAI_D1_TEXT;
     q->handler = ngx_http_ttai_admin_d1_done;
 
     json_decref(json);
 
-    rc = ngx_http_ttai_db_post(r, q);
+    rc = ngx_http_ttai_d1_post(r, q);
 
     switch (rc) {
 
@@ -118,7 +118,7 @@ ngx_http_ttai_admin_d1_body(ngx_http_request_t *r)
         return;
 
     case NGX_BUSY:
-        ngx_http_finalize_request(r, ngx_http_ttai_db_send_busy(r));
+        ngx_http_finalize_request(r, ngx_http_ttai_d1_send_busy(r));
         return;
 
     case NGX_DECLINED:
@@ -137,7 +137,7 @@ ngx_http_ttai_admin_d1_body(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_ttai_admin_d1_done(ngx_http_request_t *r,
-    ngx_http_ttai_db_query_t *q)
+    ngx_http_ttai_d1_query_t *q)
 {
     if (q->rc == NGX_OK) {
         return ngx_http_ttai_send_json(r, NGX_HTTP_OK, q->text.data,
@@ -146,12 +146,12 @@ ngx_http_ttai_admin_d1_done(ngx_http_request_t *r,
 
     switch (q->error.kind) {
 
-    case TTAI_DB_ESQL:
+    case TTAI_D1_ESQL:
         return ngx_http_ttai_admin_error(r, NGX_HTTP_BAD_REQUEST,
                                          "sql_error", q->error.msg);
 
-    case TTAI_DB_EBUSY:
-        return ngx_http_ttai_db_send_busy(r);
+    case TTAI_D1_EBUSY:
+        return ngx_http_ttai_d1_send_busy(r);
 
     default:
         return ngx_http_ttai_admin_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,

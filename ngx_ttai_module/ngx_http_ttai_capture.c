@@ -8,7 +8,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_ttai_upstream.h"
+#include "ngx_http_ttai_fetch.h"
 
 
 /*
@@ -73,7 +73,7 @@ ngx_http_ttai_capture(ngx_http_request_t *r, ngx_str_t *uri, ngx_str_t *args,
         return NULL;
     }
 
-    ngx_http_set_ctx(sr, ctx, ngx_http_ttai_upstream_module);
+    ngx_http_set_ctx(sr, ctx, ngx_http_ttai_tt_module);
 
     /*
      * A subrequest shares its parent's body: the client's JSON-RPC
@@ -113,7 +113,7 @@ ngx_http_ttai_capture_header_filter(ngx_http_request_t *r)
 {
     ngx_http_ttai_capture_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_ttai_upstream_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ttai_tt_module);
 
     if (r == r->main || ctx == NULL || ctx->max == 0) {
         return ngx_http_next_header_filter(r);
@@ -146,7 +146,7 @@ ngx_http_ttai_capture_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     ngx_chain_t              *cl;
     ngx_http_ttai_capture_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_ttai_upstream_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ttai_tt_module);
 
     if (r == r->main || ctx == NULL || ctx->max == 0) {
         return ngx_http_next_body_filter(r, in);

@@ -9,9 +9,9 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ttai_module.h"
-#include "ngx_http_ttai_db.h"
+#include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_kv.h"
-#include "ngx_http_ttai_upstream.h"
+#include "ngx_http_ttai_fetch.h"
 
 
 /*
@@ -51,7 +51,7 @@ static ngx_int_t ngx_http_ttai_check_state_dir(ngx_http_request_t *r,
 
 static ngx_http_ttai_check_t  ngx_http_ttai_checks[] = {
     { ngx_string("state_dir"), ngx_http_ttai_check_state_dir },
-    { ngx_string("d1"), ngx_http_ttai_db_health },
+    { ngx_string("d1"), ngx_http_ttai_d1_health },
     { ngx_string("kv"), ngx_http_ttai_kv_health },
     { ngx_string("sessions"), ngx_http_ttai_kv_sessions_health },
     { ngx_string("tastytrade"), ngx_http_ttai_tt_health }

@@ -10,9 +10,9 @@
 
 #include "ngx_http_ttai_module.h"
 #include "ngx_http_ttai_auth.h"
-#include "ngx_http_ttai_db.h"
+#include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_session.h"
-#include "ngx_http_ttai_upstream.h"
+#include "ngx_http_ttai_fetch.h"
 #include "ttai_mcp.h"
 #include "ttai_tools.h"
 
@@ -122,6 +122,60 @@ ngx_http_ttai_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * ttai_mcp_toolsets account market ...: the tools this location lists
+ * and calls, get_session_info always among them; "all" is every toolset
+ */
+
+char *
+ngx_http_ttai_mcp_toolsets(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ttai_loc_conf_t *tlcf = conf;
+
+    u_char      names[128], *p, *last;
+    unsigned    bit;
+    ngx_str_t  *value;
+    ngx_uint_t  i, n;
+
+    if (tlcf->toolsets != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    tlcf->toolsets = 0;
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len == 3 && ngx_strncmp(value[i].data, "all", 3) == 0) {
+            bit = ttai_toolsets_all();
+
+        } else {
+            bit = ttai_toolset((char *) value[i].data, value[i].len);
+        }
+
+        if (bit == 0) {
+            p = names;
+            last = names + sizeof(names);
+
+            for (n = 0; ttai_toolsets[n] != NULL; n++) {
+                p = ngx_slprintf(p, last, "%s\"%s\"", n ? ", " : "",
+                                 ttai_toolsets[n]);
+            }
+
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown toolset \"%V\" in \"%V\": the "
+                               "toolsets are %*s, or \"all\"",
+                               &value[i], &cmd->name, (size_t) (p - names),
+                               names);
+            return NGX_CONF_ERROR;
+        }
+
+        tlcf->toolsets |= bit;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* at the end of the http block: the core and its tools, once per cycle */
 
 char *
@@ -166,7 +220,8 @@ ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
 
     if (ttai_tools_register_all(tmcf->mcp) != 0) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "ttai: the MCP tools could not be registered");
+                      "ttai: the MCP tools could not be registered: %s",
+                      ttai_mcp_server_error(tmcf->mcp));
         return NGX_CONF_ERROR;
     }
 
@@ -765,9 +820,11 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     ttai_mcp_call_t            *call;
     ngx_pool_cleanup_t         *cln;
     ngx_http_ttai_session_t    *s;
+    ngx_http_ttai_loc_conf_t   *tlcf;
     ngx_http_ttai_main_conf_t  *tmcf;
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+    tlcf = ngx_http_get_module_loc_conf(r, ngx_http_ttai_module);
 
     call = &ctx->call;
     s = &ctx->session;
@@ -777,6 +834,7 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
 
     call->sub = ctx->claims.sub;
     call->email = ctx->claims.email[0] ? ctx->claims.email : NULL;
+    call->toolsets = tlcf->toolsets;
     call->split = 1;
 
     h = ctx->version;
@@ -859,13 +917,13 @@ ngx_http_ttai_mcp_drive(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
 
     for ( ;; ) {
-        ngx_http_ttai_store(r, &ctx->reply.stores, &ctx->reply.nstores);
+        ngx_http_ttai_fetch_store(r, &ctx->reply.stores, &ctx->reply.nstores);
 
         if (ctx->reply.pending == NULL) {
             break;
         }
 
-        rc = ngx_http_ttai_step(r, ctx->reply.pending, ctx->claims.sub,
+        rc = ngx_http_ttai_fetch_step(r, ctx->reply.pending, ctx->claims.sub,
                                 &resp, ngx_http_ttai_mcp_fetched, ctx);
 
         if (rc == NGX_AGAIN) {
@@ -910,7 +968,7 @@ ngx_http_ttai_mcp_fetched(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
 
-    ngx_http_ttai_step_response(f, &resp);
+    ngx_http_ttai_fetch_step_response(f, &resp);
 
     if (ttai_mcp_resume(tmcf->mcp, &ctx->call, &ctx->reply, &resp) != 0) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -11,7 +11,7 @@
 #include <sodium.h>
 
 #include "ngx_http_ttai_module.h"
-#include "ngx_http_ttai_db.h"
+#include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_kv.h"
 #include "ngx_http_ttai_session.h"
 #include "ngx_http_ttai_auth.h"
@@ -85,21 +85,21 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
 
     { ngx_string("ttai_db"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_ttai_db_path,
+      ngx_http_ttai_d1_path,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
     { ngx_string("ttai_migrations"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_ttai_db_migrations,
+      ngx_http_ttai_d1_migrations,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
     { ngx_string("ttai_thread_pool"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_ttai_db_thread_pool,
+      ngx_http_ttai_d1_thread_pool,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -165,6 +165,13 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       ngx_conf_set_str_array_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_ttai_loc_conf_t, origins),
+      NULL },
+
+    { ngx_string("ttai_mcp_toolsets"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_ttai_mcp_toolsets,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("ttai_mcp_metadata"),
@@ -331,7 +338,7 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_ttai_db_init_conf(cf, tmcf) != NGX_CONF_OK) {
+    if (ngx_http_ttai_d1_init_conf(cf, tmcf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -363,6 +370,7 @@ ngx_http_ttai_create_loc_conf(ngx_conf_t *cf)
     tlcf->auth = NGX_CONF_UNSET;
     tlcf->max_body = NGX_CONF_UNSET_SIZE;
     tlcf->origins = NGX_CONF_UNSET_PTR;
+    tlcf->toolsets = NGX_CONF_UNSET_UINT;
 
     return tlcf;
 }
@@ -381,6 +389,7 @@ ngx_http_ttai_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->resource, prev->resource, "");
     ngx_conf_merge_size_value(conf->max_body, prev->max_body, 1024 * 1024);
     ngx_conf_merge_ptr_value(conf->origins, prev->origins, NULL);
+    ngx_conf_merge_uint_value(conf->toolsets, prev->toolsets, 0);
 
     /* the main configuration is complete before any merge */
     tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ttai_module);
@@ -482,7 +491,7 @@ ngx_http_ttai_init_module(ngx_cycle_t *cycle)
 
     tmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_ttai_module);
 
-    return ngx_http_ttai_db_init_module(cycle, tmcf);
+    return ngx_http_ttai_d1_init_module(cycle, tmcf);
 }
 
 
@@ -524,7 +533,7 @@ ngx_http_ttai_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    if (ngx_http_ttai_db_init_process(cycle, tmcf) != NGX_OK) {
+    if (ngx_http_ttai_d1_init_process(cycle, tmcf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -544,7 +553,7 @@ ngx_http_ttai_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_ttai_kv_exit_process(cycle, tmcf);
-    ngx_http_ttai_db_exit_process(cycle, tmcf);
+    ngx_http_ttai_d1_exit_process(cycle, tmcf);
 }
 
 

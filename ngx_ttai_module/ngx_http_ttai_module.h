@@ -22,7 +22,7 @@
 
 
 typedef struct ngx_http_ttai_kv_s  ngx_http_ttai_kv_t;
-typedef struct ngx_http_ttai_db_s  ngx_http_ttai_db_t;
+typedef struct ngx_http_ttai_d1_s  ngx_http_ttai_d1_t;
 typedef struct ngx_http_ttai_jwt_cache_s  ngx_http_ttai_jwt_cache_t;
 typedef struct ngx_http_ttai_health_memo_s  ngx_http_ttai_health_memo_t;
 
@@ -52,7 +52,7 @@ typedef struct {
     time_t                    session_timeout;
 
     /* ttai_db, ttai_migrations, ttai_thread_pool: SQLite (D1) */
-    ngx_http_ttai_db_t       *db;
+    ngx_http_ttai_d1_t       *db;
 
     /* set by any ttai directive: only then are the secrets required */
     ngx_flag_t                enabled;
@@ -80,6 +80,9 @@ typedef struct {
     ngx_str_t                 resource;
     size_t                    max_body;
     ngx_array_t              *origins;          /* of ngx_str_t */
+
+    /* ttai_mcp_toolsets: a mask of ttai_toolsets[] bits; 0: all */
+    ngx_uint_t                toolsets;
 
     /* ttai_health: this worker's last answer, and what it showed */
     ngx_http_ttai_health_memo_t  *health;
@@ -119,6 +122,8 @@ ngx_str_t *ngx_http_ttai_var(ngx_http_ttai_main_conf_t *tmcf, char *key);
 char *ngx_http_ttai_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_admin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_ttai_mcp_toolsets(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 char *ngx_http_ttai_worker(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_oauth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf,

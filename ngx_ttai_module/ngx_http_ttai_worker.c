@@ -10,7 +10,7 @@
 
 #include "ngx_http_ttai_module.h"
 #include "ngx_http_ttai_auth.h"
-#include "ngx_http_ttai_upstream.h"
+#include "ngx_http_ttai_fetch.h"
 #include "ttai_worker.h"
 
 
@@ -147,13 +147,13 @@ ngx_http_ttai_worker_drive(ngx_http_request_t *r,
     ttai_mcp_response_t  resp;
 
     for ( ;; ) {
-        ngx_http_ttai_store(r, &ctx->reply.stores, &ctx->reply.nstores);
+        ngx_http_ttai_fetch_store(r, &ctx->reply.stores, &ctx->reply.nstores);
 
         if (ctx->reply.pending == NULL) {
             break;
         }
 
-        rc = ngx_http_ttai_step(r, ctx->reply.pending, ctx->claims.sub,
+        rc = ngx_http_ttai_fetch_step(r, ctx->reply.pending, ctx->claims.sub,
                                 &resp, ngx_http_ttai_worker_fetched, ctx);
 
         if (rc == NGX_AGAIN) {
@@ -182,7 +182,7 @@ ngx_http_ttai_worker_fetched(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
     ttai_mcp_response_t  resp;
 
     /* no answer from TastyTrade is answered 502, with the reason */
-    ngx_http_ttai_step_response(f, &resp);
+    ngx_http_ttai_fetch_step_response(f, &resp);
 
     if (ttai_worker_resume(&ctx->reply, &resp) != 0) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

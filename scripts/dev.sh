@@ -391,7 +391,8 @@ classify() {
         ./.dev.vars) echo reload ;;
         ./conf/*.conf|./conf/*/*.conf) echo reload ;;
         ./config|./ngx_ttai_module/*.[ch]|./shared/*.[ch]) echo rebuild ;;
-        ./Makefile) echo rebuild ;;
+        ./Makefile|./scripts/gen-tools) echo rebuild ;;
+        ./shared/tools/schemas/*.json) echo rebuild ;;
         ./cli/*.[ch]) echo cli ;;
         *) echo ignore ;;
     esac

@@ -14,13 +14,17 @@ Installs the needed Debian packages (scripts/bootstrap), builds the
 module and the CLI, installs the pinned Node packages of the MCP tests
 when needed (scripts/npm-setup), runs the unit tests, then the suites
 under t/.
+The suites run four at a time (each has its own nginx, server root and
+ports, and most of their time is spent waiting); TTAI_TEST_JOBS=1 runs
+them one after another.
 Arguments are passed to prove instead of "-r t/", for example:
 
   scripts/test.sh t/001-health.t
   TEST_NGINX_USE_VALGRIND=1 scripts/test.sh t/001-health.t
 
-Environment (see t/lib/Ttai/Test.pm): TEST_NGINX_BINARY, TEST_NGINX_PORT,
-TEST_NGINX_USE_VALGRIND, TEST_NGINX_LOG_LEVEL, TEST_NGINX_VERBOSE.
+Environment: TTAI_TEST_JOBS (default 4); see t/lib/Ttai/Test.pm for
+TEST_NGINX_BINARY, TEST_NGINX_PORT, TEST_NGINX_USE_VALGRIND,
+TEST_NGINX_LOG_LEVEL, TEST_NGINX_VERBOSE.
 USAGE
 }
 
@@ -46,10 +50,13 @@ unit_rc=0
 make --no-print-directory unit 2>&1 | tee "$unit_out" || unit_rc=$?
 
 echo "== suites"
+# The server roots of the last run: like Test::Nginx, the runner stops at
+# anything in one that it did not make, and older runs kept state there.
+rm -rf t/servroot
 prove_out=$(mktemp)
 prove_rc=0
 if [ $# -eq 0 ]; then
-    set -- -r t/
+    set -- -j "${TTAI_TEST_JOBS:-4}" -r t/
 fi
 prove "$@" 2>&1 | tee "$prove_out" || prove_rc=$?
 

@@ -21,7 +21,7 @@ __DATA__
 === TEST 1: /health answers 200 healthy JSON
 --- http_config
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_state_dir state;
+    ttai_state_dir $TEST_NGINX_TTAI_SCRATCH/state;
     ttai_environment development;
 --- config
     location = /health {
@@ -56,7 +56,7 @@ GET /health
 === TEST 3: HEAD answers the headers only
 --- http_config
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_state_dir state;
+    ttai_state_dir $TEST_NGINX_TTAI_SCRATCH/state;
 --- config
     location = /health {
         ttai_health;
@@ -112,13 +112,13 @@ The DAV location removes the state folder while nginx runs; on a repeat
 it is gone already.
 --- http_config
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_state_dir state;
+    ttai_state_dir $TEST_NGINX_TTAI_SCRATCH/state;
 --- config
     location = /health {
         ttai_health;
     }
     location /state/ {
-        root .;
+        root $TEST_NGINX_TTAI_SCRATCH;
         dav_methods DELETE;
     }
 --- request eval
@@ -133,7 +133,7 @@ it is gone already.
 === TEST 7: no secret value reaches the log at debug level
 --- http_config
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_state_dir state;
+    ttai_state_dir $TEST_NGINX_TTAI_SCRATCH/state;
 --- config
     location = /health {
         ttai_health;

@@ -8,13 +8,13 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Ttai::Util qw(repo_root scratch_dir free_port write_file random_hex
-                  run_capture);
+                  run_capture skip_or_fail);
 
 my $root = repo_root();
 my $so = "$root/build/nginx/ngx_http_ttai_module.so";
 my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
 
-plan skip_all => "module not built: run make" unless -f $so;
+skip_or_fail("module not built: run make") unless -f $so;
 
 my $dir = scratch_dir('secrets');
 my $good_jwt = random_hex(32);

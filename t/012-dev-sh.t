@@ -15,12 +15,12 @@ use POSIX qw(WNOHANG);
 use Test::More;
 use Time::HiRes qw(sleep);
 use Ttai::Util qw(repo_root scratch_dir free_port write_file read_file
-                  run_capture http_get wait_until);
+                  run_capture http_get wait_until skip_or_fail);
 
 my $root = repo_root();
 my $copy = scratch_dir('devsh') . '/repo';
 
-plan skip_all => 'git is needed to list the files to copy'
+skip_or_fail('git is needed to list the files to copy')
     unless -e "$root/.git" && system("git -C '$root' status >/dev/null 2>&1") == 0;
 
 # the tracked files and the new ones not ignored, as a fresh clone would
@@ -61,11 +61,14 @@ sub start_dev {
     my (%opt) = @_;
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
+        # a process group of its own, as a shell gives a foreground job
+        POSIX::setpgid(0, 0);
         open STDOUT, '>', $opt{log} or die "$opt{log}: $!";
         open STDERR, '>&', \*STDOUT;
         $ENV{LOG_LEVEL} = $opt{level} if $opt{level};
         exec("$copy/scripts/dev.sh", @{ $opt{args} }) or POSIX::_exit(127);
     }
+    POSIX::setpgid($pid, $pid);    # whichever of the two runs first
     return $pid;
 }
 
@@ -74,9 +77,11 @@ sub log_has {
     return read_file($file) =~ $re;
 }
 
+# Ctrl-C: a terminal sends SIGINT to the whole foreground group, so that
+# a build dev.sh is running stops too
 sub stop_dev {
     my ($pid) = @_;
-    kill 'INT', $pid;
+    kill 'INT', -$pid;
     my $done = wait_until(20, sub { waitpid($pid, WNOHANG) == $pid });
     my $status = $?;
     unless ($done) {
@@ -163,9 +168,9 @@ write_file("$copy/.dev.vars", $vars, 0600);
 
 # -- a C edit is rebuilt and restarted ----------------------------------------
 
-my $vh = read_file("$copy/shared/ttai_version.h");
+my $vh = read_file("$copy/shared/core/ttai_version.h");
 (my $vh2 = $vh) =~ s/(TTAI_VERSION\s+")([^"]+)"/$1$2-hot"/;
-write_file("$copy/shared/ttai_version.h", $vh2);
+write_file("$copy/shared/core/ttai_version.h", $vh2);
 ok wait_until(120, sub { (http_get($port, '/health'))[2] =~ /-hot"/ }),
     'a C edit is rebuilt and the new code serves';
 ok wait_until(20, sub { log_has($log, qr/restarted/) }),

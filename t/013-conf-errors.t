@@ -9,11 +9,11 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Ttai::Util qw(repo_root scratch_dir write_file random_hex nginx_t
-                  read_file);
+                  read_file skip_or_fail);
 
 my $root = repo_root();
 
-plan skip_all => "module not built: run make"
+skip_or_fail("module not built: run make")
     unless -f "$root/build/nginx/ngx_http_ttai_module.so";
 
 my $dir = scratch_dir('conf-errors');
@@ -108,5 +108,30 @@ for my $conf (sort keys %tt) {
                       . 'account=0;',
                       server => 'location /quotes { ttai_worker; }');
 is $rc, 0, 'the TastyTrade directives load when right' or diag $out;
+
+# ttai_mcp_toolsets: the names it knows, said when another is given
+my $mcp = "$env ttai_mcp_sessions s 1m snapshot=off;";
+my %toolsets = (
+    'ttai_mcp_toolsets market billing;'
+        => qr/unknown toolset "billing" in "ttai_mcp_toolsets": the toolsets are "account", "market", "orders", or "all"/,
+    'ttai_mcp_toolsets Market;' => qr/unknown toolset "Market"/,
+    'ttai_mcp_toolsets;'
+        => qr/invalid number of arguments in "ttai_mcp_toolsets" directive/,
+    'ttai_mcp_toolsets market; ttai_mcp_toolsets orders;'
+        => qr/"ttai_mcp_toolsets" directive is duplicate/,
+);
+for my $conf (sort keys %toolsets) {
+    ($rc, $out) = nginx_t($dir, http => $mcp,
+                          server => "location /mcp { ttai_mcp; $conf }");
+    isnt $rc, 0, "\"$conf\" does not load";
+    like $out, $toolsets{$conf}, "\"$conf\": the message says what to change";
+}
+
+($rc, $out) = nginx_t($dir, http => "$mcp ttai_mcp_toolsets account;",
+                      server => 'location /mcp { ttai_mcp; } '
+                              . 'location /m { ttai_mcp; '
+                              . 'ttai_mcp_toolsets market orders all; }');
+is $rc, 0, 'ttai_mcp_toolsets loads in http and location blocks'
+    or diag $out;
 
 done_testing;

@@ -11,7 +11,7 @@ use Ttai::Test;
 our $HttpConfig = <<'_EOC_';
     ttai_environment development;
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_state_dir state;
+    ttai_state_dir $TEST_NGINX_TTAI_SCRATCH/state;
     ttai_kv_zone kv 1m snapshot=off;
 _EOC_
 
@@ -98,13 +98,14 @@ __DATA__
 
 
 === TEST 3: the cached quote of the seed, with a 5 s TTL, expires
-The fourth request waits 6 s before it is sent.
+The fourth request is sent in two packets, 6 s apart (Test::Nginx waits
+before a packet, never before the first one of a request).
 --- request eval
 ["PUT /_ttai/kv/values/quote:AAPL?ttl=5\n"
  . '{"symbol":"AAPL","price":150.00,"change":1.25,"volume":51234567}',
  "GET /_ttai/kv/values/quote:AAPL",
  "GET /_ttai/kv/keys?prefix=quote:",
- [{ value => "GET /_ttai/kv/keys?prefix=quote:", delay_before => 6 }],
+ ["GET /_ttai/kv/keys?prefix=", { value => "quote:", delay_before => 6 }],
  "GET /_ttai/kv/values/quote:AAPL"]
 --- error_code eval
 [200, 200, 200, 200, 404]

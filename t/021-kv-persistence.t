@@ -15,13 +15,13 @@ use POSIX qw(WNOHANG);
 use Test::More;
 use Time::HiRes qw(sleep time);
 use Ttai::Util qw(repo_root scratch_dir free_port write_file read_file
-                  random_hex wait_until);
+                  random_hex wait_until skip_or_fail);
 
 my $root = repo_root();
 my $so = "$root/build/nginx/ngx_http_ttai_module.so";
 my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
 
-plan skip_all => "module not built: run make" unless -f $so;
+skip_or_fail("module not built: run make") unless -f $so;
 
 my $dir = scratch_dir('kv-persistence');
 my $port = free_port();

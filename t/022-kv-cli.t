@@ -9,14 +9,14 @@ use JSON::PP;
 use POSIX qw(WNOHANG);
 use Test::More;
 use Ttai::Util qw(repo_root scratch_dir free_port write_file read_file
-                  random_hex http_get wait_until);
+                  random_hex http_get wait_until skip_or_fail);
 
 my $root = repo_root();
 my $so = "$root/build/nginx/ngx_http_ttai_module.so";
 my $ttai = "$root/build/ttai";
 my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
 
-plan skip_all => "module or CLI not built: run make"
+skip_or_fail("module or CLI not built: run make")
     unless -f $so && -x $ttai;
 
 my $dir = scratch_dir('kv-cli');

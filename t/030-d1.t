@@ -20,7 +20,7 @@ add_block_preprocessor(sub {
         $block->set_value('http_config', <<'_EOC_');
     ttai_environment development;
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_state_dir state;
+    ttai_state_dir $TEST_NGINX_TTAI_SCRATCH/state;
     ttai_thread_pool ttai;
     ttai_migrations $TEST_NGINX_REPO_ROOT/migrations;
 _EOC_
@@ -220,7 +220,7 @@ GET /health
 --- http_config
     ttai_environment development;
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_state_dir state;
+    ttai_state_dir $TEST_NGINX_TTAI_SCRATCH/state;
     ttai_thread_pool ttai;
     ttai_migrations $TEST_NGINX_REPO_ROOT/migrations;
     set_real_ip_from 127.0.0.1;
@@ -244,12 +244,12 @@ POST /_ttai/d1/query
 
 
 
-=== TEST 11: an explicit ttai_db file, and nginx's default thread pool
+=== TEST 11: an explicit ttai_db file, relative to the prefix, and nginx's default thread pool
 --- main_config
 --- http_config
     ttai_environment development;
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_db data/other.sqlite;
+    ttai_db $TEST_NGINX_TTAI_SCRATCH_REL/data/other.sqlite;
     ttai_migrations off;
 --- request eval
 [
@@ -295,7 +295,7 @@ qr/"checks":\{\}\}$/,
 --- http_config
     ttai_environment development;
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_state_dir state;
+    ttai_state_dir $TEST_NGINX_TTAI_SCRATCH/state;
     ttai_migrations no/such/folder;
 --- must_die
 --- error_log

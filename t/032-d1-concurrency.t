@@ -11,15 +11,15 @@ use IPC::Open2 qw(open2);
 use POSIX qw(WNOHANG);
 use Test::More;
 use Ttai::Util qw(repo_root scratch_dir free_port write_file read_file
-                  random_hex run_capture wait_until);
+                  random_hex run_capture wait_until skip_or_fail);
 
 my $root = repo_root();
 my $so = "$root/build/nginx/ngx_http_ttai_module.so";
 my $ttai = "$root/build/ttai";
 my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
 
-plan skip_all => "module or CLI not built: run make" unless -f $so && -x $ttai;
-plan skip_all => "the sqlite3 command is needed"
+skip_or_fail("module or CLI not built: run make") unless -f $so && -x $ttai;
+skip_or_fail("the sqlite3 command is needed")
     unless system('sqlite3 -version >/dev/null 2>&1') == 0;
 
 my $CLIENTS = 8;            # HTTP clients, each a process

@@ -10,12 +10,12 @@ use Cwd qw(getcwd);
 use JSON::PP qw(decode_json);
 use POSIX ();
 use Test::More;
-use Ttai::Util qw(repo_root scratch_dir write_file read_file);
+use Ttai::Util qw(repo_root scratch_dir write_file read_file skip_or_fail);
 
 my $root = repo_root();
 my $ttai = "$root/build/ttai";
 
-plan skip_all => "the CLI is not built: run make" unless -x $ttai;
+skip_or_fail("the CLI is not built: run make") unless -x $ttai;
 
 my $dir = scratch_dir('d1-cli');
 my $db = '.ttai/state/d1/ttai/db.sqlite';

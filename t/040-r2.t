@@ -16,7 +16,7 @@ __DATA__
 --- http_config
     ttai_environment development;
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_state_dir state;
+    ttai_state_dir $TEST_NGINX_TTAI_SCRATCH/state;
 --- config
     location /_ttai/ {
         ttai_admin;
@@ -57,7 +57,7 @@ qr/"error":"not_found"/,
 --- http_config
     ttai_environment development;
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_state_dir state;
+    ttai_state_dir $TEST_NGINX_TTAI_SCRATCH/state;
 --- config
     location /_ttai/ {
         ttai_admin;
@@ -78,7 +78,7 @@ nginx itself refuses a %00 in the URI; the core refuses a NUL in any key.
 --- http_config
     ttai_environment development;
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_state_dir state;
+    ttai_state_dir $TEST_NGINX_TTAI_SCRATCH/state;
 --- config
     location /_ttai/ {
         ttai_admin;
@@ -114,7 +114,7 @@ qr/^\{"objects":\[\],"truncated":false\}$/,
 --- http_config
     ttai_environment development;
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_state_dir state;
+    ttai_state_dir $TEST_NGINX_TTAI_SCRATCH/state;
 --- config
     location /_ttai/ {
         ttai_admin;
@@ -133,7 +133,7 @@ realip makes the request come from 10.1.2.3, as it would behind a proxy.
 --- http_config
     ttai_environment development;
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_state_dir state;
+    ttai_state_dir $TEST_NGINX_TTAI_SCRATCH/state;
 --- config
     set_real_ip_from 127.0.0.1;
     real_ip_header X-Real-IP;
@@ -158,7 +158,7 @@ admin API refused to a non-loopback client
 --- http_config
     ttai_environment development;
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_state_dir state;
+    ttai_state_dir $TEST_NGINX_TTAI_SCRATCH/state;
 --- config
     set_real_ip_from 127.0.0.1;
     real_ip_header X-Real-IP;
@@ -202,7 +202,7 @@ The messages of both blocks are checked in t/013-conf-errors.t.
 --- http_config
     ttai_environment development;
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
-    ttai_state_dir state;
+    ttai_state_dir $TEST_NGINX_TTAI_SCRATCH/state;
 --- config
     location /_ttai/ {
         ttai_admin;

@@ -6,12 +6,12 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Ttai::Util qw(repo_root scratch_dir write_file read_file run_capture
-                  dev_server stop_pid);
+                  dev_server stop_pid skip_or_fail);
 
 my $root = repo_root();
 my $ttai = "$root/build/ttai";
 
-plan skip_all => "not built: run make"
+skip_or_fail("not built: run make")
     unless -x $ttai && -f "$root/build/nginx/ngx_http_ttai_module.so";
 
 my $dir = scratch_dir('r2-cli');

@@ -8,12 +8,12 @@ use lib "$FindBin::Bin/lib";
 use JSON::PP qw(decode_json);
 use Test::More;
 use Ttai::Util qw(repo_root scratch_dir write_file read_file random_hex
-                  run_capture);
+                  run_capture skip_or_fail);
 
 my $root = repo_root();
 my $ttai = "$root/build/ttai";
 
-plan skip_all => "not built: run make" unless -x $ttai;
+skip_or_fail("not built: run make") unless -x $ttai;
 
 my $dir = scratch_dir('tt-connect');
 my $db = "$dir/db.sqlite";
@@ -76,6 +76,43 @@ ok $after && $after ne $before, 'a new nonce seals it again';
 is sql("SELECT count(*) AS n FROM users")->{n}, 1, 'still one user';
 is sql("SELECT email FROM users")->{email}, 'test@example.com',
     'the email is kept when not given';
+
+# The CLI's connection enforces the foreign keys the migrations declare,
+# as every other connection does.  connect makes the user before its
+# tokens, so only a trigger (made here, for the test) that takes a new
+# user away at once leaves the tokens naming a user who does not exist.
+($rc, $out) = ttai('d1', 'execute', '--db', $db, '--command',
+    "CREATE TRIGGER vanish AFTER INSERT ON users WHEN NEW.id = 'ghost' "
+    . "BEGIN DELETE FROM users WHERE id = NEW.id; END");
+is $rc, 0, 'a trigger that takes the new user "ghost" away' or diag $out;
+($rc, $out) = ttai('tastytrade', 'connect', '--user', 'ghost',
+                   '--refresh-token', $refresh, '--db', $db,
+                   '--env-file', $env);
+is $rc, 1, 'tokens for a user who does not exist: refused, exit 1';
+like $out, qr/storing the tokens failed: .*FOREIGN KEY constraint failed/,
+    'saying that a foreign key refused them';
+is sql("SELECT count(*) AS n FROM user_oauth_tokens WHERE user_id = 'ghost'")
+    ->{n}, 0, 'no token was written';
+is sql("SELECT count(*) AS n FROM users WHERE id = 'ghost'")->{n}, 0,
+    'nor the user';
+is sql("SELECT count(*) AS n FROM user_oauth_tokens")->{n}, 1,
+    'and the tokens stored before are still there';
+($rc, $out) = ttai('d1', 'execute', '--db', $db, '--command',
+                   'DROP TRIGGER vanish');
+is $rc, 0, 'the trigger is dropped' or diag $out;
+
+# the user commands open the database the same way, and never make one
+($rc, $out) = ttai('users', 'list', '--db', "$dir/none.sqlite");
+is $rc, 1, 'users list without a database: exit 1';
+like $out,
+    qr/cannot open the database .*none\.sqlite.*start scripts\/dev\.sh once, or pass --db/,
+    'saying how to make one';
+ok !-e "$dir/none.sqlite", 'and none is made';
+($rc, $out) = ttai('users', 'list', '--db', $db);
+is $rc, 0, 'users list' or diag $out;
+like $out, qr/^tt-account-123\s+test\@example\.com\s+\S+Z\s+connected\s+0$/m,
+    'shows the connected user, with no sign-in';
+like $out, qr/^\(1 user\)$/m, 'and counts it';
 
 write_file("$dir/bad.vars", "TOKEN_ENCRYPTION_KEY=not-a-key-secret-value\n");
 ($rc, $out) = ttai('tastytrade', 'connect', '--user', 'u', '--refresh-token',

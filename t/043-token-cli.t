@@ -10,12 +10,12 @@ use JSON::PP qw(decode_json);
 use MIME::Base64 qw(decode_base64url encode_base64url);
 use POSIX ();
 use Test::More;
-use Ttai::Util qw(repo_root scratch_dir write_file random_hex);
+use Ttai::Util qw(repo_root scratch_dir write_file random_hex skip_or_fail);
 
 my $root = repo_root();
 my $ttai = "$root/build/ttai";
 
-plan skip_all => "not built: run make" unless -x $ttai;
+skip_or_fail("not built: run make") unless -x $ttai;
 
 my $dir = scratch_dir('token-cli');
 my $secret = random_hex(32);

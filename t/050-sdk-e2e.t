@@ -11,24 +11,17 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use JSON::PP ();
 use Ttai::Util qw(repo_root scratch_dir run_capture dev_server stop_pid
-                  http_get);
+                  http_get skip_or_fail);
 
 my $root = repo_root();
 my $ttai = "$root/build/ttai";
 my $client = "$root/t/e2e/sdk-client.mjs";
 
-plan skip_all => "not built: run make"
+skip_or_fail("not built: run make")
     unless -x $ttai && -f "$root/build/nginx/ngx_http_ttai_module.so";
 
-unless (-d "$root/node_modules/\@modelcontextprotocol/sdk") {
-    # CI=true (or any value but "", "0" and "false"): a missing tool fails
-    if (($ENV{CI} // "") !~ /^(|0|false)$/i) {
-        plan tests => 1;
-        fail 'node_modules is missing: run scripts/npm-setup (CI is set, so this is no skip)';
-        exit 1;
-    }
-    plan skip_all => 'node_modules is missing: run scripts/npm-setup';
-}
+skip_or_fail('node_modules is missing: run scripts/npm-setup')
+    unless -d "$root/node_modules/\@modelcontextprotocol/sdk";
 
 my $dir = scratch_dir('sdk-e2e');
 # two workers, as in conf/dev.conf: a session's requests may reach either

@@ -15,24 +15,17 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use JSON::PP ();
 use Ttai::Util qw(repo_root scratch_dir run_capture dev_server stop_pid
-                  read_file);
+                  read_file skip_or_fail);
 
 my $root = repo_root();
 my $conformance = "$root/node_modules/.bin/conformance";
 my $baseline = "$root/t/conformance-baseline.yml";
 
-plan skip_all => "not built: run make"
+skip_or_fail("not built: run make")
     unless -f "$root/build/nginx/ngx_http_ttai_module.so";
 
-unless (-x $conformance) {
-    # CI=true (or any value but "", "0" and "false"): a missing tool fails
-    if (($ENV{CI} // "") !~ /^(|0|false)$/i) {
-        plan tests => 1;
-        fail 'node_modules is missing: run scripts/npm-setup (CI is set, so this is no skip)';
-        exit 1;
-    }
-    plan skip_all => 'node_modules is missing: run scripts/npm-setup';
-}
+skip_or_fail('node_modules is missing: run scripts/npm-setup')
+    unless -x $conformance;
 
 # -- the baseline: "server:" then "  - scenario  # reason" lines ------------
 

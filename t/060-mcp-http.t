@@ -412,7 +412,7 @@ POST /mcp
     ttai_environment development;
     ttai_env_file $TEST_NGINX_TTAI_ENV_FILE;
     ttai_mcp_sessions SESSIONS 1m snapshot=off;
-    ttai_state_dir state;
+    ttai_state_dir $TEST_NGINX_TTAI_SCRATCH/state;
     ttai_thread_pool ttai;
     ttai_migrations off;
 --- config

@@ -10,11 +10,11 @@ use JSON::PP qw(decode_json encode_json);
 use Test::More;
 use Time::HiRes qw(sleep);
 use Ttai::Util qw(repo_root scratch_dir read_file dev_server stop_pid
-                  http_get wait_until jwt env_secret);
+                  http_get wait_until jwt env_secret skip_or_fail);
 
 my $root = repo_root();
 
-plan skip_all => "module not built: run make"
+skip_or_fail("module not built: run make")
     unless -f "$root/build/nginx/ngx_http_ttai_module.so";
 
 my $dir = scratch_dir('mcp-sessions');

@@ -8,16 +8,13 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Ttai::Test;
-use Ttai::Util qw(repo_root run_capture);
+use Ttai::Util qw(repo_root run_capture skip_or_fail);
 use Digest::SHA qw(hmac_sha256_hex sha256_hex);
 use JSON::PP ();
 use MIME::Base64 qw(encode_base64url);
 
 our $Njs = '/usr/lib/nginx/modules/ngx_http_js_module.so';
-unless (-f $Njs) {
-    die "njs is not installed: run scripts/bootstrap\n" if $ENV{CI};
-    Test::More::plan(skip_all => 'njs is not installed: run scripts/bootstrap');
-}
+skip_or_fail('njs is not installed: run scripts/bootstrap') unless -f $Njs;
 
 our $Key = 'ttai-mock-tastytrade-signing-key';
 my $json = JSON::PP->new->canonical;

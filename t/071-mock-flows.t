@@ -13,13 +13,10 @@ use JSON::PP qw(decode_json);
 use POSIX ();
 use Test::More;
 use Ttai::Util qw(repo_root scratch_dir write_file read_file free_port
-                  http_get wait_until stop_pid run_capture);
+                  http_get wait_until stop_pid run_capture skip_or_fail);
 
 my $njs = '/usr/lib/nginx/modules/ngx_http_js_module.so';
-unless (-f $njs) {
-    die "njs is not installed: run scripts/bootstrap\n" if $ENV{CI};
-    plan skip_all => 'njs is not installed: run scripts/bootstrap';
-}
+skip_or_fail('njs is not installed: run scripts/bootstrap') unless -f $njs;
 
 my $root = repo_root();
 my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';

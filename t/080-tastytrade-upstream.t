@@ -14,16 +14,16 @@ use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes qw(time);
 use Ttai::Util qw(repo_root scratch_dir read_file write_file random_hex
-                  free_port wait_until);
+                  free_port wait_until skip_or_fail);
 use Ttai::TastyTrade qw(tt_server tt_stop tt_connect tt_jwt tt_health
                         tt_worker mock_hits mock_access_token);
 
 my $root = repo_root();
 
-plan skip_all => 'not built: run make'
+skip_or_fail('not built: run make')
     unless -x "$root/build/ttai"
            && -f "$root/build/nginx/ngx_http_ttai_module.so";
-plan skip_all => 'njs is missing: run scripts/bootstrap'
+skip_or_fail('njs is missing: run scripts/bootstrap')
     unless -f '/usr/lib/nginx/modules/ngx_http_js_module.so';
 
 my @servers;

@@ -10,15 +10,15 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Ttai::Util qw(repo_root scratch_dir read_file run_capture free_port
-                  random_hex);
+                  random_hex skip_or_fail wait_until);
 use Ttai::TastyTrade qw(tt_server tt_stop tt_connect tt_jwt tt_worker);
 
 my $root = repo_root();
 
-plan skip_all => 'not built: run make'
+skip_or_fail('not built: run make')
     unless -x "$root/build/ttai"
            && -f "$root/build/nginx/ngx_http_ttai_module.so";
-plan skip_all => 'njs is missing: run scripts/bootstrap'
+skip_or_fail('njs is missing: run scripts/bootstrap')
     unless -f '/usr/lib/nginx/modules/ngx_http_js_module.so';
 
 my $dir = scratch_dir('tt-tls');
@@ -80,7 +80,13 @@ CONF
         is $st, 200, 'TLS to a certificate for api.cert.tastyworks.com '
                      . 'signed by a trusted CA: the call works' or diag $raw;
         is $q->{price}, 150, 'and answers the quote';
-        my $log = read_file("$sdir/logs/tls.log");
+        # the mock writes its access log line after it has answered
+        my $log = '';
+        wait_until(5, sub {
+            $log = -f "$sdir/logs/tls.log" ? read_file("$sdir/logs/tls.log")
+                                          : '';
+            $log =~ m{^api\.cert\.tastyworks\.com /market-data/}m;
+        });
         like $log, qr{^api\.cert\.tastyworks\.com /oauth/token$}m,
             'the token request sent SNI api.cert.tastyworks.com';
         like $log, qr{^api\.cert\.tastyworks\.com /market-data/}m,

@@ -16,15 +16,16 @@ use Digest::SHA qw(sha256);
 use MIME::Base64 qw(encode_base64url encode_base64);
 use URI;
 use URI::Escape qw(uri_escape);
-use Ttai::Util qw(repo_root scratch_dir read_file run_capture random_hex);
+use Ttai::Util qw(repo_root scratch_dir read_file run_capture random_hex
+                  skip_or_fail);
 use Ttai::TastyTrade qw(tt_server tt_stop);
 
 my $root = repo_root();
 
-plan skip_all => 'not built: run make'
+skip_or_fail('not built: run make')
     unless -x "$root/build/ttai"
            && -f "$root/build/nginx/ngx_http_ttai_module.so";
-plan skip_all => 'njs is missing: run scripts/bootstrap'
+skip_or_fail('njs is missing: run scripts/bootstrap')
     unless -f '/usr/lib/nginx/modules/ngx_http_js_module.so';
 
 my $JSON = JSON::PP->new->canonical;
@@ -410,6 +411,132 @@ is json_of($b)->{error}, 'invalid_grant',
 ($rc, $out) = run_capture("$root/build/ttai", 'users', 'revoke', 'nobody',
                           '--db', $srv->{db});
 is $rc, 1, 'revoking an unknown user fails';
+
+# -- every refusal of /token, word for word ----------------------------------------
+
+sub token_refused {
+    my ($what, $f, $status, $error, $description, @h) = @_;
+    my ($st, $h, $b) = post_form('/token', $f, @h);
+    my $j = json_of($b);
+    is $st, $status, "$what: $status";
+    is $j->{error}, $error, "$what: $error";
+    is $j->{error_description}, $description, "$what: \"$description\"";
+    if ($status == 401) {
+        is $h->{'www-authenticate'}[0], 'Basic realm="ttai"',
+            "$what: says how to authenticate";
+    }
+}
+
+my $bad_client = 'unknown client, or wrong client credentials';
+
+token_refused('no client_id', { grant_type => 'authorization_code',
+    code => 'x', redirect_uri => $cb }, 401, 'invalid_client',
+    'client_id is required');
+token_refused('no code', { grant_type => 'authorization_code',
+    client_id => $public }, 400, 'invalid_request', 'code is required');
+token_refused('no refresh token', { grant_type => 'refresh_token',
+    client_id => $public }, 400, 'invalid_request',
+    'refresh_token is required');
+token_refused('another grant type', { grant_type => 'client_credentials',
+    client_id => $public }, 400, 'unsupported_grant_type',
+    'grant_type must be authorization_code or refresh_token');
+token_refused('an unknown client', { grant_type => 'refresh_token',
+    refresh_token => 'x', client_id => 'nobody' }, 401, 'invalid_client',
+    $bad_client);
+token_refused('a public client sending a secret', {
+    grant_type => 'refresh_token', refresh_token => 'x',
+    client_id => $public, client_secret => 'made-up' }, 401,
+    'invalid_client', $bad_client);
+token_refused('a confidential client with a wrong secret', {
+    grant_type => 'refresh_token', refresh_token => 'x' }, 401,
+    'invalid_client', $bad_client,
+    'Authorization: Basic ' . encode_base64("$conf_id:not-$conf_secret", ''));
+token_refused('an unknown code', { grant_type => 'authorization_code',
+    code => 'c' x 43, redirect_uri => $cb, client_id => $public,
+    code_verifier => 'v' x 43 }, 400, 'invalid_grant',
+    'unknown authorization code');
+
+($st, $j) = register({ redirect_uris => [ $cb ],
+                       token_endpoint_auth_method => 'none' });
+my $other = $j->{client_id};
+ok $other, 'a second public client registers';
+
+($code, $to, $state, $verifier) = sign_in();
+ok $code, 'a sign-in for the refusals of its code';
+token_refused('the code of another client', {
+    grant_type => 'authorization_code', code => $code, redirect_uri => $cb,
+    client_id => $other, code_verifier => $verifier }, 400,
+    'invalid_grant', 'unknown authorization code');
+token_refused('another redirect_uri', {
+    grant_type => 'authorization_code', code => $code,
+    redirect_uri => "$cb/", client_id => $public,
+    code_verifier => $verifier }, 400, 'invalid_grant',
+    'redirect_uri does not match the authorization request');
+token_refused('no redirect_uri', {
+    grant_type => 'authorization_code', code => $code,
+    client_id => $public, code_verifier => $verifier }, 400,
+    'invalid_grant', 'redirect_uri does not match the authorization request');
+token_refused('no PKCE verifier', {
+    grant_type => 'authorization_code', code => $code, redirect_uri => $cb,
+    client_id => $public }, 400, 'invalid_grant',
+    'the PKCE code_verifier does not match');
+token_refused('a wrong PKCE verifier', {
+    grant_type => 'authorization_code', code => $code, redirect_uri => $cb,
+    client_id => $public, code_verifier => 'w' x 43 }, 400,
+    'invalid_grant', 'the PKCE code_verifier does not match');
+
+($st, $h, $b) = post_form('/token', { grant_type => 'authorization_code',
+    code => $code, redirect_uri => $cb, client_id => $public,
+    code_verifier => $verifier });
+is $st, 200, 'the refusals did not use the code up' or diag $b;
+my $r5 = json_of($b)->{refresh_token};
+
+token_refused('the code again', {
+    grant_type => 'authorization_code', code => $code, redirect_uri => $cb,
+    client_id => $public, code_verifier => $verifier }, 400,
+    'invalid_grant', 'the authorization code was used already');
+
+token_refused('an unknown refresh token', { grant_type => 'refresh_token',
+    refresh_token => 'r' x 43, client_id => $public }, 400,
+    'invalid_grant', 'unknown refresh token');
+token_refused('the refresh token of another client', {
+    grant_type => 'refresh_token', refresh_token => $r5,
+    client_id => $other }, 400, 'invalid_grant', 'unknown refresh token');
+
+($st, $h, $b) = post_form('/token', { grant_type => 'refresh_token',
+    refresh_token => $r5, client_id => $public });
+is $st, 200, 'which did not use it up either' or diag $b;
+my $r6 = json_of($b)->{refresh_token};
+
+token_refused('a rotated refresh token again', {
+    grant_type => 'refresh_token', refresh_token => $r5,
+    client_id => $public }, 400, 'invalid_grant',
+    'the refresh token was used already; every token of this sign-in is '
+    . 'now revoked');
+token_refused('the newer token of that sign-in', {
+    grant_type => 'refresh_token', refresh_token => $r6,
+    client_id => $public }, 400, 'invalid_grant',
+    'the refresh token was revoked');
+
+($code, $to, $state, $verifier) = sign_in();
+run_capture('sqlite3', $srv->{db}, 'UPDATE oauth_codes SET expires_at = 1');
+token_refused('an expired code', {
+    grant_type => 'authorization_code', code => $code, redirect_uri => $cb,
+    client_id => $public, code_verifier => $verifier }, 400,
+    'invalid_grant', 'the authorization code expired');
+
+($code, $to, $state, $verifier) = sign_in();
+($st, $h, $b) = post_form('/token', { grant_type => 'authorization_code',
+    code => $code, redirect_uri => $cb, client_id => $public,
+    code_verifier => $verifier });
+my $r7 = json_of($b)->{refresh_token};
+ok $r7, 'a last sign-in';
+run_capture('sqlite3', $srv->{db},
+            'UPDATE oauth_refresh_tokens SET expires_at = 1');
+token_refused('an expired refresh token', {
+    grant_type => 'refresh_token', refresh_token => $r7,
+    client_id => $public }, 400, 'invalid_grant',
+    'the refresh token expired');
 
 # -- registration is rate-limited -----------------------------------------------------
 

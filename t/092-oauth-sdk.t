@@ -15,27 +15,20 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use JSON::PP ();
-use Ttai::Util qw(repo_root scratch_dir run_capture);
+use Ttai::Util qw(repo_root scratch_dir run_capture skip_or_fail);
 use Ttai::TastyTrade qw(tt_server tt_stop mock_hits);
 
 my $root = repo_root();
 my $script = "$root/t/e2e/sdk-oauth.mjs";
 
-plan skip_all => 'not built: run make'
+skip_or_fail('not built: run make')
     unless -x "$root/build/ttai"
            && -f "$root/build/nginx/ngx_http_ttai_module.so";
-plan skip_all => 'njs is missing: run scripts/bootstrap'
+skip_or_fail('njs is missing: run scripts/bootstrap')
     unless -f '/usr/lib/nginx/modules/ngx_http_js_module.so';
 
-unless (-d "$root/node_modules/\@modelcontextprotocol/sdk") {
-    # CI=true (or any value but "", "0" and "false"): a missing tool fails
-    if (($ENV{CI} // '') !~ /^(|0|false)$/i) {
-        plan tests => 1;
-        fail 'node_modules is missing: run scripts/npm-setup (CI is set, so this is no skip)';
-        exit 1;
-    }
-    plan skip_all => 'node_modules is missing: run scripts/npm-setup';
-}
+skip_or_fail('node_modules is missing: run scripts/npm-setup')
+    unless -d "$root/node_modules/\@modelcontextprotocol/sdk";
 
 my $srv = tt_server(scratch_dir('oauth-sdk'), oauth => 1);
 END { local $?; tt_stop($srv) if $srv }

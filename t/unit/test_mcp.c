@@ -76,7 +76,7 @@ static const ttai_tool_t  memo_tool = {
     "memo_quote", NULL, "A quote from KV, remembered.",
     "{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":\"string\"}},"
     "\"required\":[\"symbol\"]}",
-    NULL, TTAI_TOOL_READ_ONLY | TTAI_TOOL_MEMO, memo_run, memo_resume
+    NULL, TTAI_TOOL_READ_ONLY | TTAI_TOOL_MEMO, memo_run, memo_resume, NULL
 };
 
 /* KV first, then upstream for what KV lacked, then a KV write */
@@ -84,7 +84,7 @@ static const ttai_tool_t  cached_tool = {
     "cached_quote", NULL, "A quote from KV, or from upstream.",
     "{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":\"string\"}},"
     "\"required\":[\"symbol\"]}",
-    NULL, TTAI_TOOL_READ_ONLY, cached_run, cached_resume
+    NULL, TTAI_TOOL_READ_ONLY, cached_run, cached_resume, NULL
 };
 
 static const ttai_tool_t  quote_tool = {
@@ -95,7 +95,7 @@ static const ttai_tool_t  quote_tool = {
     "{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":\"string\"},"
     "\"price\":{\"type\":\"number\"}},\"required\":[\"symbol\",\"price\"]}",
     TTAI_TOOL_READ_ONLY | TTAI_TOOL_OPEN_WORLD,
-    quote_run, quote_resume
+    quote_run, quote_resume, NULL
 };
 
 /* structuredContent per its "mode" argument, to test the output check */
@@ -105,13 +105,13 @@ static const ttai_tool_t  counter_tool = {
     "\"bad\",\"none\",\"error\",\"empty\",\"nocontent\"]}}}",
     "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},"
     "\"required\":[\"n\"]}",
-    0, counter_run, NULL
+    0, counter_run, NULL, NULL
 };
 
 static const ttai_tool_t  broken_tool = {
     "broken", NULL, "Fails as told.",
     "{\"type\":\"object\",\"properties\":{\"how\":{\"type\":\"string\"}}}",
-    NULL, 0, broken_run, NULL
+    NULL, 0, broken_run, NULL, NULL
 };
 
 
@@ -1120,7 +1120,7 @@ test_tool_descriptor(void **state)
                         "get_session_info");
     assert_non_null(json_string_value(json_object_get(t, "title")));
     assert_contains(json_string_value(json_object_get(t, "description")),
-                    "Takes no arguments");
+                    "who is signed in");
 
     expect = json_loads("{\"type\":\"object\","
                         "\"additionalProperties\":false}", 0, NULL);

@@ -95,7 +95,8 @@ static const ttai_tool_t  pair_tool = {
     "pair", NULL, "Two values from KV, remembered.",
     "{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":"
     "\"string\",\"maxLength\":8}},\"required\":[\"symbol\"]}",
-    NULL, TTAI_TOOL_READ_ONLY | TTAI_TOOL_MEMO, pair_run, pair_resume
+    NULL, TTAI_TOOL_READ_ONLY | TTAI_TOOL_MEMO, pair_run, pair_resume,
+    "market"
 };
 
 
@@ -421,7 +422,7 @@ test_split_answers(void **state)
 
     assert_non_null(r1.tail);
     assert_ptr_equal(r1.tail, r2.tail);
-    assert_ptr_equal(r1.tail, srv->tools_page);
+    assert_ptr_equal(r1.tail, srv->tools_pages[ttai_mcp_toolsets(&split)]);
     assert_int_equal(r1.tail[r1.tail_len - 1], '}');
     assert_int_equal(r1.len, strlen(r1.body));
     assert_string_equal(r1.body, "{\"jsonrpc\":\"2.0\",\"id\":\"q\","
@@ -435,12 +436,12 @@ test_split_answers(void **state)
 
     /* the general way splits the same, once the page is made */
     ttai_mcp_server_page_size(srv, 0);
-    assert_null(srv->tools_page);
+    assert_null(srv->tools_pages[ttai_mcp_toolsets(&split)]);
 
     assert_int_equal(ttai_mcp_handle(srv, &split, list, sizeof(list) - 1,
                                      &r1), 0);
-    assert_non_null(srv->tools_page);
-    assert_ptr_equal(r1.tail, srv->tools_page);
+    assert_non_null(srv->tools_pages[ttai_mcp_toolsets(&split)]);
+    assert_ptr_equal(r1.tail, srv->tools_pages[ttai_mcp_toolsets(&split)]);
     ttai_mcp_reply_free(&r1);
 
     /* a batch, where batches are allowed, is one text */
@@ -594,6 +595,19 @@ test_plans(void **state)
     free(a);
     assert_int_equal(quick(&call,
                            PAIR("7", "{\"symbol\":\"TOOLONGXX\"}")), 0);
+
+    /* where its toolset is not exposed, a planned call is not answered */
+    call.toolsets = ttai_toolset("account", sizeof("account") - 1);
+    assert_int_equal(quick(&call, PAIR("8", "{\"symbol\":\"X\"}")), 0);
+    a = pair_call(&call, PAIR("8", "{\"symbol\":\"X\"}"), NULL, NULL, k2,
+                  sizeof(k2));
+    assert_string_equal(k2, "-");
+    assert_contains(a, "Unknown tool: pair");
+    free(a);
+
+    call.toolsets = ttai_toolset("market", sizeof("market") - 1);
+    assert_int_equal(quick(&call, PAIR("8", "{\"symbol\":\"X\"}")), 1);
+    call.toolsets = 0;
 
     /* a planned text in a body that is not JSON is not answered */
     assert_int_equal(quick(&call, PAIR("8", "{\"symbol\":\"X\"}") ","),

@@ -32,7 +32,7 @@ static int
 setup(void **state)
 {
     fixture_t        *f;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     f = calloc(1, sizeof(fixture_t));
     assert_non_null(f);
@@ -44,7 +44,7 @@ setup(void **state)
     assert_int_equal(mkdir(f->migrations, 0755), 0);
 
     snprintf(f->path, sizeof(f->path), "%s/db.sqlite", f->dir);
-    assert_int_equal(ttai_db_open(&f->db, f->path, &err), 0);
+    assert_int_equal(ttai_d1_open(&f->db, f->path, &err), 0);
 
     *state = f;
 
@@ -58,7 +58,7 @@ teardown(void **state)
     fixture_t  *f = *state;
     char        cmd[160];
 
-    ttai_db_close(f->db);
+    ttai_d1_close(f->db);
 
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
     assert_int_equal(system(cmd), 0);
@@ -95,7 +95,7 @@ record(const char *name, void *data)
 
 
 static int
-apply(fixture_t *f, ttai_db_error_t *err)
+apply(fixture_t *f, ttai_d1_error_t *err)
 {
     f->applied[0] = '\0';
 
@@ -110,7 +110,7 @@ dump(sqlite3 *db)
     char          *out, *s;
     size_t         len;
     json_t        *r, *all;
-    ttai_db_error_t  err;
+    ttai_d1_error_t  err;
 
     static const char  *sql =
         "SELECT type, name, tbl_name, sql FROM sqlite_master "
@@ -118,7 +118,7 @@ dump(sqlite3 *db)
         "SELECT name FROM d1_migrations ORDER BY id;"
         "SELECT * FROM a ORDER BY rowid;";
 
-    all = ttai_db_exec(db, sql, strlen(sql), NULL, NULL, &err);
+    all = ttai_d1_exec(db, sql, strlen(sql), NULL, NULL, &err);
     if (all == NULL) {
         fail_msg("dump: %s", err.msg);
     }
@@ -163,7 +163,7 @@ static void
 test_apply_in_order(void **state)
 {
     fixture_t        *f = *state;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     put(f, "0002_b.sql", "INSERT INTO a VALUES (2);\n");
     put(f, "0001_a.sql", "CREATE TABLE a (x);\nINSERT INTO a VALUES (1);\n");
@@ -194,7 +194,7 @@ test_failure_changes_nothing(void **state)
 {
     fixture_t        *f = *state;
     char             *before, *after;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     put(f, "0001_ok.sql", "CREATE TABLE a (x);\nINSERT INTO a VALUES (1);\n");
 
@@ -248,7 +248,7 @@ static void
 test_transaction_statements_refused(void **state)
 {
     fixture_t        *f = *state;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     put(f, "0001_txn.sql",
         "CREATE TABLE a (x);\n"
@@ -272,7 +272,7 @@ test_list(void **state)
 {
     fixture_t              *f = *state;
     char                    path[256];
-    ttai_db_error_t         err;
+    ttai_d1_error_t         err;
     ttai_migration_list_t   list;
 
     put(f, "0001_a.sql", "CREATE TABLE a (x);\n");
@@ -316,7 +316,7 @@ static void
 test_same_number(void **state)
 {
     fixture_t        *f = *state;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     put(f, "0001_a.sql", "CREATE TABLE a (x);\n");
     put(f, "1_b.sql", "CREATE TABLE b (x);\n");
@@ -333,7 +333,7 @@ test_missing_folder(void **state)
 {
     fixture_t        *f = *state;
     char              dir[160];
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     snprintf(dir, sizeof(dir), "%s/none", f->dir);
 
@@ -346,7 +346,7 @@ static void
 test_count_does_not_write(void **state)
 {
     fixture_t        *f = *state;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     assert_int_equal(ttai_migrate_count(f->db, &err), 0);
     assert_int_equal(scalar(f->db, "SELECT count(*) FROM sqlite_master"), 0);
@@ -360,7 +360,7 @@ test_create(void **state)
     FILE             *fp;
     char              path[256], dir[160], text[2048];
     size_t            n;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     /* the folder is created when missing */
     snprintf(dir, sizeof(dir), "%s/new/migrations", f->dir);
@@ -401,7 +401,7 @@ test_initial_schema(void **state)
     fixture_t        *f = *state;
     json_t           *r;
     const char       *sql;
-    ttai_db_error_t   err;
+    ttai_d1_error_t   err;
 
     /* the repository's own migrations, run from the repository root */
     assert_true(ttai_migrate_apply(f->db, "migrations", NULL, NULL, &err)
@@ -413,7 +413,7 @@ test_initial_schema(void **state)
           "refresh_token, expires_at) VALUES ('tt-account-123', "
           "'tastytrade', x'01', x'02', unixepoch() + 3600);";
 
-    r = ttai_db_exec(f->db, sql, strlen(sql), NULL, NULL, &err);
+    r = ttai_d1_exec(f->db, sql, strlen(sql), NULL, NULL, &err);
     if (r == NULL) {
         fail_msg("%s", err.msg);
     }
@@ -424,11 +424,11 @@ test_initial_schema(void **state)
     /* a token cannot outlive its user, nor exist without one */
     sql = "INSERT INTO user_oauth_tokens (user_id, provider) "
           "VALUES ('nobody', 'tastytrade')";
-    assert_null(ttai_db_query(f->db, sql, strlen(sql), NULL, NULL, &err));
+    assert_null(ttai_d1_query(f->db, sql, strlen(sql), NULL, NULL, &err));
     assert_non_null(strstr(err.msg, "FOREIGN KEY"));
 
     sql = "DELETE FROM users WHERE id = 'tt-account-123'";
-    r = ttai_db_query(f->db, sql, strlen(sql), NULL, NULL, &err);
+    r = ttai_d1_query(f->db, sql, strlen(sql), NULL, NULL, &err);
     assert_non_null(r);
     json_decref(r);
 

@@ -13,14 +13,26 @@ package Ttai::Test;
 #
 # TTAI_TEST_RUNNER=own forces Ttai::Test::Runner even when Test::Nginx is
 # installed; TTAI_TEST_VERBOSE=1 prints which runner was chosen.
+#
+# Both runners get the same defaults: a server root of its own per .t
+# (t/servroot/NAME), and, for each block, a fresh empty folder outside it
+# in $TEST_NGINX_TTAI_SCRATCH for what nginx writes besides its logs
+# (ttai_state_dir, ttai_db), and $TEST_NGINX_TTAI_SCRATCH_REL, the same
+# folder as a path relative to the server root, which is nginx's prefix:
+# for the directives whose relative paths nginx resolves against it.
+# Test::Nginx removes only conf, html, logs, cache and the *_temp folders
+# of its server root, and stops the whole run when anything else is left
+# there.
 
 use strict;
 use warnings;
 
 use Cwd ();
-use File::Basename qw(dirname);
+use File::Basename qw(basename dirname);
 use File::Path qw(make_path);
 use File::Spec;
+use IO::Socket::INET;
+use Ttai::Util ();
 
 our $VERSION = '0.01';
 
@@ -28,7 +40,7 @@ our $VERSION = '0.01';
 my $RepoRoot = Cwd::abs_path(
     File::Spec->catdir(dirname(File::Spec->rel2abs(__FILE__)), ('..') x 3));
 
-my $EnvFileWritten;
+my $EnvFile;
 
 sub repo_root { $RepoRoot }
 
@@ -43,6 +55,8 @@ sub import {
         print STDERR "# Ttai::Test: using $runner\n";
     }
 
+    add_scratch_preprocessor($runner);
+
     # Keep caller() == the .t's package: Test::Base and Spiffy export into
     # caller(), so the runner's import must run in place of ours.
     @_ = ($runner, @args);
@@ -55,6 +69,18 @@ sub set_defaults {
     $ENV{TEST_NGINX_BINARY} //= '/usr/sbin/nginx';
     $ENV{TEST_NGINX_REPO_ROOT} //= $RepoRoot;
 
+    # Test::Nginx's own default, t/servroot, is one folder for every .t;
+    # one each can be looked at after the run, and lets prove -j run them
+    # side by side.  Test::Nginx makes only the last folder of the path.
+    if (!defined $ENV{TEST_NGINX_SERVROOT}) {
+        my $parent = File::Spec->catdir($RepoRoot, 't', 'servroot');
+        make_path($parent);
+        $ENV{TEST_NGINX_SERVROOT} = File::Spec->catdir($parent,
+                                                       basename($0, '.t'));
+    }
+
+    set_scratch('nginx-0');
+
     if (!defined $ENV{TEST_NGINX_LOAD_MODULES}) {
         my $so = "$RepoRoot/build/nginx/ngx_http_ttai_module.so";
         $ENV{TEST_NGINX_LOAD_MODULES} = $so if -f $so;
@@ -65,14 +91,14 @@ sub set_defaults {
     }
 }
 
-# build/test/dev.vars: fresh random secrets for this test process.
+# Fresh random secrets for this test process, in a file of its own: a
+# suite mints tokens with the secret it read when it started, and nginx
+# reads the file again for every block, so a file shared by suites that
+# run side by side (prove -j) would change under them.
 sub write_env_file {
-    my $dir = "$RepoRoot/build/test";
-    my $file = "$dir/dev.vars";
+    return $EnvFile if $EnvFile;
 
-    return $file if $EnvFileWritten;
-
-    make_path($dir);
+    my $file = Ttai::Util::scratch_dir('env') . '/dev.vars';
 
     my $old_umask = umask 077;
     open my $out, '>', $file or die "Ttai::Test: cannot write $file: $!\n";
@@ -84,7 +110,7 @@ sub write_env_file {
                "ENVIRONMENT=development\n";
     close $out or die "Ttai::Test: cannot write $file: $!\n";
 
-    $EnvFileWritten = 1;
+    $EnvFile = $file;
     return $file;
 }
 
@@ -105,13 +131,57 @@ sub random_hex {
 sub choose_runner {
     my $want = $ENV{TTAI_TEST_RUNNER} // '';
 
-    if ($want ne 'own' && eval { require Test::Nginx::Socket; 1 }) {
+    if ($want ne 'own' && load_test_nginx()) {
         add_plan_fallback('Test::Nginx::Socket');
         return 'Test::Nginx::Socket';
     }
 
     require Ttai::Test::Runner;
     return 'Ttai::Test::Runner';
+}
+
+# Test::Nginx reads its environment when it is loaded.  Its default port,
+# 1984, may be taken by another run on the same machine: a free one is
+# given instead (Ttai::Test::Runner picks its own for each block).
+sub load_test_nginx {
+    my $port_set = $ENV{TEST_NGINX_PORT} || $ENV{TEST_NGINX_SERVER_PORT};
+
+    $ENV{TEST_NGINX_PORT} = free_port() unless $port_set;
+    return 1 if eval { require Test::Nginx::Socket; 1 };
+    delete $ENV{TEST_NGINX_PORT} unless $port_set;
+    return 0;
+}
+
+sub free_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Proto => 'tcp', Listen => 1)
+        or die "Ttai::Test: cannot bind a free port on 127.0.0.1: $!\n";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+# Called last before each block, after the .t's own preprocessors.  A
+# folder per block: the nginx of the block before may still be exiting,
+# and writing its KV snapshot, when the next block starts.
+sub add_scratch_preprocessor {
+    my ($runner) = @_;
+    my $add = $runner->can('add_block_preprocessor')
+        or die "Ttai::Test: $runner has no add_block_preprocessor\n";
+    my $n = 0;
+    $add->(sub {
+        $n++;
+        set_scratch("nginx-$n");
+    });
+}
+
+sub set_scratch {
+    my ($name) = @_;
+    my $dir = Ttai::Util::scratch_dir($name);
+
+    $ENV{TEST_NGINX_TTAI_SCRATCH} = $dir;
+    $ENV{TEST_NGINX_TTAI_SCRATCH_REL} =
+        File::Spec->abs2rel($dir, $ENV{TEST_NGINX_SERVROOT});
 }
 
 # Test::Nginx::Socket's run_tests() never plans; a .t that does not call

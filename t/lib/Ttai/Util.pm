@@ -17,7 +17,7 @@ use Time::HiRes qw(sleep time);
 
 our @EXPORT_OK = qw(repo_root free_port write_file read_file random_hex
                     run_capture http_get wait_until scratch_dir nginx_t
-                    dev_server stop_pid jwt env_secret);
+                    dev_server stop_pid jwt env_secret skip_or_fail);
 
 sub repo_root {
     return abs_path(dirname(__FILE__) . '/../../..');
@@ -41,6 +41,32 @@ sub scratch_dir {
     remove_tree($dir);
     make_path($dir, { mode => 0755 });
     return $dir;
+}
+
+# What to do when something a test needs is missing (not built, njs,
+# node_modules, a command): skip it here, but fail it under CI (CI set to
+# anything but "", "0" or "false"), where everything is installed first
+# and a skip would hide that a suite never ran.  Without $count, the whole
+# .t, before any test; with $count, the $count tests of the enclosing
+# SKIP block.
+sub skip_or_fail {
+    my ($reason, $count) = @_;
+    require Test::More;
+    my $ci = ($ENV{CI} // '') !~ /^(?:|0|false)$/i;
+
+    if (defined $count) {
+        if ($ci) {
+            Test::More::fail("$reason (CI is set, so this is no skip)");
+            no warnings 'exiting';
+            last SKIP;
+        }
+        Test::More::skip($reason, $count);
+    }
+
+    Test::More::plan(skip_all => $reason) unless $ci;
+    Test::More::plan(tests => 1);
+    Test::More::fail("$reason (CI is set, so this is no skip)");
+    exit;
 }
 
 sub free_port {

@@ -4,6 +4,15 @@ package Ttai::Test::Runner;
 # against a foreground nginx, using Test::Base to parse the blocks.
 # Normally loaded through Ttai::Test, which prefers the real
 # Test::Nginx::Socket when it is installed.
+#
+# What Test::Nginx::Socket would refuse, or would run differently, fails
+# here too, so that a .t that passes here passes there: a section this
+# runner does not implement, or that neither knows; anything but conf,
+# html, logs, cache, *_cache and *_temp left in the server root (which
+# stops Test::Nginx); a block without --- config and none before it;
+# $TEST_NGINX_* in a section Test::Nginx does not expand; delay_before on
+# the first packet of a request, which Test::Nginx ignores.  Blocks run
+# shuffled, as there, unless no_shuffle() or TEST_NGINX_NO_SHUFFLE=1.
 
 use strict;
 use warnings;
@@ -16,6 +25,7 @@ use File::Path qw(make_path remove_tree);
 use File::Spec;
 use IO::Select;
 use IO::Socket::INET;
+use List::Util qw(shuffle);
 use POSIX qw(WNOHANG WIFEXITED WEXITSTATUS WIFSIGNALED WTERMSIG);
 use Scalar::Util qw(looks_like_number);
 use Text::Diff ();
@@ -48,6 +58,7 @@ our $Verbose           = $ENV{TEST_NGINX_VERBOSE};
 our $UseValgrind       = $ENV{TEST_NGINX_USE_VALGRIND};
 our $NoClean           = $ENV{TEST_NGINX_NO_CLEAN};
 our $CheckAccumErrLog  = $ENV{TEST_NGINX_CHECK_ACCUM_ERR_LOG};
+our $NoShuffle         = $ENV{TEST_NGINX_NO_SHUFFLE};
 our $ServerName        = 'localhost';
 our $ConfigPreamble    = '';
 our ($NoRootLocation, $NoLongString);
@@ -63,23 +74,60 @@ our $CurBlock;      # state of the block being run
 my $PrevConfig;     # --- config of the previous block (reused when absent)
 my $NginxVersion;   # e.g. 1.022001
 
-# Sections that Test::Nginx::Socket knows but this runner does not.
-my @Unsupported = qw(
-    tcp_listen tcp_reply tcp_query tcp_query_len tcp_shutdown tcp_no_close
-    tcp_reply_delay udp_listen udp_reply udp_query udp_reply_delay
-    stap stap_out stap_out_like stap_out_unlike http2 http3 curl
-    curl_protocol curl_options curl_error skip_nginx2 skip_openssl
-    skip_slave todo todo_nginx response_body_filters server_addr_for_client
-    error_log_file reload_fails charset request_eval response_body_eval
+# The sections this runner implements, and those of Test::Nginx::Socket
+# that only matter in modes it does not have (leak checks, HTTP/2 and 3,
+# mockeagain), which it may ignore.  ONLY, SKIP and LAST are Test::Base's.
+my %Supported = map { $_ => 1 } qw(
+    main_config post_main_config http_config config server_name init
+    user_files log_level request raw_request pipelined_requests
+    more_headers raw_request_middle_delay timeout wait abort shutdown
+    http09 ignore_response error_code error_code_like response_headers
+    response_headers_like raw_response_headers_like
+    raw_response_headers_unlike response_body response_body_like
+    response_body_unlike error_log no_error_log grep_error_log
+    grep_error_log_out access_log no_access_log shutdown_error_log
+    no_shutdown_error_log must_die skip_eval skip_nginx
+    ONLY SKIP LAST
+);
+my %Inert = map { $_ => 1 } qw(
+    no_check_leak no_http2 no_http3 no_mockeagain quic_max_idle_timeout
+    suppress_stderr
 );
 
-# Sections whose $TEST_NGINX_* variables are expanded.  Test::Nginx only
-# expands the nginx configuration and user files.
-my @ConfSections  = qw(main_config post_main_config http_config config
-                       user_files);
-my @OtherSections = qw(request raw_request pipelined_requests more_headers
-                       response_body response_body_like response_body_unlike
-                       error_log no_error_log);
+# The other sections Test::Nginx::Socket knows.
+my %Unsupported = map { $_ => 1 } qw(
+    tcp_listen tcp_reply tcp_query tcp_query_len tcp_shutdown tcp_no_close
+    tcp_reply_delay tcp_query_auto_timeout tcp_shutdown_delay udp_listen
+    udp_reply udp_query udp_reply_delay stap stap_out stap_out_like
+    stap_out_unlike http2 http3 curl curl_protocol curl_options curl_error
+    skip_nginx2 skip_openssl skip_slave todo todo_nginx
+    response_body_filters response_body_json_sort server_addr_for_client
+    error_log_file reload_fails charset request_eval response_body_eval
+    req_headers resp_title post_setup_server_root write_resp_body_file
+);
+
+# What Test::Base keeps in a block besides its sections.
+my %BlockFields = map { $_ => 1 } qw(
+    name description seq_num is_filtered blocks_object original_values
+    _section_map _section_order
+);
+
+# Sections whose $TEST_NGINX_* variables are expanded, as Test::Nginx
+# does: the nginx configuration and user files; the pipelined requests and
+# the expected body, strings or arrays of them; the expected
+# grep_error_log output when it is a string.
+my @ConfSections = qw(main_config post_main_config http_config config
+                      user_files);
+
+# Sections where Test::Nginx leaves $TEST_NGINX_* as written.
+my @LiteralSections = qw(request raw_request more_headers
+                         response_body_like response_body_unlike
+                         response_headers response_headers_like
+                         raw_response_headers_like
+                         raw_response_headers_unlike error_log
+                         no_error_log grep_error_log shutdown_error_log
+                         no_shutdown_error_log access_log no_access_log
+                         error_code error_code_like);
 
 # --- settings (called from the .t before run_tests) ----------------------
 
@@ -91,7 +139,7 @@ sub timeout (@)            { $Timeout = shift if @_; $Timeout }
 sub server_name (@)        { $ServerName = shift if @_; $ServerName }
 sub master_on ()           { $MasterProcess = 'on' }
 sub master_off ()          { $MasterProcess = 'off' }
-sub no_shuffle ()          { }    # blocks always run in file order
+sub no_shuffle ()          { $NoShuffle = 1 }
 sub no_long_string ()      { $NoLongString = 1 }
 sub no_root_location ()    { $NoRootLocation = 1 }
 sub check_accum_error_log () { $CheckAccumErrLog = 1 }
@@ -157,7 +205,10 @@ sub run_tests () {
     local $SIG{INT}  = sub { cleanup(); exit 130 };
     local $SIG{TERM} = sub { cleanup(); exit 143 };
 
-    for my $block (Test::Base::blocks()) {
+    my @blocks = Test::Base::blocks();
+    @blocks = shuffle @blocks unless $NoShuffle;
+
+    for my $block (@blocks) {
         $_->($block) for @BlockPreprocessors;
         run_block($block);
     }
@@ -184,15 +235,10 @@ sub run_block {
     setup_ports($st);
     $ENV{TEST_NGINX_SERVROOT} = $ENV{TEST_NGINX_SERVER_ROOT} = $st->{root};
 
-    for my $s (@Unsupported) {
-        Test::More::diag("WARNING: $st->{name} - section --- $s is not"
-                         . " supported by Ttai::Test::Runner (ignored)")
-            if defined $block->$s;
-    }
-
+    return unless check_sections($st);
     return if skip_block($st);
+    return unless expand_sections($st);
 
-    expand_sections($st);
     setup_servroot($st);
     write_user_files($st);
     write_config($st);
@@ -204,6 +250,7 @@ sub run_block {
 
     if (defined $block->must_die) {
         run_must_die($st);
+        check_leftovers($st);
         return;
     }
 
@@ -213,6 +260,7 @@ sub run_block {
         Test::More::fail("$st->{name} - nginx failed to start ($state"
                          . (defined $status ? ", status $status" : '') . ")");
         Test::More::diag(log_tails($st));
+        check_leftovers($st);
         return;
     }
 
@@ -233,6 +281,8 @@ sub run_block {
         check_patterns($st, $lines, sec($st, 'no_shutdown_error_log'), 1,
                        'error.log (shutdown)', 0);
     }
+
+    check_leftovers($st);
 }
 
 sub setup_ports {
@@ -300,12 +350,40 @@ sub sec {
                                      : scalar $st->{block}->$name;
 }
 
+# The sections of the block, as written or set by a preprocessor: fails
+# the block, which is not run, when one would be ignored here.
+sub check_sections {
+    my ($st) = @_;
+    my $b = $st->{block};
+    my @bad;
+
+    for my $s (sort keys %$b) {
+        next if $BlockFields{$s} || $Supported{$s} || $Inert{$s};
+        my ($v) = @{ $b->{$s} || [] };
+        next unless defined $v;
+        push @bad, $Unsupported{$s}
+            ? "--- $s is not supported by Ttai::Test::Runner"
+            : "--- $s is a section that Test::Nginx::Socket does not know"
+              . " (and would ignore)";
+    }
+
+    return 1 unless @bad;
+    Test::More::fail("$st->{name} - $_") for @bad;
+    return 0;
+}
+
+# Returns false, having failed the block, when Test::Nginx would not run
+# it as written.
 sub expand_sections {
     my ($st) = @_;
     my $b = $st->{block};
 
     my $config = $b->config;
     $config = $PrevConfig unless defined $config;
+    if (!defined $config) {
+        bail_out("$st->{name} - No '--- config' section specified and"
+                 . " could not get previous one");
+    }
     $PrevConfig = $config;
     $st->{sec}{config} = expand($st, $config);
 
@@ -313,16 +391,36 @@ sub expand_sections {
         $st->{sec}{$s} = expand($st, scalar $b->$s);
     }
 
-    for my $s (@OtherSections) {
-        my $raw = $b->$s;
-        my $new = expand($st, $raw);
-        $st->{sec}{$s} = $new;
-        if (defined $raw && !ref $raw && $raw ne $new) {
-            Test::More::diag("WARNING: $st->{name} - \$TEST_NGINX_* variables"
-                . " in --- $s are expanded by Ttai::Test::Runner only;"
-                . " Test::Nginx::Socket leaves them as they are");
-        }
+    for my $s (qw(pipelined_requests response_body)) {
+        $st->{sec}{$s} = expand($st, scalar $b->$s);
     }
+    my $grep_out = $b->grep_error_log_out;
+    $st->{sec}{grep_error_log_out} = ref $grep_out ? $grep_out
+                                                   : expand($st, $grep_out);
+
+    my $ok = 1;
+    for my $s (@LiteralSections) {
+        my @vars = literal_vars(scalar $b->$s);
+        next unless @vars;
+        Test::More::fail("$st->{name} - --- $s: Test::Nginx::Socket does not"
+            . " expand " . join(', ', map { "\$$_" } @vars) . " here;"
+            . " build the value in Perl (eval) instead");
+        $ok = 0;
+    }
+
+    return $ok;
+}
+
+# The $TEST_NGINX_* names in a section value (a string, or the strings of
+# an array of them, as request packets can be).
+sub literal_vars {
+    my ($v) = @_;
+    return () unless defined $v;
+    return map { literal_vars($_) } @$v if ref $v eq 'ARRAY';
+    return literal_vars($v->{value}) if ref $v eq 'HASH';
+    return () if ref $v;
+    my %seen;
+    return grep { !$seen{$_}++ } $v =~ /\$(TEST_NGINX_[_A-Z0-9]+)/g;
 }
 
 sub expand {
@@ -358,17 +456,49 @@ sub indexed {
 
 # --- servroot and nginx.conf ---------------------------------------------
 
+# As Test::Nginx: what it made in the server root is removed, then the
+# root itself, which must be empty by then; anything else left in it stops
+# the run.
 sub setup_servroot {
     my ($st) = @_;
     my $root = $st->{root};
 
-    remove_tree(map { "$root/$_" } qw(conf logs html));
-    remove_tree(glob("$root/*_temp"));
+    if (-d $root) {
+        remove_tree(map { "$root/$_" } qw(conf cache html logs));
+        remove_tree(glob("$root/*_cache"), glob("$root/*_temp"));
+        if (!rmdir $root) {
+            my $err = $!;
+            bail_out("Can't remove $root (not empty?): $err: "
+                     . join(', ', leftovers($root)));
+        }
+    }
     make_path(map { "$root/$_" } qw(conf logs html));
 
     write_file("$root/html/index.html",
                '<html><head><title>It works!</title></head>'
                . '<body>It works!</body></html>');
+}
+
+# What the next block's setup_servroot could not remove.
+sub leftovers {
+    my ($root) = @_;
+    opendir my $dh, $root or return ();
+    my @left = grep { !/^(?:\.\.?|conf|cache|html|logs|.*_cache|.*_temp)$/ }
+               readdir $dh;
+    closedir $dh;
+    return map { -d "$root/$_" ? "$_/" : $_ } sort @left;
+}
+
+# Fails the block that left something in the server root, which
+# Test::Nginx would stop at before the next block.
+sub check_leftovers {
+    my ($st) = @_;
+    my @left = leftovers($st->{root});
+    return unless @left;
+    Test::More::fail("$st->{name} - left " . join(', ', @left) . " in the"
+        . " server root, where Test::Nginx removes only conf, html, logs,"
+        . " cache, *_cache and *_temp; write it under"
+        . " \$TEST_NGINX_TTAI_SCRATCH");
 }
 
 sub write_user_files {
@@ -632,8 +762,8 @@ sub log_tails {
 
 # As Test::Nginx: nginx is started once per repeat_each; each time one
 # assertion on the exit status, then the --- error_log / --- no_error_log
-# checks (here against both logs/error.log and logs/stderr.log).  Never
-# under valgrind.
+# checks against logs/error.log only (what nginx prints on stderr is not
+# looked at there either).  Never under valgrind.
 sub run_must_die {
     my ($st) = @_;
     my $want = $st->{block}->must_die;
@@ -661,7 +791,7 @@ sub run_must_die {
             Test::More::isnt($status, 0, "$name - die as expected");
         }
 
-        check_error_log($st, $rep, 'stderr.log');
+        check_error_log($st, $rep);
     }
 }
 
@@ -870,11 +1000,19 @@ sub send_request {
             unless defined $b->abort;
     };
 
+    # Test::Nginx sends the first packet at once, whatever it says.
+    if (defined $req->{packets}[0]{delay_before}) {
+        Test::More::fail("$name - delay_before on the first packet of a"
+                         . " request is ignored by Test::Nginx::Socket;"
+                         . " split the request and delay a later packet");
+    }
+
     my $n = 0;
   PACKET:
     for my $p (@{ $req->{packets} }) {
-        my $delay = $p->{delay_before}
-                    // ($n++ ? $b->raw_request_middle_delay : undef);
+        my $delay = $n++ ? $p->{delay_before}
+                           // $b->raw_request_middle_delay
+                         : undef;
         sleep $delay if $delay;
         my ($buf, $off) = ($p->{value}, 0);
         while ($off < length $buf) {
@@ -1047,6 +1185,15 @@ sub parse_header_spec {
     return map { [$_, $val{$_}] } @order;
 }
 
+# $ServerPort and $ServerPortForClient, which Test::Nginx replaces in the
+# expected headers and bodies.
+sub port_vars {
+    my ($st, $v) = @_;
+    $v =~ s/\$ServerPort\b/$st->{port}/g;
+    $v =~ s/\$ServerPortForClient\b/$st->{client_port}/g;
+    return $v;
+}
+
 sub check_response_headers {
     my ($st, $res, $idx, $need_array) = @_;
     my $name = $st->{name};
@@ -1069,7 +1216,7 @@ sub check_response_headers {
                     "$name - header $key not present in the raw headers");
                 next;
             }
-            $val =~ s/\$ServerPort(?:ForClient)?\b/$st->{port}/g;
+            $val = port_vars($st, $val);
             Test::More::is(header($res, $key), $val, "$name - header $key ok");
         }
     } elsif (defined(my $like = sec($st, 'response_headers_like'))) {
@@ -1092,8 +1239,7 @@ sub check_response_body {
         if (ref $expected) {
             Test::More::like($body, $expected, sprintf $desc, 'like');
         } else {
-            $expected =~ s/\$ServerPort(?:ForClient)?\b/$st->{port}/g
-                if defined $expected;
+            $expected = port_vars($st, $expected) if defined $expected;
             is_text($body, $expected, sprintf $desc, 'response is expected');
         }
         return;
@@ -1103,7 +1249,7 @@ sub check_response_body {
         my $v = sec($st, "response_body_$type");
         next unless defined $v;
         my $pat = indexed($st, $v, $idx, $need_array);
-        $pat =~ s/\$ServerPort(?:ForClient)?\b/$st->{port}/g unless ref $pat;
+        $pat = port_vars($st, $pat) unless ref $pat;
         (my $summary = $body // '') =~ s/^\s+|\s+$//g;
         $summary =~ s/\s+/ /g;
         my $cmp = $type eq 'like' ? \&Test::More::like : \&Test::More::unlike;
@@ -1180,16 +1326,16 @@ sub check_patterns {
 # error_log, no_error_log, grep_error_log and access_log checks for the
 # log written since the previous check, as Test::Nginx's check_error_log.
 sub check_error_log {
-    my ($st, $rep, @extra) = @_;
+    my ($st, $rep) = @_;
     my ($b, $name) = ($st->{block}, $st->{name});
 
     sleep $Sleep * 3;
-    my $lines = [ map { @{ new_log_lines($st, $_) } } 'error.log', @extra ];
+    my $lines = new_log_lines($st, 'error.log');
 
     my $grep = sec($st, 'grep_error_log');
     $grep = $grep->[$rep] if ref $grep eq 'ARRAY';
     if (defined $grep) {
-        my $expected = $b->grep_error_log_out;
+        my $expected = sec($st, 'grep_error_log_out');
         bail_out("$name - No --- grep_error_log_out defined but"
                  . " --- grep_error_log is defined") unless defined $expected;
         $expected = $expected->[$rep] if ref $expected eq 'ARRAY';

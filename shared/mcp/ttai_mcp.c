@@ -1,0 +1,765 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ttai_json.h"
+#include "ttai_mcp_core.h"
+#include "ttai_version.h"
+
+
+/*
+ * One POST /mcp: the checks of the Streamable HTTP transport, in the
+ * order the SDK makes them (protocol header, body, session), then every
+ * message answered in turn.  A tool that waits for upstream data stops
+ * the loop; ttai_mcp_resume() takes it up again where it stopped.
+ */
+
+
+static int ttai_mcp_precheck(const ttai_mcp_call_t *call, json_t *root,
+    ttai_mcp_reply_t *reply);
+static const char *ttai_mcp_batch_version(const ttai_mcp_call_t *call,
+    json_t *messages);
+static int ttai_mcp_is_initialize(json_t *msg);
+static int ttai_mcp_continue(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
+    ttai_mcp_reply_t *reply);
+static int ttai_mcp_finish(const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
+    ttai_mcp_reply_t *reply);
+static int ttai_mcp_reply_stores(ttai_mcp_run_t *run,
+    ttai_mcp_reply_t *reply);
+static int ttai_mcp_reply_error(ttai_mcp_reply_t *reply, int status,
+    json_t *id, int code, json_t *data, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static int ttai_mcp_reply_raw(ttai_mcp_reply_t *reply, json_t *id,
+    ttai_mcp_run_t *run, int split);
+static int ttai_mcp_reply_json(ttai_mcp_reply_t *reply, int status,
+    json_t *json);
+
+
+/* newest first: the first is the one answered to an unknown request */
+static const char  *ttai_mcp_versions[] = {
+    TTAI_MCP_LATEST_VERSION,
+    "2025-06-18",
+    TTAI_MCP_BATCH_VERSION,
+    NULL
+};
+
+static const char  ttai_mcp_default_instructions[] =
+    "ttai connects you to the user's TastyTrade brokerage account.  Call "
+    "get_session_info to see which account is signed in.  Tool results "
+    "come as text, and as structuredContent where a tool declares an "
+    "output schema.  A result with isError explains what went wrong and "
+    "how to correct the call.";
+
+
+ttai_mcp_server_t *
+ttai_mcp_server_create(const char *version, const char *instructions)
+{
+    ttai_mcp_server_t  *srv;
+
+    srv = calloc(1, sizeof(ttai_mcp_server_t));
+    if (srv == NULL) {
+        return NULL;
+    }
+
+    srv->version = strdup(version ? version : TTAI_VERSION);
+    srv->instructions = strdup(instructions ? instructions
+                                            : ttai_mcp_default_instructions);
+    srv->page_size = TTAI_MCP_PAGE_SIZE;
+    srv->ttl.quote = 5;
+    srv->ttl.metrics = 60;
+    srv->ttl.chain = 600;
+    srv->ttl.account = 5;
+
+    if (srv->version == NULL || srv->instructions == NULL) {
+        ttai_mcp_server_free(srv);
+        return NULL;
+    }
+
+    return srv;
+}
+
+
+void
+ttai_mcp_server_free(ttai_mcp_server_t *srv)
+{
+    if (srv == NULL) {
+        return;
+    }
+
+    ttai_mcp_tools_free(srv);
+    ttai_mcp_memo_free(srv);
+    ttai_mcp_plans_free(srv);
+    ttai_mcp_tools_pages_free(srv);
+    free(srv->version);
+    free(srv->instructions);
+    free(srv);
+}
+
+
+const char *
+ttai_mcp_server_error(const ttai_mcp_server_t *srv)
+{
+    return srv->error;
+}
+
+
+void
+ttai_mcp_server_cache_ttl(ttai_mcp_server_t *srv, const ttai_cache_ttl_t *ttl)
+{
+    srv->ttl = *ttl;
+}
+
+
+void
+ttai_mcp_server_page_size(ttai_mcp_server_t *srv, size_t n)
+{
+    srv->page_size = (n > 0) ? n : TTAI_MCP_PAGE_SIZE;
+
+    /* the first page of tools/list is another one now */
+    ttai_mcp_tools_pages_free(srv);
+}
+
+
+int
+ttai_mcp_version_supported(const char *version, size_t len)
+{
+    const char  **v;
+
+    if (version == NULL) {
+        return 0;
+    }
+
+    for (v = ttai_mcp_versions; *v != NULL; v++) {
+        if (strlen(*v) == len && memcmp(*v, version, len) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    const char *body, size_t len, ttai_mcp_reply_t *reply)
+{
+    int              rc;
+    size_t           plen;
+    json_t          *root;
+    const char      *params;
+    json_error_t     jerr;
+    ttai_mcp_run_t  *run;
+
+    memset(reply, 0, sizeof(ttai_mcp_reply_t));
+
+    if (call->protocol_header != NULL
+        && !ttai_mcp_version_supported(call->protocol_header,
+                                       strlen(call->protocol_header)))
+    {
+        return ttai_mcp_reply_error(reply, 400, NULL,
+                   TTAI_MCP_TRANSPORT_ERROR,
+                   json_pack("{s:[s,s,s]}", "supported", ttai_mcp_versions[0],
+                             ttai_mcp_versions[1], ttai_mcp_versions[2]),
+                   "Bad Request: unsupported MCP-Protocol-Version \"%.32s\"; "
+                   "supported versions: %s, %s, %s", call->protocol_header,
+                   ttai_mcp_versions[0], ttai_mcp_versions[1],
+                   ttai_mcp_versions[2]);
+    }
+
+    rc = ttai_mcp_quick(srv, call, body, len, reply, &params, &plen);
+
+    if (rc != 0) {
+        return (rc > 0) ? 0 : -1;
+    }
+
+    root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+
+    if (root == NULL) {
+        if (json_error_code(&jerr) == json_error_out_of_memory) {
+            return -1;
+        }
+
+        return ttai_mcp_reply_error(reply, 400, NULL, TTAI_MCP_PARSE_ERROR,
+                                    NULL, "Parse error: the body is not "
+                                    "valid JSON (line %d, column %d)",
+                                    jerr.line, jerr.column);
+    }
+
+    rc = ttai_mcp_precheck(call, root, reply);
+
+    if (rc != 0 || reply->status != 0) {
+        json_decref(root);
+        return rc;
+    }
+
+    run = calloc(1, sizeof(ttai_mcp_run_t));
+    if (run == NULL) {
+        json_decref(root);
+        return -1;
+    }
+
+    if (json_is_array(root)) {
+        run->messages = root;
+        run->batch = 1;
+
+    } else {
+        run->messages = json_array();
+
+        if (run->messages == NULL || json_array_append_new(run->messages,
+                                                           root) != 0)
+        {
+            ttai_mcp_run_free(run);
+            return -1;
+        }
+    }
+
+    run->responses = json_array();
+    run->stores = json_array();
+    if (run->responses == NULL || run->stores == NULL) {
+        ttai_mcp_run_free(run);
+        return -1;
+    }
+
+    /* for the plan of a tools/call, while the body is there to read */
+    run->params_text = params;
+    run->params_len = plen;
+
+    return ttai_mcp_continue(srv, call, run, reply);
+}
+
+
+int
+ttai_mcp_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    ttai_mcp_reply_t *reply, const ttai_mcp_response_t *resp)
+{
+    json_t              *response;
+    ttai_mcp_run_t      *run;
+    ttai_mcp_pending_t  *pending, *next;
+
+    pending = reply->pending;
+
+    if (pending == NULL || pending->state == NULL) {
+        return -1;
+    }
+
+    run = pending->state;
+    pending->state = NULL;
+    run->nkeys = (pending->kind == TTAI_PENDING_CACHE) ? pending->nkeys : 0;
+    ttai_mcp_reply_free(reply);
+
+    response = NULL;
+    next = NULL;
+
+    if (ttai_mcp_tools_resume(srv, call, run, resp, &response, &next) != 0) {
+        ttai_mcp_run_free(run);
+        return -1;
+    }
+
+    if (next != NULL) {
+        /* the same tool's next step */
+        next->state = run;
+        reply->pending = next;
+        return ttai_mcp_reply_stores(run, reply);
+    }
+
+    if (json_array_append_new(run->responses, response) != 0) {
+        ttai_mcp_run_free(run);
+        return -1;
+    }
+
+    run->next++;
+
+    return ttai_mcp_continue(srv, call, run, reply);
+}
+
+
+void
+ttai_mcp_reply_free(ttai_mcp_reply_t *reply)
+{
+    free(reply->body);
+    free(reply->client_info);
+    ttai_mcp_stores_free(reply->stores, reply->nstores);
+    ttai_mcp_pending_free(reply->pending);
+
+    memset(reply, 0, sizeof(ttai_mcp_reply_t));
+}
+
+
+ttai_mcp_pending_t *
+ttai_mcp_pending_http(int service, const char *method, const char *path,
+    const char *body, const char *cache_key, long cache_ttl)
+{
+    ttai_mcp_pending_t  *p;
+
+    if (method == NULL || path == NULL
+        || strlen(method) >= sizeof(p->method))
+    {
+        return NULL;
+    }
+
+    p = calloc(1, sizeof(ttai_mcp_pending_t));
+    if (p == NULL) {
+        return NULL;
+    }
+
+    p->kind = TTAI_PENDING_HTTP;
+    p->service = service;
+    strcpy(p->method, method);
+    p->path = strdup(path);
+    p->body = body ? strdup(body) : NULL;
+    p->cache_key = cache_key ? strdup(cache_key) : NULL;
+    p->cache_ttl = cache_ttl;
+
+    if (p->path == NULL || (body && p->body == NULL)
+        || (cache_key && p->cache_key == NULL))
+    {
+        ttai_mcp_pending_free(p);
+        return NULL;
+    }
+
+    return p;
+}
+
+
+ttai_mcp_pending_t *
+ttai_mcp_pending_cache(const char *const *keys, size_t nkeys)
+{
+    size_t               i;
+    ttai_mcp_pending_t  *p;
+
+    if (nkeys == 0) {
+        return NULL;
+    }
+
+    p = calloc(1, sizeof(ttai_mcp_pending_t));
+    if (p == NULL) {
+        return NULL;
+    }
+
+    p->kind = TTAI_PENDING_CACHE;
+    p->keys = calloc(nkeys, sizeof(char *));
+
+    if (p->keys == NULL) {
+        free(p);
+        return NULL;
+    }
+
+    p->nkeys = nkeys;
+
+    for (i = 0; i < nkeys; i++) {
+        p->keys[i] = strdup(keys[i]);
+
+        if (p->keys[i] == NULL) {
+            ttai_mcp_pending_free(p);
+            return NULL;
+        }
+    }
+
+    return p;
+}
+
+
+void
+ttai_mcp_pending_free(ttai_mcp_pending_t *pending)
+{
+    size_t  i;
+
+    if (pending == NULL) {
+        return;
+    }
+
+    ttai_mcp_run_free(pending->state);
+    free(pending->path);
+    free(pending->body);
+    free(pending->cache_key);
+
+    for (i = 0; i < pending->nkeys; i++) {
+        free(pending->keys[i]);
+    }
+
+    free(pending->keys);
+    free(pending);
+}
+
+
+void
+ttai_mcp_stores_free(ttai_mcp_store_t *stores, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        free(stores[i].key);
+        free(stores[i].value);
+    }
+
+    free(stores);
+}
+
+
+/* hands the KV writes the tools asked for so far to the reply */
+
+static int
+ttai_mcp_reply_stores(ttai_mcp_run_t *run, ttai_mcp_reply_t *reply)
+{
+    size_t             i, n;
+    json_t            *st;
+    const char        *v;
+    ttai_mcp_store_t  *stores;
+
+    n = json_array_size(run->stores);
+
+    if (n == 0) {
+        return 0;
+    }
+
+    stores = calloc(n, sizeof(ttai_mcp_store_t));
+    if (stores == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        st = json_array_get(run->stores, i);
+        v = json_string_value(json_object_get(st, "value"));
+
+        stores[i].key = strdup(json_string_value(json_object_get(st, "key")));
+        stores[i].len = json_string_length(json_object_get(st, "value"));
+        stores[i].value = malloc(stores[i].len + 1);
+        stores[i].ttl = (long) json_integer_value(json_object_get(st, "ttl"));
+
+        if (stores[i].key == NULL || stores[i].value == NULL) {
+            ttai_mcp_stores_free(stores, i + 1);
+            return -1;
+        }
+
+        memcpy(stores[i].value, v, stores[i].len + 1);
+    }
+
+    json_array_clear(run->stores);
+
+    reply->stores = stores;
+    reply->nstores = n;
+
+    return 0;
+}
+
+
+/*
+ * Everything that is answered with an HTTP error rather than with
+ * JSON-RPC responses.  Returns 0 with reply->status still 0 when the
+ * messages are to be answered, 0 with an error reply, or -1.
+ */
+
+static int
+ttai_mcp_precheck(const ttai_mcp_call_t *call, json_t *root,
+    ttai_mcp_reply_t *reply)
+{
+    int          init, request;
+    size_t       i;
+    json_t      *msg;
+    const char  *why, *version;
+
+    if (json_is_array(root) && json_array_size(root) == 0) {
+        return ttai_mcp_reply_error(reply, 400, NULL,
+                                    TTAI_MCP_INVALID_REQUEST, NULL,
+                                    "Invalid Request: an empty batch");
+    }
+
+    if (!json_is_array(root) && !json_is_object(root)) {
+        return ttai_mcp_reply_error(reply, 400, NULL,
+                                    TTAI_MCP_INVALID_REQUEST, NULL,
+                                    "Invalid Request: the body must be a "
+                                    "JSON-RPC message (a JSON object)");
+    }
+
+    /* the client must start again with initialize, without the id */
+    if (call->session_unknown) {
+        return ttai_mcp_reply_error(reply, 404, NULL,
+                                    TTAI_MCP_SESSION_NOT_FOUND, NULL,
+                                    "Session not found");
+    }
+
+    if (json_is_array(root)) {
+        version = ttai_mcp_batch_version(call, root);
+
+        if (strcmp(version, TTAI_MCP_BATCH_VERSION) != 0) {
+            return ttai_mcp_reply_error(reply, 400, NULL,
+                       TTAI_MCP_INVALID_REQUEST, NULL,
+                       "Invalid Request: batches are not supported in this "
+                       "protocol version (%s); send one message per POST",
+                       version);
+        }
+
+    } else if (ttai_mcp_rpc_classify(root, &why) == TTAI_MCP_MSG_INVALID) {
+        return ttai_mcp_reply_error(reply, 400, ttai_mcp_rpc_id(root),
+                                    TTAI_MCP_INVALID_REQUEST, NULL,
+                                    "Invalid Request: %s", why);
+    }
+
+    init = 0;
+    request = 0;
+
+    if (json_is_array(root)) {
+        json_array_foreach(root, i, msg) {
+            if (ttai_mcp_is_initialize(msg)) {
+                init = 1;
+
+            } else if (ttai_mcp_rpc_classify(msg, &why)
+                       == TTAI_MCP_MSG_REQUEST)
+            {
+                request = 1;
+            }
+        }
+
+    } else if (ttai_mcp_is_initialize(root)) {
+        init = 1;
+
+    } else {
+        request = (ttai_mcp_rpc_classify(root, &why) == TTAI_MCP_MSG_REQUEST);
+    }
+
+    if (init && json_array_size(root) > 1) {
+        return ttai_mcp_reply_error(reply, 400, NULL,
+                                    TTAI_MCP_INVALID_REQUEST, NULL,
+                                    "Invalid Request: initialize must be "
+                                    "sent alone, not in a batch");
+    }
+
+    if (init && call->session_id != NULL) {
+        return ttai_mcp_reply_error(reply, 400, NULL,
+                                    TTAI_MCP_INVALID_REQUEST, NULL,
+                                    "Invalid Request: this session is "
+                                    "already initialized; to start a new "
+                                    "one, send initialize without "
+                                    "Mcp-Session-Id");
+    }
+
+    /*
+     * Requests need a session; notifications and responses change
+     * nothing here, so they are accepted without one, and so is a
+     * one-shot call that names no protocol version either.
+     */
+    if (request && call->session_id == NULL && !call->stateless) {
+        return ttai_mcp_reply_error(reply, 400, NULL,
+                                    TTAI_MCP_TRANSPORT_ERROR, NULL,
+                                    "Bad Request: Mcp-Session-Id header is "
+                                    "required");
+    }
+
+    return 0;
+}
+
+
+/*
+ * The version a batch is judged by: the session's; before a session,
+ * the header's, or the one initialize would negotiate; and when none is
+ * known, 2025-03-26, as the 2025-06-18 transport says to assume.
+ */
+
+static const char *
+ttai_mcp_batch_version(const ttai_mcp_call_t *call, json_t *messages)
+{
+    size_t   i;
+    json_t  *msg, *v;
+
+    if (call->session_id != NULL && call->session_version != NULL) {
+        return call->session_version;
+    }
+
+    if (call->protocol_header != NULL) {
+        return call->protocol_header;
+    }
+
+    json_array_foreach(messages, i, msg) {
+        if (ttai_mcp_is_initialize(msg)) {
+            v = json_object_get(json_object_get(msg, "params"),
+                                "protocolVersion");
+
+            return ttai_mcp_negotiate(json_string_value(v));
+        }
+    }
+
+    return TTAI_MCP_BATCH_VERSION;
+}
+
+
+static int
+ttai_mcp_is_initialize(json_t *msg)
+{
+    const char  *why;
+
+    return ttai_mcp_rpc_classify(msg, &why) == TTAI_MCP_MSG_REQUEST
+           && strcmp(json_string_value(json_object_get(msg, "method")),
+                     "initialize") == 0;
+}
+
+
+static int
+ttai_mcp_continue(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    ttai_mcp_run_t *run, ttai_mcp_reply_t *reply)
+{
+    json_t              *msg, *response;
+    ttai_mcp_pending_t  *pending;
+
+    while (run->next < json_array_size(run->messages)) {
+        msg = json_array_get(run->messages, run->next);
+        response = NULL;
+        pending = NULL;
+
+        if (ttai_mcp_dispatch(srv, call, run, msg, &response, &pending)
+            != 0)
+        {
+            ttai_mcp_run_free(run);
+            return -1;
+        }
+
+        if (pending != NULL) {
+            pending->state = run;
+            reply->pending = pending;
+            return ttai_mcp_reply_stores(run, reply);
+        }
+
+        run->next++;
+
+        if (response != NULL
+            && json_array_append_new(run->responses, response) != 0)
+        {
+            ttai_mcp_run_free(run);
+            return -1;
+        }
+    }
+
+    return ttai_mcp_finish(call, run, reply);
+}
+
+
+/* frees the run, into the reply or not */
+
+static int
+ttai_mcp_finish(const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
+    ttai_mcp_reply_t *reply)
+{
+    int      rc;
+    json_t  *out;
+
+    if (json_array_size(run->responses) == 0) {
+        /* only notifications and responses: accepted, nothing to say */
+        reply->status = 202;
+        rc = 0;
+
+    } else if (!run->batch && run->raw_result != NULL) {
+        rc = ttai_mcp_reply_raw(reply, json_array_get(run->responses, 0),
+                                run, call->split && run->raw_kept);
+
+    } else {
+        out = run->batch ? run->responses
+                         : json_array_get(run->responses, 0);
+
+        rc = ttai_mcp_reply_json(reply, 200, json_incref(out));
+    }
+
+    if (rc == 0) {
+        rc = ttai_mcp_reply_stores(run, reply);
+    }
+
+    if (rc == 0) {
+        reply->new_session = run->new_session;
+        memcpy(reply->version, run->version, sizeof(reply->version));
+        memcpy(reply->log_level, run->log_level, sizeof(reply->log_level));
+        reply->client_info = run->client_info;
+        run->client_info = NULL;
+    }
+
+    ttai_mcp_run_free(run);
+
+    return rc;
+}
+
+
+void
+ttai_mcp_run_free(ttai_mcp_run_t *run)
+{
+    if (run == NULL) {
+        return;
+    }
+
+    json_decref(run->messages);
+    json_decref(run->responses);
+    json_decref(run->args);
+    json_decref(run->id);
+    json_decref(run->state);
+    json_decref(run->stores);
+    free(run->client_info);
+    free(run->plan_params);
+    free(run);
+}
+
+
+/* an HTTP error with a JSON-RPC error body; takes the reference to data */
+
+static int
+ttai_mcp_reply_error(ttai_mcp_reply_t *reply, int status, json_t *id,
+    int code, json_t *data, const char *fmt, ...)
+{
+    json_t   *e;
+    va_list   args;
+
+    va_start(args, fmt);
+    e = ttai_mcp_rpc_verror(id, code, data, fmt, args);
+    va_end(args);
+
+    return ttai_mcp_reply_json(reply, status, e);
+}
+
+
+/* takes the reference to json */
+
+static int
+ttai_mcp_reply_json(ttai_mcp_reply_t *reply, int status, json_t *json)
+{
+    if (json == NULL) {
+        return -1;
+    }
+
+    reply->body = ttai_json_dumps(json, &reply->len);
+    json_decref(json);
+
+    if (reply->body == NULL) {
+        return -1;
+    }
+
+    reply->status = status;
+
+    return 0;
+}
+
+
+/* a response whose result is already JSON text: see ttai_mcp_run_t */
+
+static int
+ttai_mcp_reply_raw(ttai_mcp_reply_t *reply, json_t *id, ttai_mcp_run_t *run,
+    int split)
+{
+    int      rc;
+    char    *text;
+    size_t   len;
+
+    text = ttai_json_dumps(id, &len);
+    if (text == NULL) {
+        return -1;
+    }
+
+    rc = ttai_mcp_rpc_raw(reply, text, len, run->raw_result, run->raw_len,
+                          split);
+    free(text);
+
+    return rc;
+}

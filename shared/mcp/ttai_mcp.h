@@ -1,0 +1,246 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#ifndef _TTAI_MCP_H_INCLUDED_
+#define _TTAI_MCP_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+
+/*
+ * The MCP core: JSON-RPC over the Streamable HTTP transport, without the
+ * I/O.  The nginx shell checks the HTTP side (method, auth, headers,
+ * body size), looks the session up, and hands the body here; the core
+ * answers with the HTTP status and body to send, and tells the shell what
+ * to change in the session.  A tool that needs TastyTrade data does not
+ * fetch it: the reply carries the request it needs ("pending"), and the
+ * shell calls ttai_mcp_resume() with the response.
+ */
+
+#define TTAI_MCP_LATEST_VERSION   "2025-11-25"
+#define TTAI_MCP_BATCH_VERSION    "2025-03-26"
+
+/* JSON-RPC and MCP error codes */
+#define TTAI_MCP_PARSE_ERROR      -32700
+#define TTAI_MCP_INVALID_REQUEST  -32600
+#define TTAI_MCP_METHOD_NOT_FOUND -32601
+#define TTAI_MCP_INVALID_PARAMS   -32602
+#define TTAI_MCP_INTERNAL_ERROR   -32603
+#define TTAI_MCP_TRANSPORT_ERROR  -32000
+#define TTAI_MCP_SESSION_NOT_FOUND -32001
+#define TTAI_MCP_RESOURCE_NOT_FOUND -32002
+
+/* the largest clientInfo, as compact JSON, kept with a session */
+#define TTAI_MCP_MAX_CLIENT_INFO  1024
+
+
+typedef struct ttai_mcp_server_s   ttai_mcp_server_t;
+typedef struct ttai_mcp_pending_s  ttai_mcp_pending_t;
+
+
+/* what the shell knows about one POST /mcp */
+typedef struct {
+    /* the verified JWT's claims */
+    const char          *sub;
+    const char          *email;              /* NULL when absent */
+
+    /* the MCP-Protocol-Version header, NULL when absent */
+    const char          *protocol_header;
+
+    /* the Mcp-Session-Id header, NULL when absent */
+    const char          *session_id;
+
+    /*
+     * 1 when that id is unknown, ended, expired or another user's (the
+     * shell looked it up); then the core answers 404
+     */
+    int                  session_unknown;
+
+    /*
+     * 1 for a one-shot call that carries neither Mcp-Session-Id nor
+     * MCP-Protocol-Version, as a plain curl does: it is answered without
+     * a session instead of with 400, since no MCP client past initialize
+     * omits both
+     */
+    int                  stateless;
+
+    /*
+     * 1 when the shell sends reply->tail after reply->body: an answer
+     * that ends with text the server keeps (tools/list's) is then not
+     * copied.  0: reply->body holds all of the answer.
+     */
+    int                  split;
+
+    /* the session as stored, when it was found */
+    const char          *session_version;    /* negotiated at initialize */
+    const char          *session_client;     /* clientInfo JSON text */
+    const char          *session_log_level;
+    time_t               session_created;
+
+    /*
+     * The toolsets the location exposes, a mask of ttai_toolsets[] bits
+     * (ttai_tools.h); 0: all of them.  Another tool is neither listed nor
+     * called: it is unknown there.
+     */
+    unsigned             toolsets;
+} ttai_mcp_call_t;
+
+
+/* a KV write the shell makes before it goes on */
+typedef struct {
+    char                *key;
+    char                *value;
+    size_t               len;
+    long                 ttl;          /* seconds, > 0 */
+} ttai_mcp_store_t;
+
+
+typedef struct {
+    int                  status;       /* HTTP: 200, 202, 400, 404 */
+    char                *body;         /* JSON text, NULL for no body */
+    size_t               len;
+
+    /*
+     * With call->split, the rest of the body, or NULL: text that the
+     * server owns and keeps until it is freed or its tools change
+     */
+    const char          *tail;
+    size_t               tail_len;
+
+    /* initialize succeeded: the shell makes a session with these */
+    int                  new_session;
+    char                 version[16];  /* the negotiated version */
+    char                *client_info;  /* JSON text, or NULL */
+
+    /* logging/setLevel succeeded: the session's new level */
+    char                 log_level[16];
+
+    /* KV writes to make first, with a pending reply as with a final one */
+    ttai_mcp_store_t    *stores;
+    size_t               nstores;
+
+    /* a tool waits for data; status, body and the session are unset */
+    ttai_mcp_pending_t  *pending;
+} ttai_mcp_reply_t;
+
+
+/* where a pending HTTP request goes */
+#define TTAI_SERVICE_TASTYTRADE   0    /* the TastyTrade API, as the user */
+#define TTAI_SERVICE_WORKER       1    /* the worker service (the seed's
+                                          Python worker), as the user */
+
+/* what a waiting tool needs */
+#define TTAI_PENDING_HTTP         0    /* one request, maybe cached */
+#define TTAI_PENDING_CACHE        1    /* KV values, by key */
+
+
+struct ttai_mcp_pending_s {
+    int                  kind;
+
+    /* TTAI_PENDING_HTTP */
+    int                  service;
+    char                 method[8];    /* "GET" or "POST" */
+    char                *path;         /* with its query, percent-encoded */
+    char                *body;         /* JSON text, or NULL */
+
+    /*
+     * A KV key, or NULL: with one, the shell answers from KV when it
+     * can, and stores a 200's body there for cache_ttl seconds
+     */
+    char                *cache_key;
+    long                 cache_ttl;
+
+    /* TTAI_PENDING_CACHE */
+    char               **keys;
+    size_t               nkeys;
+
+    /* the core's own continuation: the tool, its arguments, the id */
+    void                *state;
+};
+
+
+/* what the shell got for a pending request */
+typedef struct {
+    /* TTAI_PENDING_HTTP */
+    int                  status;       /* HTTP status; 0: no response */
+    const char          *body;
+    size_t               len;
+    const char          *error;        /* status 0: why, a sentence */
+    int                  cached;       /* the body came from KV */
+
+    /* TTAI_PENDING_CACHE: values[i] is keys[i]'s value, NULL: absent */
+    const char         **values;
+    const size_t        *lens;
+} ttai_mcp_response_t;
+
+
+/* cache lifetimes, in seconds */
+typedef struct {
+    long                 quote;
+    long                 metrics;
+    long                 chain;
+    long                 account;      /* accounts, balances, positions */
+} ttai_cache_ttl_t;
+
+
+/* NULL version: TTAI_VERSION; NULL instructions: ttai's own */
+ttai_mcp_server_t *ttai_mcp_server_create(const char *version,
+    const char *instructions);
+void ttai_mcp_server_free(ttai_mcp_server_t *srv);
+
+/* why the last ttai_mcp_register_tool() failed */
+const char *ttai_mcp_server_error(const ttai_mcp_server_t *srv);
+
+/* tools/list pages; the default is 50 */
+void ttai_mcp_server_page_size(ttai_mcp_server_t *srv, size_t n);
+
+/* 1 for a protocol version this server speaks */
+int ttai_mcp_version_supported(const char *version, size_t len);
+
+/*
+ * Handles one POST body.  Returns 0 with a reply to send (free it with
+ * ttai_mcp_reply_free), or -1 when out of memory.
+ */
+int ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    const char *body, size_t len, ttai_mcp_reply_t *reply);
+
+/* cache lifetimes the tools use; the defaults are 5, 60, 600 and 5 */
+void ttai_mcp_server_cache_ttl(ttai_mcp_server_t *srv,
+    const ttai_cache_ttl_t *ttl);
+
+/*
+ * Continues a pending tool with what the shell got for it.  For HTTP,
+ * a status of 0 means the request failed without a response (timeout,
+ * refused connection, a limit); resp->error then says why, as a
+ * sentence the model can act on, and the core answers with it.
+ * Consumes reply->pending and fills the reply, which may be pending
+ * again (the tool's next step, or the next tool call of a batch).
+ * Returns -1 when out of memory or when nothing was pending.
+ */
+int ttai_mcp_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    ttai_mcp_reply_t *reply, const ttai_mcp_response_t *resp);
+
+void ttai_mcp_reply_free(ttai_mcp_reply_t *reply);
+
+/*
+ * For tools: pending requests, every string copied (body and cache_key
+ * may be NULL), or NULL when out of memory.  The core frees them.
+ */
+ttai_mcp_pending_t *ttai_mcp_pending_http(int service, const char *method,
+    const char *path, const char *body, const char *cache_key,
+    long cache_ttl);
+ttai_mcp_pending_t *ttai_mcp_pending_cache(const char *const *keys,
+    size_t nkeys);
+void ttai_mcp_pending_free(ttai_mcp_pending_t *pending);
+
+void ttai_mcp_stores_free(ttai_mcp_store_t *stores, size_t n);
+
+
+#endif /* _TTAI_MCP_H_INCLUDED_ */

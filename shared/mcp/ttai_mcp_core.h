@@ -1,0 +1,241 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#ifndef _TTAI_MCP_CORE_H_INCLUDED_
+#define _TTAI_MCP_CORE_H_INCLUDED_
+
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ttai_mcp.h"
+#include "ttai_tools.h"
+
+
+/*
+ * The insides of the MCP core, shared by its files and by nothing else:
+ * the shell sees only ttai_mcp.h and ttai_tools.h.
+ *
+ *   ttai_mcp.c          one POST: transport checks, the message loop, the
+ *                       reply, pending and resume
+ *   ttai_mcp_rpc.c      JSON-RPC envelopes: classifying, results, errors
+ *   ttai_mcp_methods.c  the methods other than tools/call
+ *   ttai_mcp_call.c     tools/call: validation, running, resuming
+ *   ttai_mcp_quick.c    the most common requests, without a JSON tree
+ *   ttai_mcp_plan.c     what remembered tool calls ask for, by their text
+ *   ttai_tools.c        the tool registry and the result helpers
+ */
+
+#define TTAI_MCP_ERRLEN      256
+#define TTAI_MCP_PAGE_SIZE   50
+
+/* answers remembered per server (per nginx worker) for TTAI_TOOL_MEMO */
+#define TTAI_MCP_MEMO        64
+
+/* and the KV keys their calls ask for, by the params as sent */
+#define TTAI_MCP_PLANS       64
+#define TTAI_MCP_PLAN_MAX    2048
+
+
+typedef struct {
+    uint64_t                    hash;
+    char                       *key;          /* tool, args, values */
+    size_t                      klen;
+    char                       *result;       /* the CallToolResult text */
+    size_t                      rlen;
+    uint64_t                    used;
+} ttai_mcp_memo_t;
+
+
+/*
+ * A plan: what a TTAI_TOOL_MEMO tool asked for the first time it got
+ * these params, text for text (ttai_mcp_plan.c)
+ */
+typedef struct {
+    uint64_t                    hash;
+    char                       *params;       /* as sent, a JSON object */
+    size_t                      plen;
+    char                       *args;         /* ttai_json_dumps() text */
+    size_t                      alen;
+    size_t                      tool;
+    char                      **keys;         /* its KV step */
+    size_t                      nkeys;
+    uint64_t                    used;
+} ttai_mcp_plan_t;
+
+
+/* a selection of toolsets: what indexes the tools/list pages */
+#define TTAI_MCP_SELECTIONS  (1 << TTAI_TOOLSETS_MAX)
+
+
+typedef struct {
+    ttai_tool_t                 tool;         /* a copy */
+    json_t                     *input;        /* the parsed schemas */
+    json_t                     *output;       /* NULL: none */
+    json_t                     *descriptor;   /* its tools/list entry */
+    unsigned                    toolset;      /* its bit; 0: always listed */
+} ttai_mcp_tool_entry_t;
+
+
+struct ttai_mcp_server_s {
+    char                       *version;
+    char                       *instructions;
+    size_t                      page_size;
+    ttai_cache_ttl_t            ttl;
+
+    ttai_mcp_tool_entry_t      *tools;
+    size_t                      ntools;
+    size_t                      nalloc;
+
+    /*
+     * The first page of tools/list for each selection of toolsets,
+     * serialized once: it is the same for every client of a location,
+     * and building it is most of what tools/list costs.  Each text ends
+     * with the "}" that closes the response around it, so that the shell
+     * can send it as it is (ttai_mcp_call_t.split).
+     */
+    char                       *tools_pages[TTAI_MCP_SELECTIONS];
+    size_t                      tools_pages_len[TTAI_MCP_SELECTIONS];
+
+    /* TTAI_TOOL_MEMO answers, least recently used replaced first */
+    ttai_mcp_memo_t             memo[TTAI_MCP_MEMO];
+    uint64_t                    memo_clock;
+
+    /* and their plans, the same way */
+    ttai_mcp_plan_t             plans[TTAI_MCP_PLANS];
+    uint64_t                    plan_clock;
+
+    char                        error[TTAI_MCP_ERRLEN];
+};
+
+
+/*
+ * The messages of one POST, answered in order.  When a tool waits for
+ * upstream data, this is the continuation that ttai_mcp_resume() picks
+ * up: the rest of a batch is answered after it.
+ */
+typedef struct {
+    json_t                     *messages;     /* an array, even of one */
+    int                         batch;        /* the body was an array */
+    size_t                      next;         /* the message being answered */
+    json_t                     *responses;
+
+    /* what the reply tells the shell, once every message is answered */
+    int                         new_session;
+    char                        version[16];
+    char                       *client_info;
+    char                        log_level[16];
+
+    /*
+     * A single answer's result, already serialized (tools/list, a
+     * remembered tool result), whose response is then the request's id
+     * alone; raw_kept: the text is followed by "}" and kept by the
+     * server for as long as the server lives
+     */
+    const char                 *raw_result;
+    size_t                      raw_len;
+    int                         raw_kept;
+
+    /* the tool that waits: its index, arguments, and the request id */
+    size_t                      tool;
+    json_t                     *args;
+    json_t                     *id;
+    json_t                     *state;        /* the tool's, across steps */
+    size_t                      nkeys;        /* of the KV step resumed */
+
+    /* KV writes asked for and not yet handed to the shell */
+    json_t                     *stores;
+
+    /*
+     * A call made from a plan: its params as sent and its arguments as
+     * the memo writes them, in one allocation; args stays NULL unless the
+     * tool has to run after all (the values are not the memo's)
+     */
+    char                       *plan_params;
+    size_t                      plan_plen;
+    const char                 *plan_args;
+    size_t                      plan_alen;
+
+    /*
+     * In ttai_mcp_handle() only: the params of a single message in plain
+     * form, as sent, for the plan of a call made the general way
+     */
+    const char                 *params_text;
+    size_t                      params_len;
+} ttai_mcp_run_t;
+
+
+typedef enum {
+    TTAI_MCP_MSG_INVALID = 0,
+    TTAI_MCP_MSG_REQUEST,
+    TTAI_MCP_MSG_NOTIFICATION,
+    TTAI_MCP_MSG_RESPONSE
+} ttai_mcp_msg_e;
+
+
+/* ttai_mcp.c */
+void ttai_mcp_run_free(ttai_mcp_run_t *run);
+
+/* ttai_mcp_rpc.c */
+ttai_mcp_msg_e ttai_mcp_rpc_classify(json_t *msg, const char **why);
+json_t *ttai_mcp_rpc_id(json_t *msg);
+json_t *ttai_mcp_rpc_result(json_t *id, json_t *result);
+int ttai_mcp_rpc_raw(ttai_mcp_reply_t *reply, const char *id, size_t id_len,
+    const char *result, size_t len, int tail);
+json_t *ttai_mcp_rpc_error(json_t *id, int code, json_t *data,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+json_t *ttai_mcp_rpc_verror(json_t *id, int code, json_t *data,
+    const char *fmt, va_list args);
+void ttai_mcp_utf8_clean(char *s);
+
+/* ttai_mcp_methods.c */
+int ttai_mcp_dispatch(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    ttai_mcp_run_t *run, json_t *msg, json_t **response,
+    ttai_mcp_pending_t **pending);
+const char *ttai_mcp_negotiate(const char *requested);
+
+/* ttai_mcp_call.c */
+int ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    ttai_mcp_run_t *run, json_t *id, json_t *params, json_t **response,
+    ttai_mcp_pending_t **pending);
+int ttai_mcp_tools_resume(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
+    const ttai_mcp_response_t *resp, json_t **response,
+    ttai_mcp_pending_t **pending);
+
+void ttai_mcp_memo_free(ttai_mcp_server_t *srv);
+
+/* ttai_mcp_quick.c */
+int ttai_mcp_quick(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    const char *body, size_t len, ttai_mcp_reply_t *reply,
+    const char **params, size_t *plen);
+
+/* ttai_mcp_plan.c */
+ttai_mcp_plan_t *ttai_mcp_plan_find(ttai_mcp_server_t *srv,
+    const char *params, size_t len);
+void ttai_mcp_plan_keep(ttai_mcp_server_t *srv, ttai_mcp_run_t *run,
+    json_t *params, const ttai_mcp_pending_t *pending);
+int ttai_mcp_plan_call(ttai_mcp_server_t *srv, ttai_mcp_plan_t *plan,
+    json_t *id, ttai_mcp_reply_t *reply);
+void ttai_mcp_plans_free(ttai_mcp_server_t *srv);
+uint64_t ttai_mcp_hash(const char *text, size_t len);
+
+/* ttai_tools.c */
+ttai_mcp_tool_entry_t *ttai_mcp_tool_find(ttai_mcp_server_t *srv,
+    const char *name, size_t *index);
+void ttai_mcp_tools_free(ttai_mcp_server_t *srv);
+void ttai_mcp_tools_pages_free(ttai_mcp_server_t *srv);
+
+/* the selection a call makes: its toolsets, all of them for 0 */
+unsigned ttai_mcp_toolsets(const ttai_mcp_call_t *call);
+
+/* 1 when the entry is listed in that selection */
+int ttai_mcp_tool_listed(const ttai_mcp_tool_entry_t *e, unsigned toolsets);
+
+
+#endif /* _TTAI_MCP_CORE_H_INCLUDED_ */

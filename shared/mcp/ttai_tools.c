@@ -1,0 +1,493 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ttai_mcp_core.h"
+
+
+/*
+ * The tool registry.  Each tool's schemas are parsed and checked once,
+ * when it is registered, and its tools/list entry is built then too; a
+ * call only looks the tool up.  A shipped tool's declaration is data
+ * (shared/tools/schemas/), its behaviour C: they meet here, by name.
+ */
+
+#define TTAI_TOOL_NAME_MAX    128
+#define TTAI_TOOL_RESULT_MAX  2048
+
+
+static const ttai_tool_decl_t *ttai_tool_decl(const char *name);
+static int ttai_tool_check_name(ttai_mcp_server_t *srv, const char *name);
+static json_t *ttai_tool_schema(ttai_mcp_server_t *srv, const char *name,
+    const char *what, const char *text);
+static json_t *ttai_tool_descriptor(const ttai_tool_t *tool, json_t *input,
+    json_t *output);
+static int ttai_tool_fail(ttai_mcp_server_t *srv, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+
+/* in bit order; get_session_info is of none, and always listed */
+const char *const  ttai_toolsets[TTAI_TOOLSETS_MAX + 1] = {
+    "account",
+    "market",
+    "orders",
+    NULL
+};
+
+
+/* what the tools do, in the order tools/list shows them */
+static const ttai_tool_impl_t  *ttai_tools_shipped[] = {
+    &ttai_tool_get_session_info,
+
+    /* the account tools */
+    &ttai_tool_get_accounts,
+    &ttai_tool_get_balances,
+    &ttai_tool_get_positions,
+    &ttai_tool_get_transactions,
+    &ttai_tool_get_orders,
+    &ttai_tool_preview_order,
+    &ttai_tool_get_watchlists,
+
+    /* the market-data tools */
+    &ttai_tool_get_quotes,
+    &ttai_tool_get_market_metrics,
+    &ttai_tool_get_option_chain,
+    &ttai_tool_search_symbols,
+    &ttai_tool_get_market_sessions,
+
+    NULL
+};
+
+
+int
+ttai_tools_register_all(ttai_mcp_server_t *srv)
+{
+    size_t                    index;
+    ttai_tool_t               tool;
+    const ttai_tool_decl_t   *decl;
+    const ttai_tool_impl_t  **impl;
+
+    for (impl = ttai_tools_shipped; *impl != NULL; impl++) {
+        decl = ttai_tool_decl((*impl)->name);
+
+        if (decl == NULL) {
+            return ttai_tool_fail(srv, "tool \"%s\" has no declaration in "
+                                  "shared/tools/schemas/", (*impl)->name);
+        }
+
+        tool = decl->tool;
+        tool.annotations |= (*impl)->flags;
+        tool.run = (*impl)->run;
+        tool.resume = (*impl)->resume;
+
+        if (ttai_mcp_register_tool(srv, &tool) != 0) {
+            return -1;
+        }
+    }
+
+    /* a declaration without its behaviour is a mistake too */
+    for (decl = ttai_tool_decls; decl->tool.name != NULL; decl++) {
+        if (ttai_mcp_tool_find(srv, decl->tool.name, &index) == NULL) {
+            return ttai_tool_fail(srv, "tool \"%s\" is declared but not "
+                                  "implemented", decl->tool.name);
+        }
+    }
+
+    return 0;
+}
+
+
+static const ttai_tool_decl_t *
+ttai_tool_decl(const char *name)
+{
+    const ttai_tool_decl_t  *d;
+
+    for (d = ttai_tool_decls; d->tool.name != NULL; d++) {
+        if (strcmp(d->tool.name, name) == 0) {
+            return d;
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+ttai_mcp_register_tool(ttai_mcp_server_t *srv, const ttai_tool_t *tool)
+{
+    size_t                  n;
+    unsigned                toolset;
+    json_t                 *input, *output, *descriptor;
+    ttai_mcp_tool_entry_t  *tools, *e;
+
+    srv->error[0] = '\0';
+
+    /* a new tool changes the first page of tools/list */
+    ttai_mcp_tools_pages_free(srv);
+
+    if (ttai_tool_check_name(srv, tool->name) != 0) {
+        return -1;
+    }
+
+    toolset = 0;
+
+    if (tool->toolset != NULL) {
+        toolset = ttai_toolset(tool->toolset, strlen(tool->toolset));
+
+        if (toolset == 0) {
+            return ttai_tool_fail(srv, "tool \"%s\": unknown toolset "
+                                  "\"%.32s\"", tool->name, tool->toolset);
+        }
+    }
+
+    if (tool->description == NULL || *tool->description == '\0'
+        || tool->run == NULL)
+    {
+        return ttai_tool_fail(srv, "tool \"%s\" needs a description and a "
+                              "run function", tool->name);
+    }
+
+    input = ttai_tool_schema(srv, tool->name, "inputSchema",
+                             tool->input_schema);
+    if (input == NULL) {
+        return -1;
+    }
+
+    output = NULL;
+
+    if (tool->output_schema != NULL) {
+        output = ttai_tool_schema(srv, tool->name, "outputSchema",
+                                  tool->output_schema);
+        if (output == NULL) {
+            json_decref(input);
+            return -1;
+        }
+    }
+
+    descriptor = ttai_tool_descriptor(tool, input, output);
+
+    if (descriptor == NULL) {
+        goto nomem;
+    }
+
+    if (srv->ntools == srv->nalloc) {
+        n = srv->nalloc ? 2 * srv->nalloc : 8;
+
+        tools = realloc(srv->tools, n * sizeof(ttai_mcp_tool_entry_t));
+        if (tools == NULL) {
+            goto nomem;
+        }
+
+        srv->tools = tools;
+        srv->nalloc = n;
+    }
+
+    e = &srv->tools[srv->ntools++];
+    e->tool = *tool;
+    e->input = input;
+    e->output = output;
+    e->descriptor = descriptor;
+    e->toolset = toolset;
+
+    return 0;
+
+nomem:
+
+    json_decref(descriptor);
+    json_decref(input);
+    json_decref(output);
+
+    return ttai_tool_fail(srv, "out of memory registering \"%s\"",
+                          tool->name);
+}
+
+
+ttai_mcp_tool_entry_t *
+ttai_mcp_tool_find(ttai_mcp_server_t *srv, const char *name, size_t *index)
+{
+    size_t  i;
+
+    for (i = 0; i < srv->ntools; i++) {
+        if (strcmp(srv->tools[i].tool.name, name) == 0) {
+            *index = i;
+            return &srv->tools[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+void
+ttai_mcp_tools_pages_free(ttai_mcp_server_t *srv)
+{
+    size_t  i;
+
+    for (i = 0; i < TTAI_MCP_SELECTIONS; i++) {
+        free(srv->tools_pages[i]);
+        srv->tools_pages[i] = NULL;
+    }
+}
+
+
+unsigned
+ttai_toolset(const char *name, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; ttai_toolsets[i] != NULL; i++) {
+        if (strlen(ttai_toolsets[i]) == len
+            && memcmp(ttai_toolsets[i], name, len) == 0)
+        {
+            return 1u << i;
+        }
+    }
+
+    return 0;
+}
+
+
+unsigned
+ttai_toolsets_all(void)
+{
+    size_t    i;
+    unsigned  all;
+
+    all = 0;
+
+    for (i = 0; ttai_toolsets[i] != NULL; i++) {
+        all |= 1u << i;
+    }
+
+    return all;
+}
+
+
+unsigned
+ttai_mcp_toolsets(const ttai_mcp_call_t *call)
+{
+    unsigned  all;
+
+    all = ttai_toolsets_all();
+
+    return call->toolsets ? call->toolsets & all : all;
+}
+
+
+int
+ttai_mcp_tool_listed(const ttai_mcp_tool_entry_t *e, unsigned toolsets)
+{
+    return e->toolset == 0 || (e->toolset & toolsets) != 0;
+}
+
+
+void
+ttai_mcp_tools_free(ttai_mcp_server_t *srv)
+{
+    size_t  i;
+
+    for (i = 0; i < srv->ntools; i++) {
+        json_decref(srv->tools[i].input);
+        json_decref(srv->tools[i].output);
+        json_decref(srv->tools[i].descriptor);
+    }
+
+    free(srv->tools);
+    srv->tools = NULL;
+    srv->ntools = 0;
+    srv->nalloc = 0;
+}
+
+
+json_t *
+ttai_tool_text_result(const char *text, json_t *structured)
+{
+    char    *copy;
+    json_t  *t;
+
+    t = json_string(text ? text : "");
+
+    if (t == NULL && text != NULL) {
+        /* not UTF-8, or cut short inside a sequence: send it cleaned */
+        copy = strdup(text);
+
+        if (copy != NULL) {
+            ttai_mcp_utf8_clean(copy);
+            t = json_string(copy);
+            free(copy);
+        }
+    }
+
+    if (t == NULL) {
+        json_decref(structured);
+        return NULL;
+    }
+
+    return json_pack("{s:[{s:s, s:o}], s:o*}", "content", "type", "text",
+                     "text", t, "structuredContent", structured);
+}
+
+
+json_t *
+ttai_tool_error_result(const char *fmt, ...)
+{
+    char     text[TTAI_TOOL_RESULT_MAX];
+    va_list  args;
+
+    va_start(args, fmt);
+    vsnprintf(text, sizeof(text), fmt, args);
+    va_end(args);
+
+    /* the message may quote an upstream body, or be cut short */
+    ttai_mcp_utf8_clean(text);
+
+    return json_pack("{s:[{s:s, s:s}], s:b}", "content", "type", "text",
+                     "text", text, "isError", 1);
+}
+
+
+/* MCP: 1 to 128 of [A-Za-z0-9_.-], unique */
+
+static int
+ttai_tool_check_name(ttai_mcp_server_t *srv, const char *name)
+{
+    size_t       n, index;
+    const char  *p;
+
+    if (name == NULL) {
+        return ttai_tool_fail(srv, "a tool has no name");
+    }
+
+    n = strlen(name);
+
+    if (n == 0 || n > TTAI_TOOL_NAME_MAX
+        || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "abcdefghijklmnopqrstuvwxyz0123456789_.-") != n)
+    {
+        p = (n > 64) ? "..." : "";
+        return ttai_tool_fail(srv, "tool name \"%.64s%s\" must be 1 to 128 "
+                              "of A-Z a-z 0-9 _ . -", name, p);
+    }
+
+    if (ttai_mcp_tool_find(srv, name, &index) != NULL) {
+        return ttai_tool_fail(srv, "tool \"%s\" is registered twice", name);
+    }
+
+    return 0;
+}
+
+
+/* MCP: both schemas are JSON Schema objects with "type": "object" */
+
+static json_t *
+ttai_tool_schema(ttai_mcp_server_t *srv, const char *name, const char *what,
+    const char *text)
+{
+    char          err[TTAI_MCP_ERRLEN / 2];
+    json_t       *schema, *type;
+    json_error_t  jerr;
+
+    if (text == NULL) {
+        ttai_tool_fail(srv, "tool \"%s\" has no %s", name, what);
+        return NULL;
+    }
+
+    schema = json_loads(text, 0, &jerr);
+
+    if (schema == NULL) {
+        ttai_tool_fail(srv, "tool \"%s\": %s is not JSON: %s (column %d)",
+                       name, what, jerr.text, jerr.column);
+        return NULL;
+    }
+
+    type = json_object_get(schema, "type");
+
+    if (!json_is_string(type)
+        || strcmp(json_string_value(type), "object") != 0)
+    {
+        ttai_tool_fail(srv, "tool \"%s\": %s must have \"type\": \"object\"",
+                       name, what);
+        json_decref(schema);
+        return NULL;
+    }
+
+    if (ttai_schema_check(schema, err, sizeof(err)) != 0) {
+        ttai_tool_fail(srv, "tool \"%s\": %s: %s", name, what, err);
+        json_decref(schema);
+        return NULL;
+    }
+
+    return schema;
+}
+
+
+/*
+ * Every hint is written out: MCP's defaults (destructive, open world)
+ * are the opposite of what most of ttai's tools are.
+ */
+
+static json_t *
+ttai_tool_descriptor(const ttai_tool_t *tool, json_t *input, json_t *output)
+{
+    unsigned  a;
+
+    a = tool->annotations;
+
+    return json_pack("{s:s, s:s*, s:s, s:O, s:O*, "
+                     "s:{s:s*, s:b, s:b, s:b, s:b}}",
+                     "name", tool->name,
+                     "title", tool->title,
+                     "description", tool->description,
+                     "inputSchema", input,
+                     "outputSchema", output,
+                     "annotations",
+                     "title", tool->title,
+                     "readOnlyHint", (a & TTAI_TOOL_READ_ONLY) != 0,
+                     "destructiveHint", (a & TTAI_TOOL_DESTRUCTIVE) != 0,
+                     "idempotentHint", (a & TTAI_TOOL_IDEMPOTENT) != 0,
+                     "openWorldHint", (a & TTAI_TOOL_OPEN_WORLD) != 0);
+}
+
+
+static int
+ttai_tool_fail(ttai_mcp_server_t *srv, const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    vsnprintf(srv->error, sizeof(srv->error), fmt, args);
+    va_end(args);
+
+    return -1;
+}
+
+
+int
+ttai_tool_store(ttai_tool_ctx_t *ctx, const char *key, const char *value,
+    size_t len, long ttl)
+{
+    json_t  *st;
+
+    if (ttl <= 0) {
+        /* a lifetime of 0 is "do not cache" */
+        return 0;
+    }
+
+    st = json_pack("{s:s, s:s%, s:I}", "key", key, "value", value, len,
+                   "ttl", (json_int_t) ttl);
+
+    if (st == NULL || json_array_append_new(ctx->stores, st) != 0) {
+        return -1;
+    }
+
+    return 0;
+}

@@ -1,0 +1,196 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#ifndef _TTAI_TOOLS_H_INCLUDED_
+#define _TTAI_TOOLS_H_INCLUDED_
+
+
+#include <jansson.h>
+
+#include "ttai_mcp.h"
+
+
+/*
+ * The tool registry.  A tool declares its name, description, input
+ * schema (validated before it runs: a failure is a tool result with
+ * isError, never a JSON-RPC error), annotations and, where useful, an
+ * output schema that its structuredContent follows.
+ */
+
+#define TTAI_TOOL_READ_ONLY    0x01
+#define TTAI_TOOL_DESTRUCTIVE  0x02
+#define TTAI_TOOL_IDEMPOTENT   0x04
+#define TTAI_TOOL_OPEN_WORLD   0x08
+
+/*
+ * Not an MCP annotation: the tool's answer to a KV step whose every key
+ * was found depends on its arguments and those values alone, so the
+ * core may answer the same call on the same values with the same text
+ * (see ttai_mcp_call.c)
+ */
+#define TTAI_TOOL_MEMO         0x100
+
+
+typedef struct {
+    const ttai_mcp_call_t     *call;
+    const char                *server_version;
+    const ttai_cache_ttl_t    *ttl;
+
+    /*
+     * An object the tool keeps across its steps (it starts empty), and
+     * the KV writes it asks for: see ttai_tool_store()
+     */
+    json_t                    *state;
+    json_t                    *stores;
+} ttai_tool_ctx_t;
+
+
+/*
+ * run: returns 0 with *result set to a CallToolResult object, or 0 with
+ * *pending set when it needs data (resume then gets it), or -1 when out
+ * of memory.
+ */
+typedef int (*ttai_tool_run_pt)(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending);
+
+/*
+ * resume: gets what the shell fetched for the last pending request, and
+ * returns like run: a result, or the next pending request.  A request
+ * that got no response never reaches the tool: the core answers with
+ * the shell's reason.
+ */
+typedef int (*ttai_tool_resume_pt)(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
+
+
+typedef struct {
+    const char                *name;
+    const char                *title;
+    const char                *description;
+    const char                *input_schema;     /* JSON text */
+    const char                *output_schema;    /* JSON text, or NULL */
+    unsigned                   annotations;
+    ttai_tool_run_pt           run;
+    ttai_tool_resume_pt        resume;           /* NULL: never pending */
+
+    /* the toolset that lists it (ttai_toolsets[]), or NULL: always listed */
+    const char                *toolset;
+} ttai_tool_t;
+
+
+/*
+ * Toolsets: a server at one location may expose only some of the tools
+ * (the ttai_mcp_toolsets directive).  A selection is a mask whose bit i
+ * is ttai_toolsets[i]; ttai_mcp_call_t.toolsets carries it, and 0 selects
+ * every toolset.  A tool of no toolset is always listed.
+ */
+
+#define TTAI_TOOLSETS_MAX      4
+
+/* the names, in bit order, ending with NULL */
+extern const char *const  ttai_toolsets[];
+
+/* the bit of the toolset named name[0 .. len - 1], or 0: no such one */
+unsigned ttai_toolset(const char *name, size_t len);
+
+/* every toolset's bit */
+unsigned ttai_toolsets_all(void);
+
+
+/*
+ * A shipped tool is two halves joined by name when it registers: what it
+ * is, declared in shared/tools/schemas/<name>.json, which
+ * scripts/gen-tools turns into ttai_tool_decls[] at build time, and what
+ * it does, in shared/tools/ttai_tool_*.c.
+ */
+
+typedef struct {
+    ttai_tool_t                tool;             /* run and resume NULL */
+
+    /*
+     * The most bytes its tools/list entry may take: every client sends
+     * the whole list to its model in every conversation
+     */
+    size_t                     budget;
+} ttai_tool_decl_t;
+
+typedef struct {
+    const char                *name;
+    ttai_tool_run_pt           run;
+    ttai_tool_resume_pt        resume;           /* NULL: never pending */
+    unsigned                   flags;            /* TTAI_TOOL_MEMO */
+} ttai_tool_impl_t;
+
+
+/* the generated declarations, ending with one whose name is NULL */
+extern const ttai_tool_decl_t  ttai_tool_decls[];
+
+
+/*
+ * The tool is copied, but the strings it points to must outlive the
+ * server.  Returns -1 on a bad name, a duplicate, or a bad schema;
+ * ttai_mcp_server_error() says which.
+ */
+int ttai_mcp_register_tool(ttai_mcp_server_t *srv, const ttai_tool_t *tool);
+
+/* registers every tool ttai ships */
+int ttai_tools_register_all(ttai_mcp_server_t *srv);
+
+/* the tools ttai ships */
+extern const ttai_tool_impl_t  ttai_tool_get_session_info;
+
+/* the account tools */
+extern const ttai_tool_impl_t  ttai_tool_get_accounts;
+extern const ttai_tool_impl_t  ttai_tool_get_balances;
+extern const ttai_tool_impl_t  ttai_tool_get_positions;
+extern const ttai_tool_impl_t  ttai_tool_get_transactions;
+extern const ttai_tool_impl_t  ttai_tool_get_orders;
+extern const ttai_tool_impl_t  ttai_tool_preview_order;
+extern const ttai_tool_impl_t  ttai_tool_get_watchlists;
+
+/* the market-data tools */
+extern const ttai_tool_impl_t  ttai_tool_get_quotes;
+extern const ttai_tool_impl_t  ttai_tool_get_market_metrics;
+extern const ttai_tool_impl_t  ttai_tool_get_option_chain;
+extern const ttai_tool_impl_t  ttai_tool_search_symbols;
+extern const ttai_tool_impl_t  ttai_tool_get_market_sessions;
+
+/*
+ * Helpers for tools: a text result, an error result a model can act on.
+ * text_result takes the reference to structured (NULL: none).  Both
+ * return NULL when out of memory.
+ */
+json_t *ttai_tool_text_result(const char *text, json_t *structured);
+json_t *ttai_tool_error_result(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* asks the shell to write key = value in KV for ttl seconds; -1: no memory */
+int ttai_tool_store(ttai_tool_ctx_t *ctx, const char *key, const char *value,
+    size_t len, long ttl);
+
+/*
+ * The JSON Schema subset tools use: type, properties, required,
+ * additionalProperties, enum, const, minimum, maximum, minLength,
+ * maxLength, pattern-free strings, items, minItems, maxItems.  Returns 0,
+ * or -1 with a message that names the argument.
+ */
+int ttai_schema_validate(json_t *schema, json_t *value, char *err,
+    size_t errlen);
+
+/* the same for structuredContent, whose parts are called "field" */
+int ttai_schema_validate_output(json_t *schema, json_t *value, char *err,
+    size_t errlen);
+
+/*
+ * Checks that a schema uses only that subset, each keyword with a value
+ * of the right type (annotations such as description are allowed): a
+ * keyword that would be ignored is refused.  Returns 0, or -1 with why.
+ */
+int ttai_schema_check(json_t *schema, char *err, size_t errlen);
+
+
+#endif /* _TTAI_TOOLS_H_INCLUDED_ */
