@@ -9,7 +9,7 @@ use JSON::PP;
 use POSIX qw(WNOHANG);
 use Test::More;
 use Ttai::Util qw(repo_root scratch_dir free_port write_file read_file
-                  random_hex http_get wait_until skip_or_fail);
+                  random_hex http_get wait_until skip_or_fail closed_port);
 
 my $root = repo_root();
 my $so = "$root/build/nginx/ngx_http_ttai_module.so";
@@ -235,7 +235,7 @@ like((ttai(qw(kv key put --help)))[1], qr/--path FILE .*--ttl SECONDS .*--metada
 
 # --- no server -----------------------------------------------------------
 
-my $free = free_port();
+my $free = closed_port();
 ($rc, $out, $err) = ttai({ url => "http://127.0.0.1:$free" },
                          qw(kv key get quote:AAPL));
 is $rc, 1, 'without a server: exit 1';

@@ -14,7 +14,7 @@ use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes qw(time);
 use Ttai::Util qw(repo_root scratch_dir read_file write_file random_hex
-                  free_port wait_until skip_or_fail);
+                  free_port closed_port wait_until skip_or_fail);
 use Ttai::TastyTrade qw(tt_server tt_stop tt_connect tt_jwt tt_health
                         tt_worker mock_hits mock_access_token);
 
@@ -173,7 +173,7 @@ is $st, 401, 'the worker service wants the user\'s JWT';
 # -- upstream failures: clear errors in bounded time, no crash ---------------
 
 my $fdir = scratch_dir('tt-faults');
-my ($fport, $closed) = (free_port(), free_port());
+my ($fport, $closed) = (free_port(), closed_port());
 my $hole = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
                                  Listen => 1, Proto => 'tcp')
     or die "listen: $!";

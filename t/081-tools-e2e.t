@@ -13,7 +13,7 @@ use Test::More;
 use JSON::PP ();
 use Time::HiRes qw(time);
 use Ttai::Util qw(repo_root scratch_dir run_capture write_file free_port
-                  skip_or_fail);
+                  skip_or_fail closed_port);
 use Ttai::TastyTrade qw(tt_server tt_stop tt_connect tt_jwt tt_call
                         tt_health mock_hits);
 
@@ -178,7 +178,7 @@ unlike(JSON::PP->new->encode($r), qr/\Q$a_nlv\E/,
 
 # -- the worker service down --------------------------------------------------
 
-my $closed = free_port();
+my $closed = closed_port();
 my $down = tt_server(scratch_dir('tools-down'),
                      worker => "server 127.0.0.1:$closed;");
 push @servers, $down;

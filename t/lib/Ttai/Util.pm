@@ -15,7 +15,7 @@ use IO::Socket::INET;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
-our @EXPORT_OK = qw(repo_root free_port write_file read_file random_hex
+our @EXPORT_OK = qw(repo_root free_port closed_port write_file read_file random_hex
                     run_capture http_get wait_until scratch_dir nginx_t
                     dev_server stop_pid jwt env_secret skip_or_fail);
 
@@ -76,6 +76,21 @@ sub free_port {
     my $port = $s->sockport;
     close $s;
     return $port;
+}
+
+# A port where a connection is refused, for as long as this process
+# lives: a socket bound to it but not listening.  A port number that was
+# only free a moment ago may meanwhile be another suite's server (prove
+# runs several at once); this one cannot be, because the socket is bound
+# without SO_REUSEADDR, which nginx's own bind would need as well.
+my @ClosedPorts;
+
+sub closed_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Proto => 'tcp')
+        or die "cannot bind a port: $!";
+    push @ClosedPorts, $s;
+    return $s->sockport;
 }
 
 sub write_file {
