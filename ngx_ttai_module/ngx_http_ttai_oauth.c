@@ -118,6 +118,30 @@ ngx_http_ttai_oauth_metadata(ngx_http_request_t *r)
 }
 
 
+ngx_int_t
+ngx_http_ttai_oauth_query(ngx_http_request_t *r,
+    ngx_http_ttai_oauth_ctx_t **ctx, char *err, size_t errlen)
+{
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *ctx = ngx_http_ttai_oauth_ctx(r);
+    if (*ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    (*ctx)->form = ttai_oauth_form((char *) r->args.data, r->args.len, err,
+                                   errlen);
+
+    return NGX_OK;
+}
+
+
 ngx_http_ttai_oauth_ctx_t *
 ngx_http_ttai_oauth_ctx(ngx_http_request_t *r)
 {

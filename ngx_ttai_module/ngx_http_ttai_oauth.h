@@ -76,6 +76,15 @@ ngx_int_t ngx_http_ttai_oauth_revoke(ngx_http_request_t *r);
 /* the request's context, made with the issuer: NULL when out of memory */
 ngx_http_ttai_oauth_ctx_t *ngx_http_ttai_oauth_ctx(ngx_http_request_t *r);
 
+/*
+ * A GET or HEAD whose fields are in the query: the body discarded, the
+ * context made, and its form read from the query.  NGX_OK, with
+ * (*ctx)->form NULL and err set when the query is not a form; otherwise
+ * the status to finalize with.
+ */
+ngx_int_t ngx_http_ttai_oauth_query(ngx_http_request_t *r,
+    ngx_http_ttai_oauth_ctx_t **ctx, char *err, size_t errlen);
+
 /* reads a POST body, in memory and bounded, then runs handler */
 ngx_int_t ngx_http_ttai_oauth_read(ngx_http_request_t *r,
     ngx_http_client_body_handler_pt handler);

@@ -38,6 +38,7 @@ ngx_int_t
 ngx_http_ttai_oauth_authorize(ngx_http_request_t *r)
 {
     char                        err[TTAI_OAUTH_ERRLEN];
+    ngx_int_t                   rc;
     const char                 *client_id;
     ngx_http_ttai_oauth_ctx_t  *ctx;
 
@@ -46,21 +47,11 @@ ngx_http_ttai_oauth_authorize(ngx_http_request_t *r)
                                         ngx_http_ttai_oauth_decision_body);
     }
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return NGX_HTTP_NOT_ALLOWED;
+    rc = ngx_http_ttai_oauth_query(r, &ctx, err, sizeof(err));
+    if (rc != NGX_OK) {
+        return rc;
     }
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx = ngx_http_ttai_oauth_ctx(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->form = ttai_oauth_form((char *) r->args.data, r->args.len, err,
-                                sizeof(err));
     if (ctx->form == NULL) {
         return ngx_http_ttai_oauth_page(r, NGX_HTTP_BAD_REQUEST,
                                         "Invalid sign-in request", err);

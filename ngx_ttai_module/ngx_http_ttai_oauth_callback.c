@@ -38,24 +38,15 @@ ngx_int_t
 ngx_http_ttai_oauth_callback(ngx_http_request_t *r)
 {
     char                        err[TTAI_OAUTH_ERRLEN];
+    ngx_int_t                   rc;
     const char                 *state;
     ngx_http_ttai_oauth_ctx_t  *ctx;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return NGX_HTTP_NOT_ALLOWED;
+    rc = ngx_http_ttai_oauth_query(r, &ctx, err, sizeof(err));
+    if (rc != NGX_OK) {
+        return rc;
     }
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx = ngx_http_ttai_oauth_ctx(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->form = ttai_oauth_form((char *) r->args.data, r->args.len, err,
-                                sizeof(err));
     state = ctx->form ? ngx_http_ttai_oauth_field(ctx, "state") : NULL;
 
     if (state == NULL) {
