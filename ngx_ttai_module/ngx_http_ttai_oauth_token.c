@@ -19,7 +19,9 @@
  * client and the grant are read in one step and judged by the core
  * (ttai_oauth_grant.h); the grant is then used up in a statement that
  * succeeds only once, so that a code or a refresh token raced twice
- * gives one answer, not two.
+ * gives one answer, not two.  What a refusal costs (a code used up by a
+ * wrong verifier, the tokens of a grant presented twice revoked) is
+ * stored before the refusal is answered.
  */
 
 
@@ -28,7 +30,9 @@ static ngx_int_t ngx_http_ttai_oauth_grant(ngx_http_request_t *r,
     ngx_http_ttai_d1_query_t *q);
 static ngx_int_t ngx_http_ttai_oauth_issued(ngx_http_request_t *r,
     ngx_http_ttai_d1_query_t *q);
-static ngx_int_t ngx_http_ttai_oauth_family_revoked(ngx_http_request_t *r,
+static ngx_int_t ngx_http_ttai_oauth_refuse_after(ngx_http_request_t *r,
+    ttai_oauth_grant_row_t *grant);
+static ngx_int_t ngx_http_ttai_oauth_refused(ngx_http_request_t *r,
     ngx_http_ttai_d1_query_t *q);
 static ngx_int_t ngx_http_ttai_oauth_refuse(ngx_http_request_t *r,
     ttai_oauth_decision_t *d);
@@ -125,19 +129,7 @@ ngx_http_ttai_oauth_grant(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
             t, ngx_time(), d)
         != 0)
     {
-        if (!d->revoke_family) {
-            return ngx_http_ttai_oauth_refuse(r, d);
-        }
-
-        /* a rotated token came back: stolen, or replayed */
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "ttai: a used refresh token of user \"%s\" was "
-                      "presented again; its family is revoked",
-                      grant.user_id);
-
-        return ngx_http_ttai_oauth_post(r,
-                   ttai_oauth_store_family_revoke(grant.family),
-                   ngx_http_ttai_oauth_family_revoked);
+        return ngx_http_ttai_oauth_refuse_after(r, &grant);
     }
 
     if (ttai_oauth_token(ctx->refresh) != 0) {
@@ -184,7 +176,6 @@ ngx_http_ttai_oauth_issued(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
 {
     char                       *text;
     json_t                     *j;
-    ttai_oauth_decision_t       d;
     ngx_http_ttai_oauth_ctx_t  *ctx;
 
     ctx = q->data;
@@ -196,8 +187,9 @@ ngx_http_ttai_oauth_issued(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
     }
 
     if (!ttai_oauth_store_issued(q->result)) {
-        ttai_oauth_grant_raced(&d);
-        return ngx_http_ttai_oauth_refuse(r, &d);
+        ngx_memzero(ctx->refresh, sizeof(ctx->refresh));
+        ttai_oauth_grant_raced(&ctx->token, &ctx->decision);
+        return ngx_http_ttai_oauth_refuse_after(r, NULL);
     }
 
     j = json_pack("{s:s, s:s, s:i, s:s, s:s}",
@@ -216,15 +208,66 @@ ngx_http_ttai_oauth_issued(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
 }
 
 
+/*
+ * The decision in ctx, with what it costs the grant stored first: the
+ * code used up, or the family of the code or of the refresh token (the
+ * grant read, or NULL when the grant is known by the request alone)
+ * revoked
+ */
+
 static ngx_int_t
-ngx_http_ttai_oauth_family_revoked(ngx_http_request_t *r,
+ngx_http_ttai_oauth_refuse_after(ngx_http_request_t *r,
+    ttai_oauth_grant_row_t *grant)
+{
+    json_t                     *batch;
+    ngx_uint_t                  code;
+    ttai_oauth_decision_t      *d;
+    ttai_oauth_token_req_t     *t;
+    ngx_http_ttai_oauth_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ttai_module);
+    d = &ctx->decision;
+    t = &ctx->token;
+
+    code = (ngx_strcmp(t->grant_type, "authorization_code") == 0);
+
+    if (d->use_code) {
+        batch = ttai_oauth_store_code_use(t->code);
+
+    } else if (d->revoke_family && code) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "ttai: an authorization code of client \"%s\" was "
+                      "presented again; the tokens it gave are revoked",
+                      t->client_id);
+
+        batch = ttai_oauth_store_code_revoke(t->code);
+
+    } else if (d->revoke_family && grant != NULL) {
+        /* a rotated token came back: stolen, or replayed */
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "ttai: a used refresh token of user \"%s\" was "
+                      "presented again; its family is revoked",
+                      grant->user_id);
+
+        batch = ttai_oauth_store_family_revoke(grant->family);
+
+    } else {
+        return ngx_http_ttai_oauth_refuse(r, d);
+    }
+
+    return ngx_http_ttai_oauth_post(r, batch, ngx_http_ttai_oauth_refused);
+}
+
+
+static ngx_int_t
+ngx_http_ttai_oauth_refused(ngx_http_request_t *r,
     ngx_http_ttai_d1_query_t *q)
 {
     ngx_http_ttai_oauth_ctx_t  *ctx;
 
     ctx = q->data;
 
-    /* the answer is the same whether the revocation was stored or not */
+    /* the answer is the same whether the change was stored or not */
     return ngx_http_ttai_oauth_refuse(r, &ctx->decision);
 }
 
@@ -322,6 +365,7 @@ ngx_http_ttai_oauth_client_auth(ngx_http_request_t *r,
     ctx->token.client_id = ngx_http_ttai_oauth_field(ctx, "client_id");
     ctx->token.client_secret = ngx_http_ttai_oauth_field(ctx,
                                                          "client_secret");
+    ctx->token.basic = 1;
 
     return NGX_OK;
 }

@@ -205,6 +205,15 @@ ok !$h->{location}, 'with a page, not a redirect';
 is $st, 400, 'a wrong PKCE verifier: 400';
 is json_of($b)->{error}, 'invalid_grant', 'invalid_grant';
 
+# a guess at the verifier uses the code up: there is no second guess
+($st, $h, $b) = post_form('/token', { grant_type => 'authorization_code',
+    code => $code, redirect_uri => $cb, client_id => $public,
+    code_verifier => $verifier });
+is $st, 400, 'the right verifier after a wrong one: 400';
+is json_of($b)->{error}, 'invalid_grant', 'invalid_grant: the code is spent';
+
+($code, $to, $state, $verifier) = sign_in();
+ok $code, 'a second sign-in' or diag $to;
 ($st, $h, $b) = post_form('/token', { grant_type => 'authorization_code',
     code => $code, redirect_uri => $cb, client_id => $public,
     code_verifier => $verifier });
@@ -240,6 +249,15 @@ unlike $b, qr/"isError":true/, 'without an error';
     code_verifier => $verifier });
 is $st, 400, 'the same code again: 400';
 is json_of($b)->{error}, 'invalid_grant', 'invalid_grant';
+
+# RFC 6749 4.1.2: a code used twice revokes what it was exchanged for.
+# The access token is a JWT that /mcp checks by its signature alone: it
+# stays good until it expires; the refresh token is what can be revoked.
+($st, $h, $b) = post_form('/token', { grant_type => 'refresh_token',
+    refresh_token => $tok->{refresh_token}, client_id => $public });
+is $st, 400, 'the refresh token of the first redemption: 400' or diag $b;
+is json_of($b)->{error}, 'invalid_grant',
+    'invalid_grant: the code\'s reuse revoked its tokens';
 
 # -- refusals along the way -----------------------------------------------------
 
@@ -334,7 +352,12 @@ ok !$h->{location}, 'and no redirect';
 
 # -- refresh tokens: rotation, reuse, revocation --------------------------------
 
-my $r1 = $tok->{refresh_token};
+($code, $to, $state, $verifier) = sign_in();
+($st, $h, $b) = post_form('/token', { grant_type => 'authorization_code',
+    code => $code, redirect_uri => $cb, client_id => $public,
+    code_verifier => $verifier });
+my $r1 = json_of($b)->{refresh_token};
+ok $r1, 'a sign-in for rotation' or diag $b;
 ($st, $h, $b) = post_form('/token', { grant_type => 'refresh_token',
     refresh_token => $r1, client_id => $public });
 is $st, 200, 'a refresh token gives new tokens' or diag $b;
@@ -480,21 +503,13 @@ token_refused('no PKCE verifier', {
     grant_type => 'authorization_code', code => $code, redirect_uri => $cb,
     client_id => $public }, 400, 'invalid_grant',
     'the PKCE code_verifier does not match');
-token_refused('a wrong PKCE verifier', {
-    grant_type => 'authorization_code', code => $code, redirect_uri => $cb,
-    client_id => $public, code_verifier => 'w' x 43 }, 400,
-    'invalid_grant', 'the PKCE code_verifier does not match');
 
 ($st, $h, $b) = post_form('/token', { grant_type => 'authorization_code',
     code => $code, redirect_uri => $cb, client_id => $public,
     code_verifier => $verifier });
 is $st, 200, 'the refusals did not use the code up' or diag $b;
 my $r5 = json_of($b)->{refresh_token};
-
-token_refused('the code again', {
-    grant_type => 'authorization_code', code => $code, redirect_uri => $cb,
-    client_id => $public, code_verifier => $verifier }, 400,
-    'invalid_grant', 'the authorization code was used already');
+my $r5_code = $code;
 
 token_refused('an unknown refresh token', { grant_type => 'refresh_token',
     refresh_token => 'r' x 43, client_id => $public }, 400,
@@ -518,6 +533,37 @@ token_refused('the newer token of that sign-in', {
     client_id => $public }, 400, 'invalid_grant',
     'the refresh token was revoked');
 
+token_refused('the code again', {
+    grant_type => 'authorization_code', code => $r5_code,
+    redirect_uri => $cb, client_id => $public,
+    code_verifier => $verifier }, 400,
+    'invalid_grant', 'the authorization code was used already');
+
+($code, $to, $state, $verifier) = sign_in();
+token_refused('a wrong PKCE verifier', {
+    grant_type => 'authorization_code', code => $code, redirect_uri => $cb,
+    client_id => $public, code_verifier => 'w' x 43 }, 400,
+    'invalid_grant', 'the PKCE code_verifier does not match');
+token_refused('the right verifier after a wrong one', {
+    grant_type => 'authorization_code', code => $code, redirect_uri => $cb,
+    client_id => $public, code_verifier => $verifier }, 400,
+    'invalid_grant', 'the authorization code was used already');
+
+($code, $to, $state, $verifier) = sign_in();
+($st, $h, $b) = post_form('/token', { grant_type => 'authorization_code',
+    code => $code, redirect_uri => $cb, client_id => $public,
+    code_verifier => $verifier });
+my $r8 = json_of($b)->{refresh_token};
+ok $r8, 'a sign-in whose code comes back' or diag $b;
+token_refused('its code again', {
+    grant_type => 'authorization_code', code => $code, redirect_uri => $cb,
+    client_id => $public, code_verifier => $verifier }, 400,
+    'invalid_grant', 'the authorization code was used already');
+token_refused('the refresh token that code gave', {
+    grant_type => 'refresh_token', refresh_token => $r8,
+    client_id => $public }, 400, 'invalid_grant',
+    'the refresh token was revoked');
+
 ($code, $to, $state, $verifier) = sign_in();
 run_capture('sqlite3', $srv->{db}, 'UPDATE oauth_codes SET expires_at = 1');
 token_refused('an expired code', {
@@ -537,6 +583,68 @@ token_refused('an expired refresh token', {
     grant_type => 'refresh_token', refresh_token => $r7,
     client_id => $public }, 400, 'invalid_grant',
     'the refresh token expired');
+
+# -- the client's registration binds it -----------------------------------------------
+
+token_refused('a client_secret_basic client with its secret in the form', {
+    grant_type => 'refresh_token', refresh_token => 'x',
+    client_id => $conf_id, client_secret => $conf_secret }, 401,
+    'invalid_client', 'this client registered client_secret_basic: its '
+    . 'secret goes in the Authorization header');
+
+($st, $j) = register({ redirect_uris => [ 'https://app.example.com/cb' ],
+                       token_endpoint_auth_method => 'client_secret_post' });
+is $st, 201, 'a client_secret_post client registers';
+my ($post_id, $post_secret) = ($j->{client_id}, $j->{client_secret});
+token_refused('a client_secret_post client with its secret in the header', {
+    grant_type => 'refresh_token', refresh_token => 'x' }, 401,
+    'invalid_client', 'this client registered client_secret_post: its '
+    . 'secret goes in the form',
+    'Authorization: Basic ' . encode_base64("$post_id:$post_secret", ''));
+token_refused('a client_secret_post client with its secret in the form', {
+    grant_type => 'refresh_token', refresh_token => 'x',
+    client_id => $post_id, client_secret => $post_secret }, 400,
+    'invalid_grant', 'unknown refresh token');
+
+($st, $j) = register({ redirect_uris => [ $cb ],
+                       token_endpoint_auth_method => 'none',
+                       grant_types => [ 'authorization_code' ] });
+is_deeply $j->{grant_types}, [ 'authorization_code' ],
+    'a client registers without refresh_token';
+token_refused('a refresh by a client that did not register it', {
+    grant_type => 'refresh_token', refresh_token => 'x',
+    client_id => $j->{client_id} }, 400, 'unauthorized_client',
+    'this client did not register the refresh_token grant type');
+
+# -- expired rows are deleted by the next sign-in ----------------------------------------
+
+sub count_of {
+    my ($rc, $out) = run_capture('sqlite3', $srv->{db}, $_[0]);
+    chomp $out;
+    return $out;
+}
+
+{
+    my (undef, $c) = pkce();
+    my $u = URI->new("$issuer/authorize");
+    $u->query_form(response_type => 'code', client_id => $public,
+                   redirect_uri => $cb, code_challenge => $c,
+                   code_challenge_method => 'S256', state => 'left');
+    ($st) = req('GET', "$u");
+    is $st, 200, 'a consent page left unanswered';
+}
+run_capture('sqlite3', $srv->{db}, 'UPDATE oauth_requests SET expires_at = 1;'
+            . ' UPDATE oauth_codes SET expires_at = 1');
+my $expired = 'SELECT (SELECT count(*) FROM oauth_requests)'
+            . ' || " " || (SELECT count(*) FROM oauth_codes)'
+            . ' || " " || (SELECT count(*) FROM oauth_refresh_tokens'
+            . '            WHERE expires_at <= unixepoch())';
+like count_of($expired), qr/^[1-9]\d* [1-9]\d* [1-9]\d*$/,
+    'expired consents, codes and refresh tokens are stored';
+($code) = sign_in();
+ok $code, 'a sign-in';
+is count_of($expired), '0 1 0',
+    'after it only its own code is left of them';
 
 # -- registration is rate-limited -----------------------------------------------------
 

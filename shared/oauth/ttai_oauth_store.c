@@ -34,7 +34,11 @@ typedef struct {
     { #member, offsetof(type, member), TTAI_OAUTH_STORE_ ## kind }
 
 
+#define TTAI_OAUTH_STORE_PURGE  3    /* statements */
+
+
 static json_t *ttai_oauth_store_batch(size_t n, ...);
+static json_t *ttai_oauth_store_purge(long long now, int i);
 static json_t *ttai_oauth_store_stmt(const char *sql, json_t *params);
 static json_t *ttai_oauth_store_tokens(const ttai_oauth_tt_tokens_t *t,
     long long now);
@@ -238,7 +242,8 @@ ttai_oauth_store_sign_in(const ttai_oauth_tt_tokens_t *t,
 {
     ttai_oauth_store_hash_t  hcode;
 
-    return ttai_oauth_store_batch(3, ttai_oauth_store_user(t, now),
+    return ttai_oauth_store_batch(3 + TTAI_OAUTH_STORE_PURGE,
+               ttai_oauth_store_user(t, now),
                ttai_oauth_store_tokens(t, now),
                ttai_oauth_store_stmt(
                    "INSERT INTO oauth_codes (code_hash, client_id, user_id, "
@@ -248,7 +253,9 @@ ttai_oauth_store_sign_in(const ttai_oauth_tt_tokens_t *t,
                              ttai_oauth_store_hash(code, hcode),
                              p->client_id, t->user, p->redirect_uri,
                              p->code_challenge, p->scope, p->resource,
-                             (json_int_t) (now + TTAI_OAUTH_CODE_TTL))));
+                             (json_int_t) (now + TTAI_OAUTH_CODE_TTL))),
+               ttai_oauth_store_purge(now, 0), ttai_oauth_store_purge(now, 1),
+               ttai_oauth_store_purge(now, 2));
 }
 
 
@@ -399,8 +406,8 @@ ttai_oauth_store_grant(const char *client_id, int refresh, const char *token)
                      json_pack("[s]", hash))
                : ttai_oauth_store_stmt(
                      "SELECT client_id, user_id, redirect_uri, "
-                     "code_challenge, scope, resource, expires_at, used "
-                     "FROM oauth_codes WHERE code_hash = ?",
+                     "code_challenge, scope, resource, expires_at, used, "
+                     "family FROM oauth_codes WHERE code_hash = ?",
                      json_pack("[s]", hash)));
 }
 
@@ -409,7 +416,8 @@ ttai_oauth_store_grant(const char *client_id, int refresh, const char *token)
  * The grant is used up by statements that succeed only once: of a code
  * or a refresh token raced twice, one issues a token and the other
  * inserts nothing, which ttai_oauth_store_issued() sees.  A new family
- * is named by its first token's hash.
+ * is named by its first token's hash, and the code keeps that name for
+ * the day it comes back.
  */
 
 json_t *
@@ -432,8 +440,33 @@ ttai_oauth_store_code_redeem(const char *code, const char *refresh,
                              (json_int_t) (now + TTAI_OAUTH_REFRESH_TTL),
                              hcode)),
                ttai_oauth_store_stmt(
-                   "UPDATE oauth_codes SET used = 1 WHERE code_hash = ?",
-                   json_pack("[s]", hcode)));
+                   "UPDATE oauth_codes SET used = 1, family = ?1 "
+                   "WHERE code_hash = ?2 AND used = 0",
+                   json_pack("[s, s]", hnew, hcode)));
+}
+
+
+json_t *
+ttai_oauth_store_code_use(const char *code)
+{
+    ttai_oauth_store_hash_t  hcode;
+
+    return ttai_oauth_store_batch(1, ttai_oauth_store_stmt(
+               "UPDATE oauth_codes SET used = 1 WHERE code_hash = ?",
+               json_pack("[s]", ttai_oauth_store_hash(code, hcode))));
+}
+
+
+json_t *
+ttai_oauth_store_code_revoke(const char *code)
+{
+    ttai_oauth_store_hash_t  hcode;
+
+    /* a code without a family matches no token: "= NULL" is never true */
+    return ttai_oauth_store_batch(1, ttai_oauth_store_stmt(
+               "UPDATE oauth_refresh_tokens SET revoked = 1 WHERE family = "
+               "(SELECT family FROM oauth_codes WHERE code_hash = ?)",
+               json_pack("[s]", ttai_oauth_store_hash(code, hcode))));
 }
 
 
@@ -446,7 +479,7 @@ ttai_oauth_store_refresh_rotate(const char *old, const char *fresh,
     ttai_oauth_store_hash(old, hold);
     ttai_oauth_store_hash(fresh, hnew);
 
-    return ttai_oauth_store_batch(2,
+    return ttai_oauth_store_batch(2 + TTAI_OAUTH_STORE_PURGE,
                ttai_oauth_store_stmt(
                    "INSERT INTO oauth_refresh_tokens (token_hash, family, "
                    "client_id, user_id, scope, resource, created_at, "
@@ -458,7 +491,9 @@ ttai_oauth_store_refresh_rotate(const char *old, const char *fresh,
                              hold)),
                ttai_oauth_store_stmt(
                    "UPDATE oauth_refresh_tokens SET used = 1 "
-                   "WHERE token_hash = ?", json_pack("[s]", hold)));
+                   "WHERE token_hash = ?", json_pack("[s]", hold)),
+               ttai_oauth_store_purge(now, 0), ttai_oauth_store_purge(now, 1),
+               ttai_oauth_store_purge(now, 2));
 }
 
 
@@ -599,6 +634,41 @@ ttai_oauth_store_user_at(json_t *results, size_t i, ttai_oauth_user_row_t *u)
 
 
 /* -- helpers ------------------------------------------------------------ */
+
+
+/*
+ * Statement i of the purge of expired rows, which rides along with the
+ * writes that add rows (a sign-in, a rotation), so the tables stay as
+ * large as the sign-ins that are alive.  A refresh token is kept until
+ * it expires, used or revoked: until then it must still be recognised
+ * when it comes back.  A redeemed code is kept as long as the refresh
+ * tokens it could have started, for the same reason.
+ */
+
+static json_t *
+ttai_oauth_store_purge(long long now, int i)
+{
+    switch (i) {
+
+    case 0:
+        return ttai_oauth_store_stmt(
+                   "DELETE FROM oauth_requests WHERE expires_at <= ?",
+                   json_pack("[I]", (json_int_t) now));
+
+    case 1:
+        return ttai_oauth_store_stmt(
+                   "DELETE FROM oauth_codes WHERE expires_at <= ?1 "
+                   "AND (family IS NULL OR expires_at <= ?2)",
+                   json_pack("[I, I]", (json_int_t) now,
+                             (json_int_t) (now - TTAI_OAUTH_REFRESH_TTL)));
+
+    default:
+        return ttai_oauth_store_stmt(
+                   "DELETE FROM oauth_refresh_tokens WHERE expires_at <= ?",
+                   json_pack("[I]", (json_int_t) now));
+    }
+}
+
 
 
 /* an array of n statements, which it takes; NULL if any is NULL */

@@ -56,7 +56,7 @@ typedef struct {
     const char          *resource;
     const char          *redirect_uri;    /* a code's */
     const char          *code_challenge;  /* a code's */
-    const char          *family;          /* a refresh token's */
+    const char          *family;          /* NULL: a code not redeemed */
     long long            expires_at;
     int                  used;
     int                  revoked;         /* a refresh token's */
@@ -143,7 +143,8 @@ json_t *ttai_oauth_store_connect(const ttai_oauth_tt_tokens_t *t,
 /*
  * GET /callback, once TastyTrade named the user: as
  * ttai_oauth_store_connect(), then ttai's single-use code for the
- * sign-in, good for TTAI_OAUTH_CODE_TTL seconds
+ * sign-in, good for TTAI_OAUTH_CODE_TTL seconds; and the rows that
+ * expired are deleted
  */
 json_t *ttai_oauth_store_sign_in(const ttai_oauth_tt_tokens_t *t,
     const ttai_oauth_pending_t *p, const char *code, long long now);
@@ -158,13 +159,23 @@ json_t *ttai_oauth_store_grant(const char *client_id, int refresh,
 
 /*
  * POST /token, the grant checked: the code is used up and a refresh
- * token issued, the first of a new family.  Both happen only when the
- * code was unused: ttai_oauth_store_issued() says whether they did.
+ * token issued, the first of a new family, which the code remembers.
+ * Both happen only when the code was unused: ttai_oauth_store_issued()
+ * says whether they did.
  */
 json_t *ttai_oauth_store_code_redeem(const char *code, const char *refresh,
     long long now);
 
-/* rotation: the same, for a refresh token that is neither used nor revoked */
+/* a wrong PKCE verifier: the code is used up, and issues nothing */
+json_t *ttai_oauth_store_code_use(const char *code);
+
+/* a code redeemed twice: every token of the family it started */
+json_t *ttai_oauth_store_code_revoke(const char *code);
+
+/*
+ * rotation: the same, for a refresh token that is neither used nor
+ * revoked; and the rows that expired are deleted
+ */
 json_t *ttai_oauth_store_refresh_rotate(const char *old, const char *fresh,
     long long now);
 

@@ -21,6 +21,7 @@
 #define VERIFIER     "dBjftJeZ4CVP-mJ92K9jj2K6mM1PtJvqCaF2szQiKUBa"
 #define REDIRECT     "http://127.0.0.1:9/cb"
 #define SECRET       "the-client-secret"
+#define GRANTS       "[\"authorization_code\",\"refresh_token\"]"
 
 
 typedef struct {
@@ -57,10 +58,13 @@ setup(void **state)
 
     f->public_client.client_id = "pub";
     f->public_client.auth_method = "none";
+    f->public_client.grant_types = GRANTS;
 
+    /* the secret in the form, where the requests below send it */
     f->confidential.client_id = "conf";
     f->confidential.secret_hash = f->secret_hash;
-    f->confidential.auth_method = "client_secret_basic";
+    f->confidential.auth_method = "client_secret_post";
+    f->confidential.grant_types = GRANTS;
 
     f->code.client_id = "pub";
     f->code.user_id = "5WT00001";
@@ -260,6 +264,97 @@ test_confidential_client(void **state)
 }
 
 
+/* RFC 7591: the secret comes the one way the client registered */
+static void
+test_auth_method(void **state)
+{
+    fixture_t  *f = *state;
+
+    f->code.client_id = "conf";
+    f->code_req.client_id = "conf";
+    f->code_req.client_secret = SECRET;
+
+    /* registered client_secret_post, sent in the header */
+    f->code_req.basic = 1;
+    refused(code_check(f, &f->confidential, &f->code), &f->d,
+            "invalid_client", "this client registered client_secret_post: "
+            "its secret goes in the form");
+
+    /* registered client_secret_basic, sent in the form, then the header */
+    f->confidential.auth_method = "client_secret_basic";
+    f->code_req.basic = 0;
+    refused(code_check(f, &f->confidential, &f->code), &f->d,
+            "invalid_client", "this client registered client_secret_basic: "
+            "its secret goes in the Authorization header");
+
+    f->code_req.basic = 1;
+    assert_int_equal(code_check(f, &f->confidential, &f->code), 0);
+
+    /* a wrong secret says nothing about the way it came */
+    f->code_req.client_secret = "not-the-secret";
+    f->code_req.basic = 0;
+    refused(code_check(f, &f->confidential, &f->code), &f->d,
+            "invalid_client", "unknown client, or wrong client credentials");
+
+    /* a method ttai does not know lets nothing in */
+    f->confidential.auth_method = NULL;
+    f->code_req.client_secret = SECRET;
+    f->code_req.basic = 1;
+    refused(code_check(f, &f->confidential, &f->code), &f->d,
+            "invalid_client", "this client registered client_secret_basic: "
+            "its secret goes in the Authorization header");
+
+    /* a public client, its client_id alone: "none" */
+    assert_int_equal(refresh_check(f, &f->public_client, &f->refresh), 0);
+}
+
+
+static void
+test_grant_types(void **state)
+{
+    fixture_t  *f = *state;
+
+    f->public_client.grant_types = "[\"authorization_code\"]";
+
+    refused(refresh_check(f, &f->public_client, &f->refresh), &f->d,
+            "unauthorized_client",
+            "this client did not register the refresh_token grant type");
+
+    assert_int_equal(code_check(f, &f->public_client, &f->code), 0);
+
+    /* a name is a whole element, not a part of one */
+    f->public_client.grant_types = "[\"refresh_token_x\","
+                                   "\"authorization_code\"]";
+    refused(refresh_check(f, &f->public_client, &f->refresh), &f->d,
+            "unauthorized_client",
+            "this client did not register the refresh_token grant type");
+
+    f->public_client.grant_types = "[\"refresh_token\"]";
+    refused(code_check(f, &f->public_client, &f->code), &f->d,
+            "unauthorized_client",
+            "this client did not register the authorization_code grant "
+            "type");
+
+    /* nothing, or not JSON: nothing is registered */
+    f->public_client.grant_types = NULL;
+    refused(code_check(f, &f->public_client, &f->code), &f->d,
+            "unauthorized_client",
+            "this client did not register the authorization_code grant "
+            "type");
+
+    f->public_client.grant_types = "authorization_code";
+    refused(code_check(f, &f->public_client, &f->code), &f->d,
+            "unauthorized_client",
+            "this client did not register the authorization_code grant "
+            "type");
+
+    /* the client's credentials are judged first */
+    f->code_req.client_secret = "made-up";
+    refused(code_check(f, &f->public_client, &f->code), &f->d,
+            "invalid_client", "unknown client, or wrong client credentials");
+}
+
+
 static void
 test_public_client_with_secret(void **state)
 {
@@ -354,6 +449,92 @@ test_code_reused(void **state)
 
     refused(code_check(f, &f->public_client, &f->code), &f->d,
             "invalid_grant", "the authorization code was used already");
+}
+
+
+/* RFC 6749 4.1.2: a code used twice revokes the tokens it gave */
+static void
+test_code_reused_revokes(void **state)
+{
+    fixture_t  *f = *state;
+
+    f->code.used = 1;
+    f->code.family = "fam";
+
+    assert_int_equal(code_check(f, &f->public_client, &f->code), -1);
+    assert_string_equal(f->d.error, "invalid_grant");
+    assert_string_equal(f->d.description,
+                        "the authorization code was used already");
+    assert_true(f->d.revoke_family);
+    assert_false(f->d.use_code);
+
+    /* expired too: a code that comes back late was leaked all the same */
+    f->code.expires_at = NOW - 3600;
+
+    assert_int_equal(code_check(f, &f->public_client, &f->code), -1);
+    assert_string_equal(f->d.description,
+                        "the authorization code was used already");
+    assert_true(f->d.revoke_family);
+
+    /* whatever else is wrong with the request */
+    f->code_req.code_verifier = "w123456789w123456789w123456789w123456789w12";
+    f->code_req.redirect_uri = "http://127.0.0.1:9/other";
+
+    assert_int_equal(code_check(f, &f->public_client, &f->code), -1);
+    assert_true(f->d.revoke_family);
+    assert_false(f->d.use_code);
+
+    /* but not another client's code: that says nothing at all */
+    f->code.client_id = "someone-else";
+
+    refused(code_check(f, &f->public_client, &f->code), &f->d,
+            "invalid_grant", "unknown authorization code");
+}
+
+
+/* one guess at the verifier per code */
+static void
+test_code_wrong_verifier_uses_it(void **state)
+{
+    fixture_t  *f = *state;
+
+    f->code_req.code_verifier = "x123456789x123456789x123456789x123456789x12";
+
+    assert_int_equal(code_check(f, &f->public_client, &f->code), -1);
+    assert_string_equal(f->d.error, "invalid_grant");
+    assert_string_equal(f->d.description,
+                        "the PKCE code_verifier does not match");
+    assert_true(f->d.use_code);
+    assert_false(f->d.revoke_family);
+
+    /* a request without one, or refused before the verifier, keeps it */
+    f->code_req.code_verifier = NULL;
+
+    assert_int_equal(code_check(f, &f->public_client, &f->code), -1);
+    assert_false(f->d.use_code);
+
+    f->code_req.code_verifier = "x123456789x123456789x123456789x123456789x12";
+    f->code_req.redirect_uri = "http://127.0.0.1:9/other";
+
+    assert_int_equal(code_check(f, &f->public_client, &f->code), -1);
+    assert_string_equal(f->d.description,
+                        "redirect_uri does not match the authorization "
+                        "request");
+    assert_false(f->d.use_code);
+
+    f->code_req.redirect_uri = REDIRECT;
+    f->code.expires_at = NOW;
+
+    assert_int_equal(code_check(f, &f->public_client, &f->code), -1);
+    assert_string_equal(f->d.description, "the authorization code expired");
+    assert_false(f->d.use_code);
+
+    /* the right one, after all that, still redeems it */
+    f->code.expires_at = NOW + 60;
+    f->code_req.code_verifier = VERIFIER;
+
+    assert_int_equal(code_check(f, &f->public_client, &f->code), 0);
+    assert_false(f->d.use_code);
 }
 
 
@@ -504,11 +685,19 @@ test_raced(void **state)
 
     f->d.revoke_family = 1;
 
-    ttai_oauth_grant_raced(&f->d);
+    ttai_oauth_grant_raced(&f->refresh_req, &f->d);
 
     assert_string_equal(f->d.error, "invalid_grant");
     assert_string_equal(f->d.description, "the grant was used already");
     assert_false(f->d.revoke_family);
+
+    /* a code redeemed twice at once is a code redeemed twice */
+    ttai_oauth_grant_raced(&f->code_req, &f->d);
+
+    assert_string_equal(f->d.error, "invalid_grant");
+    assert_string_equal(f->d.description, "the grant was used already");
+    assert_true(f->d.revoke_family);
+    assert_false(f->d.use_code);
 }
 
 
@@ -527,6 +716,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_confidential_client, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_auth_method, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grant_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_public_client_with_secret,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_ok, setup, teardown),
@@ -535,6 +726,10 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_code_expired, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_reused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_code_reused_revokes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_code_wrong_verifier_uses_it,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_redirect_mismatch, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_code_pkce, setup, teardown),

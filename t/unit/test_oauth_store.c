@@ -765,6 +765,162 @@ test_rotation_and_reuse(void **state)
 }
 
 
+/* RFC 6749 4.1.2: the code knows the family it started */
+static void
+test_code_reuse_revokes_its_family(void **state)
+{
+    fixture_t               *f = *state;
+    json_t                  *r;
+    ttai_oauth_grant_row_t   g;
+
+    register_client(f, "pub", NULL);
+    sign_in(f, "pub", "5WT00001", "code-1");
+    sign_in(f, "pub", "5WT00001", "code-2");
+
+    /* not redeemed: no family */
+    r = run(f, ttai_oauth_store_grant("pub", 0, "code-1"));
+    assert_int_equal(ttai_oauth_store_grant_read(r, &g), 1);
+    assert_null(g.family);
+    json_decref(r);
+
+    redeem(f, "code-1", "refresh-1");
+    redeem(f, "code-2", "refresh-2");
+    json_decref(run(f, ttai_oauth_store_refresh_rotate("refresh-1",
+                                                       "refresh-1b",
+                                                       NOW + 10)));
+
+    r = run(f, ttai_oauth_store_grant("pub", 0, "code-1"));
+    assert_int_equal(ttai_oauth_store_grant_read(r, &g), 1);
+    assert_int_equal(g.used, 1);
+    assert_non_null(g.family);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_refresh_tokens r "
+                               "JOIN oauth_codes c ON c.family = r.family"),
+                     3);
+    json_decref(r);
+
+    /* a raced second redemption leaves the family it did not start */
+    r = run(f, ttai_oauth_store_code_redeem("code-1", "refresh-x", NOW));
+    assert_false(ttai_oauth_store_issued(r));
+    json_decref(r);
+    assert_int_equal(scalar(f, "SELECT count(DISTINCT family) "
+                               "FROM oauth_codes"), 2);
+
+    /* code-1 again: its family goes, rotated token and all */
+    json_decref(run(f, ttai_oauth_store_code_revoke("code-1")));
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_refresh_tokens "
+                               "WHERE revoked = 1"), 2);
+
+    r = run(f, ttai_oauth_store_refresh_rotate("refresh-1b", "refresh-1c",
+                                               NOW + 20));
+    assert_false(ttai_oauth_store_issued(r));
+    json_decref(r);
+
+    /* code-2's sign-in is left alone */
+    r = run(f, ttai_oauth_store_grant("pub", 1, "refresh-2"));
+    assert_int_equal(ttai_oauth_store_grant_read(r, &g), 1);
+    assert_int_equal(g.revoked, 0);
+    json_decref(r);
+
+    /* a code that started nothing, or none at all, revokes nothing */
+    sign_in(f, "pub", "5WT00001", "code-3");
+    json_decref(run(f, ttai_oauth_store_code_revoke("code-3")));
+    json_decref(run(f, ttai_oauth_store_code_revoke("code-x")));
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_refresh_tokens "
+                               "WHERE revoked = 1"), 2);
+}
+
+
+/* a wrong PKCE verifier: the code can no longer be redeemed */
+static void
+test_code_use(void **state)
+{
+    fixture_t  *f = *state;
+    json_t     *r;
+
+    register_client(f, "pub", NULL);
+    sign_in(f, "pub", "5WT00001", "code-1");
+
+    json_decref(run(f, ttai_oauth_store_code_use("code-1")));
+    assert_int_equal(scalar(f, "SELECT used FROM oauth_codes"), 1);
+    assert_int_equal(scalar(f, "SELECT family IS NULL FROM oauth_codes"), 1);
+
+    r = run(f, ttai_oauth_store_code_redeem("code-1", "refresh-1", NOW));
+    assert_false(ttai_oauth_store_issued(r));
+    json_decref(r);
+
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_refresh_tokens"),
+                     0);
+}
+
+
+/* sign-ins and rotations delete what expired, and keep what may return */
+static void
+test_purge(void **state)
+{
+    fixture_t               *f = *state;
+    json_t                  *r;
+    long long                later;
+    ttai_oauth_pending_t     p;
+    ttai_oauth_tt_tokens_t   t;
+
+    register_client(f, "pub", NULL);
+    p = pending("pub");
+    tokens_of(f, &t, "5WT00001");
+
+    json_decref(run(f, ttai_oauth_store_request_save("req-1", "csrf-1", &p,
+                                                     NOW)));
+    sign_in(f, "pub", "5WT00001", "code-1");    /* never redeemed */
+    sign_in(f, "pub", "5WT00001", "code-2");
+    redeem(f, "code-2", "refresh-2");
+    sign_in(f, "pub", "5WT00001", "code-3");
+    redeem(f, "code-3", "refresh-3");
+
+    /* nothing expired yet: nothing went */
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_requests"), 1);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_codes"), 3);
+
+    /* a day later, a consent page opens and refresh-3 rotates */
+    json_decref(run(f, ttai_oauth_store_request_save("req-2", "csrf-2", &p,
+                                                     NOW + 86400)));
+    r = run(f, ttai_oauth_store_refresh_rotate("refresh-3", "refresh-3b",
+                                               NOW + 86400));
+    assert_true(ttai_oauth_store_issued(r));
+    json_decref(r);
+
+    /* the expired consent and code went; the redeemed codes stay */
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_requests"), 1);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_requests "
+                               "WHERE expires_at = 1700087000"), 1);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_codes "
+                               "WHERE family IS NOT NULL"), 2);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_codes"), 2);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_refresh_tokens"),
+                     3);
+
+    /*
+     * A sign-in once the first refresh tokens expired: only refresh-3b,
+     * rotated a day later, is alive, and the codes are too old to matter
+     */
+    later = NOW + TTAI_OAUTH_CODE_TTL + TTAI_OAUTH_REFRESH_TTL;
+    json_decref(run(f, ttai_oauth_store_sign_in(&t, &p, "code-4", later)));
+
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_requests"), 0);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_codes"), 1);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_codes "
+                               "WHERE family IS NULL"), 1);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_refresh_tokens"),
+                     1);
+    assert_true(stored_hash(f, "refresh-3b"));
+
+    /* a redeemed code a second before its time is kept */
+    sign_in(f, "pub", "5WT00001", "code-5");
+    redeem(f, "code-5", "refresh-5");
+    json_decref(run(f, ttai_oauth_store_sign_in(&t, &p, "code-6",
+                                                later - 1)));
+    assert_true(stored_hash(f, "code-5"));
+}
+
+
 static void
 test_revoke_one_family(void **state)
 {
@@ -989,6 +1145,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_grant_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotation_and_reuse, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_code_reuse_revokes_its_family,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_code_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_one_family, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_user_revoke, setup, teardown),
