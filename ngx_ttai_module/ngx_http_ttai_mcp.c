@@ -14,6 +14,7 @@
 #include "ngx_http_ttai_session.h"
 #include "ngx_http_ttai_fetch.h"
 #include "ttai_mcp.h"
+#include "ttai_origin.h"
 #include "ttai_tools.h"
 
 
@@ -344,16 +345,23 @@ ngx_http_ttai_mcp_cors(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx,
  * An Origin is allowed when it is listed in "ttai_mcp_allowed_origins"
  * (or that lists "*"), when it is this server's own origin, or when it is
  * a page on the local machine (localhost, 127.0.0.1, [::1], any port).
+ * Only what a browser sends is an origin (ttai_origin.h): a value with a
+ * path, a user name, a port that is not a number or a name that goes on
+ * past the local one is refused before any of these.
  */
 
 static ngx_uint_t
 ngx_http_ttai_mcp_origin_allowed(ngx_http_request_t *r, ngx_str_t *origin)
 {
-    u_char                    *host, *end, *colon;
     ngx_str_t                 *o;
     ngx_uint_t                 i;
+    ttai_origin_t              parsed, server;
     ngx_table_elt_t           *h;
     ngx_http_ttai_loc_conf_t  *tlcf;
+
+    if (ttai_origin_parse(origin->data, origin->len, &parsed) != 0) {
+        return 0;
+    }
 
     tlcf = ngx_http_get_module_loc_conf(r, ngx_http_ttai_module);
 
@@ -371,34 +379,18 @@ ngx_http_ttai_mcp_origin_allowed(ngx_http_request_t *r, ngx_str_t *origin)
         }
     }
 
-    end = origin->data + origin->len;
-    host = ngx_strnstr(origin->data, "://", origin->len);
-
-    if (host == NULL) {
-        return 0;
-    }
-
-    host += 3;
-
     /* the same host and port as this request's */
     h = r->headers_in.host;
 
-    if (h != NULL && (size_t) (end - host) == h->value.len
-        && ngx_strncasecmp(host, h->value.data, h->value.len) == 0)
+    if (h != NULL
+        && ttai_origin_parse_authority(h->value.data, h->value.len, &server)
+           == 0
+        && ttai_origin_same_host(&parsed, &server))
     {
         return 1;
     }
 
-    if (host < end && *host == '[') {
-        colon = ngx_strlchr(host, end, ']');
-        colon = (colon != NULL) ? colon + 1 : end;
-
-    } else {
-        colon = ngx_strlchr(host, end, ':');
-        colon = (colon != NULL) ? colon : end;
-    }
-
-    return ngx_http_ttai_mcp_local_name(host, colon - host);
+    return ttai_origin_local(&parsed);
 }
 
 

@@ -460,3 +460,58 @@ X-Real-IP: 10.1.2.3
 GET /debug/do/SESSIONS/0123456789abcdef0123456789abcdef
 --- error_code: 403
 --- response_body_like: "error":"forbidden"
+
+
+
+=== TEST 30: an Origin that only begins like a local page is 403
+--- more_headers eval
+[map { main::auth('good') . "Origin: $_\n" }
+     'http://localhost:9787.evil.com', 'http://127.0.0.1:9787.evil.com',
+     'http://[::1].evil.com', 'http://localhost:9787@evil.com',
+     'http://localhost:abc', 'http://localhost:9787/evil',
+     'http://localhost.', 'http://localhost:', 'null']
+--- request eval
+[("POST /mcp\n$::Init") x 9]
+--- error_code eval
+[(403) x 9]
+--- response_body_like eval
+[("\"message\":\"this Origin is not allowed\"") x 9]
+--- response_headers eval
+[("!Access-Control-Allow-Origin") x 9]
+
+
+
+=== TEST 31: a local page in any case, by address, on any port, is let in
+--- more_headers eval
+[map { main::auth('good') . "Origin: $_\n" }
+     'HTTP://LOCALHOST:9787', 'http://127.0.0.1:6274', 'http://[::1]:9787',
+     'https://localhost']
+--- request eval
+[("POST /mcp\n$::Init") x 4]
+--- error_code eval
+[(200) x 4]
+--- response_headers eval
+["Access-Control-Allow-Origin: HTTP://LOCALHOST:9787",
+ "Access-Control-Allow-Origin: http://127.0.0.1:6274",
+ "Access-Control-Allow-Origin: http://[::1]:9787",
+ "Access-Control-Allow-Origin: https://localhost"]
+
+
+
+=== TEST 32: "*" allows any origin, and still only an origin
+--- config
+    location = /mcp {
+        ttai_mcp;
+        ttai_mcp_allowed_origins *;
+    }
+--- more_headers eval
+[main::auth('good') . "Origin: https://app.example.com:8443\n",
+ main::auth('good') . "Origin: null\n",
+ main::auth('good') . "Origin: https://app.example.com/path\n"]
+--- request eval
+[("POST /mcp\n$::Init") x 3]
+--- error_code eval
+[200, 403, 403]
+--- response_headers eval
+["Access-Control-Allow-Origin: https://app.example.com:8443",
+ "!Access-Control-Allow-Origin", "!Access-Control-Allow-Origin"]
