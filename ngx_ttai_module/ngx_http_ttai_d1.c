@@ -354,8 +354,12 @@ ngx_http_ttai_d1_migrate(ngx_conf_t *cf, ngx_http_ttai_d1_t *db)
 {
     int               n;
     sqlite3          *sqlite;
+    ngx_str_t         file;
+    ngx_uint_t        i;
     ngx_file_info_t   fi;
     ttai_d1_error_t   err;
+
+    static char  *suffixes[] = { "", "-wal", "-shm" };
 
     if (db->migrate
         && (ngx_file_info(db->migrations.data, &fi) == NGX_FILE_ERROR
@@ -365,6 +369,22 @@ ngx_http_ttai_d1_migrate(ngx_conf_t *cf, ngx_http_ttai_d1_t *db)
                       "ttai: the migrations folder \"%V\" cannot be read",
                       &db->migrations);
         return NGX_CONF_ERROR;
+    }
+
+    /* a database outside the state folder is as private as one in it */
+    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        file.len = db->path.len + ngx_strlen(suffixes[i]);
+        file.data = ngx_pnalloc(cf->temp_pool, file.len);
+        if (file.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(ngx_cpymem(file.data, db->path.data, db->path.len),
+                   suffixes[i], ngx_strlen(suffixes[i]));
+
+        if (ngx_http_ttai_private(cf, &file) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     if (ttai_d1_make_dir((char *) db->path.data, &err) != 0

@@ -15,6 +15,7 @@
 #include "ngx_http_ttai_kv.h"
 #include "ngx_http_ttai_session.h"
 #include "ngx_http_ttai_auth.h"
+#include "ttai_state.h"
 
 
 static ngx_int_t ngx_http_ttai_add_variables(ngx_conf_t *cf);
@@ -338,6 +339,13 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    /* before the database is opened: its -wal and -shm take its mode */
+    if (tmcf->state_dir.len
+        && ngx_http_ttai_private(cf, &tmcf->state_dir) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     if (ngx_http_ttai_d1_init_conf(cf, tmcf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
@@ -471,6 +479,45 @@ ngx_http_ttai_state_dir(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The state is the server's user's alone (ttai_state.h): what an older
+ * version or a hand left open to other users is made private when nginx
+ * loads its configuration, and said once.  A file that cannot be is a
+ * warning, not a reason to stop serving.
+ */
+
+ngx_int_t
+ngx_http_ttai_private(ngx_conf_t *cf, ngx_str_t *path)
+{
+    char                 *name;
+    ttai_state_report_t   rep;
+
+    name = ngx_http_ttai_cstr(cf->temp_pool, path);
+    if (name == NULL) {
+        return NGX_ERROR;
+    }
+
+    ttai_state_private(name, &rep);
+
+    if (rep.tightened) {
+        ngx_log_error(NGX_LOG_NOTICE, cf->log, 0,
+                      "ttai: %uz file(s) and folder(s) of \"%s\" could be "
+                      "read by other users (\"%s\" the first); they are "
+                      "now the server user's only: files 0600, folders "
+                      "0700", rep.tightened, name, rep.example);
+    }
+
+    if (rep.failed) {
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "ttai: %uz file(s) and folder(s) of \"%s\" could not "
+                      "be made private to the server's user: %s",
+                      rep.failed, name, rep.error);
+    }
+
+    return NGX_OK;
 }
 
 

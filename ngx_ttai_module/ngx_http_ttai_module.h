@@ -147,6 +147,9 @@ ngx_int_t ngx_http_ttai_send_json_tail(ngx_http_request_t *r,
 /* a NUL-terminated copy in pool; NULL when out of memory or s has a NUL */
 char *ngx_http_ttai_cstr(ngx_pool_t *pool, ngx_str_t *s);
 
+/* path, and all under it, made the server's user's only */
+ngx_int_t ngx_http_ttai_private(ngx_conf_t *cf, ngx_str_t *path);
+
 /*
  * For answers made on every request (/health): a literal copied, and a
  * number in decimal, at p; each returns the end.  ngx_sprintf() reads

@@ -175,8 +175,13 @@ if [ ! -f .dev.vars ]; then
     say "created .dev.vars from .dev.vars.example with a fresh JWT_SECRET and TOKEN_ENCRYPTION_KEY"
 fi
 
-mkdir -p .ttai/state/d1 .ttai/state/kv .ttai/state/r2 .ttai/state/do \
-         .ttai/run .ttai/tmp
+# the state holds hashes and sealed tokens: the user's alone (nginx makes
+# any that an older version left open private when it starts)
+(
+    umask 077
+    mkdir -p .ttai/state/d1 .ttai/state/kv .ttai/state/r2 .ttai/state/do \
+             .ttai/run .ttai/tmp
+)
 
 
 # -- nginx ------------------------------------------------------------------

@@ -112,6 +112,10 @@ is((stat "$copy/.dev.vars")[2] & 0777, 0600, '.dev.vars is private (0600)');
 my ($jwt) = $vars =~ /^JWT_SECRET=(\w+)$/m;
 
 ok -d "$copy/.ttai/state/$_", ".ttai/state/$_ exists" for qw(d1 kv r2 do);
+is((stat "$copy/.ttai/$_")[2] & 0777, 0700, ".ttai/$_ is private (0700)")
+    for qw(state state/d1 state/d1/ttai state/kv state/r2 state/do);
+is((stat "$copy/.ttai/state/d1/ttai/db.sqlite")[2] & 0777, 0600,
+   'the database is private (0600)');
 
 my ($st, $h, $body) = http_get($port, '/health');
 is $st, 200, 'the MCP server answers /health';

@@ -5,6 +5,7 @@
 
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -154,7 +155,8 @@ ttai_d1_make_dir(const char *path, ttai_d1_error_t *err)
             c = *p;
             *p = '\0';
 
-            if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+            /* the folders of the state are the server's user's only */
+            if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
                 ttai_d1_error_set(err, TTAI_D1_EFAIL, 0,
                                   "cannot create the folder \"%s\": %s",
                                   dir, strerror(errno));
@@ -183,10 +185,24 @@ int
 ttai_d1_open_flags(sqlite3 **dbp, const char *path, int flags,
     ttai_d1_error_t *err)
 {
-    int       rc;
+    int       rc, fd;
     sqlite3  *db;
 
     *dbp = NULL;
+
+    /*
+     * The file holds hashes and sealed tokens: it is made here, 0600,
+     * before SQLite would make it 0644 less the umask.  SQLite gives its
+     * -wal and -shm files the mode of the database file.  When this
+     * fails, SQLite tries in its turn and says why.
+     */
+    if (flags & TTAI_D1_CREATE) {
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+        if (fd != -1) {
+            (void) close(fd);
+        }
+    }
 
     /*
      * NOMUTEX: a connection is only ever used by one thread at a time,

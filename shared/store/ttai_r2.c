@@ -590,7 +590,7 @@ ttai_r2_mkdirs(char *path, size_t from, char *err)
 
         *p = '\0';
 
-        if (mkdir(path, 0755) != 0) {
+        if (mkdir(path, 0700) != 0) {
             if (errno == ENOTDIR
                 || (errno == EEXIST
                     && (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))))
@@ -648,7 +648,8 @@ ttai_r2_write_atomic(const char *path, size_t from, const void *data,
         return ttai_r2_fail(err, TTAI_R2_INVALID, "the path is too long");
     }
 
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    /* objects are the server's user's only, as all of the state is */
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd == -1) {
         return ttai_r2_fail(err, TTAI_R2_ERROR, "cannot create %s: %s",
                             tmp, strerror(errno));

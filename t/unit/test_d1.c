@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cmocka.h>
@@ -142,6 +143,64 @@ test_open_configures(void **state)
                                                         "foreign_keys")), 1);
     json_decref(r);
 
+}
+
+
+/*
+ * The database, and the -wal and -shm files SQLite makes beside it, are
+ * the server's user's whatever the umask; so are the folders above it
+ */
+static void
+test_private_modes(void **state)
+{
+    fixture_t        *f = *state;
+    char              path[192], file[200];
+    size_t            i;
+    mode_t            mask;
+    sqlite3          *db;
+    struct stat       st;
+    ttai_d1_error_t   err;
+
+    static const char  *suffixes[] = { "", "-wal", "-shm" };
+
+    snprintf(path, sizeof(path), "%s/new/folder/db.sqlite", f->dir);
+
+    mask = umask(022);
+
+    assert_int_equal(ttai_d1_make_dir(path, &err), 0);
+    assert_int_equal(ttai_d1_open(&db, path, &err), 0);
+    json_decref(ok(db, "CREATE TABLE t (x)", NULL));
+    json_decref(ok(db, "INSERT INTO t VALUES (1)", NULL));
+
+    (void) umask(mask);
+
+    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        snprintf(file, sizeof(file), "%s%s", path, suffixes[i]);
+        assert_int_equal(stat(file, &st), 0);
+
+        if ((st.st_mode & 07777) != 0600) {
+            fail_msg("%s is %04o", file, st.st_mode & 07777);
+        }
+    }
+
+    ttai_d1_close(db);
+
+    snprintf(file, sizeof(file), "%s/new", f->dir);
+    assert_int_equal(stat(file, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+
+    snprintf(file, sizeof(file), "%s/new/folder", f->dir);
+    assert_int_equal(stat(file, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+
+    /* a file that is there is opened as it is: the module tightens it */
+    snprintf(path, sizeof(path), "%s/new/other.sqlite", f->dir);
+    assert_int_equal(close(creat(path, 0640)), 0);
+    assert_int_equal(chmod(path, 0640), 0);
+    assert_int_equal(ttai_d1_open(&db, path, &err), 0);
+    ttai_d1_close(db);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0640);
 }
 
 
@@ -619,6 +678,8 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test_setup_teardown(test_open_configures, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_private_modes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_not_a_database, setup,
                                         teardown),

@@ -95,6 +95,46 @@ test_traversal_writes_nothing(void **state)
 }
 
 
+/* objects, their metadata and their folders are the server's user's */
+static void
+test_private_modes(void **state)
+{
+    char            err[TTAI_R2_ERRLEN], path[256];
+    size_t          i;
+    mode_t          mask;
+    struct stat     st;
+    ttai_r2_meta_t  meta;
+
+    static const char  *dirs[] = { "bucket", "bucket/a", "bucket/a/b",
+                                   "bucket/.ttai-meta/a/b" };
+
+    mask = umask(022);
+
+    assert_int_equal(ttai_r2_put(root, "bucket", "a/b/c.txt", "x", 1,
+                                 "text/plain", &meta, err), TTAI_R2_OK);
+
+    (void) umask(mask);
+
+    snprintf(path, sizeof(path), "%s/bucket/a/b/c.txt", root);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+
+    snprintf(path, sizeof(path), "%s/bucket/.ttai-meta/a/b/c.txt.json",
+             root);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+
+    for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
+        assert_int_equal(stat(path, &st), 0);
+
+        if ((st.st_mode & 07777) != 0700) {
+            fail_msg("%s is %04o", dirs[i], st.st_mode & 07777);
+        }
+    }
+}
+
+
 static void
 test_put_get_head_delete(void **state)
 {
@@ -202,6 +242,8 @@ main(void)
         cmocka_unit_test(test_keys_that_leave_the_bucket_are_refused),
         cmocka_unit_test_setup_teardown(test_traversal_writes_nothing,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_private_modes, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_put_get_head_delete,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflicts_are_refused,
