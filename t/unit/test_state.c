@@ -32,7 +32,8 @@ setup(void **state)
     f = calloc(1, sizeof(fixture_t));
     assert_non_null(f);
 
-    strcpy(f->dir, "/tmp/ttai-test-state-XXXXXX");
+    snprintf(f->dir, sizeof(f->dir), "%s/ttai-test-state-XXXXXX",
+             P_tmpdir);
     assert_non_null(mkdtemp(f->dir));
 
     *state = f;
