@@ -14,6 +14,7 @@
 #include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_kv.h"
 #include "ngx_http_ttai_session.h"
+#include "ngx_http_ttai_throttle.h"
 #include "ngx_http_ttai_auth.h"
 
 
@@ -554,6 +555,8 @@ ngx_http_ttai_exit_process(ngx_cycle_t *cycle)
 
     ngx_http_ttai_kv_exit_process(cycle, tmcf);
     ngx_http_ttai_d1_exit_process(cycle, tmcf);
+
+    ngx_http_ttai_throttle_flush(cycle->log);
 }
 
 
