@@ -18,8 +18,9 @@
 
 /*
  * The layout of a KV zone in shared memory, shared by the zone's
- * operations (ngx_http_ttai_kv.c) and its snapshot on disk
- * (ngx_http_ttai_kv_snapshot.c).  Nothing else looks inside.
+ * operations (ngx_http_ttai_kv.c), its snapshot on disk
+ * (ngx_http_ttai_kv_snapshot.c) and its owners and policy when full
+ * (ngx_http_ttai_kv_owner.c).  Nothing else looks inside.
  */
 
 
