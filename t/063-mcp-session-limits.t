@@ -14,7 +14,7 @@ use JSON::PP qw(decode_json encode_json);
 use Test::More;
 use Time::HiRes qw(sleep);
 use Ttai::Util qw(repo_root scratch_dir read_file dev_server stop_pid
-                  http_get jwt env_secret skip_or_fail);
+                  http_get wait_until jwt env_secret skip_or_fail);
 
 my $root = repo_root();
 
@@ -302,6 +302,29 @@ SKIP: {
 
 ok stop_pid($pid2), 'the second nginx stops';
 $pid2 = 0;
+
+# -- the counts follow sessions that end or expire ----------------------------
+
+my $dir3 = scratch_dir('mcp-session-limits-expiry');
+my %conf3 = server_conf();
+$conf3{http} =~ s/ttai_mcp_session_timeout 10m/ttai_mcp_session_timeout 4s/;
+my ($pid3, $port3) = dev_server($dir3, %conf3);
+END { stop_pid($pid3) if $pid3 }
+my $secret3 = env_secret("$dir3/test.env", 'JWT_SECRET');
+my $carol = token($secret3, 'carol');
+my @carol = map { (initialize($port3, $carol))[1] } 1 .. 3;
+is count_of($port3, 'carol'), 3, 'carol holds 3 sessions';
+($st) = http_get($port3, '/mcp', method => 'DELETE',
+                 headers => mcp_headers($carol, $carol[0]));
+is $st, 200, 'she ends one';
+is count_of($port3, 'carol'), 2, 'and holds 2';
+ok wait_until(10, sub { (count_of($port3, 'carol') // -1) == 0 }),
+    'the idle timeout ends the others, and the count follows';
+is sessions_health($port3)->{users}, 0, '/health: no user holds a session';
+my @again = map { (initialize($port3, $carol))[1] } 1 .. $LIMIT + 1;
+is count_of($port3, 'carol'), $LIMIT, 'a new start counts from nothing';
+ok stop_pid($pid3), 'the third nginx stops';
+$pid3 = 0;
 
 # -- the counts survive a restart -------------------------------------------
 
