@@ -12,6 +12,7 @@
 
 #include "ngx_http_ttai_module.h"
 #include "ngx_http_ttai_auth.h"
+#include "ngx_http_ttai_throttle.h"
 
 
 /*
@@ -54,6 +55,8 @@ static ngx_int_t ngx_http_ttai_auth_refuse(ngx_http_request_t *r,
 static ngx_http_ttai_jwt_entry_t *ngx_http_ttai_jwt_cached(
     ngx_http_request_t *r, ngx_http_ttai_main_conf_t *tmcf, ngx_str_t *token,
     u_char *hash);
+static void ngx_http_ttai_auth_log_refused(ngx_log_t *log, ngx_str_t *why,
+    ngx_uint_t n, ngx_str_t *span, void *data);
 static ngx_int_t ngx_http_ttai_metadata_handler(ngx_http_request_t *r);
 
 
@@ -62,7 +65,7 @@ ngx_http_ttai_auth(ngx_http_request_t *r, ttai_jwt_claims_t *claims,
     ngx_int_t *rc)
 {
     u_char                     *issuer, *audience, hash[32];
-    ngx_str_t                   token;
+    ngx_str_t                   token, why;
     ngx_http_ttai_jwt_entry_t  *e;
     ttai_jwt_rc_e               jrc;
     ttai_jwt_policy_t           policy;
@@ -125,9 +128,11 @@ ngx_http_ttai_auth(ngx_http_request_t *r, ttai_jwt_claims_t *claims,
 
     if (jrc != TTAI_JWT_OK) {
         /* the reason is for the server's log, never for the client */
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "ttai: bearer token refused: %s",
-                      ttai_jwt_strerror(jrc));
+        why.data = (u_char *) ttai_jwt_strerror(jrc);
+        why.len = ngx_strlen(why.data);
+
+        ngx_http_ttai_throttle(r->connection->log,
+                               ngx_http_ttai_auth_log_refused, &why, 1, NULL);
 
         *rc = ngx_http_ttai_auth_refuse(r, 1);
         return 0;
@@ -397,6 +402,24 @@ ngx_http_ttai_metadata(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* a client can send bad tokens in a loop: a line an interval per reason */
+
+static void
+ngx_http_ttai_auth_log_refused(ngx_log_t *log, ngx_str_t *why, ngx_uint_t n,
+    ngx_str_t *span, void *data)
+{
+    if (span->len == 0) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "ttai: bearer token refused: %V", why);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, log, 0,
+                  "ttai: %ui bearer %s refused%V: %V", n,
+                  n == 1 ? "token" : "tokens", span, why);
 }
 
 

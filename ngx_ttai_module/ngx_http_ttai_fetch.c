@@ -13,6 +13,7 @@
 #include "ngx_http_ttai_fetch.h"
 #include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_kv.h"
+#include "ngx_http_ttai_throttle.h"
 #include "ttai_crypto.h"
 #include "ttai_mcp.h"
 #include "ttai_oauth_store.h"
@@ -34,6 +35,13 @@
 
 /* how often a caller that waits for another worker's refresh looks */
 #define NGX_HTTP_TTAI_LEASE_POLL       25
+
+
+/* a refused refresh, for its log line */
+typedef struct {
+    ngx_uint_t                 status;
+    const char                *code;
+} ngx_http_ttai_fetch_log_t;
 
 #define NGX_HTTP_TTAI_FETCH_START      0
 #define NGX_HTTP_TTAI_FETCH_TOKEN      1
@@ -58,6 +66,10 @@ static ngx_int_t ngx_http_ttai_fetch_saved(ngx_http_request_t *r,
     ngx_http_ttai_d1_query_t *q);
 static ngx_int_t ngx_http_ttai_fetch_send(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
+static void ngx_http_ttai_fetch_log_sealed(ngx_log_t *log, ngx_str_t *user,
+    ngx_uint_t n, ngx_str_t *span, void *data);
+static void ngx_http_ttai_fetch_log_refused(ngx_log_t *log, ngx_str_t *user,
+    ngx_uint_t n, ngx_str_t *span, void *data);
 static ngx_int_t ngx_http_ttai_fetch_sent(ngx_http_request_t *r,
     ngx_int_t rc, void *data);
 static ngx_int_t ngx_http_ttai_fetch_post(ngx_http_request_t *r,
@@ -527,9 +539,8 @@ ngx_http_ttai_fetch_open(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f,
 failed:
 
     /* never the value: only that it does not open */
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "ttai: the stored TastyTrade %s of user \"%V\" does not "
-                  "decrypt with TOKEN_ENCRYPTION_KEY", field, &f->user);
+    ngx_http_ttai_throttle(r->connection->log, ngx_http_ttai_fetch_log_sealed,
+                           &f->user, 1, field);
 
     (void) ngx_http_ttai_fetch_fail(f, r->pool,
                "the stored TastyTrade tokens cannot be decrypted with this "
@@ -610,6 +621,7 @@ ngx_http_ttai_fetch_refreshed(ngx_http_request_t *r, ngx_int_t rc,
     const char                *code;
     ngx_http_ttai_fetch_t     *f;
     ngx_http_ttai_capture_t   *cap;
+    ngx_http_ttai_fetch_log_t  refused;
     ngx_http_ttai_tt_conf_t   *ttcf;
     ngx_http_ttai_d1_query_t  *q;
     ngx_http_ttai_main_conf_t *tmcf;
@@ -643,10 +655,12 @@ ngx_http_ttai_fetch_refreshed(ngx_http_request_t *r, ngx_int_t rc,
         ngx_http_ttai_tt_count(ttcf->zone, NGX_HTTP_TTAI_TT_REFUSED);
         ngx_http_ttai_tt_release(ttcf->zone, &f->user);
 
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "ttai: TastyTrade refused to refresh the token of "
-                      "user \"%V\": %ui %s", &f->user, cap->status,
-                      code ? code : "");
+        refused.status = cap->status;
+        refused.code = code ? code : "";
+
+        ngx_http_ttai_throttle(r->connection->log,
+                               ngx_http_ttai_fetch_log_refused, &f->user, 1,
+                               &refused);
 
         rc = ngx_http_ttai_fetch_fail(f, r->pool,
                  "TastyTrade refused the stored refresh token (%s): the "
@@ -1134,3 +1148,49 @@ ngx_http_ttai_fetch_fail(ngx_http_ttai_fetch_t *f, ngx_pool_t *pool,
     return NGX_OK;
 }
 
+
+
+/*
+ * A user whose tokens are unusable meets these on every call, a few a
+ * second within the rate limit: a few lines at once, then a sum.
+ */
+
+static void
+ngx_http_ttai_fetch_log_sealed(ngx_log_t *log, ngx_str_t *user, ngx_uint_t n,
+    ngx_str_t *span, void *data)
+{
+    char  *field = data;
+
+    if (span->len == 0) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "ttai: the stored TastyTrade %s of user \"%V\" does "
+                      "not decrypt with TOKEN_ENCRYPTION_KEY", field, user);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, log, 0,
+                  "ttai: the stored TastyTrade tokens of user \"%V\" did "
+                  "not decrypt with TOKEN_ENCRYPTION_KEY %ui %s%V", user, n,
+                  n == 1 ? "time" : "times", span);
+}
+
+
+static void
+ngx_http_ttai_fetch_log_refused(ngx_log_t *log, ngx_str_t *user,
+    ngx_uint_t n, ngx_str_t *span, void *data)
+{
+    ngx_http_ttai_fetch_log_t  *refused = data;
+
+    if (span->len == 0) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "ttai: TastyTrade refused to refresh the token of "
+                      "user \"%V\": %ui %s", user, refused->status,
+                      refused->code);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "ttai: TastyTrade refused to refresh the token of user "
+                  "\"%V\" %ui %s%V", user, n, n == 1 ? "time" : "times",
+                  span);
+}

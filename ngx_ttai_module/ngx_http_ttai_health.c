@@ -12,6 +12,7 @@
 #include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_kv.h"
 #include "ngx_http_ttai_fetch.h"
+#include "ngx_http_ttai_throttle.h"
 
 
 /*
@@ -47,6 +48,8 @@ static void ngx_http_ttai_health_keep(ngx_http_ttai_loc_conf_t *tlcf,
 static ngx_int_t ngx_http_ttai_health_not_allowed(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_check_state_dir(ngx_http_request_t *r,
     ngx_http_ttai_main_conf_t *tmcf, ngx_http_ttai_health_t *h);
+static void ngx_http_ttai_health_log_state_dir(ngx_log_t *log,
+    ngx_str_t *path, ngx_uint_t n, ngx_str_t *span, void *data);
 
 
 static ngx_http_ttai_check_t  ngx_http_ttai_checks[] = {
@@ -423,12 +426,31 @@ ngx_http_ttai_check_state_dir(ngx_http_request_t *r,
 
 failed:
 
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, err,
-                  "ttai: state folder \"%V\" is not writable",
-                  &tmcf->state_dir);
+    /* every /health finds it so, and anyone may ask in a loop */
+    ngx_http_ttai_throttle(r->connection->log,
+                           ngx_http_ttai_health_log_state_dir,
+                           &tmcf->state_dir, 1, &err);
 
     h->error.data = (u_char *) strerror(err);
     h->error.len = ngx_strlen(h->error.data);
 
     return NGX_ERROR;
+}
+
+
+static void
+ngx_http_ttai_health_log_state_dir(ngx_log_t *log, ngx_str_t *path,
+    ngx_uint_t n, ngx_str_t *span, void *data)
+{
+    ngx_err_t  *err = data;
+
+    if (span->len == 0) {
+        ngx_log_error(NGX_LOG_ERR, log, *err,
+                      "ttai: state folder \"%V\" is not writable", path);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, log, 0,
+                  "ttai: state folder \"%V\" was found not writable %ui "
+                  "%s%V", path, n, n == 1 ? "time" : "times", span);
 }

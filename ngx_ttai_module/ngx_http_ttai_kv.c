@@ -328,14 +328,14 @@ ngx_http_ttai_kv_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         /* a reload: the zone and its contents carry over */
         kv->sh = okv->sh;
         kv->shpool = okv->shpool;
-        return NGX_OK;
+        goto existing;
     }
 
     kv->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
     if (shm_zone->shm.exists) {
         kv->sh = kv->shpool->data;
-        return NGX_OK;
+        goto existing;
     }
 
     kv->sh = ngx_slab_alloc(kv->shpool, sizeof(ngx_http_ttai_kv_sh_t));
@@ -365,7 +365,28 @@ ngx_http_ttai_kv_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     /* a full zone is an answer (evict, or 507), not a slab alert */
     kv->shpool->log_nomem = 0;
 
+    if (kv->owner != NULL) {
+        kv->sh->owners = ngx_http_ttai_owners_create(kv->shpool);
+        if (kv->sh->owners == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    /* the owners are counted again as the entries come back */
     ngx_http_ttai_kv_snapshot_load(kv, shm_zone->shm.log);
+
+    return NGX_OK;
+
+existing:
+
+    /* entries stored without their owner's link cannot be counted */
+    if ((kv->owner != NULL) != (kv->sh->owners != NULL)) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "ttai: zone \"%V\" cannot serve both as the KV cache "
+                      "and for MCP sessions; give each its own name",
+                      &kv->name);
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }
@@ -524,6 +545,11 @@ ngx_http_ttai_kv_free_locked(ngx_http_ttai_kv_t *kv, ngx_rbtree_node_t *node)
         kv->sh->expiring--;
     }
 
+    if (kv->sh->owners != NULL) {
+        ngx_http_ttai_owner_detach_locked(kv->sh->owners, kv->shpool,
+                                          ngx_http_ttai_kv_link(kn));
+    }
+
     ngx_queue_remove(&kn->queue);
     ngx_rbtree_delete(&kv->sh->rbtree, node);
     ngx_slab_free_locked(kv->shpool, node);
@@ -596,23 +622,52 @@ ngx_int_t
 ngx_http_ttai_kv_store_locked(ngx_http_ttai_kv_t *kv,
     ngx_http_ttai_kv_entry_t *entry, ngx_uint_t evict, ngx_uint_t *evicted)
 {
+    ngx_int_t                rc;
+    ngx_http_ttai_kv_room_t  room;
+
+    rc = ngx_http_ttai_kv_store_room_locked(kv, entry, evict, &room);
+
+    *evicted = room.evicted + room.limited + room.own;
+
+    return rc == NGX_OK ? NGX_OK : NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_ttai_kv_store_room_locked(ngx_http_ttai_kv_t *kv,
+    ngx_http_ttai_kv_entry_t *entry, ngx_uint_t evict,
+    ngx_http_ttai_kv_room_t *room)
+{
     size_t                    size;
     uint64_t                  now;
+    ngx_int_t                 rc;
     ngx_uint_t                tries;
     ngx_queue_t              *q;
     ngx_rbtree_node_t        *node, *old;
+    ngx_http_ttai_owner_t    *owner;
     ngx_http_ttai_kv_node_t  *kn;
 
-    *evicted = 0;
+    ngx_memzero(room, sizeof(ngx_http_ttai_kv_room_t));
     now = ngx_http_ttai_kv_now();
 
     old = ngx_http_ttai_kv_lookup(kv, &entry->key);
+    owner = NULL;
+
+    if (kv->sh->owners != NULL) {
+        rc = ngx_http_ttai_kv_owner_hold_locked(kv, entry, old, evict, room,
+                                                &owner);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
 
     if (old != NULL) {
         kn = ngx_http_ttai_kv_node(old);
 
         if (kn->value_len == entry->value.len
-            && kn->metadata_len == entry->metadata.len)
+            && kn->metadata_len == entry->metadata.len
+            && (kv->sh->owners == NULL
+                || ngx_http_ttai_kv_link(kn)->owner == owner))
         {
             /* same sizes: overwrite in place, no allocation can fail */
             ngx_http_ttai_kv_copy(kn->data + kn->key_len, entry);
@@ -621,6 +676,13 @@ ngx_http_ttai_kv_store_locked(ngx_http_ttai_kv_t *kv,
 
             ngx_queue_remove(&kn->queue);
             ngx_queue_insert_head(&kv->sh->lru, &kn->queue);
+
+            if (owner != NULL) {
+                /* the entry keeps its link: the count held goes back */
+                ngx_http_ttai_owner_touch_locked(ngx_http_ttai_kv_link(kn));
+                ngx_http_ttai_owner_release_locked(kv->sh->owners,
+                                                   kv->shpool, owner);
+            }
 
             kv->sh->changes++;
 
@@ -632,9 +694,15 @@ ngx_http_ttai_kv_store_locked(ngx_http_ttai_kv_t *kv,
            + offsetof(ngx_http_ttai_kv_node_t, data)
            + entry->key.len + entry->metadata.len + entry->value.len;
 
+    if (kv->sh->owners != NULL) {
+        size = ngx_align(size, NGX_ALIGNMENT)
+               + sizeof(ngx_http_ttai_owner_link_t);
+    }
+
     /* an entry the empty zone could not hold must not empty it first */
     if (size > (kv->sh->pages - 1) * ngx_pagesize) {
-        return NGX_ERROR;
+        node = NULL;
+        goto failed;
     }
 
     node = ngx_slab_alloc_locked(kv->shpool, size);
@@ -647,8 +715,13 @@ ngx_http_ttai_kv_store_locked(ngx_http_ttai_kv_t *kv,
         node = ngx_slab_alloc_locked(kv->shpool, size);
     }
 
+    if (node == NULL && evict && kv->keep) {
+        node = ngx_http_ttai_kv_reclaim_locked(kv, size, owner, now, room);
+    }
+
     for (tries = 0;
-         node == NULL && evict && tries < NGX_HTTP_TTAI_KV_MAX_EVICT;
+         node == NULL && evict && !kv->keep
+         && tries < NGX_HTTP_TTAI_KV_MAX_EVICT;
          tries++)
     {
         if (ngx_queue_empty(&kv->sh->lru)) {
@@ -659,7 +732,7 @@ ngx_http_ttai_kv_store_locked(ngx_http_ttai_kv_t *kv,
         kn = ngx_queue_data(q, ngx_http_ttai_kv_node_t, queue);
 
         if (!ngx_http_ttai_kv_expired(kn, now)) {
-            (*evicted)++;
+            room->evicted++;
             kv->sh->evictions++;
         }
 
@@ -669,7 +742,7 @@ ngx_http_ttai_kv_store_locked(ngx_http_ttai_kv_t *kv,
     }
 
     if (node == NULL) {
-        return NGX_ERROR;
+        goto failed;
     }
 
     if (old != NULL) {
@@ -694,10 +767,27 @@ ngx_http_ttai_kv_store_locked(ngx_http_ttai_kv_t *kv,
     ngx_rbtree_insert(&kv->sh->rbtree, node);
     ngx_queue_insert_head(&kv->sh->lru, &kn->queue);
 
+    if (kv->sh->owners != NULL) {
+        if (owner != NULL) {
+            ngx_http_ttai_owner_attach_locked(owner,
+                                              ngx_http_ttai_kv_link(kn), kn);
+        } else {
+            ngx_http_ttai_kv_link(kn)->owner = NULL;
+        }
+    }
+
     kv->sh->entries++;
     kv->sh->changes++;
 
     return NGX_OK;
+
+failed:
+
+    if (owner != NULL) {
+        ngx_http_ttai_owner_release_locked(kv->sh->owners, kv->shpool, owner);
+    }
+
+    return NGX_ERROR;
 }
 
 
@@ -756,6 +846,10 @@ ngx_http_ttai_kv_get(ngx_http_ttai_kv_t *kv, ngx_str_t *key,
     ngx_queue_remove(&kn->queue);
     ngx_queue_insert_head(&kv->sh->lru, &kn->queue);
 
+    if (kv->sh->owners != NULL) {
+        ngx_http_ttai_owner_touch_locked(ngx_http_ttai_kv_link(kn));
+    }
+
     kv->sh->hits++;
 
     ngx_shmtx_unlock(&kv->shpool->mutex);
@@ -768,8 +862,8 @@ ngx_int_t
 ngx_http_ttai_kv_put(ngx_http_ttai_kv_t *kv, ngx_http_ttai_kv_entry_t *entry,
     ngx_log_t *log)
 {
-    ngx_int_t   rc;
-    ngx_uint_t  evicted;
+    ngx_int_t                rc;
+    ngx_http_ttai_kv_room_t  room;
 
     if (entry->key.len == 0
         || entry->key.len > NGX_HTTP_TTAI_KV_MAX_KEY
@@ -785,26 +879,13 @@ ngx_http_ttai_kv_put(ngx_http_ttai_kv_t *kv, ngx_http_ttai_kv_entry_t *entry,
 
     ngx_http_ttai_kv_expire_locked(kv, 2, ngx_http_ttai_kv_now());
 
-    rc = ngx_http_ttai_kv_store_locked(kv, entry, 1, &evicted);
+    rc = ngx_http_ttai_kv_store_room_locked(kv, entry, 1, &room);
 
     ngx_shmtx_unlock(&kv->shpool->mutex);
 
-    if (evicted) {
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "ttai: KV zone \"%V\" is full: evicted %ui least "
-                      "recently used %s", &kv->name, evicted,
-                      evicted == 1 ? "entry" : "entries");
-    }
+    ngx_http_ttai_kv_room_log(kv, rc, entry, &room, log);
 
-    if (rc != NGX_OK) {
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "ttai: KV zone \"%V\" cannot hold an entry of %uz "
-                      "bytes", &kv->name,
-                      entry->key.len + entry->metadata.len
-                      + entry->value.len);
-    }
-
-    return rc;
+    return rc == NGX_OK ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -982,6 +1063,8 @@ ngx_http_ttai_kv_stats(ngx_http_ttai_kv_t *kv, ngx_http_ttai_kv_stats_t *stats)
     stats->misses = kv->sh->misses;
     stats->evictions = kv->sh->evictions;
     stats->used = (kv->sh->pages - kv->shpool->pfree) * ngx_pagesize;
+    stats->owners = kv->sh->owners ? kv->sh->owners->count : 0;
+    stats->refused = kv->sh->refused;
 
     ngx_shmtx_unlock(&kv->shpool->mutex);
 
@@ -1033,7 +1116,9 @@ ngx_http_ttai_kv_sessions_health(ngx_http_request_t *r,
 
     static ngx_str_t  names[] = {
         ngx_string("entries"),
-        ngx_string("evictions")
+        ngx_string("evictions"),
+        ngx_string("users"),
+        ngx_string("refused")
     };
 
     if (tmcf->sessions == NULL) {
@@ -1043,9 +1128,11 @@ ngx_http_ttai_kv_sessions_health(ngx_http_request_t *r,
     ngx_http_ttai_kv_stats(tmcf->sessions, &st);
 
     h->names = names;
-    h->ncounters = 2;
+    h->ncounters = 4;
     h->counters[0] = st.entries;
     h->counters[1] = st.evictions;
+    h->counters[2] = st.owners;
+    h->counters[3] = st.refused;
 
     return NGX_OK;
 }

@@ -42,10 +42,41 @@ typedef struct {
     ngx_uint_t                evictions;
     size_t                    used;        /* bytes of the zone in use */
     size_t                    size;        /* bytes of the zone */
+    ngx_uint_t                owners;      /* with entries, when counted */
+    ngx_uint_t                refused;     /* new entries, the zone full */
 } ngx_http_ttai_kv_stats_t;
 
 
+/*
+ * Names the owner of an entry, from its value, into *owner (empty for no
+ * one); NGX_ERROR when the value is not one the zone should hold.
+ */
+typedef ngx_int_t (*ngx_http_ttai_kv_owner_pt)(
+    ngx_http_ttai_kv_entry_t *entry, ngx_str_t *owner);
+
+
 char *ngx_http_ttai_kv_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/*
+ * What a zone does when it is full.  By default it is a cache: the least
+ * recently used entries are evicted, whoever wrote them.  With an owner
+ * function the zone counts each owner's entries; with "keep" it never
+ * evicts an entry of another owner that has not expired: expired ones go
+ * first, then the writer's own least recently used, and otherwise the new
+ * entry is refused.  With per_owner, an owner's new entry past that many
+ * takes the place of the owner's least recently used one.  Set while the
+ * configuration is read; a reload must not change whether owners are
+ * counted.
+ */
+void ngx_http_ttai_kv_policy(ngx_http_ttai_kv_t *kv, ngx_uint_t keep,
+    ngx_http_ttai_kv_owner_pt owner, ngx_uint_t per_owner);
+
+/* the zone's name, for messages */
+ngx_str_t *ngx_http_ttai_kv_name(ngx_http_ttai_kv_t *kv);
+
+/* how many live or not yet swept entries an owner has */
+ngx_uint_t ngx_http_ttai_kv_owner_count(ngx_http_ttai_kv_t *kv,
+    ngx_str_t *owner);
 
 /* once the http block is read: the default snapshot file needs the state */
 char *ngx_http_ttai_kv_init_conf(ngx_conf_t *cf,

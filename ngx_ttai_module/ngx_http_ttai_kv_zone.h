@@ -13,12 +13,14 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ttai_kv.h"
+#include "ngx_http_ttai_owner.h"
 
 
 /*
  * The layout of a KV zone in shared memory, shared by the zone's
- * operations (ngx_http_ttai_kv.c) and its snapshot on disk
- * (ngx_http_ttai_kv_snapshot.c).  Nothing else looks inside.
+ * operations (ngx_http_ttai_kv.c), its snapshot on disk
+ * (ngx_http_ttai_kv_snapshot.c) and its owners and policy when full
+ * (ngx_http_ttai_kv_owner.c).  Nothing else looks inside.
  */
 
 
@@ -58,6 +60,10 @@ typedef struct {
     ngx_uint_t                saved;
 
     ngx_uint_t                pages;       /* of the slab pool */
+
+    /* who owns which entries; NULL: the zone does not count them */
+    ngx_http_ttai_owners_t   *owners;
+    ngx_uint_t                refused;     /* new entries, the zone full */
 } ngx_http_ttai_kv_sh_t;
 
 
@@ -71,7 +77,21 @@ struct ngx_http_ttai_kv_s {
     ngx_str_t                 snapshot;
     ngx_flag_t                snapshot_set;
     ngx_msec_t                interval;
+
+    /* the policy when full: see ngx_http_ttai_kv_policy() */
+    ngx_uint_t                keep;
+    ngx_http_ttai_kv_owner_pt owner;
+    ngx_uint_t                per_owner;   /* 0: no limit */
 };
+
+
+/* what a store did to make room, for its log lines */
+typedef struct {
+    ngx_uint_t                evicted;     /* live, least recently used */
+    ngx_uint_t                limited;     /* the owner's, past its limit */
+    ngx_uint_t                own;         /* the owner's, for room */
+    ngx_uint_t                refused;     /* 1: only others' live ones */
+} ngx_http_ttai_kv_room_t;
 
 
 #define ngx_http_ttai_kv_node(node)                                           \
@@ -83,6 +103,15 @@ struct ngx_http_ttai_kv_s {
 
 #define ngx_http_ttai_kv_expired(kn, now)                                     \
     ((kn)->expires != 0 && (kn)->expires <= (now))
+
+/*
+ * In a zone that counts owners, each entry's allocation ends with its
+ * link to its owner, after the value.
+ */
+#define ngx_http_ttai_kv_link(kn)                                             \
+    ((ngx_http_ttai_owner_link_t *)                                           \
+     ngx_align_ptr((kn)->data + (kn)->key_len + (kn)->metadata_len            \
+                   + (kn)->value_len, NGX_ALIGNMENT))
 
 
 uint64_t ngx_http_ttai_kv_now(void);
@@ -99,8 +128,39 @@ ngx_rbtree_node_t *ngx_http_ttai_kv_lower_bound(ngx_http_ttai_kv_t *kv,
 ngx_int_t ngx_http_ttai_kv_store_locked(ngx_http_ttai_kv_t *kv,
     ngx_http_ttai_kv_entry_t *entry, ngx_uint_t evict, ngx_uint_t *evicted);
 
+/* the same, saying in *room what it dropped, or that it refused */
+ngx_int_t ngx_http_ttai_kv_store_room_locked(ngx_http_ttai_kv_t *kv,
+    ngx_http_ttai_kv_entry_t *entry, ngx_uint_t evict,
+    ngx_http_ttai_kv_room_t *room);
+
 void ngx_http_ttai_kv_free_locked(ngx_http_ttai_kv_t *kv,
     ngx_rbtree_node_t *node);
+
+/*
+ * Owners (ngx_http_ttai_kv_owner.c), with the zone locked.  hold finds
+ * the entry's owner, keeps it within its limit, and counts the entry
+ * before it is stored: NGX_OK with *owner (NULL for an entry of no one),
+ * NGX_ERROR when there is no room or the limit cannot be kept, and
+ * NGX_DECLINED for an entry whose owner cannot be read.
+ */
+ngx_int_t ngx_http_ttai_kv_owner_hold_locked(ngx_http_ttai_kv_t *kv,
+    ngx_http_ttai_kv_entry_t *entry, ngx_rbtree_node_t *old,
+    ngx_uint_t evict, ngx_http_ttai_kv_room_t *room,
+    ngx_http_ttai_owner_t **owner);
+
+/*
+ * Room for size bytes in a zone that keeps others' entries: expired
+ * entries go first, then the owner's own least recently used; NULL when
+ * only others' live entries are left.
+ */
+ngx_rbtree_node_t *ngx_http_ttai_kv_reclaim_locked(ngx_http_ttai_kv_t *kv,
+    size_t size, ngx_http_ttai_owner_t *owner, uint64_t now,
+    ngx_http_ttai_kv_room_t *room);
+
+/* the log lines of a put, throttled; with the zone unlocked */
+void ngx_http_ttai_kv_room_log(ngx_http_ttai_kv_t *kv, ngx_int_t rc,
+    ngx_http_ttai_kv_entry_t *entry, ngx_http_ttai_kv_room_t *room,
+    ngx_log_t *log);
 
 /* at start with a fresh zone; never fails the start */
 void ngx_http_ttai_kv_snapshot_load(ngx_http_ttai_kv_t *kv, ngx_log_t *log);

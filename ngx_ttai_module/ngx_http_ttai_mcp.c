@@ -12,6 +12,7 @@
 #include "ngx_http_ttai_auth.h"
 #include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_session.h"
+#include "ngx_http_ttai_kv.h"
 #include "ngx_http_ttai_fetch.h"
 #include "ttai_mcp.h"
 #include "ttai_origin.h"
@@ -35,6 +36,9 @@
 
 /* a session's idle deadline moves at most this often, as a share of it */
 #define NGX_HTTP_TTAI_MCP_TOUCH  10
+
+/* seconds, when the session zone has no room for a new session */
+#define NGX_HTTP_TTAI_MCP_RETRY_FULL  "30"
 
 
 typedef struct {
@@ -95,6 +99,7 @@ static ngx_int_t ngx_http_ttai_mcp_send(ngx_http_request_t *r,
     ttai_mcp_reply_t *reply);
 static ngx_int_t ngx_http_ttai_mcp_error(ngx_http_request_t *r,
     ngx_uint_t status, char *message);
+static ngx_int_t ngx_http_ttai_mcp_full(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_mcp_not_allowed(ngx_http_request_t *r);
 static void ngx_http_ttai_mcp_headers(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx);
@@ -939,9 +944,7 @@ ngx_http_ttai_mcp_drive(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     }
 
     if (rc == NGX_BUSY) {
-        rc = ngx_http_ttai_mcp_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                     "no room for a new session; retry "
-                                     "later");
+        rc = ngx_http_ttai_mcp_full(r);
     }
 
     ttai_mcp_reply_free(&ctx->reply);
@@ -986,6 +989,7 @@ static ngx_int_t
 ngx_http_ttai_mcp_session(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx,
     ttai_mcp_reply_t *reply, ngx_http_ttai_session_t *s, ngx_uint_t found)
 {
+    ngx_int_t                   rc;
     ngx_http_ttai_main_conf_t  *tmcf;
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
@@ -1004,8 +1008,11 @@ ngx_http_ttai_mcp_session(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx,
             s->client.len = ngx_strlen(reply->client_info);
         }
 
-        if (ngx_http_ttai_session_create(r, s) != NGX_OK) {
-            return NGX_BUSY;
+        rc = ngx_http_ttai_session_create(r, s);
+
+        if (rc != NGX_OK) {
+            return (rc == NGX_BUSY) ? NGX_BUSY
+                                    : NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         if (ngx_http_ttai_header(r, "Mcp-Session-Id", (char *) s->id.data,
@@ -1088,6 +1095,47 @@ ngx_http_ttai_mcp_error(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     return ngx_http_ttai_send_json(r, status, body, p - body);
+}
+
+
+/*
+ * No room for a new session: the zone is full of other users' live
+ * sessions, which are theirs to keep, and sessions end every idle
+ * timeout, so a later retry can succeed.
+ */
+
+static ngx_int_t
+ngx_http_ttai_mcp_full(ngx_http_request_t *r)
+{
+    u_char                     *msg, *p;
+    ngx_str_t                  *name;
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+    name = ngx_http_ttai_kv_name(tmcf->sessions);
+
+    msg = ngx_pnalloc(r->pool, sizeof("the MCP session zone \\\"\\\" is "
+                                      "full of other users' live sessions; "
+                                      "retry later")
+                               + name->len);
+    if (msg == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* a zone's name is letters, digits, "_", "-" and ".": JSON-safe */
+    p = ngx_sprintf(msg, "the MCP session zone \\\"%V\\\" is full of other "
+                    "users' live sessions; retry later", name);
+    *p = '\0';
+
+    if (ngx_http_ttai_header_lit(r, "Retry-After",
+                                 NGX_HTTP_TTAI_MCP_RETRY_FULL)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ttai_mcp_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                   (char *) msg);
 }
 
 

@@ -14,6 +14,7 @@
 #include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_kv.h"
 #include "ngx_http_ttai_session.h"
+#include "ngx_http_ttai_throttle.h"
 #include "ngx_http_ttai_auth.h"
 #include "ttai_state.h"
 
@@ -82,6 +83,13 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_ttai_main_conf_t, session_timeout),
+      NULL },
+
+    { ngx_string("ttai_mcp_sessions_per_user"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_ttai_session_per_user,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, sessions_per_user),
       NULL },
 
     { ngx_string("ttai_db"),
@@ -306,6 +314,7 @@ ngx_http_ttai_create_main_conf(ngx_conf_t *cf)
     tmcf->environment = NGX_CONF_UNSET_UINT;
     tmcf->enabled = NGX_CONF_UNSET;
     tmcf->session_timeout = NGX_CONF_UNSET;
+    tmcf->sessions_per_user = NGX_CONF_UNSET_UINT;
     tmcf->jwt_leeway = NGX_CONF_UNSET;
 
     return tmcf;
@@ -321,6 +330,8 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(tmcf->environment, NGX_HTTP_TTAI_PRODUCTION);
     ngx_conf_init_value(tmcf->enabled, 0);
     ngx_conf_init_value(tmcf->session_timeout, 30 * 60);
+    ngx_conf_init_uint_value(tmcf->sessions_per_user,
+                             NGX_HTTP_TTAI_SESSIONS_PER_USER);
     ngx_conf_init_value(tmcf->jwt_leeway, 60);
 
     if (!tmcf->enabled && tmcf->env_file.len == 0) {
@@ -353,6 +364,8 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
     if (ngx_http_ttai_kv_init_conf(cf, tmcf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
+
+    ngx_http_ttai_session_init_conf(cf, tmcf);
 
     return ngx_http_ttai_mcp_init_conf(cf, tmcf);
 }
@@ -601,6 +614,8 @@ ngx_http_ttai_exit_process(ngx_cycle_t *cycle)
 
     ngx_http_ttai_kv_exit_process(cycle, tmcf);
     ngx_http_ttai_d1_exit_process(cycle, tmcf);
+
+    ngx_http_ttai_throttle_flush(cycle->log);
 }
 
 

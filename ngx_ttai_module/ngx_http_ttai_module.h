@@ -50,6 +50,7 @@ typedef struct {
     /* ttai_mcp_sessions: the MCP sessions, in the same kind of zone */
     ngx_http_ttai_kv_t       *sessions;
     time_t                    session_timeout;
+    ngx_uint_t                sessions_per_user;    /* 0: no limit */
 
     /* ttai_db, ttai_migrations, ttai_thread_pool: SQLite (D1) */
     ngx_http_ttai_d1_t       *db;

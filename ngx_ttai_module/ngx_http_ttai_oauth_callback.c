@@ -12,6 +12,7 @@
 
 #include "ngx_http_ttai_oauth.h"
 #include "ngx_http_ttai_fetch.h"
+#include "ngx_http_ttai_throttle.h"
 
 
 /*
@@ -32,6 +33,8 @@ static ngx_int_t ngx_http_ttai_oauth_identified(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ttai_oauth_signed_in(ngx_http_request_t *r,
     ngx_http_ttai_d1_query_t *q);
 static char *ngx_http_ttai_oauth_cstr_json(ngx_pool_t *pool, json_t *v);
+static void ngx_http_ttai_oauth_log_exchange(ngx_log_t *log,
+    ngx_str_t *key, ngx_uint_t n, ngx_str_t *span, void *data);
 
 
 ngx_int_t
@@ -156,6 +159,8 @@ ngx_http_ttai_oauth_exchanged(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
     json_int_t              expires;
     ngx_http_ttai_fetch_t  *a;
 
+    static ngx_str_t  any = ngx_string("");
+
     j = (f->status == NGX_HTTP_OK)
         ? json_loadb((char *) f->response.data, f->response.len, 0, NULL)
         : NULL;
@@ -173,10 +178,8 @@ ngx_http_ttai_oauth_exchanged(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
     json_decref(j);
 
     if (ctx->tt_access.data == NULL || ctx->tt_refresh.data == NULL) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "ttai: TastyTrade's token endpoint refused the "
-                      "sign-in's code: %ui %s", f->status,
-                      f->error ? f->error : "");
+        ngx_http_ttai_throttle(r->connection->log,
+                               ngx_http_ttai_oauth_log_exchange, &any, 1, f);
 
         return ngx_http_ttai_oauth_back(r, &ctx->pending, "access_denied",
                                         "TastyTrade refused the "
@@ -335,4 +338,26 @@ ngx_http_ttai_oauth_cstr_json(ngx_pool_t *pool, json_t *v)
     s.len = json_string_length(v);
 
     return ngx_http_ttai_cstr(pool, &s);
+}
+
+
+/* anyone can come back with a code that does not work, in a loop */
+
+static void
+ngx_http_ttai_oauth_log_exchange(ngx_log_t *log, ngx_str_t *key,
+    ngx_uint_t n, ngx_str_t *span, void *data)
+{
+    ngx_http_ttai_fetch_t  *f = data;
+
+    if (span->len == 0) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "ttai: TastyTrade's token endpoint refused the "
+                      "sign-in's code: %ui %s", f->status,
+                      f->error ? f->error : "");
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "ttai: TastyTrade's token endpoint refused %ui sign-in "
+                  "%s%V", n, n == 1 ? "code" : "codes", span);
 }

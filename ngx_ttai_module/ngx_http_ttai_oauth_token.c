@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "ngx_http_ttai_oauth.h"
+#include "ngx_http_ttai_throttle.h"
 #include "ttai_jwt.h"
 
 
@@ -38,6 +39,8 @@ static ngx_int_t ngx_http_ttai_oauth_refuse(ngx_http_request_t *r,
     ttai_oauth_decision_t *d);
 static ngx_int_t ngx_http_ttai_oauth_client_auth(ngx_http_request_t *r,
     ngx_http_ttai_oauth_ctx_t *ctx);
+static void ngx_http_ttai_oauth_log_replayed(ngx_log_t *log,
+    ngx_str_t *user, ngx_uint_t n, ngx_str_t *span, void *data);
 
 
 ngx_int_t
@@ -220,6 +223,7 @@ ngx_http_ttai_oauth_refuse_after(ngx_http_request_t *r,
     ttai_oauth_grant_row_t *grant)
 {
     json_t                     *batch;
+    ngx_str_t                   user;
     ngx_uint_t                  code;
     ttai_oauth_decision_t      *d;
     ttai_oauth_token_req_t     *t;
@@ -244,10 +248,12 @@ ngx_http_ttai_oauth_refuse_after(ngx_http_request_t *r,
 
     } else if (d->revoke_family && grant != NULL) {
         /* a rotated token came back: stolen, or replayed */
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "ttai: a used refresh token of user \"%s\" was "
-                      "presented again; its family is revoked",
-                      grant->user_id);
+        user.data = (u_char *) (grant->user_id ? grant->user_id : "");
+        user.len = ngx_strlen(user.data);
+
+        ngx_http_ttai_throttle(r->connection->log,
+                               ngx_http_ttai_oauth_log_replayed, &user, 1,
+                               NULL);
 
         batch = ttai_oauth_store_family_revoke(grant->family);
 
@@ -368,4 +374,24 @@ ngx_http_ttai_oauth_client_auth(ngx_http_request_t *r,
     ctx->token.basic = 1;
 
     return NGX_OK;
+}
+
+
+/* a client can present the same used token in a loop */
+
+static void
+ngx_http_ttai_oauth_log_replayed(ngx_log_t *log, ngx_str_t *user,
+    ngx_uint_t n, ngx_str_t *span, void *data)
+{
+    if (span->len == 0) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "ttai: a used refresh token of user \"%V\" was "
+                      "presented again; its family is revoked", user);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "ttai: used refresh tokens of user \"%V\" were presented "
+                  "again %ui %s%V; their families are revoked", user, n,
+                  n == 1 ? "time" : "times", span);
 }

@@ -29,6 +29,9 @@ static ngx_int_t ngx_http_ttai_session_parse(ngx_str_t *value,
 static ngx_int_t ngx_http_ttai_session_line(u_char **p, u_char *last,
     ngx_str_t *line);
 static ngx_int_t ngx_http_ttai_debug_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_ttai_session_owner(ngx_http_ttai_kv_entry_t *entry,
+    ngx_str_t *owner);
+static ngx_int_t ngx_http_ttai_debug_user(ngx_http_request_t *r);
 
 
 ngx_int_t
@@ -129,13 +132,11 @@ ngx_http_ttai_session_save(ngx_http_request_t *r, ngx_http_ttai_session_t *s)
     ngx_str_null(&entry.metadata);
     entry.expires = (uint64_t) (s->touched + tmcf->session_timeout) * 1000;
 
+    /* the zone says why in its log lines, a few per interval at most */
     rc = ngx_http_ttai_kv_put(tmcf->sessions, &entry, r->connection->log);
 
     if (rc != NGX_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "ttai: the session could not be stored; make the "
-                      "\"ttai_mcp_sessions\" zone larger");
-        return NGX_ERROR;
+        return NGX_BUSY;
     }
 
     s->expires = s->touched + tmcf->session_timeout;
@@ -212,6 +213,78 @@ ngx_http_ttai_session_line(u_char **p, u_char *last, ngx_str_t *line)
 
 
 /*
+ * A session belongs to its user: the first line of its value.  The
+ * zone counts each user's sessions by it, also for the sessions a
+ * snapshot brings back.
+ */
+
+static ngx_int_t
+ngx_http_ttai_session_owner(ngx_http_ttai_kv_entry_t *entry, ngx_str_t *owner)
+{
+    u_char  *nl;
+
+    nl = ngx_strlchr(entry->value.data, entry->value.data + entry->value.len,
+                     '\n');
+
+    if (nl == NULL || nl == entry->value.data) {
+        return NGX_ERROR;
+    }
+
+    owner->data = entry->value.data;
+    owner->len = nl - entry->value.data;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_ttai_session_init_conf(ngx_conf_t *cf,
+    ngx_http_ttai_main_conf_t *tmcf)
+{
+    if (tmcf->sessions != NULL) {
+        ngx_http_ttai_kv_policy(tmcf->sessions, 1,
+                                ngx_http_ttai_session_owner,
+                                tmcf->sessions_per_user);
+    }
+}
+
+
+char *
+ngx_http_ttai_session_per_user(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_ttai_main_conf_t *tmcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (tmcf->sessions_per_user != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 3 && ngx_strncmp(value[1].data, "off", 3) == 0) {
+        tmcf->sessions_per_user = 0;
+        return NGX_CONF_OK;
+    }
+
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n < 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"%V\": a number of sessions of at "
+                           "least 1, or \"off\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    tmcf->sessions_per_user = n;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
  * GET /debug/do/SESSIONS/<id>: one session's state, the seed's debug
  * endpoint for durable objects.  Development only, loopback only, as the
  * admin API.
@@ -253,6 +326,12 @@ ngx_http_ttai_debug_handler(ngx_http_request_t *r)
         return ngx_http_ttai_admin_not_allowed(r, "GET, HEAD");
     }
 
+    if (r->uri.len == prefix.len - 1
+        && ngx_strncmp(r->uri.data, prefix.data, prefix.len - 1) == 0)
+    {
+        return ngx_http_ttai_debug_user(r);
+    }
+
     if (r->uri.len <= prefix.len
         || ngx_strncmp(r->uri.data, prefix.data, prefix.len) != 0)
     {
@@ -289,6 +368,59 @@ ngx_http_ttai_debug_handler(ngx_http_request_t *r)
                     "\"client\":%V}",
                     &s.version, &s.log_level, s.created, s.touched,
                     s.expires, s.client.len ? &s.client : &null_json);
+
+    return ngx_http_ttai_send_json(r, NGX_HTTP_OK, body, p - body);
+}
+
+
+/* GET /debug/do/SESSIONS?user=<sub>: how many sessions a user holds */
+
+static ngx_int_t
+ngx_http_ttai_debug_user(ngx_http_request_t *r)
+{
+    u_char                     *p, *dst, *body;
+    size_t                      len;
+    ngx_str_t                   arg, user;
+    ngx_uint_t                  n;
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+
+    if (tmcf->sessions == NULL
+        || ngx_http_arg(r, (u_char *) "user", 4, &arg) != NGX_OK
+        || arg.len == 0)
+    {
+        return ngx_http_ttai_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                         "use /debug/do/SESSIONS/<id> or "
+                                         "/debug/do/SESSIONS?user=<sub>");
+    }
+
+    user.data = ngx_pnalloc(r->pool, arg.len);
+    if (user.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = arg.data;
+    dst = user.data;
+    ngx_unescape_uri(&dst, &p, arg.len, 0);
+    user.len = dst - user.data;
+
+    n = ngx_http_ttai_kv_owner_count(tmcf->sessions, &user);
+
+    len = sizeof("{\"class\":\"SESSIONS\",\"user\":\"\",\"sessions\":,"
+                 "\"limit\":}")
+          + 6 * user.len + 2 * NGX_INT_T_LEN;
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(body, "{\"class\":\"SESSIONS\",\"user\":\"",
+                   sizeof("{\"class\":\"SESSIONS\",\"user\":\"") - 1);
+    p = (u_char *) ngx_escape_json(p, user.data, user.len);
+    p = ngx_sprintf(p, "\",\"sessions\":%ui,\"limit\":%ui}", n,
+                    tmcf->sessions_per_user);
 
     return ngx_http_ttai_send_json(r, NGX_HTTP_OK, body, p - body);
 }

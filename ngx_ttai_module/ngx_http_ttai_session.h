@@ -25,6 +25,13 @@
 /* 128 random bits, as hex */
 #define NGX_HTTP_TTAI_SESSION_ID_LEN  32
 
+/*
+ * ttai_mcp_sessions_per_user: a user's live sessions at most; past it,
+ * the user's least recently used one ends.  A client that finds its
+ * session gone (404) initializes again, as MCP asks.
+ */
+#define NGX_HTTP_TTAI_SESSIONS_PER_USER  32
+
 
 typedef struct {
     ngx_str_t                 id;
@@ -42,7 +49,10 @@ typedef struct {
 ngx_int_t ngx_http_ttai_session_get(ngx_http_request_t *r, ngx_str_t *id,
     ngx_http_ttai_session_t *s);
 
-/* fills s->id with a new id and stores the session */
+/*
+ * Fills s->id with a new id and stores the session; NGX_BUSY when the
+ * zone is full of other users' live sessions.
+ */
 ngx_int_t ngx_http_ttai_session_create(ngx_http_request_t *r,
     ngx_http_ttai_session_t *s);
 
@@ -53,6 +63,14 @@ ngx_int_t ngx_http_ttai_session_save(ngx_http_request_t *r,
 ngx_int_t ngx_http_ttai_session_delete(ngx_http_request_t *r, ngx_str_t *id);
 
 char *ngx_http_ttai_debug(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/* ttai_mcp_sessions_per_user N | off */
+char *ngx_http_ttai_session_per_user(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* the sessions zone's policy: sessions are counted per user, and kept */
+void ngx_http_ttai_session_init_conf(ngx_conf_t *cf,
+    ngx_http_ttai_main_conf_t *tmcf);
 
 
 #endif /* _NGX_HTTP_TTAI_SESSION_H_INCLUDED_ */

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "ngx_http_ttai_fetch.h"
+#include "ngx_http_ttai_throttle.h"
 #include "ttai_version.h"
 
 
@@ -21,6 +22,11 @@
  * one refresh per user is in flight across the workers), and the rate
  * limiter's state.  Tokens live here in memory only: the zone is never
  * written to disk, unlike the KV cache.
+ *
+ * A user (a JWT subject) has one node, however many accounts: a user
+ * cannot make more.  Other limits (registrations per client address)
+ * have nodes of their own kind, small, at most NGX_HTTP_TTAI_TT_MAX_KEYS
+ * of them, and never take a user's room: anyone can make them.
  */
 
 
@@ -28,15 +34,23 @@
 #define NGX_HTTP_TTAI_TT_MAX_TOKEN  4096
 #define NGX_HTTP_TTAI_TT_MAX_USER   256
 
+#define NGX_HTTP_TTAI_TT_USER       0
+#define NGX_HTTP_TTAI_TT_KEY        1
+#define NGX_HTTP_TTAI_TT_MAX_KEYS   4096
+
+/* nodes looked at, at most, from a least recently used end */
+#define NGX_HTTP_TTAI_TT_RECLAIM    32
+
 
 typedef struct {
-    ngx_rbtree_node_t            node;       /* key: crc32 of the user */
-    ngx_queue_t                  lru;
+    ngx_rbtree_node_t            node;       /* key: crc32 of the key */
+    ngx_queue_t                  lru;        /* in its kind's queue */
     time_t                       expires;    /* of the token */
     time_t                       lease;      /* a refresh runs until */
     ngx_msec_t                   tat;        /* the limiter's next slot */
-    u_short                      user_len;
+    u_short                      user_len;   /* of the user, or key */
     u_short                      token_len;
+    u_char                       kind;       /* NGX_HTTP_TTAI_TT_USER... */
     u_char                       data[1];    /* user, then token */
 } ngx_http_ttai_tt_node_t;
 
@@ -44,9 +58,18 @@ typedef struct {
 typedef struct {
     ngx_rbtree_t                 rbtree;
     ngx_rbtree_node_t            sentinel;
-    ngx_queue_t                  lru;
+    ngx_queue_t                  lru;        /* users' */
+    ngx_queue_t                  keys;       /* other limits' */
+    ngx_uint_t                   nkeys;
     ngx_atomic_t                 counters[NGX_HTTP_TTAI_TT_COUNTERS];
 } ngx_http_ttai_tt_sh_t;
+
+
+/* what making room for a node cost, for the log */
+typedef struct {
+    ngx_uint_t                   dropped;    /* users' live tokens */
+    ngx_uint_t                   full;       /* 1: no room at all */
+} ngx_http_ttai_tt_room_t;
 
 
 struct ngx_http_ttai_tt_s {
@@ -70,7 +93,26 @@ static char *ngx_http_ttai_tt_ttl(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t ngx_http_ttai_tt_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_http_ttai_tt_node_t *ngx_http_ttai_tt_lookup(
-    ngx_http_ttai_tt_t *tt, ngx_str_t *user, ngx_uint_t create);
+    ngx_http_ttai_tt_t *tt, ngx_str_t *user, ngx_uint_t kind,
+    ngx_http_ttai_tt_room_t *room);
+static ngx_int_t ngx_http_ttai_tt_cmp(ngx_str_t *key, uint32_t hash,
+    ngx_uint_t kind, ngx_rbtree_node_t *node);
+static ngx_http_ttai_tt_node_t *ngx_http_ttai_tt_reclaim(
+    ngx_http_ttai_tt_t *tt, size_t size, ngx_uint_t kind,
+    ngx_http_ttai_tt_room_t *room);
+static ngx_uint_t ngx_http_ttai_tt_idle(ngx_http_ttai_tt_node_t *n,
+    time_t now, ngx_msec_t now_ms);
+static void ngx_http_ttai_tt_free(ngx_http_ttai_tt_t *tt,
+    ngx_http_ttai_tt_node_t *n);
+static void ngx_http_ttai_tt_room_log(ngx_http_ttai_tt_t *tt,
+    ngx_http_ttai_tt_room_t *room);
+static void ngx_http_ttai_tt_log_dropped(ngx_log_t *log, ngx_str_t *name,
+    ngx_uint_t n, ngx_str_t *span, void *data);
+static void ngx_http_ttai_tt_log_full(ngx_log_t *log, ngx_str_t *name,
+    ngx_uint_t n, ngx_str_t *span, void *data);
+static ngx_int_t ngx_http_ttai_tt_limit_node(ngx_http_ttai_tt_t *tt,
+    ngx_str_t *key, ngx_uint_t kind, ngx_uint_t rate, ngx_uint_t burst,
+    ngx_msec_t wait, ngx_msec_t *delay);
 static void ngx_http_ttai_tt_rbtree_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static ngx_int_t ngx_http_ttai_tt_variable(ngx_http_request_t *r,
@@ -609,6 +651,8 @@ ngx_http_ttai_tt_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_rbtree_init(&tt->sh->rbtree, &tt->sh->sentinel,
                     ngx_http_ttai_tt_rbtree_insert);
     ngx_queue_init(&tt->sh->lru);
+    ngx_queue_init(&tt->sh->keys);
+    tt->sh->nkeys = 0;
 
     len = sizeof(" in ttai_tastytrade_zone \"\"") + shm_zone->shm.name.len;
 
@@ -627,19 +671,19 @@ ngx_http_ttai_tt_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
 
 /*
- * Called with the zone locked.  With create, a user not yet known gets
- * a node with room for the longest token, the least recently used
- * node making way when the zone is full.
+ * Called with the zone locked.  With room, a key not yet known gets a
+ * node: a user's with room for the longest token, another limit's with
+ * room for its key.
  */
 
 static ngx_http_ttai_tt_node_t *
 ngx_http_ttai_tt_lookup(ngx_http_ttai_tt_t *tt, ngx_str_t *user,
-    ngx_uint_t create)
+    ngx_uint_t kind, ngx_http_ttai_tt_room_t *room)
 {
     size_t                    size;
     uint32_t                  hash;
     ngx_int_t                 rc;
-    ngx_queue_t              *q;
+    ngx_queue_t              *queue;
     ngx_rbtree_node_t        *node, *sentinel;
     ngx_http_ttai_tt_node_t  *n;
 
@@ -648,62 +692,208 @@ ngx_http_ttai_tt_lookup(ngx_http_ttai_tt_t *tt, ngx_str_t *user,
     }
 
     hash = ngx_crc32_short(user->data, user->len);
+    queue = (kind == NGX_HTTP_TTAI_TT_USER) ? &tt->sh->lru : &tt->sh->keys;
 
     node = tt->sh->rbtree.root;
     sentinel = tt->sh->rbtree.sentinel;
 
     while (node != sentinel) {
-
-        if (hash != node->key) {
-            node = (hash < node->key) ? node->left : node->right;
-            continue;
-        }
-
-        n = (ngx_http_ttai_tt_node_t *) node;
-
-        rc = ngx_memn2cmp(user->data, n->data, user->len, n->user_len);
+        rc = ngx_http_ttai_tt_cmp(user, hash, kind, node);
 
         if (rc == 0) {
+            n = (ngx_http_ttai_tt_node_t *) node;
+
             ngx_queue_remove(&n->lru);
-            ngx_queue_insert_head(&tt->sh->lru, &n->lru);
+            ngx_queue_insert_head(queue, &n->lru);
             return n;
         }
 
         node = (rc < 0) ? node->left : node->right;
     }
 
-    if (!create) {
+    if (room == NULL) {
         return NULL;
     }
 
-    size = offsetof(ngx_http_ttai_tt_node_t, data)
-           + NGX_HTTP_TTAI_TT_MAX_USER + NGX_HTTP_TTAI_TT_MAX_TOKEN;
+    if (kind == NGX_HTTP_TTAI_TT_USER) {
+        size = offsetof(ngx_http_ttai_tt_node_t, data)
+               + NGX_HTTP_TTAI_TT_MAX_USER + NGX_HTTP_TTAI_TT_MAX_TOKEN;
+
+    } else {
+        size = offsetof(ngx_http_ttai_tt_node_t, data) + user->len;
+
+        if (tt->sh->nkeys >= NGX_HTTP_TTAI_TT_MAX_KEYS) {
+            ngx_http_ttai_tt_free(tt, ngx_queue_data(
+                                          ngx_queue_last(&tt->sh->keys),
+                                          ngx_http_ttai_tt_node_t, lru));
+        }
+    }
 
     n = ngx_slab_alloc_locked(tt->shpool, size);
 
-    if (n == NULL && !ngx_queue_empty(&tt->sh->lru)) {
-        q = ngx_queue_last(&tt->sh->lru);
-        n = ngx_queue_data(q, ngx_http_ttai_tt_node_t, lru);
-
-        ngx_queue_remove(q);
-        ngx_rbtree_delete(&tt->sh->rbtree, &n->node);
-
-        /* same size: the node is reused as it is */
-    }
-
     if (n == NULL) {
-        return NULL;
+        n = ngx_http_ttai_tt_reclaim(tt, size, kind, room);
+
+        if (n == NULL) {
+            room->full = 1;
+            return NULL;
+        }
     }
 
     ngx_memzero(n, offsetof(ngx_http_ttai_tt_node_t, data));
     n->node.key = hash;
     n->user_len = (u_short) user->len;
+    n->kind = (u_char) kind;
     ngx_memcpy(n->data, user->data, user->len);
 
     ngx_rbtree_insert(&tt->sh->rbtree, &n->node);
-    ngx_queue_insert_head(&tt->sh->lru, &n->lru);
+    ngx_queue_insert_head(queue, &n->lru);
+
+    if (kind != NGX_HTTP_TTAI_TT_USER) {
+        tt->sh->nkeys++;
+    }
 
     return n;
+}
+
+
+static ngx_int_t
+ngx_http_ttai_tt_cmp(ngx_str_t *key, uint32_t hash, ngx_uint_t kind,
+    ngx_rbtree_node_t *node)
+{
+    ngx_http_ttai_tt_node_t  *n;
+
+    if (hash != node->key) {
+        return (hash < node->key) ? -1 : 1;
+    }
+
+    n = (ngx_http_ttai_tt_node_t *) node;
+
+    if (kind != n->kind) {
+        return (kind < n->kind) ? -1 : 1;
+    }
+
+    return ngx_memn2cmp(key->data, n->data, key->len, n->user_len);
+}
+
+
+/*
+ * Room for a new node in a full zone, in the order of what is lost:
+ * nodes at rest first (no token, lease or wait: nothing is lost), then
+ * other limits' nodes, least recently used first, and for a user only,
+ * the least recently used user without a refresh in flight, whose token
+ * comes again from the database.  A refresh in flight keeps its lease,
+ * and a user's node never makes way for another limit's.
+ */
+
+static ngx_http_ttai_tt_node_t *
+ngx_http_ttai_tt_reclaim(ngx_http_ttai_tt_t *tt, size_t size,
+    ngx_uint_t kind, ngx_http_ttai_tt_room_t *room)
+{
+    time_t                    now;
+    ngx_uint_t                i, k;
+    ngx_msec_t                now_ms;
+    ngx_time_t               *tp;
+    ngx_queue_t              *q, *queues[2];
+    ngx_http_ttai_tt_node_t  *n, *node;
+
+    tp = ngx_timeofday();
+    now = tp->sec;
+    now_ms = (ngx_msec_t) (tp->sec * 1000 + tp->msec);
+
+    queues[0] = &tt->sh->keys;
+    queues[1] = &tt->sh->lru;
+
+    for (k = 0; k < 2; k++) {
+        q = ngx_queue_last(queues[k]);
+
+        for (i = 0;
+             i < NGX_HTTP_TTAI_TT_RECLAIM && q != ngx_queue_sentinel(queues[k]);
+             i++)
+        {
+            n = ngx_queue_data(q, ngx_http_ttai_tt_node_t, lru);
+            q = ngx_queue_prev(q);
+
+            if (!ngx_http_ttai_tt_idle(n, now, now_ms)) {
+                continue;
+            }
+
+            ngx_http_ttai_tt_free(tt, n);
+
+            node = ngx_slab_alloc_locked(tt->shpool, size);
+            if (node != NULL) {
+                return node;
+            }
+        }
+    }
+
+    while (!ngx_queue_empty(&tt->sh->keys)) {
+        ngx_http_ttai_tt_free(tt, ngx_queue_data(
+                                      ngx_queue_last(&tt->sh->keys),
+                                      ngx_http_ttai_tt_node_t, lru));
+
+        node = ngx_slab_alloc_locked(tt->shpool, size);
+        if (node != NULL) {
+            return node;
+        }
+    }
+
+    if (kind != NGX_HTTP_TTAI_TT_USER) {
+        return NULL;
+    }
+
+    q = ngx_queue_last(&tt->sh->lru);
+
+    for (i = 0;
+         i < NGX_HTTP_TTAI_TT_RECLAIM && q != ngx_queue_sentinel(&tt->sh->lru);
+         i++)
+    {
+        n = ngx_queue_data(q, ngx_http_ttai_tt_node_t, lru);
+        q = ngx_queue_prev(q);
+
+        if (n->lease > now) {
+            continue;
+        }
+
+        if (n->token_len && n->expires > now) {
+            room->dropped++;
+        }
+
+        ngx_http_ttai_tt_free(tt, n);
+
+        node = ngx_slab_alloc_locked(tt->shpool, size);
+        if (node != NULL) {
+            return node;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* a node at rest: dropping it loses nothing */
+
+static ngx_uint_t
+ngx_http_ttai_tt_idle(ngx_http_ttai_tt_node_t *n, time_t now,
+    ngx_msec_t now_ms)
+{
+    return n->lease <= now
+           && (n->token_len == 0 || n->expires <= now)
+           && n->tat <= now_ms;
+}
+
+
+static void
+ngx_http_ttai_tt_free(ngx_http_ttai_tt_t *tt, ngx_http_ttai_tt_node_t *n)
+{
+    ngx_queue_remove(&n->lru);
+    ngx_rbtree_delete(&tt->sh->rbtree, &n->node);
+
+    if (n->kind != NGX_HTTP_TTAI_TT_USER) {
+        tt->sh->nkeys--;
+    }
+
+    ngx_slab_free_locked(tt->shpool, n);
 }
 
 
@@ -711,21 +901,20 @@ static void
 ngx_http_ttai_tt_rbtree_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
 {
+    ngx_str_t                  key;
     ngx_rbtree_node_t        **p;
-    ngx_http_ttai_tt_node_t   *n, *t;
+    ngx_http_ttai_tt_node_t   *n;
+
+    n = (ngx_http_ttai_tt_node_t *) node;
+
+    key.data = n->data;
+    key.len = n->user_len;
 
     for ( ;; ) {
 
-        if (node->key != temp->key) {
-            p = (node->key < temp->key) ? &temp->left : &temp->right;
-
-        } else {
-            n = (ngx_http_ttai_tt_node_t *) node;
-            t = (ngx_http_ttai_tt_node_t *) temp;
-
-            p = (ngx_memn2cmp(n->data, t->data, n->user_len, t->user_len)
-                 < 0) ? &temp->left : &temp->right;
-        }
+        p = (ngx_http_ttai_tt_cmp(&key, (uint32_t) node->key, n->kind, temp)
+             < 0)
+            ? &temp->left : &temp->right;
 
         if (*p == sentinel) {
             break;
@@ -739,6 +928,46 @@ ngx_http_ttai_tt_rbtree_insert(ngx_rbtree_node_t *temp,
     node->left = sentinel;
     node->right = sentinel;
     ngx_rbt_red(node);
+}
+
+
+/* written with the zone unlocked: a few lines an interval at most */
+
+static void
+ngx_http_ttai_tt_room_log(ngx_http_ttai_tt_t *tt,
+    ngx_http_ttai_tt_room_t *room)
+{
+    if (room->dropped) {
+        ngx_http_ttai_throttle(ngx_cycle->log, ngx_http_ttai_tt_log_dropped,
+                               &tt->name, room->dropped, NULL);
+    }
+
+    if (room->full) {
+        ngx_http_ttai_throttle(ngx_cycle->log, ngx_http_ttai_tt_log_full,
+                               &tt->name, 1, NULL);
+    }
+}
+
+
+static void
+ngx_http_ttai_tt_log_dropped(ngx_log_t *log, ngx_str_t *name, ngx_uint_t n,
+    ngx_str_t *span, void *data)
+{
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "ttai: TastyTrade zone \"%V\" is full: dropped %ui "
+                  "access %s in use%V; make the zone larger", name, n,
+                  n == 1 ? "token" : "tokens", span);
+}
+
+
+static void
+ngx_http_ttai_tt_log_full(ngx_log_t *log, ngx_str_t *name, ngx_uint_t n,
+    ngx_str_t *span, void *data)
+{
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "ttai: TastyTrade zone \"%V\" is full: %ui %s no "
+                  "room%V; make the zone larger", name, n,
+                  n == 1 ? "call found" : "calls found", span);
 }
 
 
@@ -757,7 +986,7 @@ ngx_http_ttai_tt_token_get(ngx_http_ttai_tt_t *tt, ngx_str_t *user,
 
     ngx_shmtx_lock(&tt->shpool->mutex);
 
-    n = ngx_http_ttai_tt_lookup(tt, user, 0);
+    n = ngx_http_ttai_tt_lookup(tt, user, NGX_HTTP_TTAI_TT_USER, NULL);
 
     if (n == NULL || n->token_len == 0
         || n->expires - margin <= ngx_time())
@@ -782,10 +1011,13 @@ ngx_http_ttai_tt_token_set(ngx_http_ttai_tt_t *tt, ngx_str_t *user,
     ngx_str_t *token, time_t expires)
 {
     ngx_http_ttai_tt_node_t  *n;
+    ngx_http_ttai_tt_room_t   room;
+
+    ngx_memzero(&room, sizeof(ngx_http_ttai_tt_room_t));
 
     ngx_shmtx_lock(&tt->shpool->mutex);
 
-    n = ngx_http_ttai_tt_lookup(tt, user, 1);
+    n = ngx_http_ttai_tt_lookup(tt, user, NGX_HTTP_TTAI_TT_USER, &room);
 
     if (n != NULL) {
         if (token->len <= NGX_HTTP_TTAI_TT_MAX_TOKEN) {
@@ -799,6 +1031,8 @@ ngx_http_ttai_tt_token_set(ngx_http_ttai_tt_t *tt, ngx_str_t *user,
     }
 
     ngx_shmtx_unlock(&tt->shpool->mutex);
+
+    ngx_http_ttai_tt_room_log(tt, &room);
 }
 
 
@@ -810,7 +1044,7 @@ ngx_http_ttai_tt_token_drop(ngx_http_ttai_tt_t *tt, ngx_str_t *user,
 
     ngx_shmtx_lock(&tt->shpool->mutex);
 
-    n = ngx_http_ttai_tt_lookup(tt, user, 0);
+    n = ngx_http_ttai_tt_lookup(tt, user, NGX_HTTP_TTAI_TT_USER, NULL);
 
     /* another worker may have put a fresh one there meanwhile */
     if (n != NULL && n->token_len == token->len
@@ -831,12 +1065,14 @@ ngx_http_ttai_tt_lease(ngx_http_ttai_tt_t *tt, ngx_str_t *user, time_t ttl,
     time_t                    now;
     ngx_int_t                 rc;
     ngx_http_ttai_tt_node_t  *n;
+    ngx_http_ttai_tt_room_t   room;
 
     now = ngx_time();
+    ngx_memzero(&room, sizeof(ngx_http_ttai_tt_room_t));
 
     ngx_shmtx_lock(&tt->shpool->mutex);
 
-    n = ngx_http_ttai_tt_lookup(tt, user, 1);
+    n = ngx_http_ttai_tt_lookup(tt, user, NGX_HTTP_TTAI_TT_USER, &room);
 
     if (n == NULL) {
         /* no room at all: refresh without the lease rather than fail */
@@ -853,6 +1089,8 @@ ngx_http_ttai_tt_lease(ngx_http_ttai_tt_t *tt, ngx_str_t *user, time_t ttl,
 
     ngx_shmtx_unlock(&tt->shpool->mutex);
 
+    ngx_http_ttai_tt_room_log(tt, &room);
+
     return rc;
 }
 
@@ -864,7 +1102,7 @@ ngx_http_ttai_tt_release(ngx_http_ttai_tt_t *tt, ngx_str_t *user)
 
     ngx_shmtx_lock(&tt->shpool->mutex);
 
-    n = ngx_http_ttai_tt_lookup(tt, user, 0);
+    n = ngx_http_ttai_tt_lookup(tt, user, NGX_HTTP_TTAI_TT_USER, NULL);
 
     if (n != NULL) {
         n->lease = 0;
@@ -884,19 +1122,31 @@ ngx_int_t
 ngx_http_ttai_tt_limit(ngx_http_ttai_tt_conf_t *ttcf, ngx_str_t *user,
     ngx_msec_t *delay)
 {
-    return ngx_http_ttai_tt_limit_key(ttcf->zone, user, ttcf->rate,
-                                      ttcf->burst, ttcf->wait, delay);
+    return ngx_http_ttai_tt_limit_node(ttcf->zone, user,
+                                       NGX_HTTP_TTAI_TT_USER, ttcf->rate,
+                                       ttcf->burst, ttcf->wait, delay);
 }
 
 
 ngx_int_t
-ngx_http_ttai_tt_limit_key(ngx_http_ttai_tt_t *tt, ngx_str_t *user,
+ngx_http_ttai_tt_limit_key(ngx_http_ttai_tt_t *tt, ngx_str_t *key,
     ngx_uint_t rate, ngx_uint_t burst, ngx_msec_t wait, ngx_msec_t *delay)
+{
+    return ngx_http_ttai_tt_limit_node(tt, key, NGX_HTTP_TTAI_TT_KEY, rate,
+                                       burst, wait, delay);
+}
+
+
+static ngx_int_t
+ngx_http_ttai_tt_limit_node(ngx_http_ttai_tt_t *tt, ngx_str_t *user,
+    ngx_uint_t kind, ngx_uint_t rate, ngx_uint_t burst, ngx_msec_t wait,
+    ngx_msec_t *delay)
 {
     ngx_int_t                 rc;
     ngx_msec_t                now, start, interval, ahead;
     ngx_time_t               *tp;
     ngx_http_ttai_tt_node_t  *n;
+    ngx_http_ttai_tt_room_t   room;
 
     tp = ngx_timeofday();
     now = (ngx_msec_t) (tp->sec * 1000 + tp->msec);
@@ -904,14 +1154,28 @@ ngx_http_ttai_tt_limit_key(ngx_http_ttai_tt_t *tt, ngx_str_t *user,
     interval = 1000000 / rate;
     ahead = burst * interval;
 
+    ngx_memzero(&room, sizeof(ngx_http_ttai_tt_room_t));
+
     ngx_shmtx_lock(&tt->shpool->mutex);
 
-    n = ngx_http_ttai_tt_lookup(tt, user, 1);
+    n = ngx_http_ttai_tt_lookup(tt, user, kind, &room);
 
     if (n == NULL) {
         ngx_shmtx_unlock(&tt->shpool->mutex);
-        *delay = 0;
-        return NGX_OK;
+
+        ngx_http_ttai_tt_room_log(tt, &room);
+
+        /*
+         * A user's calls go on unlimited rather than fail; a limit
+         * anyone can make fresh ones of is kept by refusing.
+         */
+        if (kind == NGX_HTTP_TTAI_TT_USER) {
+            *delay = 0;
+            return NGX_OK;
+        }
+
+        *delay = wait;
+        return NGX_BUSY;
     }
 
     start = (n->tat > now) ? n->tat : now;
@@ -930,6 +1194,8 @@ ngx_http_ttai_tt_limit_key(ngx_http_ttai_tt_t *tt, ngx_str_t *user,
     }
 
     ngx_shmtx_unlock(&tt->shpool->mutex);
+
+    ngx_http_ttai_tt_room_log(tt, &room);
 
     return rc;
 }

@@ -61,12 +61,22 @@ my %kv = (
     'ttai_kv_zone ../kv 1m;' => qr/invalid KV zone name "\.\.\/kv"/,
     'ttai_mcp_sessions s 1m; ttai_mcp_sessions t 1m;'
         => qr/"ttai_mcp_sessions" directive is duplicate/,
+    'ttai_mcp_sessions s 1m; ttai_mcp_sessions_per_user 0;'
+        => qr/invalid "0": a number of sessions of at least 1, or "off"/,
+    'ttai_mcp_sessions s 1m; ttai_mcp_sessions_per_user many;'
+        => qr/invalid "many": a number of sessions of at least 1, or "off"/,
+    'ttai_mcp_sessions_per_user 4; ttai_mcp_sessions_per_user 8;'
+        => qr/"ttai_mcp_sessions_per_user" directive is duplicate/,
 );
 for my $directive (sort keys %kv) {
     ($rc, $out) = nginx_t($dir, http => "$env $directive");
     isnt $rc, 0, "refused: $directive";
     like $out, $kv{$directive}, "and the message says why: $directive";
 }
+
+($rc, $out) = nginx_t($dir, http => "$env ttai_mcp_sessions s 1m; "
+                      . 'ttai_mcp_sessions_per_user off;');
+is $rc, 0, 'ttai_mcp_sessions_per_user off loads' or diag $out;
 
 my $prod = read_file("$root/conf/prod.conf");
 $prod =~ s/#.*$//mg;

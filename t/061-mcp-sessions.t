@@ -97,7 +97,7 @@ is $info->{session}{client}{name}, 'sessions-test', 'get_session_info: the clien
 is $st, 200, 'logging/setLevel: 200';
 
 my (undef, undef, $health) = http_get($port, '/health');
-like $health, qr/"sessions":\{"status":"ok","entries":1,"evictions":0\}/,
+like $health, qr/"sessions":\{"status":"ok","entries":1,"evictions":0,"users":1,"refused":0\}/,
     '/health counts the live session';
 
 my ($dst, $dh, $dbody) = http_get($port, "/debug/do/SESSIONS/$sid");

@@ -25,7 +25,8 @@ my $JSON = JSON::PP->new->canonical;
 # internal /_tastytrade/ location instead of conf/tastytrade/location.conf),
 # worker (the server line of upstream ttai_worker), binding (what the
 # /_worker/ location does instead of proxying), oauth (the sign-in
-# endpoints), http, server, env
+# endpoints), tt_zone (the size of ttai_tastytrade_zone), http, server,
+# env
 sub tt_server {
     my ($dir, %opt) = @_;
     my $root = repo_root();
@@ -76,7 +77,7 @@ http {
     upstream ttai_worker {
         $worker
     }
-    ttai_tastytrade_zone tastytrade 1m;
+    ttai_tastytrade_zone tastytrade @{[ $opt{tt_zone} // '1m' ]};
     ttai_tastytrade_rate $rate;
     ttai_cache_ttl $ttl;
     @{[ $opt{http} // '' ]}
