@@ -1271,26 +1271,40 @@ static ngx_int_t
 ngx_http_ttai_kv_failing(ngx_http_request_t *r, ngx_http_ttai_kv_stats_t *st,
     ngx_http_ttai_health_t *h)
 {
-    char  *s;
+    u_char  *p;
+    char    *journal, *snapshot;
+    size_t   len;
 
-    if (st->journal_err) {
-        s = ngx_http_ttai_kv_strerror(r->pool, "journal", st->journal_err);
-
-    } else if (st->snapshot_err) {
-        s = ngx_http_ttai_kv_strerror(r->pool, "snapshot", st->snapshot_err);
-
-    } else {
+    if (st->journal_err == 0 && st->snapshot_err == 0) {
         return NGX_OK;
     }
 
-    if (s == NULL) {
+    journal = st->journal_err
+              ? ngx_http_ttai_kv_strerror(r->pool, "journal", st->journal_err)
+              : "";
+    snapshot = st->snapshot_err
+               ? ngx_http_ttai_kv_strerror(r->pool, "snapshot",
+                                           st->snapshot_err)
+               : "";
+
+    if (journal == NULL || snapshot == NULL) {
+        ngx_str_set(&h->error, "out of memory");
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(journal) + sizeof("; ") - 1 + ngx_strlen(snapshot);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
         ngx_str_set(&h->error, "out of memory");
         return NGX_ERROR;
     }
 
     /* the system's messages have no quote or backslash: JSON as they are */
-    h->error.data = (u_char *) s;
-    h->error.len = ngx_strlen(s);
+    h->error.data = p;
+    h->error.len = ngx_sprintf(p, "%s%s%s", journal,
+                               (*journal && *snapshot) ? "; " : "", snapshot)
+                   - p;
 
     return NGX_ERROR;
 }

@@ -275,7 +275,7 @@ ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
     size_t                    size, key_len;
     uint64_t                  now, count, seq, generation;
     ngx_fd_t                  fd;
-    ngx_err_t                 err;
+    ngx_err_t                 err, failed;
     ngx_uint_t                changes, saved, n;
     ngx_rbtree_node_t        *node, *next;
     ttai_kvsnap_writer_t      w;
@@ -461,10 +461,22 @@ ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
 
     /* the disk takes writes again: the journal may be tried at once */
     ngx_shmtx_lock(&kv->shpool->mutex);
+
+    err = kv->sh->journal_err;
+    failed = kv->sh->snapshot_err;
+
     kv->sh->saved = changes;
     kv->sh->snapshot_err = 0;
     kv->sh->journal_err = 0;
+
     ngx_shmtx_unlock(&kv->shpool->mutex);
+
+    if (err || failed) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "ttai: KV zone \"%V\": the snapshot works again%s",
+                      &kv->name,
+                      err ? ", and so changes are journaled again" : "");
+    }
 
     ngx_log_error(NGX_LOG_INFO, log, 0,
                   "ttai: KV zone \"%V\" saved %uL entries to \"%V\"",

@@ -14,7 +14,7 @@ use POSIX qw(WNOHANG);
 use Test::More;
 use Ttai::Util qw(repo_root scratch_dir free_port write_file read_file
                   random_hex http_get wait_until jwt env_secret run_capture
-                  skip_or_fail);
+                  children skip_or_fail);
 
 my $root = repo_root();
 my $so = "$root/build/nginx/ngx_http_ttai_module.so";
@@ -98,21 +98,7 @@ sub start {
     return $up ? substr(log_text(), $log_size) : undef;
 }
 
-# the worker processes of our master
-sub workers {
-    my @pids;
-    for my $status (glob '/proc/[0-9]*/status') {
-        my ($pid) = $status =~ m{^/proc/(\d+)/};
-        open my $fh, '<', $status or next;
-        while (<$fh>) {
-            if (/^PPid:\s+(\d+)/) {
-                push @pids, $pid if $master && $1 == $master;
-                last;
-            }
-        }
-    }
-    return @pids;
-}
+sub workers { return $master ? children($master) : () }
 
 # kill -9 of the master and of its workers, by their pids
 sub crash {
