@@ -58,6 +58,9 @@
 /* names tried for a new file, should older ones of this pid exist */
 #define NGX_HTTP_TTAI_KV_JOURNAL_NAMES  100
 
+/* a write still running after this many ms is said in the error log */
+#define NGX_HTTP_TTAI_KV_JOURNAL_SLOW   10000
+
 
 typedef struct {
     /* the thread's while a task is posted, the event loop's otherwise */
@@ -98,9 +101,16 @@ typedef struct {
     size_t                    writing_size;
     ngx_queue_t               writing_waiters;
 
-    /* ev->data of the retry timer: ngx_event_ident() reads its fd */
+    /* ev->data of the timers: ngx_event_ident() reads its fd */
     ngx_connection_t          conn;
     ngx_event_t               retry;
+
+    /*
+     * Armed while requests wait on a write: a worker that shuts down
+     * gracefully waits for the timers that cannot be cancelled, so it
+     * answers them before it exits
+     */
+    ngx_event_t               hold;
 } ngx_http_ttai_kv_journal_t;
 
 
@@ -140,6 +150,7 @@ static ngx_int_t ngx_http_ttai_kv_journal_write(ngx_fd_t fd, u_char *buf,
     size_t len);
 static void ngx_http_ttai_kv_journal_done(ngx_event_t *ev);
 static void ngx_http_ttai_kv_journal_retry(ngx_event_t *ev);
+static void ngx_http_ttai_kv_journal_slow(ngx_event_t *ev);
 static ngx_int_t ngx_http_ttai_kv_journal_name(ngx_http_ttai_kv_t *kv,
     u_char *name, size_t len, uint64_t *generation);
 static ngx_int_t ngx_http_ttai_kv_journal_read(ngx_http_ttai_kv_t *kv,
@@ -365,6 +376,10 @@ ngx_http_ttai_kv_journal_get(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
     j->retry.log = ngx_cycle->log;
     j->retry.cancelable = 1;
 
+    j->hold.handler = ngx_http_ttai_kv_journal_slow;
+    j->hold.data = &j->conn;
+    j->hold.log = ngx_cycle->log;
+
     /* this process's journal lives as long as the process */
     ngx_http_ttai_kv_journals[kv->zone] = j;
 
@@ -492,6 +507,11 @@ ngx_http_ttai_kv_journal_post(ngx_http_ttai_kv_journal_t *j,
 
     if (ngx_thread_task_post(kv->thread_pool, j->task) == NGX_OK) {
         j->busy = 1;
+
+        if (!ngx_queue_empty(&j->writing_waiters)) {
+            ngx_add_timer(&j->hold, NGX_HTTP_TTAI_KV_JOURNAL_SLOW);
+        }
+
         return;
     }
 
@@ -533,6 +553,35 @@ ngx_http_ttai_kv_journal_retry(ngx_event_t *ev)
         if (kv != NULL && kv->journal) {
             ngx_http_ttai_kv_journal_post(j, kv);
         }
+    }
+}
+
+
+static void
+ngx_http_ttai_kv_journal_slow(ngx_event_t *ev)
+{
+    ngx_uint_t                   i;
+    ngx_http_ttai_kv_t          *kv;
+    ngx_http_ttai_kv_journal_t  *j;
+
+    for (i = 0; i < NGX_HTTP_TTAI_KV_ZONES; i++) {
+        j = ngx_http_ttai_kv_journals[i];
+
+        if (j == NULL || &j->hold != ev) {
+            continue;
+        }
+
+        /* the thread may be naming a new file: its path is not read */
+        kv = ngx_http_ttai_kv_current(j->zone);
+
+        if (kv != NULL) {
+            ngx_log_error(NGX_LOG_WARN, ev->log, 0,
+                          "ttai: KV zone \"%V\": a write of its journal "
+                          "has been running for more than %d s", &kv->name,
+                          NGX_HTTP_TTAI_KV_JOURNAL_SLOW / 1000);
+        }
+
+        ngx_add_timer(ev, NGX_HTTP_TTAI_KV_JOURNAL_SLOW);
     }
 }
 
@@ -722,6 +771,10 @@ ngx_http_ttai_kv_journal_done(ngx_event_t *ev)
 
     j->busy = 0;
 
+    if (j->hold.timer_set) {
+        ngx_del_timer(&j->hold);
+    }
+
     err = j->io.err;
     kv = ngx_http_ttai_kv_current(j->zone);
     recovered = 0;
@@ -821,6 +874,10 @@ ngx_http_ttai_kv_journal_exit(ngx_cycle_t *cycle)
 
         if (j->retry.timer_set) {
             ngx_del_timer(&j->retry);
+        }
+
+        if (j->hold.timer_set) {
+            ngx_del_timer(&j->hold);
         }
 
         /*
