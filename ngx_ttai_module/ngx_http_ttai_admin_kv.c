@@ -42,6 +42,14 @@ typedef struct {
 } ngx_http_ttai_admin_kv_put_t;
 
 
+/* a change that waits for the journal, and what its answer needs */
+typedef struct {
+    ngx_http_ttai_kv_wait_t   wait;
+    ngx_uint_t                deleted;     /* DELETE keys: the count */
+    ngx_uint_t                clear;
+} ngx_http_ttai_admin_kv_change_t;
+
+
 /* why a request is refused: checks fill it in, callers send it */
 typedef struct {
     ngx_uint_t                status;
@@ -80,6 +88,14 @@ static ngx_int_t ngx_http_ttai_admin_kv_too_large(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ttai_admin_kv_refuse(ngx_http_request_t *r,
     ngx_int_t rc, ngx_http_ttai_admin_kv_error_t *err);
 static ngx_int_t ngx_http_ttai_admin_kv_success(ngx_http_request_t *r);
+static ngx_http_ttai_admin_kv_change_t *ngx_http_ttai_admin_kv_change(
+    ngx_http_request_t *r, ngx_http_ttai_kv_t *kv);
+static ngx_int_t ngx_http_ttai_admin_kv_changed(ngx_http_request_t *r,
+    ngx_http_ttai_kv_wait_t *w);
+static ngx_int_t ngx_http_ttai_admin_kv_cleared(ngx_http_request_t *r,
+    ngx_uint_t deleted);
+static ngx_int_t ngx_http_ttai_admin_kv_not_durable(ngx_http_request_t *r,
+    ngx_int_t rc, ngx_err_t err);
 static ngx_uint_t ngx_http_ttai_admin_kv_utf8(ngx_str_t *s);
 static uint32_t ngx_http_ttai_admin_kv_utf8_char(u_char **p, u_char *end);
 static size_t ngx_http_ttai_admin_kv_json(u_char *dst, ngx_str_t *s);
@@ -370,19 +386,43 @@ ngx_http_ttai_admin_kv_list(ngx_http_request_t *r, ngx_http_ttai_kv_t *kv)
 static ngx_int_t
 ngx_http_ttai_admin_kv_clear(ngx_http_request_t *r, ngx_http_ttai_kv_t *kv)
 {
-    u_char      *p;
-    size_t       len;
-    ngx_int_t    rc;
-    ngx_uint_t   deleted;
+    ngx_int_t                         rc;
+    ngx_http_ttai_admin_kv_change_t  *ch;
 
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    if (ngx_http_ttai_kv_clear(kv, &deleted) != NGX_OK) {
+    ch = ngx_http_ttai_admin_kv_change(r, kv);
+    if (ch == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    ch->clear = 1;
+
+    rc = ngx_http_ttai_kv_clear(kv, &ch->deleted, &ch->wait,
+                                r->connection->log);
+
+    switch (rc) {
+
+    case NGX_OK:
+        return ngx_http_ttai_admin_kv_cleared(r, ch->deleted);
+
+    case NGX_AGAIN:
+        return NGX_DONE;
+
+    default:
+        return ngx_http_ttai_admin_kv_not_durable(r, rc, ch->wait.err);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_ttai_admin_kv_cleared(ngx_http_request_t *r, ngx_uint_t deleted)
+{
+    u_char  *p;
+    size_t   len;
 
     len = sizeof("{\"success\":true,\"deleted\":}") - 1 + NGX_INT_T_LEN;
 
@@ -521,14 +561,15 @@ ngx_http_ttai_admin_kv_put(ngx_http_request_t *r, ngx_str_t *raw)
 static void
 ngx_http_ttai_admin_kv_put_body(ngx_http_request_t *r)
 {
-    ngx_int_t                        rc;
-    ngx_str_t                        raw;
-    ngx_time_t                      *tp;
-    ngx_http_ttai_kv_t              *kv;
-    ngx_http_ttai_kv_entry_t         entry;
-    ngx_http_ttai_main_conf_t       *tmcf;
-    ngx_http_ttai_admin_kv_put_t     put;
-    ngx_http_ttai_admin_kv_error_t   err;
+    ngx_int_t                         rc;
+    ngx_str_t                         raw;
+    ngx_time_t                       *tp;
+    ngx_http_ttai_kv_t               *kv;
+    ngx_http_ttai_kv_entry_t          entry;
+    ngx_http_ttai_main_conf_t        *tmcf;
+    ngx_http_ttai_admin_kv_put_t      put;
+    ngx_http_ttai_admin_kv_error_t    err;
+    ngx_http_ttai_admin_kv_change_t  *ch;
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
     kv = tmcf->kv;
@@ -575,12 +616,23 @@ ngx_http_ttai_admin_kv_put_body(ngx_http_request_t *r)
         entry.expires = ((uint64_t) tp->sec + put.ttl) * 1000 + tp->msec;
     }
 
-    rc = ngx_http_ttai_kv_put(kv, &entry, r->connection->log);
+    ch = ngx_http_ttai_admin_kv_change(r, kv);
+    if (ch == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* the answer waits until the value is on disk */
+    rc = ngx_http_ttai_kv_set(kv, &entry, &ch->wait, r->connection->log);
 
     switch (rc) {
 
     case NGX_OK:
         rc = ngx_http_ttai_admin_kv_success(r);
+        break;
+
+    case NGX_AGAIN:
+        rc = NGX_DONE;
         break;
 
     case NGX_DECLINED:
@@ -589,12 +641,16 @@ ngx_http_ttai_admin_kv_put_body(ngx_http_request_t *r)
                                        "the entry is past the KV limits");
         break;
 
-    default:
+    case NGX_ERROR:
         rc = ngx_http_ttai_admin_error(r, NGX_HTTP_INSUFFICIENT_STORAGE,
                                        "insufficient_storage",
                                        "the KV zone cannot hold this entry, "
                                        "even after evicting the least "
                                        "recently used ones");
+        break;
+
+    default: /* NGX_ABORT */
+        rc = ngx_http_ttai_admin_kv_not_durable(r, rc, ch->wait.err);
     }
 
     ngx_http_finalize_request(r, rc);
@@ -712,19 +768,121 @@ static ngx_int_t
 ngx_http_ttai_admin_kv_delete(ngx_http_request_t *r, ngx_http_ttai_kv_t *kv,
     ngx_str_t *key)
 {
-    ngx_int_t  rc;
+    ngx_int_t                         rc;
+    ngx_http_ttai_admin_kv_change_t  *ch;
 
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    if (ngx_http_ttai_kv_delete(kv, key) != NGX_OK) {
+    ch = ngx_http_ttai_admin_kv_change(r, kv);
+    if (ch == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_ttai_kv_delete(kv, key, &ch->wait, r->connection->log);
+
+    switch (rc) {
+
+    case NGX_OK:
+        return ngx_http_ttai_admin_kv_success(r);
+
+    case NGX_AGAIN:
+        return NGX_DONE;
+
+    case NGX_DECLINED:
         return ngx_http_ttai_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
                                          "no such key");
+
+    default:
+        return ngx_http_ttai_admin_kv_not_durable(r, rc, ch->wait.err);
+    }
+}
+
+
+static ngx_http_ttai_admin_kv_change_t *
+ngx_http_ttai_admin_kv_change(ngx_http_request_t *r, ngx_http_ttai_kv_t *kv)
+{
+    ngx_http_ttai_admin_kv_change_t  *ch;
+
+    ch = ngx_pcalloc(r->pool, sizeof(ngx_http_ttai_admin_kv_change_t));
+    if (ch == NULL) {
+        return NULL;
+    }
+
+    ch->wait.request = r;
+    ch->wait.handler = ngx_http_ttai_admin_kv_changed;
+    ch->wait.data = ch;
+
+    return ch;
+}
+
+
+/* the journal is done with a put, delete or clear */
+
+static ngx_int_t
+ngx_http_ttai_admin_kv_changed(ngx_http_request_t *r,
+    ngx_http_ttai_kv_wait_t *w)
+{
+    ngx_http_ttai_admin_kv_change_t *ch = w->data;
+
+    if (w->err) {
+        return ngx_http_ttai_admin_kv_not_durable(r, NGX_AGAIN, w->err);
+    }
+
+    if (ch->clear) {
+        return ngx_http_ttai_admin_kv_cleared(r, ch->deleted);
     }
 
     return ngx_http_ttai_admin_kv_success(r);
+}
+
+
+/*
+ * 507, with the cause: refused before anything changed (NGX_ABORT), or
+ * made but not known to last (NGX_AGAIN, the journal's write failed).
+ */
+
+static ngx_int_t
+ngx_http_ttai_admin_kv_not_durable(ngx_http_request_t *r, ngx_int_t rc,
+    ngx_err_t err)
+{
+    u_char  *msg, *last, *p;
+    size_t   len;
+    char    *why;
+
+    if (rc != NGX_ABORT && rc != NGX_AGAIN) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    why = ngx_http_ttai_kv_strerror(r->pool, "journal", err);
+    if (why == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = 160 + ngx_strlen(why);
+
+    msg = ngx_pnalloc(r->pool, len);
+    if (msg == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    last = msg + len - 1;
+
+    if (rc == NGX_ABORT) {
+        p = ngx_slprintf(msg, last, "the KV zone cannot make writes last "
+                         "(%s): nothing was written; retry later", why);
+
+    } else {
+        p = ngx_slprintf(msg, last, "the write was not made durable (%s): "
+                         "it may be lost on a restart; retry later", why);
+    }
+
+    *p = '\0';
+
+    return ngx_http_ttai_admin_error(r, NGX_HTTP_INSUFFICIENT_STORAGE,
+                                     "insufficient_storage", (char *) msg);
 }
 
 

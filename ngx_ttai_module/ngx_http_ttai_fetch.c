@@ -250,6 +250,10 @@ ngx_http_ttai_fetch_store(ngx_http_request_t *r, ttai_mcp_store_t **stores,
         entry.value.len = st->len;
         entry.expires = (uint64_t) (ngx_time() + st->ttl) * 1000;
 
+        /*
+         * A cache fill: fetched again on a miss, so never journaled, and
+         * no fsync on the way of a tool's answer
+         */
         (void) ngx_http_ttai_kv_put(tmcf->kv, &entry, r->connection->log);
     }
 

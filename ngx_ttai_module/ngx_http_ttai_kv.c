@@ -86,7 +86,11 @@ static void ngx_http_ttai_kv_expire_locked(ngx_http_ttai_kv_t *kv,
 static void ngx_http_ttai_kv_set_expiry(ngx_http_ttai_kv_t *kv,
     ngx_http_ttai_kv_node_t *kn, uint64_t expires);
 static void ngx_http_ttai_kv_copy(u_char *p, ngx_http_ttai_kv_entry_t *entry);
-static ngx_http_ttai_kv_t *ngx_http_ttai_kv_current(ngx_uint_t zone);
+static ngx_int_t ngx_http_ttai_kv_write(ngx_http_ttai_kv_t *kv,
+    ngx_http_ttai_kv_entry_t *entry, ngx_uint_t journal,
+    ngx_http_ttai_kv_wait_t *w, ngx_log_t *log);
+static ngx_int_t ngx_http_ttai_kv_failing(ngx_http_request_t *r,
+    ngx_http_ttai_kv_stats_t *st, ngx_http_ttai_health_t *h);
 static ngx_http_ttai_kv_t *ngx_http_ttai_kv_of(
     ngx_http_ttai_main_conf_t *tmcf, ngx_uint_t zone);
 static void ngx_http_ttai_kv_sweep_handler(ngx_event_t *ev);
@@ -98,7 +102,10 @@ static void ngx_http_ttai_kv_save_handler(ngx_event_t *ev);
 static ngx_http_ttai_kv_worker_t  *ngx_http_ttai_kv_worker;
 
 
-/* ttai_kv_zone NAME SIZE [snapshot=PATH|off] [snapshot_interval=TIME] */
+/*
+ * ttai_kv_zone NAME SIZE [snapshot=PATH|off] [snapshot_interval=TIME]
+ *     [journal=on|off]
+ */
 
 char *
 ngx_http_ttai_kv_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -132,9 +139,13 @@ ngx_http_ttai_kv_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
      *     kv->sh = NULL;
      *     kv->snapshot = { 0, NULL };
      *     kv->snapshot_set = 0;
+     *     kv->journal_dir = { 0, NULL };
+     *     kv->journal_prefix = { 0, NULL };
      */
 
     kv->name = value[1];
+    kv->zone = (cmd->offset == offsetof(ngx_http_ttai_main_conf_t, kv))
+               ? NGX_HTTP_TTAI_KV_CACHE : NGX_HTTP_TTAI_KV_SESSIONS;
 
     if (!ngx_http_ttai_kv_valid_name(&kv->name)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -160,8 +171,31 @@ ngx_http_ttai_kv_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     kv->interval = NGX_CONF_UNSET_MSEC;
+    kv->journal = NGX_CONF_UNSET;
 
     for (i = 3; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "journal=", 8) == 0) {
+
+            if (kv->journal != NGX_CONF_UNSET) {
+                goto invalid;
+            }
+
+            if (ngx_strcmp(value[i].data + 8, "on") == 0) {
+                kv->journal = 1;
+
+            } else if (ngx_strcmp(value[i].data + 8, "off") == 0) {
+                kv->journal = 0;
+
+            } else {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": the journal is "
+                                   "\"on\" or \"off\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
 
         if (ngx_strncmp(value[i].data, "snapshot=", 9) == 0) {
 
@@ -292,8 +326,12 @@ ngx_http_ttai_kv_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
     for (i = 0; i < NGX_HTTP_TTAI_KV_ZONES; i++) {
         kv = ngx_http_ttai_kv_of(tmcf, i);
 
-        if (kv == NULL || kv->snapshot_set || tmcf->state_dir.len == 0) {
+        if (kv == NULL) {
             continue;
+        }
+
+        if (kv->snapshot_set || tmcf->state_dir.len == 0) {
+            goto journal;
         }
 
         kv->snapshot.len = tmcf->state_dir.len + sizeof("//") - 1
@@ -308,6 +346,12 @@ ngx_http_ttai_kv_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
         p = ngx_sprintf(kv->snapshot.data, "%V/%s/%V.snapshot",
                         &tmcf->state_dir, folders[i], &kv->name);
         *p = '\0';
+
+    journal:
+
+        if (ngx_http_ttai_kv_journal_init_conf(cf, tmcf, kv) != NGX_CONF_OK) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     return NGX_CONF_OK;
@@ -556,6 +600,23 @@ ngx_http_ttai_kv_free_locked(ngx_http_ttai_kv_t *kv, ngx_rbtree_node_t *node)
 
     kv->sh->entries--;
     kv->sh->changes++;
+}
+
+
+ngx_int_t
+ngx_http_ttai_kv_remove_locked(ngx_http_ttai_kv_t *kv, ngx_str_t *key)
+{
+    ngx_rbtree_node_t  *node;
+
+    node = ngx_http_ttai_kv_lookup(kv, key);
+
+    if (node == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_ttai_kv_free_locked(kv, node);
+
+    return NGX_OK;
 }
 
 
@@ -862,7 +923,27 @@ ngx_int_t
 ngx_http_ttai_kv_put(ngx_http_ttai_kv_t *kv, ngx_http_ttai_kv_entry_t *entry,
     ngx_log_t *log)
 {
+    return ngx_http_ttai_kv_write(kv, entry, 0, NULL, log);
+}
+
+
+ngx_int_t
+ngx_http_ttai_kv_set(ngx_http_ttai_kv_t *kv, ngx_http_ttai_kv_entry_t *entry,
+    ngx_http_ttai_kv_wait_t *w, ngx_log_t *log)
+{
+    return ngx_http_ttai_kv_write(kv, entry, kv->journal, w, log);
+}
+
+
+static ngx_int_t
+ngx_http_ttai_kv_write(ngx_http_ttai_kv_t *kv,
+    ngx_http_ttai_kv_entry_t *entry, ngx_uint_t journal,
+    ngx_http_ttai_kv_wait_t *w, ngx_log_t *log)
+{
+    uint64_t                 now, generation;
+    ngx_err_t                err;
     ngx_int_t                rc;
+    ttai_kvjournal_record_t  rec;
     ngx_http_ttai_kv_room_t  room;
 
     if (entry->key.len == 0
@@ -875,30 +956,86 @@ ngx_http_ttai_kv_put(ngx_http_ttai_kv_t *kv, ngx_http_ttai_kv_entry_t *entry,
         return NGX_DECLINED;
     }
 
+    now = ngx_http_ttai_kv_now();
+    generation = 0;
+
     ngx_shmtx_lock(&kv->shpool->mutex);
 
-    ngx_http_ttai_kv_expire_locked(kv, 2, ngx_http_ttai_kv_now());
+    if (journal
+        && ngx_http_ttai_kv_journal_gate_locked(kv, now, &err) != NGX_OK)
+    {
+        ngx_shmtx_unlock(&kv->shpool->mutex);
+
+        if (w != NULL) {
+            w->err = err;
+        }
+
+        return NGX_ABORT;
+    }
+
+    ngx_http_ttai_kv_expire_locked(kv, 2, now);
 
     rc = ngx_http_ttai_kv_store_room_locked(kv, entry, 1, &room);
+
+    /* numbered as it is applied: a replay applies in this order */
+    if (rc == NGX_OK && journal) {
+        rec.seq = ++kv->sh->seq;
+        generation = kv->sh->generation;
+    }
 
     ngx_shmtx_unlock(&kv->shpool->mutex);
 
     ngx_http_ttai_kv_room_log(kv, rc, entry, &room, log);
 
-    return rc == NGX_OK ? NGX_OK : NGX_ERROR;
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (!journal) {
+        return NGX_OK;
+    }
+
+    rec.op = TTAI_KVJOURNAL_PUT;
+    rec.key = entry->key.data;
+    rec.key_len = entry->key.len;
+    rec.metadata = entry->metadata.data;
+    rec.metadata_len = entry->metadata.len;
+    rec.value = entry->value.data;
+    rec.value_len = entry->value.len;
+    rec.expires = entry->expires;
+
+    return ngx_http_ttai_kv_journal_append(kv, &rec, generation, w, log);
 }
 
 
 ngx_int_t
-ngx_http_ttai_kv_delete(ngx_http_ttai_kv_t *kv, ngx_str_t *key)
+ngx_http_ttai_kv_delete(ngx_http_ttai_kv_t *kv, ngx_str_t *key,
+    ngx_http_ttai_kv_wait_t *w, ngx_log_t *log)
 {
-    ngx_int_t           rc;
-    uint64_t            now;
-    ngx_rbtree_node_t  *node;
+    uint64_t                 now, generation;
+    ngx_err_t                err;
+    ngx_int_t                rc;
+    ngx_rbtree_node_t       *node;
+    ttai_kvjournal_record_t  rec;
 
     now = ngx_http_ttai_kv_now();
+    generation = 0;
+
+    ngx_memzero(&rec, sizeof(ttai_kvjournal_record_t));
 
     ngx_shmtx_lock(&kv->shpool->mutex);
+
+    if (kv->journal
+        && ngx_http_ttai_kv_journal_gate_locked(kv, now, &err) != NGX_OK)
+    {
+        ngx_shmtx_unlock(&kv->shpool->mutex);
+
+        if (w != NULL) {
+            w->err = err;
+        }
+
+        return NGX_ABORT;
+    }
 
     ngx_http_ttai_kv_expire_locked(kv, 2, now);
 
@@ -914,25 +1051,65 @@ ngx_http_ttai_kv_delete(ngx_http_ttai_kv_t *kv, ngx_str_t *key)
         ngx_http_ttai_kv_free_locked(kv, node);
     }
 
+    /* an expired key needs no record: its put replays as expired */
+    if (rc == NGX_OK && kv->journal) {
+        rec.seq = ++kv->sh->seq;
+        generation = kv->sh->generation;
+    }
+
     ngx_shmtx_unlock(&kv->shpool->mutex);
 
-    return rc;
+    if (rc != NGX_OK || !kv->journal) {
+        return rc;
+    }
+
+    rec.op = TTAI_KVJOURNAL_DELETE;
+    rec.key = key->data;
+    rec.key_len = key->len;
+
+    return ngx_http_ttai_kv_journal_append(kv, &rec, generation, w, log);
 }
 
 
+/*
+ * Batches under the lock until the zone is empty.  A put that lands
+ * between two batches is removed by a later one, unless it comes after
+ * the last: the clear's record is numbered in that last batch, so that a
+ * replay keeps exactly the puts that came after it.
+ */
+
 ngx_int_t
-ngx_http_ttai_kv_clear(ngx_http_ttai_kv_t *kv, ngx_uint_t *deleted)
+ngx_http_ttai_kv_clear(ngx_http_ttai_kv_t *kv, ngx_uint_t *deleted,
+    ngx_http_ttai_kv_wait_t *w, ngx_log_t *log)
 {
-    uint64_t                  now;
-    ngx_uint_t                n;
+    uint64_t                  now, generation;
+    ngx_err_t                 err;
+    ngx_uint_t                n, first;
     ngx_queue_t              *q;
+    ttai_kvjournal_record_t   rec;
     ngx_http_ttai_kv_node_t  *kn;
 
     *deleted = 0;
     now = ngx_http_ttai_kv_now();
+    generation = 0;
 
-    for ( ;; ) {
+    ngx_memzero(&rec, sizeof(ttai_kvjournal_record_t));
+    rec.op = TTAI_KVJOURNAL_CLEAR;
+
+    for (first = 1; /* void */; first = 0) {
         ngx_shmtx_lock(&kv->shpool->mutex);
+
+        if (first && kv->journal
+            && ngx_http_ttai_kv_journal_gate_locked(kv, now, &err) != NGX_OK)
+        {
+            ngx_shmtx_unlock(&kv->shpool->mutex);
+
+            if (w != NULL) {
+                w->err = err;
+            }
+
+            return NGX_ABORT;
+        }
 
         for (n = 0; n < NGX_HTTP_TTAI_KV_BATCH; n++) {
             if (ngx_queue_empty(&kv->sh->lru)) {
@@ -949,12 +1126,45 @@ ngx_http_ttai_kv_clear(ngx_http_ttai_kv_t *kv, ngx_uint_t *deleted)
             ngx_http_ttai_kv_free_locked(kv, ngx_http_ttai_kv_rbnode(kn));
         }
 
+        if (n < NGX_HTTP_TTAI_KV_BATCH && kv->journal) {
+            rec.seq = ++kv->sh->seq;
+            generation = kv->sh->generation;
+        }
+
         ngx_shmtx_unlock(&kv->shpool->mutex);
 
         if (n < NGX_HTTP_TTAI_KV_BATCH) {
-            return NGX_OK;
+            break;
         }
     }
+
+    if (!kv->journal) {
+        return NGX_OK;
+    }
+
+    return ngx_http_ttai_kv_journal_append(kv, &rec, generation, w, log);
+}
+
+
+char *
+ngx_http_ttai_kv_strerror(ngx_pool_t *pool, const char *what, ngx_err_t err)
+{
+    u_char  *p, *last, *s;
+    size_t   len;
+
+    len = ngx_strlen(what) + sizeof(": ") - 1 + NGX_MAX_ERROR_STR + 1;
+
+    s = ngx_pnalloc(pool, len);
+    if (s == NULL) {
+        return NULL;
+    }
+
+    last = s + len - 1;
+    p = ngx_slprintf(s, last, "%s: ", what);
+    p = ngx_strerror(err, p, last - p);
+    *p = '\0';
+
+    return (char *) s;
 }
 
 
@@ -1065,6 +1275,8 @@ ngx_http_ttai_kv_stats(ngx_http_ttai_kv_t *kv, ngx_http_ttai_kv_stats_t *stats)
     stats->used = (kv->sh->pages - kv->shpool->pfree) * ngx_pagesize;
     stats->owners = kv->sh->owners ? kv->sh->owners->count : 0;
     stats->refused = kv->sh->refused;
+    stats->journal_err = kv->sh->journal_err;
+    stats->snapshot_err = kv->sh->snapshot_err;
 
     ngx_shmtx_unlock(&kv->shpool->mutex);
 
@@ -1102,7 +1314,7 @@ ngx_http_ttai_kv_health(ngx_http_request_t *r,
     h->counters[4] = st.used;
     h->counters[5] = st.size;
 
-    return NGX_OK;
+    return ngx_http_ttai_kv_failing(r, &st, h);
 }
 
 
@@ -1134,7 +1346,56 @@ ngx_http_ttai_kv_sessions_health(ngx_http_request_t *r,
     h->counters[2] = st.owners;
     h->counters[3] = st.refused;
 
-    return NGX_OK;
+    return ngx_http_ttai_kv_failing(r, &st, h);
+}
+
+
+/*
+ * A zone whose journal or last snapshot failed cannot promise that its
+ * changes last: the check fails, with the error, until a write or a
+ * snapshot works again.
+ */
+
+static ngx_int_t
+ngx_http_ttai_kv_failing(ngx_http_request_t *r, ngx_http_ttai_kv_stats_t *st,
+    ngx_http_ttai_health_t *h)
+{
+    u_char  *p;
+    char    *journal, *snapshot;
+    size_t   len;
+
+    if (st->journal_err == 0 && st->snapshot_err == 0) {
+        return NGX_OK;
+    }
+
+    journal = st->journal_err
+              ? ngx_http_ttai_kv_strerror(r->pool, "journal", st->journal_err)
+              : "";
+    snapshot = st->snapshot_err
+               ? ngx_http_ttai_kv_strerror(r->pool, "snapshot",
+                                           st->snapshot_err)
+               : "";
+
+    if (journal == NULL || snapshot == NULL) {
+        ngx_str_set(&h->error, "out of memory");
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(journal) + sizeof("; ") - 1 + ngx_strlen(snapshot);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        ngx_str_set(&h->error, "out of memory");
+        return NGX_ERROR;
+    }
+
+    /* the system's messages have no quote or backslash: JSON as they are */
+    h->error.data = p;
+    h->error.len = ngx_sprintf(p, "%s%s%s", journal,
+                               (*journal && *snapshot) ? "; " : "", snapshot)
+                   - p;
+
+    return NGX_ERROR;
 }
 
 
@@ -1203,6 +1464,9 @@ ngx_http_ttai_kv_exit_process(ngx_cycle_t *cycle,
     ngx_http_ttai_kv_t         *kv;
     ngx_http_ttai_kv_worker_t  *w;
 
+    /* every process: what it has queued for its journal goes out first */
+    ngx_http_ttai_kv_journal_exit(cycle);
+
     w = ngx_http_ttai_kv_worker;
 
     if (w == NULL) {
@@ -1231,7 +1495,7 @@ ngx_http_ttai_kv_exit_process(ngx_cycle_t *cycle,
 }
 
 
-static ngx_http_ttai_kv_t *
+ngx_http_ttai_kv_t *
 ngx_http_ttai_kv_current(ngx_uint_t zone)
 {
     ngx_http_ttai_main_conf_t  *tmcf;

@@ -35,6 +35,42 @@ typedef struct {
 } ngx_http_ttai_kv_entry_t;
 
 
+/*
+ * A request that waits until its change is on disk (the zone's journal):
+ *
+ *     w = ngx_pcalloc(r->pool, sizeof(ngx_http_ttai_kv_wait_t));
+ *     w->request = r;
+ *     w->handler = my_done;
+ *     w->data = my_ctx;
+ *
+ *     rc = ngx_http_ttai_kv_set(kv, &entry, w, r->connection->log);
+ *
+ * NGX_AGAIN: the change is made, and the request is held (as the D1
+ * bridge holds it) until my_done(r, w) runs on the event loop, with
+ * w->err 0 once the change is on disk, or the error that kept it off;
+ * what my_done returns goes to ngx_http_finalize_request().  A content
+ * handler returns NGX_DONE meanwhile; a request body handler calls
+ * ngx_http_finalize_request(r, NGX_DONE).  NGX_OK: the change is made
+ * and nothing is to wait for (the zone has no journal).
+ */
+typedef struct ngx_http_ttai_kv_wait_s  ngx_http_ttai_kv_wait_t;
+
+typedef ngx_int_t (*ngx_http_ttai_kv_done_pt)(ngx_http_request_t *r,
+    ngx_http_ttai_kv_wait_t *w);
+
+struct ngx_http_ttai_kv_wait_s {
+    ngx_http_request_t       *request;
+    ngx_http_ttai_kv_done_pt  handler;
+    void                     *data;
+
+    /* the outcome: 0, or why the change is not known to last */
+    ngx_err_t                 err;
+
+    /* the journal's own */
+    ngx_queue_t               queue;
+};
+
+
 typedef struct {
     ngx_uint_t                entries;
     ngx_uint_t                hits;
@@ -44,6 +80,8 @@ typedef struct {
     size_t                    size;        /* bytes of the zone */
     ngx_uint_t                owners;      /* with entries, when counted */
     ngx_uint_t                refused;     /* new entries, the zone full */
+    ngx_err_t                 journal_err;
+    ngx_err_t                 snapshot_err;
 } ngx_http_ttai_kv_stats_t;
 
 
@@ -89,19 +127,35 @@ void ngx_http_ttai_kv_exit_process(ngx_cycle_t *cycle,
 /*
  * All copy out of or into shared memory under the zone's lock and do
  * nothing else there.  get and delete return NGX_DECLINED for a key that
- * is absent or expired; put returns NGX_DECLINED for a key, value or
- * metadata past the limits and NGX_ERROR when the zone cannot hold the
+ * is absent or expired; put and set return NGX_DECLINED for a key, value
+ * or metadata past the limits and NGX_ERROR when the zone cannot hold the
  * entry even after evicting.
+ *
+ * put is for what the module can fetch again (the cache of TastyTrade's
+ * answers): it lives in memory and the next snapshot, and is never
+ * journaled.  set, delete and clear are changes that are to last: in a
+ * zone with a journal they are journaled, and the request waits with w
+ * as above (without w, the record rides the next write and nobody
+ * waits).  While the journal fails they return NGX_ABORT, with w->err
+ * set, and change nothing.
  */
 ngx_int_t ngx_http_ttai_kv_get(ngx_http_ttai_kv_t *kv, ngx_str_t *key,
     ngx_pool_t *pool, ngx_http_ttai_kv_entry_t *entry);
 ngx_int_t ngx_http_ttai_kv_put(ngx_http_ttai_kv_t *kv,
     ngx_http_ttai_kv_entry_t *entry, ngx_log_t *log);
-ngx_int_t ngx_http_ttai_kv_delete(ngx_http_ttai_kv_t *kv, ngx_str_t *key);
+ngx_int_t ngx_http_ttai_kv_set(ngx_http_ttai_kv_t *kv,
+    ngx_http_ttai_kv_entry_t *entry, ngx_http_ttai_kv_wait_t *w,
+    ngx_log_t *log);
+ngx_int_t ngx_http_ttai_kv_delete(ngx_http_ttai_kv_t *kv, ngx_str_t *key,
+    ngx_http_ttai_kv_wait_t *w, ngx_log_t *log);
 
 /* removes every entry, a batch per lock, and counts them in *deleted */
 ngx_int_t ngx_http_ttai_kv_clear(ngx_http_ttai_kv_t *kv,
-    ngx_uint_t *deleted);
+    ngx_uint_t *deleted, ngx_http_ttai_kv_wait_t *w, ngx_log_t *log);
+
+/* "journal: <the system's text for err>", NUL-terminated, for answers */
+char *ngx_http_ttai_kv_strerror(ngx_pool_t *pool, const char *what,
+    ngx_err_t err);
 
 /*
  * Keys in byte order that start with prefix and sort after cursor (the

@@ -23,6 +23,11 @@
  * by rename(), so a reader sees the old snapshot or the new one whole.
  * A missing folder or file means an empty zone: removing the state
  * folder's kv/ is a reset.
+ *
+ * The snapshot records the journal's number when its copy began, and
+ * moves the journal to a new generation: after a start has loaded it,
+ * the journal's later changes are replayed over it, and once it is on
+ * disk the older generations of the journal go.
  */
 
 
@@ -31,10 +36,14 @@
 #define NGX_HTTP_TTAI_KV_SNAP_RECORDS  1024
 
 
+static uint64_t ngx_http_ttai_kv_snapshot_read(ngx_http_ttai_kv_t *kv,
+    ngx_log_t *log);
 static ngx_int_t ngx_http_ttai_kv_snapshot_write(ngx_fd_t fd, u_char *buf,
     size_t len);
 static void ngx_http_ttai_kv_snapshot_restore(ngx_http_ttai_kv_t *kv,
     ttai_kvsnap_reader_t *rd, ngx_log_t *log);
+static void ngx_http_ttai_kv_snapshot_failed(ngx_http_ttai_kv_t *kv,
+    ngx_err_t err);
 static void ngx_http_ttai_kv_snapshot_refuse(ngx_http_ttai_kv_t *kv,
     ngx_log_t *log, const char *why);
 
@@ -42,19 +51,34 @@ static void ngx_http_ttai_kv_snapshot_refuse(ngx_http_ttai_kv_t *kv,
 void
 ngx_http_ttai_kv_snapshot_load(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
 {
-    u_char                *buf;
-    off_t                  size, limit, got;
-    ssize_t                n;
-    ngx_fd_t               fd;
-    ngx_err_t              err;
-    ngx_file_info_t        fi;
-    ttai_kvsnap_error_t    e;
-    ttai_kvsnap_reader_t   rd;
+    uint64_t  seq;
 
     /* "nginx -t" creates the zone too; it has no use for the contents */
     if (kv->snapshot.len == 0 || ngx_test_config) {
         return;
     }
+
+    seq = ngx_http_ttai_kv_snapshot_read(kv, log);
+
+    /* a journal left on after a crash is replayed even if now off */
+    ngx_http_ttai_kv_journal_replay(kv, seq, log);
+}
+
+
+/* loads the snapshot; returns the journal number it starts from */
+
+static uint64_t
+ngx_http_ttai_kv_snapshot_read(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
+{
+    u_char                *buf;
+    off_t                  size, limit, got;
+    ssize_t                n;
+    uint64_t               seq;
+    ngx_fd_t               fd;
+    ngx_err_t              err;
+    ngx_file_info_t        fi;
+    ttai_kvsnap_error_t    e;
+    ttai_kvsnap_reader_t   rd;
 
     fd = ngx_open_file(kv->snapshot.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
 
@@ -65,16 +89,17 @@ ngx_http_ttai_kv_snapshot_load(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
             ngx_log_error(NGX_LOG_INFO, log, 0,
                           "ttai: KV zone \"%V\" starts empty: no snapshot "
                           "\"%V\" yet", &kv->name, &kv->snapshot);
-            return;
+            return 0;
         }
 
         ngx_log_error(NGX_LOG_ERR, log, err,
                       "ttai: KV zone \"%V\" starts empty: cannot open its "
                       "snapshot \"%V\"", &kv->name, &kv->snapshot);
-        return;
+        return 0;
     }
 
     buf = NULL;
+    seq = 0;
 
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
         ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
@@ -124,6 +149,7 @@ ngx_http_ttai_kv_snapshot_load(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
     }
 
     ngx_http_ttai_kv_snapshot_restore(kv, &rd, log);
+    seq = rd.seq;
 
 done:
 
@@ -135,6 +161,8 @@ done:
     if (buf != NULL) {
         ngx_free(buf);
     }
+
+    return seq;
 }
 
 
@@ -245,9 +273,9 @@ ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
 {
     u_char                   *buf, *tmp, *p, *last, *dir;
     size_t                    size, key_len;
-    uint64_t                  now, count;
+    uint64_t                  now, count, seq, generation;
     ngx_fd_t                  fd;
-    ngx_err_t                 err;
+    ngx_err_t                 err, failed;
     ngx_uint_t                changes, saved, n;
     ngx_rbtree_node_t        *node, *next;
     ttai_kvsnap_writer_t      w;
@@ -262,18 +290,36 @@ ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
     }
 
     ngx_shmtx_lock(&kv->shpool->mutex);
+
     changes = kv->sh->changes;
     saved = kv->sh->saved;
+
+    /*
+     * Every change numbered up to seq is in the zone already, so in the
+     * copy; later ones go to files of the new generation, which this
+     * snapshot's success leaves in place.
+     */
+    seq = kv->sh->seq;
+    generation = kv->sh->generation;
+
+    if (changes != saved) {
+        generation = ++kv->sh->generation;
+    }
+
     ngx_shmtx_unlock(&kv->shpool->mutex);
 
     if (changes == saved) {
         return NGX_DECLINED;
     }
 
+    fd = NGX_INVALID_FILE;
+    err = 0;
+
     buf = ngx_alloc(NGX_HTTP_TTAI_KV_SNAP_BUF, log);
     tmp = ngx_alloc(kv->snapshot.len + sizeof(".tmp.") + NGX_INT64_LEN, log);
 
     if (buf == NULL || tmp == NULL) {
+        err = NGX_ENOMEM;
         goto failed;
     }
 
@@ -296,7 +342,7 @@ ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
 
     now = ngx_http_ttai_kv_now();
 
-    ttai_kvsnap_writer_init(&w, header, now);
+    ttai_kvsnap_writer_init(&w, header, now, seq);
 
     if (ngx_http_ttai_kv_snapshot_write(fd, header, sizeof(header))
         != NGX_OK)
@@ -413,9 +459,24 @@ ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
         }
     }
 
+    /* the disk takes writes again: the journal may be tried at once */
     ngx_shmtx_lock(&kv->shpool->mutex);
+
+    err = kv->sh->journal_err;
+    failed = kv->sh->snapshot_err;
+
     kv->sh->saved = changes;
+    kv->sh->snapshot_err = 0;
+    kv->sh->journal_err = 0;
+
     ngx_shmtx_unlock(&kv->shpool->mutex);
+
+    if (err || failed) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "ttai: KV zone \"%V\": the snapshot works again%s",
+                      &kv->name,
+                      err ? ", and so changes are journaled again" : "");
+    }
 
     ngx_log_error(NGX_LOG_INFO, log, 0,
                   "ttai: KV zone \"%V\" saved %uL entries to \"%V\"",
@@ -424,11 +485,15 @@ ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
     ngx_free(buf);
     ngx_free(tmp);
 
+    ngx_http_ttai_kv_journal_compact(kv, generation, log);
+
     return NGX_OK;
 
 write_failed:
 
-    ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+    err = ngx_errno;
+
+    ngx_log_error(NGX_LOG_ERR, log, err,
                   "ttai: KV zone \"%V\" not saved: writing \"%s\" failed",
                   &kv->name, tmp);
 
@@ -440,6 +505,8 @@ write_failed:
 
 failed:
 
+    ngx_http_ttai_kv_snapshot_failed(kv, err ? err : EIO);
+
     if (buf != NULL) {
         ngx_free(buf);
     }
@@ -449,6 +516,17 @@ failed:
     }
 
     return NGX_ERROR;
+}
+
+
+/* for /health, until a snapshot works again */
+
+static void
+ngx_http_ttai_kv_snapshot_failed(ngx_http_ttai_kv_t *kv, ngx_err_t err)
+{
+    ngx_shmtx_lock(&kv->shpool->mutex);
+    kv->sh->snapshot_err = err;
+    ngx_shmtx_unlock(&kv->shpool->mutex);
 }
 
 

@@ -14,13 +14,15 @@
 
 #include "ngx_http_ttai_kv.h"
 #include "ngx_http_ttai_owner.h"
+#include "ttai_kvjournal.h"
 
 
 /*
  * The layout of a KV zone in shared memory, shared by the zone's
  * operations (ngx_http_ttai_kv.c), its snapshot on disk
- * (ngx_http_ttai_kv_snapshot.c) and its owners and policy when full
- * (ngx_http_ttai_kv_owner.c).  Nothing else looks inside.
+ * (ngx_http_ttai_kv_snapshot.c), its journal (ngx_http_ttai_kv_journal.c)
+ * and its owners and policy when full (ngx_http_ttai_kv_owner.c).
+ * Nothing else looks inside.
  */
 
 
@@ -64,6 +66,26 @@ typedef struct {
     /* who owns which entries; NULL: the zone does not count them */
     ngx_http_ttai_owners_t   *owners;
     ngx_uint_t                refused;     /* new entries, the zone full */
+
+    /*
+     * The journal: the number of the last change given to it, and the
+     * generation of its files written now.  A snapshot starts at "seq"
+     * and moves to the next generation; once it is on disk, the files of
+     * the earlier generations are removed.
+     */
+    uint64_t                  seq;
+    uint64_t                  generation;
+
+    /*
+     * Why the zone cannot make changes last, for /health and for the
+     * answers: the error of the journal's last write (0: it works), and
+     * of the last snapshot.  While the journal fails, changes that would
+     * be journaled are refused, but the first one after "probe" (epoch
+     * ms) goes through, to find out whether it works again.
+     */
+    ngx_err_t                 journal_err;
+    ngx_err_t                 snapshot_err;
+    uint64_t                  probe;
 } ngx_http_ttai_kv_sh_t;
 
 
@@ -72,6 +94,9 @@ struct ngx_http_ttai_kv_s {
     ngx_slab_pool_t          *shpool;
     ngx_shm_zone_t           *shm_zone;
     ngx_str_t                 name;
+
+    /* NGX_HTTP_TTAI_KV_CACHE or NGX_HTTP_TTAI_KV_SESSIONS */
+    ngx_uint_t                zone;
 
     /* the snapshot file, NUL-terminated; empty when snapshots are off */
     ngx_str_t                 snapshot;
@@ -82,6 +107,18 @@ struct ngx_http_ttai_kv_s {
     ngx_uint_t                keep;
     ngx_http_ttai_kv_owner_pt owner;
     ngx_uint_t                per_owner;   /* 0: no limit */
+
+    /*
+     * The journal (NGX_CONF_UNSET until the http block is read): its
+     * folder, the snapshot's, and the start of its file names there,
+     * "<folder>/<name>.journal.", both NUL-terminated
+     */
+    ngx_flag_t                journal;
+    ngx_str_t                 journal_dir;
+    ngx_str_t                 journal_prefix;
+#if (NGX_THREADS)
+    ngx_thread_pool_t        *thread_pool;
+#endif
 };
 
 
@@ -162,12 +199,56 @@ void ngx_http_ttai_kv_room_log(ngx_http_ttai_kv_t *kv, ngx_int_t rc,
     ngx_http_ttai_kv_entry_t *entry, ngx_http_ttai_kv_room_t *room,
     ngx_log_t *log);
 
+/* removes a key, with the zone locked: NGX_DECLINED when it was absent */
+ngx_int_t ngx_http_ttai_kv_remove_locked(ngx_http_ttai_kv_t *kv,
+    ngx_str_t *key);
+
+/* the zone of this index in the current cycle, or NULL */
+ngx_http_ttai_kv_t *ngx_http_ttai_kv_current(ngx_uint_t zone);
+
 /* at start with a fresh zone; never fails the start */
 void ngx_http_ttai_kv_snapshot_load(ngx_http_ttai_kv_t *kv, ngx_log_t *log);
 
 /* writes the snapshot when the zone changed since the last one */
 ngx_int_t ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv,
     ngx_log_t *log);
+
+
+/* the journal (ngx_http_ttai_kv_journal.c) */
+
+/* once the http block is read, with the snapshot's file known */
+char *ngx_http_ttai_kv_journal_init_conf(ngx_conf_t *cf,
+    ngx_http_ttai_main_conf_t *tmcf, ngx_http_ttai_kv_t *kv);
+
+/*
+ * With the zone locked, before a change that is to be journaled: NGX_OK,
+ * or NGX_ABORT with *err set when the journal fails and this change is
+ * not the one let through to try it again.
+ */
+ngx_int_t ngx_http_ttai_kv_journal_gate_locked(ngx_http_ttai_kv_t *kv,
+    uint64_t now, ngx_err_t *err);
+
+/*
+ * Queues the record of a change just applied, numbered under the lock
+ * and tagged with the generation of that moment, for the next write of
+ * this process.  With w, the request waits: NGX_AGAIN, and w->handler
+ * runs once the record is on disk or its write failed.  Without, NGX_OK.
+ * NGX_ERROR: out of memory, nothing queued.
+ */
+ngx_int_t ngx_http_ttai_kv_journal_append(ngx_http_ttai_kv_t *kv,
+    ttai_kvjournal_record_t *rec, uint64_t generation,
+    ngx_http_ttai_kv_wait_t *w, ngx_log_t *log);
+
+/* at start, after the snapshot: the later changes, in order */
+void ngx_http_ttai_kv_journal_replay(ngx_http_ttai_kv_t *kv, uint64_t seq,
+    ngx_log_t *log);
+
+/* after a snapshot is on disk: the files of earlier generations go */
+void ngx_http_ttai_kv_journal_compact(ngx_http_ttai_kv_t *kv,
+    uint64_t generation, ngx_log_t *log);
+
+/* at exit: what is queued is written, without waiting on the pool */
+void ngx_http_ttai_kv_journal_exit(ngx_cycle_t *cycle);
 
 
 #endif /* _NGX_HTTP_TTAI_KV_ZONE_H_INCLUDED_ */

@@ -55,6 +55,10 @@ typedef struct {
     ttai_mcp_reply_t           reply;
     ngx_http_ttai_session_t    session;
     ngx_uint_t                 found;
+
+    /* a session change that waits for the sessions zone's journal */
+    ngx_http_ttai_kv_wait_t    wait;
+    ngx_uint_t                 new_session;
 } ngx_http_ttai_mcp_ctx_t;
 
 
@@ -95,6 +99,14 @@ static void ngx_http_ttai_mcp_reply_cleanup(void *data);
 static ngx_int_t ngx_http_ttai_mcp_session(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx, ttai_mcp_reply_t *reply,
     ngx_http_ttai_session_t *s, ngx_uint_t found);
+static ngx_int_t ngx_http_ttai_mcp_saved(ngx_http_request_t *r,
+    ngx_http_ttai_kv_wait_t *w);
+static ngx_int_t ngx_http_ttai_mcp_answer(ngx_http_request_t *r,
+    ngx_http_ttai_mcp_ctx_t *ctx, ngx_int_t rc);
+static ngx_int_t ngx_http_ttai_mcp_ended(ngx_http_request_t *r,
+    ngx_http_ttai_kv_wait_t *w);
+static ngx_int_t ngx_http_ttai_mcp_not_durable(ngx_http_request_t *r,
+    ngx_err_t err);
 static ngx_int_t ngx_http_ttai_mcp_send(ngx_http_request_t *r,
     ttai_mcp_reply_t *reply);
 static ngx_int_t ngx_http_ttai_mcp_error(ngx_http_request_t *r,
@@ -514,6 +526,7 @@ ngx_http_ttai_mcp_preflight(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_ttai_mcp_delete(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
 {
+    ngx_int_t                 rc;
     ngx_table_elt_t          *h;
     ngx_http_ttai_session_t   s;
 
@@ -534,10 +547,40 @@ ngx_http_ttai_mcp_delete(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
                                        "Session not found");
     }
 
-    (void) ngx_http_ttai_session_delete(r, &s.id);
-
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         r->keepalive = 0;
+    }
+
+    /* the session is gone for good once the answer says so */
+    ctx->wait.request = r;
+    ctx->wait.handler = ngx_http_ttai_mcp_ended;
+    ctx->wait.data = ctx;
+
+    rc = ngx_http_ttai_session_delete(r, &s.id, &ctx->wait);
+
+    switch (rc) {
+
+    case NGX_AGAIN:
+        return NGX_DONE;
+
+    case NGX_ABORT:
+        return ngx_http_ttai_mcp_not_durable(r, ctx->wait.err);
+
+    default:
+        /* NGX_DECLINED: it expired meanwhile, which ends it as well */
+        return ngx_http_ttai_send_json(r, NGX_HTTP_OK, ended,
+                                       sizeof(ended) - 1);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_ttai_mcp_ended(ngx_http_request_t *r, ngx_http_ttai_kv_wait_t *w)
+{
+    static u_char  ended[] = "{}";
+
+    if (w->err) {
+        return ngx_http_ttai_mcp_not_durable(r, w->err);
     }
 
     return ngx_http_ttai_send_json(r, NGX_HTTP_OK, ended, sizeof(ended) - 1);
@@ -938,6 +981,19 @@ ngx_http_ttai_mcp_drive(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     rc = ngx_http_ttai_mcp_session(r, ctx, &ctx->reply, &ctx->session,
                                    ctx->found);
 
+    if (rc == NGX_AGAIN) {
+        /* answered once the session is on disk */
+        return NGX_DONE;
+    }
+
+    return ngx_http_ttai_mcp_answer(r, ctx, rc);
+}
+
+
+static ngx_int_t
+ngx_http_ttai_mcp_answer(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx,
+    ngx_int_t rc)
+{
     if (rc == NGX_OK) {
         /* the reply is sent as it is: the pool's cleanup frees it */
         return ngx_http_ttai_mcp_send(r, &ctx->reply);
@@ -945,11 +1001,83 @@ ngx_http_ttai_mcp_drive(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
 
     if (rc == NGX_BUSY) {
         rc = ngx_http_ttai_mcp_full(r);
+
+    } else if (rc == NGX_ABORT) {
+        rc = ngx_http_ttai_mcp_not_durable(r, ctx->wait.err);
     }
 
     ttai_mcp_reply_free(&ctx->reply);
 
     return rc;
+}
+
+
+/* the sessions zone's journal is done with this request's change */
+
+static ngx_int_t
+ngx_http_ttai_mcp_saved(ngx_http_request_t *r, ngx_http_ttai_kv_wait_t *w)
+{
+    ngx_http_ttai_mcp_ctx_t *ctx = w->data;
+
+    ngx_http_ttai_session_t  *s;
+
+    if (w->err) {
+        return ngx_http_ttai_mcp_answer(r, ctx, NGX_ABORT);
+    }
+
+    s = &ctx->session;
+
+    /* the id is given only for a session that lasts */
+    if (ctx->new_session
+        && ngx_http_ttai_header(r, "Mcp-Session-Id", (char *) s->id.data,
+                                s->id.len)
+           != NGX_OK)
+    {
+        return ngx_http_ttai_mcp_answer(r, ctx,
+                                        NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+
+    return ngx_http_ttai_mcp_answer(r, ctx, NGX_OK);
+}
+
+
+/*
+ * A session change that may not last is not acknowledged: 503, as for a
+ * full sessions zone, since it is the server that cannot keep it for now
+ * and a client retries a 503 (507 is WebDAV's, about what the client asked
+ * to store).
+ */
+
+static ngx_int_t
+ngx_http_ttai_mcp_not_durable(ngx_http_request_t *r, ngx_err_t err)
+{
+    char    *why;
+    u_char  *msg, *p;
+    size_t   len;
+
+    why = ngx_http_ttai_kv_strerror(r->pool, "journal", err);
+    if (why == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = sizeof("the session could not be made durable (): retry later")
+          + ngx_strlen(why);
+
+    msg = ngx_pnalloc(r->pool, len);
+    if (msg == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_sprintf(msg, "the session could not be made durable (%s): "
+                    "retry later", why);
+    *p = '\0';
+
+    if (ngx_http_ttai_header_lit(r, "Retry-After", "1") != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ttai_mcp_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                   (char *) msg);
 }
 
 
@@ -982,7 +1110,10 @@ ngx_http_ttai_mcp_reply_cleanup(void *data)
 
 /*
  * Makes, updates or touches the session after the core's answer; NGX_BUSY
- * when there is no room for a new one.
+ * when there is no room for a new one.  A new session and a new level
+ * are answered once on disk (NGX_AGAIN: ngx_http_ttai_mcp_saved() then
+ * answers), or refused with NGX_ABORT when they cannot be; a later idle
+ * deadline is written without waiting.
  */
 
 static ngx_int_t
@@ -993,6 +1124,10 @@ ngx_http_ttai_mcp_session(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx,
     ngx_http_ttai_main_conf_t  *tmcf;
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+
+    ctx->wait.request = r;
+    ctx->wait.handler = ngx_http_ttai_mcp_saved;
+    ctx->wait.data = ctx;
 
     if (reply->new_session) {
         ngx_memzero(s, sizeof(ngx_http_ttai_session_t));
@@ -1008,7 +1143,16 @@ ngx_http_ttai_mcp_session(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx,
             s->client.len = ngx_strlen(reply->client_info);
         }
 
-        rc = ngx_http_ttai_session_create(r, s);
+        rc = ngx_http_ttai_session_create(r, s, &ctx->wait);
+
+        if (rc == NGX_AGAIN) {
+            ctx->new_session = 1;
+            return NGX_AGAIN;
+        }
+
+        if (rc == NGX_ABORT) {
+            return NGX_ABORT;
+        }
 
         if (rc != NGX_OK) {
             return (rc == NGX_BUSY) ? NGX_BUSY
@@ -1033,15 +1177,21 @@ ngx_http_ttai_mcp_session(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx,
         s->log_level.data = (u_char *) reply->log_level;
         s->log_level.len = ngx_strlen(reply->log_level);
 
-    } else if (ngx_time() - s->touched
-               < tmcf->session_timeout / NGX_HTTP_TTAI_MCP_TOUCH)
+        rc = ngx_http_ttai_session_save(r, s, &ctx->wait);
+
+        /* a zone too full for it keeps the old level, as it always did */
+        return (rc == NGX_AGAIN || rc == NGX_ABORT) ? rc : NGX_OK;
+    }
+
+    if (ngx_time() - s->touched
+        < tmcf->session_timeout / NGX_HTTP_TTAI_MCP_TOUCH)
     {
         /* the idle deadline is fresh enough: no write to shared memory */
         return NGX_OK;
     }
 
     /* a session that cannot be touched expires on time: no worse */
-    (void) ngx_http_ttai_session_save(r, s);
+    (void) ngx_http_ttai_session_save(r, s, NULL);
 
     return NGX_OK;
 }

@@ -65,14 +65,14 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       NULL },
 
     { ngx_string("ttai_kv_zone"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2|NGX_CONF_TAKE3|NGX_CONF_TAKE4,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
       ngx_http_ttai_kv_zone,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_ttai_main_conf_t, kv),
       NULL },
 
     { ngx_string("ttai_mcp_sessions"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2|NGX_CONF_TAKE3|NGX_CONF_TAKE4,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
       ngx_http_ttai_kv_zone,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_ttai_main_conf_t, sessions),

@@ -65,7 +65,8 @@ ngx_http_ttai_session_get(ngx_http_request_t *r, ngx_str_t *id,
     if (ngx_http_ttai_session_parse(&entry.value, s) != NGX_OK) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "ttai: session \"%V\" is unreadable, dropped", id);
-        (void) ngx_http_ttai_kv_delete(tmcf->sessions, id);
+        (void) ngx_http_ttai_kv_delete(tmcf->sessions, id, NULL,
+                                       r->connection->log);
         return NGX_DECLINED;
     }
 
@@ -78,7 +79,7 @@ ngx_http_ttai_session_get(ngx_http_request_t *r, ngx_str_t *id,
 
 ngx_int_t
 ngx_http_ttai_session_create(ngx_http_request_t *r,
-    ngx_http_ttai_session_t *s)
+    ngx_http_ttai_session_t *s, ngx_http_ttai_kv_wait_t *w)
 {
     u_char  bytes[NGX_HTTP_TTAI_SESSION_ID_LEN / 2];
 
@@ -94,12 +95,13 @@ ngx_http_ttai_session_create(ngx_http_request_t *r,
 
     s->created = ngx_time();
 
-    return ngx_http_ttai_session_save(r, s);
+    return ngx_http_ttai_session_save(r, s, w);
 }
 
 
 ngx_int_t
-ngx_http_ttai_session_save(ngx_http_request_t *r, ngx_http_ttai_session_t *s)
+ngx_http_ttai_session_save(ngx_http_request_t *r, ngx_http_ttai_session_t *s,
+    ngx_http_ttai_kv_wait_t *w)
 {
     u_char                     *p;
     size_t                      len;
@@ -133,20 +135,25 @@ ngx_http_ttai_session_save(ngx_http_request_t *r, ngx_http_ttai_session_t *s)
     entry.expires = (uint64_t) (s->touched + tmcf->session_timeout) * 1000;
 
     /* the zone says why in its log lines, a few per interval at most */
-    rc = ngx_http_ttai_kv_put(tmcf->sessions, &entry, r->connection->log);
+    rc = ngx_http_ttai_kv_set(tmcf->sessions, &entry, w, r->connection->log);
 
-    if (rc != NGX_OK) {
+    if (rc == NGX_ABORT) {
+        return NGX_ABORT;
+    }
+
+    if (rc != NGX_OK && rc != NGX_AGAIN) {
         return NGX_BUSY;
     }
 
     s->expires = s->touched + tmcf->session_timeout;
 
-    return NGX_OK;
+    return rc;
 }
 
 
 ngx_int_t
-ngx_http_ttai_session_delete(ngx_http_request_t *r, ngx_str_t *id)
+ngx_http_ttai_session_delete(ngx_http_request_t *r, ngx_str_t *id,
+    ngx_http_ttai_kv_wait_t *w)
 {
     ngx_http_ttai_main_conf_t  *tmcf;
 
@@ -156,7 +163,7 @@ ngx_http_ttai_session_delete(ngx_http_request_t *r, ngx_str_t *id)
         return NGX_DECLINED;
     }
 
-    return ngx_http_ttai_kv_delete(tmcf->sessions, id);
+    return ngx_http_ttai_kv_delete(tmcf->sessions, id, w, r->connection->log);
 }
 
 

@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ttai_module.h"
+#include "ngx_http_ttai_kv.h"
 
 
 /*
@@ -50,17 +51,26 @@ ngx_int_t ngx_http_ttai_session_get(ngx_http_request_t *r, ngx_str_t *id,
     ngx_http_ttai_session_t *s);
 
 /*
- * Fills s->id with a new id and stores the session; NGX_BUSY when the
- * zone is full of other users' live sessions.
+ * Changes wait, with w, until the sessions zone's journal has them on
+ * disk, as ngx_http_ttai_kv_set() describes: NGX_OK (no journal) or
+ * NGX_AGAIN (w->handler runs later).  Without w the change rides the next
+ * write of the journal and nobody waits: for a later idle deadline,
+ * which costs nothing worse than an earlier expiry when lost.
+ * NGX_ABORT: the journal fails, nothing changed, w->err says why.
+ * NGX_BUSY: no room, the zone being full of other users' live sessions.
  */
+
+/* fills s->id with a new id and stores the session */
 ngx_int_t ngx_http_ttai_session_create(ngx_http_request_t *r,
-    ngx_http_ttai_session_t *s);
+    ngx_http_ttai_session_t *s, ngx_http_ttai_kv_wait_t *w);
 
 /* stores the session again: a new level, or a later idle deadline */
 ngx_int_t ngx_http_ttai_session_save(ngx_http_request_t *r,
-    ngx_http_ttai_session_t *s);
+    ngx_http_ttai_session_t *s, ngx_http_ttai_kv_wait_t *w);
 
-ngx_int_t ngx_http_ttai_session_delete(ngx_http_request_t *r, ngx_str_t *id);
+/* NGX_DECLINED also when the session was gone already */
+ngx_int_t ngx_http_ttai_session_delete(ngx_http_request_t *r, ngx_str_t *id,
+    ngx_http_ttai_kv_wait_t *w);
 
 char *ngx_http_ttai_debug(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 

@@ -17,7 +17,7 @@ set -euo pipefail
 usage() {
     cat <<'USAGE'
 Usage: scripts/bench.sh [--duration S] [--rounds R] [--connections N]
-                       [--threads N] [NAME...]
+                       [--threads N] [--journal on|off] [NAME...]
        scripts/bench.sh --callgrind [--requests N] [NAME...]
 
 Starts nginx with the built module (2 workers, on a free loopback port),
@@ -28,6 +28,11 @@ requests/s, the median p50 and p99 in microseconds, cpu_us (the CPU
 time of nginx's workers per request, user and system), and the ratio of
 requests/s to that of the baseline the last columns name over the same
 rounds, so that a change of load on the machine weighs on both alike.
+
+--journal sets the journal of the KV and sessions zones (default on,
+as in conf/dev.conf and conf/prod.conf): kv-put, a PUT of the admin API,
+is answered once its record is synced to build/bench/state/kv/; with
+"off" it lives in memory until the next snapshot (every hour here).
 
 NAME limits the run to some endpoints (see the first column); the
 baselines of those run too.  The baselines:
@@ -66,6 +71,7 @@ connections=32
 threads=2
 callgrind=
 requests=2000
+journal=on
 only=()
 
 while [ $# -gt 0 ]; do
@@ -77,6 +83,12 @@ while [ $# -gt 0 ]; do
         --threads) threads=$2; shift ;;
         --callgrind) callgrind=1 ;;
         --requests) requests=$2; shift ;;
+        --journal)
+            case "${2:-}" in
+                on|off) journal=$2 ;;
+                *) echo "bench.sh: --journal is on or off" >&2; exit 2 ;;
+            esac
+            shift ;;
         -*) echo "bench.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
         *) only+=("$1") ;;
     esac
@@ -107,8 +119,10 @@ user=
 workers="worker_processes 2;"
 [ -z "$callgrind" ] || workers="worker_processes 1; master_process off;"
 
-kv_conf="ttai_kv_zone bench 64m snapshot=off;"
-mcp_conf="ttai_mcp_sessions SESSIONS 8m snapshot=off;"
+# the snapshots are in the state folder, and taken at exit only: what is
+# measured is the journal's cost, or its absence
+kv_conf="ttai_kv_zone bench 64m snapshot_interval=1h journal=$journal;"
+mcp_conf="ttai_mcp_sessions SESSIONS 8m snapshot_interval=1h journal=$journal;"
 d1_main="thread_pool ttai threads=4 max_queue=4096;"
 d1_conf="ttai_thread_pool ttai; ttai_migrations $root/migrations;"
 

@@ -67,6 +67,14 @@ my %kv = (
         => qr/invalid "many": a number of sessions of at least 1, or "off"/,
     'ttai_mcp_sessions_per_user 4; ttai_mcp_sessions_per_user 8;'
         => qr/"ttai_mcp_sessions_per_user" directive is duplicate/,
+    'ttai_kv_zone kv 1m journal=yes;'
+        => qr/invalid "journal=yes": the journal is "on" or "off"/,
+    'ttai_kv_zone kv 1m journal=on journal=off;'
+        => qr/invalid or repeated parameter "journal=off"/,
+    'ttai_kv_zone kv 1m snapshot=off journal=on;'
+        => qr/KV zone "kv" has "journal=on" but no snapshot: the journal is replayed over one; set "ttai_state_dir" or "snapshot=PATH"/,
+    'ttai_mcp_sessions s 1m snapshot=off journal=on;'
+        => qr/KV zone "s" has "journal=on" but no snapshot/,
 );
 for my $directive (sort keys %kv) {
     ($rc, $out) = nginx_t($dir, http => "$env $directive");
@@ -77,6 +85,14 @@ for my $directive (sort keys %kv) {
 ($rc, $out) = nginx_t($dir, http => "$env ttai_mcp_sessions s 1m; "
                       . 'ttai_mcp_sessions_per_user off;');
 is $rc, 0, 'ttai_mcp_sessions_per_user off loads' or diag $out;
+
+# every parameter at once, either way
+for my $journal ('on', 'off') {
+    ($rc, $out) = nginx_t($dir, http => "$env ttai_kv_zone kv 1m "
+                          . "snapshot=$dir/kv.snapshot snapshot_interval=5s "
+                          . "journal=$journal;");
+    is $rc, 0, "ttai_kv_zone loads with journal=$journal" or diag $out;
+}
 
 my $prod = read_file("$root/conf/prod.conf");
 $prod =~ s/#.*$//mg;

@@ -75,12 +75,13 @@ ttai_kvsnap_record_encode(unsigned char *out, const ttai_kvsnap_record_t *rec)
 
 void
 ttai_kvsnap_writer_init(ttai_kvsnap_writer_t *w, unsigned char *header,
-    uint64_t created)
+    uint64_t created, uint64_t seq)
 {
     memcpy(header, ttai_kvsnap_magic, sizeof(ttai_kvsnap_magic));
     ttai_kvsnap_put32(header + 8, TTAI_KVSNAP_VERSION);
     ttai_kvsnap_put32(header + 12, 0);
     ttai_kvsnap_put64(header + 16, created);
+    ttai_kvsnap_put64(header + 24, seq);
 
     crypto_generichash_init(&w->hash, NULL, 0, TTAI_KVSNAP_HASH_LEN);
     crypto_generichash_update(&w->hash, header, TTAI_KVSNAP_HEADER_LEN);
@@ -113,7 +114,7 @@ int
 ttai_kvsnap_open(ttai_kvsnap_reader_t *rd, const unsigned char *buf,
     size_t len, ttai_kvsnap_error_t *err)
 {
-    size_t                    need;
+    size_t                    need, header;
     uint32_t                  flags;
     uint64_t                  n;
     const unsigned char      *p, *end, *trailer;
@@ -138,17 +139,26 @@ ttai_kvsnap_open(ttai_kvsnap_reader_t *rd, const unsigned char *buf,
                                 "\"TTAIKVSN\" header)");
     }
 
-    if (len < TTAI_KVSNAP_HEADER_LEN) {
+    if (len < 12) {
         return ttai_kvsnap_fail(err, "the file is torn: it ends after %zu "
                                 "bytes, inside its header", len);
     }
 
     rd->version = ttai_kvsnap_get32(buf + 8);
 
-    if (rd->version != TTAI_KVSNAP_VERSION) {
+    if (rd->version != 1 && rd->version != TTAI_KVSNAP_VERSION) {
         return ttai_kvsnap_fail(err, "snapshot format version %u is not "
-                                "supported (this build reads version %u)",
+                                "supported (this build reads versions 1 "
+                                "to %u)",
                                 (unsigned) rd->version, TTAI_KVSNAP_VERSION);
+    }
+
+    header = (rd->version == 1) ? TTAI_KVSNAP_HEADER_LEN_V1
+                                : TTAI_KVSNAP_HEADER_LEN;
+
+    if (len < header) {
+        return ttai_kvsnap_fail(err, "the file is torn: it ends after %zu "
+                                "bytes, inside its header", len);
     }
 
     flags = ttai_kvsnap_get32(buf + 12);
@@ -159,8 +169,9 @@ ttai_kvsnap_open(ttai_kvsnap_reader_t *rd, const unsigned char *buf,
     }
 
     rd->created = ttai_kvsnap_get64(buf + 16);
+    rd->seq = (rd->version == 1) ? 0 : ttai_kvsnap_get64(buf + 24);
 
-    if (len < TTAI_KVSNAP_HEADER_LEN + TTAI_KVSNAP_TRAILER_LEN) {
+    if (len < header + TTAI_KVSNAP_TRAILER_LEN) {
         return ttai_kvsnap_fail(err, "the file is torn: it ends after %zu "
                                 "bytes, before its end marker", len);
     }
@@ -185,7 +196,7 @@ ttai_kvsnap_open(ttai_kvsnap_reader_t *rd, const unsigned char *buf,
 
     /* the checksum only proves the writer wrote it; check the layout too */
 
-    p = buf + TTAI_KVSNAP_HEADER_LEN;
+    p = buf + header;
     end = trailer;
 
     for (n = 0; p < end; n++) {
@@ -218,7 +229,7 @@ ttai_kvsnap_open(ttai_kvsnap_reader_t *rd, const unsigned char *buf,
                                 (unsigned long long) rd->count);
     }
 
-    rd->pos = buf + TTAI_KVSNAP_HEADER_LEN;
+    rd->pos = buf + header;
     rd->end = end;
 
     return 0;

@@ -18,7 +18,8 @@
  * The file a KV zone is saved to and restored from across restarts.
  * All integers are big-endian.
  *
- *   header   "TTAIKVSN", u32 version (1), u32 flags (0), u64 created (ms)
+ *   header   "TTAIKVSN", u32 version (2), u32 flags (0), u64 created (ms),
+ *            u64 journal sequence number the snapshot starts from
  *   records  u16 key length, u16 metadata length, u32 value length,
  *            u64 expiry (epoch ms, 0: never), key, metadata, value
  *   trailer  "TTAIKEND", u64 record count, 16-byte BLAKE2b of every
@@ -30,11 +31,18 @@
  *
  * A writer encodes records into memory with plain copies (the module does
  * that under the zone's lock) and hashes them later, outside it.
+ *
+ * The sequence number is that of the zone's journal when the copy began:
+ * every change numbered up to it is in the file, and a start replays the
+ * journal's later records over it.  Version 1 files, written before there
+ * was a journal, have a 24-byte header without it and are read as
+ * starting from 0.
  */
 
-#define TTAI_KVSNAP_VERSION       1
+#define TTAI_KVSNAP_VERSION       2
 
-#define TTAI_KVSNAP_HEADER_LEN    24
+#define TTAI_KVSNAP_HEADER_LEN    32
+#define TTAI_KVSNAP_HEADER_LEN_V1 24
 #define TTAI_KVSNAP_RECORD_HEAD   16
 #define TTAI_KVSNAP_HASH_LEN      16
 #define TTAI_KVSNAP_TRAILER_LEN   (16 + TTAI_KVSNAP_HASH_LEN)
@@ -68,6 +76,7 @@ typedef struct {
     const unsigned char       *end;        /* where the trailer starts */
     uint64_t                   count;
     uint64_t                   created;
+    uint64_t                   seq;
     uint32_t                   version;
 } ttai_kvsnap_reader_t;
 
@@ -92,7 +101,7 @@ size_t ttai_kvsnap_record_encode(unsigned char *out,
 
 /* writes the TTAI_KVSNAP_HEADER_LEN header bytes and starts the checksum */
 void ttai_kvsnap_writer_init(ttai_kvsnap_writer_t *w, unsigned char *header,
-    uint64_t created);
+    uint64_t created, uint64_t seq);
 
 /* hashes encoded records in file order; nrecords is how many buf holds */
 void ttai_kvsnap_writer_add(ttai_kvsnap_writer_t *w, const unsigned char *buf,

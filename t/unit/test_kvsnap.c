@@ -57,7 +57,7 @@ snap_build(snap_t *s, const ttai_kvsnap_record_t *recs, size_t n,
     s->buf = malloc(size);
     assert_non_null(s->buf);
 
-    ttai_kvsnap_writer_init(&w, s->buf, 1700000000000ULL);
+    ttai_kvsnap_writer_init(&w, s->buf, 1700000000000ULL, 4242);
     p = s->buf + TTAI_KVSNAP_HEADER_LEN;
 
     /* records are hashed batch by batch, as the module does */
@@ -125,6 +125,7 @@ test_round_trip(void **state)
         assert_string_equal(err.msg, "");
         assert_true(rd.count == NSAMPLE);
         assert_true(rd.created == 1700000000000ULL);
+        assert_true(rd.seq == 4242);
         assert_int_equal(rd.version, TTAI_KVSNAP_VERSION);
 
         for (i = 0; i < NSAMPLE; i++) {
@@ -223,12 +224,12 @@ test_other_files_are_refused(void **state)
     snap_build(&s, sample, 1, 1);
 
     /* a future version is refused by name, not as corrupt */
-    s.buf[11] = 2;
+    s.buf[11] = 3;
     assert_int_equal(ttai_kvsnap_open(&rd, s.buf, s.len, &err), -1);
-    assert_string_equal(err.msg, "snapshot format version 2 is not "
-                        "supported (this build reads version 1)");
+    assert_string_equal(err.msg, "snapshot format version 3 is not "
+                        "supported (this build reads versions 1 to 2)");
 
-    s.buf[11] = 1;
+    s.buf[11] = 2;
     s.buf[15] = 1;
     assert_int_equal(ttai_kvsnap_open(&rd, s.buf, s.len, &err), -1);
     assert_non_null(strstr(err.msg, "flags"));
@@ -247,7 +248,7 @@ test_bad_layout_is_refused(void **state)
     ttai_kvsnap_reader_t   rd;
 
     /* the count in the trailer says 2, one record follows */
-    ttai_kvsnap_writer_init(&w, buf, 1);
+    ttai_kvsnap_writer_init(&w, buf, 1, 0);
     p = buf + TTAI_KVSNAP_HEADER_LEN;
     p += ttai_kvsnap_record_encode(p, &sample[0]);
     ttai_kvsnap_writer_add(&w, buf + TTAI_KVSNAP_HEADER_LEN,
@@ -260,7 +261,7 @@ test_bad_layout_is_refused(void **state)
                         "marker counts 2");
 
     /* a value length that runs past the records */
-    ttai_kvsnap_writer_init(&w, buf, 1);
+    ttai_kvsnap_writer_init(&w, buf, 1, 0);
     p = buf + TTAI_KVSNAP_HEADER_LEN;
     p += ttai_kvsnap_record_encode(p, &sample[0]);
     buf[TTAI_KVSNAP_HEADER_LEN + 7] = 200;
@@ -273,7 +274,7 @@ test_bad_layout_is_refused(void **state)
     assert_string_equal(err.msg, "record 1 runs past the end of the records");
 
     /* a record header cut short */
-    ttai_kvsnap_writer_init(&w, buf, 1);
+    ttai_kvsnap_writer_init(&w, buf, 1, 0);
     p = buf + TTAI_KVSNAP_HEADER_LEN;
     memset(p, 0, 4);
     ttai_kvsnap_writer_add(&w, p, 4, 1);
@@ -285,7 +286,7 @@ test_bad_layout_is_refused(void **state)
     assert_string_equal(err.msg, "record 1 is cut short");
 
     /* an empty key */
-    ttai_kvsnap_writer_init(&w, buf, 1);
+    ttai_kvsnap_writer_init(&w, buf, 1, 0);
     p = buf + TTAI_KVSNAP_HEADER_LEN;
     memset(p, 0, TTAI_KVSNAP_RECORD_HEAD);
     ttai_kvsnap_writer_add(&w, p, TTAI_KVSNAP_RECORD_HEAD, 1);
@@ -326,7 +327,8 @@ test_layout_is_big_endian(void **state)
 
     static const unsigned char  want[] = {
         'T', 'T', 'A', 'I', 'K', 'V', 'S', 'N',
-        0, 0, 0, 1,   0, 0, 0, 0,   0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0,
+        0, 0, 0, 2,   0, 0, 0, 0,   0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0,
+        0, 0, 0, 0, 0, 0, 0x10, 0x92,
         0, 12,   0, 0,   0, 0, 0, 4,   0, 0, 0, 0, 0, 0, 0, 0,
         'c', 'o', 'n', 'f', 'i', 'g', ':', 't', 'h', 'e', 'm', 'e',
         'd', 'a', 'r', 'k',
@@ -343,6 +345,55 @@ test_layout_is_big_endian(void **state)
 }
 
 
+/*
+ * A file of version 1, written before the journal, has no sequence
+ * number in its header: it is read, as starting from 0.
+ */
+static void
+test_version_1_is_read(void **state)
+{
+    unsigned char          buf[128], *p;
+    unsigned char          hash[TTAI_KVSNAP_HASH_LEN];
+    ttai_kvsnap_error_t    err;
+    ttai_kvsnap_record_t   rec;
+    ttai_kvsnap_reader_t   rd;
+    crypto_generichash_state  st;
+
+    static const unsigned char  v1[] = {
+        'T', 'T', 'A', 'I', 'K', 'V', 'S', 'N',
+        0, 0, 0, 1,   0, 0, 0, 0,   0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0,
+        0, 12,   0, 0,   0, 0, 0, 4,   0, 0, 0, 0, 0, 0, 0, 0,
+        'c', 'o', 'n', 'f', 'i', 'g', ':', 't', 'h', 'e', 'm', 'e',
+        'd', 'a', 'r', 'k',
+        'T', 'T', 'A', 'I', 'K', 'E', 'N', 'D',
+        0, 0, 0, 0, 0, 0, 0, 1
+    };
+
+    memcpy(buf, v1, sizeof(v1));
+    p = buf + sizeof(v1);
+
+    crypto_generichash_init(&st, NULL, 0, TTAI_KVSNAP_HASH_LEN);
+    crypto_generichash_update(&st, buf, sizeof(v1));
+    crypto_generichash_final(&st, hash, TTAI_KVSNAP_HASH_LEN);
+    memcpy(p, hash, TTAI_KVSNAP_HASH_LEN);
+    p += TTAI_KVSNAP_HASH_LEN;
+
+    assert_int_equal(ttai_kvsnap_open(&rd, buf, p - buf, &err), 0);
+    assert_int_equal(rd.version, 1);
+    assert_true(rd.seq == 0);
+    assert_true(rd.created == 1700000000000ULL);
+    assert_true(rd.count == 1);
+
+    assert_int_equal(ttai_kvsnap_next(&rd, &rec), 1);
+    assert_record(&rec, &sample[0]);
+    assert_int_equal(ttai_kvsnap_next(&rd, &rec), 0);
+
+    /* cut inside its shorter header, it is torn all the same */
+    assert_int_equal(ttai_kvsnap_open(&rd, buf, 20, &err), -1);
+    assert_non_null(strstr(err.msg, "torn"));
+}
+
+
 int
 main(void)
 {
@@ -355,6 +406,7 @@ main(void)
         cmocka_unit_test(test_bad_layout_is_refused),
         cmocka_unit_test(test_encode_refuses_bad_lengths),
         cmocka_unit_test(test_layout_is_big_endian),
+        cmocka_unit_test(test_version_1_is_read),
     };
 
     if (sodium_init() < 0) {

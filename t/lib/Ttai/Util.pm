@@ -17,7 +17,8 @@ use Time::HiRes qw(sleep time);
 
 our @EXPORT_OK = qw(repo_root free_port closed_port write_file read_file random_hex
                     run_capture http_get wait_until scratch_dir nginx_t
-                    dev_server stop_pid jwt env_secret skip_or_fail);
+                    dev_server stop_pid jwt env_secret skip_or_fail
+                    children);
 
 sub repo_root {
     return abs_path(dirname(__FILE__) . '/../../..');
@@ -223,6 +224,23 @@ sub stop_pid {
         waitpid $pid, 0;
     }
     return $done;
+}
+
+# the processes whose parent is $pid (an nginx master's workers)
+sub children {
+    my ($pid) = @_;
+    my @pids;
+    for my $status (glob '/proc/[0-9]*/status') {
+        my ($child) = $status =~ m{^/proc/(\d+)/};
+        open my $fh, '<', $status or next;
+        while (<$fh>) {
+            if (/^PPid:\s+(\d+)/) {
+                push @pids, $child if $1 == $pid;
+                last;
+            }
+        }
+    }
+    return sort { $a <=> $b } @pids;
 }
 
 # the value of KEY in an env file
