@@ -51,7 +51,9 @@ ngx_http_ttai_oauth_revoke_body(ngx_http_request_t *r)
     }
 
     ngx_http_finalize_request(r,
-        ngx_http_ttai_oauth_post(r, ttai_oauth_store_token_revoke(token),
+        ngx_http_ttai_oauth_post(r,
+                                 ttai_oauth_store_token_revoke(token,
+                                                               ngx_time()),
                                  ngx_http_ttai_oauth_revoked));
 }
 

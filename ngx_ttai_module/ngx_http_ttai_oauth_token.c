@@ -240,7 +240,7 @@ ngx_http_ttai_oauth_refuse_after(ngx_http_request_t *r,
                       "presented again; the tokens it gave are revoked",
                       t->client_id);
 
-        batch = ttai_oauth_store_code_revoke(t->code);
+        batch = ttai_oauth_store_code_revoke(t->code, ngx_time());
 
     } else if (d->revoke_family && grant != NULL) {
         /* a rotated token came back: stolen, or replayed */
@@ -249,7 +249,7 @@ ngx_http_ttai_oauth_refuse_after(ngx_http_request_t *r,
                       "presented again; its family is revoked",
                       grant->user_id);
 
-        batch = ttai_oauth_store_family_revoke(grant->family);
+        batch = ttai_oauth_store_family_revoke(grant->family, ngx_time());
 
     } else {
         return ngx_http_ttai_oauth_refuse(r, d);
