@@ -99,6 +99,8 @@ ngx_http_ttai_oauth_token_body(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_ttai_oauth_grant(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
 {
+    char                        family[TTAI_OAUTH_HASH_LEN + 1];
+    char                        fam[TTAI_OAUTH_FAMILY_ID_LEN + 1];
     json_t                     *batch;
     ngx_str_t                   resource;
     ngx_uint_t                  refresh;
@@ -159,9 +161,22 @@ ngx_http_ttai_oauth_grant(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
         res = (char *) resource.data;
     }
 
+    /*
+     * The access token names its sign-in, so that revoking the sign-in
+     * revokes it too: a rotation stays in the family of the token it
+     * rotates, a code starts one
+     */
+    if (refresh) {
+        ttai_oauth_family_id(grant.family, fam);
+
+    } else {
+        ttai_oauth_store_family_of(ctx->refresh, family);
+        ttai_oauth_family_id(family, fam);
+    }
+
     ctx->jwt = ttai_jwt_mint(tmcf->jwt_secret.data, tmcf->jwt_secret.len,
                              grant.user_id, NULL, (char *) ctx->issuer.data,
-                             res, TTAI_OAUTH_ACCESS_TTL, ngx_time());
+                             res, fam, TTAI_OAUTH_ACCESS_TTL, ngx_time());
     if (ctx->jwt == NULL) {
         json_decref(batch);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
