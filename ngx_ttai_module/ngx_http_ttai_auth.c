@@ -12,6 +12,7 @@
 
 #include "ngx_http_ttai_module.h"
 #include "ngx_http_ttai_auth.h"
+#include "ngx_http_ttai_revoked.h"
 
 
 /*
@@ -107,7 +108,7 @@ ngx_http_ttai_auth(ngx_http_request_t *r, ttai_jwt_claims_t *claims,
 
     if (e != NULL && ngx_time() < e->expires) {
         ngx_memcpy(claims, &e->claims, sizeof(ttai_jwt_claims_t));
-        return 1;
+        goto verified;
     }
 
     /* configuration strings are NUL-terminated */
@@ -142,6 +143,14 @@ ngx_http_ttai_auth(ngx_http_request_t *r, ttai_jwt_claims_t *claims,
         ngx_memcpy(&e->claims, claims, sizeof(ttai_jwt_claims_t));
         e->expires = claims->exp ? claims->exp + tmcf->jwt_leeway
                                  : ngx_time() + 3600;
+    }
+
+verified:
+
+    /* a good signature is not enough: the token may have been revoked */
+    if (ngx_http_ttai_revoked(r, claims)) {
+        *rc = ngx_http_ttai_auth_refuse(r, 1);
+        return 0;
     }
 
     return 1;

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "ngx_http_ttai_oauth.h"
+#include "ngx_http_ttai_revoked.h"
 #include "ttai_jwt.h"
 
 
@@ -20,8 +21,8 @@
  * (ttai_oauth_grant.h); the grant is then used up in a statement that
  * succeeds only once, so that a code or a refresh token raced twice
  * gives one answer, not two.  What a refusal costs (a code used up by a
- * wrong verifier, the tokens of a grant presented twice revoked) is
- * stored before the refusal is answered.
+ * wrong verifier, the tokens of a grant presented twice revoked, access
+ * tokens included) is stored before the refusal is answered.
  */
 
 
@@ -281,6 +282,11 @@ ngx_http_ttai_oauth_refused(ngx_http_request_t *r,
     ngx_http_ttai_oauth_ctx_t  *ctx;
 
     ctx = q->data;
+
+    /* its access tokens are refused from now on, by every worker */
+    if (q->rc == NGX_OK) {
+        ngx_http_ttai_revoked_add(r, q->result);
+    }
 
     /* the answer is the same whether the change was stored or not */
     return ngx_http_ttai_oauth_refuse(r, &ctx->decision);
