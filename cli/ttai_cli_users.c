@@ -17,10 +17,10 @@
 /*
  * ttai users list | revoke ID: who has signed in, and taking it back.
  * Revoking a user revokes every refresh token ttai issued to their
- * clients and deletes their TastyTrade tokens, so that no tool acts for
- * them any more; an access JWT already issued still opens /mcp until it
- * expires (within the hour), but can reach nothing.  Works on the
- * database file.
+ * clients, deletes their TastyTrade tokens, and records the revocation,
+ * so that a running nginx refuses every access token issued to them
+ * until now (its workers read the new rows within a second).  Works on
+ * the database file.
  */
 
 
@@ -36,10 +36,10 @@ static const char  ttai_cli_users_help[] =
     "\n"
     "  list       the users who signed in or were connected: id, email,\n"
     "             whether TastyTrade tokens are stored, live sign-ins\n"
-    "  revoke ID  revoke every refresh token of the user's sign-ins and\n"
-    "             delete their TastyTrade tokens; the user must sign in\n"
-    "             again (access tokens already issued expire within an\n"
-    "             hour and can no longer reach TastyTrade)\n"
+    "  revoke ID  revoke every refresh token of the user's sign-ins, and\n"
+    "             every access token issued to them until now (a running\n"
+    "             nginx refuses them within a second), and delete their\n"
+    "             TastyTrade tokens; the user must sign in again\n"
     "  --db PATH  default " TTAI_CLI_DB_PATH "\n"
     "\n"
     "Exit status: 0 success, 1 failure (e.g. an unknown user), 2 usage.\n";
@@ -159,7 +159,7 @@ ttai_cli_users_revoke(const char *db_path, const char *user)
     }
 
     /* in one transaction: an unknown user has nothing to change */
-    batch = ttai_oauth_store_user_revoke(user);
+    batch = ttai_oauth_store_user_revoke(user, (long long) time(NULL));
     results = batch ? ttai_d1_batch(db, batch, NULL, &err) : NULL;
 
     json_decref(batch);

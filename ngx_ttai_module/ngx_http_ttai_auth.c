@@ -13,6 +13,7 @@
 #include "ngx_http_ttai_module.h"
 #include "ngx_http_ttai_auth.h"
 #include "ngx_http_ttai_throttle.h"
+#include "ngx_http_ttai_revoked.h"
 
 
 /*
@@ -110,7 +111,7 @@ ngx_http_ttai_auth(ngx_http_request_t *r, ttai_jwt_claims_t *claims,
 
     if (e != NULL && ngx_time() < e->expires) {
         ngx_memcpy(claims, &e->claims, sizeof(ttai_jwt_claims_t));
-        return 1;
+        goto verified;
     }
 
     /* configuration strings are NUL-terminated */
@@ -147,6 +148,14 @@ ngx_http_ttai_auth(ngx_http_request_t *r, ttai_jwt_claims_t *claims,
         ngx_memcpy(&e->claims, claims, sizeof(ttai_jwt_claims_t));
         e->expires = claims->exp ? claims->exp + tmcf->jwt_leeway
                                  : ngx_time() + 3600;
+    }
+
+verified:
+
+    /* a good signature is not enough: the token may have been revoked */
+    if (ngx_http_ttai_revoked(r, claims)) {
+        *rc = ngx_http_ttai_auth_refuse(r, 1);
+        return 0;
     }
 
     return 1;

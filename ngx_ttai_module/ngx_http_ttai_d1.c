@@ -14,9 +14,10 @@
 
 /*
  * The database's configuration and life cycle: the directives, the
- * migrations applied by the master at load, the connections of each
- * worker, and the /health check.  The queries themselves go through the
- * bridge in ngx_http_ttai_d1_query.c.
+ * migrations applied by the master at load (and what else the master
+ * reads there), the connections of each worker, and the /health check.
+ * The queries themselves go through the bridge in
+ * ngx_http_ttai_d1_query.c.
  */
 
 
@@ -407,6 +408,26 @@ ngx_http_ttai_d1_migrate(ngx_conf_t *cf, ngx_http_ttai_d1_t *db)
     }
 
     return NGX_CONF_OK;
+}
+
+
+json_t *
+ngx_http_ttai_d1_load(ngx_http_ttai_d1_t *db, json_t *batch,
+    ttai_d1_error_t *err)
+{
+    json_t   *results;
+    sqlite3  *sqlite;
+
+    /* the migrations made the file: a missing one is an error here */
+    if (ttai_d1_open_flags(&sqlite, (char *) db->path.data, 0, err) != 0) {
+        return NULL;
+    }
+
+    results = ttai_d1_batch(sqlite, batch, NULL, err);
+
+    ttai_d1_close(sqlite);
+
+    return results;
 }
 
 

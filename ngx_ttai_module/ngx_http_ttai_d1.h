@@ -136,6 +136,14 @@ char *ngx_http_ttai_d1_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_ttai_d1_init_conf(ngx_conf_t *cf,
     ngx_http_ttai_main_conf_t *tmcf);
 
+/*
+ * A batch run by the master while it loads the configuration, once the
+ * migrations are applied: blocking, as they are, and before any worker
+ * serves.  The results, or NULL with err set.
+ */
+json_t *ngx_http_ttai_d1_load(ngx_http_ttai_d1_t *db, json_t *batch,
+    ttai_d1_error_t *err);
+
 /* when the master runs as root: the worker user gets the database */
 ngx_int_t ngx_http_ttai_d1_init_module(ngx_cycle_t *cycle,
     ngx_http_ttai_main_conf_t *tmcf);

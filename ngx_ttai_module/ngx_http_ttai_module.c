@@ -16,6 +16,7 @@
 #include "ngx_http_ttai_session.h"
 #include "ngx_http_ttai_throttle.h"
 #include "ngx_http_ttai_auth.h"
+#include "ngx_http_ttai_revoked.h"
 #include "ttai_state.h"
 
 
@@ -212,6 +213,13 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       0,
       NULL },
 
+    { ngx_string("ttai_oauth_revoked_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE23,
+      ngx_http_ttai_revoked_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     /* the worker service's handlers (GET /quotes/<symbol>) */
     { ngx_string("ttai_worker"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
@@ -366,6 +374,10 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     ngx_http_ttai_session_init_conf(cf, tmcf);
+
+    if (ngx_http_ttai_revoked_init_conf(cf, tmcf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     return ngx_http_ttai_mcp_init_conf(cf, tmcf);
 }
@@ -593,7 +605,9 @@ ngx_http_ttai_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    if (ngx_http_ttai_d1_init_process(cycle, tmcf) != NGX_OK) {
+    if (ngx_http_ttai_d1_init_process(cycle, tmcf) != NGX_OK
+        || ngx_http_ttai_revoked_init_process(cycle, tmcf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

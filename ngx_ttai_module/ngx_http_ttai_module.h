@@ -25,6 +25,7 @@ typedef struct ngx_http_ttai_kv_s  ngx_http_ttai_kv_t;
 typedef struct ngx_http_ttai_d1_s  ngx_http_ttai_d1_t;
 typedef struct ngx_http_ttai_jwt_cache_s  ngx_http_ttai_jwt_cache_t;
 typedef struct ngx_http_ttai_health_memo_s  ngx_http_ttai_health_memo_t;
+typedef struct ngx_http_ttai_revoked_s  ngx_http_ttai_revoked_t;
 
 
 typedef struct {
@@ -66,6 +67,12 @@ typedef struct {
     ngx_str_t                 jwt_audience;
     time_t                    jwt_leeway;
     ngx_http_ttai_jwt_cache_t *jwt_cache;       /* per worker */
+
+    /* ttai_oauth_revoked_zone: the revoked access tokens */
+    ngx_http_ttai_revoked_t  *revoked;
+
+    /* ttai_oauth is used: this server issues access tokens */
+    ngx_flag_t                oauth;
 
     /* the MCP core, made once per cycle when ttai_mcp is used */
     ttai_mcp_server_t        *mcp;

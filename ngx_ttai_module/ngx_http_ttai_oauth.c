@@ -41,9 +41,10 @@ static ngx_int_t ngx_http_ttai_oauth_headers(ngx_http_request_t *r);
 char *
 ngx_http_ttai_oauth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_str_t            *value;
-    ngx_uint_t            i;
-    ngx_http_handler_pt   handler;
+    ngx_str_t                  *value;
+    ngx_uint_t                  i;
+    ngx_http_handler_pt         handler;
+    ngx_http_ttai_main_conf_t  *tmcf;
 
     static struct {
         char                 *name;
@@ -77,9 +78,13 @@ ngx_http_ttai_oauth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_ttai_set_handler(cf, handler) == NULL) {
+    tmcf = ngx_http_ttai_set_handler(cf, handler);
+    if (tmcf == NULL) {
         return "is duplicate";
     }
+
+    /* its tokens can be revoked: the revoked set goes with it */
+    tmcf->oauth = 1;
 
     return NGX_CONF_OK;
 }

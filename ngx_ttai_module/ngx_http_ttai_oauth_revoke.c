@@ -9,9 +9,13 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ttai_oauth.h"
+#include "ngx_http_ttai_revoked.h"
 
 
-/* POST /revoke (RFC 7009): a refresh token, and its family with it */
+/*
+ * POST /revoke (RFC 7009): a refresh token, and its family with it, the
+ * access tokens of the family included
+ */
 
 
 static void ngx_http_ttai_oauth_revoke_body(ngx_http_request_t *r);
@@ -51,7 +55,9 @@ ngx_http_ttai_oauth_revoke_body(ngx_http_request_t *r)
     }
 
     ngx_http_finalize_request(r,
-        ngx_http_ttai_oauth_post(r, ttai_oauth_store_token_revoke(token),
+        ngx_http_ttai_oauth_post(r,
+                                 ttai_oauth_store_token_revoke(token,
+                                                               ngx_time()),
                                  ngx_http_ttai_oauth_revoked));
 }
 
@@ -65,6 +71,8 @@ ngx_http_ttai_oauth_revoked(ngx_http_request_t *r,
                                          "temporarily_unavailable",
                                          NGX_HTTP_TTAI_OAUTH_NO_DB);
     }
+
+    ngx_http_ttai_revoked_add(r, q->result);
 
     /* RFC 7009: an unknown token is answered 200 too */
     return ngx_http_ttai_oauth_json(r, NGX_HTTP_OK, strdup("{}"));

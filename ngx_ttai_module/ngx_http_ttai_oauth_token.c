@@ -12,6 +12,7 @@
 
 #include "ngx_http_ttai_oauth.h"
 #include "ngx_http_ttai_throttle.h"
+#include "ngx_http_ttai_revoked.h"
 #include "ttai_jwt.h"
 
 
@@ -21,8 +22,8 @@
  * (ttai_oauth_grant.h); the grant is then used up in a statement that
  * succeeds only once, so that a code or a refresh token raced twice
  * gives one answer, not two.  What a refusal costs (a code used up by a
- * wrong verifier, the tokens of a grant presented twice revoked) is
- * stored before the refusal is answered.
+ * wrong verifier, the tokens of a grant presented twice revoked, access
+ * tokens included) is stored before the refusal is answered.
  */
 
 
@@ -102,6 +103,8 @@ ngx_http_ttai_oauth_token_body(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_ttai_oauth_grant(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
 {
+    char                        family[TTAI_OAUTH_HASH_LEN + 1];
+    char                        fam[TTAI_OAUTH_FAMILY_ID_LEN + 1];
     json_t                     *batch;
     ngx_str_t                   resource;
     ngx_uint_t                  refresh;
@@ -162,9 +165,22 @@ ngx_http_ttai_oauth_grant(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
         res = (char *) resource.data;
     }
 
+    /*
+     * The access token names its sign-in, so that revoking the sign-in
+     * revokes it too: a rotation stays in the family of the token it
+     * rotates, a code starts one
+     */
+    if (refresh) {
+        ttai_oauth_family_id(grant.family, fam);
+
+    } else {
+        ttai_oauth_store_family_of(ctx->refresh, family);
+        ttai_oauth_family_id(family, fam);
+    }
+
     ctx->jwt = ttai_jwt_mint(tmcf->jwt_secret.data, tmcf->jwt_secret.len,
                              grant.user_id, NULL, (char *) ctx->issuer.data,
-                             res, TTAI_OAUTH_ACCESS_TTL, ngx_time());
+                             res, fam, TTAI_OAUTH_ACCESS_TTL, ngx_time());
     if (ctx->jwt == NULL) {
         json_decref(batch);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -244,7 +260,7 @@ ngx_http_ttai_oauth_refuse_after(ngx_http_request_t *r,
                       "presented again; the tokens it gave are revoked",
                       t->client_id);
 
-        batch = ttai_oauth_store_code_revoke(t->code);
+        batch = ttai_oauth_store_code_revoke(t->code, ngx_time());
 
     } else if (d->revoke_family && grant != NULL) {
         /* a rotated token came back: stolen, or replayed */
@@ -255,7 +271,7 @@ ngx_http_ttai_oauth_refuse_after(ngx_http_request_t *r,
                                ngx_http_ttai_oauth_log_replayed, &user, 1,
                                NULL);
 
-        batch = ttai_oauth_store_family_revoke(grant->family);
+        batch = ttai_oauth_store_family_revoke(grant->family, ngx_time());
 
     } else {
         return ngx_http_ttai_oauth_refuse(r, d);
@@ -272,6 +288,11 @@ ngx_http_ttai_oauth_refused(ngx_http_request_t *r,
     ngx_http_ttai_oauth_ctx_t  *ctx;
 
     ctx = q->data;
+
+    /* its access tokens are refused from now on, by every worker */
+    if (q->rc == NGX_OK) {
+        ngx_http_ttai_revoked_add(r, q->result);
+    }
 
     /* the answer is the same whether the change was stored or not */
     return ngx_http_ttai_oauth_refuse(r, &ctx->decision);

@@ -124,7 +124,8 @@ workers="worker_processes 2;"
 kv_conf="ttai_kv_zone bench 64m snapshot_interval=1h journal=$journal;"
 mcp_conf="ttai_mcp_sessions SESSIONS 8m snapshot_interval=1h journal=$journal;"
 d1_main="thread_pool ttai threads=4 max_queue=4096;"
-d1_conf="ttai_thread_pool ttai; ttai_migrations $root/migrations;"
+d1_conf="ttai_thread_pool ttai; ttai_migrations $root/migrations;
+    ttai_oauth_revoked_zone revoked 1m;"
 
 # TastyTrade: the mock of conf/mock/ in this nginx, on a port of its own;
 # a quote lives for the whole run so that the cache-hit figure is all
@@ -193,6 +194,13 @@ http {
     }
 }
 CONF
+
+# the set of revoked access tokens that /mcp checks each token against
+# holds 2000 revocations, which nginx reads from the database as it starts
+build/ttai d1 migrations apply --db "$dir/state/d1/ttai/db.sqlite" \
+    --migrations "$root/migrations" > /dev/null
+build/ttai d1 execute --db "$dir/state/d1/ttai/db.sqlite" \
+    --file scripts/bench/revoked-setup.sql > /dev/null
 
 if [ -n "$callgrind" ]; then
     valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.%p" \

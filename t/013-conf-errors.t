@@ -135,6 +135,42 @@ for my $conf (sort keys %tt) {
                       server => 'location /quotes { ttai_worker; }');
 is $rc, 0, 'the TastyTrade directives load when right' or diag $out;
 
+# the revoked access tokens: a zone in shared memory, read from the
+# database nginx migrates
+my $db = "ttai_state_dir $dir/state; ttai_migrations $root/migrations;";
+my %revoked = (
+    'ttai_oauth_revoked_zone r 16k;'
+        => qr/zone "r" is too small: it needs at least 32k/,
+    'ttai_oauth_revoked_zone r 1m interval=0;'
+        => qr/invalid "interval=0": the interval is a time such as 1s or 500ms/,
+    'ttai_oauth_revoked_zone r 1m every=1s;'
+        => qr/invalid parameter "every=1s"/,
+    'ttai_oauth_revoked_zone r 1m; ttai_oauth_revoked_zone s 1m;'
+        => qr/"ttai_oauth_revoked_zone" directive is duplicate/,
+    'ttai_oauth_revoked_zone kv 1m; ttai_kv_zone kv 1m;'
+        => qr/zone "kv" is already defined/,
+);
+for my $conf (sort keys %revoked) {
+    ($rc, $out) = nginx_t($dir, http => "$env $db $conf");
+    isnt $rc, 0, "\"$conf\" does not load";
+    like $out, $revoked{$conf}, "\"$conf\": the message says what to change";
+}
+
+($rc, $out) = nginx_t($dir, http => "$env ttai_oauth_revoked_zone r 1m;");
+isnt $rc, 0, 'a revoked zone without a database does not load';
+like $out, qr/"ttai_oauth_revoked_zone" needs the database the revocations are in: set "ttai_db" or "ttai_state_dir"/,
+    'and says what it needs';
+
+($rc, $out) = nginx_t($dir, http => "$env ttai_state_dir $dir/bare; "
+                      . 'ttai_migrations off; ttai_oauth_revoked_zone r 1m;');
+isnt $rc, 0, 'nor with a database that has no revocations table';
+like $out, qr/the revoked access tokens could not be read from the database: .*no such table: oauth_revocations/,
+    'which it says';
+
+($rc, $out) = nginx_t($dir, http => "$env $db "
+                      . 'ttai_oauth_revoked_zone r 1m interval=500ms;');
+is $rc, 0, 'ttai_oauth_revoked_zone loads when right' or diag $out;
+
 # ttai_mcp_toolsets: the names it knows, said when another is given
 my $mcp = "$env ttai_mcp_sessions s 1m snapshot=off;";
 my %toolsets = (

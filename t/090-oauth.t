@@ -250,14 +250,22 @@ unlike $b, qr/"isError":true/, 'without an error';
 is $st, 400, 'the same code again: 400';
 is json_of($b)->{error}, 'invalid_grant', 'invalid_grant';
 
-# RFC 6749 4.1.2: a code used twice revokes what it was exchanged for.
-# The access token is a JWT that /mcp checks by its signature alone: it
-# stays good until it expires; the refresh token is what can be revoked.
+# RFC 6749 4.1.2: a code used twice revokes what it was exchanged for:
+# the refresh token, and the access token, which /mcp looks up in the
+# set of revoked sign-ins (t/094-oauth-revoked.t has the rest of it)
 ($st, $h, $b) = post_form('/token', { grant_type => 'refresh_token',
     refresh_token => $tok->{refresh_token}, client_id => $public });
 is $st, 400, 'the refresh token of the first redemption: 400' or diag $b;
 is json_of($b)->{error}, 'invalid_grant',
     'invalid_grant: the code\'s reuse revoked its tokens';
+($st, $h, $b) = req('POST', "$issuer/mcp",
+    body => '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+    headers => [ "Authorization: Bearer $tok->{access_token}",
+                 'Content-Type: application/json',
+                 'Accept: application/json, text/event-stream' ]);
+is $st, 401, 'and /mcp refuses the access token of the first redemption';
+like $h->{'www-authenticate'}[0] // '', qr/error="invalid_token"/,
+    'as an invalid token';
 
 # -- refusals along the way -----------------------------------------------------
 

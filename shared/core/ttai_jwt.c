@@ -35,7 +35,8 @@ static ttai_jwt_rc_e ttai_jwt_check_signature(const char *token, size_t len,
 static ttai_jwt_rc_e ttai_jwt_check_claims(json_t *payload,
     const ttai_jwt_policy_t *policy, ttai_jwt_claims_t *claims);
 static int ttai_jwt_date(json_t *payload, const char *name, time_t *t);
-static int ttai_jwt_string(json_t *payload, const char *name, char *out);
+static int ttai_jwt_string(json_t *payload, const char *name, char *out,
+    size_t max);
 static int ttai_jwt_audience(json_t *aud, const char *audience);
 
 
@@ -111,8 +112,8 @@ ttai_jwt_strerror(ttai_jwt_rc_e rc)
 
 char *
 ttai_jwt_mint(const unsigned char *key, size_t key_len, const char *sub,
-    const char *email, const char *issuer, const char *audience, long ttl,
-    time_t now)
+    const char *email, const char *issuer, const char *audience,
+    const char *fam, long ttl, time_t now)
 {
     char   *token;
     jwt_t  *jwt;
@@ -120,6 +121,7 @@ ttai_jwt_mint(const unsigned char *key, size_t key_len, const char *sub,
     if (key == NULL || key_len == 0 || key_len > INT_MAX
         || sub == NULL || *sub == '\0' || strlen(sub) > TTAI_JWT_MAX_CLAIM
         || (email != NULL && strlen(email) > TTAI_JWT_MAX_CLAIM)
+        || (fam != NULL && strlen(fam) > TTAI_JWT_MAX_FAM)
         || ttl <= 0)
     {
         return NULL;
@@ -140,6 +142,7 @@ ttai_jwt_mint(const unsigned char *key, size_t key_len, const char *sub,
         || (email != NULL && jwt_add_grant(jwt, "email", email) != 0)
         || (issuer != NULL && jwt_add_grant(jwt, "iss", issuer) != 0)
         || (audience != NULL && jwt_add_grant(jwt, "aud", audience) != 0)
+        || (fam != NULL && jwt_add_grant(jwt, "fam", fam) != 0)
         || jwt_add_grant_int(jwt, "iat", (long) now) != 0
         || jwt_add_grant_int(jwt, "exp", (long) now + ttl) != 0)
     {
@@ -343,7 +346,10 @@ ttai_jwt_check_claims(json_t *payload, const ttai_jwt_policy_t *policy,
     if (ttai_jwt_date(payload, "exp", &claims->exp) != 0
         || ttai_jwt_date(payload, "nbf", &nbf) != 0
         || ttai_jwt_date(payload, "iat", &claims->iat) != 0
-        || ttai_jwt_string(payload, "email", claims->email) != 0)
+        || ttai_jwt_string(payload, "email", claims->email,
+                           TTAI_JWT_MAX_CLAIM) != 0
+        || ttai_jwt_string(payload, "fam", claims->fam, TTAI_JWT_MAX_FAM)
+           != 0)
     {
         return TTAI_JWT_MALFORMED;
     }
@@ -365,7 +371,9 @@ ttai_jwt_check_claims(json_t *payload, const ttai_jwt_policy_t *policy,
         return TTAI_JWT_NO_SUBJECT;
     }
 
-    if (ttai_jwt_string(payload, "sub", claims->sub) != 0) {
+    if (ttai_jwt_string(payload, "sub", claims->sub, TTAI_JWT_MAX_CLAIM)
+        != 0)
+    {
         return TTAI_JWT_MALFORMED;
     }
 
@@ -426,10 +434,10 @@ ttai_jwt_date(json_t *payload, const char *name, time_t *t)
 }
 
 
-/* absent is "", another type or one too long is malformed */
+/* absent is "", another type or one longer than max is malformed */
 
 static int
-ttai_jwt_string(json_t *payload, const char *name, char *out)
+ttai_jwt_string(json_t *payload, const char *name, char *out, size_t max)
 {
     size_t   n;
     json_t  *v;
@@ -447,7 +455,7 @@ ttai_jwt_string(json_t *payload, const char *name, char *out)
 
     n = json_string_length(v);
 
-    if (n > TTAI_JWT_MAX_CLAIM || memchr(json_string_value(v), '\0', n)) {
+    if (n > max || memchr(json_string_value(v), '\0', n)) {
         return -1;
     }
 

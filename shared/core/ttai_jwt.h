@@ -20,6 +20,7 @@
 
 #define TTAI_JWT_MAX_TOKEN   8192
 #define TTAI_JWT_MAX_CLAIM   256
+#define TTAI_JWT_MAX_FAM     64
 
 
 typedef struct {
@@ -36,6 +37,13 @@ typedef struct {
     char         email[TTAI_JWT_MAX_CLAIM + 1];     /* "" when absent */
     time_t       exp;                               /* 0 when absent */
     time_t       iat;                               /* 0 when absent */
+
+    /*
+     * the sign-in a token of ttai's /token belongs to, by which it is
+     * revoked with it; "" when absent (another issuer, "ttai token", or
+     * a token issued before there was such a claim)
+     */
+    char         fam[TTAI_JWT_MAX_FAM + 1];
 } ttai_jwt_claims_t;
 
 
@@ -60,12 +68,12 @@ ttai_jwt_rc_e ttai_jwt_verify(const char *token, size_t len,
 const char *ttai_jwt_strerror(ttai_jwt_rc_e rc);
 
 /*
- * Mints an HS256 token with sub, iat, exp = iat + ttl, and email, iss
- * and aud when not NULL.  Returns a malloc()ed string, or NULL.
+ * Mints an HS256 token with sub, iat, exp = iat + ttl, and email, iss,
+ * aud and fam when not NULL.  Returns a malloc()ed string, or NULL.
  */
 char *ttai_jwt_mint(const unsigned char *key, size_t key_len,
     const char *sub, const char *email, const char *issuer,
-    const char *audience, long ttl, time_t now);
+    const char *audience, const char *fam, long ttl, time_t now);
 
 
 #endif /* _TTAI_JWT_H_INCLUDED_ */

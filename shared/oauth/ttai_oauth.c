@@ -975,6 +975,27 @@ ttai_oauth_hash_equal(const char *secret, size_t len, const char *hash)
 }
 
 
+void
+ttai_oauth_family_id(const char *family,
+    char out[TTAI_OAUTH_FAMILY_ID_LEN + 1])
+{
+    unsigned char              digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_state   st;
+
+    static const unsigned char  label[] = "ttai family id";
+
+    /* the label and its NUL keep this hash apart from the stored ones */
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, label, sizeof(label));
+    crypto_hash_sha256_update(&st, (const unsigned char *) family,
+                              strlen(family));
+    crypto_hash_sha256_final(&st, digest);
+
+    sodium_bin2base64(out, TTAI_OAUTH_FAMILY_ID_LEN + 1, digest, 16,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+
 char *
 ttai_oauth_error_json(const char *error, const char *description)
 {

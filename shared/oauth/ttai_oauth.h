@@ -42,6 +42,15 @@
 #define TTAI_OAUTH_ACCESS_TTL     3600
 #define TTAI_OAUTH_REFRESH_TTL    (30 * 86400)
 
+/*
+ * how long a revocation is kept in the database: far longer than any
+ * access token it could concern lives, the clock skew allowed included
+ */
+#define TTAI_OAUTH_REVOKED_KEEP   86400
+
+/* the id of a sign-in in its access tokens: 16 bytes in base64url */
+#define TTAI_OAUTH_FAMILY_ID_LEN  22
+
 
 /* a registration that passed the checks, as it is stored */
 typedef struct {
@@ -104,6 +113,16 @@ void ttai_oauth_hash(const char *secret, size_t len,
 
 /* 1 when secret hashes to hash; constant time */
 int ttai_oauth_hash_equal(const char *secret, size_t len, const char *hash);
+
+/*
+ * The id of a sign-in (a refresh-token family, named in the store by
+ * the hash of its first refresh token) that its access tokens carry as
+ * the claim "fam", and that revoking it puts in the set /mcp checks.
+ * It is derived one way from the family's name: a token shows which
+ * sign-in it belongs to, not a key of the store.  Not a secret.
+ */
+void ttai_oauth_family_id(const char *family,
+    char out[TTAI_OAUTH_FAMILY_ID_LEN + 1]);
 
 /*
  * uri with query parameters added (it may have a query already), each

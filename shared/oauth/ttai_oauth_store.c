@@ -34,7 +34,11 @@ typedef struct {
     { #member, offsetof(type, member), TTAI_OAUTH_STORE_ ## kind }
 
 
-#define TTAI_OAUTH_STORE_PURGE  3    /* statements */
+#define TTAI_OAUTH_STORE_PURGE  4    /* statements */
+
+/* what the revoking statements give back: their oauth_revocations rows */
+#define TTAI_OAUTH_STORE_RETURNING                                           \
+    " RETURNING id, family, user_id, revoked_at"
 
 
 static json_t *ttai_oauth_store_batch(size_t n, ...);
@@ -95,6 +99,14 @@ static const ttai_oauth_store_col_t  ttai_oauth_store_sealed_cols[] = {
     { "refresh_token", offsetof(ttai_oauth_tt_sealed_t, refresh),
       TTAI_OAUTH_STORE_STR },
     ttai_oauth_store_col(ttai_oauth_tt_sealed_t, expires_at, INT),
+    { NULL, 0, 0 }
+};
+
+static const ttai_oauth_store_col_t  ttai_oauth_store_revocation_cols[] = {
+    ttai_oauth_store_col(ttai_oauth_revocation_t, id, INT),
+    ttai_oauth_store_col(ttai_oauth_revocation_t, family, STR),
+    ttai_oauth_store_col(ttai_oauth_revocation_t, user_id, STR),
+    ttai_oauth_store_col(ttai_oauth_revocation_t, revoked_at, INT),
     { NULL, 0, 0 }
 };
 
@@ -255,7 +267,7 @@ ttai_oauth_store_sign_in(const ttai_oauth_tt_tokens_t *t,
                              p->code_challenge, p->scope, p->resource,
                              (json_int_t) (now + TTAI_OAUTH_CODE_TTL))),
                ttai_oauth_store_purge(now, 0), ttai_oauth_store_purge(now, 1),
-               ttai_oauth_store_purge(now, 2));
+               ttai_oauth_store_purge(now, 2), ttai_oauth_store_purge(now, 3));
 }
 
 
@@ -446,6 +458,14 @@ ttai_oauth_store_code_redeem(const char *code, const char *refresh,
 }
 
 
+void
+ttai_oauth_store_family_of(const char *refresh,
+    char out[TTAI_OAUTH_HASH_LEN + 1])
+{
+    ttai_oauth_store_hash(refresh, out);
+}
+
+
 json_t *
 ttai_oauth_store_code_use(const char *code)
 {
@@ -457,16 +477,31 @@ ttai_oauth_store_code_use(const char *code)
 }
 
 
+/*
+ * Revoking a family revokes its refresh tokens, and adds the family to
+ * oauth_revocations, for its access tokens: once, so that a code or a
+ * refresh token presented again and again adds no row
+ */
+
 json_t *
-ttai_oauth_store_code_revoke(const char *code)
+ttai_oauth_store_code_revoke(const char *code, long long now)
 {
     ttai_oauth_store_hash_t  hcode;
 
+    ttai_oauth_store_hash(code, hcode);
+
     /* a code without a family matches no token: "= NULL" is never true */
-    return ttai_oauth_store_batch(1, ttai_oauth_store_stmt(
-               "UPDATE oauth_refresh_tokens SET revoked = 1 WHERE family = "
-               "(SELECT family FROM oauth_codes WHERE code_hash = ?)",
-               json_pack("[s]", ttai_oauth_store_hash(code, hcode))));
+    return ttai_oauth_store_batch(2,
+               ttai_oauth_store_stmt(
+                   "UPDATE oauth_refresh_tokens SET revoked = 1 WHERE family = "
+                   "(SELECT family FROM oauth_codes WHERE code_hash = ?)",
+                   json_pack("[s]", hcode)),
+               ttai_oauth_store_stmt(
+                   "INSERT OR IGNORE INTO oauth_revocations (family, "
+                   "revoked_at) SELECT family, ?2 FROM oauth_codes "
+                   "WHERE code_hash = ?1 AND family IS NOT NULL"
+                   TTAI_OAUTH_STORE_RETURNING,
+                   json_pack("[s, I]", hcode, (json_int_t) now)));
 }
 
 
@@ -493,36 +528,57 @@ ttai_oauth_store_refresh_rotate(const char *old, const char *fresh,
                    "UPDATE oauth_refresh_tokens SET used = 1 "
                    "WHERE token_hash = ?", json_pack("[s]", hold)),
                ttai_oauth_store_purge(now, 0), ttai_oauth_store_purge(now, 1),
-               ttai_oauth_store_purge(now, 2));
+               ttai_oauth_store_purge(now, 2), ttai_oauth_store_purge(now, 3));
 }
 
 
 json_t *
-ttai_oauth_store_family_revoke(const char *family)
+ttai_oauth_store_family_revoke(const char *family, long long now)
 {
-    return ttai_oauth_store_batch(1, ttai_oauth_store_stmt(
-               "UPDATE oauth_refresh_tokens SET revoked = 1 "
-               "WHERE family = ?", json_pack("[s]", family)));
+    return ttai_oauth_store_batch(2,
+               ttai_oauth_store_stmt(
+                   "UPDATE oauth_refresh_tokens SET revoked = 1 "
+                   "WHERE family = ?", json_pack("[s]", family)),
+               ttai_oauth_store_stmt(
+                   "INSERT OR IGNORE INTO oauth_revocations (family, "
+                   "revoked_at) SELECT ?1, ?2 WHERE EXISTS (SELECT 1 "
+                   "FROM oauth_refresh_tokens WHERE family = ?1)"
+                   TTAI_OAUTH_STORE_RETURNING,
+                   json_pack("[s, I]", family, (json_int_t) now)));
 }
 
 
 json_t *
-ttai_oauth_store_token_revoke(const char *token)
+ttai_oauth_store_token_revoke(const char *token, long long now)
 {
     ttai_oauth_store_hash_t  hash;
 
-    return ttai_oauth_store_batch(1, ttai_oauth_store_stmt(
-               "UPDATE oauth_refresh_tokens SET revoked = 1 WHERE family = "
-               "(SELECT family FROM oauth_refresh_tokens "
-               "WHERE token_hash = ?)",
-               json_pack("[s]", ttai_oauth_store_hash(token, hash))));
+    ttai_oauth_store_hash(token, hash);
+
+    return ttai_oauth_store_batch(2,
+               ttai_oauth_store_stmt(
+                   "UPDATE oauth_refresh_tokens SET revoked = 1 WHERE family = "
+                   "(SELECT family FROM oauth_refresh_tokens "
+                   "WHERE token_hash = ?)",
+                   json_pack("[s]", hash)),
+               ttai_oauth_store_stmt(
+                   "INSERT OR IGNORE INTO oauth_revocations (family, "
+                   "revoked_at) SELECT family, ?2 FROM oauth_refresh_tokens "
+                   "WHERE token_hash = ?1" TTAI_OAUTH_STORE_RETURNING,
+                   json_pack("[s, I]", hash, (json_int_t) now)));
 }
 
 
+/*
+ * A user's access tokens are known by their subject and the time they
+ * were issued: a row per revocation, so that a second one, later,
+ * covers the tokens issued in between
+ */
+
 json_t *
-ttai_oauth_store_user_revoke(const char *user)
+ttai_oauth_store_user_revoke(const char *user, long long now)
 {
-    return ttai_oauth_store_batch(3,
+    return ttai_oauth_store_batch(4,
                ttai_oauth_store_stmt(
                    "SELECT id FROM users WHERE id = ?",
                    json_pack("[s]", user)),
@@ -532,7 +588,30 @@ ttai_oauth_store_user_revoke(const char *user)
                    json_pack("[s]", user)),
                ttai_oauth_store_stmt(
                    "DELETE FROM user_oauth_tokens WHERE user_id = ?",
-                   json_pack("[s]", user)));
+                   json_pack("[s]", user)),
+               ttai_oauth_store_stmt(
+                   "INSERT INTO oauth_revocations (user_id, revoked_at) "
+                   "SELECT id, ?2 FROM users WHERE id = ?1"
+                   TTAI_OAUTH_STORE_RETURNING,
+                   json_pack("[s, I]", user, (json_int_t) now)));
+}
+
+
+json_t *
+ttai_oauth_store_revocations(long long after, long long since,
+    long long limit)
+{
+    return ttai_oauth_store_batch(2,
+               ttai_oauth_store_stmt(
+                   "SELECT COALESCE(max(id), 0) AS id "
+                   "FROM oauth_revocations",
+                   json_array()),
+               ttai_oauth_store_stmt(
+                   "SELECT id, family, user_id, revoked_at "
+                   "FROM oauth_revocations WHERE id > ? AND revoked_at > ? "
+                   "ORDER BY id LIMIT ?",
+                   json_pack("[I, I, I]", (json_int_t) after,
+                             (json_int_t) since, (json_int_t) limit)));
 }
 
 
@@ -616,6 +695,30 @@ ttai_oauth_store_user_revoked(json_t *results, long long *tokens)
 
 
 int
+ttai_oauth_store_revocation_at(json_t *results, size_t i,
+    ttai_oauth_revocation_t *rev)
+{
+    size_t  last;
+
+    last = json_array_size(results);
+
+    return ttai_oauth_store_read(last ? ttai_oauth_store_row(results,
+                                                             last - 1, i)
+                                      : NULL,
+                                 rev, sizeof(ttai_oauth_revocation_t),
+                                 ttai_oauth_store_revocation_cols);
+}
+
+
+long long
+ttai_oauth_store_revocations_last(json_t *results)
+{
+    return (long long) json_integer_value(
+               json_object_get(ttai_oauth_store_row(results, 0, 0), "id"));
+}
+
+
+int
 ttai_oauth_store_tt_read(json_t *results, ttai_oauth_tt_sealed_t *t)
 {
     return ttai_oauth_store_read(ttai_oauth_store_row(results, 0, 0), t,
@@ -642,7 +745,8 @@ ttai_oauth_store_user_at(json_t *results, size_t i, ttai_oauth_user_row_t *u)
  * large as the sign-ins that are alive.  A refresh token is kept until
  * it expires, used or revoked: until then it must still be recognised
  * when it comes back.  A redeemed code is kept as long as the refresh
- * tokens it could have started, for the same reason.
+ * tokens it could have started, for the same reason.  A revocation is
+ * kept for a day, long after every access token it concerns expired.
  */
 
 static json_t *
@@ -662,10 +766,16 @@ ttai_oauth_store_purge(long long now, int i)
                    json_pack("[I, I]", (json_int_t) now,
                              (json_int_t) (now - TTAI_OAUTH_REFRESH_TTL)));
 
-    default:
+    case 2:
         return ttai_oauth_store_stmt(
                    "DELETE FROM oauth_refresh_tokens WHERE expires_at <= ?",
                    json_pack("[I]", (json_int_t) now));
+
+    default:
+        return ttai_oauth_store_stmt(
+                   "DELETE FROM oauth_revocations WHERE revoked_at <= ?",
+                   json_pack("[I]",
+                             (json_int_t) (now - TTAI_OAUTH_REVOKED_KEEP)));
     }
 }
 

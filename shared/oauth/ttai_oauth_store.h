@@ -18,7 +18,7 @@
 
 /*
  * The sign-in store: every statement on the tables of migrations 0001
- * and 0002 that the authorization server and the CLI's users and
+ * to 0004 that the authorization server and the CLI's users and
  * tastytrade commands run, each behind a named operation.
  *
  * It does no I/O.  An operation builds a batch, an array of
@@ -96,6 +96,18 @@ typedef struct {
 } ttai_oauth_tt_sealed_t;
 
 
+/*
+ * an oauth_revocations row: a sign-in revoked (every access token of its
+ * family), or a user (every token of theirs issued up to revoked_at)
+ */
+typedef struct {
+    long long            id;
+    const char          *family;          /* NULL: a user's */
+    const char          *user_id;         /* NULL: a sign-in's */
+    long long            revoked_at;
+} ttai_oauth_revocation_t;
+
+
 /* a line of "ttai users list" */
 typedef struct {
     const char          *id;
@@ -166,11 +178,21 @@ json_t *ttai_oauth_store_grant(const char *client_id, int refresh,
 json_t *ttai_oauth_store_code_redeem(const char *code, const char *refresh,
     long long now);
 
+/* the name of the family that a redemption giving refresh starts */
+void ttai_oauth_store_family_of(const char *refresh,
+    char out[TTAI_OAUTH_HASH_LEN + 1]);
+
 /* a wrong PKCE verifier: the code is used up, and issues nothing */
 json_t *ttai_oauth_store_code_use(const char *code);
 
+/*
+ * The revocations.  Each batch ends with the oauth_revocations rows it
+ * added, for ttai_oauth_store_revocation_at(): none when there was
+ * nothing to revoke or the sign-in was revoked already.
+ */
+
 /* a code redeemed twice: every token of the family it started */
-json_t *ttai_oauth_store_code_revoke(const char *code);
+json_t *ttai_oauth_store_code_revoke(const char *code, long long now);
 
 /*
  * rotation: the same, for a refresh token that is neither used nor
@@ -180,16 +202,26 @@ json_t *ttai_oauth_store_refresh_rotate(const char *old, const char *fresh,
     long long now);
 
 /* a rotated refresh token came back: every token of its sign-in */
-json_t *ttai_oauth_store_family_revoke(const char *family);
+json_t *ttai_oauth_store_family_revoke(const char *family, long long now);
 
 /* POST /revoke: the family of a refresh token; nothing when unknown */
-json_t *ttai_oauth_store_token_revoke(const char *token);
+json_t *ttai_oauth_store_token_revoke(const char *token, long long now);
 
 /*
- * "ttai users revoke": every refresh token of the user, and their
- * TastyTrade tokens; read it with ttai_oauth_store_user_revoked()
+ * "ttai users revoke": every refresh token of the user, their TastyTrade
+ * tokens, and every access token issued to them until now; read it with
+ * ttai_oauth_store_user_revoked()
  */
-json_t *ttai_oauth_store_user_revoke(const char *user);
+json_t *ttai_oauth_store_user_revoke(const char *user, long long now);
+
+/*
+ * The revocations after the id "after" that are later than "since", at
+ * most limit of them in the order of their ids, for
+ * ttai_oauth_store_revocation_at(); and the last id of the table, for
+ * ttai_oauth_store_revocations_last()
+ */
+json_t *ttai_oauth_store_revocations(long long after, long long since,
+    long long limit);
 
 /* "ttai users list": read it with ttai_oauth_store_user_at() */
 json_t *ttai_oauth_store_users(long long now);
@@ -234,6 +266,13 @@ int ttai_oauth_store_issued(json_t *results);
 
 /* a user revoke batch: 1 when the user exists, and how many tokens */
 int ttai_oauth_store_user_revoked(json_t *results, long long *tokens);
+
+/* a revoking or revocations batch: 1 with its row i, 0 past the last */
+int ttai_oauth_store_revocation_at(json_t *results, size_t i,
+    ttai_oauth_revocation_t *rev);
+
+/* a revocations batch: the last id in the table, 0 when it is empty */
+long long ttai_oauth_store_revocations_last(json_t *results);
 
 /* a users batch: 1 with line i, 0 past the last */
 int ttai_oauth_store_user_at(json_t *results, size_t i,

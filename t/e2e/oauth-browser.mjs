@@ -16,8 +16,9 @@
 // 4. the code for tokens (with the verifier), and the access token with
 //    the MCP SDK client: tools/list and tools/call get_accounts;
 // 5. refresh: a new pair with a new refresh token; the old refresh token
-//    used again is refused, and so is the new one after that (the
-//    family is revoked); the code used again is refused.
+//    used again is refused, and so are the new one after that and its
+//    access token (the family is revoked); the code used again is
+//    refused.
 //
 // Prints one JSON summary on stdout (secrets left out: URLs show the
 // names of their query parameters only) and exits 0 when every check
@@ -606,6 +607,23 @@ async function main() {
         summary.refresh.afterReuse = errorDetail(after);
         check('after that the new refresh token is refused too (the family is revoked)',
               isOAuthError(after, 400, 'invalid_grant'), errorDetail(after));
+
+        // and so is the family's access token, which /mcp takes no more
+        const gone = await http('POST /mcp with the refreshed token, after the reuse',
+                                opt.url, {
+            method: 'POST',
+            headers: {
+                Authorization: `Bearer ${next.access_token}`,
+                'Content-Type': 'application/json',
+                Accept: 'application/json, text/event-stream',
+            },
+            body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }),
+        });
+        check('and /mcp refuses its access token: 401 invalid_token',
+              gone.status === 401
+              && /error="invalid_token"/.test(gone.headers.get('www-authenticate') ?? ''),
+              { status: gone.status,
+                wwwAuthenticate: gone.headers.get('www-authenticate') });
     }
 
     const again = await form('token (the code again)', meta.token_endpoint, exchange);

@@ -162,7 +162,7 @@ test_mint_round_trip(void **state)
     token = ttai_jwt_mint((const unsigned char *) secret, strlen(secret),
                           "tt-account-123", "test@example.com",
                           "https://ttai.example", "https://ttai.example/mcp",
-                          86400, NOW);
+                          NULL, 86400, NOW);
     assert_non_null(token);
 
     memset(&policy, 0, sizeof(policy));
@@ -175,24 +175,66 @@ test_mint_round_trip(void **state)
     assert_string_equal(claims.email, "test@example.com");
     assert_int_equal(claims.iat, NOW);
     assert_int_equal(claims.exp, NOW + 86400);
+    assert_string_equal(claims.fam, "");
 
     free(token);
 
     /* no email, issuer or audience */
     token = ttai_jwt_mint((const unsigned char *) secret, strlen(secret),
-                          "u", NULL, NULL, NULL, 60, NOW);
+                          "u", NULL, NULL, NULL, NULL, 60, NOW);
     assert_non_null(token);
     assert_int_equal(verify(token, NULL, &claims), TTAI_JWT_OK);
     assert_string_equal(claims.email, "");
     free(token);
 
+    /* the sign-in of a token from /token */
+    token = ttai_jwt_mint((const unsigned char *) secret, strlen(secret),
+                          "u", NULL, NULL, NULL, "ivuemN9N8GjVjCRYsP4KeA", 60,
+                          NOW);
+    assert_non_null(token);
+    assert_int_equal(verify(token, NULL, &claims), TTAI_JWT_OK);
+    assert_string_equal(claims.fam, "ivuemN9N8GjVjCRYsP4KeA");
+    free(token);
+
     /* what cannot be minted */
     assert_null(ttai_jwt_mint((const unsigned char *) secret, 0, "u", NULL,
-                              NULL, NULL, 60, NOW));
+                              NULL, NULL, NULL, 60, NOW));
     assert_null(ttai_jwt_mint((const unsigned char *) secret, strlen(secret),
-                              "", NULL, NULL, NULL, 60, NOW));
+                              "", NULL, NULL, NULL, NULL, 60, NOW));
     assert_null(ttai_jwt_mint((const unsigned char *) secret, strlen(secret),
-                              "u", NULL, NULL, NULL, 0, NOW));
+                              "u", NULL, NULL, NULL, NULL, 0, NOW));
+    assert_null(ttai_jwt_mint((const unsigned char *) secret, strlen(secret),
+                              "u", NULL, NULL, NULL,
+                              "0123456789012345678901234567890123456789"
+                              "01234567890123456789012345", 60, NOW));
+}
+
+
+/* fam is a string of at most TTAI_JWT_MAX_FAM bytes, or the token is not */
+static void
+test_fam_claim(void **state)
+{
+    char               *token;
+    ttai_jwt_claims_t   claims;
+
+    token = token_for("{\"alg\":\"HS256\"}",
+                      "{\"sub\":\"u\",\"fam\":\"abc\"}", secret);
+    assert_int_equal(verify(token, NULL, &claims), TTAI_JWT_OK);
+    assert_string_equal(claims.fam, "abc");
+    free(token);
+
+    token = token_for("{\"alg\":\"HS256\"}",
+                      "{\"sub\":\"u\",\"fam\":7}", secret);
+    assert_int_equal(verify(token, NULL, &claims), TTAI_JWT_MALFORMED);
+    assert_string_equal(claims.fam, "");
+    free(token);
+
+    token = token_for("{\"alg\":\"HS256\"}",
+                      "{\"sub\":\"u\",\"fam\":\""
+                      "0123456789012345678901234567890123456789"
+                      "01234567890123456789012345\"}", secret);
+    assert_int_equal(verify(token, NULL, &claims), TTAI_JWT_MALFORMED);
+    free(token);
 }
 
 
@@ -537,6 +579,7 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_jose_token_verifies),
         cmocka_unit_test(test_mint_round_trip),
+        cmocka_unit_test(test_fam_claim),
         cmocka_unit_test(test_refuses_other_algorithms),
         cmocka_unit_test(test_refuses_bad_signatures),
         cmocka_unit_test(test_expiry_and_leeway),

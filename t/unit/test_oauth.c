@@ -572,6 +572,42 @@ test_hash(void **state)
 }
 
 
+/* the id of a sign-in in its access tokens */
+static void
+test_family_id(void **state)
+{
+    char    f[TTAI_OAUTH_HASH_LEN + 1], id[TTAI_OAUTH_FAMILY_ID_LEN + 1];
+    char    other[TTAI_OAUTH_FAMILY_ID_LEN + 1];
+    size_t  k;
+
+    /* base64url of the first 16 bytes of SHA-256("ttai family id\0" f) */
+    memset(f, 'a', TTAI_OAUTH_HASH_LEN);
+    f[TTAI_OAUTH_HASH_LEN] = '\0';
+    memset(id, '!', sizeof(id));
+    ttai_oauth_family_id(f, id);
+    assert_string_equal(id, "ivuemN9N8GjVjCRYsP4KeA");
+
+    /* the same family, the same id; another, another */
+    ttai_oauth_family_id(f, other);
+    assert_string_equal(other, id);
+
+    f[0] = 'b';
+    ttai_oauth_family_id(f, other);
+    assert_string_not_equal(other, id);
+
+    /* a family as the store names it: the hash of a refresh token */
+    ttai_oauth_hash("refresh", 7, f);
+    ttai_oauth_family_id(f, id);
+    assert_int_equal(strlen(id), TTAI_OAUTH_FAMILY_ID_LEN);
+
+    for (k = 0; k < TTAI_OAUTH_FAMILY_ID_LEN; k++) {
+        assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "abcdefghijklmnopqrstuvwxyz"
+                               "0123456789-_", id[k]));
+    }
+}
+
+
 static void
 test_url(void **state)
 {
@@ -795,6 +831,7 @@ main(void)
         cmocka_unit_test(test_pkce_long_verifier),
         cmocka_unit_test(test_token),
         cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_family_id),
         cmocka_unit_test(test_url),
         cmocka_unit_test(test_error_json),
         cmocka_unit_test(test_metadata),

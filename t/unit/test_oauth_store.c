@@ -235,10 +235,10 @@ pending(const char *client_id)
 }
 
 
-/* a user signed in through client_id, with code handed out */
+/* a user signed in through client_id at now, with code handed out */
 static void
-sign_in(fixture_t *f, const char *client_id, const char *user,
-    const char *code)
+sign_in_at(fixture_t *f, const char *client_id, const char *user,
+    const char *code, long long now)
 {
     ttai_oauth_pending_t    p;
     ttai_oauth_tt_tokens_t  t;
@@ -246,7 +246,15 @@ sign_in(fixture_t *f, const char *client_id, const char *user,
     p = pending(client_id);
     tokens_of(f, &t, user);
 
-    json_decref(run(f, ttai_oauth_store_sign_in(&t, &p, code, NOW)));
+    json_decref(run(f, ttai_oauth_store_sign_in(&t, &p, code, now)));
+}
+
+
+static void
+sign_in(fixture_t *f, const char *client_id, const char *user,
+    const char *code)
+{
+    sign_in_at(f, client_id, user, code, NOW);
 }
 
 
@@ -259,6 +267,21 @@ redeem(fixture_t *f, const char *code, const char *refresh)
     r = run(f, ttai_oauth_store_code_redeem(code, refresh, NOW));
     assert_true(ttai_oauth_store_issued(r));
     json_decref(r);
+}
+
+
+/* the rows a revoking batch added: how many, with the first in *rev */
+static size_t
+revocations(json_t *r, ttai_oauth_revocation_t *rev)
+{
+    size_t                    n;
+    ttai_oauth_revocation_t   tmp;
+
+    for (n = 0; ttai_oauth_store_revocation_at(r, n, n ? &tmp : rev); n++) {
+        /* void */
+    }
+
+    return n;
 }
 
 
@@ -748,7 +771,7 @@ test_rotation_and_reuse(void **state)
     assert_int_equal(g.used, 1);
     assert_int_equal(g.revoked, 0);
 
-    json_decref(run(f, ttai_oauth_store_family_revoke(g.family)));
+    json_decref(run(f, ttai_oauth_store_family_revoke(g.family, NOW + 30)));
     json_decref(r);
 
     /* the newer token is revoked with it, and can no longer rotate */
@@ -762,6 +785,64 @@ test_rotation_and_reuse(void **state)
                                                NOW + 40));
     assert_false(ttai_oauth_store_issued(r));
     json_decref(r);
+
+    /* its access tokens: the family is recorded as revoked, once */
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_revocations "
+                               "WHERE family = (SELECT family FROM "
+                               "oauth_refresh_tokens LIMIT 1) "
+                               "AND user_id IS NULL "
+                               "AND revoked_at = 1700000030"), 1);
+}
+
+
+/* the revocation of a family, and what it gives back */
+static void
+test_family_revoke_recorded(void **state)
+{
+    fixture_t                *f = *state;
+    char                      family[TTAI_OAUTH_HASH_LEN + 1];
+    json_t                   *r;
+    ttai_oauth_revocation_t   rev;
+
+    register_client(f, "pub", NULL);
+    sign_in(f, "pub", "5WT00001", "code-1");
+    redeem(f, "code-1", "refresh-1");
+    json_decref(run(f, ttai_oauth_store_refresh_rotate("refresh-1",
+                                                       "refresh-2",
+                                                       NOW + 10)));
+
+    /* the family a redemption starts is named by its refresh token */
+    ttai_oauth_store_family_of("refresh-1", family);
+    assert_int_equal(scalar(f, "SELECT count(DISTINCT family) "
+                               "FROM oauth_refresh_tokens"), 1);
+    assert_true(stored(f, family));
+
+    r = run(f, ttai_oauth_store_family_revoke(family, NOW + 20));
+    assert_int_equal(revocations(r, &rev), 1);
+    assert_true(rev.id > 0);
+    assert_string_equal(rev.family, family);
+    assert_null(rev.user_id);
+    assert_int_equal(rev.revoked_at, NOW + 20);
+    json_decref(r);
+
+    /* revoked already: no second row, however often it comes back */
+    r = run(f, ttai_oauth_store_family_revoke(family, NOW + 30));
+    assert_int_equal(revocations(r, &rev), 0);
+    assert_null(rev.family);
+    json_decref(r);
+
+    r = run(f, ttai_oauth_store_token_revoke("refresh-2", NOW + 40));
+    assert_int_equal(revocations(r, &rev), 0);
+    json_decref(r);
+
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_revocations"), 1);
+    assert_int_equal(scalar(f, "SELECT revoked_at FROM oauth_revocations"),
+                     NOW + 20);
+
+    /* a family that does not exist is not recorded */
+    r = run(f, ttai_oauth_store_family_revoke("no-family", NOW));
+    assert_int_equal(revocations(r, &rev), 0);
+    json_decref(r);
 }
 
 
@@ -769,9 +850,10 @@ test_rotation_and_reuse(void **state)
 static void
 test_code_reuse_revokes_its_family(void **state)
 {
-    fixture_t               *f = *state;
-    json_t                  *r;
-    ttai_oauth_grant_row_t   g;
+    fixture_t                *f = *state;
+    json_t                   *r, *found;
+    ttai_oauth_grant_row_t    g;
+    ttai_oauth_revocation_t   rev;
 
     register_client(f, "pub", NULL);
     sign_in(f, "pub", "5WT00001", "code-1");
@@ -789,14 +871,13 @@ test_code_reuse_revokes_its_family(void **state)
                                                        "refresh-1b",
                                                        NOW + 10)));
 
-    r = run(f, ttai_oauth_store_grant("pub", 0, "code-1"));
-    assert_int_equal(ttai_oauth_store_grant_read(r, &g), 1);
+    found = run(f, ttai_oauth_store_grant("pub", 0, "code-1"));
+    assert_int_equal(ttai_oauth_store_grant_read(found, &g), 1);
     assert_int_equal(g.used, 1);
     assert_non_null(g.family);
     assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_refresh_tokens r "
                                "JOIN oauth_codes c ON c.family = r.family"),
                      3);
-    json_decref(r);
 
     /* a raced second redemption leaves the family it did not start */
     r = run(f, ttai_oauth_store_code_redeem("code-1", "refresh-x", NOW));
@@ -806,9 +887,20 @@ test_code_reuse_revokes_its_family(void **state)
                                "FROM oauth_codes"), 2);
 
     /* code-1 again: its family goes, rotated token and all */
-    json_decref(run(f, ttai_oauth_store_code_revoke("code-1")));
+    r = run(f, ttai_oauth_store_code_revoke("code-1", NOW + 15));
     assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_refresh_tokens "
                                "WHERE revoked = 1"), 2);
+
+    /* and its access tokens with it: the family is recorded */
+    assert_int_equal(revocations(r, &rev), 1);
+    assert_string_equal(rev.family, g.family);
+    assert_null(rev.user_id);
+    assert_int_equal(rev.revoked_at, NOW + 15);
+    json_decref(r);
+
+    r = run(f, ttai_oauth_store_code_revoke("code-1", NOW + 16));
+    assert_int_equal(revocations(r, &rev), 0);
+    json_decref(r);
 
     r = run(f, ttai_oauth_store_refresh_rotate("refresh-1b", "refresh-1c",
                                                NOW + 20));
@@ -823,10 +915,17 @@ test_code_reuse_revokes_its_family(void **state)
 
     /* a code that started nothing, or none at all, revokes nothing */
     sign_in(f, "pub", "5WT00001", "code-3");
-    json_decref(run(f, ttai_oauth_store_code_revoke("code-3")));
-    json_decref(run(f, ttai_oauth_store_code_revoke("code-x")));
+    r = run(f, ttai_oauth_store_code_revoke("code-3", NOW + 20));
+    assert_int_equal(revocations(r, &rev), 0);
+    json_decref(r);
+    r = run(f, ttai_oauth_store_code_revoke("code-x", NOW + 20));
+    assert_int_equal(revocations(r, &rev), 0);
+    json_decref(r);
     assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_refresh_tokens "
                                "WHERE revoked = 1"), 2);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_revocations"), 1);
+
+    json_decref(found);
 }
 
 
@@ -924,7 +1023,10 @@ test_purge(void **state)
 static void
 test_revoke_one_family(void **state)
 {
-    fixture_t  *f = *state;
+    fixture_t                *f = *state;
+    char                      family[TTAI_OAUTH_HASH_LEN + 1];
+    json_t                   *r;
+    ttai_oauth_revocation_t   rev;
 
     register_client(f, "pub", NULL);
     sign_in(f, "pub", "5WT00001", "code-1");
@@ -933,13 +1035,22 @@ test_revoke_one_family(void **state)
     redeem(f, "code-2", "refresh-2");
 
     /* an unknown token: nothing, and no error (RFC 7009) */
-    json_decref(run(f, ttai_oauth_store_token_revoke("nothing")));
+    r = run(f, ttai_oauth_store_token_revoke("nothing", NOW));
     assert_int_equal(scalar(f, "SELECT sum(revoked) "
                                "FROM oauth_refresh_tokens"), 0);
+    assert_int_equal(revocations(r, &rev), 0);
+    json_decref(r);
 
-    json_decref(run(f, ttai_oauth_store_token_revoke("refresh-1")));
+    r = run(f, ttai_oauth_store_token_revoke("refresh-1", NOW + 5));
     assert_int_equal(scalar(f, "SELECT sum(revoked) "
                                "FROM oauth_refresh_tokens"), 1);
+
+    /* the sign-in's access tokens: its family is recorded */
+    ttai_oauth_store_family_of("refresh-1", family);
+    assert_int_equal(revocations(r, &rev), 1);
+    assert_string_equal(rev.family, family);
+    assert_int_equal(rev.revoked_at, NOW + 5);
+    json_decref(r);
 
     /* the other sign-in of the same user is left alone */
     json_decref(run(f, ttai_oauth_store_refresh_rotate("refresh-2",
@@ -952,9 +1063,10 @@ test_revoke_one_family(void **state)
 static void
 test_user_revoke(void **state)
 {
-    fixture_t  *f = *state;
-    json_t     *r;
-    long long   n;
+    fixture_t                *f = *state;
+    json_t                   *r;
+    long long                 n;
+    ttai_oauth_revocation_t   rev;
 
     register_client(f, "pub", NULL);
     sign_in(f, "pub", "5WT00001", "code-1");
@@ -964,9 +1076,15 @@ test_user_revoke(void **state)
     redeem(f, "code-2", "refresh-2");
     redeem(f, "code-3", "refresh-3");
 
-    r = run(f, ttai_oauth_store_user_revoke("5WT00001"));
+    r = run(f, ttai_oauth_store_user_revoke("5WT00001", NOW + 10));
     assert_int_equal(ttai_oauth_store_user_revoked(r, &n), 1);
     assert_int_equal(n, 2);
+
+    /* every access token of the user issued until now */
+    assert_int_equal(revocations(r, &rev), 1);
+    assert_null(rev.family);
+    assert_string_equal(rev.user_id, "5WT00001");
+    assert_int_equal(rev.revoked_at, NOW + 10);
     json_decref(r);
 
     assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_refresh_tokens "
@@ -982,16 +1100,110 @@ test_user_revoke(void **state)
     assert_int_equal(scalar(f, "SELECT count(*) FROM user_oauth_tokens "
                                "WHERE user_id = '5WT00002'"), 1);
 
-    /* the user stays, to sign in again; a second revoke finds nothing */
-    r = run(f, ttai_oauth_store_user_revoke("5WT00001"));
+    /*
+     * The user stays, to sign in again; a second revoke finds no refresh
+     * token, but covers the access tokens issued since the first
+     */
+    r = run(f, ttai_oauth_store_user_revoke("5WT00001", NOW + 20));
     assert_int_equal(ttai_oauth_store_user_revoked(r, &n), 1);
     assert_int_equal(n, 0);
+    assert_int_equal(revocations(r, &rev), 1);
+    assert_int_equal(rev.revoked_at, NOW + 20);
     json_decref(r);
 
-    r = run(f, ttai_oauth_store_user_revoke("nobody"));
+    r = run(f, ttai_oauth_store_user_revoke("nobody", NOW + 20));
     assert_int_equal(ttai_oauth_store_user_revoked(r, &n), 0);
     assert_int_equal(n, 0);
+    assert_int_equal(revocations(r, &rev), 0);
     json_decref(r);
+
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_revocations "
+                               "WHERE user_id = '5WT00001'"), 2);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_revocations"), 2);
+}
+
+
+/* what nginx reads into its set, at its start and then every second */
+static void
+test_revocations_read(void **state)
+{
+    fixture_t                *f = *state;
+    json_t                   *r;
+    size_t                    n;
+    long long                 first;
+    ttai_oauth_revocation_t   rev;
+
+    r = run(f, ttai_oauth_store_revocations(0, 0, 100));
+    assert_int_equal(ttai_oauth_store_revocations_last(r), 0);
+    assert_int_equal(ttai_oauth_store_revocation_at(r, 0, &rev), 0);
+    json_decref(r);
+
+    register_client(f, "pub", NULL);
+    sign_in(f, "pub", "5WT00001", "code-1");
+    sign_in(f, "pub", "5WT00002", "code-2");
+    redeem(f, "code-1", "refresh-1");
+    redeem(f, "code-2", "refresh-2");
+
+    json_decref(run(f, ttai_oauth_store_user_revoke("5WT00002", NOW)));
+    json_decref(run(f, ttai_oauth_store_token_revoke("refresh-1",
+                                                     NOW + 100)));
+    json_decref(run(f, ttai_oauth_store_user_revoke("5WT00001",
+                                                    NOW + 200)));
+
+    /* in the order of their ids, from the one after "after" */
+    r = run(f, ttai_oauth_store_revocations(0, 0, 100));
+    assert_int_equal(ttai_oauth_store_revocation_at(r, 0, &rev), 1);
+    first = rev.id;
+    assert_string_equal(rev.user_id, "5WT00002");
+    assert_int_equal(ttai_oauth_store_revocation_at(r, 1, &rev), 1);
+    assert_non_null(rev.family);
+    assert_int_equal(rev.revoked_at, NOW + 100);
+    assert_int_equal(ttai_oauth_store_revocation_at(r, 2, &rev), 1);
+    assert_string_equal(rev.user_id, "5WT00001");
+    assert_int_equal(ttai_oauth_store_revocation_at(r, 3, &rev), 0);
+    assert_int_equal(ttai_oauth_store_revocations_last(r), first + 2);
+    json_decref(r);
+
+    /* a page at a time */
+    r = run(f, ttai_oauth_store_revocations(first, 0, 1));
+    assert_int_equal(ttai_oauth_store_revocation_at(r, 0, &rev), 1);
+    assert_int_equal(rev.id, first + 1);
+    assert_int_equal(ttai_oauth_store_revocation_at(r, 1, &rev), 0);
+    json_decref(r);
+
+    /* only those later than "since"; the last id is the table's */
+    r = run(f, ttai_oauth_store_revocations(0, NOW + 100, 100));
+    for (n = 0; ttai_oauth_store_revocation_at(r, n, &rev); n++) {
+        assert_int_equal(rev.revoked_at, NOW + 200);
+    }
+    assert_int_equal(n, 1);
+    assert_int_equal(ttai_oauth_store_revocations_last(r), first + 2);
+    json_decref(r);
+
+    /*
+     * A day on, a sign-in deletes them; the ids go on from where they
+     * were, so that a reader after the last id it saw misses nothing
+     */
+    sign_in_at(f, "pub", "5WT00001", "code-3",
+               NOW + 200 + TTAI_OAUTH_REVOKED_KEEP);
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_revocations"), 0);
+
+    r = run(f, ttai_oauth_store_revocations(0, 0, 100));
+    assert_int_equal(ttai_oauth_store_revocations_last(r), 0);
+    json_decref(r);
+
+    json_decref(run(f, ttai_oauth_store_user_revoke("5WT00001",
+                                                    NOW + 90000)));
+    r = run(f, ttai_oauth_store_revocations(first + 2, 0, 100));
+    assert_int_equal(ttai_oauth_store_revocation_at(r, 0, &rev), 1);
+    assert_true(rev.id > first + 2);
+    json_decref(r);
+
+    /* a rotation purges them too, and keeps what is younger than a day */
+    json_decref(run(f, ttai_oauth_store_refresh_rotate("refresh-2",
+                                                       "refresh-2b",
+                                                       NOW + 90000)));
+    assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_revocations"), 1);
 }
 
 
@@ -1014,12 +1226,12 @@ test_users_list(void **state)
     /* a rotated sign-in counts once; a revoked one not at all */
     json_decref(run(f, ttai_oauth_store_refresh_rotate("refresh-1",
                                                        "refresh-4", NOW)));
-    json_decref(run(f, ttai_oauth_store_token_revoke("refresh-3")));
+    json_decref(run(f, ttai_oauth_store_token_revoke("refresh-3", NOW)));
 
     tokens_of(f, &t, "5WT00001");
     t.email = "a@example.com";
     json_decref(run(f, ttai_oauth_store_connect(&t, NOW)));
-    json_decref(run(f, ttai_oauth_store_user_revoke("5WT00001")));
+    json_decref(run(f, ttai_oauth_store_user_revoke("5WT00001", NOW)));
 
     r = run(f, ttai_oauth_store_users(NOW));
 
@@ -1069,7 +1281,7 @@ test_foreign_keys(void **state)
     assert_int_equal(scalar(f, "SELECT count(*) FROM oauth_codes"), 0);
 
     /* a revoke of a family names no row: nothing to violate */
-    json_decref(run(f, ttai_oauth_store_family_revoke("no-family")));
+    json_decref(run(f, ttai_oauth_store_family_revoke("no-family", NOW)));
 }
 
 
@@ -1145,6 +1357,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_grant_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotation_and_reuse, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_family_revoke_recorded, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_code_reuse_revokes_its_family,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_use, setup, teardown),
@@ -1152,6 +1366,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_revoke_one_family, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_user_revoke, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revocations_read, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_users_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cascade, setup, teardown),
