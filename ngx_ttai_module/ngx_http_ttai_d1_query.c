@@ -20,10 +20,30 @@
  */
 
 
+/* ms: the hold timer only keeps the worker, whenever it fires */
+#define NGX_HTTP_TTAI_D1_HOLD  60000
+
+
 static void ngx_http_ttai_d1_cleanup(void *data);
 #if (NGX_THREADS)
 static void ngx_http_ttai_d1_thread(void *data, ngx_log_t *log);
 static void ngx_http_ttai_d1_done(ngx_event_t *ev);
+static void ngx_http_ttai_d1_hold(ngx_uint_t waiting);
+static void ngx_http_ttai_d1_hold_handler(ngx_event_t *ev);
+
+
+/*
+ * Armed while requests wait on queries.  A worker that shuts down
+ * gracefully (a reload, QUIT) leaves once only timers that may be
+ * cancelled are left, and a task on the thread pool has no timer: a
+ * request waiting on one would be dropped, its write made but never
+ * answered.  This timer cannot be cancelled, so the worker stays until
+ * the last of them is answered.  It lives in the process, as the
+ * requests do, whatever cycle they came from.
+ */
+static ngx_uint_t        ngx_http_ttai_d1_waiting;
+static ngx_event_t       ngx_http_ttai_d1_hold_ev;
+static ngx_connection_t  ngx_http_ttai_d1_hold_conn;
 #endif
 
 
@@ -133,6 +153,10 @@ ngx_http_ttai_d1_post(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
     /* the request must outlive the thread's work, as for aio */
     r->main->blocked++;
     r->main->count++;
+
+#if (NGX_THREADS)
+    ngx_http_ttai_d1_hold(1);
+#endif
 
     return NGX_OK;
 }
@@ -279,6 +303,8 @@ ngx_http_ttai_d1_done(ngx_event_t *ev)
 
     q->request = NULL;
 
+    ngx_http_ttai_d1_hold(0);
+
     c = r->connection;
 
     ngx_http_set_log_request(c->log, r);
@@ -292,6 +318,49 @@ ngx_http_ttai_d1_done(ngx_event_t *ev)
 
     ngx_http_finalize_request(r, rc);
     ngx_http_run_posted_requests(c);
+}
+
+
+/* one more request waits on a query (1), or one less (0) */
+
+static void
+ngx_http_ttai_d1_hold(ngx_uint_t waiting)
+{
+    ngx_event_t  *ev;
+
+    ev = &ngx_http_ttai_d1_hold_ev;
+
+    if (!waiting) {
+        if (--ngx_http_ttai_d1_waiting == 0 && ev->timer_set) {
+            ngx_del_timer(ev);
+        }
+
+        return;
+    }
+
+    if (ngx_http_ttai_d1_waiting++ || ev->timer_set) {
+        return;
+    }
+
+    /* ev->data: ngx_event_ident() reads its fd */
+    ngx_http_ttai_d1_hold_conn.fd = (ngx_socket_t) -1;
+
+    ev->handler = ngx_http_ttai_d1_hold_handler;
+    ev->data = &ngx_http_ttai_d1_hold_conn;
+    ev->log = ngx_cycle->log;
+    ev->cancelable = 0;
+
+    ngx_add_timer(ev, NGX_HTTP_TTAI_D1_HOLD);
+}
+
+
+static void
+ngx_http_ttai_d1_hold_handler(ngx_event_t *ev)
+{
+    /* a slow query is bounded by SQLite's busy timeout, not here */
+    if (ngx_http_ttai_d1_waiting) {
+        ngx_add_timer(ev, NGX_HTTP_TTAI_D1_HOLD);
+    }
 }
 
 #endif

@@ -1485,10 +1485,18 @@ ngx_http_ttai_kv_exit_process(ngx_cycle_t *cycle,
 
     ngx_free(w);
 
+    /*
+     * The final save runs here, on what was the event loop: the worker is
+     * leaving, no request waits on it any more, and the thread pools have
+     * stopped.  It comes after any save still posted, whose outcome is
+     * taken first.
+     */
     for (i = 0; i < NGX_HTTP_TTAI_KV_ZONES; i++) {
         kv = ngx_http_ttai_kv_of(tmcf, i);
 
-        if (kv != NULL) {
+        if (ngx_http_ttai_kv_snapshot_exit(i, cycle->log) == NGX_OK
+            && kv != NULL)
+        {
             (void) ngx_http_ttai_kv_snapshot_save(kv, cycle->log);
         }
     }
@@ -1636,7 +1644,6 @@ ngx_http_ttai_kv_sweep(ngx_http_ttai_kv_t *kv, ngx_http_ttai_kv_sweep_t *w)
 static void
 ngx_http_ttai_kv_save_handler(ngx_event_t *ev)
 {
-    ngx_msec_t           interval;
     ngx_uint_t           i;
     ngx_http_ttai_kv_t  *kv;
 
@@ -1644,23 +1651,52 @@ ngx_http_ttai_kv_save_handler(ngx_event_t *ev)
         return;
     }
 
-    interval = 0;
-
     for (i = 0; i < NGX_HTTP_TTAI_KV_ZONES; i++) {
         kv = ngx_http_ttai_kv_current(i);
 
-        if (kv == NULL) {
-            continue;
+        if (kv != NULL) {
+            (void) ngx_http_ttai_kv_snapshot_start(kv, ev->log);
+        }
+    }
+
+    ngx_http_ttai_kv_save_next();
+}
+
+
+/*
+ * The interval runs from the end of a save: with one still on the thread
+ * pool, its completion handler times the next.
+ */
+
+void
+ngx_http_ttai_kv_save_next(void)
+{
+    ngx_msec_t                  interval;
+    ngx_uint_t                  i;
+    ngx_http_ttai_kv_t         *kv;
+    ngx_http_ttai_kv_worker_t  *w;
+
+    w = ngx_http_ttai_kv_worker;
+
+    if (w == NULL || w->save.timer_set || ngx_exiting || ngx_terminate) {
+        return;
+    }
+
+    interval = 0;
+
+    for (i = 0; i < NGX_HTTP_TTAI_KV_ZONES; i++) {
+        if (ngx_http_ttai_kv_snapshot_busy(i)) {
+            return;
         }
 
-        (void) ngx_http_ttai_kv_snapshot_save(kv, ev->log);
+        kv = ngx_http_ttai_kv_current(i);
 
-        if (interval == 0 || kv->interval < interval) {
+        if (kv != NULL && (interval == 0 || kv->interval < interval)) {
             interval = kv->interval;
         }
     }
 
     if (interval) {
-        ngx_add_timer(ev, interval);
+        ngx_add_timer(&w->save, interval);
     }
 }

@@ -227,19 +227,32 @@ ngx_http_ttai_kv_journal_init_conf(ngx_conf_t *cf,
                    slash - kv->snapshot.data);
     p = ngx_sprintf(p, "%V.journal.%Z", &kv->name);
 
+    /*
+     * The journal and the periodic snapshot use the database's pool when
+     * there is one, else nginx's "default" for the journal.  A zone with
+     * neither writes its snapshot on the event loop.
+     */
+
+#if (NGX_THREADS)
+
+    if (tmcf->db != NULL && tmcf->db->thread_pool != NULL) {
+        kv->thread_pool = tmcf->db->thread_pool;
+    }
+
+#endif
+
     if (!kv->journal) {
         return NGX_CONF_OK;
     }
 
 #if (NGX_THREADS)
 
-    /* the database's pool when there is one, else nginx's "default" */
-    kv->thread_pool = (tmcf->db != NULL && tmcf->db->thread_pool != NULL)
-                      ? tmcf->db->thread_pool
-                      : ngx_thread_pool_add(cf, NULL);
-
     if (kv->thread_pool == NULL) {
-        return NGX_CONF_ERROR;
+        kv->thread_pool = ngx_thread_pool_add(cf, NULL);
+
+        if (kv->thread_pool == NULL) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     return NGX_CONF_OK;
@@ -1337,19 +1350,23 @@ ngx_http_ttai_kv_journal_apply(ngx_http_ttai_kv_t *kv,
 
 /*
  * After a snapshot is on disk: the files of the generations before the
- * one it started hold only changes that it has.
+ * one it started hold only changes that it has.  It runs in the thread
+ * that wrote the snapshot, so it neither logs nor allocates: the caller
+ * gives the room for a path, and logs what it says.
  */
 
 void
 ngx_http_ttai_kv_journal_compact(ngx_http_ttai_kv_t *kv, uint64_t generation,
-    ngx_log_t *log)
+    u_char *path, ngx_http_ttai_kv_compact_t *out)
 {
-    u_char      *path;
     size_t       len;
     uint64_t     g;
     ngx_err_t    err;
     ngx_dir_t    dir;
-    ngx_uint_t   removed;
+
+    out->removed = 0;
+    out->failed = 0;
+    out->err = 0;
 
     if (kv->journal_dir.len == 0) {
         return;
@@ -1359,12 +1376,8 @@ ngx_http_ttai_kv_journal_compact(ngx_http_ttai_kv_t *kv, uint64_t generation,
         return;
     }
 
-    removed = 0;
-
-    path = ngx_alloc(kv->journal_dir.len + NGX_MAX_PATH + 2, log);
-
     for ( ;; ) {
-        if (path == NULL || ngx_read_dir(&dir) == NGX_ERROR) {
+        if (ngx_read_dir(&dir) == NGX_ERROR) {
             break;
         }
 
@@ -1384,27 +1397,15 @@ ngx_http_ttai_kv_journal_compact(ngx_http_ttai_kv_t *kv, uint64_t generation,
         if (ngx_delete_file(path) == NGX_FILE_ERROR) {
             err = ngx_errno;
 
-            if (err != NGX_ENOENT) {
-                ngx_log_error(NGX_LOG_ERR, log, err,
-                              "ttai: KV zone \"%V\": " ngx_delete_file_n
-                              " \"%s\" failed", &kv->name, path);
+            if (err != NGX_ENOENT && out->failed++ == 0) {
+                out->err = err;
             }
 
             continue;
         }
 
-        removed++;
+        out->removed++;
     }
 
     (void) ngx_close_dir(&dir);
-
-    if (path != NULL) {
-        ngx_free(path);
-    }
-
-    if (removed) {
-        ngx_log_error(NGX_LOG_INFO, log, 0,
-                      "ttai: KV zone \"%V\": removed %ui journal files that "
-                      "its snapshot holds", &kv->name, removed);
-    }
 }

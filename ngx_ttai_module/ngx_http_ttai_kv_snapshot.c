@@ -18,6 +18,17 @@
  * cache.  Worker 0 writes it now and then and when it exits; the master
  * reads it when it creates the zone.  The format is in shared/.
  *
+ * The periodic save runs on the zone's thread pool: writing up to the
+ * zone's size and syncing it would hold the event loop for as long.  The
+ * event loop sets it up (memory, names) and posts it; the thread copies,
+ * writes, syncs, renames and removes the journal files the snapshot
+ * holds, and notes its outcome; back on the event loop, the completion
+ * handler keeps the books in shared memory and logs.  The thread touches
+ * the save's own memory, the zone (under its lock) and files: no pool,
+ * no log, since not every log target may be written from a thread.  At
+ * most one save of a zone is in flight, and the next is timed once it is
+ * done.  Without a thread pool, and at exit, the same steps run at once.
+ *
  * Entries are copied out under the lock in batches, into memory of this
  * process; hashing and writing happen after unlocking.  The file appears
  * by rename(), so a reader sees the old snapshot or the new one whole.
@@ -36,8 +47,46 @@
 #define NGX_HTTP_TTAI_KV_SNAP_RECORDS  1024
 
 
+/* a save: set up on the event loop, written there or in a thread */
+typedef struct {
+    ngx_http_ttai_kv_t       *kv;
+    ngx_uint_t                zone;
+    uint64_t                  now;
+
+    u_char                   *buf;         /* NGX_HTTP_TTAI_KV_SNAP_BUF */
+    u_char                   *tmp;         /* "<snapshot>.tmp.<pid>" */
+    u_char                   *path;        /* the folder, a journal file */
+
+    /* the outcome: NGX_OK, NGX_DECLINED (nothing changed), NGX_ERROR */
+    ngx_int_t                 rc;
+    ngx_err_t                 err;
+    ngx_uint_t                created;     /* the temporary file was */
+    ngx_uint_t                changes;     /* the count the file reflects */
+    uint64_t                  count;
+    ngx_http_ttai_kv_compact_t  compact;
+
+#if (NGX_THREADS)
+    ngx_thread_task_t         task;
+
+    /* set by the thread as its last write to this structure */
+    volatile ngx_uint_t       finished;
+#endif
+} ngx_http_ttai_kv_save_t;
+
+
 static uint64_t ngx_http_ttai_kv_snapshot_read(ngx_http_ttai_kv_t *kv,
     ngx_log_t *log);
+static ngx_int_t ngx_http_ttai_kv_snapshot_changed(ngx_http_ttai_kv_t *kv);
+static ngx_http_ttai_kv_save_t *ngx_http_ttai_kv_snapshot_prepare(
+    ngx_http_ttai_kv_t *kv, ngx_log_t *log);
+static void ngx_http_ttai_kv_snapshot_run(ngx_http_ttai_kv_save_t *s);
+static void ngx_http_ttai_kv_snapshot_finish(ngx_http_ttai_kv_save_t *s,
+    const char *where, ngx_log_t *log);
+static void ngx_http_ttai_kv_snapshot_free(ngx_http_ttai_kv_save_t *s);
+#if (NGX_THREADS)
+static void ngx_http_ttai_kv_snapshot_thread(void *data, ngx_log_t *log);
+static void ngx_http_ttai_kv_snapshot_done(ngx_event_t *ev);
+#endif
 static ngx_int_t ngx_http_ttai_kv_snapshot_write(ngx_fd_t fd, u_char *buf,
     size_t len);
 static void ngx_http_ttai_kv_snapshot_restore(ngx_http_ttai_kv_t *kv,
@@ -46,6 +95,11 @@ static void ngx_http_ttai_kv_snapshot_failed(ngx_http_ttai_kv_t *kv,
     ngx_err_t err);
 static void ngx_http_ttai_kv_snapshot_refuse(ngx_http_ttai_kv_t *kv,
     ngx_log_t *log, const char *why);
+
+
+/* this process's save of each zone on the thread pool, while in flight */
+static ngx_http_ttai_kv_save_t  *ngx_http_ttai_kv_saving[
+                                                      NGX_HTTP_TTAI_KV_ZONES];
 
 
 void
@@ -271,13 +325,207 @@ ngx_http_ttai_kv_snapshot_refuse(ngx_http_ttai_kv_t *kv, ngx_log_t *log,
 ngx_int_t
 ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
 {
-    u_char                   *buf, *tmp, *p, *last, *dir;
+    ngx_int_t                 rc;
+    ngx_http_ttai_kv_save_t  *s;
+
+    if (kv->snapshot.len == 0 || !ngx_http_ttai_kv_snapshot_changed(kv)) {
+        return NGX_DECLINED;
+    }
+
+    s = ngx_http_ttai_kv_snapshot_prepare(kv, log);
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_ttai_kv_snapshot_run(s);
+    ngx_http_ttai_kv_snapshot_finish(s, "", log);
+
+    rc = s->rc;
+
+    ngx_http_ttai_kv_snapshot_free(s);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_ttai_kv_snapshot_start(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
+{
+#if (NGX_THREADS)
+
+    ngx_http_ttai_kv_save_t  *s;
+
+    if (kv->thread_pool == NULL) {
+        return ngx_http_ttai_kv_snapshot_save(kv, log);
+    }
+
+    if (ngx_http_ttai_kv_saving[kv->zone] != NULL) {
+        return NGX_AGAIN;
+    }
+
+    if (kv->snapshot.len == 0 || !ngx_http_ttai_kv_snapshot_changed(kv)) {
+        return NGX_DECLINED;
+    }
+
+    s = ngx_http_ttai_kv_snapshot_prepare(kv, log);
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    s->task.ctx = s;
+    s->task.handler = ngx_http_ttai_kv_snapshot_thread;
+    s->task.event.handler = ngx_http_ttai_kv_snapshot_done;
+    s->task.event.data = s;
+    s->task.event.log = log;
+
+    /* a full queue has said so in the log: the next interval tries again */
+    if (ngx_thread_task_post(kv->thread_pool, &s->task) != NGX_OK) {
+        ngx_http_ttai_kv_snapshot_free(s);
+        return NGX_ERROR;
+    }
+
+    ngx_http_ttai_kv_saving[kv->zone] = s;
+
+    return NGX_AGAIN;
+
+#else
+
+    return ngx_http_ttai_kv_snapshot_save(kv, log);
+
+#endif
+}
+
+
+ngx_uint_t
+ngx_http_ttai_kv_snapshot_busy(ngx_uint_t zone)
+{
+    return ngx_http_ttai_kv_saving[zone] != NULL;
+}
+
+
+ngx_int_t
+ngx_http_ttai_kv_snapshot_exit(ngx_uint_t zone, ngx_log_t *log)
+{
+#if (NGX_THREADS)
+
+    ngx_http_ttai_kv_save_t  *s;
+
+    s = ngx_http_ttai_kv_saving[zone];
+
+    if (s == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_http_ttai_kv_saving[zone] = NULL;
+
+    /*
+     * The event loop runs no more, so the completion handler of a save in
+     * flight never will.  The thread pools have stopped by now: their
+     * module exits before this one, and its exit waits until every task
+     * queued before it has run.  So the thread is done with this save:
+     * its outcome is taken here, and the final save cannot run alongside
+     * it.  Should that ever not hold, the thread is left alone with its
+     * memory, and this process writes no snapshot of the zone.
+     */
+
+    if (!s->finished) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "ttai: KV zone \"%V\": a save on the thread pool is "
+                      "still running at exit; the save at exit is skipped",
+                      &s->kv->name);
+        return NGX_DECLINED;
+    }
+
+    ngx_memory_barrier();
+
+    ngx_http_ttai_kv_snapshot_finish(s, " on the thread pool", log);
+    ngx_http_ttai_kv_snapshot_free(s);
+
+#endif
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ttai_kv_snapshot_changed(ngx_http_ttai_kv_t *kv)
+{
+    ngx_uint_t  changed;
+
+    ngx_shmtx_lock(&kv->shpool->mutex);
+    changed = (kv->sh->changes != kv->sh->saved);
+    ngx_shmtx_unlock(&kv->shpool->mutex);
+
+    return changed;
+}
+
+
+/* on the event loop: what the save needs, so that the thread allocates none */
+
+static ngx_http_ttai_kv_save_t *
+ngx_http_ttai_kv_snapshot_prepare(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
+{
+    size_t                    size;
+    ngx_http_ttai_kv_save_t  *s;
+
+    s = ngx_calloc(sizeof(ngx_http_ttai_kv_save_t), log);
+    if (s == NULL) {
+        goto failed;
+    }
+
+    size = ngx_max(kv->snapshot.len + 1,
+                   ngx_http_ttai_kv_compact_path_size(kv));
+
+    s->kv = kv;
+    s->zone = kv->zone;
+    s->now = ngx_http_ttai_kv_now();
+    s->buf = ngx_alloc(NGX_HTTP_TTAI_KV_SNAP_BUF, log);
+    s->tmp = ngx_alloc(kv->snapshot.len + sizeof(".tmp.") + NGX_INT64_LEN,
+                       log);
+    s->path = ngx_alloc(size, log);
+
+    if (s->buf == NULL || s->tmp == NULL || s->path == NULL) {
+        ngx_http_ttai_kv_snapshot_free(s);
+        goto failed;
+    }
+
+    ngx_sprintf(s->tmp, "%V.tmp.%P%Z", &kv->snapshot, ngx_pid);
+
+    return s;
+
+failed:
+
+    ngx_http_ttai_kv_snapshot_failed(kv, NGX_ENOMEM);
+
+    return NULL;
+}
+
+
+static void
+ngx_http_ttai_kv_snapshot_free(ngx_http_ttai_kv_save_t *s)
+{
+    ngx_free(s->buf);
+    ngx_free(s->tmp);
+    ngx_free(s->path);
+    ngx_free(s);
+}
+
+
+/*
+ * The save itself, on the event loop or in a thread: it neither logs
+ * nor allocates, and says how it went in s.
+ */
+
+static void
+ngx_http_ttai_kv_snapshot_run(ngx_http_ttai_kv_save_t *s)
+{
+    u_char                   *p, *last, *dir;
     size_t                    size, key_len;
-    uint64_t                  now, count, seq, generation;
+    uint64_t                  count, seq, generation;
     ngx_fd_t                  fd;
-    ngx_err_t                 err, failed;
     ngx_uint_t                changes, saved, n;
     ngx_rbtree_node_t        *node, *next;
+    ngx_http_ttai_kv_t       *kv;
     ttai_kvsnap_writer_t      w;
     ttai_kvsnap_record_t      rec;
     ngx_http_ttai_kv_node_t  *kn;
@@ -285,9 +533,7 @@ ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
     u_char                    header[TTAI_KVSNAP_HEADER_LEN];
     u_char                    trailer[TTAI_KVSNAP_TRAILER_LEN];
 
-    if (kv->snapshot.len == 0) {
-        return NGX_DECLINED;
-    }
+    kv = s->kv;
 
     ngx_shmtx_lock(&kv->shpool->mutex);
 
@@ -309,53 +555,37 @@ ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
     ngx_shmtx_unlock(&kv->shpool->mutex);
 
     if (changes == saved) {
-        return NGX_DECLINED;
+        s->rc = NGX_DECLINED;
+        return;
     }
 
-    fd = NGX_INVALID_FILE;
-    err = 0;
+    s->changes = changes;
 
-    buf = ngx_alloc(NGX_HTTP_TTAI_KV_SNAP_BUF, log);
-    tmp = ngx_alloc(kv->snapshot.len + sizeof(".tmp.") + NGX_INT64_LEN, log);
-
-    if (buf == NULL || tmp == NULL) {
-        err = NGX_ENOMEM;
-        goto failed;
-    }
-
-    ngx_sprintf(tmp, "%V.tmp.%P%Z", &kv->snapshot, ngx_pid);
-
-    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
+    fd = ngx_open_file(s->tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
                        NGX_FILE_OWNER_ACCESS);
 
     if (fd == NGX_INVALID_FILE) {
-        err = ngx_errno;
-
-        ngx_log_error(NGX_LOG_ERR, log, err,
-                      "ttai: KV zone \"%V\" not saved: cannot create \"%s\"%s",
-                      &kv->name, tmp,
-                      (err == NGX_ENOENT)
-                      ? " (its folder is missing; nginx creates the "
-                        "state folders at start)" : "");
-        goto failed;
+        s->err = ngx_errno;
+        s->rc = NGX_ERROR;
+        return;
     }
 
-    now = ngx_http_ttai_kv_now();
+    s->created = 1;
 
-    ttai_kvsnap_writer_init(&w, header, now, seq);
+    ttai_kvsnap_writer_init(&w, header, s->now, seq);
 
     if (ngx_http_ttai_kv_snapshot_write(fd, header, sizeof(header))
         != NGX_OK)
     {
-        goto write_failed;
+        goto failed;
     }
 
     key_len = 0;
     count = 0;
 
     do {
-        p = buf;
-        last = buf + NGX_HTTP_TTAI_KV_SNAP_BUF;
+        p = s->buf;
+        last = s->buf + NGX_HTTP_TTAI_KV_SNAP_BUF;
         n = 0;
 
         ngx_shmtx_lock(&kv->shpool->mutex);
@@ -367,7 +597,7 @@ ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
             kn = ngx_http_ttai_kv_node(node);
             next = ngx_rbtree_next(&kv->sh->rbtree, node);
 
-            if (ngx_http_ttai_kv_expired(kn, now)) {
+            if (ngx_http_ttai_kv_expired(kn, s->now)) {
                 node = next;
                 continue;
             }
@@ -407,11 +637,13 @@ ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
 
         ngx_shmtx_unlock(&kv->shpool->mutex);
 
-        ttai_kvsnap_writer_add(&w, buf, p - buf, n);
+        ttai_kvsnap_writer_add(&w, s->buf, p - s->buf, n);
         count += n;
 
-        if (ngx_http_ttai_kv_snapshot_write(fd, buf, p - buf) != NGX_OK) {
-            goto write_failed;
+        if (ngx_http_ttai_kv_snapshot_write(fd, s->buf, p - s->buf)
+            != NGX_OK)
+        {
+            goto failed;
         }
 
     } while (node != NULL);
@@ -421,22 +653,22 @@ ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
     if (ngx_http_ttai_kv_snapshot_write(fd, trailer, sizeof(trailer))
         != NGX_OK)
     {
-        goto write_failed;
+        goto failed;
     }
 
     if (fsync(fd) == -1) {
-        goto write_failed;
+        goto failed;
     }
 
     if (ngx_close_file(fd) == NGX_FILE_ERROR) {
         fd = NGX_INVALID_FILE;
-        goto write_failed;
+        goto failed;
     }
 
     fd = NGX_INVALID_FILE;
 
-    if (ngx_rename_file(tmp, kv->snapshot.data) == NGX_FILE_ERROR) {
-        goto write_failed;
+    if (ngx_rename_file(s->tmp, kv->snapshot.data) == NGX_FILE_ERROR) {
+        goto failed;
     }
 
     /* the rename itself lasts once the folder is on disk */
@@ -447,16 +679,69 @@ ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
     }
 
     if (dir > kv->snapshot.data) {
-        p = tmp;
-        p = ngx_cpymem(p, kv->snapshot.data, dir - kv->snapshot.data);
+        p = ngx_cpymem(s->path, kv->snapshot.data, dir - kv->snapshot.data);
         *p = '\0';
 
-        fd = ngx_open_file(tmp, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+        fd = ngx_open_file(s->path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
 
         if (fd != NGX_INVALID_FILE) {
             (void) fsync(fd);
             (void) ngx_close_file(fd);
         }
+    }
+
+    s->count = count;
+    s->rc = NGX_OK;
+
+    ngx_http_ttai_kv_journal_compact(kv, generation, s->path, &s->compact);
+
+    return;
+
+failed:
+
+    s->err = ngx_errno;
+    s->rc = NGX_ERROR;
+
+    if (fd != NGX_INVALID_FILE) {
+        (void) ngx_close_file(fd);
+    }
+
+    (void) ngx_delete_file(s->tmp);
+}
+
+
+/* on the event loop, or at exit: the books in shared memory, and the log */
+
+static void
+ngx_http_ttai_kv_snapshot_finish(ngx_http_ttai_kv_save_t *s,
+    const char *where, ngx_log_t *log)
+{
+    ngx_err_t            err, failed;
+    ngx_http_ttai_kv_t  *kv;
+
+    kv = s->kv;
+
+    if (s->rc == NGX_DECLINED) {
+        return;
+    }
+
+    if (s->rc == NGX_ERROR) {
+        if (!s->created) {
+            ngx_log_error(NGX_LOG_ERR, log, s->err,
+                          "ttai: KV zone \"%V\" not saved: cannot create "
+                          "\"%s\"%s", &kv->name, s->tmp,
+                          (s->err == NGX_ENOENT)
+                          ? " (its folder is missing; nginx creates the "
+                            "state folders at start)" : "");
+
+        } else {
+            ngx_log_error(NGX_LOG_ERR, log, s->err,
+                          "ttai: KV zone \"%V\" not saved: writing \"%s\" "
+                          "failed", &kv->name, s->tmp);
+        }
+
+        ngx_http_ttai_kv_snapshot_failed(kv, s->err ? s->err : EIO);
+        return;
     }
 
     /* the disk takes writes again: the journal may be tried at once */
@@ -465,7 +750,7 @@ ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
     err = kv->sh->journal_err;
     failed = kv->sh->snapshot_err;
 
-    kv->sh->saved = changes;
+    kv->sh->saved = s->changes;
     kv->sh->snapshot_err = 0;
     kv->sh->journal_err = 0;
 
@@ -479,44 +764,53 @@ ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv, ngx_log_t *log)
     }
 
     ngx_log_error(NGX_LOG_INFO, log, 0,
-                  "ttai: KV zone \"%V\" saved %uL entries to \"%V\"",
-                  &kv->name, count, &kv->snapshot);
+                  "ttai: KV zone \"%V\" saved %uL entries to \"%V\"%s",
+                  &kv->name, s->count, &kv->snapshot, where);
 
-    ngx_free(buf);
-    ngx_free(tmp);
-
-    ngx_http_ttai_kv_journal_compact(kv, generation, log);
-
-    return NGX_OK;
-
-write_failed:
-
-    err = ngx_errno;
-
-    ngx_log_error(NGX_LOG_ERR, log, err,
-                  "ttai: KV zone \"%V\" not saved: writing \"%s\" failed",
-                  &kv->name, tmp);
-
-    if (fd != NGX_INVALID_FILE) {
-        (void) ngx_close_file(fd);
+    if (s->compact.failed) {
+        ngx_log_error(NGX_LOG_ERR, log, s->compact.err,
+                      "ttai: KV zone \"%V\": %ui journal files that its "
+                      "snapshot holds could not be removed from \"%V\"",
+                      &kv->name, s->compact.failed, &kv->journal_dir);
     }
 
-    (void) ngx_delete_file(tmp);
-
-failed:
-
-    ngx_http_ttai_kv_snapshot_failed(kv, err ? err : EIO);
-
-    if (buf != NULL) {
-        ngx_free(buf);
+    if (s->compact.removed) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "ttai: KV zone \"%V\": removed %ui journal files that "
+                      "its snapshot holds", &kv->name, s->compact.removed);
     }
-
-    if (tmp != NULL) {
-        ngx_free(tmp);
-    }
-
-    return NGX_ERROR;
 }
+
+
+#if (NGX_THREADS)
+
+static void
+ngx_http_ttai_kv_snapshot_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_ttai_kv_save_t *s = data;
+
+    ngx_http_ttai_kv_snapshot_run(s);
+
+    /* read at exit, without the event loop's handoff */
+    ngx_memory_barrier();
+    s->finished = 1;
+}
+
+
+static void
+ngx_http_ttai_kv_snapshot_done(ngx_event_t *ev)
+{
+    ngx_http_ttai_kv_save_t *s = ev->data;
+
+    ngx_http_ttai_kv_saving[s->zone] = NULL;
+
+    ngx_http_ttai_kv_snapshot_finish(s, " on the thread pool", ev->log);
+    ngx_http_ttai_kv_snapshot_free(s);
+
+    ngx_http_ttai_kv_save_next();
+}
+
+#endif
 
 
 /* for /health, until a snapshot works again */

@@ -209,9 +209,33 @@ ngx_http_ttai_kv_t *ngx_http_ttai_kv_current(ngx_uint_t zone);
 /* at start with a fresh zone; never fails the start */
 void ngx_http_ttai_kv_snapshot_load(ngx_http_ttai_kv_t *kv, ngx_log_t *log);
 
-/* writes the snapshot when the zone changed since the last one */
+/*
+ * Writes the snapshot when the zone changed since the last one, here and
+ * now, on the event loop: at exit, and for a zone without a thread pool.
+ */
 ngx_int_t ngx_http_ttai_kv_snapshot_save(ngx_http_ttai_kv_t *kv,
     ngx_log_t *log);
+
+/*
+ * The periodic snapshot, on the zone's thread pool when it has one:
+ * NGX_AGAIN while it is posted (or another save of the zone still is),
+ * and then ngx_http_ttai_kv_save_next() runs once it is done.  Without a
+ * pool, it is written at once, as ngx_http_ttai_kv_snapshot_save() does.
+ */
+ngx_int_t ngx_http_ttai_kv_snapshot_start(ngx_http_ttai_kv_t *kv,
+    ngx_log_t *log);
+
+/* 1 while a save of this zone is on the thread pool */
+ngx_uint_t ngx_http_ttai_kv_snapshot_busy(ngx_uint_t zone);
+
+/*
+ * At exit, before the final save: takes the outcome of a save posted to
+ * the thread pool.  NGX_OK when the final save may run.
+ */
+ngx_int_t ngx_http_ttai_kv_snapshot_exit(ngx_uint_t zone, ngx_log_t *log);
+
+/* on the event loop, when a posted save is done: the next one is timed */
+void ngx_http_ttai_kv_save_next(void);
 
 
 /* the journal (ngx_http_ttai_kv_journal.c) */
@@ -243,9 +267,23 @@ ngx_int_t ngx_http_ttai_kv_journal_append(ngx_http_ttai_kv_t *kv,
 void ngx_http_ttai_kv_journal_replay(ngx_http_ttai_kv_t *kv, uint64_t seq,
     ngx_log_t *log);
 
-/* after a snapshot is on disk: the files of earlier generations go */
+/* what a compaction did, for the log lines of its snapshot */
+typedef struct {
+    ngx_uint_t                removed;
+    ngx_uint_t                failed;
+    ngx_err_t                 err;         /* the first file's that failed */
+} ngx_http_ttai_kv_compact_t;
+
+/* room for a journal file's path in the snapshot's folder */
+#define ngx_http_ttai_kv_compact_path_size(kv)                                \
+    ((kv)->journal_dir.len + NGX_MAX_PATH + 2)
+
+/*
+ * After a snapshot is on disk: the files of earlier generations go.  In
+ * any thread: no log, no allocation; path has the size above.
+ */
 void ngx_http_ttai_kv_journal_compact(ngx_http_ttai_kv_t *kv,
-    uint64_t generation, ngx_log_t *log);
+    uint64_t generation, u_char *path, ngx_http_ttai_kv_compact_t *out);
 
 /* at exit: what is queued is written, without waiting on the pool */
 void ngx_http_ttai_kv_journal_exit(ngx_cycle_t *cycle);
