@@ -21,8 +21,9 @@
 #include "ttai_r2.h"
 
 
-#define TTAI_R2_META_DIR   ".ttai-meta"
-#define TTAI_R2_TMP        ".ttai-tmp-"
+#define TTAI_R2_RESERVED   ".ttai-"
+#define TTAI_R2_META_DIR   TTAI_R2_RESERVED "meta"
+#define TTAI_R2_TMP        TTAI_R2_RESERVED "tmp-"
 
 
 typedef struct {
@@ -128,12 +129,13 @@ ttai_r2_check_key(const char *key, size_t len)
                    "leave the bucket";
         }
 
-        if (seg == key
-            && ((seglen == sizeof(TTAI_R2_META_DIR) - 1
-                 && memcmp(seg, TTAI_R2_META_DIR, seglen) == 0)
-                || (seglen >= sizeof(TTAI_R2_TMP) - 1
-                    && memcmp(seg, TTAI_R2_TMP, sizeof(TTAI_R2_TMP) - 1)
-                       == 0)))
+        /*
+         * the names of ttai's own files: a listing passes over them, so
+         * an object put under one could never be listed
+         */
+        if (seg == key && seglen >= sizeof(TTAI_R2_RESERVED) - 1
+            && memcmp(seg, TTAI_R2_RESERVED, sizeof(TTAI_R2_RESERVED) - 1)
+               == 0)
         {
             return "keys starting with \".ttai-\" are reserved";
         }
@@ -399,7 +401,10 @@ ttai_r2_list(const char *root, const char *bucket, const char *prefix,
         goto done;
     }
 
-    qsort(keys.keys, keys.n, sizeof(char *), ttai_r2_key_cmp);
+    /* an empty bucket has no array at all, which qsort() may not get */
+    if (keys.n > 1) {
+        qsort(keys.keys, keys.n, sizeof(char *), ttai_r2_key_cmp);
+    }
 
     list->truncated = keys.n > limit;
     list->objects = calloc(keys.n < limit ? keys.n + 1 : limit,
@@ -767,7 +772,8 @@ ttai_r2_walk(const char *dir, const char *rel, const char *prefix,
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0
             || (rel[0] == '\0'
-                && strncmp(de->d_name, ".ttai-", sizeof(".ttai-") - 1) == 0))
+                && strncmp(de->d_name, TTAI_R2_RESERVED,
+                           sizeof(TTAI_R2_RESERVED) - 1) == 0))
         {
             continue;
         }

@@ -54,7 +54,9 @@ test_keys_that_leave_the_bucket_are_refused(void **state)
 
     static const char  *bad[] = {
         "../escape", "a/../../escape", "/etc/passwd", "a//b", "a/./b",
-        "a/", ".", "..", ".ttai-meta/x.json", ".ttai-tmp-1", ""
+        "a/", ".", "..", ".ttai-meta/x.json", ".ttai-tmp-1", "",
+        /* every name of ttai's own, which listings pass over */
+        ".ttai-other", ".ttai-", ".ttai-x/y"
     };
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -66,6 +68,8 @@ test_keys_that_leave_the_bucket_are_refused(void **state)
     assert_null(ttai_r2_check_key("a", 1));
     assert_null(ttai_r2_check_key("reports/2026/q1.pdf", 19));
     assert_null(ttai_r2_check_key("a..b/.hidden", 12));
+    assert_null(ttai_r2_check_key(".ttai", 5));
+    assert_null(ttai_r2_check_key("a/.ttai-x", 9));
 
     assert_non_null(ttai_r2_check_bucket("ab", 2));
     assert_non_null(ttai_r2_check_bucket("Upper", 5));
