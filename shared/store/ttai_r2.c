@@ -43,6 +43,7 @@ static int ttai_r2_write_atomic(const char *path, size_t from,
 static int ttai_r2_read(const char *path, void **data, size_t *len,
     char *err);
 static void ttai_r2_etag(const void *data, size_t len, char *etag);
+static int ttai_r2_header_ok(const char *s);
 static int ttai_r2_meta_parse(const char *json, size_t len,
     ttai_r2_meta_t *meta);
 static json_t *ttai_r2_meta_object(const ttai_r2_meta_t *meta);
@@ -524,9 +525,15 @@ ttai_r2_meta_parse(const char *json, size_t len, ttai_r2_meta_t *meta)
         return -1;
     }
 
+    /*
+     * The etag and the type become response headers: a file that holds
+     * what ttai would not write, a CR LF say, is taken for stale
+     */
     if (json_unpack(o, "{s:I, s:s, s:s, s:I}", "size", &size, "etag", &etag,
                     "content_type", &type, "uploaded", &uploaded) != 0
-        || strlen(etag) != TTAI_R2_ETAG_LEN)
+        || strlen(etag) != TTAI_R2_ETAG_LEN
+        || strspn(etag, "0123456789abcdef") != TTAI_R2_ETAG_LEN
+        || !ttai_r2_header_ok(type))
     {
         json_decref(o);
         return -1;
@@ -540,6 +547,21 @@ ttai_r2_meta_parse(const char *json, size_t len, ttai_r2_meta_t *meta)
     json_decref(o);
 
     return 0;
+}
+
+
+/* printable ASCII, what a header value may hold */
+
+static int
+ttai_r2_header_ok(const char *s)
+{
+    for ( /* void */ ; *s; s++) {
+        if (*s < 0x20 || *s > 0x7e) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

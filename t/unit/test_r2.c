@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,62 @@ test_list_by_prefix(void **state)
 }
 
 
+/*
+ * The metadata file's etag and content type become response headers: a
+ * file that holds others than ttai writes is stale, and the object is
+ * described from its own file
+ */
+
+static void
+test_metadata_that_cannot_be_headers(void **state)
+{
+    char            err[TTAI_R2_ERRLEN], path[PATH_MAX];
+    FILE           *f;
+    size_t          i;
+    ttai_r2_meta_t  meta, got;
+
+    static const char  *files[] = {
+        "{\"size\":3,\"etag\":\"0123456789abcdef0123456789abcde\\\"\","
+        "\"content_type\":\"text/plain\",\"uploaded\":1}",
+        "{\"size\":3,\"etag\":\"0123456789abcdef0123456789abcdef\","
+        "\"content_type\":\"text/plain\\r\\nX-Injected: 1\","
+        "\"uploaded\":1}",
+        "{\"size\":3,\"etag\":\"0123456789ABCDEF0123456789ABCDEF\","
+        "\"content_type\":\"text/plain\",\"uploaded\":1}",
+    };
+
+    assert_int_equal(ttai_r2_put(root, "bucket", "k", "abc", 3, "text/csv",
+                                 &meta, err), TTAI_R2_OK);
+
+    snprintf(path, sizeof(path), "%s/bucket/.ttai-meta/k.json", root);
+
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(files[i], f);
+        fclose(f);
+
+        assert_int_equal(ttai_r2_head(root, "bucket", "k", &got, err),
+                         TTAI_R2_OK);
+        assert_string_equal(got.etag, meta.etag);
+        assert_string_equal(got.content_type, "application/octet-stream");
+        assert_int_equal(got.size, 3);
+    }
+
+    /* one as ttai writes it is read as it is */
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"size\":3,\"etag\":\"%s\",\"content_type\":"
+            "\"text/plain; charset=utf-8\",\"uploaded\":7}", meta.etag);
+    fclose(f);
+
+    assert_int_equal(ttai_r2_head(root, "bucket", "k", &got, err),
+                     TTAI_R2_OK);
+    assert_string_equal(got.content_type, "text/plain; charset=utf-8");
+    assert_int_equal(got.uploaded, 7);
+}
+
+
 int
 main(void)
 {
@@ -211,6 +268,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_conflicts_are_refused,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_by_prefix,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metadata_that_cannot_be_headers,
                                         setup, teardown),
     };
 
