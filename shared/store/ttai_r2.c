@@ -22,6 +22,7 @@
 
 
 #define TTAI_R2_RESERVED   ".ttai-"
+#define TTAI_R2_MAX_SEGMENT  (NAME_MAX - (sizeof(".json") - 1))
 #define TTAI_R2_META_DIR   TTAI_R2_RESERVED "meta"
 #define TTAI_R2_TMP        TTAI_R2_RESERVED "tmp-"
 
@@ -123,6 +124,11 @@ ttai_r2_check_key(const char *key, size_t len)
             return "the key has an empty path segment";
         }
 
+        /* a file name, and its metadata's, with ".json" */
+        if (seglen > TTAI_R2_MAX_SEGMENT) {
+            return "a path segment of the key is longer than 250 bytes";
+        }
+
         if ((seglen == 1 && seg[0] == '.')
             || (seglen == 2 && seg[0] == '.' && seg[1] == '.'))
         {
@@ -154,7 +160,7 @@ ttai_r2_put(const char *root, const char *bucket, const char *key,
     ttai_r2_meta_t *meta, char *err)
 {
     int     rc;
-    char    path[PATH_MAX], *json;
+    char    path[PATH_MAX], mpath[PATH_MAX], *json;
     size_t  base;
 
     base = strlen(root);
@@ -182,20 +188,21 @@ ttai_r2_put(const char *root, const char *bucket, const char *key,
         return ttai_r2_fail(err, TTAI_R2_ERROR, "out of memory");
     }
 
-    rc = ttai_r2_path(path, root, bucket, "", key, err);
+    /* both paths first: a put refused writes nothing */
+    rc = ttai_r2_path(mpath, root, bucket, TTAI_R2_META_DIR "/", key, err);
+
+    if (rc == TTAI_R2_OK) {
+        strcat(mpath, ".json");
+        rc = ttai_r2_path(path, root, bucket, "", key, err);
+    }
+
     if (rc == TTAI_R2_OK) {
         rc = ttai_r2_write_atomic(path, base, data, len, err);
     }
 
     /* an object whose metadata is lost is described from its file */
     if (rc == TTAI_R2_OK) {
-        rc = ttai_r2_path(path, root, bucket, TTAI_R2_META_DIR "/", key,
-                          err);
-    }
-
-    if (rc == TTAI_R2_OK) {
-        strcat(path, ".json");
-        rc = ttai_r2_write_atomic(path, base, json, strlen(json), err);
+        rc = ttai_r2_write_atomic(mpath, base, json, strlen(json), err);
     }
 
     free(json);

@@ -72,6 +72,18 @@ test_keys_that_leave_the_bucket_are_refused(void **state)
     assert_null(ttai_r2_check_key(".ttai", 5));
     assert_null(ttai_r2_check_key("a/.ttai-x", 9));
 
+    /* a segment is a file name, and its metadata's with ".json" */
+    {
+        char  key[300];
+
+        memset(key, 'k', sizeof(key));
+        key[0] = 'a';
+        key[1] = '/';
+        assert_null(ttai_r2_check_key(key, 2 + 250));
+        assert_non_null(ttai_r2_check_key(key, 2 + 251));
+        assert_non_null(ttai_r2_check_key(key + 2, 251));
+    }
+
     assert_non_null(ttai_r2_check_bucket("ab", 2));
     assert_non_null(ttai_r2_check_bucket("Upper", 5));
     assert_non_null(ttai_r2_check_bucket("-abc", 4));
@@ -159,6 +171,23 @@ test_conflicts_are_refused(void **state)
                                  err), TTAI_R2_INVALID);
     assert_int_equal(ttai_r2_put(root, "bucket", "c/d", "3", 1, NULL, &meta,
                                  err), TTAI_R2_OK);
+
+    /* the longest segment there is: the object and its metadata */
+    {
+        char            key[2 + 250 + 1];
+        ttai_r2_meta_t  got;
+
+        memset(key, 'k', sizeof(key) - 1);
+        key[0] = 'e';
+        key[1] = '/';
+        key[sizeof(key) - 1] = '\0';
+
+        assert_int_equal(ttai_r2_put(root, "bucket", key, "4", 1,
+                                     "text/plain", &meta, err), TTAI_R2_OK);
+        assert_int_equal(ttai_r2_head(root, "bucket", key, &got, err),
+                         TTAI_R2_OK);
+        assert_string_equal(got.content_type, "text/plain");
+    }
     assert_int_equal(ttai_r2_put(root, "bucket", "c", "4", 1, NULL, &meta,
                                  err), TTAI_R2_INVALID);
 }
