@@ -21,12 +21,9 @@
  *               g  tools/list pages of 4 tools
  *               t  followed by a hex digit: the location's toolsets
  *   body        the JSON-RPC body
- *   answers     one per pending step, in order.  For a request:
- *               "STATUS BODY", the status in digits (0: no response,
- *               BODY then being the reason), "c" after them when it
- *               came from KV; for KV reads, one value a line, "-" for
- *               one that is absent.  Steps past the last answer get no
- *               response.
+ *   answers     one per pending step, in order, as fuzz_steps.h
+ *               reads them: "STATUS BODY" for a request, one value a
+ *               line for KV reads
  *
  * An input with no separator is a body alone, in a session.
  *
@@ -43,7 +40,7 @@
 #include <jansson.h>
 
 #include "ttai_mcp_core.h"
-#include "fuzz.h"
+#include "fuzz_steps.h"
 
 
 #define FUZZ_MAX_PIECES   34
@@ -69,14 +66,6 @@ static void fuzz_flags(const fuzz_piece_t *piece, fuzz_flags_t *f);
 static void fuzz_exchange(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, const char *body, size_t len,
     const fuzz_piece_t *answers, size_t nanswers, fuzz_answer_t *out);
-static void fuzz_respond(const ttai_mcp_pending_t *p,
-    const fuzz_piece_t *answer, ttai_mcp_response_t *resp, char ***bufs,
-    size_t *nbufs);
-static char *fuzz_copy(const char *s, size_t len, int nul, char ***bufs,
-    size_t *nbufs);
-static void fuzz_check_pending(const ttai_mcp_pending_t *p);
-static void fuzz_check_stores(const ttai_mcp_reply_t *reply);
-static void fuzz_check_text(const char *what, const char *s, int blank);
 static void fuzz_check_reply(const ttai_mcp_call_t *call, const char *body,
     size_t len, const ttai_mcp_reply_t *reply, fuzz_answer_t *out);
 static void fuzz_check_message(json_t *request, json_t *response);
@@ -250,232 +239,36 @@ fuzz_exchange(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     const char *body, size_t len, const fuzz_piece_t *answers,
     size_t nanswers, fuzz_answer_t *out)
 {
-    char                 **bufs;
-    size_t                 i, steps, nbufs;
+    size_t                 steps;
+    fuzz_bufs_t            bufs;
     ttai_mcp_reply_t       reply;
     ttai_mcp_response_t    resp;
 
     fuzz_check(ttai_mcp_handle(srv, call, body, len, &reply) == 0,
                "ttai_mcp_handle failed");
 
-    bufs = NULL;
-    nbufs = 0;
+    memset(&bufs, 0, sizeof(fuzz_bufs_t));
 
     for (steps = 0; reply.pending != NULL; steps++) {
         fuzz_check(steps < FUZZ_MAX_STEPS, "a call that does not end: "
                    "%zu steps on %zu answers", steps, nanswers);
 
         fuzz_check_pending(reply.pending);
-        fuzz_check_stores(&reply);
+        fuzz_check_stores(reply.stores, reply.nstores);
 
-        fuzz_respond(reply.pending, steps < nanswers ? &answers[steps] : NULL,
-                     &resp, &bufs, &nbufs);
+        fuzz_respond(&bufs, reply.pending,
+                     steps < nanswers ? &answers[steps] : NULL, &resp);
 
         fuzz_check(ttai_mcp_resume(srv, call, &reply, &resp) == 0,
                    "ttai_mcp_resume failed");
     }
 
-    for (i = 0; i < nbufs; i++) {
-        free(bufs[i]);
-    }
+    fuzz_bufs_free(&bufs);
 
-    free(bufs);
-
-    fuzz_check_stores(&reply);
+    fuzz_check_stores(reply.stores, reply.nstores);
     fuzz_check_reply(call, body, len, &reply, out);
 
     ttai_mcp_reply_free(&reply);
-}
-
-
-/*
- * What the shell got for the step: the answer read as described above;
- * every text in a buffer of its exact size, as the shell's are not
- * NUL-terminated, so that ASan sees a read past the end
- */
-
-static void
-fuzz_respond(const ttai_mcp_pending_t *p, const fuzz_piece_t *answer,
-    ttai_mcp_response_t *resp, char ***bufs, size_t *nbufs)
-{
-    size_t        i, n;
-    size_t       *lens;
-    const char   *s, *end, *eol, **values;
-
-    memset(resp, 0, sizeof(ttai_mcp_response_t));
-
-    if (p->kind == TTAI_PENDING_CACHE) {
-        values = calloc(p->nkeys, sizeof(char *));
-        lens = calloc(p->nkeys, sizeof(size_t));
-        fuzz_check(values != NULL && lens != NULL, "out of memory");
-
-        *bufs = realloc(*bufs, (*nbufs + 2) * sizeof(char *));
-        fuzz_check(*bufs != NULL, "out of memory");
-        (*bufs)[(*nbufs)++] = (char *) values;
-        (*bufs)[(*nbufs)++] = (char *) lens;
-
-        s = answer ? answer->data : NULL;
-        end = answer ? answer->data + answer->len : NULL;
-
-        for (i = 0; s != NULL && s <= end && i < p->nkeys; i++) {
-            eol = memchr(s, '\n', end - s);
-            n = (eol ? eol : end) - s;
-
-            if (!(n == 1 && s[0] == '-')) {
-                values[i] = fuzz_copy(s, n, n == 0, bufs, nbufs);
-                lens[i] = n;
-            }
-
-            s += n + 1;
-        }
-
-        resp->values = values;
-        resp->lens = lens;
-
-        return;
-    }
-
-    if (answer == NULL) {
-        resp->status = 0;
-        resp->error = "the fuzz input has no more answers";
-        return;
-    }
-
-    s = answer->data;
-    end = s + answer->len;
-
-    for (n = 0; s < end && *s >= '0' && *s <= '9' && n < 3; s++, n++) {
-        resp->status = resp->status * 10 + (*s - '0');
-    }
-
-    if (n == 0) {
-        resp->status = 200;
-    }
-
-    if (s < end && *s == 'c') {
-        resp->cached = 1;
-        s++;
-    }
-
-    if (s < end && *s == ' ') {
-        s++;
-    }
-
-    if (resp->status == 0) {
-        /* the shell's reason is a C string */
-        resp->error = fuzz_copy(s, end - s, 1, bufs, nbufs);
-        return;
-    }
-
-    resp->body = fuzz_copy(s, end - s, 0, bufs, nbufs);
-    resp->len = end - s;
-}
-
-
-/*
- * An exact copy, freed after the call: NULL for an empty text, as the
- * shell has no buffer for an empty body; nul: a C string
- */
-
-static char *
-fuzz_copy(const char *s, size_t len, int nul, char ***bufs, size_t *nbufs)
-{
-    char  *p;
-
-    if (len == 0 && !nul) {
-        return NULL;
-    }
-
-    p = malloc(len + nul);
-    fuzz_check(p != NULL, "out of memory");
-    memcpy(p, s, len);
-
-    if (nul) {
-        p[len] = '\0';
-    }
-
-    *bufs = realloc(*bufs, (*nbufs + 1) * sizeof(char *));
-    fuzz_check(*bufs != NULL, "out of memory");
-    (*bufs)[(*nbufs)++] = p;
-
-    return p;
-}
-
-
-/* the shell puts these on a request line, in a KV key, as they are */
-
-static void
-fuzz_check_pending(const ttai_mcp_pending_t *p)
-{
-    size_t   i;
-    json_t  *j;
-
-    if (p->kind == TTAI_PENDING_CACHE) {
-        fuzz_check(p->nkeys > 0, "a KV read of no keys");
-
-        for (i = 0; i < p->nkeys; i++) {
-            fuzz_check_text("a KV key", p->keys[i], 1);
-        }
-
-        return;
-    }
-
-    fuzz_check(p->kind == TTAI_PENDING_HTTP, "a pending step of kind %d",
-               p->kind);
-    fuzz_check(p->service == TTAI_SERVICE_TASTYTRADE
-               || p->service == TTAI_SERVICE_WORKER,
-               "a request to service %d", p->service);
-    fuzz_check(strcmp(p->method, "GET") == 0 || strcmp(p->method, "POST") == 0,
-               "a request with method %s", p->method);
-    fuzz_check(p->path != NULL && p->path[0] == '/', "a request path "
-               "without its slash: %s", p->path ? p->path : "(null)");
-    fuzz_check_text("a request path", p->path, 0);
-
-    if (p->body != NULL) {
-        j = json_loads(p->body, 0, NULL);
-        fuzz_check(j != NULL, "a request body that is not JSON: %s", p->body);
-        json_decref(j);
-    }
-
-    if (p->cache_key != NULL) {
-        fuzz_check_text("a cache key", p->cache_key, 1);
-        fuzz_check(p->cache_ttl > 0, "a cache key kept %ld s", p->cache_ttl);
-    }
-}
-
-
-static void
-fuzz_check_stores(const ttai_mcp_reply_t *reply)
-{
-    size_t   i;
-
-    for (i = 0; i < reply->nstores; i++) {
-        fuzz_check_text("a KV key written", reply->stores[i].key, 1);
-        fuzz_check(reply->stores[i].value != NULL
-                   && strlen(reply->stores[i].value) == reply->stores[i].len,
-                   "a KV value of another length than it says");
-        fuzz_check(reply->stores[i].ttl > 0, "a KV write kept %ld s",
-                   reply->stores[i].ttl);
-    }
-}
-
-
-/*
- * Not empty, and printable ASCII: what a request line takes, without
- * blanks; a KV key may have them, as symbols do ("AAPL  261218C00150000")
- */
-
-static void
-fuzz_check_text(const char *what, const char *s, int blank)
-{
-    const unsigned char  *p;
-
-    fuzz_check(s != NULL && *s != '\0', "%s is empty", what);
-
-    for (p = (const unsigned char *) s; *p; p++) {
-        fuzz_check((*p > 0x20 || (blank && *p == ' ')) && *p < 0x7f,
-                   "%s has byte 0x%02x: %s", what, *p, s);
-    }
 }
 
 
