@@ -13,8 +13,9 @@
  * without NUL or newline, within the limits; the entries written again
  * as a file (each value quoted as it allows) read as the same entries,
  * in the same order; a HEX32 secret that passes decodes to the bytes
- * its digits say; and no error message quotes the value on its line,
- * since the file holds secrets.
+ * its digits say; and no parse error quotes the value on its line,
+ * since the file holds secrets (the secrets' own reasons are fixed
+ * texts).
  */
 
 #include <ctype.h>
@@ -182,13 +183,7 @@ fuzz_secret(const ttai_env_entry_t *e)
 
     why = ttai_secret_check(spec, e->value, e->value_len);
 
-    if (why != NULL) {
-        fuzz_check(e->value_len < 8 || strstr(why, e->value) == NULL,
-                   "the reason quotes the value");
-        return;
-    }
-
-    if (!(spec->flags & TTAI_SECRET_HEX32)) {
+    if (why != NULL || !(spec->flags & TTAI_SECRET_HEX32)) {
         return;
     }
 
