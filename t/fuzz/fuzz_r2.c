@@ -266,7 +266,7 @@ fuzz_root(void)
     tmp = getenv("TMPDIR");
 
     snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/ttai-fuzz-r2-XXXXXX",
-             tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+             tmp != NULL && *tmp != '\0' ? tmp : P_tmpdir);
 
     fuzz_check(mkdtemp(fuzz_dir) != NULL, "cannot make %s", fuzz_dir);
 
