@@ -4,13 +4,17 @@
 #                   and the CLI (build/ttai)
 #   make lib        the core alone: build/libttai.a
 #   make unit       build and run the C unit tests of shared/
+#   make fuzz       the libFuzzer targets of t/fuzz/ (clang): build/fuzz/
 #   make test       everything: scripts/test.sh
 #   make clean
 #
 # shared/ is compiled once, position-independent, into build/libttai.a;
 # the module, the CLI and every unit-test program link that archive.
 # Every object records the headers it read (-MMD -MP), so editing any
-# header rebuilds exactly what includes it.  The tools' declarations,
+# header rebuilds exactly what includes it.  The fuzz targets link a
+# copy of the core of their own, compiled by clang with the fuzzer's
+# coverage and the address and undefined-behaviour sanitizers, in
+# build/fuzz/.  The tools' declarations,
 # shared/tools/schemas/*.json, become build/gen/ttai_tools_decl.c
 # (scripts/gen-tools, in perl), which is part of the archive too.
 
@@ -62,7 +66,7 @@ MODULE_SRCS := $(wildcard ngx_ttai_module/*.c ngx_ttai_module/*.h) \
                $(wildcard shared/*/*.h)
 
 
-.PHONY: all lib module cli unit test clean FORCE
+.PHONY: all lib module cli unit fuzz test clean FORCE
 
 # kept, so that a test program relinks without compiling again
 .SECONDARY: $(UNIT_OBJS)
@@ -133,6 +137,43 @@ $(BUILD)/unit/%: $(BUILD)/t/unit/%.o $(LIBTTAI)
 unit: $(UNIT_BINS)
 	@scripts/run-unit $(UNIT_BINS)
 
+# the fuzz targets: the core again, instrumented; scripts/fuzz runs them
+FUZZ_CC     ?= clang
+FUZZ_DIR    := $(BUILD)/fuzz
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
+               -fsanitize=fuzzer-no-link $(WARN) -D_GNU_SOURCE \
+               $(SHARED_INCS) -MMD -MP
+FUZZ_LIB    := $(FUZZ_DIR)/libttai.a
+FUZZ_OBJS   := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(SHARED_SRCS)) \
+               $(patsubst $(GEN_DIR)/%.c,$(FUZZ_DIR)/gen/%.o,$(GEN_SRCS))
+FUZZ_SRCS   := $(wildcard t/fuzz/fuzz_*.c)
+FUZZ_BINS   := $(patsubst t/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRCS))
+
+.SECONDARY: $(FUZZ_BINS:=.o)
+
+$(FUZZ_DIR)/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/gen/%.o: $(GEN_DIR)/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%.o: t/fuzz/fuzz_%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/fuzz_%.o $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) \
+	    $(SHARED_LIBS)
+
+fuzz: $(FUZZ_BINS)
+
 test:
 	@scripts/test.sh
 
@@ -140,4 +181,4 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(SHARED_OBJS:.o=.d) $(GEN_OBJS:.o=.d) $(CLI_OBJS:.o=.d) \
-         $(UNIT_OBJS:.o=.d)
+         $(UNIT_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)

@@ -2,7 +2,8 @@
 # cannot drift: the core never includes an nginx header, every C file
 # keeps nginx's layout (80 columns, no tabs, no trailing blanks), every
 # .c of the core lives in a folder of its concern, file name = symbol
-# prefix in the shell, and each part of the build compiles the core once.
+# prefix in the shell, each fuzz target has its seeds, and each part of
+# the build compiles the core once.
 
 use strict;
 use warnings;
@@ -112,6 +113,37 @@ for my $m (@modules) {
     like $f, qr{^ngx_ttai_module/\Q$expect\E(_module)?\.c$},
         "module $name is defined in the file of its name";
 }
+
+# -- the fuzz targets --------------------------------------------------------------
+
+# t/fuzz/fuzz_<name>.c is target <name>, which links the core alone and
+# has its seeds in t/fuzz/corpus/<name>/; nothing else is there
+my @fuzz = grep { m{^t/fuzz/} } @files;
+my %targets = map { m{^t/fuzz/fuzz_(\w+)\.c$} ? ($1 => 1) : () } @fuzz;
+ok scalar(keys %targets) > 0, 'the fuzz targets are listed ('
+    . scalar(keys %targets) . ')';
+
+my @odd = grep { !m{^t/fuzz/fuzz(_\w+)?\.[ch]$} } @fuzz;
+is_deeply \@odd, [], 't/fuzz/ holds fuzz_<name>.c targets and their headers';
+
+my @nginx_in_fuzz;
+for my $f (@fuzz) {
+    my $n = 0;
+    for my $line (read_lines($f)) {
+        $n++;
+        push @nginx_in_fuzz, "$f:$n"
+            if $line =~ /^\s*#\s*include\s*[<"](ngx_|nginx)/;
+    }
+}
+is_deeply \@nginx_in_fuzz, [], 'no fuzz target includes an nginx header';
+
+my @no_seeds = grep { !-d "$root/t/fuzz/corpus/$_" } sort keys %targets;
+is_deeply \@no_seeds, [], 'every fuzz target has its seed corpus';
+
+opendir my $cd, "$root/t/fuzz/corpus" or die "t/fuzz/corpus: $!";
+my @orphans = sort grep { !/^\./ && !$targets{$_} } readdir $cd;
+closedir $cd;
+is_deeply \@orphans, [], 'every seed corpus has its fuzz target';
 
 # -- the core is compiled once --------------------------------------------------
 

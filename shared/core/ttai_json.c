@@ -4,6 +4,7 @@
  */
 
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,8 @@ ttai_json_real(double v, char *buf)
     double               a, s;
     unsigned long long   m;
 
-    neg = (v < 0);
+    /* -0.0 too, which jansson writes with its sign */
+    neg = signbit(v) != 0;
     a = neg ? -v : v;
 
     /*
@@ -106,7 +108,7 @@ ttai_json_real(double v, char *buf)
 
             n = 0;
 
-            if (neg && m != 0) {
+            if (neg) {
                 buf[n++] = '-';
             }
 

@@ -227,9 +227,15 @@ ttai_jwt_segment(const char *s, size_t len)
 
     json = NULL;
 
+    /*
+     * libjwt reads each part as a C string, which a NUL byte ends, while
+     * jansson skips one between tokens: the two would not read the same
+     * claims, and libjwt's failure would be taken for a bad signature
+     */
     if (sodium_base642bin(bin, len, s, len, NULL, &n, NULL,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING)
-        == 0)
+        == 0
+        && memchr(bin, '\0', n) == NULL)
     {
         json = json_loadb((const char *) bin, n, 0, NULL);
     }

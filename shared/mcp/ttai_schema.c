@@ -55,6 +55,7 @@ static int ttai_schema_string(ttai_schema_ctx_t *ctx, json_t *schema,
 static int ttai_schema_number(ttai_schema_ctx_t *ctx, json_t *schema,
     json_t *value);
 static int ttai_schema_equal(json_t *a, json_t *b);
+static int ttai_schema_compare(json_t *a, json_t *b);
 static size_t ttai_schema_utf8_len(const char *s, size_t len);
 static const char *ttai_schema_noun(const char *type);
 static const char *ttai_schema_kind(json_t *value);
@@ -482,18 +483,14 @@ ttai_schema_number(ttai_schema_ctx_t *ctx, json_t *schema, json_t *value)
 
     limit = json_object_get(schema, "minimum");
 
-    if (limit != NULL
-        && json_number_value(value) < json_number_value(limit))
-    {
+    if (limit != NULL && ttai_schema_compare(value, limit) < 0) {
         ttai_schema_format_number(text, sizeof(text), limit);
         return ttai_schema_fail(ctx, "must be at least %s", text);
     }
 
     limit = json_object_get(schema, "maximum");
 
-    if (limit != NULL
-        && json_number_value(value) > json_number_value(limit))
-    {
+    if (limit != NULL && ttai_schema_compare(value, limit) > 0) {
         ttai_schema_format_number(text, sizeof(text), limit);
         return ttai_schema_fail(ctx, "must be at most %s", text);
     }
@@ -502,20 +499,79 @@ ttai_schema_number(ttai_schema_ctx_t *ctx, json_t *schema, json_t *value)
 }
 
 
-/* JSON Schema equality: 1 and 1.0 are the same number */
+/* JSON Schema equality: 1 and 1.0 are the same number, at any depth */
 
 static int
 ttai_schema_equal(json_t *a, json_t *b)
 {
-    if (json_is_integer(a) && json_is_integer(b)) {
-        return json_integer_value(a) == json_integer_value(b);
-    }
+    size_t       i;
+    json_t      *v;
+    const char  *key;
 
     if (json_is_number(a) && json_is_number(b)) {
-        return json_number_value(a) == json_number_value(b);
+        return ttai_schema_compare(a, b) == 0;
+    }
+
+    if (json_typeof(a) != json_typeof(b)) {
+        return 0;
+    }
+
+    if (json_is_array(a)) {
+        if (json_array_size(a) != json_array_size(b)) {
+            return 0;
+        }
+
+        json_array_foreach(a, i, v) {
+            if (!ttai_schema_equal(v, json_array_get(b, i))) {
+                return 0;
+            }
+        }
+
+        return 1;
+    }
+
+    if (json_is_object(a)) {
+        if (json_object_size(a) != json_object_size(b)) {
+            return 0;
+        }
+
+        json_object_foreach(a, key, v) {
+            if (json_object_get(b, key) == NULL
+                || !ttai_schema_equal(v, json_object_get(b, key)))
+            {
+                return 0;
+            }
+        }
+
+        return 1;
     }
 
     return json_equal(a, b);
+}
+
+
+/*
+ * -1, 0 or 1 as a is below, equal to or above b: two integers as
+ * integers, which a double holds exactly only up to 2^53
+ */
+
+static int
+ttai_schema_compare(json_t *a, json_t *b)
+{
+    double      x, y;
+    json_int_t  i, j;
+
+    if (json_is_integer(a) && json_is_integer(b)) {
+        i = json_integer_value(a);
+        j = json_integer_value(b);
+
+        return (i > j) - (i < j);
+    }
+
+    x = json_number_value(a);
+    y = json_number_value(b);
+
+    return (x > y) - (x < y);
 }
 
 

@@ -21,8 +21,10 @@
 #include "ttai_r2.h"
 
 
-#define TTAI_R2_META_DIR   ".ttai-meta"
-#define TTAI_R2_TMP        ".ttai-tmp-"
+#define TTAI_R2_RESERVED   ".ttai-"
+#define TTAI_R2_MAX_SEGMENT  (NAME_MAX - (sizeof(".json") - 1))
+#define TTAI_R2_META_DIR   TTAI_R2_RESERVED "meta"
+#define TTAI_R2_TMP        TTAI_R2_RESERVED "tmp-"
 
 
 typedef struct {
@@ -42,6 +44,7 @@ static int ttai_r2_write_atomic(const char *path, size_t from,
 static int ttai_r2_read(const char *path, void **data, size_t *len,
     char *err);
 static void ttai_r2_etag(const void *data, size_t len, char *etag);
+static int ttai_r2_header_ok(const char *s);
 static int ttai_r2_meta_parse(const char *json, size_t len,
     ttai_r2_meta_t *meta);
 static json_t *ttai_r2_meta_object(const ttai_r2_meta_t *meta);
@@ -121,6 +124,11 @@ ttai_r2_check_key(const char *key, size_t len)
             return "the key has an empty path segment";
         }
 
+        /* a file name, and its metadata's, with ".json" */
+        if (seglen > TTAI_R2_MAX_SEGMENT) {
+            return "a path segment of the key is longer than 250 bytes";
+        }
+
         if ((seglen == 1 && seg[0] == '.')
             || (seglen == 2 && seg[0] == '.' && seg[1] == '.'))
         {
@@ -128,12 +136,13 @@ ttai_r2_check_key(const char *key, size_t len)
                    "leave the bucket";
         }
 
-        if (seg == key
-            && ((seglen == sizeof(TTAI_R2_META_DIR) - 1
-                 && memcmp(seg, TTAI_R2_META_DIR, seglen) == 0)
-                || (seglen >= sizeof(TTAI_R2_TMP) - 1
-                    && memcmp(seg, TTAI_R2_TMP, sizeof(TTAI_R2_TMP) - 1)
-                       == 0)))
+        /*
+         * the names of ttai's own files: a listing passes over them, so
+         * an object put under one could never be listed
+         */
+        if (seg == key && seglen >= sizeof(TTAI_R2_RESERVED) - 1
+            && memcmp(seg, TTAI_R2_RESERVED, sizeof(TTAI_R2_RESERVED) - 1)
+               == 0)
         {
             return "keys starting with \".ttai-\" are reserved";
         }
@@ -151,7 +160,7 @@ ttai_r2_put(const char *root, const char *bucket, const char *key,
     ttai_r2_meta_t *meta, char *err)
 {
     int     rc;
-    char    path[PATH_MAX], *json;
+    char    path[PATH_MAX], mpath[PATH_MAX], *json;
     size_t  base;
 
     base = strlen(root);
@@ -179,20 +188,21 @@ ttai_r2_put(const char *root, const char *bucket, const char *key,
         return ttai_r2_fail(err, TTAI_R2_ERROR, "out of memory");
     }
 
-    rc = ttai_r2_path(path, root, bucket, "", key, err);
+    /* both paths first: a put refused writes nothing */
+    rc = ttai_r2_path(mpath, root, bucket, TTAI_R2_META_DIR "/", key, err);
+
+    if (rc == TTAI_R2_OK) {
+        strcat(mpath, ".json");
+        rc = ttai_r2_path(path, root, bucket, "", key, err);
+    }
+
     if (rc == TTAI_R2_OK) {
         rc = ttai_r2_write_atomic(path, base, data, len, err);
     }
 
     /* an object whose metadata is lost is described from its file */
     if (rc == TTAI_R2_OK) {
-        rc = ttai_r2_path(path, root, bucket, TTAI_R2_META_DIR "/", key,
-                          err);
-    }
-
-    if (rc == TTAI_R2_OK) {
-        strcat(path, ".json");
-        rc = ttai_r2_write_atomic(path, base, json, strlen(json), err);
+        rc = ttai_r2_write_atomic(mpath, base, json, strlen(json), err);
     }
 
     free(json);
@@ -399,7 +409,10 @@ ttai_r2_list(const char *root, const char *bucket, const char *prefix,
         goto done;
     }
 
-    qsort(keys.keys, keys.n, sizeof(char *), ttai_r2_key_cmp);
+    /* an empty bucket has no array at all, which qsort() may not get */
+    if (keys.n > 1) {
+        qsort(keys.keys, keys.n, sizeof(char *), ttai_r2_key_cmp);
+    }
 
     list->truncated = keys.n > limit;
     list->objects = calloc(keys.n < limit ? keys.n + 1 : limit,
@@ -519,9 +532,15 @@ ttai_r2_meta_parse(const char *json, size_t len, ttai_r2_meta_t *meta)
         return -1;
     }
 
+    /*
+     * The etag and the type become response headers: a file that holds
+     * what ttai would not write, a CR LF say, is taken for stale
+     */
     if (json_unpack(o, "{s:I, s:s, s:s, s:I}", "size", &size, "etag", &etag,
                     "content_type", &type, "uploaded", &uploaded) != 0
-        || strlen(etag) != TTAI_R2_ETAG_LEN)
+        || strlen(etag) != TTAI_R2_ETAG_LEN
+        || strspn(etag, "0123456789abcdef") != TTAI_R2_ETAG_LEN
+        || !ttai_r2_header_ok(type))
     {
         json_decref(o);
         return -1;
@@ -535,6 +554,21 @@ ttai_r2_meta_parse(const char *json, size_t len, ttai_r2_meta_t *meta)
     json_decref(o);
 
     return 0;
+}
+
+
+/* printable ASCII, what a header value may hold */
+
+static int
+ttai_r2_header_ok(const char *s)
+{
+    for ( /* void */ ; *s; s++) {
+        if (*s < 0x20 || *s > 0x7e) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 
@@ -768,7 +802,8 @@ ttai_r2_walk(const char *dir, const char *rel, const char *prefix,
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0
             || (rel[0] == '\0'
-                && strncmp(de->d_name, ".ttai-", sizeof(".ttai-") - 1) == 0))
+                && strncmp(de->d_name, TTAI_R2_RESERVED,
+                           sizeof(TTAI_R2_RESERVED) - 1) == 0))
         {
             continue;
         }

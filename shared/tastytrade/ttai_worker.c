@@ -62,6 +62,7 @@ static int ttai_worker_error(ttai_worker_reply_t *reply, int status,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void ttai_worker_job_free(ttai_worker_job_t *job);
 static int ttai_worker_is_occ(const char *s, size_t len);
+static int ttai_worker_member_ok(const char *key, json_t *v);
 
 
 static const char  *ttai_worker_params[TTAI_WORKER_NKINDS] = {
@@ -653,15 +654,62 @@ ttai_worker_quote(json_t *item)
 }
 
 
+/*
+ * A symbol and a price, and no member that ttai_worker_quote() would not
+ * make as it is: a KV value written by another version of ttai, or by
+ * hand, would otherwise reach a tool's structuredContent as it is
+ */
+
 int
 ttai_worker_is_quote(json_t *q)
 {
-    json_t  *price;
+    json_t      *v;
+    const char  *key;
 
-    price = json_object_get(q, "price");
+    if (!json_is_string(json_object_get(q, "symbol"))
+        || json_object_get(q, "price") == NULL)
+    {
+        return 0;
+    }
 
-    return json_is_string(json_object_get(q, "symbol"))
-           && (json_is_number(price) || json_is_null(price));
+    json_object_foreach(q, key, v) {
+        if (strcmp(key, "symbol") != 0 && !ttai_worker_member_ok(key, v)) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* a member of a quote, other than symbol: a number or null, or a text */
+
+static int
+ttai_worker_member_ok(const char *key, json_t *v)
+{
+    const ttai_tt_field_t  *f;
+
+    if (strcmp(key, "price") == 0 || strcmp(key, "change") == 0
+        || strcmp(key, "change_percent") == 0)
+    {
+        return json_is_number(v) || json_is_null(v);
+    }
+
+    for (f = ttai_worker_prices; f->to != NULL; f++) {
+        if (strcmp(key, f->to) == 0) {
+            return json_is_number(v) || json_is_null(v);
+        }
+    }
+
+    for (f = ttai_worker_rest; f->to != NULL; f++) {
+        if (strcmp(key, f->to) == 0) {
+            return json_is_null(v)
+                   || (f->kind == TTAI_TT_STRING ? json_is_string(v)
+                                                 : json_is_number(v));
+        }
+    }
+
+    return 0;
 }
 
 

@@ -388,7 +388,7 @@ ttai_tool_chain_entries(json_t *items, json_t *state)
 {
     int          standard;
     size_t       i, j, n;
-    json_t      *entries, *others, *item, *e, *c, *spc, **sorted;
+    json_t      *entries, *others, *item, *e, *c, *spc, *root, **sorted;
     const char  *type;
 
     standard = 0;
@@ -435,6 +435,8 @@ ttai_tool_chain_entries(json_t *items, json_t *state)
             json_object_set(state, "shares_per_contract", spc);
         }
 
+        root = json_object_get(item, "root-symbol");
+
         json_array_foreach(json_object_get(item, "expirations"), j, e) {
             if (!json_is_string(json_object_get(e, "expiration-date"))) {
                 continue;
@@ -442,12 +444,15 @@ ttai_tool_chain_entries(json_t *items, json_t *state)
 
             c = json_copy(e);
 
-            if (c == NULL
-                || json_object_set(c, "root",
-                                   json_object_get(item, "root-symbol"))
-                   != 0
-                || json_array_append_new(entries, c) != 0)
+            /* a chain without its root is shown without one */
+            if (c != NULL && json_is_string(root)
+                && json_object_set(c, "root", root) != 0)
             {
+                json_decref(c);
+                c = NULL;
+            }
+
+            if (c == NULL || json_array_append_new(entries, c) != 0) {
                 json_decref(entries);
                 return NULL;
             }

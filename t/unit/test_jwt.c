@@ -28,6 +28,8 @@ static const char  secret[] =
 static char *b64url(const void *data, size_t len);
 static char *token_for(const char *header, const char *payload,
     const char *key);
+static char *token_forn(const char *header, size_t hlen,
+    const char *payload, size_t plen, const char *key);
 static ttai_jwt_rc_e verify(const char *token, ttai_jwt_policy_t *policy,
     ttai_jwt_claims_t *claims);
 static ttai_jwt_rc_e verify_payload(const char *payload,
@@ -61,13 +63,23 @@ b64url(const void *data, size_t len)
 static char *
 token_for(const char *header, const char *payload, const char *key)
 {
+    return token_forn(header, strlen(header), payload, strlen(payload), key);
+}
+
+
+/* the same for parts that may hold NUL bytes */
+
+static char *
+token_forn(const char *header, size_t hlen, const char *payload,
+    size_t plen, const char *key)
+{
     char                              *h, *p, *s, *input, *token;
     size_t                             n;
     unsigned char                      mac[crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256_state       st;
 
-    h = b64url(header, strlen(header));
-    p = b64url(payload, strlen(payload));
+    h = b64url(header, hlen);
+    p = b64url(payload, plen);
 
     n = strlen(h) + 1 + strlen(p);
     input = malloc(n + 1);
@@ -499,6 +511,20 @@ test_malformed(void **state)
                                      (const unsigned char *) secret,
                                      strlen(secret), NULL, NULL),
                      TTAI_JWT_MALFORMED);
+    free(token);
+
+    /*
+     * A NUL byte in a part, signed with the key: jansson reads past it,
+     * libjwt stops there, so the token is malformed, not forged
+     */
+    token = token_forn("{\"alg\":\"HS256\"}", 15,
+                       "{\"sub\":\"u\",\"iat\":180\0}", 22, secret);
+    assert_int_equal(verify(token, NULL, NULL), TTAI_JWT_MALFORMED);
+    free(token);
+
+    token = token_forn("{\"alg\":\"HS256\"}\0", 16, "{\"sub\":\"u\"}", 11,
+                       secret);
+    assert_int_equal(verify(token, NULL, NULL), TTAI_JWT_MALFORMED);
     free(token);
 
     /* a typ libjwt refuses, and a critical extension */

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +55,9 @@ test_keys_that_leave_the_bucket_are_refused(void **state)
 
     static const char  *bad[] = {
         "../escape", "a/../../escape", "/etc/passwd", "a//b", "a/./b",
-        "a/", ".", "..", ".ttai-meta/x.json", ".ttai-tmp-1", ""
+        "a/", ".", "..", ".ttai-meta/x.json", ".ttai-tmp-1", "",
+        /* every name of ttai's own, which listings pass over */
+        ".ttai-other", ".ttai-", ".ttai-x/y"
     };
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -66,6 +69,20 @@ test_keys_that_leave_the_bucket_are_refused(void **state)
     assert_null(ttai_r2_check_key("a", 1));
     assert_null(ttai_r2_check_key("reports/2026/q1.pdf", 19));
     assert_null(ttai_r2_check_key("a..b/.hidden", 12));
+    assert_null(ttai_r2_check_key(".ttai", 5));
+    assert_null(ttai_r2_check_key("a/.ttai-x", 9));
+
+    /* a segment is a file name, and its metadata's with ".json" */
+    {
+        char  key[300];
+
+        memset(key, 'k', sizeof(key));
+        key[0] = 'a';
+        key[1] = '/';
+        assert_null(ttai_r2_check_key(key, 2 + 250));
+        assert_non_null(ttai_r2_check_key(key, 2 + 251));
+        assert_non_null(ttai_r2_check_key(key + 2, 251));
+    }
 
     assert_non_null(ttai_r2_check_bucket("ab", 2));
     assert_non_null(ttai_r2_check_bucket("Upper", 5));
@@ -194,6 +211,23 @@ test_conflicts_are_refused(void **state)
                                  err), TTAI_R2_INVALID);
     assert_int_equal(ttai_r2_put(root, "bucket", "c/d", "3", 1, NULL, &meta,
                                  err), TTAI_R2_OK);
+
+    /* the longest segment there is: the object and its metadata */
+    {
+        char            key[2 + 250 + 1];
+        ttai_r2_meta_t  got;
+
+        memset(key, 'k', sizeof(key) - 1);
+        key[0] = 'e';
+        key[1] = '/';
+        key[sizeof(key) - 1] = '\0';
+
+        assert_int_equal(ttai_r2_put(root, "bucket", key, "4", 1,
+                                     "text/plain", &meta, err), TTAI_R2_OK);
+        assert_int_equal(ttai_r2_head(root, "bucket", key, &got, err),
+                         TTAI_R2_OK);
+        assert_string_equal(got.content_type, "text/plain");
+    }
     assert_int_equal(ttai_r2_put(root, "bucket", "c", "4", 1, NULL, &meta,
                                  err), TTAI_R2_INVALID);
 }
@@ -235,6 +269,62 @@ test_list_by_prefix(void **state)
 }
 
 
+/*
+ * The metadata file's etag and content type become response headers: a
+ * file that holds others than ttai writes is stale, and the object is
+ * described from its own file
+ */
+
+static void
+test_metadata_that_cannot_be_headers(void **state)
+{
+    char            err[TTAI_R2_ERRLEN], path[PATH_MAX];
+    FILE           *f;
+    size_t          i;
+    ttai_r2_meta_t  meta, got;
+
+    static const char  *files[] = {
+        "{\"size\":3,\"etag\":\"0123456789abcdef0123456789abcde\\\"\","
+        "\"content_type\":\"text/plain\",\"uploaded\":1}",
+        "{\"size\":3,\"etag\":\"0123456789abcdef0123456789abcdef\","
+        "\"content_type\":\"text/plain\\r\\nX-Injected: 1\","
+        "\"uploaded\":1}",
+        "{\"size\":3,\"etag\":\"0123456789ABCDEF0123456789ABCDEF\","
+        "\"content_type\":\"text/plain\",\"uploaded\":1}",
+    };
+
+    assert_int_equal(ttai_r2_put(root, "bucket", "k", "abc", 3, "text/csv",
+                                 &meta, err), TTAI_R2_OK);
+
+    snprintf(path, sizeof(path), "%s/bucket/.ttai-meta/k.json", root);
+
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(files[i], f);
+        fclose(f);
+
+        assert_int_equal(ttai_r2_head(root, "bucket", "k", &got, err),
+                         TTAI_R2_OK);
+        assert_string_equal(got.etag, meta.etag);
+        assert_string_equal(got.content_type, "application/octet-stream");
+        assert_int_equal(got.size, 3);
+    }
+
+    /* one as ttai writes it is read as it is */
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"size\":3,\"etag\":\"%s\",\"content_type\":"
+            "\"text/plain; charset=utf-8\",\"uploaded\":7}", meta.etag);
+    fclose(f);
+
+    assert_int_equal(ttai_r2_head(root, "bucket", "k", &got, err),
+                     TTAI_R2_OK);
+    assert_string_equal(got.content_type, "text/plain; charset=utf-8");
+    assert_int_equal(got.uploaded, 7);
+}
+
+
 int
 main(void)
 {
@@ -249,6 +339,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_conflicts_are_refused,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_by_prefix,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metadata_that_cannot_be_headers,
                                         setup, teardown),
     };
 

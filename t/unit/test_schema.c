@@ -211,6 +211,56 @@ test_numbers_compare_by_value(void **state)
     json_decref(value);
 
     json_decref(schema);
+
+    /* inside arrays and objects too, as JSON Schema's equality says */
+    schema = load("{\"enum\":[[1,{\"a\":2}]]}");
+
+    value = load("[1.0,{\"a\":2.0}]");
+    assert_int_equal(ttai_schema_validate(schema, value, err, sizeof(err)),
+                     0);
+    json_decref(value);
+
+    value = load("[1,{\"a\":2,\"b\":3}]");
+    assert_int_equal(ttai_schema_validate(schema, value, err, sizeof(err)),
+                     -1);
+    json_decref(value);
+
+    value = load("[1,{\"b\":2}]");
+    assert_int_equal(ttai_schema_validate(schema, value, err, sizeof(err)),
+                     -1);
+    json_decref(value);
+
+    json_decref(schema);
+
+    schema = load("{\"const\":{\"a\":[1]}}");
+    value = load("{\"a\":[1.0]}");
+    assert_int_equal(ttai_schema_validate(schema, value, err, sizeof(err)),
+                     0);
+    json_decref(value);
+    json_decref(schema);
+
+    /* integers beyond a double's 53 bits compare as integers */
+    schema = load("{\"maximum\":9007199254740992,"
+                  "\"minimum\":-9007199254740992}");
+
+    value = load("9007199254740993");
+    assert_int_equal(ttai_schema_validate(schema, value, err, sizeof(err)),
+                     -1);
+    assert_string_equal(err, "the arguments must be at most "
+                        "9007199254740992");
+    json_decref(value);
+
+    value = load("-9007199254740993");
+    assert_int_equal(ttai_schema_validate(schema, value, err, sizeof(err)),
+                     -1);
+    json_decref(value);
+
+    value = load("9007199254740992");
+    assert_int_equal(ttai_schema_validate(schema, value, err, sizeof(err)),
+                     0);
+    json_decref(value);
+
+    json_decref(schema);
 }
 
 

@@ -584,7 +584,7 @@ static void
 test_chain_roots(void **state)
 {
     char         *body;
-    json_t       *root, *r, *sc, *e;
+    json_t       *root, *r, *sc, *e, *item;
     const char   *spx[] = { "260618" };
     const char   *spxw[] = { "260612", "260618" };
 
@@ -638,6 +638,19 @@ test_chain_roots(void **state)
     assert_string_equal(string_at(json_array_get(json_object_get(sc,
                                       "expirations"), 0), "root"), "XYZ1");
     assert_int_equal(json_array_size(json_object_get(sc, "other_chains")), 0);
+    json_decref(root);
+    free(body);
+
+    /* a chain sent without its root is still shown, with none */
+    item = chain_item("XYZ", "Standard", "PM", spx, 1, 10, 20, 5);
+    json_object_del(item, "root-symbol");
+    body = chain_body(json_pack("[o]", item));
+    r = chain_call("{\"symbol\":\"XYZ\"}", body, "15", &root);
+    sc = structured_of(r);
+    e = json_array_get(json_object_get(sc, "expirations"), 0);
+    assert_string_equal(string_at(e, "date"), "2026-06-18");
+    assert_true(json_is_null(json_object_get(e, "root")));
+    assert_has(text_of(r), "  15  C XYZ   260618C00015000");
     json_decref(root);
     free(body);
 }

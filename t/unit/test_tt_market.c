@@ -180,6 +180,16 @@ test_quotes_hits(void **state)
                           "price") == 556.16);
     json_decref(root);
     ttai_mcp_reply_free(&reply);
+
+    /*
+     * a value written otherwise (another version, by hand) whose member
+     * would break the output schema: a miss, fetched again
+     */
+    call_tool(&reply, "get_quotes", "{\"symbols\":[\"SPY\"]}");
+    values[0] = "{\"symbol\":\"SPY\",\"price\":556.16,\"low\":\"data\"}";
+    resume_kv(&reply, values);
+    expect_http(&reply, TTAI_SERVICE_WORKER, "/quotes?symbols=SPY", NULL, 0);
+    ttai_mcp_reply_free(&reply);
 }
 
 

@@ -264,6 +264,10 @@ test_hit_makes_no_request(void **state)
         static const char  *notquotes[] = {
             "not json", "[1]", "{\"symbol\":\"AAPL\"}",
             "{\"symbol\":\"AAPL\",\"price\":\"150\"}", "{\"price\":1}",
+            /* a member of another type, or one no quote has */
+            "{\"symbol\":\"AAPL\",\"price\":1,\"low\":\"data\"}",
+            "{\"symbol\":\"AAPL\",\"price\":1,\"updated_at\":5}",
+            "{\"symbol\":\"AAPL\",\"price\":1,\"note\":\"x\"}",
         };
 
         for (i = 0; i < sizeof(notquotes) / sizeof(notquotes[0]); i++) {
