@@ -311,7 +311,8 @@ fuzz_mint(const ttai_jwt_claims_t *claims)
     token = ttai_jwt_mint((const unsigned char *) fuzz_key, strlen(fuzz_key),
                           claims->sub,
                           claims->email[0] != '\0' ? claims->email : NULL,
-                          fuzz_policy.issuer, fuzz_policy.audience, 600,
+                          fuzz_policy.issuer, fuzz_policy.audience,
+                          claims->fam[0] != '\0' ? claims->fam : NULL, 600,
                           FUZZ_NOW);
     fuzz_check(token != NULL, "the claims of a token that passed cannot "
                "be minted: sub \"%s\"", claims->sub);
@@ -324,6 +325,7 @@ fuzz_mint(const ttai_jwt_claims_t *claims)
                ttai_jwt_strerror(rc));
     fuzz_check(strcmp(again.sub, claims->sub) == 0
                && strcmp(again.email, claims->email) == 0
+               && strcmp(again.fam, claims->fam) == 0
                && again.iat == FUZZ_NOW && again.exp == FUZZ_NOW + 600,
                "a minted token's claims came back otherwise");
 

@@ -60,7 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 static void
 fuzz_read(const unsigned char *data, size_t size)
 {
-    size_t                  n, len;
+    size_t                  n, len, hlen;
     uint64_t                count;
     unsigned char          *out, *p;
     ttai_kvsnap_error_t     err;
@@ -74,20 +74,29 @@ fuzz_read(const unsigned char *data, size_t size)
         return;
     }
 
-    fuzz_check(size >= TTAI_KVSNAP_HEADER_LEN + TTAI_KVSNAP_TRAILER_LEN,
-               "a snapshot of %zu bytes taken", size);
-    fuzz_check(rd.version == TTAI_KVSNAP_VERSION, "version %u taken",
-               (unsigned) rd.version);
+    fuzz_check(rd.version == TTAI_KVSNAP_VERSION || rd.version == 1,
+               "version %u taken", (unsigned) rd.version);
 
-    out = malloc(size);
+    /* version 1, from before the journal, has no sequence number */
+    hlen = (rd.version == 1) ? TTAI_KVSNAP_HEADER_LEN_V1
+                             : TTAI_KVSNAP_HEADER_LEN;
+
+    fuzz_check(size >= hlen + TTAI_KVSNAP_TRAILER_LEN,
+               "a snapshot of %zu bytes taken", size);
+    fuzz_check(rd.version == TTAI_KVSNAP_VERSION || rd.seq == 0,
+               "a version 1 snapshot starts from %llu",
+               (unsigned long long) rd.seq);
+
+    /* written again, always in the current version */
+    out = malloc(size - hlen + TTAI_KVSNAP_HEADER_LEN);
     fuzz_check(out != NULL, "out of memory");
 
     /* the records written again, after a header of the same time */
-    ttai_kvsnap_writer_init(&w, out, rd.created);
+    ttai_kvsnap_writer_init(&w, out, rd.created, rd.seq);
     p = out + TTAI_KVSNAP_HEADER_LEN;
 
     count = 0;
-    len = TTAI_KVSNAP_HEADER_LEN;
+    len = hlen;
 
     while (ttai_kvsnap_next(&rd, &rec)) {
         count++;
@@ -124,8 +133,16 @@ fuzz_read(const unsigned char *data, size_t size)
 
     ttai_kvsnap_writer_finish(&w, p);
 
-    fuzz_check(memcmp(out, data, size) == 0, "the records written again "
-               "are another file");
+    if (rd.version == TTAI_KVSNAP_VERSION) {
+        fuzz_check(memcmp(out, data, size) == 0, "the records written "
+                   "again are another file");
+
+    } else {
+        fuzz_check(memcmp(out + TTAI_KVSNAP_HEADER_LEN, data + hlen,
+                          size - hlen - TTAI_KVSNAP_TRAILER_LEN) == 0,
+                   "the records of a version 1 file written again are "
+                   "other records");
+    }
 
     /* and the reader is done for good */
     fuzz_check(ttai_kvsnap_next(&rd, &rec) == 0, "a record after the end");
