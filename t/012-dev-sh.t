@@ -14,7 +14,7 @@ use IO::Socket::INET;
 use POSIX qw(WNOHANG);
 use Test::More;
 use Time::HiRes qw(sleep);
-use Ttai::Util qw(repo_root scratch_dir free_port write_file read_file
+use Ttai::Util qw(repo_root scratch_dir free_port release_port write_file read_file
                   run_capture http_get wait_until skip_or_fail);
 
 my $root = repo_root();
@@ -91,12 +91,28 @@ sub stop_dev {
     return $done ? $status >> 8 : -1;
 }
 
-my $dev = start_dev(log => $log, args => ['--port', $port,
-                                          '--worker-port', $wport,
-                                          '--mock-port', $mport]);
+my $dev;
 END { if ($dev) { kill 'TERM', $dev; waitpid $dev, 0 } }
 
-ok wait_until(180, sub { log_has($log, qr/Ready on http:\/\/localhost:$wport/) }),
+# a port another program took after all (dev.sh checks them first, and
+# says so): again on new ones
+for my $try (1 .. 5) {
+    $dev = start_dev(log => $log, args => ['--port', $port,
+                                           '--worker-port', $wport,
+                                           '--mock-port', $mport]);
+    my $exited;
+    wait_until(180, sub {
+        log_has($log, qr/Ready on http:\/\/localhost:$wport/)
+            || ($exited = waitpid($dev, WNOHANG) == $dev);
+    });
+    last unless $exited && $try < 5 && log_has($log, qr/already in use/);
+    note "a port of $port $wport $mport was taken; starting again";
+    $dev = 0;
+    release_port($port, $wport, $mport);
+    ($port, $wport, $mport) = (free_port(), free_port(), free_port());
+}
+
+ok log_has($log, qr/Ready on http:\/\/localhost:$wport/),
     'dev.sh becomes ready' or diag read_file($log);
 
 my $text = read_file($log);
