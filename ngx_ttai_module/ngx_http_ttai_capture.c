@@ -130,6 +130,11 @@ ngx_http_ttai_capture_header_filter(ngx_http_request_t *r)
         if (r->headers_out.content_length_n > (off_t) ctx->max) {
             ctx->oversized = 1;
         }
+
+        /* no body follows: the body filter sees no last buffer */
+        if (r->header_only) {
+            ctx->finished = 1;
+        }
     }
 
     r->filter_need_in_memory = 1;

@@ -875,6 +875,20 @@ ngx_http_ttai_fetch_sent(ngx_http_request_t *r, ngx_int_t rc, void *data)
                    cap->max);
     }
 
+    if (!cap->finished) {
+        /*
+         * the peer closed before the end of its body (a Content-Length
+         * not reached, a chunk cut): nginx ends the subrequest without
+         * its last buffer, and what came is not the answer
+         */
+        return ngx_http_ttai_fetch_fail(f, r->pool,
+                   "the answer from %s was cut short: the connection "
+                   "closed before all of it arrived; this is usually "
+                   "temporary, try again in a moment",
+                   f->service == TTAI_SERVICE_WORKER ? "the worker service"
+                                                     : "TastyTrade");
+    }
+
     if (cap->status == NGX_HTTP_UNAUTHORIZED
         && f->service != TTAI_SERVICE_WORKER && !f->post && !f->retried
         && !f->direct)
