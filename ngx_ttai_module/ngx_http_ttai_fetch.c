@@ -60,6 +60,7 @@ static ngx_int_t ngx_http_ttai_fetch_send(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
 static ngx_int_t ngx_http_ttai_fetch_sent(ngx_http_request_t *r,
     ngx_int_t rc, void *data);
+static ngx_uint_t ngx_http_ttai_fetch_json(ngx_str_t *body);
 static ngx_int_t ngx_http_ttai_fetch_post(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f, size_t prefix, ngx_str_t *uri, ngx_str_t *body,
     ngx_str_t *authorization,
@@ -907,8 +908,13 @@ ngx_http_ttai_fetch_sent(ngx_http_request_t *r, ngx_int_t rc, void *data)
     f->response.data = cap->data;
     f->response.len = cap->len;
 
+    /*
+     * only an answer that parses is kept: one that cannot be read would
+     * be served from KV until it expires, without TastyTrade being asked
+     * again
+     */
     if (f->status == NGX_HTTP_OK && f->cache_key.len && f->cache_ttl > 0
-        && tmcf->kv != NULL)
+        && tmcf->kv != NULL && ngx_http_ttai_fetch_json(&f->response))
     {
         ngx_memzero(&entry, sizeof(ngx_http_ttai_kv_entry_t));
         entry.key = f->cache_key;
@@ -920,6 +926,23 @@ ngx_http_ttai_fetch_sent(ngx_http_request_t *r, ngx_int_t rc, void *data)
     }
 
     return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_ttai_fetch_json(ngx_str_t *body)
+{
+    json_t  *j;
+
+    j = json_loadb((char *) body->data, body->len, 0, NULL);
+
+    if (j == NULL) {
+        return 0;
+    }
+
+    json_decref(j);
+
+    return 1;
 }
 
 
