@@ -856,7 +856,7 @@ ngx_http_ttai_fetch_sent(ngx_http_request_t *r, ngx_int_t rc, void *data)
                        "worker service unreachable (%s): start it with "
                        "scripts/dev.sh, which runs both services",
                        fs->rc == NGX_HTTP_GATEWAY_TIME_OUT
-                       ? "it did not answer in time" : "connection refused");
+                       ? "it did not answer in time" : "the connection failed");
         }
 
         return ngx_http_ttai_fetch_fail(f, r->pool,

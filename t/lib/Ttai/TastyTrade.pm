@@ -1,9 +1,10 @@
 package Ttai::TastyTrade;
 
 # One nginx with everything a TastyTrade test needs: the module with its
-# MCP server and worker service, and the mock TastyTrade API of
-# conf/mock/ (njs) on a port of its own, whose access log counts the
-# requests that reached "TastyTrade".
+# MCP server and worker service (reached as conf/dev.conf does: kept-alive
+# connections, and one sent again when it failed as it was reused), and
+# the mock TastyTrade API of conf/mock/ (njs) on a port of its own, whose
+# access log counts the requests that reached "TastyTrade".
 
 use strict;
 use warnings;
@@ -81,6 +82,7 @@ http {
     }
     upstream ttai_worker {
         $worker
+        keepalive 8;
     }
     ttai_tastytrade_zone tastytrade 1m;
     ttai_tastytrade_rate $rate;
@@ -123,9 +125,13 @@ OAUTH
             proxy_pass http://ttai_worker\$ttai_upstream_uri;
             proxy_pass_request_headers off;
             proxy_set_header Authorization \$http_authorization;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
             proxy_connect_timeout 2s;
             proxy_read_timeout 5s;
             proxy_buffering off;
+            proxy_next_upstream error;
+            proxy_next_upstream_tries 2;
 PROXY
         }
         $location
