@@ -41,7 +41,7 @@ my ($master, $port) = dev_server($dir, workers => 2,
             . "    ttai_kv_zone kv 8m snapshot_interval=1s;");
 END { local $?; stop_pid($master, 10) if $master && kill(0, $master) }
 
-# -- HTTP, one connection per request ------------------------------------------
+# -- HTTP, one connection per request ----------------------------------------
 
 # (status, body); status 0 when the connection failed or closed early
 sub http {
@@ -88,7 +88,7 @@ is $st, 200, 'the table is created' or diag $body;
 my @first = workers();
 is scalar @first, 2, 'two workers run';
 
-# -- writers -------------------------------------------------------------------
+# -- writers -----------------------------------------------------------------
 
 my $stop = "$dir/stop";
 my @kids;
@@ -115,7 +115,7 @@ for my $c (1 .. $CLIENTS) {
     push @kids, $pid;
 }
 
-# -- the kills -------------------------------------------------------------------
+# -- the kills ---------------------------------------------------------------
 
 my %killed;
 my $respawned = 0;
@@ -141,7 +141,7 @@ for my $pid (@kids) {
 is scalar(keys %killed), $KILLS, "$KILLS workers were killed";
 is $respawned, $KILLS, 'each time, the master started another';
 
-# -- what was acknowledged is there ----------------------------------------------
+# -- what was acknowledged is there ------------------------------------------
 
 my (%kv, %rows, %status);
 for my $c (1 .. $CLIENTS) {
@@ -185,7 +185,7 @@ is scalar(@lost_rows), 0, 'every acknowledged D1 row is there'
 my ($rc, $out) = run_capture('sqlite3', $db, 'PRAGMA integrity_check');
 is $out, "ok\n", 'PRAGMA integrity_check says ok';
 
-# -- the zone and the server still work ------------------------------------------
+# -- the zone and the server still work --------------------------------------
 
 ($st) = http('PUT', '/_ttai/kv/values/after:kill', 'still works');
 is $st, 200, 'a put after the kills works';
@@ -224,7 +224,7 @@ my $h = eval { $json->decode($body) } // {};
 is $h->{checks}{kv}{status}, 'ok', 'its KV check is ok';
 is $h->{checks}{d1}{status}, 'ok', 'its D1 check is ok';
 
-# -- the error log ---------------------------------------------------------------
+# -- the error log -----------------------------------------------------------
 
 ok stop_pid($master, 10), 'nginx stops on QUIT';
 $master = 0;
