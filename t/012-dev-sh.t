@@ -78,13 +78,18 @@ sub log_has {
 }
 
 # Ctrl-C: a terminal sends SIGINT to the whole foreground group, so that
-# a build dev.sh is running stops too
+# a build dev.sh is running stops too.  dev.sh may be rebuilding and
+# restarting when it comes, and runs its trap once that step returns: on
+# a loaded machine that takes a while, hence a minute.  Should it not
+# stop, what its processes were doing is shown.
 sub stop_dev {
     my ($pid) = @_;
     kill 'INT', -$pid;
-    my $done = wait_until(20, sub { waitpid($pid, WNOHANG) == $pid });
+    my $done = wait_until(60, sub { waitpid($pid, WNOHANG) == $pid });
     my $status = $?;
     unless ($done) {
+        diag "dev.sh did not stop within 60 s of SIGINT; its processes:\n"
+             . `ps -o pid,ppid,stat,etimes,wchan:24,args -g $pid`;
         kill 'TERM', $pid;
         waitpid $pid, 0;
     }
