@@ -63,6 +63,10 @@ sub start_dev {
     if ($pid == 0) {
         # a process group of its own, as a shell gives a foreground job
         POSIX::setpgid(0, 0);
+        # and SIGINT as a terminal's job has it: run from a background
+        # job, this process may have it ignored, and bash can neither
+        # trap nor restore a signal ignored when it starts
+        $SIG{INT} = $SIG{QUIT} = 'DEFAULT';
         open STDOUT, '>', $opt{log} or die "$opt{log}: $!";
         open STDERR, '>&', \*STDOUT;
         $ENV{LOG_LEVEL} = $opt{level} if $opt{level};
@@ -78,18 +82,17 @@ sub log_has {
 }
 
 # Ctrl-C: a terminal sends SIGINT to the whole foreground group, so that
-# a build dev.sh is running stops too.  dev.sh may be rebuilding and
-# restarting when it comes, and runs its trap once that step returns: on
-# a loaded machine that takes a while, hence a minute.  Should it not
-# stop, what its processes were doing is shown.
+# a build dev.sh is running stops too.  Should it not stop, what its
+# processes were doing is shown.
 sub stop_dev {
     my ($pid) = @_;
     kill 'INT', -$pid;
-    my $done = wait_until(60, sub { waitpid($pid, WNOHANG) == $pid });
+    my $done = wait_until(20, sub { waitpid($pid, WNOHANG) == $pid });
     my $status = $?;
     unless ($done) {
-        diag "dev.sh did not stop within 60 s of SIGINT; its processes:\n"
-             . `ps -o pid,ppid,stat,etimes,wchan:24,args -g $pid`;
+        diag "dev.sh did not stop within 20 s of SIGINT; its group:\n"
+             . join '', grep { /^\s*PID|^\s*\d+\s+\d+\s+$pid\s/ }
+                        `ps -eo pid,ppid,pgid,stat,etimes,wchan:24,args`;
         kill 'TERM', $pid;
         waitpid $pid, 0;
     }
