@@ -18,6 +18,11 @@
  * but they allocate subrequest_output_buffer_size up front for a body of
  * unknown length, and cannot nest (the worker service, reached without
  * a network hop in production, makes its own subrequests).
+ *
+ * The body grows with realloc(): a large block then grows in place (by
+ * mremap()), where a new block and a copy would hold the body twice.
+ * The block is freed with the request's pool, and at once when the body
+ * turns out larger than the limit: the rest is read and dropped.
  */
 
 
@@ -26,6 +31,8 @@ static ngx_int_t ngx_http_ttai_capture_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static ngx_int_t ngx_http_ttai_capture_append(ngx_http_request_t *r,
     ngx_http_ttai_capture_t *ctx, u_char *p, size_t n);
+static void ngx_http_ttai_capture_oversized(ngx_http_ttai_capture_t *ctx);
+static void ngx_http_ttai_capture_cleanup(void *data);
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -52,6 +59,7 @@ ngx_http_ttai_capture(ngx_http_request_t *r, ngx_str_t *uri, ngx_str_t *args,
 {
     ngx_buf_t                    *b;
     ngx_chain_t                  *cl;
+    ngx_pool_cleanup_t           *cln;
     ngx_http_request_t           *sr;
     ngx_http_request_body_t      *rb;
     ngx_http_ttai_capture_t      *ctx;
@@ -60,10 +68,14 @@ ngx_http_ttai_capture(ngx_http_request_t *r, ngx_str_t *uri, ngx_str_t *args,
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_ttai_capture_t));
     ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
     rb = ngx_pcalloc(r->pool, sizeof(ngx_http_request_body_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
 
-    if (ctx == NULL || ps == NULL || rb == NULL) {
+    if (ctx == NULL || ps == NULL || rb == NULL || cln == NULL) {
         return NULL;
     }
+
+    cln->handler = ngx_http_ttai_capture_cleanup;
+    cln->data = ctx;
 
     ctx->max = max;
     ps->handler = handler;
@@ -130,6 +142,11 @@ ngx_http_ttai_capture_header_filter(ngx_http_request_t *r)
         if (r->headers_out.content_length_n > (off_t) ctx->max) {
             ctx->oversized = 1;
         }
+
+        /* no body follows: the body filter sees no last buffer */
+        if (r->header_only) {
+            ctx->finished = 1;
+        }
     }
 
     r->filter_need_in_memory = 1;
@@ -167,7 +184,7 @@ ngx_http_ttai_capture_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         } else if (b->in_file) {
             /* the proxy location keeps bodies in memory; a file here
              * means one larger than its buffers: too large */
-            ctx->oversized = 1;
+            ngx_http_ttai_capture_oversized(ctx);
             b->file_pos = b->file_last;
         }
 
@@ -193,7 +210,7 @@ ngx_http_ttai_capture_append(ngx_http_request_t *r,
 
     if (ctx->len + n > ctx->max) {
         /* the rest is read and dropped: the fetch reports the limit */
-        ctx->oversized = 1;
+        ngx_http_ttai_capture_oversized(ctx);
         return NGX_OK;
     }
 
@@ -202,17 +219,11 @@ ngx_http_ttai_capture_append(ngx_http_request_t *r,
         size = ngx_max(size, 4096);
         size = ngx_min(size, ctx->max);
 
-        data = ngx_palloc(r->pool, size);
+        data = realloc(ctx->data, size);
         if (data == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, r->connection->log, ngx_errno,
+                          "realloc(%uz) failed", size);
             return NGX_ERROR;
-        }
-
-        if (ctx->len) {
-            ngx_memcpy(data, ctx->data, ctx->len);
-        }
-
-        if (ctx->data != NULL) {
-            ngx_pfree(r->pool, ctx->data);
         }
 
         ctx->data = data;
@@ -223,4 +234,30 @@ ngx_http_ttai_capture_append(ngx_http_request_t *r,
     ctx->len += n;
 
     return NGX_OK;
+}
+
+
+/* what came so far is of no use: it goes at once, not with the request */
+
+static void
+ngx_http_ttai_capture_oversized(ngx_http_ttai_capture_t *ctx)
+{
+    ctx->oversized = 1;
+
+    ngx_http_ttai_capture_cleanup(ctx);
+}
+
+
+static void
+ngx_http_ttai_capture_cleanup(void *data)
+{
+    ngx_http_ttai_capture_t *ctx = data;
+
+    if (ctx->data != NULL) {
+        ngx_free(ctx->data);
+    }
+
+    ctx->data = NULL;
+    ctx->len = 0;
+    ctx->size = 0;
 }

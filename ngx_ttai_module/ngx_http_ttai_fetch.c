@@ -72,6 +72,7 @@ static void ngx_http_ttai_fetch_log_refused(ngx_log_t *log, ngx_str_t *user,
     ngx_uint_t n, ngx_str_t *span, void *data);
 static ngx_int_t ngx_http_ttai_fetch_sent(ngx_http_request_t *r,
     ngx_int_t rc, void *data);
+static ngx_uint_t ngx_http_ttai_fetch_json(ngx_str_t *body);
 static ngx_int_t ngx_http_ttai_fetch_post(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f, size_t prefix, ngx_str_t *uri, ngx_str_t *body,
     ngx_str_t *authorization,
@@ -873,7 +874,7 @@ ngx_http_ttai_fetch_sent(ngx_http_request_t *r, ngx_int_t rc, void *data)
                        "worker service unreachable (%s): start it with "
                        "scripts/dev.sh, which runs both services",
                        fs->rc == NGX_HTTP_GATEWAY_TIME_OUT
-                       ? "it did not answer in time" : "connection refused");
+                       ? "it did not answer in time" : "the connection failed");
         }
 
         return ngx_http_ttai_fetch_fail(f, r->pool,
@@ -891,6 +892,20 @@ ngx_http_ttai_fetch_sent(ngx_http_request_t *r, ngx_int_t rc, void *data)
                    f->service == TTAI_SERVICE_WORKER ? "the worker service"
                                                      : "TastyTrade",
                    cap->max);
+    }
+
+    if (!cap->finished) {
+        /*
+         * the peer closed before the end of its body (a Content-Length
+         * not reached, a chunk cut): nginx ends the subrequest without
+         * its last buffer, and what came is not the answer
+         */
+        return ngx_http_ttai_fetch_fail(f, r->pool,
+                   "the answer from %s was cut short: the connection "
+                   "closed before all of it arrived; this is usually "
+                   "temporary, try again in a moment",
+                   f->service == TTAI_SERVICE_WORKER ? "the worker service"
+                                                     : "TastyTrade");
     }
 
     if (cap->status == NGX_HTTP_UNAUTHORIZED
@@ -911,8 +926,13 @@ ngx_http_ttai_fetch_sent(ngx_http_request_t *r, ngx_int_t rc, void *data)
     f->response.data = cap->data;
     f->response.len = cap->len;
 
+    /*
+     * only an answer that parses is kept: one that cannot be read would
+     * be served from KV until it expires, without TastyTrade being asked
+     * again
+     */
     if (f->status == NGX_HTTP_OK && f->cache_key.len && f->cache_ttl > 0
-        && tmcf->kv != NULL)
+        && tmcf->kv != NULL && ngx_http_ttai_fetch_json(&f->response))
     {
         ngx_memzero(&entry, sizeof(ngx_http_ttai_kv_entry_t));
         entry.key = f->cache_key;
@@ -924,6 +944,23 @@ ngx_http_ttai_fetch_sent(ngx_http_request_t *r, ngx_int_t rc, void *data)
     }
 
     return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_ttai_fetch_json(ngx_str_t *body)
+{
+    json_t  *j;
+
+    j = json_loadb((char *) body->data, body->len, 0, NULL);
+
+    if (j == NULL) {
+        return 0;
+    }
+
+    json_decref(j);
+
+    return 1;
 }
 
 

@@ -385,7 +385,10 @@ if [ "$watch" -eq 0 ]; then
     exit 0
 fi
 
-exec {watch_fd}< <(exec inotifywait -m -r -q \
+# Ctrl-C reaches the whole foreground group: the watcher ignores it, or
+# the loop below could find it gone before the INT trap runs, and end
+# with "the file watcher stopped"; cleanup stops it
+exec {watch_fd}< <(trap '' INT; exec inotifywait -m -r -q \
     -e close_write,create,delete,moved_to,moved_from \
     --exclude '(^|/)(\.git|build|\.ttai|node_modules|t)(/|$)' \
     --format '%w%f' .)

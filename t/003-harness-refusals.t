@@ -38,6 +38,8 @@ _EOT_
     $ENV{TEST_NGINX_SERVROOT} = $opt{servroot} // "$dir/servroot$n";
     delete $ENV{TEST_NGINX_NO_SHUFFLE};
     $ENV{TEST_NGINX_NO_SHUFFLE} = 1 if $opt{no_shuffle};
+    # the cases fail on purpose: nothing of theirs is kept
+    $ENV{TTAI_KEEP_SCRATCH} = 0;
     return run_capture($^X, $t);
 }
 
@@ -226,6 +228,7 @@ _EOT_
     local %ENV = %ENV;
     delete $ENV{CI};
     $ENV{CI} = $ci if defined $ci;
+    $ENV{TTAI_KEEP_SCRATCH} = 0;
     return run_capture($^X, $t);
 }
 

@@ -9,7 +9,8 @@ use lib "$FindBin::Bin/lib";
 use POSIX qw(WNOHANG);
 use Test::More;
 use Ttai::Util qw(repo_root scratch_dir free_port write_file read_file
-                  random_hex run_capture wait_until skip_or_fail);
+                  random_hex run_capture wait_until start_nginx
+                  skip_or_fail);
 
 my $root = repo_root();
 my $so = "$root/build/nginx/ngx_http_ttai_module.so";
@@ -48,9 +49,6 @@ for my $from (keys %subst) {
     $n += ($conf =~ s/\Q$from\E/$subst{$from}/g);
 }
 $n += ($conf =~ s/^user www-data;/$user/m);
-$n += ($conf =~ s/listen 80;/listen 127.0.0.1:$p80;/);
-$n += ($conf =~ s/listen 443 ssl http2;/listen 127.0.0.1:$p443 ssl http2;/);
-$n += ($conf =~ s/listen 127\.0\.0\.1:8788;/listen 127.0.0.1:$pw;/);
 $n += ($conf =~ s/^http \{/http {\n    client_body_temp_path $dir\/tmp;/m);
 # no DNS here: TastyTrade production becomes the mock's upstream block, on
 # a port where nothing listens; the includes are found in the repository
@@ -59,23 +57,28 @@ $n += ($conf =~ s{include tastytrade/production\.conf;}
     upstream ttai_tastytrade { server 127.0.0.1:$pt; }});
 $n += ($conf =~ s{include tastytrade/location\.conf;}
                  {include $root/conf/tastytrade/location.conf;}g);
+my $template = $conf;
+
+# the listening ports, again when one was taken after all
+sub write_conf {
+    $conf = $template;
+    my $k = 0;
+    $k += ($conf =~ s/listen 80;/listen 127.0.0.1:$p80;/);
+    $k += ($conf =~ s/listen 443 ssl http2;/listen 127.0.0.1:$p443 ssl http2;/);
+    $k += ($conf =~ s/listen 127\.0\.0\.1:8788;/listen 127.0.0.1:$pw;/);
+    write_file("$dir/prod.conf", $conf);
+    return $k;
+}
+
+$n += write_conf();
 is $n, scalar(keys %subst) + 8, 'every placeholder of prod.conf was found';
 (my $directives = $conf) =~ s/#.*$//mg;
 unlike $directives, qr{(?<![\w.])/(etc|var|run|usr)/},
     'no system path is left';
-write_file("$dir/prod.conf", $conf);
 
 ($rc, $out) = run_capture($nginx, '-t', '-p', "$dir/", '-c', "$dir/prod.conf");
 is $rc, 0, 'nginx -t accepts conf/prod.conf' or diag $out;
 like $out, qr/test is successful/, 'nginx -t: test is successful';
-
-my $pid = fork // die "fork: $!";
-if ($pid == 0) {
-    open STDOUT, '>', "$dir/stdout.log";
-    open STDERR, '>&', \*STDOUT;
-    exec($nginx, '-p', "$dir/", '-c', "$dir/prod.conf", '-g', 'daemon off;')
-        or POSIX::_exit(127);
-}
 
 sub curl {
     my (@args) = @_;
@@ -84,8 +87,20 @@ sub curl {
     return $out;
 }
 
-ok wait_until(10, sub { curl("https://127.0.0.1:$p443/health") =~ /^HTTP/ }),
-    'the production server starts';
+my $pid = eval {
+    start_nginx(dir => $dir, conf => "$dir/prod.conf",
+                args => [ '-g', 'daemon off;' ],
+                out => "$dir/stdout.log", error_log => "$dir/error.log",
+                pid_file => "$dir/nginx.pid",
+                ready => sub {
+                    curl("https://127.0.0.1:$p443/health") =~ /^HTTP/
+                },
+                ports => [ \$p80, \$p443, \$pw ], write => \&write_conf);
+};
+diag $@ unless $pid;
+END { local $?; Ttai::Util::stop_pid($pid, 5) if $pid && kill(0, $pid) }
+
+ok $pid, 'the production server starts';
 
 my $r = curl('-H', 'Host: mcp.example.com', "http://127.0.0.1:$p80/mcp?x=1");
 like $r, qr{^HTTP/1.1 301}, 'HTTP answers with a redirect';

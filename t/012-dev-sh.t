@@ -14,7 +14,7 @@ use IO::Socket::INET;
 use POSIX qw(WNOHANG);
 use Test::More;
 use Time::HiRes qw(sleep);
-use Ttai::Util qw(repo_root scratch_dir free_port write_file read_file
+use Ttai::Util qw(repo_root scratch_dir free_port release_port write_file read_file
                   run_capture http_get wait_until skip_or_fail);
 
 my $root = repo_root();
@@ -63,6 +63,10 @@ sub start_dev {
     if ($pid == 0) {
         # a process group of its own, as a shell gives a foreground job
         POSIX::setpgid(0, 0);
+        # and SIGINT as a terminal's job has it: run from a background
+        # job, this process may have it ignored, and bash can neither
+        # trap nor restore a signal ignored when it starts
+        $SIG{INT} = $SIG{QUIT} = 'DEFAULT';
         open STDOUT, '>', $opt{log} or die "$opt{log}: $!";
         open STDERR, '>&', \*STDOUT;
         $ENV{LOG_LEVEL} = $opt{level} if $opt{level};
@@ -78,25 +82,45 @@ sub log_has {
 }
 
 # Ctrl-C: a terminal sends SIGINT to the whole foreground group, so that
-# a build dev.sh is running stops too
+# a build dev.sh is running stops too.  Should it not stop, what its
+# processes were doing is shown.
 sub stop_dev {
     my ($pid) = @_;
     kill 'INT', -$pid;
     my $done = wait_until(20, sub { waitpid($pid, WNOHANG) == $pid });
     my $status = $?;
     unless ($done) {
+        diag "dev.sh did not stop within 20 s of SIGINT; its group:\n"
+             . join '', grep { /^\s*PID|^\s*\d+\s+\d+\s+$pid\s/ }
+                        `ps -eo pid,ppid,pgid,stat,etimes,wchan:24,args`;
         kill 'TERM', $pid;
         waitpid $pid, 0;
     }
     return $done ? $status >> 8 : -1;
 }
 
-my $dev = start_dev(log => $log, args => ['--port', $port,
-                                          '--worker-port', $wport,
-                                          '--mock-port', $mport]);
+my $dev;
 END { if ($dev) { kill 'TERM', $dev; waitpid $dev, 0 } }
 
-ok wait_until(180, sub { log_has($log, qr/Ready on http:\/\/localhost:$wport/) }),
+# a port another program took after all (dev.sh checks them first, and
+# says so): again on new ones
+for my $try (1 .. 5) {
+    $dev = start_dev(log => $log, args => ['--port', $port,
+                                           '--worker-port', $wport,
+                                           '--mock-port', $mport]);
+    my $exited;
+    wait_until(180, sub {
+        log_has($log, qr/Ready on http:\/\/localhost:$wport/)
+            || ($exited = waitpid($dev, WNOHANG) == $dev);
+    });
+    last unless $exited && $try < 5 && log_has($log, qr/already in use/);
+    note "a port of $port $wport $mport was taken; starting again";
+    $dev = 0;
+    release_port($port, $wport, $mport);
+    ($port, $wport, $mport) = (free_port(), free_port(), free_port());
+}
+
+ok log_has($log, qr/Ready on http:\/\/localhost:$wport/),
     'dev.sh becomes ready' or diag read_file($log);
 
 my $text = read_file($log);

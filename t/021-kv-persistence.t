@@ -15,11 +15,10 @@ use POSIX qw(WNOHANG);
 use Test::More;
 use Time::HiRes qw(sleep time);
 use Ttai::Util qw(repo_root scratch_dir free_port write_file read_file
-                  random_hex wait_until skip_or_fail);
+                  random_hex wait_until start_nginx skip_or_fail);
 
 my $root = repo_root();
 my $so = "$root/build/nginx/ngx_http_ttai_module.so";
-my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
 
 skip_or_fail("module not built: run make") unless -f $so;
 
@@ -32,8 +31,11 @@ write_file("$dir/dev.vars", "JWT_SECRET=" . random_hex(32) . "\n"
                           . "TOKEN_ENCRYPTION_KEY=" . random_hex(32) . "\n",
            0600);
 
+my $zone_conf;
+
 sub write_conf {
     my ($zone) = @_;
+    $zone_conf = $zone //= $zone_conf;
     my $user = $> == 0 ? 'user root;' : '';
     write_file("$dir/nginx.conf", <<"CONF");
 load_module $so;
@@ -127,16 +129,16 @@ END { local $?; Ttai::Util::stop_pid($master, 5) if $master && kill(0, $master) 
 
 sub start {
     my $log_size = -s "$dir/error.log" // 0;
-    $master = fork // die "fork: $!";
-    if ($master == 0) {
-        open STDOUT, '>>', "$dir/stdout.log";
-        open STDERR, '>&', \*STDOUT;
-        exec($nginx, '-p', "$dir/", '-c', "$dir/nginx.conf",
-             '-e', "$dir/error.log", '-g', 'daemon off;')
-            or POSIX::_exit(127);
-    }
-    my $up = wait_until(10, sub { (http('GET', '/health'))[0] == 200 });
-    return $up ? substr(log_text(), $log_size) : undef;
+    $master = eval {
+        start_nginx(dir => $dir, conf => "$dir/nginx.conf",
+                    args => [ '-e', "$dir/error.log", '-g', 'daemon off;' ],
+                    out => "$dir/stdout.log", error_log => "$dir/error.log",
+                    pid_file => "$dir/nginx.pid",
+                    ready => sub { (http('GET', '/health'))[0] == 200 },
+                    ports => [ \$port ], write => sub { write_conf() });
+    };
+    diag $@ unless $master;
+    return $master ? substr(log_text(), $log_size) : undef;
 }
 
 sub stop {

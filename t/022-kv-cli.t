@@ -9,19 +9,17 @@ use JSON::PP;
 use POSIX qw(WNOHANG);
 use Test::More;
 use Ttai::Util qw(repo_root scratch_dir free_port write_file read_file
-                  random_hex http_get wait_until skip_or_fail closed_port);
+                  random_hex http_get start_nginx skip_or_fail closed_port);
 
 my $root = repo_root();
 my $so = "$root/build/nginx/ngx_http_ttai_module.so";
 my $ttai = "$root/build/ttai";
-my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
 
 skip_or_fail("module or CLI not built: run make")
     unless -f $so && -x $ttai;
 
 my $dir = scratch_dir('kv-cli');
 my $port = free_port();
-my $url = "http://127.0.0.1:$port";
 
 # bytes in, bytes out: keys compare with the byte strings written here
 my $json = JSON::PP->new;
@@ -31,7 +29,8 @@ write_file("$dir/dev.vars", "JWT_SECRET=" . random_hex(32) . "\n"
                           . "TOKEN_ENCRYPTION_KEY=" . random_hex(32) . "\n",
            0600);
 
-write_file("$dir/nginx.conf", <<"CONF");
+sub write_conf {
+    write_file("$dir/nginx.conf", <<"CONF");
 load_module $so;
 $user
 master_process off;
@@ -61,15 +60,20 @@ http {
     }
 }
 CONF
-
-my $pid = fork // die "fork: $!";
-if ($pid == 0) {
-    open STDOUT, '>>', "$dir/stdout.log";
-    open STDERR, '>&', \*STDOUT;
-    exec($nginx, '-p', "$dir/", '-c', "$dir/nginx.conf",
-         '-e', "$dir/error.log", '-g', 'daemon off;')
-        or POSIX::_exit(127);
 }
+
+write_conf();
+my $pid = eval {
+    start_nginx(dir => $dir, conf => "$dir/nginx.conf",
+                args => [ '-e', "$dir/error.log", '-g', 'daemon off;' ],
+                out => "$dir/stdout.log", error_log => "$dir/error.log",
+                pid_file => "$dir/nginx.pid",
+                ready => sub {
+                    (http_get($port, '/_ttai/kv/keys'))[0] == 200
+                },
+                ports => [ \$port ], write => \&write_conf);
+};
+diag $@ if $@;
 
 END {
     if ($pid) {
@@ -78,8 +82,8 @@ END {
     }
 }
 
-ok wait_until(10, sub { (http_get($port, '/_ttai/kv/keys'))[0] == 200 }),
-    'the server answers';
+ok $pid, 'the server answers';
+my $url = "http://127.0.0.1:$port";
 
 # runs ttai; returns (exit status, stdout, stderr), byte for byte
 my $n = 0;

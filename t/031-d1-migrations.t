@@ -10,7 +10,8 @@ use Digest::SHA qw(sha256_hex);
 use POSIX qw(WNOHANG);
 use Test::More;
 use Ttai::Util qw(repo_root scratch_dir free_port write_file read_file
-                  random_hex run_capture http_get wait_until skip_or_fail);
+                  random_hex run_capture http_get wait_until start_nginx
+                  skip_or_fail);
 
 my $root = repo_root();
 my $so = "$root/build/nginx/ngx_http_ttai_module.so";
@@ -32,7 +33,8 @@ write_file("$dir/ttai.env", "JWT_SECRET=" . random_hex(32) . "\n"
 
 # no "user" directive: as root, the workers run as nginx's default user,
 # which must be able to use the database that the master created
-write_file("$dir/nginx.conf", <<"_EOC_");
+sub write_conf {
+    write_file("$dir/nginx.conf", <<"_EOC_");
 load_module $so;
 daemon off;
 master_process on;
@@ -72,6 +74,9 @@ http {
     }
 }
 _EOC_
+}
+
+write_conf();
 
 sub nginx_t {
     return run_capture($nginx, '-t', '-p', "$dir/", '-c', "$dir/nginx.conf");
@@ -150,17 +155,18 @@ is db_dump(), $before, 'the database is still the same';
 
 unlink "$mig/0002_broken.sql", "$mig/0003_later.sql";
 
-my $pid = fork // die "fork: $!";
+my $pid = eval {
+    start_nginx(dir => $dir, conf => "$dir/nginx.conf",
+                out => "$dir/stdout.log", error_log => "$dir/error.log",
+                pid_file => "$dir/nginx.pid",
+                ready => sub { (http_get($port, '/health'))[0] == 200 },
+                ports => [ \$port ], write => \&write_conf);
+};
+diag $@ unless $pid;
 # a test that dies midway must not leave nginx running
 END { local $?; Ttai::Util::stop_pid($pid, 5) if $pid && kill(0, $pid) }
-if ($pid == 0) {
-    open STDOUT, '>', "$dir/stdout.log";
-    open STDERR, '>&', \*STDOUT;
-    exec($nginx, '-p', "$dir/", '-c', "$dir/nginx.conf") or POSIX::_exit(127);
-}
 
-ok wait_until(10, sub { (http_get($port, '/health'))[0] == 200 }),
-    'nginx starts with the first migration';
+ok $pid, 'nginx starts with the first migration';
 
 like query('SELECT x FROM a'), qr/^\{"results":\[\{"x":1\}\],/,
     'a worker reads the database that the master created';

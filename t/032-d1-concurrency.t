@@ -11,12 +11,12 @@ use IPC::Open2 qw(open2);
 use POSIX qw(WNOHANG);
 use Test::More;
 use Ttai::Util qw(repo_root scratch_dir free_port write_file read_file
-                  random_hex run_capture wait_until skip_or_fail);
+                  random_hex run_capture wait_until start_nginx
+                  skip_or_fail);
 
 my $root = repo_root();
 my $so = "$root/build/nginx/ngx_http_ttai_module.so";
 my $ttai = "$root/build/ttai";
-my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
 
 skip_or_fail("module or CLI not built: run make") unless -f $so && -x $ttai;
 skip_or_fail("the sqlite3 command is needed")
@@ -32,10 +32,14 @@ write_file("$dir/ttai.env", "JWT_SECRET=" . random_hex(32) . "\n"
                           . "TOKEN_ENCRYPTION_KEY=" . random_hex(32) . "\n",
            0600);
 
+# the arguments each folder's configuration was written with
+my %conf_args;
+
 # no "user" directive: as root, the workers run as nginx's default user
 sub conf {
     my ($name, $port, $workers, $pool) = @_;
     my $d = "$dir/$name";
+    $conf_args{$d} = [ $name, $workers, $pool ];
 
     write_file("$d/nginx.conf", <<"_EOC_");
 load_module $so;
@@ -83,19 +87,22 @@ _EOC_
     return $d;
 }
 
+# starts the nginx of folder $d on $$port (another port when that one was
+# taken after all, and the configuration is written again)
 sub start {
     my ($d, $port) = @_;
+    my ($name, $workers, $pool) = @{ $conf_args{$d} };
 
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        open STDOUT, '>', "$d/stdout.log";
-        open STDERR, '>&', \*STDOUT;
-        exec($nginx, '-p', "$d/", '-c', "$d/nginx.conf")
-            or POSIX::_exit(127);
-    }
-
-    my $up = wait_until(10, sub { post($port, 'SELECT 1')->{status} == 200 });
-    return $up ? $pid : undef;
+    my $pid = eval {
+        start_nginx(dir => $d, conf => "$d/nginx.conf",
+                    out => "$d/stdout.log", error_log => "$d/error.log",
+                    pid_file => "$d/nginx.pid",
+                    ready => sub { post($$port, 'SELECT 1')->{status} == 200 },
+                    ports => [ $port ],
+                    write => sub { conf($name, $$port, $workers, $pool) });
+    };
+    diag $@ unless $pid;
+    return $pid;
 }
 
 sub stop {
@@ -144,7 +151,7 @@ sub post {
 my $port = free_port();
 my $d = conf('two-workers', $port, 2, 'threads=4 max_queue=1024');
 my $db = "$d/state/d1/ttai/db.sqlite";
-my $pid = start($d, $port);
+my $pid = start($d, \$port);
 # a test that dies midway must not leave nginx running
 END { local $?; Ttai::Util::stop_pid($pid, 5) if $pid && kill(0, $pid) }
 
@@ -222,7 +229,7 @@ is $out, "ok\n", 'the database passes its integrity check';
 $port = free_port();
 $d = conf('full-queue', $port, 1, 'threads=1 max_queue=1');
 $db = "$d/state/d1/ttai/db.sqlite";
-$pid = start($d, $port);
+$pid = start($d, \$port);
 
 ok $pid, 'nginx starts with a one-thread pool';
 is post($port, 'CREATE TABLE t (x)')->{status}, 200, 'a table is created';

@@ -13,7 +13,8 @@ use JSON::PP qw(decode_json);
 use POSIX ();
 use Test::More;
 use Ttai::Util qw(repo_root scratch_dir write_file read_file free_port
-                  http_get wait_until stop_pid run_capture skip_or_fail);
+                  http_get wait_until start_nginx stop_pid run_capture
+                  skip_or_fail);
 
 my $njs = '/usr/lib/nginx/modules/ngx_http_js_module.so';
 skip_or_fail('njs is not installed: run scripts/bootstrap') unless -f $njs;
@@ -73,7 +74,8 @@ CONF
 is $rc, 0, 'a configuration that includes mock/server.conf loads' or diag $out;
 
 my $port = free_port();
-write_file("$dir/conf/nginx.conf", <<"CONF");
+sub write_conf {
+    write_file("$dir/conf/nginx.conf", <<"CONF");
 $main
 http {
     access_log $dir/logs/access.log;
@@ -87,18 +89,19 @@ http {
     }
 }
 CONF
-
-my $pid = fork // die "fork: $!";
-if ($pid == 0) {
-    open STDOUT, '>>', "$dir/logs/stderr.log";
-    open STDERR, '>&', \*STDOUT;
-    exec($nginx, '-p', "$dir/", '-c', 'conf/nginx.conf')
-        or POSIX::_exit(127);
 }
+write_conf();
+
+my $pid = eval {
+    start_nginx(dir => $dir, conf => 'conf/nginx.conf',
+                error_log => "$dir/logs/error.log",
+                pid_file => "$dir/nginx.pid",
+                ready => sub { (http_get($port, '/mock/grant'))[0] },
+                ports => [ \$port ], write => \&write_conf);
+};
 END { stop_pid($pid) if $pid }
 
-ok wait_until(10, sub { (http_get($port, '/mock/grant'))[0] }),
-    'nginx serves the mock' or BAIL_OUT(read_file("$dir/logs/stderr.log"));
+ok $pid, 'nginx serves the mock' or BAIL_OUT($@);
 
 my $ua = 'User-Agent: ttai-test/1.0';
 

@@ -184,9 +184,10 @@ write_file("$fdir/big.json", '{"data":{"items":[' . ('"x",' x 40000)
 (my $loc = read_file("$root/conf/tastytrade/location.conf"))
     =~ s/proxy_read_timeout 15s;/proxy_read_timeout 2s;/;
 my $faults = tt_server($fdir,
-    upstream => "server 127.0.0.1:$fport;",
+    upstream => sub { "server 127.0.0.1:$fport;" },
     location => $loc,
-    http => <<"CONF");
+    ports => [ \$fport ],
+    http => sub { <<"CONF" });
     ttai_tastytrade_max_body 64k;
     server {
         listen 127.0.0.1:$fport;

@@ -61,7 +61,7 @@ for my $case ([ 'api.cert.tastyworks.com', 1 ], [ 'wrong.example.com', 0 ]) {
                . "TOKEN_ENCRYPTION_KEY=" . random_hex(32) . "\n"
                . "TASTYTRADE_CLIENT_ID=ttai-test\n"
                . "TASTYTRADE_CLIENT_SECRET=" . random_hex(16) . "\n",
-        upstream => "server 127.0.0.1:$tls;", http => <<"CONF");
+        upstream => sub { "server 127.0.0.1:$tls;" }, http => sub { <<"CONF" },
     log_format sni '\$ssl_server_name \$request_uri';
     server {
         listen 127.0.0.1:$tls ssl;
@@ -71,6 +71,7 @@ for my $case ([ 'api.cert.tastyworks.com', 1 ], [ 'wrong.example.com', 0 ]) {
         include $root/conf/mock/routes.conf;
     }
 CONF
+        ports => [ \$tls ]);
     push @servers, $srv;
     tt_connect($srv, 'tina');
 

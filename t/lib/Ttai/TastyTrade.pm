@@ -1,9 +1,10 @@
 package Ttai::TastyTrade;
 
 # One nginx with everything a TastyTrade test needs: the module with its
-# MCP server and worker service, and the mock TastyTrade API of
-# conf/mock/ (njs) on a port of its own, whose access log counts the
-# requests that reached "TastyTrade".
+# MCP server and worker service (reached as conf/dev.conf does: kept-alive
+# connections, and one sent again when it failed as it was reused), and
+# the mock TastyTrade API of conf/mock/ (njs) on a port of its own, whose
+# access log counts the requests that reached "TastyTrade".
 
 use strict;
 use warnings;
@@ -12,7 +13,7 @@ use Exporter qw(import);
 use JSON::PP ();
 use Time::HiRes ();
 use Ttai::Util qw(repo_root free_port write_file read_file random_hex
-                  run_capture http_get wait_until);
+                  run_capture http_get start_nginx);
 
 our @EXPORT_OK = qw(tt_server tt_stop tt_connect tt_jwt tt_health tt_call
                     tt_worker mock_hits mock_access_token);
@@ -26,27 +27,33 @@ my $JSON = JSON::PP->new->canonical;
 # worker (the server line of upstream ttai_worker), binding (what the
 # /_worker/ location does instead of proxying), oauth (the sign-in
 # endpoints), tt_zone (the size of ttai_tastytrade_zone), http, server,
-# env
+# env.  A text that names a port of the caller's may be a sub that
+# returns it, with the port's variable in ports => [ \$port, ... ]:
+# should that port be taken when nginx starts, the variable gets a new
+# one and the configuration is written again.
 sub tt_server {
-    my ($dir, %opt) = @_;
+    my ($dir, %arg) = @_;
     my $root = repo_root();
     my $so = "$root/build/nginx/ngx_http_ttai_module.so";
-    my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
     my ($port, $mport) = (free_port(), free_port());
     my $user = $> == 0 ? 'user root;' : '';
 
     mkdir "$dir/logs";
-    write_file("$dir/test.env", $opt{env} // "JWT_SECRET=" . random_hex(32)
+    write_file("$dir/test.env", $arg{env} // "JWT_SECRET=" . random_hex(32)
                . "\nTOKEN_ENCRYPTION_KEY=" . random_hex(32) . "\n", 0600);
 
-    my $upstream = $opt{upstream} // "server 127.0.0.1:$mport;";
-    my $worker = $opt{worker} // "server 127.0.0.1:$port;";
-    my $location = $opt{location}
-                   // "include $root/conf/tastytrade/location.conf;";
-    my $rate = $opt{rate} // '100r/s burst=100 wait=3s';
-    my $ttl = $opt{ttl} // 'quote=5s metrics=60s chain=10m account=5s';
+    my %opt;
+    my $write = sub {
+        %opt = map { $_ => ref $arg{$_} eq 'CODE' ? $arg{$_}->() : $arg{$_} }
+               keys %arg;
+        my $upstream = $opt{upstream} // "server 127.0.0.1:$mport;";
+        my $worker = $opt{worker} // "server 127.0.0.1:$port;";
+        my $location = $opt{location}
+                       // "include $root/conf/tastytrade/location.conf;";
+        my $rate = $opt{rate} // '100r/s burst=100 wait=3s';
+        my $ttl = $opt{ttl} // 'quote=5s metrics=60s chain=10m account=5s';
 
-    write_file("$dir/nginx.conf", <<"CONF");
+        write_file("$dir/nginx.conf", <<"CONF");
 load_module $so;
 load_module /usr/lib/nginx/modules/ngx_http_js_module.so;
 $user
@@ -76,6 +83,7 @@ http {
     }
     upstream ttai_worker {
         $worker
+        keepalive 8;
     }
     ttai_tastytrade_zone tastytrade @{[ $opt{tt_zone} // '1m' ]};
     ttai_tastytrade_rate $rate;
@@ -118,9 +126,13 @@ OAUTH
             proxy_pass http://ttai_worker\$ttai_upstream_uri;
             proxy_pass_request_headers off;
             proxy_set_header Authorization \$http_authorization;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
             proxy_connect_timeout 2s;
             proxy_read_timeout 5s;
             proxy_buffering off;
+            proxy_next_upstream error;
+            proxy_next_upstream_tries 2;
 PROXY
         }
         $location
@@ -128,17 +140,15 @@ PROXY
     }
 }
 CONF
+    };
+    $write->();
 
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        open STDOUT, '>>', "$dir/logs/stderr.log";
-        open STDERR, '>&', \*STDOUT;
-        exec($nginx, '-p', "$dir/", '-c', "$dir/nginx.conf")
-            or POSIX::_exit(127);
-    }
-
-    wait_until(10, sub { (http_get($port, '/health'))[0] })
-        or die "nginx did not start:\n" . read_file("$dir/logs/stderr.log");
+    my $pid = start_nginx(dir => $dir, conf => "$dir/nginx.conf",
+                          pid_file => "$dir/nginx.pid",
+                          error_log => "$dir/logs/error.log",
+                          ready => sub { (http_get($port, '/health'))[0] },
+                          ports => [ \$port, \$mport, @{ $arg{ports} // [] } ],
+                          write => $write);
 
     return { pid => $pid, port => $port, mock => $mport, dir => $dir,
              env => "$dir/test.env",

@@ -31,7 +31,6 @@ use Cwd ();
 use File::Basename qw(basename dirname);
 use File::Path qw(make_path);
 use File::Spec;
-use IO::Socket::INET;
 use Ttai::Util ();
 
 our $VERSION = '0.01';
@@ -141,24 +140,20 @@ sub choose_runner {
 }
 
 # Test::Nginx reads its environment when it is loaded.  Its default port,
-# 1984, may be taken by another run on the same machine: a free one is
-# given instead (Ttai::Test::Runner picks its own for each block).
+# 1984, may be taken by another run on the same machine: a port reserved
+# for this process is given instead (Ttai::Util::free_port; the project's
+# runner reserves its own for each block).
 sub load_test_nginx {
     my $port_set = $ENV{TEST_NGINX_PORT} || $ENV{TEST_NGINX_SERVER_PORT};
+    my $port;
 
-    $ENV{TEST_NGINX_PORT} = free_port() unless $port_set;
+    $ENV{TEST_NGINX_PORT} = $port = Ttai::Util::free_port() unless $port_set;
     return 1 if eval { require Test::Nginx::Socket; 1 };
-    delete $ENV{TEST_NGINX_PORT} unless $port_set;
+    unless ($port_set) {
+        delete $ENV{TEST_NGINX_PORT};
+        Ttai::Util::release_port($port);
+    }
     return 0;
-}
-
-sub free_port {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Proto => 'tcp', Listen => 1)
-        or die "Ttai::Test: cannot bind a free port on 127.0.0.1: $!\n";
-    my $port = $s->sockport;
-    close $s;
-    return $port;
 }
 
 # Called last before each block, after the .t's own preprocessors.  A

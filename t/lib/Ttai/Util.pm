@@ -10,15 +10,18 @@ use Cwd qw(abs_path);
 use Exporter qw(import);
 use File::Basename qw(dirname);
 use File::Path qw(make_path remove_tree);
+use Fcntl qw(:flock);
+use File::Spec;
 use File::Temp ();
 use IO::Socket::INET;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
-our @EXPORT_OK = qw(repo_root free_port closed_port write_file read_file random_hex
+our @EXPORT_OK = qw(repo_root free_port release_port closed_port
+                    write_file read_file random_hex
                     run_capture http_get wait_until scratch_dir nginx_t
-                    dev_server stop_pid jwt env_secret skip_or_fail
-                    children);
+                    dev_server start_nginx stop_pid jwt env_secret
+                    skip_or_fail children);
 
 sub repo_root {
     return abs_path(dirname(__FILE__) . '/../../..');
@@ -27,21 +30,41 @@ sub repo_root {
 # A fresh folder for one test's files.  It lives under a private folder
 # in the system's temporary folder, not in the work tree: when nginx runs
 # as root its workers run as another user, and the folders above a clone
-# may be closed to that user.  Removed at exit unless TTAI_KEEP_SCRATCH
-# is set.
-my $ScratchBase;
+# may be closed to that user.  Removed at exit when the test passed;
+# kept, and named, when it failed, with the logs of the servers it ran.
+# TTAI_KEEP_SCRATCH=1 keeps it always, TTAI_KEEP_SCRATCH=0 never.
+my ($ScratchBase, $ScratchPid);
 
 sub scratch_dir {
     my ($name) = @_;
     unless ($ScratchBase) {
-        $ScratchBase = File::Temp::tempdir('ttai-test-XXXXXX', TMPDIR => 1,
-                                           CLEANUP => !$ENV{TTAI_KEEP_SCRATCH});
+        $ScratchBase = File::Temp::tempdir('ttai-test-XXXXXX', TMPDIR => 1);
+        $ScratchPid = $$;
         chmod 0755, $ScratchBase;
     }
     my $dir = "$ScratchBase/$name";
     remove_tree($dir);
     make_path($dir, { mode => 0755 });
     return $dir;
+}
+
+sub scratch_base { return $ScratchBase }
+
+END {
+    if ($ScratchBase && $$ == $ScratchPid) {
+        my $failed = $? != 0;
+        if (!$failed && $INC{'Test/Builder.pm'}) {
+            $failed = !Test::Builder->new->is_passing;
+        }
+        my $keep = $ENV{TTAI_KEEP_SCRATCH};
+        if (defined $keep && $keep ne '' ? $keep : $failed) {
+            print STDERR "# kept: $ScratchBase (the servers' logs are in it)\n"
+                if $failed;
+        } else {
+            local $?;
+            remove_tree($ScratchBase);
+        }
+    }
 }
 
 # What to do when something a test needs is missing (not built, njs,
@@ -70,14 +93,99 @@ sub skip_or_fail {
     exit;
 }
 
-sub free_port {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Listen => 1, ReuseAddr => 1)
-        or die "cannot bind a free port: $!";
-    my $port = $s->sockport;
-    close $s;
-    return $port;
+# Ports for the servers a test starts.  Suites run side by side (prove
+# -j), and a number that was free a moment ago may be another suite's
+# server by the time ours binds it; so a port is reserved: a lock held on
+# a file named after it, in a folder every suite of every run on this
+# machine shares, for as long as the process that took it lives (or
+# until release_port).  The kernel drops the lock when the process dies,
+# so there is nothing to clean.  Numbers are taken below the kernel's
+# ephemeral range, which outgoing connections draw from (a client's
+# local port is as much in the way of a bind as a server), and each is
+# checked free by binding it before it is handed out.  A program outside
+# the registry can still bind it first: with_ports() starts again with
+# new numbers when a server reports "Address already in use".
+my %Reserved;       # port => the locked file handle
+my $PortDir;
+
+sub port_dir {
+    return $PortDir if $PortDir;
+    $PortDir = $ENV{TTAI_PORT_DIR}
+               // File::Spec->catdir(File::Spec->tmpdir, "ttai-ports-$<");
+    make_path($PortDir, { mode => 0700 }) unless -d $PortDir;
+    return $PortDir;
 }
+
+# the numbers to pick from: below the ephemeral range when there is room
+# there, above it otherwise
+sub port_range {
+    my ($lo, $hi) = (32768, 60999);
+    if (open my $in, '<', '/proc/sys/net/ipv4/ip_local_port_range') {
+        my @r = split ' ', scalar(<$in>) // '';
+        ($lo, $hi) = @r if @r == 2;
+    }
+    return (10000, $lo - 1) if $lo - 10000 >= 2000;
+    return ($hi + 1, 65535) if 65535 - $hi >= 2000;
+    return (1024, 65535);
+}
+
+sub free_port {
+    my ($from, $to) = port_range();
+    my $dir = port_dir();
+
+    for (1 .. 1000) {
+        my $port = $from + int rand($to - $from + 1);
+        next if $Reserved{$port};
+
+        open my $fh, '>>', "$dir/$port" or die "$dir/$port: $!";
+        unless (flock $fh, LOCK_EX | LOCK_NB) {
+            close $fh;
+            next;
+        }
+
+        # the file may have been released (removed) between our open and
+        # our lock: then the lock is on a file no one else will look at
+        my @path = stat "$dir/$port";
+        my @fd = stat $fh;
+        unless (@path && $path[0] == $fd[0] && $path[1] == $fd[1]) {
+            close $fh;
+            next;
+        }
+
+        # free now, on every address nginx may bind: no SO_REUSEADDR, so
+        # that a socket still closing there counts as taken
+        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                      LocalPort => $port, Proto => 'tcp');
+        unless ($s) {
+            unlink "$dir/$port";
+            close $fh;
+            next;
+        }
+        close $s;
+
+        $Reserved{$port} = { fh => $fh, pid => $$ };
+        return $port;
+    }
+
+    die "no free port in $from-$to after 1000 tries\n";
+}
+
+# gives the ports back: the file goes while it is still locked, so that
+# no one locks it after us believing it is the reservation
+sub release_port {
+    my (@ports) = @_;
+    for my $port (@ports) {
+        my $r = $Reserved{$port} or next;
+        # a forked child has a copy of the parent's reservations: they
+        # stay the parent's
+        next if $r->{pid} != $$;
+        delete $Reserved{$port};
+        unlink port_dir() . "/$port";
+        close $r->{fh};
+    }
+}
+
+END { release_port(keys %Reserved) }
 
 # A port where a connection is refused, for as long as this process
 # lives: a socket bound to it but not listening.  A port number that was
@@ -167,13 +275,13 @@ CONF
 sub dev_server {
     my ($dir, %a) = @_;
     my $so = repo_root() . '/build/nginx/ngx_http_ttai_module.so';
-    my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
     my $port = free_port();
     my $user = $> == 0 ? 'user root;' : '';
     write_file("$dir/test.env", $a{env} // "JWT_SECRET=" . random_hex(32)
                . "\nTOKEN_ENCRYPTION_KEY=" . random_hex(32) . "\n", 0600);
     make_path("$dir/logs");
-    write_file("$dir/nginx.conf", <<"CONF");
+    my $write = sub {
+        write_file("$dir/nginx.conf", <<"CONF");
 load_module $so;
 $user
 daemon off;
@@ -201,16 +309,83 @@ http {
     }
 }
 CONF
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        open STDOUT, '>>', "$dir/logs/stderr.log";
-        open STDERR, '>&', \*STDOUT;
-        exec($nginx, '-p', "$dir/", '-c', "$dir/nginx.conf")
-            or POSIX::_exit(127);
-    }
-    wait_until(10, sub { (http_get($port, '/health'))[0] })
-        or die "nginx did not start:\n" . read_file("$dir/logs/stderr.log");
+    };
+    $write->();
+    my $pid = start_nginx(dir => $dir, conf => "$dir/nginx.conf",
+                          pid_file => "$dir/nginx.pid",
+                          error_log => "$dir/logs/error.log",
+                          ready => sub { (http_get($port, '/health'))[0] },
+                          ports => [ \$port ], write => $write);
     return ($pid, $port);
+}
+
+# Starts nginx in the foreground and waits until it serves; returns its
+# pid.  %a: dir (its prefix), conf (the configuration file), args (more
+# arguments), out (the file its stdout and stderr are appended to),
+# error_log (where its configuration sends the error log, for the
+# message of a failure), pid_file, ready (a sub that is true once it
+# answers), seconds (10).  Ready means its pid file names it, which
+# nginx writes only once it has bound every listening socket, and
+# ready->(): an answer alone may come from another program on the port.
+# When it exits, or is not ready in time, it is stopped and this dies
+# with the end of its logs and their paths.
+#
+# ports => [ \$port, ... ] and write => sub { ... }: when it could not
+# bind ("Address already in use": a program outside the port registry
+# took the number), each of these variables gets a new reserved port,
+# write->() writes the configuration again, and it starts again, up to
+# 5 times in all.
+sub start_nginx {
+    my (%a) = @_;
+    my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
+    my $out = $a{out} // "$a{dir}/logs/stderr.log";
+
+    for my $try (1 .. 5) {
+        my $log_size = -s $out // 0;
+        my $elog_size = $a{error_log} ? (-s $a{error_log} // 0) : 0;
+        unlink $a{pid_file};
+
+        my $pid = fork // die "fork: $!";
+        if ($pid == 0) {
+            open STDIN, '<', '/dev/null';
+            open STDOUT, '>>', $out;
+            open STDERR, '>&', \*STDOUT;
+            exec($nginx, '-p', "$a{dir}/", '-c', $a{conf}, @{ $a{args} // [] })
+                or POSIX::_exit(127);
+        }
+
+        my $exited;
+        my $up = wait_until($a{seconds} // 10, sub {
+            if (waitpid($pid, WNOHANG) == $pid) {
+                $exited = 1;
+                return 1;
+            }
+            my ($p) = read_file($a{pid_file}) =~ /^(\d+)/;
+            return defined $p && $p == $pid && $a{ready}->();
+        });
+        return $pid if $up && !$exited;
+
+        stop_pid($pid, 5) unless $exited;
+
+        my $text = substr(read_file($out), $log_size);
+        $text .= substr(read_file($a{error_log}), $elog_size)
+            if $a{error_log};
+
+        if ($try < 5 && $a{ports} && $text =~ /Address already in use/) {
+            my @old = map { $$_ } @{ $a{ports} };
+            release_port(@old);
+            $$_ = free_port() for @{ $a{ports} };
+            $a{write}->() if $a{write};
+            require Test::More;
+            Test::More::note("a port of @old was taken; starting again on "
+                             . join(' ', map { $$_ } @{ $a{ports} }));
+            next;
+        }
+
+        die "nginx " . ($exited ? "exited ($?)" : 'was not ready in time')
+            . "; its output ($out"
+            . ($a{error_log} ? ", $a{error_log}" : '') . "):\n$text";
+    }
 }
 
 # SIGQUIT, then SIGKILL after $seconds; returns 1 when it stopped in time

@@ -21,6 +21,7 @@ use Test::Base -base;
 
 use Cwd ();
 use File::Basename qw(basename dirname);
+use File::Copy ();
 use File::Path qw(make_path remove_tree);
 use File::Spec;
 use IO::Select;
@@ -31,6 +32,7 @@ use Scalar::Util qw(looks_like_number);
 use Text::Diff ();
 use Time::HiRes qw(sleep time);
 use Time::Local qw(timegm);
+use Ttai::Util ();
 
 our $VERSION = '0.01';
 
@@ -70,6 +72,7 @@ my $UserClientPort = $ENV{TEST_NGINX_CLIENT_PORT};
 my $MainPid      = $$;
 
 my $Nginx;          # the nginx we started: { pid, name, root, port, valgrind }
+my @BlockPorts;     # the ports reserved for the block being run
 our $CurBlock;      # state of the block being run
 my $PrevConfig;     # --- config of the previous block (reused when absent)
 my $NginxVersion;   # e.g. 1.022001
@@ -210,7 +213,9 @@ sub run_tests () {
 
     for my $block (@blocks) {
         $_->($block) for @BlockPreprocessors;
+        my $failed = failures();
         run_block($block);
+        keep_logs($block) if failures() > $failed;
     }
 
     if ($NoClean && $Nginx) {
@@ -222,6 +227,24 @@ sub run_tests () {
     cleanup();
 }
 
+sub failures {
+    return scalar grep { !$_ } Test::More->builder->summary;
+}
+
+# The next block starts with empty logs: a failed block's are copied
+# into the suite's scratch folder, which is kept when the suite fails.
+sub keep_logs {
+    my ($block) = @_;
+    my $from = server_root() . '/logs';
+    return unless -d $from;
+    (my $name = $block->name) =~ s/[^\w.-]+/-/g;
+    my $to = Ttai::Util::scratch_dir("failed-logs/$name");
+    for my $f (glob "$from/*.log") {
+        File::Copy::copy($f, $to);
+    }
+    Test::More::diag("the logs of \"" . $block->name . "\" are in $to");
+}
+
 sub run_block {
     my ($block) = @_;
 
@@ -231,6 +254,9 @@ sub run_block {
     my $st = { block => $block, name => "$0 " . $block->name,
                root => server_root(), pos => {} };
     local $CurBlock = $st;
+
+    # the ports of the block before go back to the registry
+    Ttai::Util::release_port(splice @BlockPorts);
 
     setup_ports($st);
     $ENV{TEST_NGINX_SERVROOT} = $ENV{TEST_NGINX_SERVER_ROOT} = $st->{root};
@@ -255,6 +281,22 @@ sub run_block {
     }
 
     my ($state, $status) = start_nginx($st, $UseValgrind);
+
+    # a program outside the port registry bound one of the block's ports
+    # first: the block starts again on new ones
+    for (my $try = 1; $try < 5 && $state eq 'exited' && !$UserPort
+                      && log_tails($st) =~ /Address already in use/; $try++)
+    {
+        Test::More::note("$st->{name} - port $st->{port} was taken;"
+                         . " starting again on new ports");
+        setup_ports($st);
+        last unless expand_sections($st);
+        setup_servroot($st);
+        write_user_files($st);
+        write_config($st);
+        ($state, $status) = start_nginx($st, $UseValgrind);
+    }
+
     if ($state ne 'ready') {
         stop_nginx();
         Test::More::fail("$st->{name} - nginx failed to start ($state"
@@ -298,16 +340,14 @@ sub setup_ports {
     $ENV{"TEST_NGINX_RAND_PORT_$_"} = $rand[$_ - 1] for 1 .. 3;
 }
 
-# Distinct free TCP ports on 127.0.0.1, picked by binding to port 0.
+# Distinct ports on 127.0.0.1 for the block's nginx, reserved across the
+# suites that run side by side (Ttai::Util::free_port) until the next
+# block starts.
 sub free_ports {
     my ($n) = @_;
-    my @socks = map {
-        IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                              Proto => 'tcp', Listen => 1)
-            or bail_out("cannot bind a free port on 127.0.0.1: $!");
-    } 1 .. $n;
-    my @ports = map { $_->sockport } @socks;
-    close $_ for @socks;
+    my @ports = eval { map { Ttai::Util::free_port() } 1 .. $n };
+    bail_out("cannot reserve a free port on 127.0.0.1: $@") if $@;
+    push @BlockPorts, @ports;
     return @ports;
 }
 
@@ -436,7 +476,7 @@ sub expand {
 sub env_value {
     my ($st, $var) = @_;
     if (!defined $ENV{$var} && $var =~ /^TEST_NGINX_RAND_PORT_\d+$/) {
-        ($ENV{$var}) = grep { $_ != $st->{port} } free_ports(2);
+        ($ENV{$var}) = free_ports(1);
     }
     die "$st->{name} - environment variable \$$var is used in the test"
         . " block but not defined\n" unless defined $ENV{$var};
@@ -668,10 +708,20 @@ sub start_nginx {
             undef $Nginx;
             return ('exited', $?);
         }
-        return ('ready') if port_listening($st->{port});
+        # the pid file is written once every socket is bound: a
+        # listener on the port before that is another program's
+        return ('ready') if port_listening($st->{port})
+                            && pid_file_names("$root/logs/nginx.pid", $pid);
         return ('timeout') if time > $deadline;
         sleep 0.01;
     }
+}
+
+sub pid_file_names {
+    my ($file, $pid) = @_;
+    open my $in, '<', $file or return 0;
+    my $line = <$in> // '';
+    return $line =~ /^(\d+)/ && $1 == $pid;
 }
 
 # Reads /proc/net/tcp instead of connecting, so that no probe connection
