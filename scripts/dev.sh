@@ -158,8 +158,12 @@ if [ "$(tastytrade_env)" = mock ] && holder=$(port_holder "$mock_port"); then
     die "port $mock_port, for the mock TastyTrade API, is already in use by $holder; stop it, or choose another port with --mock-port"
 fi
 
+# every core at once: the first build compiles the core, the module and
+# the CLI, which takes minutes file by file on a busy machine
+jobs=$(nproc 2>/dev/null || echo 2)
+
 say "building"
-make --no-print-directory all
+make --no-print-directory -j"$jobs" all
 
 
 # -- secrets and state ------------------------------------------------------
@@ -371,7 +375,7 @@ restart() {
 
 rebuild() {
     say "$1 changed: rebuilding"
-    if ! make --no-print-directory all; then
+    if ! make --no-print-directory -j"$jobs" all; then
         say "build failed; the running server was left as it was"
         return
     fi
@@ -432,7 +436,7 @@ while true; do
 
     if [ "$action" = cli ]; then
         say "$what changed: rebuilding the CLI"
-        make --no-print-directory cli || say "CLI build failed"
+        make --no-print-directory -j"$jobs" cli || say "CLI build failed"
     elif [ "$action" = rebuild ]; then
         rebuild "$what"
     elif [ -z "$nginx_pid" ]; then

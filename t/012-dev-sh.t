@@ -109,7 +109,9 @@ for my $try (1 .. 5) {
                                            '--worker-port', $wport,
                                            '--mock-port', $mport]);
     my $exited;
-    wait_until(180, sub {
+    # a bound for a failure only: the first build of the copy may take
+    # minutes while the other suites run beside it
+    wait_until(600, sub {
         log_has($log, qr/Ready on http:\/\/localhost:$wport/)
             || ($exited = waitpid($dev, WNOHANG) == $dev);
     });
