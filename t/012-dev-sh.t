@@ -93,6 +93,9 @@ sub stop_dev {
         diag "dev.sh did not stop within 20 s of SIGINT; its group:\n"
              . join '', grep { /^\s*PID|^\s*\d+\s+\d+\s+$pid\s/ }
                         `ps -eo pid,ppid,pgid,stat,etimes,wchan:24,args`;
+        diag "its signal masks:\n"
+             . join '', grep { /^(Sig|ShdPnd)/ } split /^/,
+                        read_file("/proc/$pid/status");
         kill 'TERM', $pid;
         waitpid $pid, 0;
     }
@@ -191,7 +194,9 @@ my $bad = $vars =~ s/^JWT_SECRET=\w+$/JWT_SECRET=tooshort-secret-value/mr;
 write_file("$copy/.dev.vars", $bad, 0600);
 ok wait_until(20, sub { log_has($log, qr/JWT_SECRET in .* line \d+ must be 64 hex/) }),
     'a bad .dev.vars edit is checked';
-like read_file($log), qr/keeps the old one/, 'and the old configuration is kept';
+# dev.sh says so once "nginx -t" has ended, a moment after nginx's line
+ok wait_until(20, sub { log_has($log, qr/keeps the old one/) }),
+    'and the old configuration is kept';
 unlike read_file($log), qr/tooshort-secret-value/, 'the bad value is not printed';
 is((http_get($port, '/probe'))[2], "probe-1\n", 'the server still serves');
 write_file("$copy/.dev.vars", $vars, 0600);
