@@ -31,10 +31,12 @@ static int ttai_mcp_is_initialize(json_t *msg);
 static int ttai_mcp_continue(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
     ttai_mcp_reply_t *reply);
-static int ttai_mcp_finish(const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
+static int ttai_mcp_finish(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
     ttai_mcp_reply_t *reply);
 static int ttai_mcp_reply_stores(ttai_mcp_run_t *run,
     ttai_mcp_reply_t *reply);
+static int ttai_mcp_body_claims(const char *body, size_t len);
 static int ttai_mcp_reply_error(ttai_mcp_reply_t *reply, int status,
     json_t *id, int code, json_t *data, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
@@ -152,7 +154,7 @@ int
 ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     const char *body, size_t len, ttai_mcp_reply_t *reply)
 {
-    int              rc;
+    int              rc, stateless, stateless_header;
     size_t           plen;
     json_t          *root;
     const char      *params;
@@ -161,24 +163,41 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     memset(reply, 0, sizeof(ttai_mcp_reply_t));
 
-    if (call->protocol_header != NULL
+    stateless_header = (call->protocol_header != NULL
+                        && strcmp(call->protocol_header,
+                                  TTAI_MCP_STATELESS_VERSION) == 0);
+
+    /*
+     * A body that names its version in _meta is judged by that, and the
+     * header is then compared with it (ttai_mcp_stateless.c)
+     */
+    if (call->protocol_header != NULL && !stateless_header
         && !ttai_mcp_version_supported(call->protocol_header,
-                                       strlen(call->protocol_header)))
+                                       strlen(call->protocol_header))
+        && !ttai_mcp_body_claims(body, len))
     {
         return ttai_mcp_reply_error(reply, 400, NULL,
                    TTAI_MCP_TRANSPORT_ERROR,
                    json_pack("{s:[s,s,s]}", "supported", ttai_mcp_versions[0],
                              ttai_mcp_versions[1], ttai_mcp_versions[2]),
                    "Bad Request: unsupported MCP-Protocol-Version \"%.32s\"; "
-                   "supported versions: %s, %s, %s", call->protocol_header,
+                   "supported versions: %s, %s, %s (through initialize), "
+                   "and %s per request", call->protocol_header,
                    ttai_mcp_versions[0], ttai_mcp_versions[1],
-                   ttai_mcp_versions[2]);
+                   ttai_mcp_versions[2], TTAI_MCP_STATELESS_VERSION);
     }
 
-    rc = ttai_mcp_quick(srv, call, body, len, reply, &params, &plen);
+    /* the quick way knows the 2025 era only */
+    if (!stateless_header) {
+        rc = ttai_mcp_quick(srv, call, body, len, reply, &params, &plen);
 
-    if (rc != 0) {
-        return (rc > 0) ? 0 : -1;
+        if (rc != 0) {
+            return (rc > 0) ? 0 : -1;
+        }
+
+    } else {
+        params = NULL;
+        plen = 0;
     }
 
     root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
@@ -194,11 +213,20 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
                                     jerr.line, jerr.column);
     }
 
-    rc = ttai_mcp_precheck(call, root, reply);
+    stateless = ttai_mcp_stateless_check(call, root, reply);
 
-    if (rc != 0 || reply->status != 0) {
+    if (stateless == -1 || reply->status != 0) {
         json_decref(root);
-        return rc;
+        return (stateless == -1) ? -1 : 0;
+    }
+
+    if (!stateless) {
+        rc = ttai_mcp_precheck(call, root, reply);
+
+        if (rc != 0 || reply->status != 0) {
+            json_decref(root);
+            return rc;
+        }
     }
 
     run = calloc(1, sizeof(ttai_mcp_run_t));
@@ -229,9 +257,15 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         return -1;
     }
 
-    /* for the plan of a tools/call, while the body is there to read */
-    run->params_text = params;
-    run->params_len = plen;
+    /*
+     * For the plan of a tools/call, while the body is there to read; a
+     * stateless call makes none, since the quick way never answers one
+     */
+    run->params_text = stateless ? NULL : params;
+    run->params_len = stateless ? 0 : plen;
+
+    run->stateless = stateless;
+    memcpy(run->traceparent, reply->traceparent, sizeof(run->traceparent));
 
     return ttai_mcp_continue(srv, call, run, reply);
 }
@@ -268,6 +302,9 @@ ttai_mcp_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         /* the same tool's next step */
         next->state = run;
         reply->pending = next;
+        reply->stateless = run->stateless;
+        memcpy(reply->traceparent, run->traceparent,
+               sizeof(reply->traceparent));
         return ttai_mcp_reply_stores(run, reply);
     }
 
@@ -624,6 +661,9 @@ ttai_mcp_continue(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         if (pending != NULL) {
             pending->state = run;
             reply->pending = pending;
+            reply->stateless = run->stateless;
+            memcpy(reply->traceparent, run->traceparent,
+                   sizeof(reply->traceparent));
             return ttai_mcp_reply_stores(run, reply);
         }
 
@@ -637,23 +677,39 @@ ttai_mcp_continue(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         }
     }
 
-    return ttai_mcp_finish(call, run, reply);
+    return ttai_mcp_finish(srv, call, run, reply);
 }
 
 
 /* frees the run, into the reply or not */
 
 static int
-ttai_mcp_finish(const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
-    ttai_mcp_reply_t *reply)
+ttai_mcp_finish(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    ttai_mcp_run_t *run, ttai_mcp_reply_t *reply)
 {
-    int      rc;
+    int      rc, status;
     json_t  *out;
+
+    reply->stateless = run->stateless;
+    memcpy(reply->traceparent, run->traceparent, sizeof(reply->traceparent));
 
     if (json_array_size(run->responses) == 0) {
         /* only notifications and responses: accepted, nothing to say */
         reply->status = 202;
         rc = 0;
+
+    } else if (run->stateless) {
+        /* one message: never a batch in this era */
+        out = json_incref(json_array_get(run->responses, 0));
+
+        rc = ttai_mcp_stateless_result(srv, run, &out, &status);
+
+        if (rc == 0) {
+            rc = ttai_mcp_reply_json(reply, status, out);
+
+        } else {
+            json_decref(out);
+        }
 
     } else if (!run->batch && run->raw_result != NULL) {
         rc = ttai_mcp_reply_raw(reply, json_array_get(run->responses, 0),
@@ -762,4 +818,18 @@ ttai_mcp_reply_raw(ttai_mcp_reply_t *reply, json_t *id, ttai_mcp_run_t *run,
     free(text);
 
     return rc;
+}
+
+
+/*
+ * Whether a body may name its protocol version in _meta, looked for
+ * before it is parsed: only to choose which error a bad header gets
+ */
+
+static int
+ttai_mcp_body_claims(const char *body, size_t len)
+{
+    static const char  key[] = "io.modelcontextprotocol/protocolVersion";
+
+    return memmem(body, len, key, sizeof(key) - 1) != NULL;
 }

@@ -27,6 +27,12 @@
 #define TTAI_MCP_LATEST_VERSION   "2025-11-25"
 #define TTAI_MCP_BATCH_VERSION    "2025-03-26"
 
+/*
+ * The stateless revision: a request that names it in its _meta is served
+ * without initialize and without a session (ttai_mcp_stateless.c)
+ */
+#define TTAI_MCP_STATELESS_VERSION  "2026-07-28"
+
 /* JSON-RPC and MCP error codes */
 #define TTAI_MCP_PARSE_ERROR      -32700
 #define TTAI_MCP_INVALID_REQUEST  -32600
@@ -36,6 +42,12 @@
 #define TTAI_MCP_TRANSPORT_ERROR  -32000
 #define TTAI_MCP_SESSION_NOT_FOUND -32001
 #define TTAI_MCP_RESOURCE_NOT_FOUND -32002
+#define TTAI_MCP_HEADER_MISMATCH  -32020
+#define TTAI_MCP_MISSING_CAPABILITY -32021
+#define TTAI_MCP_UNSUPPORTED_VERSION -32022
+
+/* a W3C traceparent: "00-" 32 hex "-" 16 hex "-" 2 hex */
+#define TTAI_MCP_TRACEPARENT_LEN  55
 
 /* the largest clientInfo, as compact JSON, kept with a session */
 #define TTAI_MCP_MAX_CLIENT_INFO  1024
@@ -56,6 +68,10 @@ typedef struct {
 
     /* the Mcp-Session-Id header, NULL when absent */
     const char          *session_id;
+
+    /* the Mcp-Method and Mcp-Name headers, NULL when absent */
+    const char          *method_header;
+    const char          *name_header;
 
     /*
      * 1 when that id is unknown, ended, expired or another user's (the
@@ -121,6 +137,15 @@ typedef struct {
 
     /* logging/setLevel succeeded: the session's new level */
     char                 log_level[16];
+
+    /*
+     * Served in the stateless revision: no session is made, looked at
+     * or touched, and Mcp-Session-Id is not sent
+     */
+    int                  stateless;
+
+    /* the request's OpenTelemetry traceparent when valid, or "" */
+    char                 traceparent[TTAI_MCP_TRACEPARENT_LEN + 1];
 
     /* KV writes to make first, with a pending reply as with a final one */
     ttai_mcp_store_t    *stores;

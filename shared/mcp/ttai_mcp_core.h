@@ -24,12 +24,17 @@
  *   ttai_mcp.c          one POST: transport checks, the message loop, the
  *                       reply, pending and resume
  *   ttai_mcp_rpc.c      JSON-RPC envelopes: classifying, results, errors
+ *   ttai_mcp_stateless.c  the 2026-07-28 revision's edge: which era a
+ *                       request is, its _meta and headers, and what its
+ *                       results carry besides
  *   ttai_mcp_methods.c  the methods other than tools/call
  *   ttai_mcp_call.c     tools/call: validation, running, resuming
  *   ttai_mcp_quick.c    the most common requests, without a JSON tree
  *   ttai_mcp_plan.c     what remembered tool calls ask for, by their text
  *   ttai_tools.c        the tool registry and the result helpers
  */
+
+#define TTAI_MCP_TITLE  "ttai \xe2\x80\x94 TastyTrade for AI assistants"
 
 #define TTAI_MCP_ERRLEN      256
 #define TTAI_MCP_PAGE_SIZE   50
@@ -122,6 +127,14 @@ struct ttai_mcp_server_s {
 typedef struct {
     json_t                     *messages;     /* an array, even of one */
     int                         batch;        /* the body was an array */
+
+    /*
+     * Served in the stateless revision (one message, never a batch):
+     * the methods are that era's, and ttai_mcp_stateless_result() gives
+     * the answer what it carries there
+     */
+    int                         stateless;
+    char                        traceparent[TTAI_MCP_TRACEPARENT_LEN + 1];
     size_t                      next;         /* the message being answered */
     json_t                     *responses;
 
@@ -193,11 +206,22 @@ json_t *ttai_mcp_rpc_verror(json_t *id, int code, json_t *data,
     const char *fmt, va_list args);
 void ttai_mcp_utf8_clean(char *s);
 
+/* ttai_mcp_stateless.c */
+int ttai_mcp_stateless_claim(json_t *msg);
+int ttai_mcp_stateless_check(const ttai_mcp_call_t *call, json_t *root,
+    ttai_mcp_reply_t *reply);
+int ttai_mcp_stateless_result(ttai_mcp_server_t *srv, ttai_mcp_run_t *run,
+    json_t **response, int *status);
+int ttai_mcp_server_discover(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
+    json_t *params, json_t **response, ttai_mcp_pending_t **pending);
+
 /* ttai_mcp_methods.c */
 int ttai_mcp_dispatch(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_run_t *run, json_t *msg, json_t **response,
     ttai_mcp_pending_t **pending);
 const char *ttai_mcp_negotiate(const char *requested);
+extern const char  *ttai_mcp_log_levels[];
 
 /* ttai_mcp_call.c */
 int ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,

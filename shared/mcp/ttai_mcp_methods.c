@@ -20,8 +20,6 @@
  * pending.  Returns -1 only when out of memory.
  */
 
-#define TTAI_MCP_TITLE  "ttai \xe2\x80\x94 TastyTrade for AI assistants"
-
 #define TTAI_MCP_CURSOR_PREFIX  "ttai-tools:"
 
 
@@ -30,9 +28,16 @@ typedef int (*ttai_mcp_method_pt)(ttai_mcp_server_t *srv,
     json_t *params, json_t **response, ttai_mcp_pending_t **pending);
 
 
+/* the eras a method is served in */
+#define TTAI_MCP_LEGACY     1
+#define TTAI_MCP_STATELESS  2
+#define TTAI_MCP_BOTH       (TTAI_MCP_LEGACY|TTAI_MCP_STATELESS)
+
+
 typedef struct {
     const char          *name;
     ttai_mcp_method_pt   handler;
+    unsigned             eras;
 } ttai_mcp_method_t;
 
 
@@ -70,22 +75,27 @@ static int ttai_mcp_cursor_decode(json_t *cursor, size_t *offset);
 static json_t *ttai_mcp_cursor_encode(size_t offset);
 
 
+/*
+ * 2026-07-28 removed initialize, ping, logging/setLevel and the
+ * resources/(un)subscribe pair, and added server/discover
+ */
 static const ttai_mcp_method_t  ttai_mcp_methods[] = {
-    { "initialize", ttai_mcp_initialize },
-    { "ping", ttai_mcp_ping },
-    { "tools/list", ttai_mcp_tools_list },
-    { "tools/call", ttai_mcp_tools_call },
-    { "logging/setLevel", ttai_mcp_set_level },
-    { "resources/list", ttai_mcp_resources_list },
-    { "resources/templates/list", ttai_mcp_templates_list },
-    { "resources/read", ttai_mcp_resources_read },
-    { "prompts/list", ttai_mcp_prompts_list },
-    { "prompts/get", ttai_mcp_prompts_get },
-    { NULL, NULL }
+    { "initialize", ttai_mcp_initialize, TTAI_MCP_LEGACY },
+    { "ping", ttai_mcp_ping, TTAI_MCP_LEGACY },
+    { "server/discover", ttai_mcp_server_discover, TTAI_MCP_STATELESS },
+    { "tools/list", ttai_mcp_tools_list, TTAI_MCP_BOTH },
+    { "tools/call", ttai_mcp_tools_call, TTAI_MCP_BOTH },
+    { "logging/setLevel", ttai_mcp_set_level, TTAI_MCP_LEGACY },
+    { "resources/list", ttai_mcp_resources_list, TTAI_MCP_BOTH },
+    { "resources/templates/list", ttai_mcp_templates_list, TTAI_MCP_BOTH },
+    { "resources/read", ttai_mcp_resources_read, TTAI_MCP_BOTH },
+    { "prompts/list", ttai_mcp_prompts_list, TTAI_MCP_BOTH },
+    { "prompts/get", ttai_mcp_prompts_get, TTAI_MCP_BOTH },
+    { NULL, NULL, 0 }
 };
 
 /* RFC 5424's severities, as MCP names them */
-static const char  *ttai_mcp_log_levels[] = {
+const char  *ttai_mcp_log_levels[] = {
     "debug", "info", "notice", "warning", "error", "critical", "alert",
     "emergency", NULL
 };
@@ -134,7 +144,10 @@ ttai_mcp_dispatch(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     }
 
     for (m = ttai_mcp_methods; m->name != NULL; m++) {
-        if (strcmp(m->name, method) == 0) {
+        if (strcmp(m->name, method) == 0
+            && (m->eras & (run->stateless ? TTAI_MCP_STATELESS
+                                          : TTAI_MCP_LEGACY)))
+        {
             break;
         }
     }
@@ -290,8 +303,11 @@ ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         return 0;
     }
 
-    /* the first page alone in a POST: serialized once, then reused */
-    if (offset == 0 && !run->batch && *page != NULL) {
+    /*
+     * The first page alone in a POST: serialized once, then reused.  The
+     * stateless era's result carries more members, added to a tree.
+     */
+    if (offset == 0 && !run->batch && !run->stateless && *page != NULL) {
         run->raw_result = *page;
         run->raw_len = srv->tools_pages_len[toolsets];
         run->raw_kept = 1;
@@ -343,7 +359,7 @@ ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     result = json_pack("{s:o, s:o*}", "tools", tools, "nextCursor", next);
 
-    if (offset == 0 && !run->batch && result != NULL) {
+    if (offset == 0 && !run->batch && !run->stateless && result != NULL) {
         *page = ttai_mcp_tools_page(result,
                                     &srv->tools_pages_len[toolsets]);
 

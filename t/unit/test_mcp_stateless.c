@@ -1,0 +1,735 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "ttai_mcp.h"
+#include "ttai_tools.h"
+
+
+/*
+ * The 2026-07-28 revision beside the 2025 era: which era a body is, the
+ * per-request _meta and the headers that repeat it, and what stateless
+ * results carry.  The same server answers both, with the same tools.
+ */
+
+#define V2026  "2026-07-28"
+
+#define META  "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":" \
+              "\"2026-07-28\",\"io.modelcontextprotocol/" \
+              "clientCapabilities\":{}}"
+
+
+static ttai_mcp_server_t  *srv;
+
+
+static int quote_run(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending);
+static int quote_resume(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
+static int memo_run(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending);
+static int memo_resume(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
+
+
+static const ttai_tool_t  quote_tool = {
+    "get_quote", "Quote", "A quote for one symbol, from upstream.",
+    "{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":\"string\"}},"
+    "\"required\":[\"symbol\"]}",
+    NULL, TTAI_TOOL_READ_ONLY, quote_run, quote_resume, NULL
+};
+
+static const ttai_tool_t  memo_tool = {
+    "memo_quote", NULL, "A quote from KV, remembered.",
+    "{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":\"string\"}},"
+    "\"required\":[\"symbol\"]}",
+    NULL, TTAI_TOOL_READ_ONLY | TTAI_TOOL_MEMO, memo_run, memo_resume, NULL
+};
+
+
+static int
+quote_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    *pending = ttai_mcp_pending_http(TTAI_SERVICE_TASTYTRADE, "GET",
+                                     "/market-data/X", NULL, NULL, 0);
+
+    return *pending ? 0 : -1;
+}
+
+
+static int
+quote_resume(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    char  text[64];
+
+    snprintf(text, sizeof(text), "X %.*s", (int) resp->len, resp->body);
+
+    *result = ttai_tool_text_result(text, NULL);
+
+    return *result ? 0 : -1;
+}
+
+
+static int
+memo_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    const char  *keys[1];
+
+    keys[0] = json_string_value(json_object_get(args, "symbol"));
+
+    *pending = ttai_mcp_pending_cache(keys, 1);
+
+    return *pending ? 0 : -1;
+}
+
+
+static int
+memo_resume(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    char  text[64];
+
+    snprintf(text, sizeof(text), "value %.*s", (int) resp->lens[0],
+             resp->values[0]);
+
+    *result = ttai_tool_text_result(text, NULL);
+
+    return *result ? 0 : -1;
+}
+
+
+static int
+setup(void **state)
+{
+    srv = ttai_mcp_server_create("9.9.9", "Use get_session_info first.");
+    assert_non_null(srv);
+    assert_int_equal(ttai_mcp_register_tool(srv, &quote_tool), 0);
+    assert_int_equal(ttai_mcp_register_tool(srv, &memo_tool), 0);
+
+    return 0;
+}
+
+
+static int
+teardown(void **state)
+{
+    ttai_mcp_server_free(srv);
+
+    return 0;
+}
+
+
+/* a stateless call with its headers; method and name as the headers say */
+
+static void
+modern_call(ttai_mcp_call_t *call, const char *method, const char *name)
+{
+    memset(call, 0, sizeof(ttai_mcp_call_t));
+    call->sub = "tt-account-123";
+    call->protocol_header = V2026;
+    call->method_header = method;
+    call->name_header = name;
+}
+
+
+/* handles body, expects a final reply, and returns it parsed */
+
+static json_t *
+answer(ttai_mcp_call_t *call, const char *body, ttai_mcp_reply_t *reply)
+{
+    json_t  *j;
+
+    assert_int_equal(ttai_mcp_handle(srv, call, body, strlen(body), reply),
+                     0);
+    assert_null(reply->pending);
+
+    if (reply->body == NULL) {
+        return NULL;
+    }
+
+    j = json_loadb(reply->body, reply->len, 0, NULL);
+    assert_non_null(j);
+
+    return j;
+}
+
+
+static int
+error_code(json_t *j)
+{
+    return (int) json_integer_value(json_object_get(json_object_get(j,
+                                                                    "error"),
+                                                    "code"));
+}
+
+
+static void
+expect_error(ttai_mcp_call_t *call, const char *body, int status, int code)
+{
+    json_t            *j;
+    ttai_mcp_reply_t   reply;
+
+    j = answer(call, body, &reply);
+
+    assert_int_equal(reply.status, status);
+    assert_int_equal(error_code(j), code);
+    assert_true(reply.stateless || status == 400 || status == 404);
+    assert_int_equal(reply.new_session, 0);
+
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+}
+
+
+static void
+test_discover(void **state)
+{
+    json_t            *j, *r, *info;
+    ttai_mcp_call_t    call;
+    ttai_mcp_reply_t   reply;
+
+    modern_call(&call, "server/discover", NULL);
+
+    j = answer(&call, "{\"jsonrpc\":\"2.0\",\"id\":\"d1\",\"method\":"
+               "\"server/discover\",\"params\":{" META "}}", &reply);
+
+    assert_int_equal(reply.status, 200);
+    assert_true(reply.stateless);
+    assert_int_equal(reply.new_session, 0);
+
+    assert_string_equal(json_string_value(json_object_get(j, "id")), "d1");
+    r = json_object_get(j, "result");
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(r, "supportedVersions"), 0)),
+                        V2026);
+    assert_int_equal(json_array_size(json_object_get(r,
+                                                     "supportedVersions")),
+                     1);
+    assert_non_null(json_object_get(json_object_get(r, "capabilities"),
+                                    "tools"));
+    assert_non_null(json_object_get(json_object_get(r, "capabilities"),
+                                    "extensions"));
+    assert_null(json_object_get(json_object_get(r, "capabilities"),
+                                "logging"));
+    assert_string_equal(json_string_value(json_object_get(r, "instructions")),
+                        "Use get_session_info first.");
+    assert_string_equal(json_string_value(json_object_get(r, "resultType")),
+                        "complete");
+    assert_true(json_is_integer(json_object_get(r, "ttlMs")));
+    assert_string_equal(json_string_value(json_object_get(r, "cacheScope")),
+                        "public");
+
+    info = json_object_get(json_object_get(r, "_meta"),
+                           "io.modelcontextprotocol/serverInfo");
+    assert_string_equal(json_string_value(json_object_get(info, "name")),
+                        "ttai");
+    assert_string_equal(json_string_value(json_object_get(info, "version")),
+                        "9.9.9");
+
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+
+    /* discover is not a method of the 2025 era */
+    memset(&call, 0, sizeof(call));
+    call.sub = "tt-account-123";
+    call.stateless = 1;
+
+    j = answer(&call, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+               "\"server/discover\"}", &reply);
+    assert_int_equal(error_code(j), -32601);
+    assert_false(reply.stateless);
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+}
+
+
+static void
+test_envelope(void **state)
+{
+    ttai_mcp_call_t  call;
+
+    /* no clientCapabilities */
+    modern_call(&call, "tools/list", NULL);
+    expect_error(&call, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+                 "\"tools/list\",\"params\":{\"_meta\":{"
+                 "\"io.modelcontextprotocol/protocolVersion\":\"" V2026
+                 "\"}}}", 400, -32602);
+
+    /* the version is no string */
+    expect_error(&call, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+                 "\"tools/list\",\"params\":{\"_meta\":{"
+                 "\"io.modelcontextprotocol/protocolVersion\":2026,"
+                 "\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
+                 400, -32602);
+
+    /* the modern header with no _meta at all */
+    expect_error(&call, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+                 "\"tools/list\"}", 400, -32602);
+
+    /* clientInfo is optional, but an object when present */
+    expect_error(&call, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+                 "\"tools/list\",\"params\":{\"_meta\":{"
+                 "\"io.modelcontextprotocol/protocolVersion\":\"" V2026 "\","
+                 "\"io.modelcontextprotocol/clientCapabilities\":{},"
+                 "\"io.modelcontextprotocol/clientInfo\":\"x\"}}}",
+                 400, -32602);
+
+    /* an unknown log level */
+    expect_error(&call, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+                 "\"tools/list\",\"params\":{\"_meta\":{"
+                 "\"io.modelcontextprotocol/protocolVersion\":\"" V2026 "\","
+                 "\"io.modelcontextprotocol/clientCapabilities\":{},"
+                 "\"io.modelcontextprotocol/logLevel\":\"loud\"}}}",
+                 400, -32602);
+
+    /* a batch that claims the revision */
+    expect_error(&call, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+                 "\"tools/list\",\"params\":{" META "}}]", 400, -32600);
+}
+
+
+static void
+test_headers(void **state)
+{
+    json_t            *j;
+    ttai_mcp_call_t    call;
+    ttai_mcp_reply_t   reply;
+
+    static const char  list[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+                                "\"tools/list\",\"params\":{" META "}}";
+
+    static const char  v999[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+        "\"tools/list\",\"params\":{\"_meta\":{"
+        "\"io.modelcontextprotocol/protocolVersion\":\"v999.0.0\","
+        "\"io.modelcontextprotocol/clientCapabilities\":{}}}}";
+
+    /* no MCP-Protocol-Version header */
+    modern_call(&call, "tools/list", NULL);
+    call.protocol_header = NULL;
+    expect_error(&call, list, 400, -32020);
+
+    /* a 2025 header against a 2026 body */
+    call.protocol_header = "2025-11-25";
+    expect_error(&call, list, 400, -32020);
+
+    /* no Mcp-Method */
+    modern_call(&call, NULL, NULL);
+    expect_error(&call, list, 400, -32020);
+
+    /* Mcp-Method compares case and all */
+    modern_call(&call, "TOOLS/LIST", NULL);
+    expect_error(&call, list, 400, -32020);
+
+    /* a version this server does not serve, header and body agreeing */
+    modern_call(&call, "tools/list", NULL);
+    call.protocol_header = "v999.0.0";
+
+    j = answer(&call, v999, &reply);
+    assert_int_equal(reply.status, 400);
+    assert_int_equal(error_code(j), -32022);
+    assert_int_equal(json_integer_value(json_object_get(j, "id")), 7);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(
+                            json_object_get(j, "error"), "data"),
+                        "requested")), "v999.0.0");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(
+                            json_object_get(json_object_get(j, "error"),
+                                            "data"), "supported"), 0)),
+                        V2026);
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+
+    /* a 2025 version in _meta: the 2025 era is reached by initialize */
+    call.protocol_header = "2025-11-25";
+    expect_error(&call, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+                 "\"tools/list\",\"params\":{\"_meta\":{"
+                 "\"io.modelcontextprotocol/protocolVersion\":\"2025-11-25\","
+                 "\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
+                 400, -32022);
+}
+
+
+static void
+test_name_header(void **state)
+{
+    json_t            *j;
+    ttai_mcp_call_t    call;
+    ttai_mcp_reply_t   reply;
+
+    static const char  call_body[] = "{\"jsonrpc\":\"2.0\",\"id\":3,"
+        "\"method\":\"tools/call\",\"params\":{\"name\":\"get_quote\","
+        "\"arguments\":{\"symbol\":\"X\"}," META "}}";
+
+    static const char  read_body[] = "{\"jsonrpc\":\"2.0\",\"id\":4,"
+        "\"method\":\"resources/read\",\"params\":{\"uri\":"
+        "\"ttai://h\\u00e9llo\"," META "}}";
+
+    modern_call(&call, "tools/call", NULL);
+    expect_error(&call, call_body, 400, -32020);
+
+    modern_call(&call, "tools/call", "get_quotes");
+    expect_error(&call, call_body, 400, -32020);
+
+    modern_call(&call, "tools/call", " get_quote");
+    expect_error(&call, call_body, 400, -32020);
+
+    /* base64 of the name's bytes is the same name */
+    modern_call(&call, "tools/call", "=?base64?Z2V0X3F1b3Rl?=");
+    assert_int_equal(ttai_mcp_handle(srv, &call, call_body,
+                                     sizeof(call_body) - 1, &reply), 0);
+    assert_non_null(reply.pending);
+    ttai_mcp_reply_free(&reply);
+
+    /* a broken base64 value is no match */
+    modern_call(&call, "tools/call", "=?base64?Z2V0X3F1b3Rl!?=");
+    expect_error(&call, call_body, 400, -32020);
+
+    /* a URI with a non-ASCII character comes base64'd */
+    modern_call(&call, "resources/read", "ttai://h\xc3\xa9llo");
+    expect_error(&call, read_body, 400, -32020);
+
+    modern_call(&call, "resources/read", "=?base64?dHRhaTovL2jDqWxsbw==?=");
+    j = answer(&call, read_body, &reply);
+
+    /* then the resource is unknown: -32602 in this era, not -32002 */
+    assert_int_equal(error_code(j), -32602);
+    assert_int_equal(reply.status, 200);
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+}
+
+
+static void
+test_methods_removed(void **state)
+{
+    ttai_mcp_call_t  call;
+
+    static const char  *removed[] = {
+        "ping", "logging/setLevel", "resources/subscribe",
+        "resources/unsubscribe", "unknown/method", NULL
+    };
+
+    char          body[512];
+    const char  **m;
+
+    for (m = removed; *m != NULL; m++) {
+        modern_call(&call, *m, NULL);
+        snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":9,"
+                 "\"method\":\"%s\",\"params\":{" META "}}", *m);
+        expect_error(&call, body, 404, -32601);
+    }
+
+    /* initialize with the revision's _meta is not this era's either */
+    modern_call(&call, "initialize", NULL);
+    expect_error(&call, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+                 "\"initialize\",\"params\":{\"protocolVersion\":\"" V2026
+                 "\",\"capabilities\":{},\"clientInfo\":{\"name\":\"c\","
+                 "\"version\":\"1\"}," META "}}", 404, -32601);
+
+    /* and a plain initialize under the revision's header is a mismatch */
+    expect_error(&call, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+                 "\"initialize\",\"params\":{\"protocolVersion\":"
+                 "\"2025-11-25\",\"capabilities\":{}}}", 400, -32020);
+}
+
+
+static void
+test_lists_and_calls(void **state)
+{
+    int                 i;
+    json_t             *j, *r, *first;
+    const char         *v[1];
+    size_t              lens[1];
+    ttai_mcp_call_t     call;
+    ttai_mcp_reply_t    reply;
+    ttai_mcp_response_t resp;
+
+    static const char  list[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+                                "\"tools/list\",\"params\":{" META "}}";
+
+    static const char  memo[] = "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":"
+        "\"tools/call\",\"params\":{\"name\":\"memo_quote\","
+        "\"arguments\":{\"symbol\":\"K\"}," META "}}";
+
+    first = NULL;
+
+    /* the same order every time, and the caching hints */
+    for (i = 0; i < 3; i++) {
+        modern_call(&call, "tools/list", NULL);
+        j = answer(&call, list, &reply);
+        r = json_object_get(j, "result");
+
+        assert_string_equal(json_string_value(json_object_get(r,
+                                                              "resultType")),
+                            "complete");
+        assert_int_equal(json_integer_value(json_object_get(r, "ttlMs")),
+                         300000);
+        assert_string_equal(json_string_value(json_object_get(r,
+                                                              "cacheScope")),
+                            "public");
+
+        if (first == NULL) {
+            first = json_incref(json_object_get(r, "tools"));
+            assert_int_equal(json_array_size(first), 2);
+
+        } else {
+            assert_true(json_equal(first, json_object_get(r, "tools")));
+        }
+
+        json_decref(j);
+        ttai_mcp_reply_free(&reply);
+    }
+
+    json_decref(first);
+
+    /* a tool that waits for upstream data answers in the same era */
+    modern_call(&call, "tools/call", "get_quote");
+    assert_int_equal(ttai_mcp_handle(srv, &call,
+                         "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":"
+                         "\"tools/call\",\"params\":{\"name\":\"get_quote\","
+                         "\"arguments\":{\"symbol\":\"X\"}," META "}}",
+                         sizeof("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":"
+                         "\"tools/call\",\"params\":{\"name\":\"get_quote\","
+                         "\"arguments\":{\"symbol\":\"X\"}," META "}}") - 1,
+                         &reply), 0);
+    assert_non_null(reply.pending);
+    assert_true(reply.stateless);
+
+    memset(&resp, 0, sizeof(resp));
+    resp.status = 200;
+    resp.body = "1.5";
+    resp.len = 3;
+    assert_int_equal(ttai_mcp_resume(srv, &call, &reply, &resp), 0);
+    assert_null(reply.pending);
+    assert_true(reply.stateless);
+
+    j = json_loadb(reply.body, reply.len, 0, NULL);
+    r = json_object_get(j, "result");
+    assert_string_equal(json_string_value(json_object_get(r, "resultType")),
+                        "complete");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(
+                            json_object_get(r, "content"), 0), "text")),
+                        "X 1.5");
+    assert_non_null(json_object_get(json_object_get(r, "_meta"),
+                                    "io.modelcontextprotocol/serverInfo"));
+    /* a call result has no caching hints */
+    assert_null(json_object_get(r, "ttlMs"));
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+
+    /* a remembered answer, kept as text, is given the same members */
+    v[0] = "42";
+    lens[0] = 2;
+
+    for (i = 0; i < 2; i++) {
+        modern_call(&call, "tools/call", "memo_quote");
+        assert_int_equal(ttai_mcp_handle(srv, &call, memo, sizeof(memo) - 1,
+                                         &reply), 0);
+        assert_non_null(reply.pending);
+
+        memset(&resp, 0, sizeof(resp));
+        resp.values = v;
+        resp.lens = lens;
+        assert_int_equal(ttai_mcp_resume(srv, &call, &reply, &resp), 0);
+
+        j = json_loadb(reply.body, reply.len, 0, NULL);
+        assert_non_null(j);
+        r = json_object_get(j, "result");
+        assert_int_equal(json_integer_value(json_object_get(j, "id")), 8);
+        assert_string_equal(json_string_value(json_object_get(r,
+                                                              "resultType")),
+                            "complete");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(
+                                json_object_get(r, "content"), 0), "text")),
+                            "value 42");
+        json_decref(j);
+        ttai_mcp_reply_free(&reply);
+    }
+}
+
+
+static void
+test_legacy_unchanged(void **state)
+{
+    json_t            *j, *r;
+    ttai_mcp_call_t    call;
+    ttai_mcp_reply_t   reply;
+
+    /* initialize opens a 2025 session, as before */
+    memset(&call, 0, sizeof(call));
+    call.sub = "tt-account-123";
+
+    j = answer(&call, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+               "\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\","
+               "\"capabilities\":{},\"clientInfo\":{\"name\":\"c\","
+               "\"version\":\"1\"}}}", &reply);
+
+    assert_int_equal(reply.status, 200);
+    assert_true(reply.new_session);
+    assert_false(reply.stateless);
+    r = json_object_get(j, "result");
+    assert_null(json_object_get(r, "resultType"));
+    assert_string_equal(json_string_value(json_object_get(r,
+                                                          "protocolVersion")),
+                        "2025-11-25");
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+
+    /* a 2025 session's tools/list has none of the revision's members */
+    call.session_id = "s";
+    call.session_version = "2025-11-25";
+    call.session_log_level = "";
+    call.protocol_header = "2025-11-25";
+
+    j = answer(&call, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":"
+               "\"tools/list\"}", &reply);
+    r = json_object_get(j, "result");
+    assert_non_null(json_object_get(r, "tools"));
+    assert_null(json_object_get(r, "resultType"));
+    assert_null(json_object_get(r, "ttlMs"));
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+
+    /* and a missing resource keeps its 2025 code */
+    j = answer(&call, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":"
+               "\"resources/read\",\"params\":{\"uri\":\"ttai://x\"}}",
+               &reply);
+    assert_int_equal(error_code(j), -32002);
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+
+    /* an unknown header version still names every version served */
+    call.protocol_header = "1999-01-01";
+    j = answer(&call, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":"
+               "\"tools/list\"}", &reply);
+    assert_int_equal(reply.status, 400);
+    assert_non_null(strstr(json_string_value(json_object_get(
+                        json_object_get(j, "error"), "message")), V2026));
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+}
+
+
+static void
+test_notifications_and_session_ids(void **state)
+{
+    json_t            *j;
+    ttai_mcp_call_t    call;
+    ttai_mcp_reply_t   reply;
+
+    /* a notification is accepted with nothing to say */
+    modern_call(&call, "notifications/cancelled", NULL);
+    j = answer(&call, "{\"jsonrpc\":\"2.0\",\"method\":"
+               "\"notifications/cancelled\",\"params\":{\"requestId\":1,"
+               META "}}", &reply);
+    assert_null(j);
+    assert_int_equal(reply.status, 202);
+    ttai_mcp_reply_free(&reply);
+
+    /* an Mcp-Session-Id nobody knows is ignored, not a 404 */
+    modern_call(&call, "tools/list", NULL);
+    call.session_id = "gone";
+    call.session_unknown = 1;
+    j = answer(&call, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+               "\"tools/list\",\"params\":{" META "}}", &reply);
+    assert_int_equal(reply.status, 200);
+    assert_non_null(json_object_get(j, "result"));
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+}
+
+
+static void
+test_traceparent(void **state)
+{
+    json_t            *j;
+    ttai_mcp_call_t    call;
+    ttai_mcp_reply_t   reply;
+    char               body[512];
+
+    static const char  good[] =
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    static const char  *bad[] = {
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+        "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",
+        "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        NULL
+    };
+
+    const char  **b;
+
+    modern_call(&call, "tools/list", NULL);
+    snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+             "\"tools/list\",\"params\":{\"_meta\":{"
+             "\"io.modelcontextprotocol/protocolVersion\":\"" V2026 "\","
+             "\"io.modelcontextprotocol/clientCapabilities\":{},"
+             "\"traceparent\":\"%s\"}}}", good);
+
+    j = answer(&call, body, &reply);
+    assert_string_equal(reply.traceparent, good);
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+
+    for (b = bad; *b != NULL; b++) {
+        snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":1,"
+                 "\"method\":\"tools/list\",\"params\":{\"_meta\":{"
+                 "\"io.modelcontextprotocol/protocolVersion\":\"" V2026 "\","
+                 "\"io.modelcontextprotocol/clientCapabilities\":{},"
+                 "\"traceparent\":\"%s\"}}}", *b);
+
+        j = answer(&call, body, &reply);
+
+        /* ignored, not refused */
+        assert_int_equal(reply.status, 200);
+        assert_string_equal(reply.traceparent, "");
+        json_decref(j);
+        ttai_mcp_reply_free(&reply);
+    }
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test_setup_teardown(test_discover, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_envelope, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_name_header, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_methods_removed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_lists_and_calls, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_legacy_unchanged, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_notifications_and_session_ids,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_traceparent, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
