@@ -49,6 +49,8 @@ typedef struct {
     ngx_table_elt_t           *origin;
     ngx_table_elt_t           *version;      /* MCP-Protocol-Version */
     ngx_table_elt_t           *session_id;   /* Mcp-Session-Id */
+    ngx_table_elt_t           *method;       /* Mcp-Method */
+    ngx_table_elt_t           *name;         /* Mcp-Name */
 
     /* kept while a tool waits for data */
     ttai_mcp_call_t            call;
@@ -59,6 +61,13 @@ typedef struct {
     /* a session change that waits for the sessions zone's journal */
     ngx_http_ttai_kv_wait_t    wait;
     ngx_uint_t                 new_session;
+
+    /*
+     * The request's OpenTelemetry traceparent, which every error log line
+     * of the request then names, through the log handler it replaced
+     */
+    u_char                     traceparent[TTAI_MCP_TRACEPARENT_LEN + 1];
+    ngx_http_log_handler_pt    log_handler;
 } ngx_http_ttai_mcp_ctx_t;
 
 
@@ -115,6 +124,10 @@ static ngx_int_t ngx_http_ttai_mcp_full(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_mcp_not_allowed(ngx_http_request_t *r);
 static void ngx_http_ttai_mcp_headers(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx);
+static void ngx_http_ttai_mcp_trace(ngx_http_request_t *r,
+    ngx_http_ttai_mcp_ctx_t *ctx);
+static u_char *ngx_http_ttai_mcp_log_trace(ngx_http_request_t *r,
+    ngx_http_request_t *sr, u_char *buf, size_t len);
 #if (NGX_THREADS)
 static ngx_int_t ngx_http_ttai_mcp_read_file(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx, ngx_buf_t *b, u_char *dst);
@@ -506,6 +519,7 @@ ngx_http_ttai_mcp_preflight(ngx_http_request_t *r)
         || ngx_http_ttai_header_lit(r, "Access-Control-Allow-Headers",
                                     "Authorization, Content-Type, Accept, "
                                     "Mcp-Session-Id, MCP-Protocol-Version, "
+                                    "Mcp-Method, Mcp-Name, "
                                     "Last-Event-ID") != NGX_OK
         || ngx_http_ttai_header_lit(r, "Access-Control-Max-Age", "86400")
            != NGX_OK)
@@ -882,6 +896,16 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
         call->protocol_header = ngx_http_ttai_cstr(r->pool, &h->value);
     }
 
+    h = ctx->method;
+    if (h != NULL) {
+        call->method_header = ngx_http_ttai_cstr(r->pool, &h->value);
+    }
+
+    h = ctx->name;
+    if (h != NULL) {
+        call->name_header = ngx_http_ttai_cstr(r->pool, &h->value);
+    }
+
     found = 0;
     h = ctx->session_id;
 
@@ -916,7 +940,9 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     if ((h != NULL && call->session_id == NULL)
         || (h != NULL && found && (call->session_version == NULL
                                    || call->session_log_level == NULL))
-        || (call->protocol_header == NULL && ctx->version != NULL))
+        || (call->protocol_header == NULL && ctx->version != NULL)
+        || (call->method_header == NULL && ctx->method != NULL)
+        || (call->name_header == NULL && ctx->name != NULL))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -936,6 +962,8 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    ngx_http_ttai_mcp_trace(r, ctx);
 
     return ngx_http_ttai_mcp_drive(r, ctx);
 }
@@ -978,8 +1006,11 @@ ngx_http_ttai_mcp_drive(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
         }
     }
 
-    rc = ngx_http_ttai_mcp_session(r, ctx, &ctx->reply, &ctx->session,
-                                   ctx->found);
+    /* a 2026-07-28 request has no session: none is made or touched */
+    rc = ctx->reply.stateless
+         ? NGX_OK
+         : ngx_http_ttai_mcp_session(r, ctx, &ctx->reply, &ctx->session,
+                                     ctx->found);
 
     if (rc == NGX_AGAIN) {
         /* answered once the session is on disk */
@@ -1343,6 +1374,18 @@ ngx_http_ttai_mcp_headers(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
                     ? &ctx->session_id : NULL;
             break;
 
+        case sizeof("Mcp-Method") - 1:
+            found = ngx_strncasecmp(h[i].key.data, (u_char *) "Mcp-Method",
+                                    sizeof("Mcp-Method") - 1) == 0
+                    ? &ctx->method : NULL;
+            break;
+
+        case sizeof("Mcp-Name") - 1:
+            found = ngx_strncasecmp(h[i].key.data, (u_char *) "Mcp-Name",
+                                    sizeof("Mcp-Name") - 1) == 0
+                    ? &ctx->name : NULL;
+            break;
+
         case sizeof("MCP-Protocol-Version") - 1:
             found = ngx_strncasecmp(h[i].key.data,
                                     (u_char *) "MCP-Protocol-Version",
@@ -1358,4 +1401,70 @@ ngx_http_ttai_mcp_headers(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
             *found = &h[i];
         }
     }
+}
+
+
+/*
+ * A request that carries a traceparent in its _meta names it in each of
+ * its error log lines, its subrequests' included (they log through the
+ * main request), and in $ttai_traceparent for the access log.
+ */
+
+static void
+ngx_http_ttai_mcp_trace(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
+{
+    if (ctx->reply.traceparent[0] == '\0'
+        || r->log_handler == ngx_http_ttai_mcp_log_trace)
+    {
+        return;
+    }
+
+    ngx_memcpy(ctx->traceparent, ctx->reply.traceparent,
+               sizeof(ctx->traceparent));
+
+    ctx->log_handler = r->log_handler;
+    r->log_handler = ngx_http_ttai_mcp_log_trace;
+}
+
+
+static u_char *
+ngx_http_ttai_mcp_log_trace(ngx_http_request_t *r, ngx_http_request_t *sr,
+    u_char *buf, size_t len)
+{
+    u_char                   *p;
+    ngx_http_ttai_mcp_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ttai_module);
+
+    p = ctx->log_handler(r, sr, buf, len);
+
+    len -= p - buf;
+
+    return ngx_snprintf(p, len, ", traceparent: \"%s\"", ctx->traceparent);
+}
+
+
+/* $ttai_traceparent: the traceparent an /mcp request named, or empty */
+
+ngx_int_t
+ngx_http_ttai_mcp_traceparent_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_ttai_mcp_ctx_t  *ctx;
+
+    /* only this handler's context has a traceparent */
+    if (r->main->log_handler != ngx_http_ttai_mcp_log_trace) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_ttai_module);
+
+    v->data = ctx->traceparent;
+    v->len = ngx_strlen(ctx->traceparent);
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
 }

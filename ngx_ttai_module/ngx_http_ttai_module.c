@@ -269,6 +269,10 @@ static ngx_http_variable_t  ngx_http_ttai_vars[] = {
       ngx_http_ttai_request_ms_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("ttai_traceparent"), NULL,
+      ngx_http_ttai_mcp_traceparent_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 

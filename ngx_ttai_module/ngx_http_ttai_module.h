@@ -136,6 +136,8 @@ char *ngx_http_ttai_worker(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_oauth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf,
     ngx_http_ttai_main_conf_t *tmcf);
+ngx_int_t ngx_http_ttai_mcp_traceparent_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 time_t ngx_http_ttai_started(void);
 /* adds a response header; name and value must live as long as r */

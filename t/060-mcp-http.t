@@ -310,7 +310,7 @@ OPTIONS /mcp
 --- response_headers
 Access-Control-Allow-Origin: http://localhost:6274
 Access-Control-Allow-Methods: POST, DELETE, OPTIONS
-Access-Control-Allow-Headers: Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID
+Access-Control-Allow-Headers: Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID
 --- response_headers_like
 Access-Control-Expose-Headers: Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate
 
