@@ -17,6 +17,10 @@
  *               u  the session is unknown (with h)
  *               p  an MCP-Protocol-Version header, the session's or
  *                  the latest; P: one no version has
+ *               m  the MCP-Protocol-Version header 2026-07-28 (instead
+ *                  of p), and Mcp-Method and Mcp-Name copied from the
+ *                  body, as a client of the stateless revision sends
+ *                  them; M: the header alone
  *               x  the shell sends the tail apart (call->split)
  *               g  tools/list pages of 4 tools
  *               t  followed by a hex digit: the location's toolsets
@@ -51,6 +55,10 @@ typedef struct {
     ttai_mcp_call_t      call;
     unsigned             page4:1;
     unsigned             bad_version:1;
+    unsigned             stateless:1;
+    unsigned             derive:1;
+    char                 method[128];
+    char                 name[256];
 } fuzz_flags_t;
 
 
@@ -71,6 +79,7 @@ static void fuzz_check_reply(const ttai_mcp_call_t *call, const char *body,
 static void fuzz_check_message(json_t *request, json_t *response);
 static void fuzz_check_result(const char *name, json_t *result);
 static char *fuzz_general(const char *body, size_t len, size_t *out);
+static void fuzz_derive(fuzz_flags_t *f, const char *body, size_t len);
 
 
 int
@@ -98,6 +107,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         body = fuzz_strndup(pieces[1].data, pieces[1].len);
         len = pieces[1].len;
         n -= 2;
+    }
+
+    if (flags.derive) {
+        fuzz_derive(&flags, body, len);
     }
 
     srv = fuzz_server();
@@ -195,6 +208,8 @@ fuzz_flags(const fuzz_piece_t *piece, fuzz_flags_t *f)
         case 'P': header = 1; f->bad_version = 1; break;
         case 'x': f->call.split = 1; break;
         case 'g': f->page4 = 1; break;
+        case 'm': f->stateless = 1; f->derive = 1; break;
+        case 'M': f->stateless = 1; break;
 
         case 't':
             if (i + 1 < piece->len) {
@@ -228,7 +243,47 @@ fuzz_flags(const fuzz_piece_t *piece, fuzz_flags_t *f)
         f->call.protocol_header = f->bad_version ? "1999-01-01" : version;
     }
 
+    if (f->stateless) {
+        f->call.protocol_header = TTAI_MCP_STATELESS_VERSION;
+        header = 1;
+    }
+
     f->call.stateless = (!has_session && !header);
+}
+
+
+/* the headers a stateless client derives from its body */
+
+static void
+fuzz_derive(fuzz_flags_t *f, const char *body, size_t len)
+{
+    json_t      *root, *params, *target;
+    const char  *method;
+
+    root = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+    method = json_string_value(json_object_get(root, "method"));
+    params = json_object_get(root, "params");
+    target = json_object_get(params, "name");
+
+    if (!json_is_string(target)) {
+        target = json_object_get(params, "uri");
+    }
+
+    /* a header holds no NUL, and the shell gives the core none */
+    if (method != NULL && strlen(method) < sizeof(f->method)) {
+        strcpy(f->method, method);
+        f->call.method_header = f->method;
+    }
+
+    if (json_is_string(target)
+        && json_string_length(target) < sizeof(f->name)
+        && strlen(json_string_value(target)) == json_string_length(target))
+    {
+        strcpy(f->name, json_string_value(target));
+        f->call.name_header = f->name;
+    }
+
+    json_decref(root);
 }
 
 
@@ -307,6 +362,11 @@ fuzz_check_reply(const ttai_mcp_call_t *call, const char *body, size_t len,
 
     fuzz_check(reply->body != NULL, "a %d without a body", reply->status);
 
+    if (reply->stateless) {
+        fuzz_check(!reply->new_session, "a session made by a stateless "
+                   "request");
+    }
+
     if (reply->new_session) {
         fuzz_check(reply->status == 200, "a session made on a %d",
                    reply->status);
@@ -342,6 +402,13 @@ fuzz_check_reply(const ttai_mcp_call_t *call, const char *body, size_t len,
     } else {
         fuzz_check_message(json_is_object(request) ? request : NULL,
                            response);
+
+        /* every stateless result says what kind of result it is */
+        fuzz_check(!reply->stateless
+                   || json_object_get(response, "error") != NULL
+                   || json_is_string(json_object_get(json_object_get(
+                          response, "result"), "resultType")),
+                   "a stateless result without resultType: %s", out->text);
     }
 
     json_decref(request);
