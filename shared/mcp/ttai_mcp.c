@@ -156,7 +156,7 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 {
     int              rc, stateless, stateless_header;
     size_t           plen;
-    json_t          *root;
+    json_t          *root, *msg;
     const char      *params;
     json_error_t     jerr;
     ttai_mcp_run_t  *run;
@@ -266,6 +266,14 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     run->stateless = stateless;
     memcpy(run->traceparent, reply->traceparent, sizeof(run->traceparent));
+
+    if (stateless) {
+        /* what the client can answer, for a tool that asks the user */
+        msg = json_array_get(run->messages, 0);
+        run->caps = json_incref(json_object_get(json_object_get(
+                        json_object_get(msg, "params"), "_meta"),
+                        "io.modelcontextprotocol/clientCapabilities"));
+    }
 
     return ttai_mcp_continue(srv, call, run, reply);
 }
@@ -753,6 +761,7 @@ ttai_mcp_run_free(ttai_mcp_run_t *run)
     json_decref(run->id);
     json_decref(run->state);
     json_decref(run->stores);
+    json_decref(run->caps);
     free(run->client_info);
     free(run->plan_params);
     free(run);

@@ -69,6 +69,9 @@ typedef struct {
     /* the Mcp-Session-Id header, NULL when absent */
     const char          *session_id;
 
+    /* the time; 0: the system's clock */
+    time_t               now;
+
     /* the Mcp-Method and Mcp-Name headers, NULL when absent */
     const char          *method_header;
     const char          *name_header;
@@ -219,6 +222,14 @@ typedef struct {
 ttai_mcp_server_t *ttai_mcp_server_create(const char *version,
     const char *instructions);
 void ttai_mcp_server_free(ttai_mcp_server_t *srv);
+
+/*
+ * The key requestState is sealed with (32 bytes, the same for every
+ * server that may continue another's call) and how long a state lasts,
+ * in seconds (0: ten minutes).  Without one, no tool can ask the user.
+ */
+void ttai_mcp_server_state_key(ttai_mcp_server_t *srv,
+    const unsigned char *key, long ttl);
 
 /* why the last ttai_mcp_register_tool() failed */
 const char *ttai_mcp_server_error(const ttai_mcp_server_t *srv);

@@ -50,10 +50,10 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_run_t *run, json_t *id, json_t *params, json_t **response,
     ttai_mcp_pending_t **pending)
 {
-    int                     rc;
+    int                     rc, retry;
     char                    err[TTAI_MCP_ERRLEN];
     size_t                  index;
-    json_t                 *name, *args, *result;
+    json_t                 *name, *args, *result, *refusal;
     ttai_tool_ctx_t         ctx;
     ttai_mcp_pending_t     *p;
     ttai_mcp_tool_entry_t  *entry;
@@ -109,14 +109,27 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     result = NULL;
     p = NULL;
+    refusal = NULL;
 
-    rc = entry->tool.run(&ctx, args, &result, &p);
+    /* the user answered what the tool asked: its input step goes on */
+    retry = (json_object_get(params, "requestState") != NULL
+             || json_object_get(params, "inputResponses") != NULL);
 
-    if (rc != 0) {
+    if (retry) {
+        rc = ttai_mcp_input_retry(srv, call, run, entry, id, params, args,
+                                  &ctx, &result, &p, &refusal);
+
+    } else {
+        rc = entry->tool.run(&ctx, args, &result, &p);
+    }
+
+    if (rc != 0 || refusal != NULL) {
         json_decref(args);
         json_decref(result);
         ttai_mcp_pending_free(p);
-        return -1;
+        run->params_text = NULL;
+        *response = refusal;
+        return rc;
     }
 
     if (p != NULL && entry->tool.resume != NULL && result == NULL) {
@@ -126,7 +139,7 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         run->id = json_incref(id);
         *pending = p;
 
-        if (entry->tool.annotations & TTAI_TOOL_MEMO) {
+        if ((entry->tool.annotations & TTAI_TOOL_MEMO) && !retry) {
             ttai_mcp_plan_keep(srv, run, params, p);
         }
 
@@ -137,9 +150,8 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     run->params_text = NULL;
 
-    json_decref(args);
-
     if (p != NULL) {
+        json_decref(args);
         ttai_mcp_pending_free(p);
         json_decref(result);
 
@@ -151,13 +163,24 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     }
 
     if (result == NULL) {
+        json_decref(args);
         *response = ttai_mcp_rpc_error(id, TTAI_MCP_INTERNAL_ERROR, NULL,
                                        "Internal error: tool %s returned no "
                                        "result", entry->tool.name);
         return 0;
     }
 
-    return ttai_mcp_tools_answer(entry, id, result, response);
+    if (ttai_mcp_input_asked(result)) {
+        rc = ttai_mcp_input_answer(srv, call, run, entry, id, args, result,
+                                   response);
+
+    } else {
+        rc = ttai_mcp_tools_answer(entry, id, result, response);
+    }
+
+    json_decref(args);
+
+    return rc;
 }
 
 
@@ -169,7 +192,7 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     int                     rc;
     char                   *key;
     size_t                  klen;
-    json_t                 *result, *id;
+    json_t                 *result, *id, *args;
     uint64_t                hash;
     ttai_mcp_memo_t        *memo;
     ttai_tool_ctx_t         ctx;
@@ -244,13 +267,14 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     id = run->id;
     run->id = NULL;
-    json_decref(run->args);
+    args = run->args;
     run->args = NULL;
 
     if (rc != 0) {
         free(key);
         json_decref(result);
         json_decref(id);
+        json_decref(args);
         return -1;
     }
 
@@ -260,6 +284,12 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
                                        "Internal error: tool %s returned no "
                                        "result", entry->tool.name);
         rc = *response ? 0 : -1;
+
+    } else if (ttai_mcp_input_asked(result)) {
+        /* after the data it fetched, the tool asks the user */
+        free(key);
+        rc = ttai_mcp_input_answer(srv, call, run, entry, id, args, result,
+                                   response);
 
     } else {
         rc = ttai_mcp_tools_answer(entry, id, result, response);
@@ -275,6 +305,7 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     }
 
     json_decref(id);
+    json_decref(args);
 
     return rc;
 }

@@ -29,6 +29,8 @@
  *                       results carry besides
  *   ttai_mcp_methods.c  the methods other than tools/call
  *   ttai_mcp_call.c     tools/call: validation, running, resuming
+ *   ttai_mcp_input.c    a tool that asks the user: input_required, the
+ *                       sealed requestState, and the call's retry
  *   ttai_mcp_quick.c    the most common requests, without a JSON tree
  *   ttai_mcp_plan.c     what remembered tool calls ask for, by their text
  *   ttai_tools.c        the tool registry and the result helpers
@@ -37,6 +39,9 @@
 #define TTAI_MCP_TITLE  "ttai \xe2\x80\x94 TastyTrade for AI assistants"
 
 #define TTAI_MCP_ERRLEN      256
+
+/* how long a requestState may be brought back, in seconds */
+#define TTAI_MCP_STATE_TTL   600
 #define TTAI_MCP_PAGE_SIZE   50
 
 /* answers remembered per server (per nginx worker) for TTAI_TOOL_MEMO */
@@ -115,6 +120,11 @@ struct ttai_mcp_server_s {
     ttai_mcp_plan_t             plans[TTAI_MCP_PLANS];
     uint64_t                    plan_clock;
 
+    /* requestState's sealing key (ttai_mcp_input.c) */
+    unsigned char               state_key[32];
+    int                         state_keyed;
+    long                        state_ttl;
+
     char                        error[TTAI_MCP_ERRLEN];
 };
 
@@ -135,6 +145,9 @@ typedef struct {
      */
     int                         stateless;
     char                        traceparent[TTAI_MCP_TRACEPARENT_LEN + 1];
+
+    /* the stateless request's clientCapabilities, or NULL */
+    json_t                     *caps;
     size_t                      next;         /* the message being answered */
     json_t                     *responses;
 
@@ -215,6 +228,18 @@ int ttai_mcp_stateless_result(ttai_mcp_server_t *srv, ttai_mcp_run_t *run,
 int ttai_mcp_server_discover(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
     json_t *params, json_t **response, ttai_mcp_pending_t **pending);
+
+/* ttai_mcp_input.c */
+int ttai_mcp_input_asked(json_t *result);
+int ttai_mcp_input_answer(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
+    ttai_mcp_tool_entry_t *entry, json_t *id, json_t *args, json_t *result,
+    json_t **response);
+int ttai_mcp_input_retry(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
+    ttai_mcp_tool_entry_t *entry, json_t *id, json_t *params, json_t *args,
+    ttai_tool_ctx_t *ctx, json_t **result, ttai_mcp_pending_t **pending,
+    json_t **response);
 
 /* ttai_mcp_methods.c */
 int ttai_mcp_dispatch(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,

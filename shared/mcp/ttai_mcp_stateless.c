@@ -358,6 +358,10 @@ ttai_mcp_stateless_result(ttai_mcp_server_t *srv, ttai_mcp_run_t *run,
             *status = 404;
             break;
 
+        case TTAI_MCP_MISSING_CAPABILITY:
+            *status = 400;
+            break;
+
         default:
             break;
         }

@@ -88,6 +88,7 @@ ttai_tools_register_all(ttai_mcp_server_t *srv)
         tool.annotations |= (*impl)->flags;
         tool.run = (*impl)->run;
         tool.resume = (*impl)->resume;
+        tool.input = (*impl)->input;
 
         if (ttai_mcp_register_tool(srv, &tool) != 0) {
             return -1;

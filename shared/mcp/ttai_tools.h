@@ -67,6 +67,17 @@ typedef int (*ttai_tool_resume_pt)(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
 
 
+/*
+ * input: the step after the user answered.  A tool asks by returning
+ * ttai_tool_input_required(requests) as its result, from run or resume;
+ * ctx->state goes with the question, sealed, and comes back here with
+ * the responses (an object: the requests' keys to the client's answers,
+ * some maybe missing).  Returns like run.
+ */
+typedef int (*ttai_tool_input_pt)(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t *responses, json_t **result, ttai_mcp_pending_t **pending);
+
+
 typedef struct {
     const char                *name;
     const char                *title;
@@ -79,6 +90,8 @@ typedef struct {
 
     /* the toolset that lists it (ttai_toolsets[]), or NULL: always listed */
     const char                *toolset;
+
+    ttai_tool_input_pt         input;            /* NULL: never asks */
 } ttai_tool_t;
 
 
@@ -123,6 +136,7 @@ typedef struct {
     ttai_tool_run_pt           run;
     ttai_tool_resume_pt        resume;           /* NULL: never pending */
     unsigned                   flags;            /* TTAI_TOOL_MEMO */
+    ttai_tool_input_pt         input;            /* NULL: never asks */
 } ttai_tool_impl_t;
 
 
@@ -167,6 +181,23 @@ extern const ttai_tool_impl_t  ttai_tool_get_market_sessions;
 json_t *ttai_tool_text_result(const char *text, json_t *structured);
 json_t *ttai_tool_error_result(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+
+/*
+ * Asking the user (ttai_mcp_input.c).  input_required takes the
+ * reference to requests, an object of key -> request; the elicitation
+ * requests take the reference to schema.  NULL when out of memory.
+ */
+json_t *ttai_tool_input_required(json_t *requests);
+json_t *ttai_tool_elicit_form(const char *message, json_t *schema);
+json_t *ttai_tool_elicit_url(const char *message, const char *url);
+
+/*
+ * The answer to the request named key: "accept", "decline" or "cancel"
+ * (with *content, when not NULL, the form's values on accept), or NULL
+ * when it was not answered
+ */
+const char *ttai_tool_input_action(json_t *responses, const char *key,
+    json_t **content);
 
 /* asks the shell to write key = value in KV for ttl seconds; -1: no memory */
 int ttai_tool_store(ttai_tool_ctx_t *ctx, const char *key, const char *value,

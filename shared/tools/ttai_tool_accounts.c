@@ -49,7 +49,8 @@ const ttai_tool_impl_t  ttai_tool_get_accounts = {
     "get_accounts",
     ttai_tool_accounts_run,
     ttai_tool_accounts_resume,
-    0
+    0,
+    NULL
 };
 
 

@@ -79,7 +79,8 @@ const ttai_tool_impl_t  ttai_tool_get_balances = {
     "get_balances",
     ttai_tool_balances_run,
     ttai_tool_balances_resume,
-    0
+    0,
+    NULL
 };
 
 

@@ -90,7 +90,8 @@ const ttai_tool_impl_t  ttai_tool_get_option_chain = {
     "get_option_chain",
     ttai_tool_chain_run,
     ttai_tool_chain_resume,
-    0
+    0,
+    NULL
 };
 
 

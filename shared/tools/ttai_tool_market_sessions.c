@@ -71,7 +71,8 @@ const ttai_tool_impl_t  ttai_tool_get_market_sessions = {
     "get_market_sessions",
     ttai_tool_market_sessions_run,
     ttai_tool_market_sessions_resume,
-    0
+    0,
+    NULL
 };
 
 

@@ -91,7 +91,8 @@ const ttai_tool_impl_t  ttai_tool_get_market_metrics = {
     "get_market_metrics",
     ttai_tool_metrics_run,
     ttai_tool_metrics_resume,
-    TTAI_TOOL_MEMO
+    TTAI_TOOL_MEMO,
+    NULL
 };
 
 

@@ -69,7 +69,8 @@ const ttai_tool_impl_t  ttai_tool_get_orders = {
     "get_orders",
     ttai_tool_orders_run,
     ttai_tool_orders_resume,
-    0
+    0,
+    NULL
 };
 
 

@@ -52,7 +52,8 @@ const ttai_tool_impl_t  ttai_tool_get_positions = {
     "get_positions",
     ttai_tool_positions_run,
     ttai_tool_positions_resume,
-    0
+    0,
+    NULL
 };
 
 

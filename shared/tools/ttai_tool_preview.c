@@ -120,7 +120,8 @@ const ttai_tool_impl_t  ttai_tool_preview_order = {
     "preview_order",
     ttai_tool_preview_run,
     ttai_tool_preview_resume,
-    0
+    0,
+    NULL
 };
 
 

@@ -40,7 +40,8 @@ const ttai_tool_impl_t  ttai_tool_get_quotes = {
     "get_quotes",
     ttai_tool_quotes_run,
     ttai_tool_quotes_resume,
-    TTAI_TOOL_MEMO
+    TTAI_TOOL_MEMO,
+    NULL
 };
 
 

@@ -51,7 +51,8 @@ const ttai_tool_impl_t  ttai_tool_search_symbols = {
     "search_symbols",
     ttai_tool_search_run,
     ttai_tool_search_resume,
-    0
+    0,
+    NULL
 };
 
 

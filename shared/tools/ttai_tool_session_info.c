@@ -32,7 +32,8 @@ const ttai_tool_impl_t  ttai_tool_get_session_info = {
     "get_session_info",
     ttai_tool_session_info_run,
     NULL,
-    0
+    0,
+    NULL
 };
 
 

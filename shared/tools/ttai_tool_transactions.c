@@ -71,7 +71,8 @@ const ttai_tool_impl_t  ttai_tool_get_transactions = {
     "get_transactions",
     ttai_tool_tx_run,
     ttai_tool_tx_resume,
-    0
+    0,
+    NULL
 };
 
 

@@ -50,7 +50,8 @@ const ttai_tool_impl_t  ttai_tool_get_watchlists = {
     "get_watchlists",
     ttai_tool_watchlists_run,
     ttai_tool_watchlists_resume,
-    0
+    0,
+    NULL
 };
 
 

@@ -76,7 +76,8 @@ static const ttai_tool_t  memo_tool = {
     "memo_quote", NULL, "A quote from KV, remembered.",
     "{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":\"string\"}},"
     "\"required\":[\"symbol\"]}",
-    NULL, TTAI_TOOL_READ_ONLY | TTAI_TOOL_MEMO, memo_run, memo_resume, NULL
+    NULL, TTAI_TOOL_READ_ONLY | TTAI_TOOL_MEMO, memo_run, memo_resume,
+    NULL, NULL
 };
 
 /* KV first, then upstream for what KV lacked, then a KV write */
@@ -84,7 +85,7 @@ static const ttai_tool_t  cached_tool = {
     "cached_quote", NULL, "A quote from KV, or from upstream.",
     "{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":\"string\"}},"
     "\"required\":[\"symbol\"]}",
-    NULL, TTAI_TOOL_READ_ONLY, cached_run, cached_resume, NULL
+    NULL, TTAI_TOOL_READ_ONLY, cached_run, cached_resume, NULL, NULL
 };
 
 static const ttai_tool_t  quote_tool = {
@@ -95,7 +96,7 @@ static const ttai_tool_t  quote_tool = {
     "{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":\"string\"},"
     "\"price\":{\"type\":\"number\"}},\"required\":[\"symbol\",\"price\"]}",
     TTAI_TOOL_READ_ONLY | TTAI_TOOL_OPEN_WORLD,
-    quote_run, quote_resume, NULL
+    quote_run, quote_resume, NULL, NULL
 };
 
 /* structuredContent per its "mode" argument, to test the output check */
@@ -105,13 +106,13 @@ static const ttai_tool_t  counter_tool = {
     "\"bad\",\"none\",\"error\",\"empty\",\"nocontent\"]}}}",
     "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},"
     "\"required\":[\"n\"]}",
-    0, counter_run, NULL, NULL
+    0, counter_run, NULL, NULL, NULL
 };
 
 static const ttai_tool_t  broken_tool = {
     "broken", NULL, "Fails as told.",
     "{\"type\":\"object\",\"properties\":{\"how\":{\"type\":\"string\"}}}",
-    NULL, 0, broken_run, NULL, NULL
+    NULL, 0, broken_run, NULL, NULL, NULL
 };
 
 

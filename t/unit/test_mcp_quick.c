@@ -96,7 +96,7 @@ static const ttai_tool_t  pair_tool = {
     "{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":"
     "\"string\",\"maxLength\":8}},\"required\":[\"symbol\"]}",
     NULL, TTAI_TOOL_READ_ONLY | TTAI_TOOL_MEMO, pair_run, pair_resume,
-    "market"
+    "market", NULL
 };
 
 

@@ -52,14 +52,15 @@ static const ttai_tool_t  quote_tool = {
     "get_quote", "Quote", "A quote for one symbol, from upstream.",
     "{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":\"string\"}},"
     "\"required\":[\"symbol\"]}",
-    NULL, TTAI_TOOL_READ_ONLY, quote_run, quote_resume, NULL
+    NULL, TTAI_TOOL_READ_ONLY, quote_run, quote_resume, NULL, NULL
 };
 
 static const ttai_tool_t  memo_tool = {
     "memo_quote", NULL, "A quote from KV, remembered.",
     "{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":\"string\"}},"
     "\"required\":[\"symbol\"]}",
-    NULL, TTAI_TOOL_READ_ONLY | TTAI_TOOL_MEMO, memo_run, memo_resume, NULL
+    NULL, TTAI_TOOL_READ_ONLY | TTAI_TOOL_MEMO, memo_run, memo_resume,
+    NULL, NULL
 };
 
 
