@@ -8,6 +8,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <sodium.h>
+
 #include "ngx_http_ttai_module.h"
 #include "ngx_http_ttai_auth.h"
 #include "ngx_http_ttai_d1.h"
@@ -36,6 +38,10 @@
 
 /* a session's idle deadline moves at most this often, as a share of it */
 #define NGX_HTTP_TTAI_MCP_TOUCH  10
+
+/* requestState's key: a subkey of TOKEN_ENCRYPTION_KEY (8-byte context) */
+#define NGX_HTTP_TTAI_MCP_STATE_KEY_ID   1
+#define NGX_HTTP_TTAI_MCP_STATE_KEY_CTX  "ttaimrtr"
 
 /* seconds, when the session zone has no room for a new session */
 #define NGX_HTTP_TTAI_MCP_RETRY_FULL  "30"
@@ -212,6 +218,7 @@ ngx_http_ttai_mcp_toolsets(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 char *
 ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
 {
+    u_char               state_key[crypto_kdf_KEYBYTES];
     ttai_cache_ttl_t     ttl;
     ngx_pool_cleanup_t  *cln;
 
@@ -240,6 +247,18 @@ ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
 
     cln->handler = ngx_http_ttai_mcp_cleanup;
     cln->data = tmcf->mcp;
+
+    /*
+     * requestState is sealed under a key of its own, derived from
+     * TOKEN_ENCRYPTION_KEY: the servers that share that key (a reload, the
+     * other workers, other instances) continue each other's calls
+     */
+    crypto_kdf_derive_from_key(state_key, sizeof(state_key),
+                               NGX_HTTP_TTAI_MCP_STATE_KEY_ID,
+                               NGX_HTTP_TTAI_MCP_STATE_KEY_CTX,
+                               tmcf->token_key);
+    ttai_mcp_server_state_key(tmcf->mcp, state_key, 0);
+    sodium_memzero(state_key, sizeof(state_key));
 
     ttl.quote = 5;
     ttl.metrics = 60;
@@ -888,6 +907,7 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
 
     call->sub = ctx->claims.sub;
     call->email = ctx->claims.email[0] ? ctx->claims.email : NULL;
+    call->now = ngx_time();
     call->toolsets = tlcf->toolsets;
     call->split = 1;
 
