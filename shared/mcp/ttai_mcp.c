@@ -98,6 +98,8 @@ ttai_mcp_server_free(ttai_mcp_server_t *srv)
     }
 
     ttai_mcp_tools_free(srv);
+    ttai_mcp_prompts_free(srv);
+    ttai_mcp_resources_free(srv);
     ttai_mcp_memo_free(srv);
     ttai_mcp_plans_free(srv);
     ttai_mcp_tools_pages_free(srv);
@@ -762,6 +764,8 @@ ttai_mcp_run_free(ttai_mcp_run_t *run)
     json_decref(run->state);
     json_decref(run->stores);
     json_decref(run->caps);
+    free(run->reading);
+    free(run->reading_mime);
     free(run->client_info);
     free(run->plan_params);
     free(run);

@@ -109,6 +109,9 @@ typedef struct {
      * called: it is unknown there.
      */
     unsigned             toolsets;
+
+    /* 1: the test fixtures are listed and served too (development) */
+    int                  fixtures;
 } ttai_mcp_call_t;
 
 

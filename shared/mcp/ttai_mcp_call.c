@@ -25,13 +25,16 @@
 #define TTAI_MCP_ERROR_REASON_MAX  400
 
 
+static void ttai_mcp_tools_asker(ttai_mcp_tool_entry_t *entry,
+    ttai_mcp_asker_t *asker, char *name, size_t len);
 static int ttai_mcp_tools_replay(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
     ttai_mcp_tool_entry_t *entry, json_t **result);
 static void ttai_mcp_tools_ctx(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run, ttai_tool_ctx_t *ctx);
-static int ttai_mcp_tools_answer(ttai_mcp_tool_entry_t *entry, json_t *id,
-    json_t *result, json_t **response);
+static int ttai_mcp_tools_answer(ttai_mcp_run_t *run,
+    ttai_mcp_tool_entry_t *entry, json_t *id, json_t *result,
+    json_t **response);
 static json_t *ttai_mcp_tools_check(ttai_mcp_tool_entry_t *entry,
     json_t *result);
 static json_t *ttai_mcp_tools_unreachable(const char *name,
@@ -51,9 +54,10 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_pending_t **pending)
 {
     int                     rc, retry;
-    char                    err[TTAI_MCP_ERRLEN];
+    char                    err[TTAI_MCP_ERRLEN], label[160];
     size_t                  index;
     json_t                 *name, *args, *result, *refusal;
+    ttai_mcp_asker_t        asker;
     ttai_tool_ctx_t         ctx;
     ttai_mcp_pending_t     *p;
     ttai_mcp_tool_entry_t  *entry;
@@ -91,7 +95,7 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     if (ttai_schema_validate(entry->input, args, err, sizeof(err)) != 0) {
         json_decref(args);
 
-        return ttai_mcp_tools_answer(entry, id,
+        return ttai_mcp_tools_answer(run, entry, id,
                    ttai_tool_error_result("Invalid arguments for tool %s: "
                                           "%s.  Correct them and call it "
                                           "again.", entry->tool.name, err),
@@ -116,7 +120,8 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
              || json_object_get(params, "inputResponses") != NULL);
 
     if (retry) {
-        rc = ttai_mcp_input_retry(srv, call, run, entry, id, params, args,
+        ttai_mcp_tools_asker(entry, &asker, label, sizeof(label));
+        rc = ttai_mcp_input_retry(srv, call, run, &asker, id, params, args,
                                   &ctx, &result, &p, &refusal);
 
     } else {
@@ -139,7 +144,9 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         run->id = json_incref(id);
         *pending = p;
 
-        if ((entry->tool.annotations & TTAI_TOOL_MEMO) && !retry) {
+        if ((entry->tool.annotations & TTAI_TOOL_MEMO) && !retry
+            && run->reading == NULL)
+        {
             ttai_mcp_plan_keep(srv, run, params, p);
         }
 
@@ -171,11 +178,12 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     }
 
     if (ttai_mcp_input_asked(result)) {
-        rc = ttai_mcp_input_answer(srv, call, run, entry, id, args, result,
+        ttai_mcp_tools_asker(entry, &asker, label, sizeof(label));
+        rc = ttai_mcp_input_answer(srv, call, run, &asker, id, args, result,
                                    response);
 
     } else {
-        rc = ttai_mcp_tools_answer(entry, id, result, response);
+        rc = ttai_mcp_tools_answer(run, entry, id, result, response);
     }
 
     json_decref(args);
@@ -190,9 +198,10 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_pending_t **pending)
 {
     int                     rc;
-    char                   *key;
+    char                   *key, label[160];
     size_t                  klen;
     json_t                 *result, *id, *args;
+    ttai_mcp_asker_t        asker;
     uint64_t                hash;
     ttai_mcp_memo_t        *memo;
     ttai_tool_ctx_t         ctx;
@@ -211,7 +220,7 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     hash = 0;
 
     if ((entry->tool.annotations & TTAI_TOOL_MEMO) && !run->batch
-        && resp->values != NULL && run->nkeys > 0)
+        && run->reading == NULL && resp->values != NULL && run->nkeys > 0)
     {
         key = ttai_mcp_memo_key(run, resp, run->nkeys, &klen, &hash);
         memo = key ? ttai_mcp_memo_find(srv, key, klen, hash) : NULL;
@@ -288,11 +297,12 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     } else if (ttai_mcp_input_asked(result)) {
         /* after the data it fetched, the tool asks the user */
         free(key);
-        rc = ttai_mcp_input_answer(srv, call, run, entry, id, args, result,
+        ttai_mcp_tools_asker(entry, &asker, label, sizeof(label));
+        rc = ttai_mcp_input_answer(srv, call, run, &asker, id, args, result,
                                    response);
 
     } else {
-        rc = ttai_mcp_tools_answer(entry, id, result, response);
+        rc = ttai_mcp_tools_answer(run, entry, id, result, response);
 
         if (rc == 0 && key != NULL) {
             /* only an answer that passed the checks is remembered */
@@ -365,6 +375,21 @@ ttai_mcp_tools_replay(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
 
 static void
+ttai_mcp_tools_asker(ttai_mcp_tool_entry_t *entry, ttai_mcp_asker_t *asker,
+    char *label, size_t len)
+{
+    snprintf(label, len, "Tool %s", entry->tool.name);
+
+    asker->method = "tools/call";
+    asker->target = entry->tool.name;
+    asker->name = label;
+    asker->input = entry->tool.input;
+    asker->no_state = (entry->tool.annotations & TTAI_TOOL_INPUT_NO_STATE)
+                      != 0;
+}
+
+
+static void
 ttai_mcp_tools_ctx(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_run_t *run, ttai_tool_ctx_t *ctx)
 {
@@ -373,14 +398,15 @@ ttai_mcp_tools_ctx(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ctx->ttl = &srv->ttl;
     ctx->state = run->state;
     ctx->stores = run->stores;
+    ctx->caps = run->caps;
 }
 
 
 /* takes the reference to result; NULL result: out of memory */
 
 static int
-ttai_mcp_tools_answer(ttai_mcp_tool_entry_t *entry, json_t *id,
-    json_t *result, json_t **response)
+ttai_mcp_tools_answer(ttai_mcp_run_t *run, ttai_mcp_tool_entry_t *entry,
+    json_t *id, json_t *result, json_t **response)
 {
     if (result == NULL) {
         return -1;
@@ -390,7 +416,12 @@ ttai_mcp_tools_answer(ttai_mcp_tool_entry_t *entry, json_t *id,
 
     *response = ttai_mcp_rpc_result(id, result);
 
-    return *response ? 0 : -1;
+    if (*response == NULL) {
+        return -1;
+    }
+
+    /* the tool ran to read a resource: its answer is the resource's */
+    return run->reading ? ttai_mcp_resource_answer(run, response) : 0;
 }
 
 

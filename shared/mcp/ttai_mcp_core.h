@@ -82,6 +82,28 @@ typedef struct {
 /* a selection of toolsets: what indexes the tools/list pages */
 #define TTAI_MCP_SELECTIONS  (1 << TTAI_TOOLSETS_MAX)
 
+/*
+ * The fixtures' bit: the last of a selection, which no named toolset
+ * takes (ttai_toolsets[] has fewer than TTAI_TOOLSETS_MAX), and which a
+ * directive cannot name: only ttai_mcp_call_t.fixtures sets it
+ */
+#define TTAI_MCP_FIXTURES    (1u << (TTAI_TOOLSETS_MAX - 1))
+
+
+typedef struct {
+    ttai_prompt_t               prompt;       /* a copy */
+    json_t                     *descriptor;   /* its prompts/list entry */
+    unsigned                    toolset;
+} ttai_mcp_prompt_entry_t;
+
+
+typedef struct {
+    ttai_resource_t             res;          /* a copy */
+    json_t                     *descriptor;   /* its list entry */
+    int                         is_template;
+    unsigned                    toolset;
+} ttai_mcp_resource_entry_t;
+
 
 typedef struct {
     ttai_tool_t                 tool;         /* a copy */
@@ -120,6 +142,11 @@ struct ttai_mcp_server_s {
     ttai_mcp_plan_t             plans[TTAI_MCP_PLANS];
     uint64_t                    plan_clock;
 
+    ttai_mcp_prompt_entry_t    *prompts;
+    size_t                      nprompts;
+    ttai_mcp_resource_entry_t  *resources;
+    size_t                      nresources;
+
     /* requestState's sealing key (ttai_mcp_input.c) */
     unsigned char               state_key[32];
     int                         state_keyed;
@@ -148,6 +175,10 @@ typedef struct {
 
     /* the stateless request's clientCapabilities, or NULL */
     json_t                     *caps;
+
+    /* a tool that runs to read this resource, or NULL: see resources */
+    char                       *reading;
+    char                       *reading_mime;
     size_t                      next;         /* the message being answered */
     json_t                     *responses;
 
@@ -229,15 +260,23 @@ int ttai_mcp_server_discover(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
     json_t *params, json_t **response, ttai_mcp_pending_t **pending);
 
-/* ttai_mcp_input.c */
+/* ttai_mcp_input.c: what asks the user, and what its state is bound to */
+typedef struct {
+    const char                 *method;       /* tools/call, prompts/get */
+    const char                 *target;       /* the tool or the prompt */
+    const char                 *name;         /* "Tool x", for messages */
+    ttai_tool_input_pt          input;
+    int                         no_state;     /* TTAI_TOOL_INPUT_NO_STATE */
+} ttai_mcp_asker_t;
+
 int ttai_mcp_input_asked(json_t *result);
 int ttai_mcp_input_answer(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
-    ttai_mcp_tool_entry_t *entry, json_t *id, json_t *args, json_t *result,
+    const ttai_mcp_asker_t *asker, json_t *id, json_t *args, json_t *result,
     json_t **response);
 int ttai_mcp_input_retry(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
-    ttai_mcp_tool_entry_t *entry, json_t *id, json_t *params, json_t *args,
+    const ttai_mcp_asker_t *asker, json_t *id, json_t *params, json_t *args,
     ttai_tool_ctx_t *ctx, json_t **result, ttai_mcp_pending_t **pending,
     json_t **response);
 
@@ -274,7 +313,35 @@ int ttai_mcp_plan_call(ttai_mcp_server_t *srv, ttai_mcp_plan_t *plan,
 void ttai_mcp_plans_free(ttai_mcp_server_t *srv);
 uint64_t ttai_mcp_hash(const char *text, size_t len);
 
+/* ttai_mcp_prompts.c */
+int ttai_mcp_prompts_list(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
+    json_t *params, json_t **response, ttai_mcp_pending_t **pending);
+int ttai_mcp_prompts_get(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
+    json_t *params, json_t **response, ttai_mcp_pending_t **pending);
+int ttai_mcp_complete(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
+    json_t *params, json_t **response, ttai_mcp_pending_t **pending);
+void ttai_mcp_prompts_free(ttai_mcp_server_t *srv);
+
+/* ttai_mcp_resources.c */
+int ttai_mcp_resources_list(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
+    json_t *params, json_t **response, ttai_mcp_pending_t **pending);
+int ttai_mcp_templates_list(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
+    json_t *params, json_t **response, ttai_mcp_pending_t **pending);
+int ttai_mcp_resources_read(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
+    json_t *params, json_t **response, ttai_mcp_pending_t **pending);
+int ttai_mcp_resource_answer(ttai_mcp_run_t *run, json_t **response);
+void ttai_mcp_resources_free(ttai_mcp_server_t *srv);
+ttai_mcp_resource_entry_t *ttai_mcp_resource_match(ttai_mcp_server_t *srv,
+    unsigned toolsets, const char *uri, json_t **vars);
+
 /* ttai_tools.c */
+unsigned ttai_mcp_toolset_of(const char *name);
 ttai_mcp_tool_entry_t *ttai_mcp_tool_find(ttai_mcp_server_t *srv,
     const char *name, size_t *index);
 void ttai_mcp_tools_free(ttai_mcp_server_t *srv);

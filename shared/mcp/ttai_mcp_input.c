@@ -42,11 +42,11 @@
 
 
 static char *ttai_mcp_state_seal(ttai_mcp_server_t *srv,
-    const ttai_mcp_call_t *call, const char *tool, json_t *args,
-    json_t *state);
+    const ttai_mcp_call_t *call, const ttai_mcp_asker_t *asker,
+    json_t *args, json_t *state);
 static json_t *ttai_mcp_state_open(ttai_mcp_server_t *srv,
-    const ttai_mcp_call_t *call, const char *tool, json_t *args,
-    json_t *sealed, const char **reason);
+    const ttai_mcp_call_t *call, const ttai_mcp_asker_t *asker,
+    json_t *args, json_t *sealed, const char **reason);
 static int ttai_mcp_args_digest(json_t *args, char *hex);
 static json_t *ttai_mcp_input_missing(json_t *requests, json_t *caps);
 static time_t ttai_mcp_now(const ttai_mcp_call_t *call);
@@ -84,7 +84,7 @@ ttai_mcp_input_asked(json_t *result)
 
 int
 ttai_mcp_input_answer(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
-    ttai_mcp_run_t *run, ttai_mcp_tool_entry_t *entry, json_t *id,
+    ttai_mcp_run_t *run, const ttai_mcp_asker_t *asker, json_t *id,
     json_t *args, json_t *result, json_t **response)
 {
     char    *sealed;
@@ -96,12 +96,12 @@ ttai_mcp_input_answer(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         json_decref(result);
 
         *response = ttai_mcp_rpc_result(id,
-                        ttai_tool_error_result("Tool %s needs the user's "
+                        ttai_tool_error_result("%s needs the user's "
                             "answer before it can go on, and asks for it "
                             "only in MCP 2026-07-28, which this session "
                             "does not speak.  Ask the user to use a "
                             "client of MCP 2026-07-28, or to do this "
-                            "step themselves.", entry->tool.name));
+                            "step themselves.", asker->name));
 
         return *response ? 0 : -1;
     }
@@ -113,10 +113,9 @@ ttai_mcp_input_answer(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
         *response = ttai_mcp_rpc_error(id, TTAI_MCP_MISSING_CAPABILITY,
                         json_pack("{s:o}", "requiredCapabilities", missing),
-                        "Missing required client capability: tool %s needs "
-                        "to ask the user, and this request's "
-                        "clientCapabilities do not offer it",
-                        entry->tool.name);
+                        "Missing required client capability: %s needs to "
+                        "ask the user, and this request's "
+                        "clientCapabilities do not offer it", asker->name);
 
         return *response ? 0 : -1;
     }
@@ -130,8 +129,7 @@ ttai_mcp_input_answer(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         return *response ? 0 : -1;
     }
 
-    sealed = ttai_mcp_state_seal(srv, call, entry->tool.name, args,
-                                 run->state);
+    sealed = ttai_mcp_state_seal(srv, call, asker, args, run->state);
     if (sealed == NULL) {
         json_decref(result);
         return -1;
@@ -158,7 +156,7 @@ ttai_mcp_input_answer(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
 int
 ttai_mcp_input_retry(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
-    ttai_mcp_run_t *run, ttai_mcp_tool_entry_t *entry, json_t *id,
+    ttai_mcp_run_t *run, const ttai_mcp_asker_t *asker, json_t *id,
     json_t *params, json_t *args, ttai_tool_ctx_t *ctx, json_t **result,
     ttai_mcp_pending_t **pending, json_t **response)
 {
@@ -168,7 +166,7 @@ ttai_mcp_input_retry(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     sealed = json_object_get(params, "requestState");
     responses = json_object_get(params, "inputResponses");
 
-    if (sealed == NULL) {
+    if (sealed == NULL && !asker->no_state) {
         *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS, NULL,
                                        "Invalid params: inputResponses "
                                        "come with the requestState they "
@@ -183,22 +181,27 @@ ttai_mcp_input_retry(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         return *response ? 0 : -1;
     }
 
-    if (entry->tool.input == NULL) {
+    if (asker->input == NULL) {
         *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS,
                         json_pack("{s:s}", "reason",
                                   "invalid_request_state"),
-                        "Invalid params: tool %s asks no questions, so "
-                        "this requestState is not its", entry->tool.name);
+                        "Invalid params: %s asks no questions, so this "
+                        "requestState is not its", asker->name);
         return *response ? 0 : -1;
     }
 
-    if (!srv->state_keyed) {
+    if (sealed == NULL) {
+        /* a tool whose questions protect nothing starts over */
+        state = json_object();
+        reason = NULL;
+
+    } else if (!srv->state_keyed) {
         reason = "this server has no key to open it with";
         state = NULL;
 
     } else {
-        state = ttai_mcp_state_open(srv, call, entry->tool.name, args,
-                                    sealed, &reason);
+        state = ttai_mcp_state_open(srv, call, asker, args, sealed,
+                                    &reason);
     }
 
     if (state == NULL) {
@@ -229,7 +232,7 @@ ttai_mcp_input_retry(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         return -1;
     }
 
-    if (entry->tool.input(ctx, args, responses, result, pending) != 0) {
+    if (asker->input(ctx, args, responses, result, pending) != 0) {
         json_decref(responses);
         return -1;
     }
@@ -244,7 +247,7 @@ ttai_mcp_input_retry(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
 static char *
 ttai_mcp_state_seal(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
-    const char *tool, json_t *args, json_t *state)
+    const ttai_mcp_asker_t *asker, json_t *args, json_t *state)
 {
     char                hex[crypto_generichash_BYTES * 2 + 1], *plain, *out;
     size_t              plen, blen, olen;
@@ -257,8 +260,8 @@ ttai_mcp_state_seal(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     }
 
     j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:O}", "v", 1,
-                  "sub", call->sub ? call->sub : "", "m", "tools/call",
-                  "t", tool, "a", hex,
+                  "sub", call->sub ? call->sub : "", "m", asker->method,
+                  "t", asker->target, "a", hex,
                   "e", (json_int_t) (ttai_mcp_now(call) + srv->state_ttl),
                   "s", state ? state : json_null());
     if (j == NULL) {
@@ -316,7 +319,8 @@ ttai_mcp_state_seal(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
 static json_t *
 ttai_mcp_state_open(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
-    const char *tool, json_t *args, json_t *sealed, const char **reason)
+    const ttai_mcp_asker_t *asker, json_t *args, json_t *sealed,
+    const char **reason)
 {
     char                hex[crypto_generichash_BYTES * 2 + 1];
     size_t              slen, blen, plen;
@@ -400,11 +404,11 @@ ttai_mcp_state_open(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         *reason = "it belongs to another user";
 
     } else if ((v = json_string_value(json_object_get(j, "t"))) == NULL
-               || strcmp(v, tool) != 0
+               || strcmp(v, asker->target) != 0
                || (v = json_string_value(json_object_get(j, "m"))) == NULL
-               || strcmp(v, "tools/call") != 0)
+               || strcmp(v, asker->method) != 0)
     {
-        *reason = "it was made for another tool";
+        *reason = "it was made for another tool or prompt";
 
     } else if (json_integer_value(json_object_get(j, "e"))
                < (json_int_t) ttai_mcp_now(call))

@@ -54,23 +54,6 @@ static char *ttai_mcp_tools_page(json_t *result, size_t *len);
 static int ttai_mcp_set_level(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
     json_t *params, json_t **response, ttai_mcp_pending_t **pending);
-static int ttai_mcp_resources_list(ttai_mcp_server_t *srv,
-    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
-    json_t *params, json_t **response, ttai_mcp_pending_t **pending);
-static int ttai_mcp_templates_list(ttai_mcp_server_t *srv,
-    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
-    json_t *params, json_t **response, ttai_mcp_pending_t **pending);
-static int ttai_mcp_resources_read(ttai_mcp_server_t *srv,
-    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
-    json_t *params, json_t **response, ttai_mcp_pending_t **pending);
-static int ttai_mcp_prompts_list(ttai_mcp_server_t *srv,
-    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
-    json_t *params, json_t **response, ttai_mcp_pending_t **pending);
-static int ttai_mcp_prompts_get(ttai_mcp_server_t *srv,
-    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
-    json_t *params, json_t **response, ttai_mcp_pending_t **pending);
-static int ttai_mcp_empty_list(json_t *id, json_t *params, const char *key,
-    json_t **response);
 static int ttai_mcp_cursor_decode(json_t *cursor, size_t *offset);
 static json_t *ttai_mcp_cursor_encode(size_t offset);
 
@@ -91,6 +74,7 @@ static const ttai_mcp_method_t  ttai_mcp_methods[] = {
     { "resources/read", ttai_mcp_resources_read, TTAI_MCP_BOTH },
     { "prompts/list", ttai_mcp_prompts_list, TTAI_MCP_BOTH },
     { "prompts/get", ttai_mcp_prompts_get, TTAI_MCP_BOTH },
+    { "completion/complete", ttai_mcp_complete, TTAI_MCP_BOTH },
     { NULL, NULL, 0 }
 };
 
@@ -233,12 +217,13 @@ ttai_mcp_initialize(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     version = ttai_mcp_negotiate(json_string_value(requested));
 
     *response = ttai_mcp_rpc_result(id,
-                    json_pack("{s:s, s:{s:{s:b}, s:{}, s:{}, s:{}},"
+                    json_pack("{s:s, s:{s:{s:b}, s:{}, s:{}, s:{}, s:{}},"
                               " s:{s:s, s:s, s:s}, s:s}",
                               "protocolVersion", version,
                               "capabilities",
                               "tools", "listChanged", 0,
                               "resources", "prompts", "logging",
+                              "completions",
                               "serverInfo",
                               "name", "ttai",
                               "title", TTAI_MCP_TITLE,
@@ -442,96 +427,10 @@ ttai_mcp_set_level(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 }
 
 
-static int
-ttai_mcp_resources_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
-    ttai_mcp_run_t *run, json_t *id, json_t *params, json_t **response,
-    ttai_mcp_pending_t **pending)
-{
-    return ttai_mcp_empty_list(id, params, "resources", response);
-}
 
 
-static int
-ttai_mcp_templates_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
-    ttai_mcp_run_t *run, json_t *id, json_t *params, json_t **response,
-    ttai_mcp_pending_t **pending)
-{
-    return ttai_mcp_empty_list(id, params, "resourceTemplates", response);
-}
 
 
-static int
-ttai_mcp_resources_read(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
-    ttai_mcp_run_t *run, json_t *id, json_t *params, json_t **response,
-    ttai_mcp_pending_t **pending)
-{
-    json_t  *uri;
-
-    uri = json_object_get(params, "uri");
-
-    if (!json_is_string(uri)) {
-        *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS, NULL,
-                                       "Invalid params: uri is required");
-        return 0;
-    }
-
-    /* there are no resources yet */
-    *response = ttai_mcp_rpc_error(id, TTAI_MCP_RESOURCE_NOT_FOUND,
-                                   json_pack("{s:O}", "uri", uri),
-                                   "Resource not found");
-    return 0;
-}
-
-
-static int
-ttai_mcp_prompts_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
-    ttai_mcp_run_t *run, json_t *id, json_t *params, json_t **response,
-    ttai_mcp_pending_t **pending)
-{
-    return ttai_mcp_empty_list(id, params, "prompts", response);
-}
-
-
-static int
-ttai_mcp_prompts_get(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
-    ttai_mcp_run_t *run, json_t *id, json_t *params, json_t **response,
-    ttai_mcp_pending_t **pending)
-{
-    json_t  *name;
-
-    name = json_object_get(params, "name");
-
-    if (!json_is_string(name)) {
-        *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS, NULL,
-                                       "Invalid params: name is required");
-        return 0;
-    }
-
-    /* there are no prompts yet */
-    *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS, NULL,
-                                   "Unknown prompt: %.128s",
-                                   json_string_value(name));
-    return 0;
-}
-
-
-/* a list with one empty page: no cursor can be valid for it */
-
-static int
-ttai_mcp_empty_list(json_t *id, json_t *params, const char *key,
-    json_t **response)
-{
-    if (json_object_get(params, "cursor") != NULL) {
-        *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS, NULL,
-                                       "Invalid params: unknown cursor; "
-                                       "list again without one");
-        return 0;
-    }
-
-    *response = ttai_mcp_rpc_result(id, json_pack("{s:[]}", key));
-
-    return 0;
-}
 
 
 /*

@@ -142,7 +142,7 @@ ttai_mcp_register_tool(ttai_mcp_server_t *srv, const ttai_tool_t *tool)
     toolset = 0;
 
     if (tool->toolset != NULL) {
-        toolset = ttai_toolset(tool->toolset, strlen(tool->toolset));
+        toolset = ttai_mcp_toolset_of(tool->toolset);
 
         if (toolset == 0) {
             return ttai_tool_fail(srv, "tool \"%s\": unknown toolset "
@@ -276,11 +276,25 @@ ttai_toolsets_all(void)
 unsigned
 ttai_mcp_toolsets(const ttai_mcp_call_t *call)
 {
-    unsigned  all;
+    unsigned  all, selected;
 
     all = ttai_toolsets_all();
+    selected = call->toolsets ? call->toolsets & all : all;
 
-    return call->toolsets ? call->toolsets & all : all;
+    return selected | (call->fixtures ? TTAI_MCP_FIXTURES : 0);
+}
+
+
+/* the bit of a tool's, prompt's or resource's toolset; 0: unknown */
+
+unsigned
+ttai_mcp_toolset_of(const char *name)
+{
+    if (strcmp(name, TTAI_TOOLSET_FIXTURES) == 0) {
+        return TTAI_MCP_FIXTURES;
+    }
+
+    return ttai_toolset(name, strlen(name));
 }
 
 

@@ -33,6 +33,15 @@
  */
 #define TTAI_TOOL_MEMO         0x100
 
+/*
+ * Not an MCP annotation: the tool's questions protect nothing, so its
+ * input step may also run on inputResponses sent without a requestState,
+ * from an empty state (MRTR allows it).  Never for a tool whose answer
+ * confirms anything: without the sealed state, a client could send an
+ * answer to a question nobody asked.
+ */
+#define TTAI_TOOL_INPUT_NO_STATE  0x200
+
 
 typedef struct {
     const ttai_mcp_call_t     *call;
@@ -45,6 +54,12 @@ typedef struct {
      */
     json_t                    *state;
     json_t                    *stores;
+
+    /*
+     * What the client can answer if asked (2026-07-28: this request's
+     * clientCapabilities), or NULL when it is not known
+     */
+    json_t                    *caps;
 } ttai_tool_ctx_t;
 
 
@@ -172,6 +187,84 @@ extern const ttai_tool_impl_t  ttai_tool_get_market_metrics;
 extern const ttai_tool_impl_t  ttai_tool_get_option_chain;
 extern const ttai_tool_impl_t  ttai_tool_search_symbols;
 extern const ttai_tool_impl_t  ttai_tool_get_market_sessions;
+
+/*
+ * Prompts: templates a user picks from a menu.  get fills *result with a
+ * GetPromptResult ({"messages": [...]}, maybe a description) from the
+ * arguments (an object of strings, the required ones checked), or with
+ * ttai_tool_input_required() to ask the user first (then input takes the
+ * answers, as a tool's does).  complete gives the values an argument may
+ * take that begin with value (a JSON array of strings), or NULL: none.
+ */
+
+typedef struct {
+    const char                *name;
+    const char                *description;
+    int                        required;
+} ttai_prompt_arg_t;
+
+typedef int (*ttai_prompt_get_pt)(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result);
+typedef json_t *(*ttai_complete_pt)(const char *arg, const char *value,
+    json_t *args);
+
+typedef struct {
+    const char                *name;
+    const char                *title;
+    const char                *description;
+    const ttai_prompt_arg_t   *args;             /* ends with a NULL name */
+    ttai_prompt_get_pt         get;
+    ttai_complete_pt           complete;         /* NULL: no completions */
+    const char                *toolset;          /* as a tool's */
+    ttai_tool_input_pt         input;            /* NULL: never asks */
+} ttai_prompt_t;
+
+
+/*
+ * Resources: what a client can read by URI.  uri is a URI, or a template
+ * whose {name} parts match one path segment each (listed by
+ * resources/templates/list).  A resource is read either by calling the
+ * tool named tool, with the template's parts as its arguments, and
+ * giving its structuredContent as JSON; or by read, which fills
+ * *contents with the ResourceContents array.
+ */
+
+typedef int (*ttai_resource_read_pt)(ttai_tool_ctx_t *ctx, const char *uri,
+    json_t *vars, json_t **contents);
+
+typedef struct {
+    const char                *uri;
+    const char                *name;
+    const char                *title;
+    const char                *description;
+    const char                *mime_type;
+    const char                *tool;             /* or NULL, and read */
+    ttai_resource_read_pt      read;
+    const char                *toolset;          /* as a tool's */
+} ttai_resource_t;
+
+
+/*
+ * Copied, as tools are; the strings must outlive the server.  Returns
+ * -1 on a duplicate, a bad template or a missing function, with
+ * ttai_mcp_server_error().
+ */
+int ttai_mcp_register_prompt(ttai_mcp_server_t *srv,
+    const ttai_prompt_t *prompt);
+int ttai_mcp_register_resource(ttai_mcp_server_t *srv,
+    const ttai_resource_t *resource);
+
+/* the prompts and resources ttai ships */
+int ttai_prompts_register_all(ttai_mcp_server_t *srv);
+int ttai_resources_register_all(ttai_mcp_server_t *srv);
+
+/*
+ * The toolset of test fixtures (the conformance suites' tools, prompts
+ * and resources): listed only where ttai_mcp_call_t.fixtures is set
+ */
+#define TTAI_TOOLSET_FIXTURES  "conformance"
+int ttai_fixtures_register_all(ttai_mcp_server_t *srv);
+
 
 /*
  * Helpers for tools: a text result, an error result a model can act on.

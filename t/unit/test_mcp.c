@@ -542,8 +542,8 @@ test_initialize(void **state)
                         "2025-06-18");
 
     expect = json_loads("{\"tools\":{\"listChanged\":false},"
-                        "\"resources\":{},\"prompts\":{},\"logging\":{}}",
-                        0, NULL);
+                        "\"resources\":{},\"prompts\":{},\"logging\":{},"
+                        "\"completions\":{}}", 0, NULL);
     assert_true(json_equal(json_object_get(r, "capabilities"), expect));
     json_decref(expect);
 
@@ -864,9 +864,16 @@ test_methods(void **state)
     call = in_session("2025-11-25");
     id = json_integer(5);
 
+    /* completion/complete is served, and wants its ref and argument */
     j = post(&call, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":"
              "\"completion/complete\"}", 200);
-    assert_error(j, -32601, id, "Method not found: completion/complete");
+    assert_error(j, -32602, id, "ref.type, argument.name and "
+                 "argument.value are required");
+    json_decref(j);
+
+    j = post(&call, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":"
+             "\"unknown/method\"}", 200);
+    assert_error(j, -32601, id, "Method not found: unknown/method");
     json_decref(j);
 
     j = post(&call, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\","
