@@ -213,6 +213,46 @@ ngx_http_ttai_mcp_toolsets(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * ttai_mcp_fixtures conformance: the MCP conformance suites' fixture
+ * tools, prompts and resources are listed and served at this location
+ * too (development only, checked at the merge)
+ */
+
+char *
+ngx_http_ttai_mcp_fixtures(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ttai_loc_conf_t *tlcf = conf;
+
+    ngx_str_t                  *value;
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    if (tlcf->fixtures != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len != sizeof(TTAI_TOOLSET_FIXTURES) - 1
+        || ngx_strncmp(value[1].data, TTAI_TOOLSET_FIXTURES,
+                       value[1].len) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown fixtures \"%V\" in \"%V\": the only "
+                           "ones are \"" TTAI_TOOLSET_FIXTURES "\"",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    tlcf->fixtures = 1;
+
+    tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ttai_module);
+    tmcf->fixtures_used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
 /* at the end of the http block: the core and its tools, once per cycle */
 
 char *
@@ -257,7 +297,8 @@ ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
                                NGX_HTTP_TTAI_MCP_STATE_KEY_ID,
                                NGX_HTTP_TTAI_MCP_STATE_KEY_CTX,
                                tmcf->token_key);
-    ttai_mcp_server_state_key(tmcf->mcp, state_key, 0);
+    ttai_mcp_server_state_key(tmcf->mcp, state_key,
+                              (long) tmcf->request_state_ttl);
     sodium_memzero(state_key, sizeof(state_key));
 
     ttl.quote = 5;
@@ -268,10 +309,18 @@ ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
     ngx_http_ttai_tt_cache_ttl(cf, &ttl);
     ttai_mcp_server_cache_ttl(tmcf->mcp, &ttl);
 
-    if (ttai_tools_register_all(tmcf->mcp) != 0) {
+    /*
+     * the fixtures first: a suite reads the first resource listed, and
+     * calls the first tool with no arguments
+     */
+    if ((tmcf->fixtures_used && ttai_fixtures_register_all(tmcf->mcp) != 0)
+        || ttai_tools_register_all(tmcf->mcp) != 0
+        || ttai_prompts_register_all(tmcf->mcp) != 0
+        || ttai_resources_register_all(tmcf->mcp) != 0)
+    {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "ttai: the MCP tools could not be registered: %s",
-                      ttai_mcp_server_error(tmcf->mcp));
+                      "ttai: the MCP tools, prompts and resources could not "
+                      "be registered: %s", ttai_mcp_server_error(tmcf->mcp));
         return NGX_CONF_ERROR;
     }
 
@@ -909,6 +958,7 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     call->email = ctx->claims.email[0] ? ctx->claims.email : NULL;
     call->now = ngx_time();
     call->toolsets = tlcf->toolsets;
+    call->fixtures = tlcf->fixtures;
     call->split = 1;
 
     h = ctx->version;

@@ -79,6 +79,13 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       offsetof(ngx_http_ttai_main_conf_t, sessions),
       NULL },
 
+    { ngx_string("ttai_mcp_request_state_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, request_state_ttl),
+      NULL },
+
     { ngx_string("ttai_mcp_session_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -180,6 +187,13 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
     { ngx_string("ttai_mcp_toolsets"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_ttai_mcp_toolsets,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ttai_mcp_fixtures"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_ttai_mcp_fixtures,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -326,6 +340,7 @@ ngx_http_ttai_create_main_conf(ngx_conf_t *cf)
     tmcf->environment = NGX_CONF_UNSET_UINT;
     tmcf->enabled = NGX_CONF_UNSET;
     tmcf->session_timeout = NGX_CONF_UNSET;
+    tmcf->request_state_ttl = NGX_CONF_UNSET;
     tmcf->sessions_per_user = NGX_CONF_UNSET_UINT;
     tmcf->jwt_leeway = NGX_CONF_UNSET;
 
@@ -342,6 +357,7 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(tmcf->environment, NGX_HTTP_TTAI_PRODUCTION);
     ngx_conf_init_value(tmcf->enabled, 0);
     ngx_conf_init_value(tmcf->session_timeout, 30 * 60);
+    ngx_conf_init_value(tmcf->request_state_ttl, 10 * 60);
     ngx_conf_init_uint_value(tmcf->sessions_per_user,
                              NGX_HTTP_TTAI_SESSIONS_PER_USER);
     ngx_conf_init_value(tmcf->jwt_leeway, 60);
@@ -408,6 +424,7 @@ ngx_http_ttai_create_loc_conf(ngx_conf_t *cf)
     tlcf->max_body = NGX_CONF_UNSET_SIZE;
     tlcf->origins = NGX_CONF_UNSET_PTR;
     tlcf->toolsets = NGX_CONF_UNSET_UINT;
+    tlcf->fixtures = NGX_CONF_UNSET;
 
     return tlcf;
 }
@@ -427,6 +444,7 @@ ngx_http_ttai_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_size_value(conf->max_body, prev->max_body, 1024 * 1024);
     ngx_conf_merge_ptr_value(conf->origins, prev->origins, NULL);
     ngx_conf_merge_uint_value(conf->toolsets, prev->toolsets, 0);
+    ngx_conf_merge_value(conf->fixtures, prev->fixtures, 0);
 
     /* the main configuration is complete before any merge */
     tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ttai_module);
@@ -434,6 +452,13 @@ ngx_http_ttai_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (!conf->auth && tmcf->environment != NGX_HTTP_TTAI_DEVELOPMENT) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"ttai_mcp_auth off\" is for development only: "
+                           "it needs \"ttai_environment development\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->fixtures && tmcf->environment != NGX_HTTP_TTAI_DEVELOPMENT) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"ttai_mcp_fixtures\" is for development only: "
                            "it needs \"ttai_environment development\"");
         return NGX_CONF_ERROR;
     }

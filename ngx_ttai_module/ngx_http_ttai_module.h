@@ -51,6 +51,7 @@ typedef struct {
     /* ttai_mcp_sessions: the MCP sessions, in the same kind of zone */
     ngx_http_ttai_kv_t       *sessions;
     time_t                    session_timeout;
+    time_t                    request_state_ttl;  /* MRTR's requestState */
     ngx_uint_t                sessions_per_user;    /* 0: no limit */
 
     /* ttai_db, ttai_migrations, ttai_thread_pool: SQLite (D1) */
@@ -77,6 +78,7 @@ typedef struct {
     /* the MCP core, made once per cycle when ttai_mcp is used */
     ttai_mcp_server_t        *mcp;
     ngx_flag_t                mcp_used;
+    ngx_flag_t                fixtures_used;    /* ttai_mcp_fixtures */
 } ngx_http_ttai_main_conf_t;
 
 
@@ -91,6 +93,9 @@ typedef struct {
 
     /* ttai_mcp_toolsets: a mask of ttai_toolsets[] bits; 0: all */
     ngx_uint_t                toolsets;
+
+    /* ttai_mcp_fixtures conformance: the test suites' fixtures here */
+    ngx_flag_t                fixtures;
 
     /* ttai_health: this worker's last answer, and what it showed */
     ngx_http_ttai_health_memo_t  *health;
@@ -131,6 +136,8 @@ char *ngx_http_ttai_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_admin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_mcp_toolsets(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_ttai_mcp_fixtures(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_ttai_worker(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_oauth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

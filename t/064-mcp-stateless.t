@@ -34,7 +34,10 @@ END { tt_stop($_) for @servers }
 my $dir = scratch_dir('stateless');
 my $srv = tt_server($dir, http => "log_format trace '\$ttai_traceparent "
                                   . "\$status \$request_uri';"
-                                  . " access_log $dir/logs/trace.log trace;");
+                                  . " access_log $dir/logs/trace.log trace;"
+                                  . " ttai_mcp_request_state_ttl 3s;",
+                     server => 'location = /fx/mcp { ttai_mcp; '
+                             . 'ttai_mcp_fixtures conformance; }');
 push @servers, $srv;
 tt_connect($srv, 'alice');
 my $jwt = tt_jwt($srv, 'alice');
@@ -63,7 +66,8 @@ sub post {
     push @h, @{ $o{headers} // [ "MCP-Protocol-Version: $V",
                                  "Mcp-Method: $method" ] };
     push @h, @{ $o{extra} // [] };
-    my ($st, $h, $raw) = http_get(($o{server} // $srv)->{port}, '/mcp',
+    my ($st, $h, $raw) = http_get(($o{server} // $srv)->{port},
+                                  $o{path} // '/mcp',
                                   method => 'POST', headers => \@h,
                                   body => $body, timeout => 30);
     return ($st, $h, (length $raw ? eval { $JSON->decode($raw) } : undef),
@@ -266,6 +270,156 @@ is $r->{error}{code}, -32002, 'a 2025 session keeps -32002 for a missing '
                                   "Mcp-Session-Id: $sid" ]);
 is $st, 400, 'a 2025 header on a body that claims 2026-07-28: 400';
 is $r->{error}{code}, -32020, 'HeaderMismatch';
+
+# -- a tool that asks the user: multi round-trip requests ------------------
+
+my $bob = tt_jwt($srv, 'bob');
+my $ASK = 'test_input_required_result_request_state';
+my %fx = (path => '/fx/mcp');
+
+sub ask_call {
+    my ($extra, %o) = @_;
+    return post('tools/call',
+                { name => $o{tool} // $ASK, arguments => $o{args} // {},
+                  _meta => meta('io.modelcontextprotocol/clientCapabilities'
+                                => $o{caps} // { elicitation => {} }),
+                  %{ $extra // {} } },
+                headers => [ "MCP-Protocol-Version: $V",
+                             'Mcp-Method: tools/call',
+                             'Mcp-Name: ' . ($o{tool} // $ASK) ],
+                %fx, $o{jwt} ? (jwt => $o{jwt}) : ());
+}
+
+my $yes = { confirm => { action => 'accept', content => { ok => JSON::PP::true } } };
+
+($st, $h, $r) = ask_call();
+is $st, 200, 'a tool that asks: 200';
+is $r->{result}{resultType}, 'input_required', 'resultType input_required';
+is $r->{result}{inputRequests}{confirm}{method}, 'elicitation/create',
+    'it asks with elicitation/create';
+my $state = $r->{result}{requestState};
+like $state // '', qr/^v1\.[A-Za-z0-9_-]+$/, 'with a sealed requestState';
+ok !exists $r->{result}{ttlMs}, 'an answer that waits is not cacheable';
+
+($st, $h, $r) = ask_call({ inputResponses => $yes, requestState => $state });
+is $r->{result}{resultType}, 'complete', 'the retry completes';
+like $r->{result}{content}[0]{text}, qr/^state-ok/,
+    'with the state the first round sealed';
+
+# the fixtures are absent without the directive
+($st, $h, $r) = post('tools/call', { name => $ASK, arguments => {},
+                                     _meta => meta() },
+                     headers => [ "MCP-Protocol-Version: $V",
+                                  'Mcp-Method: tools/call',
+                                  "Mcp-Name: $ASK" ]);
+is $r->{error}{code}, -32602, 'without ttai_mcp_fixtures, the fixture is an '
+                              . 'unknown tool';
+
+my $forged = $state;
+substr($forged, 20, 1) = substr($forged, 20, 1) eq 'A' ? 'B' : 'A';
+my @hostile = (
+    [ 'a state with one character changed', { requestState => $forged },
+      {}, qr/changed, or sealed with another key/ ],
+    [ 'a made-up state', { requestState => 'v1.' . ('A' x 80) }, {},
+      qr/changed|not made by this server/ ],
+    [ 'another user\'s state', { requestState => $state }, { jwt => $bob },
+      qr/another user/ ],
+    [ 'the state with other arguments', { requestState => $state },
+      { args => { extra => 1 } }, qr/arguments are not the ones/ ],
+    [ 'the state on another tool', { requestState => $state },
+      { tool => 'test_input_required_result_tampered_state' },
+      qr/another tool/ ],
+    [ 'answers without the state', {}, {}, qr/come with the requestState/ ],
+);
+for my $c (@hostile) {
+    my ($what, $extra, $o, $why) = @$c;
+    ($st, $h, $r) = ask_call({ inputResponses => $yes, %$extra }, %$o);
+    is $st, 200, "$what: answered in band";
+    is $r->{error}{code}, -32602, "$what: refused with -32602";
+    like $r->{error}{message} // '', $why, "$what: saying why";
+    ok !$r->{result}, "$what: the tool does not go on";
+}
+
+# a client that cannot show the question
+($st, $h, $r) = ask_call(undef, caps => {});
+is $st, 400, 'a client without elicitation: 400';
+is $r->{error}{code}, -32021, 'MissingRequiredClientCapability';
+ok $r->{error}{data}{requiredCapabilities}{elicitation},
+    'naming elicitation';
+
+# declining ends the call with a clear result
+($st, $h, $r) = ask_call({ requestState => $state, inputResponses =>
+                           { confirm => { action => 'decline' } } });
+like $r->{result}{content}[0]{text}, qr/decline/, 'decline is said';
+
+# replayed: the same state works again until it expires (MRTR says states
+# are not single-use; a step that must run once keeps its own record)
+($st, $h, $r) = ask_call({ inputResponses => $yes, requestState => $state });
+is $r->{result}{resultType}, 'complete', 'a replay before expiry completes';
+
+sleep 4;
+($st, $h, $r) = ask_call({ inputResponses => $yes, requestState => $state });
+is $r->{error}{code}, -32602, 'after ttai_mcp_request_state_ttl: refused';
+like $r->{error}{message}, qr/expired/, 'as expired';
+
+# a 2025 session is told what to do instead
+($st, $h, $r) = post('initialize',
+                     { protocolVersion => '2025-11-25', capabilities => {},
+                       clientInfo => { name => 'legacy', version => '1' } },
+                     headers => [], %fx);
+my $fsid = $h->{'mcp-session-id'};
+($st, $h, $r) = post('tools/call', { name => $ASK, arguments => {} },
+                     headers => [ 'MCP-Protocol-Version: 2025-11-25',
+                                  "Mcp-Session-Id: $fsid" ], %fx);
+ok $r->{result}{isError}, 'in a 2025 session the asking tool is an error';
+like $r->{result}{content}[0]{text}, qr/2026-07-28/,
+    'that says which revision asks';
+
+# -- prompts and resources in both eras --------------------------------------
+
+($st, $h, $r) = post('prompts/list', { _meta => meta() });
+my %prompts = map { $_->{name} => $_ } @{ $r->{result}{prompts} // [] };
+ok $prompts{$_}, "prompts/list has $_"
+    for qw(portfolio_risk_review covered_call_screen cash_secured_put_screen
+           earnings_check);
+ok !$prompts{test_simple_prompt}, 'and no fixture without the directive';
+is $r->{result}{cacheScope}, 'public', 'prompts are the same for everyone';
+
+($st, $h, $r) = post('prompts/get',
+                     { name => 'earnings_check',
+                       arguments => { symbol => 'NVDA' }, _meta => meta() },
+                     headers => [ "MCP-Protocol-Version: $V",
+                                  'Mcp-Method: prompts/get',
+                                  'Mcp-Name: earnings_check' ]);
+like $r->{result}{messages}[0]{content}{text}, qr/earnings of NVDA/,
+    'prompts/get fills in the symbol';
+
+($st, $h, $r) = post('completion/complete',
+                     { ref => { type => 'ref/prompt',
+                                name => 'earnings_check' },
+                       argument => { name => 'symbol', value => 'NV' },
+                       _meta => meta() });
+is_deeply $r->{result}{completion}{values}, [ 'NVDA' ],
+    'completion/complete completes the symbol';
+
+($st, $h, $r) = post('resources/read',
+                     { uri => 'ttai://accounts', _meta => meta() },
+                     headers => [ "MCP-Protocol-Version: $V",
+                                  'Mcp-Method: resources/read',
+                                  'Mcp-Name: ttai://accounts' ]);
+is $r->{result}{contents}[0]{mimeType}, 'application/json',
+    'ttai://accounts reads as JSON';
+my $accounts = eval { $JSON->decode($r->{result}{contents}[0]{text}) } // {};
+ok @{ $accounts->{accounts} // [] }, 'the accounts, from the mock';
+is $r->{result}{cacheScope}, 'private', 'the user\'s own: private';
+my $number = $accounts->{accounts}[0]{number};
+
+($st, $h, $r) = post('resources/read',
+                     { uri => "ttai://accounts/$number/balances" },
+                     headers => [ 'MCP-Protocol-Version: 2025-11-25',
+                                  "Mcp-Session-Id: $sid" ]);
+like $r->{result}{contents}[0]{text} // '', qr/\Q$number\E/,
+    'a template read in a 2025 session: the account\'s balances';
 
 # -- the traceparent reaches the logs ---------------------------------------
 
