@@ -38,13 +38,16 @@ NAME limits the run to some endpoints (see the first column); the
 baselines of those run too.  The baselines:
   baseline               "return 200": for health, kv-*, d1-*, and for
                          mcp-get-session-info and get-quotes-miss
-  static-tools-list      the bytes of ttai's answer to tools/list, and
+  static-tools-list      the bytes of ttai's answer to tools/list,
+  static-tools-list-2026 of its 2026-07-28 answer to tools/list, and
   static-get-quotes-hit  of get_quotes answered from KV, captured with
                          curl first and served from a file nginx keeps
                          open, with the same Content-Type
 The MCP endpoints (mcp-tools-list, mcp-get-session-info, get-quotes-hit,
 get-quotes-miss) are JSON-RPC POSTs to /mcp in one session that curl
-opens first, with a token from "build/ttai token"; the get_quotes ones
+opens first, with a token from "build/ttai token"; mcp-tools-list-2026
+is tools/list in the stateless revision, with its headers and _meta and
+no session; the get_quotes ones
 call the mock TastyTrade API of conf/mock/, served by the same nginx,
 through the worker service.
 
@@ -60,8 +63,9 @@ The endpoints whose wrk script makes each request differ (kv-put, d1-*,
 get-quotes-miss) are left out.
 
 This is a benchmark: it prints figures and asserts nothing.  The targets
-are judged on the ratio column: health >= 0.95, mcp-tools-list >= 0.7,
-get-quotes-hit >= 0.6; get-quotes-miss is judged on p50 and p99.
+are judged on the ratio column: health >= 0.95, mcp-tools-list and
+mcp-tools-list-2026 >= 0.7, get-quotes-hit >= 0.6; get-quotes-miss is
+judged on p50 and p99.
 USAGE
 }
 
@@ -237,7 +241,7 @@ cpu_ticks() {
 
 declare -A rps_of
 declare -A target_of=([health]=0.95 [mcp-tools-list]=0.7
-                      [get-quotes-hit]=0.6)
+                      [mcp-tools-list-2026]=0.7 [get-quotes-hit]=0.6)
 
 if [ -n "$callgrind" ]; then
     printf '%-22s %12s %6s  %s\n' endpoint instructions ratio baseline
@@ -253,6 +257,7 @@ wanted() {
     case " ${only[*]} " in *" $1 "*) return 0 ;; esac
     case "$1" in
         static-tools-list) wanted mcp-tools-list ;;
+        static-tools-list-2026) wanted mcp-tools-list-2026 ;;
         static-get-quotes-hit) wanted get-quotes-hit ;;
         *) return 1 ;;
     esac
@@ -414,6 +419,14 @@ mcp_post() {
         ${MCP_SESSION:+-H "MCP-Protocol-Version: $MCP_PROTOCOL_VERSION"} \
         "$@" "http://127.0.0.1:$port/mcp"
 }
+# the same in the stateless revision: its headers, and no session
+mcp_post_2026() {
+    curl -s -X POST -H "Authorization: Bearer $MCP_TOKEN" \
+        -H 'Content-Type: application/json' \
+        -H 'Accept: application/json, text/event-stream' \
+        -H 'MCP-Protocol-Version: 2026-07-28' -H "Mcp-Method: $1" \
+        "${@:2}" "http://127.0.0.1:$port/mcp"
+}
 mcp_setup() {
     export MCP_TOKEN MCP_SESSION= MCP_PROTOCOL_VERSION=2025-11-25
     if ! MCP_TOKEN=$(build/ttai token --env-file "$dir/bench.env" \
@@ -458,11 +471,27 @@ static_run() {
 tools_list='{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
 quotes_hit='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quotes","arguments":{"symbols":["AAPL"]}}}'
 quotes_miss='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quotes","arguments":{"symbols":["MSFT"]}}}'
-if { wanted mcp-tools-list || wanted mcp-get-session-info \
+tools_list_2026='{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"bench.sh","version":"1"}}}}'
+if { wanted mcp-tools-list || wanted mcp-tools-list-2026 \
+     || wanted mcp-get-session-info \
      || wanted get-quotes-hit || wanted get-quotes-miss; } && mcp_setup; then
     static_run static-tools-list "$tools_list"
     mcp_run mcp-tools-list scripts/bench/mcp-tools-list.lua "$tools_list" \
         static-tools-list
+    # (callgrind's curl sends the session's headers only)
+    if wanted mcp-tools-list-2026 && [ -z "$callgrind" ]; then
+        mkdir -p "$dir/static"
+        mcp_post_2026 tools/list --data "$tools_list_2026" \
+            -o "$dir/static/static-tools-list-2026.json"
+        case "$(cat "$dir/static/static-tools-list-2026.json")" in
+            *'"resultType":"complete"'*) ;;
+            *) echo "bench.sh: mcp-tools-list-2026 does not answer a" \
+                    "result" >&2 ;;
+        esac
+        run static-tools-list-2026 /static/static-tools-list-2026.json "" -
+        run mcp-tools-list-2026 /mcp scripts/bench/mcp-tools-list-2026.lua \
+            static-tools-list-2026 "$tools_list_2026"
+    fi
     mcp_run mcp-get-session-info scripts/bench/mcp-get-session-info.lua \
         '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_session_info","arguments":{}}}'
 
