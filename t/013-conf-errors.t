@@ -41,22 +41,22 @@ isnt $rc, 0, 'ttai_debug in production does not load';
 is $rc, 0, 'ttai_admin loads in development' or diag $out;
 
 # the conformance suites' fixtures: development only, and by their name
-my $mcp = 'ttai_mcp_sessions SESSIONS 1m snapshot=off;';
-($rc, $out) = nginx_t($dir, http => "$env $mcp ttai_environment production;",
+my $zone = 'ttai_mcp_sessions SESSIONS 1m snapshot=off;';
+($rc, $out) = nginx_t($dir, http => "$env $zone ttai_environment production;",
                       server => 'location = /mcp { ttai_mcp; '
                               . 'ttai_mcp_fixtures conformance; }');
 isnt $rc, 0, 'ttai_mcp_fixtures in production does not load';
 like $out, qr/"ttai_mcp_fixtures" is for development only: it needs "ttai_environment development"/,
     'and says why';
 
-($rc, $out) = nginx_t($dir, http => "$env $mcp ttai_environment development;",
+($rc, $out) = nginx_t($dir, http => "$env $zone ttai_environment development;",
                       server => 'location = /mcp { ttai_mcp; '
                               . 'ttai_mcp_fixtures everything; }');
 isnt $rc, 0, 'unknown fixtures are refused';
 like $out, qr/unknown fixtures "everything" in "ttai_mcp_fixtures": the only ones are "conformance"/,
     'and the valid ones are named';
 
-($rc, $out) = nginx_t($dir, http => "$env $mcp ttai_environment development;",
+($rc, $out) = nginx_t($dir, http => "$env $zone ttai_environment development;",
                       server => 'location = /mcp { ttai_mcp; '
                               . 'ttai_mcp_fixtures conformance; }');
 is $rc, 0, 'ttai_mcp_fixtures loads in development' or diag $out;
