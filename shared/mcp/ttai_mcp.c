@@ -37,6 +37,10 @@ static int ttai_mcp_finish(ttai_mcp_server_t *srv,
 static int ttai_mcp_reply_stores(ttai_mcp_run_t *run,
     ttai_mcp_reply_t *reply);
 static int ttai_mcp_body_claims(const char *body, size_t len);
+static int ttai_mcp_reply_events(ttai_mcp_run_t *run,
+    ttai_mcp_reply_t *reply);
+static void ttai_mcp_notify_setup(const ttai_mcp_call_t *call,
+    ttai_mcp_run_t *run);
 static int ttai_mcp_reply_error(ttai_mcp_reply_t *reply, int status,
     json_t *id, int code, json_t *data, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
@@ -254,7 +258,9 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     run->responses = json_array();
     run->stores = json_array();
-    if (run->responses == NULL || run->stores == NULL) {
+    run->events = json_array();
+    if (run->responses == NULL || run->stores == NULL || run->events == NULL)
+    {
         ttai_mcp_run_free(run);
         return -1;
     }
@@ -268,6 +274,8 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     run->stateless = stateless;
     memcpy(run->traceparent, reply->traceparent, sizeof(run->traceparent));
+
+    ttai_mcp_notify_setup(call, run);
 
     if (stateless) {
         /* what the client can answer, for a tool that asks the user */
@@ -298,6 +306,7 @@ ttai_mcp_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     run = pending->state;
     pending->state = NULL;
     run->nkeys = (pending->kind == TTAI_PENDING_CACHE) ? pending->nkeys : 0;
+    run->waited = (pending->kind == TTAI_PENDING_WAIT);
     ttai_mcp_reply_free(reply);
 
     response = NULL;
@@ -315,7 +324,8 @@ ttai_mcp_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         reply->stateless = run->stateless;
         memcpy(reply->traceparent, run->traceparent,
                sizeof(reply->traceparent));
-        return ttai_mcp_reply_stores(run, reply);
+        return (ttai_mcp_reply_events(run, reply) != 0) ? -1
+               : ttai_mcp_reply_stores(run, reply);
     }
 
     if (json_array_append_new(run->responses, response) != 0) {
@@ -330,8 +340,24 @@ ttai_mcp_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
 
 void
+ttai_mcp_reply_events_free(ttai_mcp_reply_t *reply)
+{
+    size_t  i;
+
+    for (i = 0; i < reply->nevents; i++) {
+        free(reply->events[i]);
+    }
+
+    free(reply->events);
+    reply->events = NULL;
+    reply->nevents = 0;
+}
+
+
+void
 ttai_mcp_reply_free(ttai_mcp_reply_t *reply)
 {
+    ttai_mcp_reply_events_free(reply);
     free(reply->body);
     free(reply->client_info);
     ttai_mcp_stores_free(reply->stores, reply->nstores);
@@ -410,6 +436,27 @@ ttai_mcp_pending_cache(const char *const *keys, size_t nkeys)
             return NULL;
         }
     }
+
+    return p;
+}
+
+
+ttai_mcp_pending_t *
+ttai_mcp_pending_wait(long ms)
+{
+    ttai_mcp_pending_t  *p;
+
+    if (ms < 0) {
+        return NULL;
+    }
+
+    p = calloc(1, sizeof(ttai_mcp_pending_t));
+    if (p == NULL) {
+        return NULL;
+    }
+
+    p->kind = TTAI_PENDING_WAIT;
+    p->ms = ms;
 
     return p;
 }
@@ -674,7 +721,8 @@ ttai_mcp_continue(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
             reply->stateless = run->stateless;
             memcpy(reply->traceparent, run->traceparent,
                    sizeof(reply->traceparent));
-            return ttai_mcp_reply_stores(run, reply);
+            return (ttai_mcp_reply_events(run, reply) != 0) ? -1
+                   : ttai_mcp_reply_stores(run, reply);
         }
 
         run->next++;
@@ -708,6 +756,13 @@ ttai_mcp_finish(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         reply->status = 202;
         rc = 0;
 
+    } else if (run->stateless && run->raw_result != NULL
+               && run->raw_stateless)
+    {
+        /* a page kept in this era's form (tools/list) */
+        rc = ttai_mcp_reply_raw(reply, json_array_get(run->responses, 0),
+                                run, call->split && run->raw_kept);
+
     } else if (run->stateless) {
         /* one message: never a batch in this era */
         out = json_incref(json_array_get(run->responses, 0));
@@ -734,6 +789,10 @@ ttai_mcp_finish(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     if (rc == 0) {
         rc = ttai_mcp_reply_stores(run, reply);
+    }
+
+    if (rc == 0) {
+        rc = ttai_mcp_reply_events(run, reply);
     }
 
     if (rc == 0) {
@@ -764,6 +823,8 @@ ttai_mcp_run_free(ttai_mcp_run_t *run)
     json_decref(run->state);
     json_decref(run->stores);
     json_decref(run->caps);
+    json_decref(run->events);
+    json_decref(run->progress_token);
     free(run->reading);
     free(run->reading_mime);
     free(run->client_info);
@@ -845,4 +906,98 @@ ttai_mcp_body_claims(const char *body, size_t len)
     static const char  key[] = "io.modelcontextprotocol/protocolVersion";
 
     return memmem(body, len, key, sizeof(key) - 1) != NULL;
+}
+
+
+/* the index of a log level in ttai_mcp_log_levels, or -1 */
+
+int
+ttai_mcp_log_level(const char *name)
+{
+    int  i;
+
+    if (name == NULL) {
+        return -1;
+    }
+
+    for (i = 0; ttai_mcp_log_levels[i] != NULL; i++) {
+        if (strcmp(ttai_mcp_log_levels[i], name) == 0) {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
+/*
+ * What a single request asked to be told while it runs: progress for its
+ * _meta.progressToken, and log messages at the level of its _meta (the
+ * stateless revision) or of its session (logging/setLevel)
+ */
+
+static void
+ttai_mcp_notify_setup(const ttai_mcp_call_t *call, ttai_mcp_run_t *run)
+{
+    json_t  *meta, *token;
+
+    run->log_min = -1;
+
+    if (run->batch) {
+        return;
+    }
+
+    meta = json_object_get(json_object_get(json_array_get(run->messages, 0),
+                                           "params"), "_meta");
+    token = json_object_get(meta, "progressToken");
+
+    if (json_is_string(token) || json_is_integer(token)) {
+        run->progress_token = json_incref(token);
+    }
+
+    run->log_min = run->stateless
+        ? ttai_mcp_log_level(json_string_value(json_object_get(meta,
+                                 "io.modelcontextprotocol/logLevel")))
+        : ttai_mcp_log_level(call->session_log_level);
+}
+
+
+/* hands the notifications made so far to the reply, as text */
+
+static int
+ttai_mcp_reply_events(ttai_mcp_run_t *run, ttai_mcp_reply_t *reply)
+{
+    size_t   i, n, len;
+    char   **events;
+
+    n = json_array_size(run->events);
+
+    if (n == 0) {
+        return 0;
+    }
+
+    events = calloc(n, sizeof(char *));
+    if (events == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        events[i] = ttai_json_dumps(json_array_get(run->events, i), &len);
+
+        if (events[i] == NULL) {
+            while (i--) {
+                free(events[i]);
+            }
+
+            free(events);
+            return -1;
+        }
+    }
+
+    json_array_clear(run->events);
+
+    reply->events = events;
+    reply->nevents = n;
+
+    return 0;
 }

@@ -159,6 +159,15 @@ typedef struct {
 
     /* a tool waits for data; status, body and the session are unset */
     ttai_mcp_pending_t  *pending;
+
+    /*
+     * Notifications about the request made since the last reply
+     * (progress, log messages), each a JSON-RPC message as text, to send
+     * before the answer on a text/event-stream response; a pending reply
+     * may carry some too
+     */
+    char               **events;
+    size_t               nevents;
 } ttai_mcp_reply_t;
 
 
@@ -170,6 +179,7 @@ typedef struct {
 /* what a waiting tool needs */
 #define TTAI_PENDING_HTTP         0    /* one request, maybe cached */
 #define TTAI_PENDING_CACHE        1    /* KV values, by key */
+#define TTAI_PENDING_WAIT         2    /* time to pass: resumed after ms */
 
 
 struct ttai_mcp_pending_s {
@@ -191,6 +201,9 @@ struct ttai_mcp_pending_s {
     /* TTAI_PENDING_CACHE */
     char               **keys;
     size_t               nkeys;
+
+    /* TTAI_PENDING_WAIT: milliseconds; the response is empty */
+    long                 ms;
 
     /* the core's own continuation: the tool, its arguments, the id */
     void                *state;
@@ -268,6 +281,9 @@ int ttai_mcp_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
 void ttai_mcp_reply_free(ttai_mcp_reply_t *reply);
 
+/* frees the reply's events, once the shell has sent them */
+void ttai_mcp_reply_events_free(ttai_mcp_reply_t *reply);
+
 /*
  * For tools: pending requests, every string copied (body and cache_key
  * may be NULL), or NULL when out of memory.  The core frees them.
@@ -277,6 +293,7 @@ ttai_mcp_pending_t *ttai_mcp_pending_http(int service, const char *method,
     long cache_ttl);
 ttai_mcp_pending_t *ttai_mcp_pending_cache(const char *const *keys,
     size_t nkeys);
+ttai_mcp_pending_t *ttai_mcp_pending_wait(long ms);
 void ttai_mcp_pending_free(ttai_mcp_pending_t *pending);
 
 void ttai_mcp_stores_free(ttai_mcp_store_t *stores, size_t n);

@@ -243,7 +243,7 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         }
     }
 
-    if (resp->status == 0 && resp->values == NULL) {
+    if (resp->status == 0 && resp->values == NULL && !run->waited) {
         result = ttai_mcp_tools_unreachable(entry->tool.name, resp->error);
         rc = result ? 0 : -1;
 
@@ -399,6 +399,9 @@ ttai_mcp_tools_ctx(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ctx->state = run->state;
     ctx->stores = run->stores;
     ctx->caps = run->caps;
+    ctx->events = run->events;
+    ctx->progress_token = run->progress_token;
+    ctx->log_min = run->log_min;
 }
 
 

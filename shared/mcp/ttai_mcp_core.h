@@ -134,6 +134,10 @@ struct ttai_mcp_server_s {
     char                       *tools_pages[TTAI_MCP_SELECTIONS];
     size_t                      tools_pages_len[TTAI_MCP_SELECTIONS];
 
+    /* the same in the stateless revision, with what its results carry */
+    char                       *tools_pages_2026[TTAI_MCP_SELECTIONS];
+    size_t                      tools_pages_2026_len[TTAI_MCP_SELECTIONS];
+
     /* TTAI_TOOL_MEMO answers, least recently used replaced first */
     ttai_mcp_memo_t             memo[TTAI_MCP_MEMO];
     uint64_t                    memo_clock;
@@ -176,6 +180,14 @@ typedef struct {
     /* the stateless request's clientCapabilities, or NULL */
     json_t                     *caps;
 
+    /* notifications made and not yet handed to the shell */
+    json_t                     *events;
+    json_t                     *progress_token;
+    int                         log_min;
+
+    /* the step resumed was a wait: its response is empty on purpose */
+    int                         waited;
+
     /* a tool that runs to read this resource, or NULL: see resources */
     char                       *reading;
     char                       *reading_mime;
@@ -197,6 +209,7 @@ typedef struct {
     const char                 *raw_result;
     size_t                      raw_len;
     int                         raw_kept;
+    int                         raw_stateless;  /* already the 2026 form */
 
     /* the tool that waits: its index, arguments, and the request id */
     size_t                      tool;
@@ -237,6 +250,7 @@ typedef enum {
 
 /* ttai_mcp.c */
 void ttai_mcp_run_free(ttai_mcp_run_t *run);
+int ttai_mcp_log_level(const char *name);
 
 /* ttai_mcp_rpc.c */
 ttai_mcp_msg_e ttai_mcp_rpc_classify(json_t *msg, const char **why);
@@ -256,6 +270,8 @@ int ttai_mcp_stateless_check(const ttai_mcp_call_t *call, json_t *root,
     ttai_mcp_reply_t *reply);
 int ttai_mcp_stateless_result(ttai_mcp_server_t *srv, ttai_mcp_run_t *run,
     json_t **response, int *status);
+int ttai_mcp_stateless_decorate(ttai_mcp_server_t *srv, const char *method,
+    json_t *result);
 int ttai_mcp_server_discover(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
     json_t *params, json_t **response, ttai_mcp_pending_t **pending);

@@ -266,12 +266,20 @@ ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_pending_t **pending)
 {
     char      **page;
-    size_t      i, offset, end, n;
-    json_t     *tools, *result, *next;
+    size_t      i, offset, end, n, *page_len;
+    json_t     *tools, *result, *next, *cursor;
     unsigned    toolsets;
 
     toolsets = ttai_mcp_toolsets(call);
-    page = &srv->tools_pages[toolsets];
+
+    if (run->stateless) {
+        page = &srv->tools_pages_2026[toolsets];
+        page_len = &srv->tools_pages_2026_len[toolsets];
+
+    } else {
+        page = &srv->tools_pages[toolsets];
+        page_len = &srv->tools_pages_len[toolsets];
+    }
 
     n = 0;
 
@@ -279,8 +287,17 @@ ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         n += ttai_mcp_tool_listed(&srv->tools[i], toolsets);
     }
 
-    if (ttai_mcp_cursor_decode(json_object_get(params, "cursor"), &offset)
-        != 0 || (offset > 0 && offset >= n))
+    cursor = json_object_get(params, "cursor");
+
+    /* 2026-07-28: an empty cursor is the first page too */
+    if (run->stateless && json_is_string(cursor)
+        && json_string_length(cursor) == 0)
+    {
+        cursor = NULL;
+    }
+
+    if (ttai_mcp_cursor_decode(cursor, &offset) != 0
+        || (offset > 0 && offset >= n))
     {
         *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS, NULL,
                                        "Invalid params: unknown cursor; "
@@ -289,13 +306,15 @@ ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     }
 
     /*
-     * The first page alone in a POST: serialized once, then reused.  The
-     * stateless era's result carries more members, added to a tree.
+     * The first page alone in a POST: serialized once, then reused; in
+     * the stateless revision with what its results carry, which is the
+     * same for every request
      */
-    if (offset == 0 && !run->batch && !run->stateless && *page != NULL) {
+    if (offset == 0 && !run->batch && *page != NULL) {
         run->raw_result = *page;
-        run->raw_len = srv->tools_pages_len[toolsets];
+        run->raw_len = *page_len;
         run->raw_kept = 1;
+        run->raw_stateless = run->stateless;
         *response = json_incref(id);
         return 0;
     }
@@ -344,15 +363,18 @@ ttai_mcp_tools_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     result = json_pack("{s:o, s:o*}", "tools", tools, "nextCursor", next);
 
-    if (offset == 0 && !run->batch && !run->stateless && result != NULL) {
-        *page = ttai_mcp_tools_page(result,
-                                    &srv->tools_pages_len[toolsets]);
+    if (offset == 0 && !run->batch && result != NULL
+        && (!run->stateless
+            || ttai_mcp_stateless_decorate(srv, "tools/list", result) == 0))
+    {
+        *page = ttai_mcp_tools_page(result, page_len);
 
         if (*page != NULL) {
             json_decref(result);
             run->raw_result = *page;
-            run->raw_len = srv->tools_pages_len[toolsets];
+            run->raw_len = *page_len;
             run->raw_kept = 1;
+            run->raw_stateless = run->stateless;
             *response = json_incref(id);
             return 0;
         }

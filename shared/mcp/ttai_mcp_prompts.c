@@ -122,7 +122,8 @@ ttai_mcp_prompts_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     /* 2026-07-28: an empty cursor is the first page too */
     if (cursor != NULL
-        && !(json_is_string(cursor) && json_string_length(cursor) == 0))
+        && !(run->stateless && json_is_string(cursor)
+             && json_string_length(cursor) == 0))
     {
         *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS, NULL,
                                        "Invalid params: unknown cursor; "
@@ -232,6 +233,9 @@ ttai_mcp_prompts_get(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ctx.state = run->state;
     ctx.stores = run->stores;
     ctx.caps = run->caps;
+    ctx.events = run->events;
+    ctx.progress_token = run->progress_token;
+    ctx.log_min = run->log_min;
 
     snprintf(label, sizeof(label), "Prompt %s", e->prompt.name);
     asker.method = "prompts/get";

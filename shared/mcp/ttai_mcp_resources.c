@@ -30,8 +30,8 @@
 static int ttai_mcp_resource_fail(ttai_mcp_server_t *srv,
     const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int ttai_mcp_resource_list(ttai_mcp_server_t *srv,
-    const ttai_mcp_call_t *call, json_t *id, json_t *params, int templates,
-    json_t **response);
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
+    json_t *params, int templates, json_t **response);
 static int ttai_mcp_template_match(const char *tmpl, const char *uri,
     json_t *vars);
 static int ttai_mcp_template_check(const char *tmpl);
@@ -139,7 +139,7 @@ ttai_mcp_resources_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_run_t *run, json_t *id, json_t *params, json_t **response,
     ttai_mcp_pending_t **pending)
 {
-    return ttai_mcp_resource_list(srv, call, id, params, 0, response);
+    return ttai_mcp_resource_list(srv, call, run, id, params, 0, response);
 }
 
 
@@ -148,7 +148,7 @@ ttai_mcp_templates_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_run_t *run, json_t *id, json_t *params, json_t **response,
     ttai_mcp_pending_t **pending)
 {
-    return ttai_mcp_resource_list(srv, call, id, params, 1, response);
+    return ttai_mcp_resource_list(srv, call, run, id, params, 1, response);
 }
 
 
@@ -190,6 +190,9 @@ ttai_mcp_resources_read(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         ctx.state = run->state;
         ctx.stores = run->stores;
         ctx.caps = run->caps;
+        ctx.events = run->events;
+        ctx.progress_token = run->progress_token;
+        ctx.log_min = run->log_min;
 
         contents = NULL;
         rc = e->res.read(&ctx, json_string_value(uri), vars, &contents);
@@ -349,7 +352,8 @@ ttai_mcp_resource_match(ttai_mcp_server_t *srv, unsigned toolsets,
 
 static int
 ttai_mcp_resource_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
-    json_t *id, json_t *params, int templates, json_t **response)
+    ttai_mcp_run_t *run, json_t *id, json_t *params, int templates,
+    json_t **response)
 {
     size_t                      i;
     json_t                     *list, *cursor;
@@ -359,7 +363,8 @@ ttai_mcp_resource_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     cursor = json_object_get(params, "cursor");
 
     if (cursor != NULL
-        && !(json_is_string(cursor) && json_string_length(cursor) == 0))
+        && !(run->stateless && json_is_string(cursor)
+             && json_string_length(cursor) == 0))
     {
         *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS, NULL,
                                        "Invalid params: unknown cursor; "

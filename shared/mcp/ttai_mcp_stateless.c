@@ -319,10 +319,8 @@ int
 ttai_mcp_stateless_result(ttai_mcp_server_t *srv, ttai_mcp_run_t *run,
     json_t **response, int *status)
 {
-    json_t                       *resp, *result, *error, *meta, *code;
-    json_error_t                  jerr;
-    const char                   *method;
-    const ttai_mcp_cache_hint_t  *h;
+    json_t        *resp, *result, *error, *code;
+    json_error_t   jerr;
 
     *status = 200;
     resp = *response;
@@ -375,6 +373,24 @@ ttai_mcp_stateless_result(ttai_mcp_server_t *srv, ttai_mcp_run_t *run,
         return -1;
     }
 
+    return ttai_mcp_stateless_decorate(srv,
+               json_string_value(json_object_get(json_array_get(
+                   run->messages, 0), "method")), result);
+}
+
+
+/*
+ * resultType, the server's identity, and the caching hints of lists and
+ * reads, on a result of method
+ */
+
+int
+ttai_mcp_stateless_decorate(ttai_mcp_server_t *srv, const char *method,
+    json_t *result)
+{
+    json_t                       *meta;
+    const ttai_mcp_cache_hint_t  *h;
+
     if (json_object_get(result, "resultType") == NULL
         && json_object_set_new(result, "resultType",
                                json_string("complete")) != 0)
@@ -408,10 +424,6 @@ ttai_mcp_stateless_result(ttai_mcp_server_t *srv, ttai_mcp_run_t *run,
         /* an answer that waits for input is never cached */
         return 0;
     }
-
-    method = json_string_value(json_object_get(json_array_get(run->messages,
-                                                              0),
-                                               "method"));
 
     for (h = ttai_mcp_cache_hints; h->method != NULL; h++) {
         if (method != NULL && strcmp(h->method, method) == 0) {

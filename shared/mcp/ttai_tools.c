@@ -236,6 +236,8 @@ ttai_mcp_tools_pages_free(ttai_mcp_server_t *srv)
     for (i = 0; i < TTAI_MCP_SELECTIONS; i++) {
         free(srv->tools_pages[i]);
         srv->tools_pages[i] = NULL;
+        free(srv->tools_pages_2026[i]);
+        srv->tools_pages_2026[i] = NULL;
     }
 }
 
@@ -505,4 +507,53 @@ ttai_tool_store(ttai_tool_ctx_t *ctx, const char *key, const char *value,
     }
 
     return 0;
+}
+
+
+int
+ttai_tool_progress(ttai_tool_ctx_t *ctx, double progress, double total,
+    const char *message)
+{
+    json_t  *params, *n;
+
+    if (ctx->progress_token == NULL || ctx->events == NULL) {
+        return 0;
+    }
+
+    params = json_pack("{s:O, s:f}", "progressToken", ctx->progress_token,
+                       "progress", progress);
+
+    if (params != NULL && total >= 0) {
+        json_object_set_new(params, "total", json_real(total));
+    }
+
+    if (params != NULL && message != NULL) {
+        json_object_set_new(params, "message", json_string(message));
+    }
+
+    n = json_pack("{s:s, s:s, s:o*}", "jsonrpc", "2.0", "method",
+                  "notifications/progress", "params", params);
+
+    return (n == NULL || json_array_append_new(ctx->events, n) != 0) ? -1 : 0;
+}
+
+
+int
+ttai_tool_log(ttai_tool_ctx_t *ctx, const char *level, const char *text)
+{
+    int      l;
+    json_t  *n;
+
+    l = ttai_mcp_log_level(level);
+
+    if (l < 0 || ctx->log_min < 0 || l < ctx->log_min || ctx->events == NULL)
+    {
+        return 0;
+    }
+
+    n = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "jsonrpc", "2.0",
+                  "method", "notifications/message", "params",
+                  "level", level, "logger", "ttai", "data", text);
+
+    return (n == NULL || json_array_append_new(ctx->events, n) != 0) ? -1 : 0;
 }

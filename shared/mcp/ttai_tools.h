@@ -60,6 +60,16 @@ typedef struct {
      * clientCapabilities), or NULL when it is not known
      */
     json_t                    *caps;
+
+    /*
+     * Notifications for the client about this request: see
+     * ttai_tool_progress() and ttai_tool_log().  progress_token is the
+     * request's _meta.progressToken or NULL; log_min the least severity
+     * the client asked for (an index of ttai_mcp_log_levels), -1: none.
+     */
+    json_t                    *events;
+    json_t                    *progress_token;
+    int                        log_min;
 } ttai_tool_ctx_t;
 
 
@@ -291,6 +301,18 @@ json_t *ttai_tool_elicit_url(const char *message, const char *url);
  */
 const char *ttai_tool_input_action(json_t *responses, const char *key,
     json_t **content);
+
+/*
+ * Notifications during a call, sent before its answer on a
+ * text/event-stream response: progress, when the request gave a
+ * progressToken (progress must grow; total < 0 and message NULL leave
+ * them out), and a log message at a level the client asked for (one of
+ * debug ... emergency).  Nothing is sent when not asked for.  -1: no
+ * memory.
+ */
+int ttai_tool_progress(ttai_tool_ctx_t *ctx, double progress, double total,
+    const char *message);
+int ttai_tool_log(ttai_tool_ctx_t *ctx, const char *level, const char *text);
 
 /* asks the shell to write key = value in KV for ttl seconds; -1: no memory */
 int ttai_tool_store(ttai_tool_ctx_t *ctx, const char *key, const char *value,

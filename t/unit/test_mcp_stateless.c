@@ -48,6 +48,54 @@ static int memo_resume(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
 
 
+static int chatty_run(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending);
+static int chatty_resume(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
+
+/* progress and a log line, a wait, then the same and its answer */
+static const ttai_tool_t  chatty_tool = {
+    "chatty", NULL, "Says how it goes.", "{\"type\":\"object\"}",
+    NULL, 0, chatty_run, chatty_resume, NULL, NULL
+};
+
+
+static int
+chatty_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    if (ttai_tool_progress(ctx, 1, 2, "half") != 0
+        || ttai_tool_log(ctx, "debug", "quiet detail") != 0
+        || ttai_tool_log(ctx, "warning", "loud news") != 0)
+    {
+        return -1;
+    }
+
+    *pending = ttai_mcp_pending_wait(10);
+
+    return *pending ? 0 : -1;
+}
+
+
+static int
+chatty_resume(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    /* a wait's response is empty, and is no failure */
+    assert_int_equal(resp->status, 0);
+
+    if (ttai_tool_progress(ctx, 2, 2, NULL) != 0) {
+        return -1;
+    }
+
+    *result = ttai_tool_text_result("done", NULL);
+
+    return *result ? 0 : -1;
+}
+
+
 static const ttai_tool_t  quote_tool = {
     "get_quote", "Quote", "A quote for one symbol, from upstream.",
     "{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":\"string\"}},"
@@ -127,6 +175,7 @@ setup(void **state)
     assert_non_null(srv);
     assert_int_equal(ttai_mcp_register_tool(srv, &quote_tool), 0);
     assert_int_equal(ttai_mcp_register_tool(srv, &memo_tool), 0);
+    assert_int_equal(ttai_mcp_register_tool(srv, &chatty_tool), 0);
 
     return 0;
 }
@@ -491,7 +540,7 @@ test_lists_and_calls(void **state)
 
         if (first == NULL) {
             first = json_incref(json_object_get(r, "tools"));
-            assert_int_equal(json_array_size(first), 2);
+            assert_int_equal(json_array_size(first), 3);
 
         } else {
             assert_true(json_equal(first, json_object_get(r, "tools")));
@@ -502,6 +551,18 @@ test_lists_and_calls(void **state)
     }
 
     json_decref(first);
+
+    /* the kept page echoes each id as sent; an empty cursor is page 1 */
+    modern_call(&call, "tools/list", NULL);
+    j = answer(&call, "{\"jsonrpc\":\"2.0\",\"id\":\"x-9\",\"method\":"
+               "\"tools/list\",\"params\":{\"cursor\":\"\"," META "}}",
+               &reply);
+    assert_string_equal(json_string_value(json_object_get(j, "id")), "x-9");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(j,
+                                                                "result"),
+                                                     "tools")), 3);
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
 
     /* a tool that waits for upstream data answers in the same era */
     modern_call(&call, "tools/call", "get_quote");
@@ -713,6 +774,104 @@ test_traceparent(void **state)
 }
 
 
+/* the notifications of one call: in the replies, only when asked for */
+
+static size_t
+chatty(ttai_mcp_call_t *call, const char *meta_extra, char ***all)
+{
+    char                 body[512];
+    size_t               n, i;
+    ttai_mcp_reply_t     reply;
+    ttai_mcp_response_t  resp;
+
+    snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":"
+             "\"tools/call\",\"params\":{\"name\":\"chatty\",\"_meta\":{"
+             "\"io.modelcontextprotocol/protocolVersion\":\"" V2026 "\","
+             "\"io.modelcontextprotocol/clientCapabilities\":{}%s}}}",
+             meta_extra);
+
+    assert_int_equal(ttai_mcp_handle(srv, call, body, strlen(body), &reply),
+                     0);
+    assert_non_null(reply.pending);
+    assert_int_equal(reply.pending->kind, TTAI_PENDING_WAIT);
+    assert_int_equal(reply.pending->ms, 10);
+
+    n = 0;
+    *all = NULL;
+
+    for ( ;; ) {
+        *all = realloc(*all, (n + reply.nevents + 1) * sizeof(char *));
+
+        for (i = 0; i < reply.nevents; i++) {
+            (*all)[n++] = strdup(reply.events[i]);
+        }
+
+        ttai_mcp_reply_events_free(&reply);
+
+        if (reply.pending == NULL) {
+            break;
+        }
+
+        memset(&resp, 0, sizeof(resp));
+        assert_int_equal(ttai_mcp_resume(srv, call, &reply, &resp), 0);
+    }
+
+    assert_non_null(strstr(reply.body, "\"done\""));
+    ttai_mcp_reply_free(&reply);
+
+    return n;
+}
+
+
+static void
+test_notifications(void **state)
+{
+    char             **ev;
+    size_t             n, i;
+    ttai_mcp_call_t    call;
+
+    modern_call(&call, "tools/call", "chatty");
+
+    /* neither a progressToken nor a log level: nothing */
+    n = chatty(&call, "", &ev);
+    assert_int_equal(n, 0);
+    free(ev);
+
+    /* a progressToken: both progress notifications, in order */
+    n = chatty(&call, ",\"progressToken\":\"t-1\"", &ev);
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(ev[0], "\"progressToken\":\"t-1\""));
+    assert_non_null(strstr(ev[0], "\"progress\":1"));
+    assert_non_null(strstr(ev[0], "\"message\":\"half\""));
+    assert_non_null(strstr(ev[1], "\"progress\":2"));
+    assert_null(strstr(ev[1], "message"));
+
+    for (i = 0; i < n; i++) {
+        free(ev[i]);
+    }
+
+    free(ev);
+
+    /* a log level: the lines at it or above */
+    n = chatty(&call, ",\"io.modelcontextprotocol/logLevel\":\"info\"", &ev);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(ev[0], "notifications/message"));
+    assert_non_null(strstr(ev[0], "loud news"));
+    free(ev[0]);
+    free(ev);
+
+    n = chatty(&call, ",\"io.modelcontextprotocol/logLevel\":\"debug\"",
+               &ev);
+    assert_int_equal(n, 2);
+
+    for (i = 0; i < n; i++) {
+        free(ev[i]);
+    }
+
+    free(ev);
+}
+
+
 int
 main(void)
 {
@@ -730,6 +889,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_notifications_and_session_ids,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_traceparent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notifications, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
