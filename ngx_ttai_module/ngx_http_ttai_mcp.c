@@ -74,6 +74,10 @@ typedef struct {
      */
     u_char                     traceparent[TTAI_MCP_TRACEPARENT_LEN + 1];
     ngx_http_log_handler_pt    log_handler;
+
+    /* a tool's wait step (TTAI_PENDING_WAIT) */
+    ngx_event_t                wait_timer;
+    ngx_uint_t                 wait_cleanup;
 } ngx_http_ttai_mcp_ctx_t;
 
 
@@ -110,6 +114,10 @@ static ngx_int_t ngx_http_ttai_mcp_drive(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx);
 static ngx_int_t ngx_http_ttai_mcp_fetched(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
+static ngx_int_t ngx_http_ttai_mcp_wait(ngx_http_request_t *r,
+    ngx_http_ttai_mcp_ctx_t *ctx, long ms);
+static void ngx_http_ttai_mcp_waited(ngx_event_t *ev);
+static void ngx_http_ttai_mcp_wait_cleanup(void *data);
 static void ngx_http_ttai_mcp_reply_cleanup(void *data);
 static ngx_int_t ngx_http_ttai_mcp_session(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx, ttai_mcp_reply_t *reply,
@@ -1057,8 +1065,24 @@ ngx_http_ttai_mcp_drive(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     for ( ;; ) {
         ngx_http_ttai_fetch_store(r, &ctx->reply.stores, &ctx->reply.nstores);
 
+        /* what the call has to say meanwhile goes out at once */
+        if (ctx->reply.nevents) {
+            if (ngx_http_ttai_mcp_sse_events(r, ctx->reply.events,
+                                             ctx->reply.nevents)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            ttai_mcp_reply_events_free(&ctx->reply);
+        }
+
         if (ctx->reply.pending == NULL) {
             break;
+        }
+
+        if (ctx->reply.pending->kind == TTAI_PENDING_WAIT) {
+            return ngx_http_ttai_mcp_wait(r, ctx, ctx->reply.pending->ms);
         }
 
         rc = ngx_http_ttai_fetch_step(r, ctx->reply.pending, ctx->claims.sub,
@@ -1202,6 +1226,83 @@ ngx_http_ttai_mcp_fetched(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
 }
 
 
+/*
+ * A tool's wait step: a timer, then the tool resumes with an empty
+ * response.  The request is held meanwhile, and a client that closes its
+ * end ends it (ngx_http_test_reading), which deletes the timer.
+ */
+
+static ngx_int_t
+ngx_http_ttai_mcp_wait(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx,
+    long ms)
+{
+    ngx_http_cleanup_t  *cln;
+
+    if (!ctx->wait_cleanup) {
+        cln = ngx_http_cleanup_add(r, 0);
+        if (cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_ttai_mcp_wait_cleanup;
+        cln->data = ctx;
+        ctx->wait_cleanup = 1;
+    }
+
+    ctx->wait_timer.handler = ngx_http_ttai_mcp_waited;
+    ctx->wait_timer.data = r;
+    ctx->wait_timer.log = r->connection->log;
+
+    ngx_add_timer(&ctx->wait_timer, (ngx_msec_t) ms);
+
+    r->read_event_handler = ngx_http_test_reading;
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_ttai_mcp_waited(ngx_event_t *ev)
+{
+    ngx_int_t                   rc;
+    ngx_connection_t           *c;
+    ngx_http_request_t         *r;
+    ttai_mcp_response_t         resp;
+    ngx_http_ttai_mcp_ctx_t    *ctx;
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    r = ev->data;
+    c = r->connection;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ttai_module);
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+
+    ngx_memzero(&resp, sizeof(ttai_mcp_response_t));
+
+    if (ttai_mcp_resume(tmcf->mcp, &ctx->call, &ctx->reply, &resp) != 0) {
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    } else {
+        rc = ngx_http_ttai_mcp_drive(r, ctx);
+    }
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_ttai_mcp_wait_cleanup(void *data)
+{
+    ngx_http_ttai_mcp_ctx_t *ctx = data;
+
+    if (ctx->wait_timer.timer_set) {
+        ngx_del_timer(&ctx->wait_timer);
+    }
+}
+
+
 static void
 ngx_http_ttai_mcp_reply_cleanup(void *data)
 {
@@ -1301,6 +1402,14 @@ ngx_http_ttai_mcp_session(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx,
 static ngx_int_t
 ngx_http_ttai_mcp_send(ngx_http_request_t *r, ttai_mcp_reply_t *reply)
 {
+    if (r->header_sent) {
+        /* a stream of notifications: the answer is its last event */
+        return ngx_http_ttai_mcp_sse_last(r, (u_char *) reply->body,
+                                          reply->len,
+                                          (u_char *) reply->tail,
+                                          reply->tail_len);
+    }
+
     if (reply->body == NULL) {
         r->headers_out.status = reply->status;
         r->headers_out.content_length_n = 0;

@@ -145,6 +145,10 @@ char *ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf,
     ngx_http_ttai_main_conf_t *tmcf);
 ngx_int_t ngx_http_ttai_mcp_traceparent_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+ngx_int_t ngx_http_ttai_mcp_sse_events(ngx_http_request_t *r, char **events,
+    size_t n);
+ngx_int_t ngx_http_ttai_mcp_sse_last(ngx_http_request_t *r, u_char *body,
+    size_t len, u_char *tail, size_t tail_len);
 
 time_t ngx_http_ttai_started(void);
 /* adds a response header; name and value must live as long as r */

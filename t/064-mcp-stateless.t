@@ -12,6 +12,8 @@ use lib "$FindBin::Bin/lib";
 use JSON::PP ();
 use MIME::Base64 qw(encode_base64);
 use Test::More;
+use IO::Socket::INET;
+use Time::HiRes qw(sleep);
 use Ttai::Util qw(repo_root scratch_dir read_file http_get wait_until
                   skip_or_fail closed_port);
 use Ttai::TastyTrade qw(tt_server tt_stop tt_connect tt_jwt tt_health);
@@ -70,8 +72,8 @@ sub post {
                                   $o{path} // '/mcp',
                                   method => 'POST', headers => \@h,
                                   body => $body, timeout => 30);
-    return ($st, $h, (length $raw ? eval { $JSON->decode($raw) } : undef),
-            $raw);
+    return ($st, $h,
+            (length $raw ? scalar eval { $JSON->decode($raw) } : undef), $raw);
 }
 
 # -- server/discover ----------------------------------------------------------
@@ -420,6 +422,85 @@ my $number = $accounts->{accounts}[0]{number};
                                   "Mcp-Session-Id: $sid" ]);
 like $r->{result}{contents}[0]{text} // '', qr/\Q$number\E/,
     'a template read in a 2025 session: the account\'s balances';
+
+# -- notifications during a call: a text/event-stream answer -----------------
+
+sub dechunk {
+    my ($raw) = @_;
+    my $out = '';
+    while ($raw =~ s/\A([0-9a-fA-F]+)\r\n//) {
+        my $n = hex $1;
+        last if $n == 0;
+        $out .= substr($raw, 0, $n, '');
+        $raw =~ s/\A\r\n//;
+    }
+    return $out;
+}
+
+my $PROG = 'test_tool_with_progress';
+for my $era ('2026-07-28', '2025-11-25') {
+    my @h = $era eq $V
+        ? ("MCP-Protocol-Version: $V", 'Mcp-Method: tools/call',
+           "Mcp-Name: $PROG")
+        : ('MCP-Protocol-Version: 2025-11-25', "Mcp-Session-Id: $fsid");
+    my %meta = (progressToken => "tok-$era");
+    %meta = (%{ meta() }, %meta) if $era eq $V;
+    ($st, $h, undef, my $raw) = post('tools/call',
+        { name => $PROG, arguments => {}, _meta => \%meta },
+        headers => \@h, %fx);
+    is $st, 200, "$era: a call with a progressToken: 200";
+    like $h->{'content-type'} // '', qr{^text/event-stream},
+        "$era: answered as text/event-stream";
+    is $h->{'x-accel-buffering'}, 'no', "$era: with X-Accel-Buffering: no";
+    my @events = map { $JSON->decode($_) }
+                 dechunk($raw) =~ /^data: (.*)$/mg;
+    is scalar @events, 4, "$era: three notifications, then the answer";
+    is_deeply [ map { $_->{params}{progress} } @events[0 .. 2] ],
+        [ 0, 50, 100 ], "$era: the progress grows";
+    is $events[0]{params}{progressToken}, "tok-$era",
+        "$era: with the request's token";
+    is $events[3]{id}, $id, "$era: the answer is last, with the id";
+    is $events[3]{result}{content}[0]{text}, "tok-$era",
+        "$era: and its result";
+}
+
+# without a progressToken the same call is answered as JSON
+($st, $h, $r) = post('tools/call',
+                     { name => $PROG, arguments => {}, _meta => meta() },
+                     headers => [ "MCP-Protocol-Version: $V",
+                                  'Mcp-Method: tools/call',
+                                  "Mcp-Name: $PROG" ], %fx);
+like $h->{'content-type'} // '', qr{^application/json},
+    'without a progressToken: application/json';
+is $r->{result}{content}[0]{type}, 'text', 'with the result';
+
+# a client that goes away mid-call cancels it: the server goes on serving
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $srv->{port}, Timeout => 3);
+    my $body = $JSON->encode({ jsonrpc => '2.0', id => 1,
+        method => 'tools/call',
+        params => { name => $PROG, arguments => {},
+                    _meta => { %{ meta() }, progressToken => 'gone' } } });
+    print {$s} "POST /fx/mcp HTTP/1.1\r\nHost: localhost\r\n"
+        . "Authorization: Bearer $jwt\r\nContent-Type: application/json\r\n"
+        . "Accept: application/json, text/event-stream\r\n"
+        . "MCP-Protocol-Version: $V\r\nMcp-Method: tools/call\r\n"
+        . "Mcp-Name: $PROG\r\nContent-Length: " . length($body)
+        . "\r\n\r\n$body";
+    my $first = '';
+    while (defined(my $line = <$s>)) {
+        $first .= $line;
+        last if $line =~ /^data: /;
+    }
+    like $first, qr/notifications\/progress/, 'the first event arrives';
+    close $s;
+}
+sleep 0.3;
+($st) = post('server/discover', { _meta => meta() });
+is $st, 200, 'after a client closed mid-call, the server still answers';
+unlike read_file("$dir/logs/error.log"), qr/\[alert\]|signal 11/,
+    'and no worker crashed';
 
 # -- the traceparent reaches the logs ---------------------------------------
 

@@ -47,6 +47,16 @@ static int ttai_fixture_error(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending);
 static int ttai_fixture_logging(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending);
+static int ttai_fixture_progress(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending);
+static int ttai_fixture_progress_step(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
+static int ttai_fixture_logs(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending);
+static int ttai_fixture_logs_step(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
 static int ttai_fixture_needs_sampling(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending);
 static int ttai_fixture_streaming(ttai_tool_ctx_t *ctx, json_t *args,
@@ -126,6 +136,16 @@ static const ttai_tool_t  ttai_fixture_tools[] = {
     TTAI_FIXTURE_TOOL("test_logging_tool",
                       "Logs only at a level the request names.",
                       ttai_fixture_logging, NULL, TTAI_TOOL_READ_ONLY),
+    { "test_tool_with_progress", NULL,
+      "Reports its progress three times, 50 ms apart.",
+      TTAI_FIXTURE_NO_ARGS, NULL, TTAI_TOOL_READ_ONLY,
+      ttai_fixture_progress, ttai_fixture_progress_step,
+      TTAI_TOOLSET_FIXTURES, NULL },
+    { "test_tool_with_logging", NULL,
+      "Logs three messages, 50 ms apart.",
+      TTAI_FIXTURE_NO_ARGS, NULL, TTAI_TOOL_READ_ONLY,
+      ttai_fixture_logs, ttai_fixture_logs_step,
+      TTAI_TOOLSET_FIXTURES, NULL },
     TTAI_FIXTURE_TOOL("test_missing_capability",
                       "Test tool requiring sampling.",
                       ttai_fixture_needs_sampling, NULL,
@@ -339,6 +359,111 @@ ttai_fixture_logging(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
     ttai_mcp_pending_t **pending)
 {
     *result = ttai_tool_text_result("Logging evaluated", NULL);
+    return *result ? 0 : -1;
+}
+
+
+/*
+ * Progress at 0, 50 and 100 of 100, with a wait of 50 ms between, then
+ * the progress token as the answer
+ */
+
+static int
+ttai_fixture_progress(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    json_object_set_new(ctx->state, "step", json_integer(0));
+
+    if (ttai_tool_progress(ctx, 0, 100, "Completed step 0 of 100") != 0) {
+        return -1;
+    }
+
+    *pending = ttai_mcp_pending_wait(50);
+
+    return *pending ? 0 : -1;
+}
+
+
+static int
+ttai_fixture_progress_step(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    char     text[64];
+    json_int_t  step;
+
+    step = json_integer_value(json_object_get(ctx->state, "step")) + 1;
+    json_object_set_new(ctx->state, "step", json_integer(step));
+
+    snprintf(text, sizeof(text), "Completed step %d of 100",
+             (int) (step * 50));
+
+    if (ttai_tool_progress(ctx, (double) (step * 50), 100, text) != 0) {
+        return -1;
+    }
+
+    if (step < 2) {
+        *pending = ttai_mcp_pending_wait(50);
+        return *pending ? 0 : -1;
+    }
+
+    if (json_is_string(ctx->progress_token)) {
+        *result = ttai_tool_text_result(json_string_value(
+                                            ctx->progress_token), NULL);
+
+    } else {
+        *result = ttai_fixture_result("%lld", (long long) json_integer_value(
+                                          ctx->progress_token));
+    }
+
+    return *result ? 0 : -1;
+}
+
+
+static const char  *ttai_fixture_log_lines[] = {
+    "Tool execution started", "Tool processing data",
+    "Tool execution completed"
+};
+
+
+static int
+ttai_fixture_logs(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    json_object_set_new(ctx->state, "step", json_integer(0));
+
+    if (ttai_tool_log(ctx, "info", ttai_fixture_log_lines[0]) != 0) {
+        return -1;
+    }
+
+    *pending = ttai_mcp_pending_wait(50);
+
+    return *pending ? 0 : -1;
+}
+
+
+static int
+ttai_fixture_logs_step(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    json_int_t  step;
+
+    step = json_integer_value(json_object_get(ctx->state, "step")) + 1;
+    json_object_set_new(ctx->state, "step", json_integer(step));
+
+    if (ttai_tool_log(ctx, "info", ttai_fixture_log_lines[step]) != 0) {
+        return -1;
+    }
+
+    if (step < 2) {
+        *pending = ttai_mcp_pending_wait(50);
+        return *pending ? 0 : -1;
+    }
+
+    *result = ttai_tool_text_result("Tool with logging executed "
+                                    "successfully", NULL);
+
     return *result ? 0 : -1;
 }
 
