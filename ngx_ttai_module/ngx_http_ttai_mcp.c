@@ -118,6 +118,8 @@ static ngx_int_t ngx_http_ttai_mcp_wait(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx, long ms);
 static void ngx_http_ttai_mcp_waited(ngx_event_t *ev);
 static void ngx_http_ttai_mcp_wait_cleanup(void *data);
+static ngx_int_t ngx_http_ttai_mcp_listen(ngx_http_request_t *r,
+    ngx_http_ttai_mcp_ctx_t *ctx);
 static void ngx_http_ttai_mcp_reply_cleanup(void *data);
 static ngx_int_t ngx_http_ttai_mcp_session(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx, ttai_mcp_reply_t *reply,
@@ -307,6 +309,10 @@ ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
                                tmcf->token_key);
     ttai_mcp_server_state_key(tmcf->mcp, state_key,
                               (long) tmcf->request_state_ttl);
+
+    if (ngx_http_ttai_listen_conf(cf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
     sodium_memzero(state_key, sizeof(state_key));
 
     ttl.quote = 5;
@@ -1100,6 +1106,15 @@ ngx_http_ttai_mcp_drive(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
         }
     }
 
+    if (ctx->reply.nchanges) {
+        ngx_http_ttai_listen_publish(r, ctx->reply.changes,
+                                     ctx->reply.nchanges, ctx->claims.sub);
+    }
+
+    if (ctx->reply.listen != NULL) {
+        return ngx_http_ttai_mcp_listen(r, ctx);
+    }
+
     /* a 2026-07-28 request has no session: none is made or touched */
     rc = ctx->reply.stateless
          ? NGX_OK
@@ -1223,6 +1238,53 @@ ngx_http_ttai_mcp_fetched(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
     }
 
     return ngx_http_ttai_mcp_drive(r, ctx);
+}
+
+
+/*
+ * subscriptions/listen: the stream is held open; a user with as many as
+ * allowed is told so in the JSON-RPC answer, as the SDKs do
+ */
+
+static ngx_int_t
+ngx_http_ttai_mcp_listen(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
+{
+    u_char                     *body, *p;
+    ngx_int_t                   rc;
+    ttai_mcp_listen_t          *l;
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+
+    l = ctx->reply.listen;
+    ctx->reply.listen = NULL;
+
+    rc = ngx_http_ttai_listen_open(r, l, ctx->claims.sub,
+                                   tmcf->listen_per_user);
+
+    if (rc == NGX_DONE) {
+        return NGX_DONE;
+    }
+
+    if (rc == NGX_DECLINED) {
+        body = ngx_pnalloc(r->pool, ngx_strlen(l->id) + 256);
+
+        if (body != NULL) {
+            p = ngx_sprintf(body, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":"
+                            "{\"code\":%d,\"message\":\"Subscription limit "
+                            "reached: this user holds %ui "
+                            "subscriptions/listen streams; close one\"}}",
+                            l->id, TTAI_MCP_INTERNAL_ERROR,
+                            tmcf->listen_per_user);
+            ttai_mcp_listen_free(l);
+
+            return ngx_http_ttai_send_json(r, NGX_HTTP_OK, body, p - body);
+        }
+    }
+
+    ttai_mcp_listen_free(l);
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
 }
 
 

@@ -79,6 +79,13 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       offsetof(ngx_http_ttai_main_conf_t, sessions),
       NULL },
 
+    { ngx_string("ttai_mcp_listen_per_user"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, listen_per_user),
+      NULL },
+
     { ngx_string("ttai_mcp_request_state_ttl"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -341,6 +348,7 @@ ngx_http_ttai_create_main_conf(ngx_conf_t *cf)
     tmcf->enabled = NGX_CONF_UNSET;
     tmcf->session_timeout = NGX_CONF_UNSET;
     tmcf->request_state_ttl = NGX_CONF_UNSET;
+    tmcf->listen_per_user = NGX_CONF_UNSET_UINT;
     tmcf->sessions_per_user = NGX_CONF_UNSET_UINT;
     tmcf->jwt_leeway = NGX_CONF_UNSET;
 
@@ -358,6 +366,7 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(tmcf->enabled, 0);
     ngx_conf_init_value(tmcf->session_timeout, 30 * 60);
     ngx_conf_init_value(tmcf->request_state_ttl, 10 * 60);
+    ngx_conf_init_uint_value(tmcf->listen_per_user, 8);
     ngx_conf_init_uint_value(tmcf->sessions_per_user,
                              NGX_HTTP_TTAI_SESSIONS_PER_USER);
     ngx_conf_init_value(tmcf->jwt_leeway, 60);

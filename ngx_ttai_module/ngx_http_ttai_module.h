@@ -79,6 +79,7 @@ typedef struct {
     ttai_mcp_server_t        *mcp;
     ngx_flag_t                mcp_used;
     ngx_flag_t                fixtures_used;    /* ttai_mcp_fixtures */
+    ngx_uint_t                listen_per_user;  /* 0: no limit */
 } ngx_http_ttai_main_conf_t;
 
 
@@ -147,6 +148,11 @@ ngx_int_t ngx_http_ttai_mcp_traceparent_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 ngx_int_t ngx_http_ttai_mcp_sse_events(ngx_http_request_t *r, char **events,
     size_t n);
+ngx_int_t ngx_http_ttai_listen_conf(ngx_conf_t *cf);
+ngx_int_t ngx_http_ttai_listen_open(ngx_http_request_t *r,
+    ttai_mcp_listen_t *listen, const char *sub, ngx_uint_t limit);
+void ngx_http_ttai_listen_publish(ngx_http_request_t *r,
+    ttai_mcp_change_t *ch, size_t n, const char *sub);
 ngx_int_t ngx_http_ttai_mcp_sse_last(ngx_http_request_t *r, u_char *body,
     size_t len, u_char *tail, size_t tail_len);
 

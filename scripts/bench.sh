@@ -43,6 +43,11 @@ baselines of those run too.  The baselines:
   static-get-quotes-hit  of get_quotes answered from KV, captured with
                          curl first and served from a file nginx keeps
                          open, with the same Content-Type
+listen-fanout opens 1000 subscriptions/listen streams (LISTEN_STREAMS)
+on the two workers and fans one change out to all of them 5 times
+(scripts/bench/listen-fanout.mjs): it prints the delivery latency from
+the trigger to each stream (p50, p99, max) and the workers' memory per
+idle stream.
 The MCP endpoints (mcp-tools-list, mcp-get-session-info, get-quotes-hit,
 get-quotes-miss) are JSON-RPC POSTs to /mcp in one session that curl
 opens first, with a token from "build/ttai token"; mcp-tools-list-2026
@@ -126,7 +131,8 @@ workers="worker_processes 2;"
 # the snapshots are in the state folder, and taken at exit only: what is
 # measured is the journal's cost, or its absence
 kv_conf="ttai_kv_zone bench 64m snapshot_interval=1h journal=$journal;"
-mcp_conf="ttai_mcp_sessions SESSIONS 8m snapshot_interval=1h journal=$journal;"
+mcp_conf="ttai_mcp_sessions SESSIONS 8m snapshot_interval=1h journal=$journal;
+    ttai_mcp_listen_per_user 0;"
 d1_main="thread_pool ttai threads=4 max_queue=4096;"
 d1_conf="ttai_thread_pool ttai; ttai_migrations $root/migrations;
     ttai_oauth_revoked_zone revoked 1m;"
@@ -180,6 +186,7 @@ http {
         location = /health { ttai_health; }
         location /_ttai/ { ttai_admin; }
         location = /mcp { ttai_mcp; }
+        location = /fx/mcp { ttai_mcp; ttai_mcp_fixtures conformance; }
         location /quotes { ttai_worker; }
         location /_worker/ {
             internal;
@@ -473,7 +480,7 @@ quotes_hit='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_
 quotes_miss='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quotes","arguments":{"symbols":["MSFT"]}}}'
 tools_list_2026='{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"bench.sh","version":"1"}}}}'
 if { wanted mcp-tools-list || wanted mcp-tools-list-2026 \
-     || wanted mcp-get-session-info \
+     || wanted mcp-get-session-info || wanted listen-fanout \
      || wanted get-quotes-hit || wanted get-quotes-miss; } && mcp_setup; then
     static_run static-tools-list "$tools_list"
     mcp_run mcp-tools-list scripts/bench/mcp-tools-list.lua "$tools_list" \
@@ -511,4 +518,16 @@ if { wanted mcp-tools-list || wanted mcp-tools-list-2026 \
         "$quotes_hit" static-get-quotes-hit
     [ -n "$callgrind" ] || mcp_run get-quotes-miss \
         scripts/bench/mcp-get-quotes-miss.lua "$quotes_miss"
+fi
+
+# subscriptions/listen: LISTEN_STREAMS open streams (default 1000) on the
+# two workers, one change fanned out to all of them, 5 times: delivery
+# latency and the memory of an idle stream (not a wrk figure)
+if wanted listen-fanout && [ -z "$callgrind" ] && [ -n "${MCP_TOKEN:-}" ]; then
+    ulimit -n 8192 2>/dev/null || true
+    fanout=$(node scripts/bench/listen-fanout.mjs \
+        --url "http://127.0.0.1:$port/fx/mcp" --token "$MCP_TOKEN" \
+        --streams "${LISTEN_STREAMS:-1000}" --rounds 5 \
+        --pids "$(ps -o pid= --ppid "$nginx_pid" | tr '\n' ' ')")
+    echo "listen-fanout: $fanout"
 fi

@@ -39,6 +39,8 @@ static int ttai_mcp_reply_stores(ttai_mcp_run_t *run,
 static int ttai_mcp_body_claims(const char *body, size_t len);
 static int ttai_mcp_reply_events(ttai_mcp_run_t *run,
     ttai_mcp_reply_t *reply);
+static int ttai_mcp_reply_changes(ttai_mcp_run_t *run,
+    ttai_mcp_reply_t *reply);
 static void ttai_mcp_notify_setup(const ttai_mcp_call_t *call,
     ttai_mcp_run_t *run);
 static int ttai_mcp_reply_error(ttai_mcp_reply_t *reply, int status,
@@ -259,7 +261,9 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     run->responses = json_array();
     run->stores = json_array();
     run->events = json_array();
-    if (run->responses == NULL || run->stores == NULL || run->events == NULL)
+    run->changes = json_array();
+    if (run->responses == NULL || run->stores == NULL || run->events == NULL
+        || run->changes == NULL)
     {
         ttai_mcp_run_free(run);
         return -1;
@@ -357,7 +361,16 @@ ttai_mcp_reply_events_free(ttai_mcp_reply_t *reply)
 void
 ttai_mcp_reply_free(ttai_mcp_reply_t *reply)
 {
+    size_t  i;
+
     ttai_mcp_reply_events_free(reply);
+    ttai_mcp_listen_free(reply->listen);
+
+    for (i = 0; i < reply->nchanges; i++) {
+        free(reply->changes[i].uri);
+    }
+
+    free(reply->changes);
     free(reply->body);
     free(reply->client_info);
     ttai_mcp_stores_free(reply->stores, reply->nstores);
@@ -751,7 +764,18 @@ ttai_mcp_finish(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     reply->stateless = run->stateless;
     memcpy(reply->traceparent, run->traceparent, sizeof(reply->traceparent));
 
-    if (json_array_size(run->responses) == 0) {
+    if (ttai_mcp_reply_changes(run, reply) != 0) {
+        ttai_mcp_run_free(run);
+        return -1;
+    }
+
+    if (run->listen != NULL && json_array_size(run->responses) == 1) {
+        /* subscriptions/listen: the shell holds the stream */
+        reply->listen = run->listen;
+        run->listen = NULL;
+        rc = ttai_mcp_reply_events(run, reply);
+
+    } else if (json_array_size(run->responses) == 0) {
         /* only notifications and responses: accepted, nothing to say */
         reply->status = 202;
         rc = 0;
@@ -825,6 +849,8 @@ ttai_mcp_run_free(ttai_mcp_run_t *run)
     json_decref(run->caps);
     json_decref(run->events);
     json_decref(run->progress_token);
+    json_decref(run->changes);
+    ttai_mcp_listen_free(run->listen);
     free(run->reading);
     free(run->reading_mime);
     free(run->client_info);
@@ -998,6 +1024,52 @@ ttai_mcp_reply_events(ttai_mcp_run_t *run, ttai_mcp_reply_t *reply)
 
     reply->events = events;
     reply->nevents = n;
+
+    return 0;
+}
+
+
+/* hands the changes the calls made to the reply, for the shell to spread */
+
+static int
+ttai_mcp_reply_changes(ttai_mcp_run_t *run, ttai_mcp_reply_t *reply)
+{
+    size_t              i, n;
+    json_t             *c;
+    const char         *uri;
+    ttai_mcp_change_t  *changes;
+
+    n = json_array_size(run->changes);
+
+    if (n == 0) {
+        return 0;
+    }
+
+    changes = calloc(n, sizeof(ttai_mcp_change_t));
+    if (changes == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        c = json_array_get(run->changes, i);
+        uri = json_string_value(json_object_get(c, "uri"));
+
+        changes[i].kind = (unsigned) json_integer_value(json_object_get(c,
+                                                                "kind"));
+        changes[i].user_only = json_is_true(json_object_get(c, "user"));
+        changes[i].uri = uri ? strdup(uri) : NULL;
+
+        if (uri != NULL && changes[i].uri == NULL) {
+            reply->changes = changes;
+            reply->nchanges = i;
+            return -1;
+        }
+    }
+
+    json_array_clear(run->changes);
+
+    reply->changes = changes;
+    reply->nchanges = n;
 
     return 0;
 }

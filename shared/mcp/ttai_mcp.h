@@ -115,6 +115,35 @@ typedef struct {
 } ttai_mcp_call_t;
 
 
+/*
+ * What a subscriptions/listen stream may be told (its filter), and the
+ * kinds of notification ttai sends on one
+ */
+#define TTAI_LISTEN_TOOLS         0x01  /* notifications/tools/list_changed */
+#define TTAI_LISTEN_PROMPTS       0x02  /* .../prompts/list_changed */
+#define TTAI_LISTEN_RESOURCES     0x04  /* .../resources/list_changed */
+#define TTAI_LISTEN_UPDATED       0x08  /* .../resources/updated, by URI */
+
+
+/* a subscriptions/listen request accepted: what the shell holds open */
+typedef struct {
+    unsigned             kinds;        /* TTAI_LISTEN_* honoured */
+    char               **uris;         /* resourceSubscriptions honoured */
+    size_t               nuris;
+    char                *id;           /* the request's id, as JSON text */
+    char                *ack;          /* the first event */
+    char                *end;          /* the last, on a graceful close */
+} ttai_mcp_listen_t;
+
+
+/* a change the shell tells the listening streams about */
+typedef struct {
+    unsigned             kind;         /* one TTAI_LISTEN_* */
+    char                *uri;          /* TTAI_LISTEN_UPDATED, else NULL */
+    int                  user_only;    /* only the calling user's streams */
+} ttai_mcp_change_t;
+
+
 /* a KV write the shell makes before it goes on */
 typedef struct {
     char                *key;
@@ -168,6 +197,13 @@ typedef struct {
      */
     char               **events;
     size_t               nevents;
+
+    /* subscriptions/listen: hold the stream open (status, body unset) */
+    ttai_mcp_listen_t   *listen;
+
+    /* changes the call made, for the listening streams */
+    ttai_mcp_change_t   *changes;
+    size_t               nchanges;
 } ttai_mcp_reply_t;
 
 
@@ -283,6 +319,15 @@ void ttai_mcp_reply_free(ttai_mcp_reply_t *reply);
 
 /* frees the reply's events, once the shell has sent them */
 void ttai_mcp_reply_events_free(ttai_mcp_reply_t *reply);
+
+/*
+ * The event of a change for a listening stream, as JSON text tagged with
+ * its subscriptionId, or NULL when its filter does not ask for it (or
+ * when out of memory: *oom is set then)
+ */
+char *ttai_mcp_listen_event(const ttai_mcp_listen_t *l, unsigned kind,
+    const char *uri, int *oom);
+void ttai_mcp_listen_free(ttai_mcp_listen_t *l);
 
 /*
  * For tools: pending requests, every string copied (body and cache_key

@@ -402,6 +402,7 @@ ttai_mcp_tools_ctx(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ctx->events = run->events;
     ctx->progress_token = run->progress_token;
     ctx->log_min = run->log_min;
+    ctx->changes = run->changes;
 }
 
 

@@ -180,6 +180,10 @@ typedef struct {
     /* the stateless request's clientCapabilities, or NULL */
     json_t                     *caps;
 
+    /* subscriptions/listen accepted, and changes calls made */
+    ttai_mcp_listen_t          *listen;
+    json_t                     *changes;
+
     /* notifications made and not yet handed to the shell */
     json_t                     *events;
     json_t                     *progress_token;
@@ -328,6 +332,11 @@ int ttai_mcp_plan_call(ttai_mcp_server_t *srv, ttai_mcp_plan_t *plan,
     json_t *id, ttai_mcp_reply_t *reply);
 void ttai_mcp_plans_free(ttai_mcp_server_t *srv);
 uint64_t ttai_mcp_hash(const char *text, size_t len);
+
+/* ttai_mcp_listen.c */
+int ttai_mcp_subscriptions_listen(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
+    json_t *params, json_t **response, ttai_mcp_pending_t **pending);
 
 /* ttai_mcp_prompts.c */
 int ttai_mcp_prompts_list(ttai_mcp_server_t *srv,

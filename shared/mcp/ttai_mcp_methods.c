@@ -75,6 +75,8 @@ static const ttai_mcp_method_t  ttai_mcp_methods[] = {
     { "prompts/list", ttai_mcp_prompts_list, TTAI_MCP_BOTH },
     { "prompts/get", ttai_mcp_prompts_get, TTAI_MCP_BOTH },
     { "completion/complete", ttai_mcp_complete, TTAI_MCP_BOTH },
+    { "subscriptions/listen", ttai_mcp_subscriptions_listen,
+      TTAI_MCP_STATELESS },
     { NULL, NULL, 0 }
 };
 

@@ -236,6 +236,7 @@ ttai_mcp_prompts_get(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ctx.events = run->events;
     ctx.progress_token = run->progress_token;
     ctx.log_min = run->log_min;
+    ctx.changes = run->changes;
 
     snprintf(label, sizeof(label), "Prompt %s", e->prompt.name);
     asker.method = "prompts/get";

@@ -193,6 +193,7 @@ ttai_mcp_resources_read(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         ctx.events = run->events;
         ctx.progress_token = run->progress_token;
         ctx.log_min = run->log_min;
+        ctx.changes = run->changes;
 
         contents = NULL;
         rc = e->res.read(&ctx, json_string_value(uri), vars, &contents);

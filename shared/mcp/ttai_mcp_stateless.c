@@ -451,14 +451,15 @@ ttai_mcp_server_discover(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_pending_t **pending)
 {
     *response = ttai_mcp_rpc_result(id,
-                    json_pack("{s:[s], s:{s:{s:b}, s:{}, s:{}, s:{}, s:{}},"
-                              " s:s}",
+                    json_pack("{s:[s], s:{s:{s:b}, s:{s:b, s:b},"
+                              " s:{s:b}, s:{}, s:{}}, s:s}",
                               "supportedVersions",
                               TTAI_MCP_STATELESS_VERSION,
                               "capabilities",
-                              "tools", "listChanged", 0,
-                              "resources", "prompts", "completions",
-                              "extensions",
+                              "tools", "listChanged", 1,
+                              "resources", "subscribe", 1, "listChanged", 1,
+                              "prompts", "listChanged", 1,
+                              "completions", "extensions",
                               "instructions", srv->instructions));
 
     return 0;

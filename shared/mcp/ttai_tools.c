@@ -557,3 +557,21 @@ ttai_tool_log(ttai_tool_ctx_t *ctx, const char *level, const char *text)
 
     return (n == NULL || json_array_append_new(ctx->events, n) != 0) ? -1 : 0;
 }
+
+
+int
+ttai_tool_changed(ttai_tool_ctx_t *ctx, unsigned kind, const char *uri,
+    int user_only)
+{
+    json_t  *c;
+
+    if (ctx->changes == NULL) {
+        return 0;
+    }
+
+    c = json_pack("{s:i, s:s*, s:b}", "kind", (int) kind, "uri", uri,
+                  "user", user_only);
+
+    return (c == NULL || json_array_append_new(ctx->changes, c) != 0)
+           ? -1 : 0;
+}

@@ -70,6 +70,9 @@ typedef struct {
     json_t                    *events;
     json_t                    *progress_token;
     int                        log_min;
+
+    /* changes to tell the listening streams about: ttai_tool_changed() */
+    json_t                    *changes;
 } ttai_tool_ctx_t;
 
 
@@ -313,6 +316,15 @@ const char *ttai_tool_input_action(json_t *responses, const char *key,
 int ttai_tool_progress(ttai_tool_ctx_t *ctx, double progress, double total,
     const char *message);
 int ttai_tool_log(ttai_tool_ctx_t *ctx, const char *level, const char *text);
+
+/*
+ * Tells the streams that listen (subscriptions/listen) of a change:
+ * kind is one TTAI_LISTEN_* (ttai_mcp.h), uri the resource for
+ * TTAI_LISTEN_UPDATED, user_only 1 when only the calling user's streams
+ * are to hear of it.  -1: no memory.
+ */
+int ttai_tool_changed(ttai_tool_ctx_t *ctx, unsigned kind, const char *uri,
+    int user_only);
 
 /* asks the shell to write key = value in KV for ttl seconds; -1: no memory */
 int ttai_tool_store(ttai_tool_ctx_t *ctx, const char *key, const char *value,

@@ -49,6 +49,12 @@ static int ttai_fixture_logging(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending);
 static int ttai_fixture_progress(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending);
+static int ttai_fixture_tools_changed(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending);
+static int ttai_fixture_prompts_changed(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending);
+static int ttai_fixture_resource_updated(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending);
 static int ttai_fixture_progress_step(ttai_tool_ctx_t *ctx, json_t *args,
     const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending);
@@ -146,6 +152,19 @@ static const ttai_tool_t  ttai_fixture_tools[] = {
       TTAI_FIXTURE_NO_ARGS, NULL, TTAI_TOOL_READ_ONLY,
       ttai_fixture_logs, ttai_fixture_logs_step,
       TTAI_TOOLSET_FIXTURES, NULL },
+    TTAI_FIXTURE_TOOL("test_trigger_tool_change",
+                      "Tells the listening streams that the tools changed.",
+                      ttai_fixture_tools_changed, NULL, 0),
+    TTAI_FIXTURE_TOOL("test_trigger_prompt_change",
+                      "Tells the listening streams that the prompts "
+                      "changed.", ttai_fixture_prompts_changed, NULL, 0),
+    { "test_trigger_resource_update", NULL,
+      "Tells the calling user's listening streams that a resource "
+      "changed.",
+      "{\"type\":\"object\",\"properties\":{\"uri\":{\"type\":"
+      "\"string\",\"minLength\":1,\"maxLength\":500}},"
+      "\"required\":[\"uri\"]}", NULL, 0,
+      ttai_fixture_resource_updated, NULL, TTAI_TOOLSET_FIXTURES, NULL },
     TTAI_FIXTURE_TOOL("test_missing_capability",
                       "Test tool requiring sampling.",
                       ttai_fixture_needs_sampling, NULL,
@@ -463,6 +482,51 @@ ttai_fixture_logs_step(ttai_tool_ctx_t *ctx, json_t *args,
 
     *result = ttai_tool_text_result("Tool with logging executed "
                                     "successfully", NULL);
+
+    return *result ? 0 : -1;
+}
+
+
+static int
+ttai_fixture_tools_changed(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending)
+{
+    if (ttai_tool_changed(ctx, TTAI_LISTEN_TOOLS, NULL, 0) != 0) {
+        return -1;
+    }
+
+    *result = ttai_tool_text_result("Mutation triggered", NULL);
+
+    return *result ? 0 : -1;
+}
+
+
+static int
+ttai_fixture_prompts_changed(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending)
+{
+    if (ttai_tool_changed(ctx, TTAI_LISTEN_PROMPTS, NULL, 0) != 0) {
+        return -1;
+    }
+
+    *result = ttai_tool_text_result("Mutation triggered", NULL);
+
+    return *result ? 0 : -1;
+}
+
+
+static int
+ttai_fixture_resource_updated(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending)
+{
+    if (ttai_tool_changed(ctx, TTAI_LISTEN_UPDATED,
+                          json_string_value(json_object_get(args, "uri")), 1)
+        != 0)
+    {
+        return -1;
+    }
+
+    *result = ttai_tool_text_result("Mutation triggered", NULL);
 
     return *result ? 0 : -1;
 }

@@ -287,6 +287,80 @@ test_resources(void **state)
 
 
 static void
+test_listen(void **state)
+{
+    int                oom;
+    char              *e;
+    json_t            *j;
+    ttai_mcp_call_t    call;
+    ttai_mcp_reply_t   reply;
+
+    static const char  body[] = "{\"jsonrpc\":\"2.0\",\"id\":\"L\","
+        "\"method\":\"subscriptions/listen\",\"params\":{\"notifications\":"
+        "{\"promptsListChanged\":true,\"resourceSubscriptions\":"
+        "[\"ttai://accounts\",\"ttai://nothing\"]},\"_meta\":{"
+        "\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+        "\"io.modelcontextprotocol/clientCapabilities\":{}}}}";
+
+    memset(&call, 0, sizeof(call));
+    call.sub = "alice";
+    call.protocol_header = "2026-07-28";
+    call.method_header = "subscriptions/listen";
+
+    assert_int_equal(ttai_mcp_handle(srv, &call, body, sizeof(body) - 1,
+                                     &reply), 0);
+    assert_non_null(reply.listen);
+    assert_null(reply.body);
+    assert_int_equal(reply.listen->kinds,
+                     TTAI_LISTEN_PROMPTS | TTAI_LISTEN_UPDATED);
+    assert_int_equal(reply.listen->nuris, 1);
+
+    /* the ack names what is honoured: not the URI this server lacks */
+    j = json_loads(reply.listen->ack, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(j, "method")),
+                        "notifications/subscriptions/acknowledged");
+    assert_null(strstr(reply.listen->ack, "ttai://nothing"));
+    assert_non_null(strstr(reply.listen->ack, "subscriptionId\":\"L\""));
+    json_decref(j);
+
+    assert_non_null(strstr(reply.listen->end, "\"id\":\"L\""));
+
+    /* the filter decides */
+    assert_null(ttai_mcp_listen_event(reply.listen, TTAI_LISTEN_TOOLS, NULL,
+                                      &oom));
+    assert_int_equal(oom, 0);
+
+    e = ttai_mcp_listen_event(reply.listen, TTAI_LISTEN_PROMPTS, NULL, &oom);
+    assert_non_null(strstr(e, "notifications/prompts/list_changed"));
+    assert_non_null(strstr(e, "subscriptionId\":\"L\""));
+    free(e);
+
+    /* a subscribed URI, or a part of it; not another that begins alike */
+    e = ttai_mcp_listen_event(reply.listen, TTAI_LISTEN_UPDATED,
+                              "ttai://accounts/5WT1/positions", &oom);
+    assert_non_null(strstr(e, "notifications/resources/updated"));
+    free(e);
+    assert_null(ttai_mcp_listen_event(reply.listen, TTAI_LISTEN_UPDATED,
+                                      "ttai://accountsX", &oom));
+    assert_null(ttai_mcp_listen_event(reply.listen, TTAI_LISTEN_UPDATED,
+                                      "ttai://watchlists", &oom));
+
+    ttai_mcp_reply_free(&reply);
+
+    /* a 2025 session has no such method */
+    legacy_call(&call);
+    j = post(&call, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+             "\"subscriptions/listen\",\"params\":{\"notifications\":{}}}",
+             &reply);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j,
+                                                                "error"),
+                                                        "code")), -32601);
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+}
+
+
+static void
 test_register_errors(void **state)
 {
     ttai_resource_t  r;
@@ -320,6 +394,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_prompts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_completion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resources, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_listen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_register_errors, setup,
                                         teardown),
     };

@@ -1,0 +1,528 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_ttai_module.h"
+#include "ttai_mcp.h"
+
+
+/*
+ * subscriptions/listen streams, and the changes that reach them from any
+ * worker.  A change (a tool list that changed, a resource updated) goes
+ * into a ring in shared memory under its lock, with a sequence number;
+ * each worker that holds streams reads the ring on a short timer (and at
+ * once when it made the change itself) and sends each stream the events
+ * its filter asks for.  The lock is held only to copy entries in or out.
+ * A stream ends when its client closes it, and gracefully, with its
+ * result, when the worker shuts down or reloads.  Each user may hold a
+ * limited number of streams, counted in the same zone.
+ */
+
+#define NGX_HTTP_TTAI_LISTEN_RING    256
+#define NGX_HTTP_TTAI_LISTEN_USERS   512
+#define NGX_HTTP_TTAI_LISTEN_SUB     64
+#define NGX_HTTP_TTAI_LISTEN_URI     512
+
+/* how often a worker with streams reads the ring, in ms */
+#define NGX_HTTP_TTAI_LISTEN_POLL    20
+
+/* a comment on an idle stream, so that proxies keep it, in ms */
+#define NGX_HTTP_TTAI_LISTEN_PING    15000
+
+#define NGX_HTTP_TTAI_LISTEN_ZONE    (512 * 1024)
+
+
+typedef struct {
+    uint64_t                      seq;       /* 0: never written */
+    ngx_uint_t                    kind;
+    u_char                        sub[NGX_HTTP_TTAI_LISTEN_SUB];
+    u_char                        uri[NGX_HTTP_TTAI_LISTEN_URI];
+} ngx_http_ttai_listen_change_t;
+
+
+typedef struct {
+    u_char                        sub[NGX_HTTP_TTAI_LISTEN_SUB];
+    ngx_uint_t                    streams;
+} ngx_http_ttai_listen_user_t;
+
+
+typedef struct {
+    uint64_t                      next;      /* the next change's number */
+    ngx_http_ttai_listen_change_t ring[NGX_HTTP_TTAI_LISTEN_RING];
+    ngx_http_ttai_listen_user_t   users[NGX_HTTP_TTAI_LISTEN_USERS];
+} ngx_http_ttai_listen_shm_t;
+
+
+typedef struct {
+    ngx_queue_t                   queue;
+    ngx_http_request_t           *request;
+    ttai_mcp_listen_t            *listen;
+    uint64_t                      since;     /* the first change it gets */
+    ngx_msec_t                    written;
+    u_char                        sub[NGX_HTTP_TTAI_LISTEN_SUB];
+} ngx_http_ttai_listen_stream_t;
+
+
+static ngx_int_t ngx_http_ttai_listen_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_int_t ngx_http_ttai_listen_user(ngx_slab_pool_t *shpool,
+    ngx_http_ttai_listen_shm_t *sh, u_char *sub, ngx_int_t delta,
+    ngx_uint_t limit);
+static void ngx_http_ttai_listen_poll(ngx_event_t *ev);
+static void ngx_http_ttai_listen_end(ngx_http_ttai_listen_stream_t *s);
+static void ngx_http_ttai_listen_cleanup(void *data);
+static ngx_int_t ngx_http_ttai_listen_write(ngx_http_request_t *r,
+    const char *text, size_t len, ngx_uint_t comment, ngx_uint_t last);
+
+
+static ngx_shm_zone_t  *ngx_http_ttai_listen_zone;
+
+/* this worker's streams, and its reader of the ring */
+static ngx_queue_t      ngx_http_ttai_listen_streams;
+static ngx_uint_t       ngx_http_ttai_listen_nstreams;
+static ngx_event_t      ngx_http_ttai_listen_ev;
+
+/* what a timer's debug log reads as its "connection": the fd only */
+static ngx_connection_t  ngx_http_ttai_listen_dummy;
+static uint64_t         ngx_http_ttai_listen_seen;
+
+
+/* the zone, made with the configuration that uses ttai_mcp */
+
+ngx_int_t
+ngx_http_ttai_listen_conf(ngx_conf_t *cf)
+{
+    ngx_str_t  name = ngx_string("ttai_mcp_listen");
+
+    ngx_http_ttai_listen_zone = ngx_shared_memory_add(cf, &name,
+                                    NGX_HTTP_TTAI_LISTEN_ZONE,
+                                    &ngx_http_ttai_module);
+    if (ngx_http_ttai_listen_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_ttai_listen_zone->init = ngx_http_ttai_listen_init_zone;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ttai_listen_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_slab_pool_t             *shpool;
+    ngx_http_ttai_listen_shm_t  *sh;
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (data != NULL) {
+        /* a reload keeps the ring and the counts of the streams open */
+        shm_zone->data = data;
+        return NGX_OK;
+    }
+
+    if (shm_zone->shm.exists) {
+        shm_zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    sh = ngx_slab_calloc(shpool, sizeof(ngx_http_ttai_listen_shm_t));
+    if (sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    sh->next = 1;
+    shpool->data = sh;
+    shm_zone->data = sh;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Holds r open as the stream of a subscriptions/listen reply: the ack
+ * goes out at once.  Returns NGX_DONE, the stream then owning listen;
+ * NGX_DECLINED when the user holds as many streams as allowed, or
+ * NGX_ERROR, the caller keeping listen then.
+ */
+
+ngx_int_t
+ngx_http_ttai_listen_open(ngx_http_request_t *r, ttai_mcp_listen_t *listen,
+    const char *sub, ngx_uint_t limit)
+{
+    size_t                          len;
+    ngx_slab_pool_t                *shpool;
+    ngx_http_cleanup_t             *cln;
+    ngx_http_ttai_listen_shm_t     *sh;
+    ngx_http_ttai_listen_stream_t  *s;
+
+    if (ngx_http_ttai_listen_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(sub);
+    if (len >= NGX_HTTP_TTAI_LISTEN_SUB) {
+        return NGX_ERROR;
+    }
+
+    s = ngx_pcalloc(r->pool, sizeof(ngx_http_ttai_listen_stream_t));
+    cln = ngx_http_cleanup_add(r, 0);
+
+    if (s == NULL || cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s->sub, sub, len);
+
+    shpool = (ngx_slab_pool_t *) ngx_http_ttai_listen_zone->shm.addr;
+    sh = ngx_http_ttai_listen_zone->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (ngx_http_ttai_listen_user(shpool, sh, s->sub, 1, limit) != NGX_OK) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        return NGX_DECLINED;
+    }
+
+    s->since = sh->next;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (ngx_http_ttai_mcp_sse_events(r, &listen->ack, 1) != NGX_OK) {
+        ngx_shmtx_lock(&shpool->mutex);
+        (void) ngx_http_ttai_listen_user(shpool, sh, s->sub, -1, 0);
+        ngx_shmtx_unlock(&shpool->mutex);
+        return NGX_ERROR;
+    }
+
+    /* from here the stream owns listen: the cleanup frees it */
+    s->request = r;
+    s->listen = listen;
+    s->written = ngx_current_msec;
+
+    cln->handler = ngx_http_ttai_listen_cleanup;
+    cln->data = s;
+
+    if (ngx_http_ttai_listen_nstreams++ == 0) {
+        ngx_queue_init(&ngx_http_ttai_listen_streams);
+        ngx_http_ttai_listen_seen = s->since;
+    }
+
+    ngx_queue_insert_tail(&ngx_http_ttai_listen_streams, &s->queue);
+
+    if (!ngx_http_ttai_listen_ev.timer_set) {
+        ngx_http_ttai_listen_ev.handler = ngx_http_ttai_listen_poll;
+        ngx_http_ttai_listen_ev.log = ngx_cycle->log;
+        ngx_http_ttai_listen_dummy.fd = (ngx_socket_t) -1;
+        ngx_http_ttai_listen_ev.data = &ngx_http_ttai_listen_dummy;
+        /*
+         * not cancelable: a worker that shuts down waits for it, and its
+         * handler ends the streams with their result first
+         */
+        ngx_http_ttai_listen_ev.cancelable = 0;
+        ngx_add_timer(&ngx_http_ttai_listen_ev, NGX_HTTP_TTAI_LISTEN_POLL);
+    }
+
+    /* a client that closes the stream ends it (the cleanup runs) */
+    r->read_event_handler = ngx_http_test_reading;
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+/* puts the changes of a call in the ring, for every worker's streams */
+
+void
+ngx_http_ttai_listen_publish(ngx_http_request_t *r, ttai_mcp_change_t *ch,
+    size_t n, const char *sub)
+{
+    size_t                          i, len;
+    ngx_slab_pool_t                *shpool;
+    ngx_http_ttai_listen_shm_t     *sh;
+    ngx_http_ttai_listen_change_t  *c;
+
+    if (ngx_http_ttai_listen_zone == NULL || n == 0) {
+        return;
+    }
+
+    shpool = (ngx_slab_pool_t *) ngx_http_ttai_listen_zone->shm.addr;
+    sh = ngx_http_ttai_listen_zone->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < n; i++) {
+        c = &sh->ring[sh->next % NGX_HTTP_TTAI_LISTEN_RING];
+
+        ngx_memzero(c, sizeof(ngx_http_ttai_listen_change_t));
+        c->seq = sh->next++;
+        c->kind = ch[i].kind;
+
+        len = ngx_strlen(sub);
+        if (ch[i].user_only && len < NGX_HTTP_TTAI_LISTEN_SUB) {
+            ngx_memcpy(c->sub, sub, len);
+        }
+
+        if (ch[i].uri != NULL) {
+            len = ngx_min(ngx_strlen(ch[i].uri),
+                          NGX_HTTP_TTAI_LISTEN_URI - 1);
+            ngx_memcpy(c->uri, ch[i].uri, len);
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    /* this worker's own streams hear of it at once */
+    if (ngx_http_ttai_listen_nstreams > 0) {
+        ngx_post_event(&ngx_http_ttai_listen_ev, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_ttai_listen_poll(ngx_event_t *ev)
+{
+    int                             oom;
+    char                           *text;
+    uint64_t                        next, seq;
+    ngx_uint_t                      i, n, user_only;
+    ngx_queue_t                    *q, *nq;
+    ngx_slab_pool_t                *shpool;
+    ngx_http_ttai_listen_shm_t     *sh;
+    ngx_http_ttai_listen_stream_t  *s;
+    ngx_http_ttai_listen_change_t  *c;
+
+    static ngx_http_ttai_listen_change_t  batch[NGX_HTTP_TTAI_LISTEN_RING];
+
+    if (ngx_http_ttai_listen_nstreams == 0) {
+        return;
+    }
+
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        /* shutting down or reloading: each stream ends with its result */
+        while (!ngx_queue_empty(&ngx_http_ttai_listen_streams)) {
+            q = ngx_queue_head(&ngx_http_ttai_listen_streams);
+            s = ngx_queue_data(q, ngx_http_ttai_listen_stream_t, queue);
+            ngx_http_ttai_listen_end(s);
+        }
+
+        return;
+    }
+
+    shpool = (ngx_slab_pool_t *) ngx_http_ttai_listen_zone->shm.addr;
+    sh = ngx_http_ttai_listen_zone->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    next = sh->next;
+
+    /* a ring that went round meanwhile has lost the oldest: skip them */
+    if (next - ngx_http_ttai_listen_seen > NGX_HTTP_TTAI_LISTEN_RING) {
+        ngx_http_ttai_listen_seen = next - NGX_HTTP_TTAI_LISTEN_RING;
+    }
+
+    n = 0;
+
+    for (seq = ngx_http_ttai_listen_seen; seq < next; seq++) {
+        batch[n++] = sh->ring[seq % NGX_HTTP_TTAI_LISTEN_RING];
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    ngx_http_ttai_listen_seen = next;
+
+    for (q = ngx_queue_head(&ngx_http_ttai_listen_streams);
+         q != ngx_queue_sentinel(&ngx_http_ttai_listen_streams);
+         q = nq)
+    {
+        nq = ngx_queue_next(q);
+        s = ngx_queue_data(q, ngx_http_ttai_listen_stream_t, queue);
+
+        for (i = 0; i < n; i++) {
+            c = &batch[i];
+            user_only = (c->sub[0] != '\0');
+
+            if (c->seq < s->since
+                || (user_only
+                    && ngx_strcmp(c->sub, s->sub) != 0))
+            {
+                continue;
+            }
+
+            text = ttai_mcp_listen_event(s->listen, c->kind,
+                                         c->uri[0] ? (char *) c->uri : NULL,
+                                         &oom);
+            if (text == NULL) {
+                continue;
+            }
+
+            (void) ngx_http_ttai_listen_write(s->request, text,
+                                              ngx_strlen(text), 0, 0);
+            free(text);
+            s->written = ngx_current_msec;
+        }
+
+        if (ngx_current_msec - s->written >= NGX_HTTP_TTAI_LISTEN_PING) {
+            (void) ngx_http_ttai_listen_write(s->request, "", 0, 1, 0);
+            s->written = ngx_current_msec;
+        }
+    }
+
+    if (ngx_http_ttai_listen_nstreams > 0 && !ev->timer_set) {
+        ngx_add_timer(ev, NGX_HTTP_TTAI_LISTEN_POLL);
+    }
+}
+
+
+/* the graceful end: the listen request's result, then the stream closes */
+
+static void
+ngx_http_ttai_listen_end(ngx_http_ttai_listen_stream_t *s)
+{
+    ngx_int_t            rc;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = s->request;
+    c = r->connection;
+
+    /* the cleanup takes it off the queue when the request ends */
+    ngx_queue_remove(&s->queue);
+    ngx_queue_init(&s->queue);
+
+    rc = ngx_http_ttai_listen_write(r, s->listen->end,
+                                    ngx_strlen(s->listen->end), 0, 1);
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_ttai_listen_cleanup(void *data)
+{
+    ngx_http_ttai_listen_stream_t *s = data;
+
+    ngx_slab_pool_t             *shpool;
+    ngx_http_ttai_listen_shm_t  *sh;
+
+    if (ngx_queue_next(&s->queue) != &s->queue) {
+        ngx_queue_remove(&s->queue);
+    }
+
+    ngx_http_ttai_listen_nstreams--;
+
+    shpool = (ngx_slab_pool_t *) ngx_http_ttai_listen_zone->shm.addr;
+    sh = ngx_http_ttai_listen_zone->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    (void) ngx_http_ttai_listen_user(shpool, sh, s->sub, -1, 0);
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    ttai_mcp_listen_free(s->listen);
+    s->listen = NULL;
+}
+
+
+/*
+ * Counts a user's streams (called locked): delta 1 takes a place, NGX_OK
+ * when under limit (0: none); delta -1 gives one back
+ */
+
+static ngx_int_t
+ngx_http_ttai_listen_user(ngx_slab_pool_t *shpool,
+    ngx_http_ttai_listen_shm_t *sh, u_char *sub, ngx_int_t delta,
+    ngx_uint_t limit)
+{
+    ngx_uint_t                    i, h, free_slot;
+    ngx_http_ttai_listen_user_t  *u;
+
+    h = ngx_hash_key(sub, ngx_strlen(sub)) % NGX_HTTP_TTAI_LISTEN_USERS;
+    free_slot = NGX_HTTP_TTAI_LISTEN_USERS;
+
+    for (i = 0; i < NGX_HTTP_TTAI_LISTEN_USERS; i++) {
+        u = &sh->users[(h + i) % NGX_HTTP_TTAI_LISTEN_USERS];
+
+        if (u->streams == 0) {
+            if (free_slot == NGX_HTTP_TTAI_LISTEN_USERS) {
+                free_slot = (h + i) % NGX_HTTP_TTAI_LISTEN_USERS;
+            }
+
+            continue;
+        }
+
+        if (ngx_strcmp(u->sub, sub) != 0) {
+            continue;
+        }
+
+        if (delta > 0) {
+            if (limit && u->streams >= limit) {
+                return NGX_DECLINED;
+            }
+
+            u->streams++;
+
+        } else {
+            u->streams--;
+        }
+
+        return NGX_OK;
+    }
+
+    if (delta < 0 || free_slot == NGX_HTTP_TTAI_LISTEN_USERS) {
+        /* a place given back that was not counted, or no room */
+        return (delta < 0) ? NGX_OK : NGX_DECLINED;
+    }
+
+    u = &sh->users[free_slot];
+    ngx_memzero(u->sub, sizeof(u->sub));
+    ngx_memcpy(u->sub, sub, ngx_strlen(sub));
+    u->streams = 1;
+
+    return NGX_OK;
+}
+
+
+/* an event (or, with comment, a ":" line that keeps the stream alive) */
+
+static ngx_int_t
+ngx_http_ttai_listen_write(ngx_http_request_t *r, const char *text,
+    size_t len, ngx_uint_t comment, ngx_uint_t last)
+{
+    u_char       *p;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    b = ngx_create_temp_buf(r->pool, sizeof("data: \n\n") + len);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (comment) {
+        p = ngx_cpymem(b->last, ":\n\n", 3);
+
+    } else {
+        p = ngx_cpymem(b->last, "data: ", 6);
+        p = ngx_cpymem(p, text, len);
+        p = ngx_cpymem(p, "\n\n", 2);
+    }
+
+    b->last = p;
+    b->flush = 1;
+
+    if (last) {
+        b->last_buf = 1;
+        b->last_in_chain = 1;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
