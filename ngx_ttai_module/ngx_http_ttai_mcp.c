@@ -105,6 +105,8 @@ static ngx_uint_t ngx_http_ttai_mcp_host_allowed(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_mcp_preflight(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_mcp_delete(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx);
+static ngx_int_t ngx_http_ttai_mcp_get(ngx_http_request_t *r,
+    ngx_http_ttai_mcp_ctx_t *ctx);
 static ngx_uint_t ngx_http_ttai_mcp_check_post(ngx_http_request_t *r,
     ngx_int_t *rc);
 static void ngx_http_ttai_mcp_body(ngx_http_request_t *r);
@@ -384,8 +386,7 @@ ngx_http_ttai_mcp_handler(ngx_http_request_t *r)
                                        "local address");
     }
 
-    /* no server-to-client stream is offered: GET is 405, before auth */
-    if (!(r->method & (NGX_HTTP_POST|NGX_HTTP_DELETE))) {
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_POST|NGX_HTTP_DELETE))) {
         return ngx_http_ttai_mcp_not_allowed(r);
     }
 
@@ -395,6 +396,11 @@ ngx_http_ttai_mcp_handler(ngx_http_request_t *r)
 
     if (r->method == NGX_HTTP_DELETE) {
         return ngx_http_ttai_mcp_delete(r, ctx);
+    }
+
+    if (r->method == NGX_HTTP_GET) {
+        ngx_http_set_ctx(r, ctx, ngx_http_ttai_module);
+        return ngx_http_ttai_mcp_get(r, ctx);
     }
 
     if (!ngx_http_ttai_mcp_check_post(r, &rc)) {
@@ -597,7 +603,7 @@ ngx_http_ttai_mcp_preflight(ngx_http_request_t *r)
     }
 
     if (ngx_http_ttai_header_lit(r, "Access-Control-Allow-Methods",
-                                 "POST, DELETE, OPTIONS") != NGX_OK
+                                 "GET, POST, DELETE, OPTIONS") != NGX_OK
         || ngx_http_ttai_header_lit(r, "Access-Control-Allow-Headers",
                                     "Authorization, Content-Type, Accept, "
                                     "Mcp-Session-Id, MCP-Protocol-Version, "
@@ -614,6 +620,80 @@ ngx_http_ttai_mcp_preflight(ngx_http_request_t *r)
     r->header_only = 1;
 
     return ngx_http_send_header(r);
+}
+
+
+/*
+ * GET: a 2025 session's event stream, for the changes it may hear of:
+ * list changes, and updates of the resources it subscribed
+ */
+
+static ngx_int_t
+ngx_http_ttai_mcp_get(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
+{
+    ngx_int_t                   rc;
+    ngx_table_elt_t            *h, *accept;
+    ttai_mcp_listen_t          *l;
+    ngx_http_ttai_session_t     s;
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+
+    accept = r->headers_in.accept;
+
+    if (accept == NULL
+        || ngx_strlcasestrn(accept->value.data,
+                            accept->value.data + accept->value.len,
+                            (u_char *) "text/event-stream", 17 - 1)
+           == NULL)
+    {
+        return ngx_http_ttai_mcp_error(r, NGX_HTTP_TTAI_NOT_ACCEPTABLE,
+                                       "the event stream is "
+                                       "text/event-stream: Accept must "
+                                       "allow it");
+    }
+
+    h = ctx->session_id;
+
+    if (h == NULL) {
+        return ngx_http_ttai_mcp_error(r, NGX_HTTP_BAD_REQUEST,
+                                       "Mcp-Session-Id header is required: "
+                                       "the event stream is a session's");
+    }
+
+    if (ngx_http_ttai_session_get(r, &h->value, &s) != NGX_OK
+        || s.sub.len != ngx_strlen(ctx->claims.sub)
+        || ngx_strncmp(s.sub.data, ctx->claims.sub, s.sub.len) != 0)
+    {
+        return ngx_http_ttai_mcp_error(r, NGX_HTTP_NOT_FOUND,
+                                       "Session not found");
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    l = ttai_mcp_listen_legacy();
+    if (l == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_ttai_listen_open(r, l, ctx->claims.sub, &h->value,
+                                   tmcf->listen_per_user);
+
+    if (rc == NGX_DONE) {
+        return NGX_DONE;
+    }
+
+    ttai_mcp_listen_free(l);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_ttai_mcp_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                                       "this user holds as many event "
+                                       "streams as allowed; close one");
+    }
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
 }
 
 
@@ -1115,6 +1195,19 @@ ngx_http_ttai_mcp_drive(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
         return ngx_http_ttai_mcp_listen(r, ctx);
     }
 
+    /* a 2025 session's subscription, for its GET stream */
+    if (ctx->reply.subscribe_uri != NULL && ctx->session_id != NULL
+        && ngx_http_ttai_listen_subscribe(&ctx->session_id->value,
+                                          ctx->reply.subscribe_uri,
+                                          ctx->reply.subscribe)
+           != NGX_OK)
+    {
+        ttai_mcp_reply_free(&ctx->reply);
+        return ngx_http_ttai_mcp_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "the subscription table is full; "
+                                       "retry later");
+    }
+
     /* a 2026-07-28 request has no session: none is made or touched */
     rc = ctx->reply.stateless
          ? NGX_OK
@@ -1259,7 +1352,7 @@ ngx_http_ttai_mcp_listen(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     l = ctx->reply.listen;
     ctx->reply.listen = NULL;
 
-    rc = ngx_http_ttai_listen_open(r, l, ctx->claims.sub,
+    rc = ngx_http_ttai_listen_open(r, l, ctx->claims.sub, NULL,
                                    tmcf->listen_per_user);
 
     if (rc == NGX_DONE) {
@@ -1564,15 +1657,15 @@ ngx_http_ttai_mcp_full(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_ttai_mcp_not_allowed(ngx_http_request_t *r)
 {
-    if (ngx_http_ttai_header_lit(r, "Allow", "POST, DELETE, OPTIONS")
+    if (ngx_http_ttai_header_lit(r, "Allow", "GET, POST, DELETE, OPTIONS")
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_http_ttai_mcp_error(r, NGX_HTTP_NOT_ALLOWED,
-                                   "this endpoint offers no event stream: "
-                                   "use POST");
+                                   "use POST for messages, GET for a "
+                                   "session's event stream");
 }
 
 

@@ -35,7 +35,12 @@
 /* a comment on an idle stream, so that proxies keep it, in ms */
 #define NGX_HTTP_TTAI_LISTEN_PING    15000
 
-#define NGX_HTTP_TTAI_LISTEN_ZONE    (512 * 1024)
+/* a 2025 session's resources/subscribe, kept for its GET stream */
+#define NGX_HTTP_TTAI_LISTEN_SUBS    1024
+#define NGX_HTTP_TTAI_LISTEN_SID     40
+#define NGX_HTTP_TTAI_LISTEN_SUBURI  256
+
+#define NGX_HTTP_TTAI_LISTEN_ZONE    (1024 * 1024)
 
 
 typedef struct {
@@ -53,9 +58,16 @@ typedef struct {
 
 
 typedef struct {
+    u_char                        session[NGX_HTTP_TTAI_LISTEN_SID];
+    u_char                        uri[NGX_HTTP_TTAI_LISTEN_SUBURI];
+} ngx_http_ttai_listen_sub_t;
+
+
+typedef struct {
     uint64_t                      next;      /* the next change's number */
     ngx_http_ttai_listen_change_t ring[NGX_HTTP_TTAI_LISTEN_RING];
     ngx_http_ttai_listen_user_t   users[NGX_HTTP_TTAI_LISTEN_USERS];
+    ngx_http_ttai_listen_sub_t    subs[NGX_HTTP_TTAI_LISTEN_SUBS];
 } ngx_http_ttai_listen_shm_t;
 
 
@@ -66,6 +78,9 @@ typedef struct {
     uint64_t                      since;     /* the first change it gets */
     ngx_msec_t                    written;
     u_char                        sub[NGX_HTTP_TTAI_LISTEN_SUB];
+
+    /* a 2025 session's GET stream: its id; "" for subscriptions/listen */
+    u_char                        session[NGX_HTTP_TTAI_LISTEN_SID];
 } ngx_http_ttai_listen_stream_t;
 
 
@@ -79,6 +94,8 @@ static void ngx_http_ttai_listen_end(ngx_http_ttai_listen_stream_t *s);
 static void ngx_http_ttai_listen_cleanup(void *data);
 static ngx_int_t ngx_http_ttai_listen_write(ngx_http_request_t *r,
     const char *text, size_t len, ngx_uint_t comment, ngx_uint_t last);
+static ngx_uint_t ngx_http_ttai_listen_subscribed(u_char *session,
+    const u_char *uri);
 
 
 static ngx_shm_zone_t  *ngx_http_ttai_listen_zone;
@@ -154,7 +171,7 @@ ngx_http_ttai_listen_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
 ngx_int_t
 ngx_http_ttai_listen_open(ngx_http_request_t *r, ttai_mcp_listen_t *listen,
-    const char *sub, ngx_uint_t limit)
+    const char *sub, ngx_str_t *session, ngx_uint_t limit)
 {
     size_t                          len;
     ngx_slab_pool_t                *shpool;
@@ -180,6 +197,14 @@ ngx_http_ttai_listen_open(ngx_http_request_t *r, ttai_mcp_listen_t *listen,
 
     ngx_memcpy(s->sub, sub, len);
 
+    if (session != NULL) {
+        if (session->len >= NGX_HTTP_TTAI_LISTEN_SID) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(s->session, session->data, session->len);
+    }
+
     shpool = (ngx_slab_pool_t *) ngx_http_ttai_listen_zone->shm.addr;
     sh = ngx_http_ttai_listen_zone->data;
 
@@ -194,7 +219,11 @@ ngx_http_ttai_listen_open(ngx_http_request_t *r, ttai_mcp_listen_t *listen,
 
     ngx_shmtx_unlock(&shpool->mutex);
 
-    if (ngx_http_ttai_mcp_sse_events(r, &listen->ack, 1) != NGX_OK) {
+    /* a GET stream has no acknowledgement: a comment sends the headers */
+    if ((listen->ack != NULL
+         ? ngx_http_ttai_mcp_sse_events(r, &listen->ack, 1)
+         : ngx_http_ttai_mcp_sse_comment(r)) != NGX_OK)
+    {
         ngx_shmtx_lock(&shpool->mutex);
         (void) ngx_http_ttai_listen_user(shpool, sh, s->sub, -1, 0);
         ngx_shmtx_unlock(&shpool->mutex);
@@ -350,7 +379,9 @@ ngx_http_ttai_listen_poll(ngx_event_t *ev)
 
             if (c->seq < s->since
                 || (user_only
-                    && ngx_strcmp(c->sub, s->sub) != 0))
+                    && ngx_strcmp(c->sub, s->sub) != 0)
+                || (s->session[0] && c->kind == TTAI_LISTEN_UPDATED
+                    && !ngx_http_ttai_listen_subscribed(s->session, c->uri)))
             {
                 continue;
             }
@@ -396,8 +427,11 @@ ngx_http_ttai_listen_end(ngx_http_ttai_listen_stream_t *s)
     ngx_queue_remove(&s->queue);
     ngx_queue_init(&s->queue);
 
-    rc = ngx_http_ttai_listen_write(r, s->listen->end,
-                                    ngx_strlen(s->listen->end), 0, 1);
+    /* a GET stream has no result to end with: it just ends */
+    rc = (s->listen->end != NULL)
+         ? ngx_http_ttai_listen_write(r, s->listen->end,
+                                      ngx_strlen(s->listen->end), 0, 1)
+         : ngx_http_ttai_listen_write(r, "", 0, 1, 1);
 
     ngx_http_finalize_request(r, rc);
     ngx_http_run_posted_requests(c);
@@ -525,4 +559,111 @@ ngx_http_ttai_listen_write(ngx_http_request_t *r, const char *text,
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * Records a 2025 session's resources/subscribe (on) or unsubscribe:
+ * NGX_OK, or NGX_DECLINED when the table has no room
+ */
+
+ngx_int_t
+ngx_http_ttai_listen_subscribe(ngx_str_t *session, const char *uri,
+    ngx_uint_t on)
+{
+    size_t                       len;
+    ngx_int_t                    rc;
+    ngx_uint_t                   i, free_slot;
+    ngx_slab_pool_t             *shpool;
+    ngx_http_ttai_listen_shm_t  *sh;
+    ngx_http_ttai_listen_sub_t  *e;
+
+    len = ngx_strlen(uri);
+
+    if (ngx_http_ttai_listen_zone == NULL
+        || session->len >= NGX_HTTP_TTAI_LISTEN_SID
+        || len >= NGX_HTTP_TTAI_LISTEN_SUBURI)
+    {
+        return NGX_DECLINED;
+    }
+
+    shpool = (ngx_slab_pool_t *) ngx_http_ttai_listen_zone->shm.addr;
+    sh = ngx_http_ttai_listen_zone->data;
+
+    free_slot = NGX_HTTP_TTAI_LISTEN_SUBS;
+    rc = on ? NGX_DECLINED : NGX_OK;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < NGX_HTTP_TTAI_LISTEN_SUBS; i++) {
+        e = &sh->subs[i];
+
+        if (e->session[0] == '\0') {
+            if (free_slot == NGX_HTTP_TTAI_LISTEN_SUBS) {
+                free_slot = i;
+            }
+
+            continue;
+        }
+
+        if (ngx_strlen(e->session) == session->len
+            && ngx_strncmp(e->session, session->data, session->len) == 0
+            && ngx_strcmp(e->uri, uri) == 0)
+        {
+            if (!on) {
+                ngx_memzero(e, sizeof(ngx_http_ttai_listen_sub_t));
+            }
+
+            ngx_shmtx_unlock(&shpool->mutex);
+            return NGX_OK;
+        }
+    }
+
+    if (on && free_slot < NGX_HTTP_TTAI_LISTEN_SUBS) {
+        e = &sh->subs[free_slot];
+        ngx_memzero(e, sizeof(ngx_http_ttai_listen_sub_t));
+        ngx_memcpy(e->session, session->data, session->len);
+        ngx_memcpy(e->uri, uri, len);
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return rc;
+}
+
+
+/* whether a session subscribed uri, or a resource it is a part of */
+
+static ngx_uint_t
+ngx_http_ttai_listen_subscribed(u_char *session, const u_char *uri)
+{
+    size_t                       n;
+    ngx_uint_t                   i, found;
+    ngx_slab_pool_t             *shpool;
+    ngx_http_ttai_listen_shm_t  *sh;
+    ngx_http_ttai_listen_sub_t  *e;
+
+    shpool = (ngx_slab_pool_t *) ngx_http_ttai_listen_zone->shm.addr;
+    sh = ngx_http_ttai_listen_zone->data;
+    found = 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < NGX_HTTP_TTAI_LISTEN_SUBS && !found; i++) {
+        e = &sh->subs[i];
+
+        if (e->session[0] == '\0' || ngx_strcmp(e->session, session) != 0) {
+            continue;
+        }
+
+        n = ngx_strlen(e->uri);
+
+        found = (ngx_strncmp(uri, e->uri, n) == 0
+                 && (uri[n] == '\0' || uri[n] == '/'));
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return found;
 }

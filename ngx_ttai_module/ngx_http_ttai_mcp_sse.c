@@ -60,6 +60,36 @@ ngx_http_ttai_mcp_sse_events(ngx_http_request_t *r, char **events,
 }
 
 
+/* starts the stream with a comment, which sends its headers at once */
+
+ngx_int_t
+ngx_http_ttai_mcp_sse_comment(ngx_http_request_t *r)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    if (!r->header_sent && ngx_http_ttai_mcp_sse_start(r) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = (u_char *) ":\n\n";
+    b->last = b->pos + 3;
+    b->memory = 1;
+    b->flush = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return (ngx_http_output_filter(r, &out) == NGX_ERROR) ? NGX_ERROR
+                                                         : NGX_OK;
+}
+
+
 /* the answer, as the stream's last event */
 
 ngx_int_t

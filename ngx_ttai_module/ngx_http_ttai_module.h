@@ -150,7 +150,11 @@ ngx_int_t ngx_http_ttai_mcp_sse_events(ngx_http_request_t *r, char **events,
     size_t n);
 ngx_int_t ngx_http_ttai_listen_conf(ngx_conf_t *cf);
 ngx_int_t ngx_http_ttai_listen_open(ngx_http_request_t *r,
-    ttai_mcp_listen_t *listen, const char *sub, ngx_uint_t limit);
+    ttai_mcp_listen_t *listen, const char *sub, ngx_str_t *session,
+    ngx_uint_t limit);
+ngx_int_t ngx_http_ttai_listen_subscribe(ngx_str_t *session, const char *uri,
+    ngx_uint_t on);
+ngx_int_t ngx_http_ttai_mcp_sse_comment(ngx_http_request_t *r);
 void ngx_http_ttai_listen_publish(ngx_http_request_t *r,
     ttai_mcp_change_t *ch, size_t n, const char *sub);
 ngx_int_t ngx_http_ttai_mcp_sse_last(ngx_http_request_t *r, u_char *body,

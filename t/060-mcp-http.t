@@ -177,15 +177,24 @@ Access-Control-Expose-Headers: Mcp-Session-Id.*
 
 
 
-=== TEST 8: GET and other methods are 405 with Allow, before any auth
+=== TEST 8: other methods are 405 with Allow, before any auth
 --- request eval
-["GET /mcp", "PUT /mcp\nx", "PATCH /mcp\nx"]
+["PUT /mcp\nx", "PATCH /mcp\nx"]
 --- error_code eval
-[405, 405, 405]
+[405, 405]
 --- response_headers eval
-[("Allow: POST, DELETE, OPTIONS") x 3]
+[("Allow: GET, POST, DELETE, OPTIONS") x 2]
 --- response_body_like eval
-[(qr/^\{"jsonrpc":"2.0","id":null,"error":\{"code":-32000,/) x 3]
+[(qr/^\{"jsonrpc":"2.0","id":null,"error":\{"code":-32000,/) x 2]
+
+
+
+=== TEST 8b: GET, a session's event stream, needs a token like the rest
+--- request
+GET /mcp
+--- error_code: 401
+--- response_headers_like
+WWW-Authenticate: Bearer resource_metadata=".*"
 
 
 
@@ -309,7 +318,7 @@ OPTIONS /mcp
 --- error_code: 204
 --- response_headers
 Access-Control-Allow-Origin: http://localhost:6274
-Access-Control-Allow-Methods: POST, DELETE, OPTIONS
+Access-Control-Allow-Methods: GET, POST, DELETE, OPTIONS
 Access-Control-Allow-Headers: Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID
 --- response_headers_like
 Access-Control-Expose-Headers: Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate

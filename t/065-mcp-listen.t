@@ -192,6 +192,94 @@ listen_read($again, 1);
 is $again->{events}[0]{method}, 'notifications/subscriptions/acknowledged',
     'after one closed, a new stream is accepted';
 
+# -- a 2025 session's GET stream, with resources/subscribe --------------------
+
+sub legacy_post {
+    my ($who, $sid, $method, $params) = @_;
+    my @h = ("Authorization: Bearer $jwt{$who}",
+             'Content-Type: application/json',
+             'Accept: application/json, text/event-stream');
+    push @h, "Mcp-Session-Id: $sid", 'MCP-Protocol-Version: 2025-11-25'
+        if $sid;
+    my ($st, $h, $raw) = http_get($port, '/mcp', method => 'POST',
+        headers => \@h,
+        body => $JSON->encode({ jsonrpc => '2.0', id => ++$nid,
+                                method => $method,
+                                $params ? (params => $params) : () }));
+    return ($st, $h, scalar eval { $JSON->decode($raw) });
+}
+
+sub get_open {
+    my ($who, $sid) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Timeout => 3) or die "connect: $!";
+    print {$s} "GET /mcp HTTP/1.1\r\nHost: localhost\r\n"
+        . "Authorization: Bearer $jwt{$who}\r\n"
+        . "Accept: text/event-stream\r\nMcp-Session-Id: $sid\r\n"
+        . "MCP-Protocol-Version: 2025-11-25\r\n\r\n";
+    return { sock => $s, buf => '', events => [] };
+}
+
+my @sids;
+for (1 .. 2) {
+    my (undef, $h) = legacy_post('bob', undef, 'initialize',
+        { protocolVersion => '2025-11-25', capabilities => {},
+          clientInfo => { name => 'legacy', version => '1' } });
+    push @sids, $h->{'mcp-session-id'};
+}
+my @g = map { get_open('bob', $_) } @sids;
+listen_read($_, 0.5) for @g;
+like $g[0]{buf}, qr{^HTTP/1\.1 200 .*content-type: text/event-stream}is,
+    'GET /mcp with a session opens its event stream';
+
+my ($gst, undef, $gr) = legacy_post('bob', $sids[0], 'resources/subscribe',
+                                    { uri => 'test://static-text' });
+is $gst, 200, 'resources/subscribe: 200';
+is_deeply $gr->{result}, {}, 'with an empty result';
+(undef, undef, $gr) = legacy_post('bob', $sids[0], 'resources/subscribe',
+                                  { uri => 'test://no-such' });
+is $gr->{error}{code}, -32002, 'a resource that does not exist: -32002';
+
+legacy_post('bob', $sids[0], 'tools/call',
+            { name => 'test_trigger_resource_update',
+              arguments => { uri => 'test://static-text' } });
+legacy_post('bob', $sids[0], 'tools/call',
+            { name => 'test_trigger_tool_change', arguments => {} });
+listen_read($_, 1) for @g;
+
+my @m0 = map { $_->{method} } @{ $g[0]{events} };
+ok((grep { $_ eq 'notifications/resources/updated' } @m0),
+   'the subscribed session hears of the update');
+my ($upd) = grep { ($_->{method} // '') eq 'notifications/resources/updated' }
+            @{ $g[0]{events} };
+is $upd->{params}{uri}, 'test://static-text', 'for the URI';
+ok !exists $upd->{params}{_meta}, 'untagged, as in 2025';
+ok((grep { $_ eq 'notifications/tools/list_changed' } @m0),
+   'and of the tool list change');
+my @m1 = map { $_->{method} } @{ $g[1]{events} };
+ok !(grep { $_ eq 'notifications/resources/updated' } @m1),
+    'another session of the same user, not subscribed, does not';
+ok((grep { $_ eq 'notifications/tools/list_changed' } @m1),
+   'but hears of the list change');
+
+legacy_post('bob', $sids[0], 'resources/unsubscribe',
+            { uri => 'test://static-text' });
+my $before_n = @{ $g[0]{events} };
+legacy_post('bob', $sids[0], 'tools/call',
+            { name => 'test_trigger_resource_update',
+              arguments => { uri => 'test://static-text' } });
+listen_read($g[0], 1);
+is scalar @{ $g[0]{events} }, $before_n,
+    'after resources/unsubscribe, no more updates';
+
+my ($nst) = http_get($port, '/mcp', headers => [
+    "Authorization: Bearer $jwt{bob}", 'Accept: text/event-stream' ]);
+is $nst, 400, 'GET without a session: 400';
+($nst) = http_get($port, '/mcp', headers => [
+    "Authorization: Bearer $jwt{alice}", 'Accept: text/event-stream',
+    "Mcp-Session-Id: $sids[0]" ]);
+is $nst, 404, 'GET with another user\'s session: 404';
+
 # -- a reload ends the streams with their result --------------------------
 
 kill 'HUP', $pid;
@@ -202,6 +290,8 @@ is $last->{result}{resultType}, 'complete', 'complete';
 is $last->{result}{_meta}{'io.modelcontextprotocol/subscriptionId'},
     $sa->{id}, 'tagged';
 ok $sa->{closed}, 'and the stream closes';
+listen_read($g[0], 3);
+ok $g[0]{closed}, 'a GET stream ends on the reload too';
 
 unlike read_file("$dir/logs/error.log"), qr/\[alert\]|signal 11/,
     'no worker crashed';

@@ -365,6 +365,7 @@ ttai_mcp_reply_free(ttai_mcp_reply_t *reply)
 
     ttai_mcp_reply_events_free(reply);
     ttai_mcp_listen_free(reply->listen);
+    free(reply->subscribe_uri);
 
     for (i = 0; i < reply->nchanges; i++) {
         free(reply->changes[i].uri);
@@ -769,6 +770,12 @@ ttai_mcp_finish(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         return -1;
     }
 
+    if (run->subscribe_uri != NULL) {
+        reply->subscribe_uri = run->subscribe_uri;
+        reply->subscribe = run->subscribe;
+        run->subscribe_uri = NULL;
+    }
+
     if (run->listen != NULL && json_array_size(run->responses) == 1) {
         /* subscriptions/listen: the shell holds the stream */
         reply->listen = run->listen;
@@ -851,6 +858,7 @@ ttai_mcp_run_free(ttai_mcp_run_t *run)
     json_decref(run->progress_token);
     json_decref(run->changes);
     ttai_mcp_listen_free(run->listen);
+    free(run->subscribe_uri);
     free(run->reading);
     free(run->reading_mime);
     free(run->client_info);

@@ -128,6 +128,13 @@ typedef struct {
 /* a subscriptions/listen request accepted: what the shell holds open */
 typedef struct {
     unsigned             kinds;        /* TTAI_LISTEN_* honoured */
+
+    /*
+     * A 2025 session's GET stream: its events are not tagged, and which
+     * resources it hears of is the session's resources/subscribe (the
+     * shell keeps them); id, ack and end are NULL
+     */
+    int                  legacy;
     char               **uris;         /* resourceSubscriptions honoured */
     size_t               nuris;
     char                *id;           /* the request's id, as JSON text */
@@ -204,6 +211,13 @@ typedef struct {
     /* changes the call made, for the listening streams */
     ttai_mcp_change_t   *changes;
     size_t               nchanges;
+
+    /*
+     * resources/subscribe (1) or unsubscribe (0) succeeded in a 2025
+     * session: the shell records it for the session's GET stream
+     */
+    char                *subscribe_uri;
+    int                  subscribe;
 } ttai_mcp_reply_t;
 
 
@@ -328,6 +342,9 @@ void ttai_mcp_reply_events_free(ttai_mcp_reply_t *reply);
 char *ttai_mcp_listen_event(const ttai_mcp_listen_t *l, unsigned kind,
     const char *uri, int *oom);
 void ttai_mcp_listen_free(ttai_mcp_listen_t *l);
+
+/* what a 2025 session's GET stream hears of, or NULL when out of memory */
+ttai_mcp_listen_t *ttai_mcp_listen_legacy(void);
 
 /*
  * For tools: pending requests, every string copied (body and cache_key

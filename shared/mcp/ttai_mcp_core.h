@@ -184,6 +184,10 @@ typedef struct {
     ttai_mcp_listen_t          *listen;
     json_t                     *changes;
 
+    /* resources/subscribe or unsubscribe, in a 2025 session */
+    char                       *subscribe_uri;
+    int                         subscribe;
+
     /* notifications made and not yet handed to the shell */
     json_t                     *events;
     json_t                     *progress_token;
@@ -335,6 +339,9 @@ uint64_t ttai_mcp_hash(const char *text, size_t len);
 
 /* ttai_mcp_listen.c */
 int ttai_mcp_subscriptions_listen(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
+    json_t *params, json_t **response, ttai_mcp_pending_t **pending);
+int ttai_mcp_resources_subscribe(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
     json_t *params, json_t **response, ttai_mcp_pending_t **pending);
 

@@ -167,6 +167,85 @@ nomem:
 }
 
 
+ttai_mcp_listen_t *
+ttai_mcp_listen_legacy(void)
+{
+    ttai_mcp_listen_t  *l;
+
+    l = calloc(1, sizeof(ttai_mcp_listen_t));
+    if (l == NULL) {
+        return NULL;
+    }
+
+    l->kinds = TTAI_LISTEN_TOOLS | TTAI_LISTEN_PROMPTS | TTAI_LISTEN_RESOURCES
+               | TTAI_LISTEN_UPDATED;
+    l->legacy = 1;
+
+    return l;
+}
+
+
+/*
+ * resources/subscribe and unsubscribe, in a 2025 session: a resource this
+ * server has; its updates then reach the session's GET stream
+ */
+
+int
+ttai_mcp_resources_subscribe(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
+    json_t *params, json_t **response, ttai_mcp_pending_t **pending)
+{
+    json_t      *uri, *vars;
+    const char  *method;
+
+    uri = json_object_get(params, "uri");
+    method = json_string_value(json_object_get(json_array_get(run->messages,
+                                                              run->next),
+                                               "method"));
+
+    if (!json_is_string(uri)) {
+        *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS, NULL,
+                                       "Invalid params: uri is required");
+        return *response ? 0 : -1;
+    }
+
+    vars = NULL;
+
+    if (ttai_mcp_resource_match(srv, ttai_mcp_toolsets(call),
+                                json_string_value(uri), &vars) == NULL)
+    {
+        json_decref(vars);
+        *response = ttai_mcp_rpc_error(id, TTAI_MCP_RESOURCE_NOT_FOUND,
+                                       json_pack("{s:O}", "uri", uri),
+                                       "Resource not found");
+        return *response ? 0 : -1;
+    }
+
+    json_decref(vars);
+
+    if (call->session_id == NULL) {
+        *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_REQUEST, NULL,
+                                       "Invalid Request: a subscription "
+                                       "belongs to a session; send "
+                                       "initialize first");
+        return *response ? 0 : -1;
+    }
+
+    free(run->subscribe_uri);
+    run->subscribe_uri = strdup(json_string_value(uri));
+    run->subscribe = (method != NULL
+                      && strcmp(method, "resources/subscribe") == 0);
+
+    if (run->subscribe_uri == NULL) {
+        return -1;
+    }
+
+    *response = ttai_mcp_rpc_result(id, json_object());
+
+    return *response ? 0 : -1;
+}
+
+
 char *
 ttai_mcp_listen_event(const ttai_mcp_listen_t *l, unsigned kind,
     const char *uri, int *oom)
@@ -201,7 +280,8 @@ ttai_mcp_listen_event(const ttai_mcp_listen_t *l, unsigned kind,
             return NULL;
         }
 
-        for (i = 0; i < l->nuris; i++) {
+        /* a session's subscriptions are the shell's to check */
+        for (i = 0; !l->legacy && i < l->nuris; i++) {
             n = strlen(l->uris[i]);
 
             if (strncmp(uri, l->uris[i], n) == 0
@@ -211,11 +291,22 @@ ttai_mcp_listen_event(const ttai_mcp_listen_t *l, unsigned kind,
             }
         }
 
-        if (i == l->nuris) {
+        if (!l->legacy && i == l->nuris) {
             return NULL;
         }
 
         method = "notifications/resources/updated";
+    }
+
+    if (l->legacy) {
+        j = (kind == TTAI_LISTEN_UPDATED)
+            ? json_pack("{s:s, s:s, s:{s:s}}", "jsonrpc", "2.0", "method",
+                        method, "params", "uri", uri)
+            : json_pack("{s:s, s:s}", "jsonrpc", "2.0", "method", method);
+
+        *oom = (j == NULL);
+
+        return ttai_mcp_listen_text(j);
     }
 
     id = json_loads(l->id, JSON_DECODE_ANY, NULL);

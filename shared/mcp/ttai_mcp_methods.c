@@ -77,6 +77,9 @@ static const ttai_mcp_method_t  ttai_mcp_methods[] = {
     { "completion/complete", ttai_mcp_complete, TTAI_MCP_BOTH },
     { "subscriptions/listen", ttai_mcp_subscriptions_listen,
       TTAI_MCP_STATELESS },
+    { "resources/subscribe", ttai_mcp_resources_subscribe, TTAI_MCP_LEGACY },
+    { "resources/unsubscribe", ttai_mcp_resources_subscribe,
+      TTAI_MCP_LEGACY },
     { NULL, NULL, 0 }
 };
 
@@ -219,12 +222,13 @@ ttai_mcp_initialize(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     version = ttai_mcp_negotiate(json_string_value(requested));
 
     *response = ttai_mcp_rpc_result(id,
-                    json_pack("{s:s, s:{s:{s:b}, s:{}, s:{}, s:{}, s:{}},"
-                              " s:{s:s, s:s, s:s}, s:s}",
+                    json_pack("{s:s, s:{s:{s:b}, s:{s:b, s:b}, s:{s:b},"
+                              " s:{}, s:{}}, s:{s:s, s:s, s:s}, s:s}",
                               "protocolVersion", version,
                               "capabilities",
-                              "tools", "listChanged", 0,
-                              "resources", "prompts", "logging",
+                              "tools", "listChanged", 1,
+                              "resources", "subscribe", 1, "listChanged", 1,
+                              "prompts", "listChanged", 1, "logging",
                               "completions",
                               "serverInfo",
                               "name", "ttai",

@@ -541,8 +541,10 @@ test_initialize(void **state)
                                                          "protocolVersion")),
                         "2025-06-18");
 
-    expect = json_loads("{\"tools\":{\"listChanged\":false},"
-                        "\"resources\":{},\"prompts\":{},\"logging\":{},"
+    expect = json_loads("{\"tools\":{\"listChanged\":true},"
+                        "\"resources\":{\"subscribe\":true,"
+                        "\"listChanged\":true},"
+                        "\"prompts\":{\"listChanged\":true},\"logging\":{},"
                         "\"completions\":{}}", 0, NULL);
     assert_true(json_equal(json_object_get(r, "capabilities"), expect));
     json_decref(expect);
