@@ -639,6 +639,17 @@ ngx_http_ttai_mcp_get(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
 
+    /* 2026-07-28 has no GET: its streams are subscriptions/listen */
+    h = ctx->version;
+
+    if (h != NULL
+        && h->value.len == sizeof(TTAI_MCP_STATELESS_VERSION) - 1
+        && ngx_strncmp(h->value.data, TTAI_MCP_STATELESS_VERSION,
+                       h->value.len) == 0)
+    {
+        return ngx_http_ttai_mcp_not_allowed(r);
+    }
+
     accept = r->headers_in.accept;
 
     if (accept == NULL
