@@ -42,6 +42,9 @@
 
 #define NGX_HTTP_TTAI_LISTEN_ZONE    (1024 * 1024)
 
+/* the size of a stream's event buffers, which most events fit */
+#define NGX_HTTP_TTAI_LISTEN_BUF     1024
+
 
 typedef struct {
     uint64_t                      seq;       /* 0: never written */
@@ -81,6 +84,13 @@ typedef struct {
 
     /* a 2025 session's GET stream: its id; "" for subscriptions/listen */
     u_char                        session[NGX_HTTP_TTAI_LISTEN_SID];
+
+    /*
+     * The buffers of its events, used again once sent: a stream open for
+     * days must not grow with each event
+     */
+    ngx_chain_t                  *free;
+    ngx_chain_t                  *busy;
 } ngx_http_ttai_listen_stream_t;
 
 
@@ -92,8 +102,9 @@ static ngx_int_t ngx_http_ttai_listen_user(ngx_slab_pool_t *shpool,
 static void ngx_http_ttai_listen_poll(ngx_event_t *ev);
 static void ngx_http_ttai_listen_end(ngx_http_ttai_listen_stream_t *s);
 static void ngx_http_ttai_listen_cleanup(void *data);
-static ngx_int_t ngx_http_ttai_listen_write(ngx_http_request_t *r,
-    const char *text, size_t len, ngx_uint_t comment, ngx_uint_t last);
+static ngx_int_t ngx_http_ttai_listen_write(
+    ngx_http_ttai_listen_stream_t *s, const char *text, size_t len,
+    ngx_uint_t comment, ngx_uint_t last);
 static ngx_uint_t ngx_http_ttai_listen_subscribed(u_char *session,
     const u_char *uri);
 
@@ -393,14 +404,14 @@ ngx_http_ttai_listen_poll(ngx_event_t *ev)
                 continue;
             }
 
-            (void) ngx_http_ttai_listen_write(s->request, text,
-                                              ngx_strlen(text), 0, 0);
+            (void) ngx_http_ttai_listen_write(s, text, ngx_strlen(text), 0,
+                                              0);
             free(text);
             s->written = ngx_current_msec;
         }
 
         if (ngx_current_msec - s->written >= NGX_HTTP_TTAI_LISTEN_PING) {
-            (void) ngx_http_ttai_listen_write(s->request, "", 0, 1, 0);
+            (void) ngx_http_ttai_listen_write(s, "", 0, 1, 0);
             s->written = ngx_current_msec;
         }
     }
@@ -429,9 +440,9 @@ ngx_http_ttai_listen_end(ngx_http_ttai_listen_stream_t *s)
 
     /* a GET stream has no result to end with: it just ends */
     rc = (s->listen->end != NULL)
-         ? ngx_http_ttai_listen_write(r, s->listen->end,
+         ? ngx_http_ttai_listen_write(s, s->listen->end,
                                       ngx_strlen(s->listen->end), 0, 1)
-         : ngx_http_ttai_listen_write(r, "", 0, 1, 1);
+         : ngx_http_ttai_listen_write(s, "", 0, 1, 1);
 
     ngx_http_finalize_request(r, rc);
     ngx_http_run_posted_requests(c);
@@ -523,42 +534,69 @@ ngx_http_ttai_listen_user(ngx_slab_pool_t *shpool,
 }
 
 
-/* an event (or, with comment, a ":" line that keeps the stream alive) */
+/*
+ * An event (or, with comment, a ":" line that keeps the stream alive),
+ * in a buffer of the stream's that was sent already when there is one
+ * large enough
+ */
 
 static ngx_int_t
-ngx_http_ttai_listen_write(ngx_http_request_t *r, const char *text,
-    size_t len, ngx_uint_t comment, ngx_uint_t last)
+ngx_http_ttai_listen_write(ngx_http_ttai_listen_stream_t *s,
+    const char *text, size_t len, ngx_uint_t comment, ngx_uint_t last)
 {
-    u_char       *p;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
+    u_char              *p;
+    size_t               size;
+    ngx_int_t            rc;
+    ngx_buf_t           *b;
+    ngx_chain_t         *cl;
+    ngx_http_request_t  *r;
 
-    b = ngx_create_temp_buf(r->pool, sizeof("data: \n\n") + len);
-    if (b == NULL) {
+    r = s->request;
+    size = sizeof("data: \n\n") + len;
+
+    cl = ngx_chain_get_free_buf(r->pool, &s->free);
+    if (cl == NULL) {
         return NGX_ERROR;
     }
 
+    b = cl->buf;
+
+    if (b->start == NULL || (size_t) (b->end - b->start) < size) {
+        /* a larger event than this buffer held: the old memory is lost */
+        size = ngx_max(size, NGX_HTTP_TTAI_LISTEN_BUF);
+
+        b->start = ngx_palloc(r->pool, size);
+        if (b->start == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->end = b->start + size;
+    }
+
+    b->pos = b->start;
+    b->temporary = 1;
+    b->tag = (ngx_buf_tag_t) &ngx_http_ttai_module;
+
     if (comment) {
-        p = ngx_cpymem(b->last, ":\n\n", 3);
+        p = ngx_cpymem(b->pos, ":\n\n", 3);
 
     } else {
-        p = ngx_cpymem(b->last, "data: ", 6);
+        p = ngx_cpymem(b->pos, "data: ", 6);
         p = ngx_cpymem(p, text, len);
         p = ngx_cpymem(p, "\n\n", 2);
     }
 
     b->last = p;
     b->flush = 1;
+    b->last_buf = last;
+    b->last_in_chain = last;
 
-    if (last) {
-        b->last_buf = 1;
-        b->last_in_chain = 1;
-    }
+    rc = ngx_http_output_filter(r, cl);
 
-    out.buf = b;
-    out.next = NULL;
+    ngx_chain_update_chains(r->pool, &s->free, &s->busy, &cl,
+                            (ngx_buf_tag_t) &ngx_http_ttai_module);
 
-    return ngx_http_output_filter(r, &out);
+    return rc;
 }
 
 
