@@ -8,6 +8,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <sys/eventfd.h>
+
 #include "ngx_http_ttai_module.h"
 #include "ttai_mcp.h"
 
@@ -15,10 +17,13 @@
 /*
  * subscriptions/listen streams, and the changes that reach them from any
  * worker.  A change (a tool list that changed, a resource updated) goes
- * into a ring in shared memory under its lock, with a sequence number;
- * each worker that holds streams reads the ring on a short timer (and at
- * once when it made the change itself) and sends each stream the events
- * its filter asks for.  The lock is held only to copy entries in or out.
+ * into a ring in shared memory under its lock, with a sequence number,
+ * and every worker is woken through an eventfd of its own, which the
+ * master makes before it starts them; a worker that holds streams then
+ * reads the ring and sends each stream the events its filter asks for.
+ * A timer reads it too, once a second, should a wake-up be lost, and to
+ * keep idle streams alive.  The lock is held only to copy entries in or
+ * out.
  * A stream ends when its client closes it, and gracefully, with its
  * result, when the worker shuts down or reloads.  Each user may hold a
  * limited number of streams, counted in the same zone.
@@ -29,8 +34,8 @@
 #define NGX_HTTP_TTAI_LISTEN_SUB     64
 #define NGX_HTTP_TTAI_LISTEN_URI     512
 
-/* how often a worker with streams reads the ring, in ms */
-#define NGX_HTTP_TTAI_LISTEN_POLL    20
+/* how often a worker with streams reads the ring unwoken, in ms */
+#define NGX_HTTP_TTAI_LISTEN_POLL    1000
 
 /* a comment on an idle stream, so that proxies keep it, in ms */
 #define NGX_HTTP_TTAI_LISTEN_PING    15000
@@ -107,6 +112,8 @@ static ngx_int_t ngx_http_ttai_listen_write(
     ngx_uint_t comment, ngx_uint_t last);
 static ngx_uint_t ngx_http_ttai_listen_subscribed(u_char *session,
     const u_char *uri);
+static void ngx_http_ttai_listen_wake(ngx_event_t *ev);
+static void ngx_http_ttai_listen_wakers_close(void *data);
 
 
 static ngx_shm_zone_t  *ngx_http_ttai_listen_zone;
@@ -118,6 +125,11 @@ static ngx_event_t      ngx_http_ttai_listen_ev;
 
 /* what a timer's debug log reads as its "connection": the fd only */
 static ngx_connection_t  ngx_http_ttai_listen_dummy;
+
+/* an eventfd per worker, made by the master, and this worker's own */
+static ngx_fd_t         *ngx_http_ttai_listen_wakers;
+static ngx_uint_t        ngx_http_ttai_listen_nwakers;
+static ngx_connection_t *ngx_http_ttai_listen_waker;
 static uint64_t         ngx_http_ttai_listen_seen;
 
 
@@ -284,6 +296,7 @@ ngx_http_ttai_listen_publish(ngx_http_request_t *r, ttai_mcp_change_t *ch,
     size_t n, const char *sub)
 {
     size_t                          i, len;
+    uint64_t                        one;
     ngx_slab_pool_t                *shpool;
     ngx_http_ttai_listen_shm_t     *sh;
     ngx_http_ttai_listen_change_t  *c;
@@ -318,10 +331,160 @@ ngx_http_ttai_listen_publish(ngx_http_request_t *r, ttai_mcp_change_t *ch,
 
     ngx_shmtx_unlock(&shpool->mutex);
 
-    /* this worker's own streams hear of it at once */
+    /* this worker's own streams hear of it at once, the others' soon */
     if (ngx_http_ttai_listen_nstreams > 0) {
         ngx_post_event(&ngx_http_ttai_listen_ev, &ngx_posted_events);
     }
+
+    for (i = 0; i < ngx_http_ttai_listen_nwakers; i++) {
+        if (i != ngx_worker) {
+            one = 1;
+
+            if (write(ngx_http_ttai_listen_wakers[i], &one, sizeof(one))
+                == -1)
+            {
+                /* EAGAIN: its counter is full, so it is woken anyway */
+                continue;
+            }
+        }
+    }
+}
+
+
+/*
+ * In the master, before the workers start: an eventfd for each, which
+ * they inherit; none when ttai_mcp is not used
+ */
+
+ngx_int_t
+ngx_http_ttai_listen_init_module(ngx_cycle_t *cycle, ngx_uint_t used)
+{
+    ngx_uint_t           i, n;
+    ngx_core_conf_t     *ccf;
+    ngx_pool_cleanup_t  *cln;
+
+    ngx_http_ttai_listen_wakers = NULL;
+    ngx_http_ttai_listen_nwakers = 0;
+
+    if (!used) {
+        ngx_http_ttai_listen_zone = NULL;
+        return NGX_OK;
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+    n = (ccf->worker_processes > 0) ? (ngx_uint_t) ccf->worker_processes : 1;
+
+    cln = ngx_pool_cleanup_add(cycle->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_ttai_listen_wakers = ngx_pcalloc(cycle->pool,
+                                              n * sizeof(ngx_fd_t));
+    if (ngx_http_ttai_listen_wakers == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        ngx_http_ttai_listen_wakers[i] = eventfd(0, EFD_NONBLOCK);
+
+        if (ngx_http_ttai_listen_wakers[i] == -1) {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                          "ttai: eventfd() for the listen streams failed");
+            ngx_http_ttai_listen_nwakers = i;
+            ngx_http_ttai_listen_wakers_close(NULL);
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_http_ttai_listen_nwakers = n;
+
+    cln->handler = ngx_http_ttai_listen_wakers_close;
+    cln->data = NULL;
+
+    return NGX_OK;
+}
+
+
+/* in a worker: its own eventfd, in the event loop */
+
+ngx_int_t
+ngx_http_ttai_listen_init_process(ngx_cycle_t *cycle)
+{
+    ngx_event_t       *rev;
+    ngx_connection_t  *c;
+
+    if (ngx_worker >= ngx_http_ttai_listen_nwakers) {
+        return NGX_OK;
+    }
+
+    c = ngx_get_connection(ngx_http_ttai_listen_wakers[ngx_worker],
+                           cycle->log);
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    rev = c->read;
+    rev->handler = ngx_http_ttai_listen_wake;
+    rev->log = cycle->log;
+    c->data = NULL;
+
+    if (ngx_add_event(rev, NGX_READ_EVENT, NGX_CLEAR_EVENT) != NGX_OK) {
+        ngx_free_connection(c);
+        return NGX_ERROR;
+    }
+
+    ngx_http_ttai_listen_waker = c;
+
+    return NGX_OK;
+}
+
+
+/* at a worker's exit: its eventfd, which nginx counts as left open */
+
+void
+ngx_http_ttai_listen_exit_process(ngx_cycle_t *cycle)
+{
+    if (ngx_http_ttai_listen_waker != NULL) {
+        ngx_close_connection(ngx_http_ttai_listen_waker);
+        ngx_http_ttai_listen_waker = NULL;
+    }
+}
+
+
+static void
+ngx_http_ttai_listen_wake(ngx_event_t *ev)
+{
+    uint64_t          n;
+    ngx_connection_t *c = ev->data;
+
+    /* edge-triggered: read until empty, then look at the ring */
+    while (read(c->fd, &n, sizeof(n)) == (ssize_t) sizeof(n)) {
+        /* void */
+    }
+
+    ngx_http_ttai_listen_poll(&ngx_http_ttai_listen_ev);
+}
+
+
+static void
+ngx_http_ttai_listen_wakers_close(void *data)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < ngx_http_ttai_listen_nwakers; i++) {
+        if (ngx_http_ttai_listen_waker != NULL
+            && ngx_http_ttai_listen_wakers[i]
+               == ngx_http_ttai_listen_waker->fd)
+        {
+            /* the worker's own is closed with its connection */
+            continue;
+        }
+
+        (void) close(ngx_http_ttai_listen_wakers[i]);
+    }
+
+    ngx_http_ttai_listen_nwakers = 0;
 }
 
 

@@ -124,6 +124,14 @@ ngx_http_ttai_mcp_sse_start(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
+    /*
+     * Small events, each flushed: with Nagle's algorithm one would wait
+     * for the client's delayed acknowledgement of the one before (40 ms)
+     */
+    if (ngx_tcp_nodelay(r->connection) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
 }
 

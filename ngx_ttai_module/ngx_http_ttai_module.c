@@ -601,6 +601,13 @@ ngx_http_ttai_init_module(ngx_cycle_t *cycle)
 
     tmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_ttai_module);
 
+    if (ngx_http_ttai_listen_init_module(cycle,
+                                         tmcf != NULL && tmcf->mcp_used)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     return ngx_http_ttai_d1_init_module(cycle, tmcf);
 }
 
@@ -644,7 +651,8 @@ ngx_http_ttai_init_process(ngx_cycle_t *cycle)
     }
 
     if (ngx_http_ttai_d1_init_process(cycle, tmcf) != NGX_OK
-        || ngx_http_ttai_revoked_init_process(cycle, tmcf) != NGX_OK)
+        || ngx_http_ttai_revoked_init_process(cycle, tmcf) != NGX_OK
+        || ngx_http_ttai_listen_init_process(cycle) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -664,6 +672,7 @@ ngx_http_ttai_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
+    ngx_http_ttai_listen_exit_process(cycle);
     ngx_http_ttai_kv_exit_process(cycle, tmcf);
     ngx_http_ttai_d1_exit_process(cycle, tmcf);
 

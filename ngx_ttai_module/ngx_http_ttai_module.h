@@ -149,6 +149,10 @@ ngx_int_t ngx_http_ttai_mcp_traceparent_variable(ngx_http_request_t *r,
 ngx_int_t ngx_http_ttai_mcp_sse_events(ngx_http_request_t *r, char **events,
     size_t n);
 ngx_int_t ngx_http_ttai_listen_conf(ngx_conf_t *cf);
+ngx_int_t ngx_http_ttai_listen_init_module(ngx_cycle_t *cycle,
+    ngx_uint_t used);
+ngx_int_t ngx_http_ttai_listen_init_process(ngx_cycle_t *cycle);
+void ngx_http_ttai_listen_exit_process(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_ttai_listen_open(ngx_http_request_t *r,
     ttai_mcp_listen_t *listen, const char *sub, ngx_str_t *session,
     ngx_uint_t limit);
