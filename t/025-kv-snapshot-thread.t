@@ -301,7 +301,8 @@ ok reload(), 'HUP into a zone with neither a journal nor a database';
 is put('sync', 'saved on the event loop'), 200, 'a key is stored';
 ok wait_until(10, sub { read_file($snapshot) =~ /saved on the event loop/ }),
     'the snapshot has it';
-like log_text(), qr/\[info\] .*ttai: KV zone "kv" saved @{[ $BIG + 4 ]} entries to "\Q$snapshot\E"\n/,
+# the line follows the file's rename: wait for it, not only for the file
+ok wait_until(10, sub { log_text() =~ /\[info\] .*ttai: KV zone "kv" saved @{[ $BIG + 4 ]} entries to "\Q$snapshot\E"\n/ }),
     'written on the event loop';
 
 kill 'QUIT', $master;
