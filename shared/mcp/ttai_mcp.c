@@ -43,9 +43,6 @@ static int ttai_mcp_reply_changes(ttai_mcp_run_t *run,
     ttai_mcp_reply_t *reply);
 static void ttai_mcp_notify_setup(const ttai_mcp_call_t *call,
     ttai_mcp_run_t *run);
-static int ttai_mcp_reply_error(ttai_mcp_reply_t *reply, int status,
-    json_t *id, int code, json_t *data, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
 static int ttai_mcp_reply_raw(ttai_mcp_reply_t *reply, json_t *id,
     ttai_mcp_run_t *run, int split);
 static int ttai_mcp_reply_json(ttai_mcp_reply_t *reply, int status,
@@ -869,7 +866,7 @@ ttai_mcp_run_free(ttai_mcp_run_t *run)
 
 /* an HTTP error with a JSON-RPC error body; takes the reference to data */
 
-static int
+int
 ttai_mcp_reply_error(ttai_mcp_reply_t *reply, int status, json_t *id,
     int code, json_t *data, const char *fmt, ...)
 {

@@ -30,8 +30,6 @@ static void ttai_mcp_tools_asker(ttai_mcp_tool_entry_t *entry,
 static int ttai_mcp_tools_replay(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
     ttai_mcp_tool_entry_t *entry, json_t **result);
-static void ttai_mcp_tools_ctx(ttai_mcp_server_t *srv,
-    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, ttai_tool_ctx_t *ctx);
 static int ttai_mcp_tools_answer(ttai_mcp_run_t *run,
     ttai_mcp_tool_entry_t *entry, json_t *id, json_t *result,
     json_t **response);
@@ -389,7 +387,9 @@ ttai_mcp_tools_asker(ttai_mcp_tool_entry_t *entry, ttai_mcp_asker_t *asker,
 }
 
 
-static void
+/* what a tool, prompt or resource sees of the call and its run */
+
+void
 ttai_mcp_tools_ctx(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_run_t *run, ttai_tool_ctx_t *ctx)
 {

@@ -258,6 +258,9 @@ typedef enum {
 
 /* ttai_mcp.c */
 void ttai_mcp_run_free(ttai_mcp_run_t *run);
+int ttai_mcp_reply_error(ttai_mcp_reply_t *reply, int status, json_t *id,
+    int code, json_t *data, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 int ttai_mcp_log_level(const char *name);
 
 /* ttai_mcp_rpc.c */
@@ -315,6 +318,8 @@ extern const char  *ttai_mcp_log_levels[];
 int ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_run_t *run, json_t *id, json_t *params, json_t **response,
     ttai_mcp_pending_t **pending);
+void ttai_mcp_tools_ctx(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    ttai_mcp_run_t *run, ttai_tool_ctx_t *ctx);
 int ttai_mcp_tools_resume(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
     const ttai_mcp_response_t *resp, json_t **response,
@@ -344,6 +349,9 @@ int ttai_mcp_subscriptions_listen(ttai_mcp_server_t *srv,
 int ttai_mcp_resources_subscribe(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
     json_t *params, json_t **response, ttai_mcp_pending_t **pending);
+
+/* ttai_mcp_methods.c: a list of one page takes no cursor but "" */
+int ttai_mcp_list_cursor_ok(ttai_mcp_run_t *run, json_t *params);
 
 /* ttai_mcp_prompts.c */
 int ttai_mcp_prompts_list(ttai_mcp_server_t *srv,

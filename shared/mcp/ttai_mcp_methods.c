@@ -462,6 +462,24 @@ ttai_mcp_set_level(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
 
 /*
+ * The cursor of a list that has one page: none, or, in the stateless
+ * revision, the empty one that also means the first page
+ */
+
+int
+ttai_mcp_list_cursor_ok(ttai_mcp_run_t *run, json_t *params)
+{
+    json_t  *cursor;
+
+    cursor = json_object_get(params, "cursor");
+
+    return cursor == NULL
+           || (run->stateless && json_is_string(cursor)
+               && json_string_length(cursor) == 0);
+}
+
+
+/*
  * A cursor is opaque to clients: base64url of "ttai-tools:<offset>".
  * Absent is the first page; anything we did not make is refused.
  */

@@ -115,16 +115,10 @@ ttai_mcp_prompts_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_pending_t **pending)
 {
     size_t     i;
-    json_t    *list, *cursor;
+    json_t    *list;
     unsigned   toolsets;
 
-    cursor = json_object_get(params, "cursor");
-
-    /* 2026-07-28: an empty cursor is the first page too */
-    if (cursor != NULL
-        && !(run->stateless && json_is_string(cursor)
-             && json_string_length(cursor) == 0))
-    {
+    if (!ttai_mcp_list_cursor_ok(run, params)) {
         *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS, NULL,
                                        "Invalid params: unknown cursor; "
                                        "list again without one");
@@ -227,16 +221,7 @@ ttai_mcp_prompts_get(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         return -1;
     }
 
-    ctx.call = call;
-    ctx.server_version = srv->version;
-    ctx.ttl = &srv->ttl;
-    ctx.state = run->state;
-    ctx.stores = run->stores;
-    ctx.caps = run->caps;
-    ctx.events = run->events;
-    ctx.progress_token = run->progress_token;
-    ctx.log_min = run->log_min;
-    ctx.changes = run->changes;
+    ttai_mcp_tools_ctx(srv, call, run, &ctx);
 
     snprintf(label, sizeof(label), "Prompt %s", e->prompt.name);
     asker.method = "prompts/get";

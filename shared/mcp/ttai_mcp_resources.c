@@ -184,16 +184,7 @@ ttai_mcp_resources_read(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     }
 
     if (e->res.read != NULL) {
-        ctx.call = call;
-        ctx.server_version = srv->version;
-        ctx.ttl = &srv->ttl;
-        ctx.state = run->state;
-        ctx.stores = run->stores;
-        ctx.caps = run->caps;
-        ctx.events = run->events;
-        ctx.progress_token = run->progress_token;
-        ctx.log_min = run->log_min;
-        ctx.changes = run->changes;
+        ttai_mcp_tools_ctx(srv, call, run, &ctx);
 
         contents = NULL;
         rc = e->res.read(&ctx, json_string_value(uri), vars, &contents);
@@ -357,16 +348,11 @@ ttai_mcp_resource_list(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     json_t **response)
 {
     size_t                      i;
-    json_t                     *list, *cursor;
+    json_t                     *list;
     unsigned                    toolsets;
     ttai_mcp_resource_entry_t  *e;
 
-    cursor = json_object_get(params, "cursor");
-
-    if (cursor != NULL
-        && !(run->stateless && json_is_string(cursor)
-             && json_string_length(cursor) == 0))
-    {
+    if (!ttai_mcp_list_cursor_ok(run, params)) {
         *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS, NULL,
                                        "Invalid params: unknown cursor; "
                                        "list again without one");

@@ -60,9 +60,6 @@ typedef struct {
 } ttai_mcp_cache_hint_t;
 
 
-static int ttai_mcp_stateless_error(ttai_mcp_reply_t *reply, int status,
-    json_t *id, int code, json_t *data, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
 static int ttai_mcp_header_matches(const char *header, const char *value,
     size_t len);
 static int ttai_mcp_header_clean(const char *header);
@@ -118,7 +115,7 @@ ttai_mcp_stateless_check(const ttai_mcp_call_t *call, json_t *root,
     if (json_is_array(root)) {
         json_array_foreach(root, i, msg) {
             if (ttai_mcp_stateless_claim(msg)) {
-                return ttai_mcp_stateless_error(reply, 400, NULL,
+                return ttai_mcp_reply_error(reply, 400, NULL,
                            TTAI_MCP_INVALID_REQUEST, NULL,
                            "Invalid Request: %s requests cannot be "
                            "batched; send one message per POST",
@@ -143,7 +140,7 @@ ttai_mcp_stateless_check(const ttai_mcp_call_t *call, json_t *root,
         }
 
         if (method != NULL && strcmp(method, "initialize") == 0) {
-            return ttai_mcp_stateless_error(reply, 400, id,
+            return ttai_mcp_reply_error(reply, 400, id,
                        TTAI_MCP_HEADER_MISMATCH, NULL,
                        "Header mismatch: MCP-Protocol-Version %s names "
                        "the stateless revision, which has no initialize; "
@@ -151,7 +148,7 @@ ttai_mcp_stateless_check(const ttai_mcp_call_t *call, json_t *root,
                        "server/discover", TTAI_MCP_STATELESS_VERSION);
         }
 
-        return ttai_mcp_stateless_error(reply, 400, id,
+        return ttai_mcp_reply_error(reply, 400, id,
                    TTAI_MCP_INVALID_PARAMS, NULL,
                    "Invalid params: a %s request is missing the required "
                    "per-request envelope key(s): params._meta[\"%s\"] and "
@@ -170,13 +167,13 @@ ttai_mcp_stateless_check(const ttai_mcp_call_t *call, json_t *root,
         break;
 
     default:
-        return ttai_mcp_stateless_error(reply, 400, id,
-                                        TTAI_MCP_INVALID_REQUEST, NULL,
-                                        "Invalid Request: %s", why);
+        return ttai_mcp_reply_error(reply, 400, id,
+                                    TTAI_MCP_INVALID_REQUEST, NULL,
+                                    "Invalid Request: %s", why);
     }
 
     if (strcmp(method, "initialize") == 0) {
-        return ttai_mcp_stateless_error(reply, 404, id,
+        return ttai_mcp_reply_error(reply, 404, id,
                    TTAI_MCP_METHOD_NOT_FOUND, NULL,
                    "Method not found: initialize is not part of %s; call "
                    "server/discover, or send initialize without _meta to "
@@ -193,14 +190,14 @@ ttai_mcp_stateless_check(const ttai_mcp_call_t *call, json_t *root,
     if (!json_is_object(params) || !json_is_object(meta)
         || !json_is_string(version))
     {
-        return ttai_mcp_stateless_error(reply, 400, id,
+        return ttai_mcp_reply_error(reply, 400, id,
                    TTAI_MCP_INVALID_PARAMS, NULL,
                    "Invalid params: params._meta must be an object whose "
                    "\"%s\" is a string", TTAI_MCP_META_VERSION);
     }
 
     if (!json_is_object(caps)) {
-        return ttai_mcp_stateless_error(reply, 400, id,
+        return ttai_mcp_reply_error(reply, 400, id,
                    TTAI_MCP_INVALID_PARAMS, NULL,
                    "Invalid params: params._meta[\"%s\"] is required, an "
                    "object ({} when the client offers nothing)",
@@ -208,7 +205,7 @@ ttai_mcp_stateless_check(const ttai_mcp_call_t *call, json_t *root,
     }
 
     if (info != NULL && !json_is_object(info)) {
-        return ttai_mcp_stateless_error(reply, 400, id,
+        return ttai_mcp_reply_error(reply, 400, id,
                    TTAI_MCP_INVALID_PARAMS, NULL,
                    "Invalid params: params._meta[\"%s\"] must be an "
                    "object", TTAI_MCP_META_INFO);
@@ -217,14 +214,14 @@ ttai_mcp_stateless_check(const ttai_mcp_call_t *call, json_t *root,
     v = json_string_value(version);
 
     if (call->protocol_header == NULL) {
-        return ttai_mcp_stateless_error(reply, 400, id,
+        return ttai_mcp_reply_error(reply, 400, id,
                    TTAI_MCP_HEADER_MISMATCH, NULL,
                    "Header mismatch: the MCP-Protocol-Version header is "
                    "required, equal to the body's \"%.32s\"", v);
     }
 
     if (strcmp(call->protocol_header, v) != 0) {
-        return ttai_mcp_stateless_error(reply, 400, id,
+        return ttai_mcp_reply_error(reply, 400, id,
                    TTAI_MCP_HEADER_MISMATCH, NULL,
                    "Header mismatch: MCP-Protocol-Version header value "
                    "'%.32s' does not match body value '%.32s'",
@@ -233,7 +230,7 @@ ttai_mcp_stateless_check(const ttai_mcp_call_t *call, json_t *root,
 
     if (call->method_header == NULL) {
         if (request) {
-            return ttai_mcp_stateless_error(reply, 400, id,
+            return ttai_mcp_reply_error(reply, 400, id,
                        TTAI_MCP_HEADER_MISMATCH, NULL,
                        "Header mismatch: the Mcp-Method header is "
                        "required, equal to the body's method \"%.64s\"",
@@ -241,7 +238,7 @@ ttai_mcp_stateless_check(const ttai_mcp_call_t *call, json_t *root,
         }
 
     } else if (strcmp(call->method_header, method) != 0) {
-        return ttai_mcp_stateless_error(reply, 400, id,
+        return ttai_mcp_reply_error(reply, 400, id,
                    TTAI_MCP_HEADER_MISMATCH, NULL,
                    "Header mismatch: Mcp-Method header value '%.64s' does "
                    "not match body value '%.64s'", call->method_header,
@@ -249,7 +246,7 @@ ttai_mcp_stateless_check(const ttai_mcp_call_t *call, json_t *root,
     }
 
     if (strcmp(v, TTAI_MCP_STATELESS_VERSION) != 0) {
-        return ttai_mcp_stateless_error(reply, 400, id,
+        return ttai_mcp_reply_error(reply, 400, id,
                    TTAI_MCP_UNSUPPORTED_VERSION,
                    json_pack("{s:[s], s:O}", "supported",
                              TTAI_MCP_STATELESS_VERSION, "requested",
@@ -274,7 +271,7 @@ ttai_mcp_stateless_check(const ttai_mcp_call_t *call, json_t *root,
     /* a target that is no string is the method's invalid params */
     if (json_is_string(target)) {
         if (call->name_header == NULL) {
-            return ttai_mcp_stateless_error(reply, 400, id,
+            return ttai_mcp_reply_error(reply, 400, id,
                        TTAI_MCP_HEADER_MISMATCH, NULL,
                        "Header mismatch: the Mcp-Name header is required "
                        "for %s", method);
@@ -284,7 +281,7 @@ ttai_mcp_stateless_check(const ttai_mcp_call_t *call, json_t *root,
                                      json_string_value(target),
                                      json_string_length(target)))
         {
-            return ttai_mcp_stateless_error(reply, 400, id,
+            return ttai_mcp_reply_error(reply, 400, id,
                        TTAI_MCP_HEADER_MISMATCH, NULL,
                        "Header mismatch: Mcp-Name header value '%.128s' "
                        "does not match body value '%.128s'",
@@ -295,7 +292,7 @@ ttai_mcp_stateless_check(const ttai_mcp_call_t *call, json_t *root,
     if (json_object_get(meta, TTAI_MCP_META_LEVEL) != NULL
         && !ttai_mcp_level_known(json_object_get(meta, TTAI_MCP_META_LEVEL)))
     {
-        return ttai_mcp_stateless_error(reply, 400, id,
+        return ttai_mcp_reply_error(reply, 400, id,
                    TTAI_MCP_INVALID_PARAMS, NULL,
                    "Invalid params: params._meta[\"%s\"] must be one of "
                    "debug, info, notice, warning, error, critical, alert, "
@@ -461,36 +458,6 @@ ttai_mcp_server_discover(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
                               "prompts", "listChanged", 1,
                               "completions", "extensions",
                               "instructions", srv->instructions));
-
-    return 0;
-}
-
-
-/* an error that is the whole answer, with its HTTP status */
-
-static int
-ttai_mcp_stateless_error(ttai_mcp_reply_t *reply, int status, json_t *id,
-    int code, json_t *data, const char *fmt, ...)
-{
-    json_t   *e;
-    va_list   args;
-
-    va_start(args, fmt);
-    e = ttai_mcp_rpc_verror(id, code, data, fmt, args);
-    va_end(args);
-
-    if (e == NULL) {
-        return -1;
-    }
-
-    reply->body = ttai_json_dumps(e, &reply->len);
-    json_decref(e);
-
-    if (reply->body == NULL) {
-        return -1;
-    }
-
-    reply->status = status;
 
     return 0;
 }

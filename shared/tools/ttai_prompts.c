@@ -38,6 +38,7 @@ static json_t *ttai_prompt_text(const char *description, const char *text);
 static const char *ttai_prompt_arg(json_t *args, const char *name,
     const char *dflt);
 static int ttai_prompt_symbol_ok(const char *s);
+static const char *ttai_prompt_symbol(json_t *args, json_t **result);
 
 
 static const ttai_prompt_arg_t  ttai_prompt_risk_args[] = {
@@ -145,12 +146,9 @@ ttai_prompt_covered_call(ttai_tool_ctx_t *ctx, json_t *args,
     char         text[TTAI_PROMPT_MAX];
     const char  *symbol;
 
-    symbol = ttai_prompt_arg(args, "symbol", "");
+    symbol = ttai_prompt_symbol(args, result);
 
-    if (!ttai_prompt_symbol_ok(symbol)) {
-        *result = ttai_prompt_text(NULL, "The symbol given is not a "
-                                   "ticker: ask the user for one, e.g. "
-                                   "AAPL.");
+    if (symbol == NULL) {
         return *result ? 0 : -1;
     }
 
@@ -180,12 +178,9 @@ ttai_prompt_cash_put(ttai_tool_ctx_t *ctx, json_t *args, json_t **result)
     char         text[TTAI_PROMPT_MAX];
     const char  *symbol;
 
-    symbol = ttai_prompt_arg(args, "symbol", "");
+    symbol = ttai_prompt_symbol(args, result);
 
-    if (!ttai_prompt_symbol_ok(symbol)) {
-        *result = ttai_prompt_text(NULL, "The symbol given is not a "
-                                   "ticker: ask the user for one, e.g. "
-                                   "AAPL.");
+    if (symbol == NULL) {
         return *result ? 0 : -1;
     }
 
@@ -215,12 +210,9 @@ ttai_prompt_earnings(ttai_tool_ctx_t *ctx, json_t *args, json_t **result)
     char         text[TTAI_PROMPT_MAX];
     const char  *symbol;
 
-    symbol = ttai_prompt_arg(args, "symbol", "");
+    symbol = ttai_prompt_symbol(args, result);
 
-    if (!ttai_prompt_symbol_ok(symbol)) {
-        *result = ttai_prompt_text(NULL, "The symbol given is not a "
-                                   "ticker: ask the user for one, e.g. "
-                                   "AAPL.");
+    if (symbol == NULL) {
         return *result ? 0 : -1;
     }
 
@@ -289,6 +281,28 @@ ttai_prompt_arg(json_t *args, const char *name, const char *dflt)
     v = json_string_value(json_object_get(args, name));
 
     return (v != NULL && *v != '\0') ? v : dflt;
+}
+
+
+/*
+ * The symbol argument when it is a ticker; else NULL, with *result the
+ * prompt that asks the user for one (NULL when out of memory)
+ */
+
+static const char *
+ttai_prompt_symbol(json_t *args, json_t **result)
+{
+    const char  *symbol;
+
+    symbol = ttai_prompt_arg(args, "symbol", "");
+
+    if (ttai_prompt_symbol_ok(symbol)) {
+        return symbol;
+    }
+
+    *result = ttai_prompt_text(NULL, "The symbol given is not a ticker: ask "
+                               "the user for one, e.g. AAPL.");
+    return NULL;
 }
 
 
