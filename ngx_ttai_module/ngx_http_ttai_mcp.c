@@ -116,6 +116,12 @@ static ngx_int_t ngx_http_ttai_mcp_drive(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx);
 static ngx_int_t ngx_http_ttai_mcp_fetched(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
+static ngx_int_t ngx_http_ttai_mcp_answers(ngx_http_request_t *r,
+    ngx_http_ttai_mcp_ctx_t *ctx);
+static ngx_int_t ngx_http_ttai_mcp_ask(ngx_http_request_t *r,
+    ngx_http_ttai_mcp_ctx_t *ctx, ngx_http_ttai_ask_t **ask);
+static void ngx_http_ttai_mcp_asked(ngx_http_request_t *r,
+    ttai_mcp_response_t *resp);
 static ngx_int_t ngx_http_ttai_mcp_wait(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx, long ms);
 static void ngx_http_ttai_mcp_waited(ngx_event_t *ev);
@@ -312,10 +318,13 @@ ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
     ttai_mcp_server_state_key(tmcf->mcp, state_key,
                               (long) tmcf->request_state_ttl);
 
-    if (ngx_http_ttai_listen_conf(cf) != NGX_OK) {
+    sodium_memzero(state_key, sizeof(state_key));
+
+    if (ngx_http_ttai_listen_conf(cf) != NGX_OK
+        || ngx_http_ttai_ask_conf(cf) != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
-    sodium_memzero(state_key, sizeof(state_key));
 
     ttl.quote = 5;
     ttl.metrics = 60;
@@ -1042,6 +1051,7 @@ ngx_http_ttai_mcp_read_done(ngx_event_t *ev)
 static ngx_int_t
 ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
 {
+    ngx_int_t                   rc;
     ngx_uint_t                  found;
     ngx_table_elt_t            *h;
     ttai_mcp_call_t            *call;
@@ -1101,6 +1111,9 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
                                    : NULL;
             call->session_log_level = ngx_http_ttai_cstr(r->pool,
                                                              &s->log_level);
+            call->session_caps = s->caps.len
+                                 ? ngx_http_ttai_cstr(r->pool, &s->caps)
+                                 : NULL;
             call->session_created = s->created;
 
         } else {
@@ -1140,7 +1153,59 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
 
     ngx_http_ttai_mcp_trace(r, ctx);
 
+    if (ctx->reply.nanswers) {
+        rc = ngx_http_ttai_mcp_answers(r, ctx);
+
+        if (rc != NGX_OK) {
+            ttai_mcp_reply_free(&ctx->reply);
+            return rc;
+        }
+    }
+
     return ngx_http_ttai_mcp_drive(r, ctx);
+}
+
+
+/*
+ * The client's answers to questions ttai asked it, for the calls that
+ * wait on them, in this worker or another.  An answer nobody waits for
+ * is refused when the POST holds nothing else, so that a client learns
+ * that its user's answer went nowhere.
+ */
+
+static ngx_int_t
+ngx_http_ttai_mcp_answers(ngx_http_request_t *r,
+    ngx_http_ttai_mcp_ctx_t *ctx)
+{
+    size_t      i;
+    ngx_int_t   rc;
+
+    for (i = 0; i < ctx->reply.nanswers; i++) {
+        rc = ngx_http_ttai_ask_answer(&ctx->session_id->value,
+                                      &ctx->reply.answers[i]);
+
+        if (rc == NGX_OK || ctx->reply.status != 202) {
+            continue;
+        }
+
+        if (rc == NGX_BUSY) {
+            if (ngx_http_ttai_header_lit(r, "Retry-After", "1") != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_http_ttai_mcp_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           "no room for the answer now; "
+                                           "send it again");
+        }
+
+        return ngx_http_ttai_mcp_error(r, NGX_HTTP_BAD_REQUEST,
+                   (rc == NGX_ABORT)
+                   ? "the answer is larger than a question's answer can be"
+                   : "no call of this session waits for that answer: it "
+                     "was answered already, or the wait ended");
+    }
+
+    return NGX_OK;
 }
 
 
@@ -1155,12 +1220,31 @@ ngx_http_ttai_mcp_drive(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
 {
     ngx_int_t                   rc;
     ttai_mcp_response_t         resp;
+    ngx_http_ttai_ask_t        *ask;
     ngx_http_ttai_main_conf_t  *tmcf;
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
 
     for ( ;; ) {
         ngx_http_ttai_fetch_store(r, &ctx->reply.stores, &ctx->reply.nstores);
+
+        ask = NULL;
+
+        if (ctx->reply.pending != NULL
+            && ctx->reply.pending->kind == TTAI_PENDING_ASK)
+        {
+            /* in the table before the questions go: answers come fast */
+            rc = ngx_http_ttai_mcp_ask(r, ctx, &ask);
+
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            if (ask == NULL) {
+                /* the call was told, and has gone on */
+                continue;
+            }
+        }
 
         /* what the call has to say meanwhile goes out at once */
         if (ctx->reply.nevents) {
@@ -1180,6 +1264,10 @@ ngx_http_ttai_mcp_drive(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
 
         if (ctx->reply.pending->kind == TTAI_PENDING_WAIT) {
             return ngx_http_ttai_mcp_wait(r, ctx, ctx->reply.pending->ms);
+        }
+
+        if (ask != NULL) {
+            return ngx_http_ttai_ask_wait(ask);
         }
 
         rc = ngx_http_ttai_fetch_step(r, ctx->reply.pending, ctx->claims.sub,
@@ -1393,6 +1481,83 @@ ngx_http_ttai_mcp_listen(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
 
 
 /*
+ * A call asks the user of a 2025 session: its questions are put in the
+ * table of ngx_http_ttai_mcp_ask.c, for the answers to find, and *ask is
+ * set; the caller sends them and waits.  Without a session to bind them
+ * to, or with a full table, the call goes on at once, told why, and *ask
+ * stays NULL.
+ */
+
+static ngx_int_t
+ngx_http_ttai_mcp_ask(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx,
+    ngx_http_ttai_ask_t **ask)
+{
+    ngx_int_t                   rc;
+    ttai_mcp_response_t         resp;
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+
+    rc = NGX_DECLINED;
+
+    if (ctx->found && ctx->session_id != NULL) {
+        rc = ngx_http_ttai_ask_register(r, ctx->reply.pending,
+                                        &ctx->session_id->value,
+                                        ngx_http_ttai_mcp_asked, ask);
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (rc == NGX_OK) {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "ttai: no room to ask a user: the table of questions "
+                  "waiting for an answer is full");
+
+    ngx_memzero(&resp, sizeof(ttai_mcp_response_t));
+    resp.error = "the server has too many questions waiting for answers; "
+                 "try again shortly";
+
+    *ask = NULL;
+
+    if (ttai_mcp_resume(tmcf->mcp, &ctx->call, &ctx->reply, &resp) != 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the answers came, or the wait ended: the call goes on */
+
+static void
+ngx_http_ttai_mcp_asked(ngx_http_request_t *r, ttai_mcp_response_t *resp)
+{
+    ngx_int_t                   rc;
+    ngx_connection_t           *c;
+    ngx_http_ttai_mcp_ctx_t    *ctx;
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    c = r->connection;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ttai_module);
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+
+    if (ttai_mcp_resume(tmcf->mcp, &ctx->call, &ctx->reply, resp) != 0) {
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    } else {
+        rc = ngx_http_ttai_mcp_drive(r, ctx);
+    }
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+/*
  * A tool's wait step: a timer, then the tool resumes with an empty
  * response.  The request is held meanwhile, and a client that closes its
  * end ends it (ngx_http_test_reading), which deletes the timer.
@@ -1509,6 +1674,11 @@ ngx_http_ttai_mcp_session(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx,
         if (reply->client_info != NULL) {
             s->client.data = (u_char *) reply->client_info;
             s->client.len = ngx_strlen(reply->client_info);
+        }
+
+        if (reply->client_caps != NULL) {
+            s->caps.data = (u_char *) reply->client_caps;
+            s->caps.len = ngx_strlen(reply->client_caps);
         }
 
         rc = ngx_http_ttai_session_create(r, s, &ctx->wait);

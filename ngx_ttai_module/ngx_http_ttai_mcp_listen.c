@@ -113,6 +113,7 @@ static ngx_int_t ngx_http_ttai_listen_write(
 static ngx_uint_t ngx_http_ttai_listen_subscribed(u_char *session,
     const u_char *uri);
 static void ngx_http_ttai_listen_wake(ngx_event_t *ev);
+static void ngx_http_ttai_listen_wake_others(void);
 static void ngx_http_ttai_listen_wakers_close(void *data);
 
 
@@ -296,7 +297,6 @@ ngx_http_ttai_listen_publish(ngx_http_request_t *r, ttai_mcp_change_t *ch,
     size_t n, const char *sub)
 {
     size_t                          i, len;
-    uint64_t                        one;
     ngx_slab_pool_t                *shpool;
     ngx_http_ttai_listen_shm_t     *sh;
     ngx_http_ttai_listen_change_t  *c;
@@ -335,6 +335,30 @@ ngx_http_ttai_listen_publish(ngx_http_request_t *r, ttai_mcp_change_t *ch,
     if (ngx_http_ttai_listen_nstreams > 0) {
         ngx_post_event(&ngx_http_ttai_listen_ev, &ngx_posted_events);
     }
+
+    ngx_http_ttai_listen_wake_others();
+}
+
+
+/*
+ * Something for every worker in shared memory (an answer to a question
+ * of ngx_http_ttai_mcp_ask.c): each is woken, this one through its
+ * posted events
+ */
+
+void
+ngx_http_ttai_listen_wake_all(void)
+{
+    ngx_http_ttai_ask_poll();
+    ngx_http_ttai_listen_wake_others();
+}
+
+
+static void
+ngx_http_ttai_listen_wake_others(void)
+{
+    uint64_t    one;
+    ngx_uint_t  i;
 
     for (i = 0; i < ngx_http_ttai_listen_nwakers; i++) {
         if (i != ngx_worker) {
@@ -462,6 +486,8 @@ ngx_http_ttai_listen_wake(ngx_event_t *ev)
     while (read(c->fd, &n, sizeof(n)) == (ssize_t) sizeof(n)) {
         /* void */
     }
+
+    ngx_http_ttai_ask_poll();
 
     ngx_http_ttai_listen_poll(&ngx_http_ttai_listen_ev);
 }

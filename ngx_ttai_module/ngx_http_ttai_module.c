@@ -657,6 +657,8 @@ ngx_http_ttai_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    ngx_http_ttai_ask_init_process(cycle);
+
     return ngx_http_ttai_kv_init_process(cycle, tmcf);
 }
 

@@ -159,10 +159,26 @@ ngx_int_t ngx_http_ttai_listen_open(ngx_http_request_t *r,
 ngx_int_t ngx_http_ttai_listen_subscribe(ngx_str_t *session, const char *uri,
     ngx_uint_t on);
 ngx_int_t ngx_http_ttai_mcp_sse_comment(ngx_http_request_t *r);
+void ngx_http_ttai_listen_wake_all(void);
 void ngx_http_ttai_listen_publish(ngx_http_request_t *r,
     ttai_mcp_change_t *ch, size_t n, const char *sub);
 ngx_int_t ngx_http_ttai_mcp_sse_last(ngx_http_request_t *r, u_char *body,
     size_t len, u_char *tail, size_t tail_len);
+
+/* ngx_http_ttai_mcp_ask.c: questions to a 2025 session's client */
+typedef struct ngx_http_ttai_ask_s  ngx_http_ttai_ask_t;
+typedef void (*ngx_http_ttai_ask_done_pt)(ngx_http_request_t *r,
+    ttai_mcp_response_t *resp);
+
+ngx_int_t ngx_http_ttai_ask_conf(ngx_conf_t *cf);
+void ngx_http_ttai_ask_init_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_ttai_ask_register(ngx_http_request_t *r,
+    ttai_mcp_pending_t *p, ngx_str_t *session,
+    ngx_http_ttai_ask_done_pt done, ngx_http_ttai_ask_t **ask);
+ngx_int_t ngx_http_ttai_ask_wait(ngx_http_ttai_ask_t *a);
+ngx_int_t ngx_http_ttai_ask_answer(ngx_str_t *session,
+    ttai_mcp_answer_t *answer);
+void ngx_http_ttai_ask_poll(void);
 
 time_t ngx_http_ttai_started(void);
 /* adds a response header; name and value must live as long as r */

@@ -20,7 +20,11 @@
  * idle timeout as its TTL.  Its value is lines of text, so that a request
  * reads it without a JSON parser:
  *
- *     sub \n version \n log level \n created \n touched \n clientInfo JSON
+ *     sub \n version \n log level \n created \n touched \n capabilities
+ *     JSON \n clientInfo JSON
+ *
+ * Both JSON texts are compact, one line each.  A session kept before the
+ * capabilities were has no such line: its client declared none ttai uses.
  */
 
 
@@ -117,8 +121,8 @@ ngx_http_ttai_session_save(ngx_http_request_t *r, ngx_http_ttai_session_t *s,
 
     s->touched = ngx_time();
 
-    len = s->sub.len + s->version.len + s->log_level.len + s->client.len
-          + 2 * NGX_TIME_T_LEN + 5;
+    len = s->sub.len + s->version.len + s->log_level.len + s->caps.len
+          + s->client.len + 2 * NGX_TIME_T_LEN + 6;
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -127,9 +131,10 @@ ngx_http_ttai_session_save(ngx_http_request_t *r, ngx_http_ttai_session_t *s,
 
     entry.key = s->id;
     entry.value.data = p;
-    entry.value.len = ngx_sprintf(p, "%V\n%V\n%V\n%T\n%T\n%V", &s->sub,
-                                  &s->version, &s->log_level, s->created,
-                                  s->touched, &s->client)
+    entry.value.len = ngx_sprintf(p, "%V\n%V\n%V\n%T\n%T\n%V\n%V",
+                                  &s->sub, &s->version, &s->log_level,
+                                  s->created, s->touched, &s->caps,
+                                  &s->client)
                       - p;
     ngx_str_null(&entry.metadata);
     entry.expires = (uint64_t) (s->touched + tmcf->session_timeout) * 1000;
@@ -181,6 +186,12 @@ ngx_http_ttai_session_parse(ngx_str_t *value, ngx_http_ttai_session_t *s)
         || ngx_http_ttai_session_line(&p, last, &s->log_level) != NGX_OK
         || ngx_http_ttai_session_line(&p, last, &created) != NGX_OK
         || ngx_http_ttai_session_line(&p, last, &touched) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_strlchr(p, last, '\n') != NULL
+        && ngx_http_ttai_session_line(&p, last, &s->caps) != NGX_OK)
     {
         return NGX_ERROR;
     }

@@ -39,6 +39,7 @@ typedef struct {
     ngx_str_t                 sub;
     ngx_str_t                 version;     /* negotiated protocol version */
     ngx_str_t                 log_level;   /* "" until logging/setLevel */
+    ngx_str_t                 caps;        /* capabilities JSON, or "" */
     ngx_str_t                 client;      /* clientInfo JSON, or "" */
     time_t                    created;
     time_t                    touched;

@@ -39,6 +39,8 @@ static int ttai_mcp_reply_stores(ttai_mcp_run_t *run,
 static int ttai_mcp_body_claims(const char *body, size_t len);
 static int ttai_mcp_reply_events(ttai_mcp_run_t *run,
     ttai_mcp_reply_t *reply);
+static int ttai_mcp_reply_answers(ttai_mcp_run_t *run,
+    ttai_mcp_reply_t *reply);
 static int ttai_mcp_reply_changes(ttai_mcp_run_t *run,
     ttai_mcp_reply_t *reply);
 static void ttai_mcp_notify_setup(const ttai_mcp_call_t *call,
@@ -284,6 +286,10 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         run->caps = json_incref(json_object_get(json_object_get(
                         json_object_get(msg, "params"), "_meta"),
                         "io.modelcontextprotocol/clientCapabilities"));
+
+    } else if (call->session_caps != NULL) {
+        /* what the session's client declared, as kept (never large) */
+        run->caps = json_loads(call->session_caps, 0, NULL);
     }
 
     return ttai_mcp_continue(srv, call, run, reply);
@@ -294,6 +300,7 @@ int
 ttai_mcp_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_reply_t *reply, const ttai_mcp_response_t *resp)
 {
+    int                  rc, asked;
     json_t              *response;
     ttai_mcp_run_t      *run;
     ttai_mcp_pending_t  *pending, *next;
@@ -308,12 +315,16 @@ ttai_mcp_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     pending->state = NULL;
     run->nkeys = (pending->kind == TTAI_PENDING_CACHE) ? pending->nkeys : 0;
     run->waited = (pending->kind == TTAI_PENDING_WAIT);
+    asked = (pending->kind == TTAI_PENDING_ASK);
     ttai_mcp_reply_free(reply);
 
     response = NULL;
     next = NULL;
 
-    if (ttai_mcp_tools_resume(srv, call, run, resp, &response, &next) != 0) {
+    rc = asked ? ttai_mcp_input_resume(srv, call, run, resp, &response, &next)
+               : ttai_mcp_tools_resume(srv, call, run, resp, &response,
+                                       &next);
+    if (rc != 0) {
         ttai_mcp_run_free(run);
         return -1;
     }
@@ -371,6 +382,14 @@ ttai_mcp_reply_free(ttai_mcp_reply_t *reply)
     free(reply->changes);
     free(reply->body);
     free(reply->client_info);
+    free(reply->client_caps);
+
+    for (i = 0; i < reply->nanswers; i++) {
+        free(reply->answers[i].id);
+        free(reply->answers[i].text);
+    }
+
+    free(reply->answers);
     ttai_mcp_stores_free(reply->stores, reply->nstores);
     ttai_mcp_pending_free(reply->pending);
 
@@ -492,6 +511,12 @@ ttai_mcp_pending_free(ttai_mcp_pending_t *pending)
     }
 
     free(pending->keys);
+
+    for (i = 0; i < pending->nasks; i++) {
+        free(pending->ask_ids[i]);
+    }
+
+    free(pending->ask_ids);
     free(pending);
 }
 
@@ -829,6 +854,9 @@ ttai_mcp_finish(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         memcpy(reply->log_level, run->log_level, sizeof(reply->log_level));
         reply->client_info = run->client_info;
         run->client_info = NULL;
+        reply->client_caps = run->client_caps;
+        run->client_caps = NULL;
+        rc = ttai_mcp_reply_answers(run, reply);
     }
 
     ttai_mcp_run_free(run);
@@ -851,6 +879,9 @@ ttai_mcp_run_free(ttai_mcp_run_t *run)
     json_decref(run->state);
     json_decref(run->stores);
     json_decref(run->caps);
+    json_decref(run->ask_ids);
+    json_decref(run->ask_keys);
+    json_decref(run->answers);
     json_decref(run->events);
     json_decref(run->progress_token);
     json_decref(run->changes);
@@ -859,6 +890,7 @@ ttai_mcp_run_free(ttai_mcp_run_t *run)
     free(run->reading);
     free(run->reading_mime);
     free(run->client_info);
+    free(run->client_caps);
     free(run->plan_params);
     free(run);
 }
@@ -1029,6 +1061,45 @@ ttai_mcp_reply_events(ttai_mcp_run_t *run, ttai_mcp_reply_t *reply)
 
     reply->events = events;
     reply->nevents = n;
+
+    return 0;
+}
+
+
+/* hands the responses to ttai's requests to the reply, for the shell */
+
+static int
+ttai_mcp_reply_answers(ttai_mcp_run_t *run, ttai_mcp_reply_t *reply)
+{
+    size_t              i, n;
+    json_t             *msg;
+    ttai_mcp_answer_t  *answers;
+
+    n = json_array_size(run->answers);
+
+    if (n == 0) {
+        return 0;
+    }
+
+    answers = calloc(n, sizeof(ttai_mcp_answer_t));
+    if (answers == NULL) {
+        return -1;
+    }
+
+    reply->answers = answers;
+
+    for (i = 0; i < n; i++) {
+        msg = json_array_get(run->answers, i);
+
+        answers[i].id = strdup(json_string_value(json_object_get(msg,
+                                                                 "id")));
+        answers[i].text = json_dumps(msg, JSON_COMPACT);
+        reply->nanswers = i + 1;
+
+        if (answers[i].id == NULL || answers[i].text == NULL) {
+            return -1;
+        }
+    }
 
     return 0;
 }

@@ -100,6 +100,12 @@ typedef struct {
     /* the session as stored, when it was found */
     const char          *session_version;    /* negotiated at initialize */
     const char          *session_client;     /* clientInfo JSON text */
+
+    /*
+     * The capabilities the session's client declared that ttai uses, as
+     * the JSON text reply->client_caps gave at initialize, or NULL
+     */
+    const char          *session_caps;
     const char          *session_log_level;
     time_t               session_created;
 
@@ -151,6 +157,13 @@ typedef struct {
 } ttai_mcp_change_t;
 
 
+/* a client's response to a request of ttai's, for the call that asked */
+typedef struct {
+    char                *id;           /* the request's id, a string */
+    char                *text;         /* the whole response, JSON text */
+} ttai_mcp_answer_t;
+
+
 /* a KV write the shell makes before it goes on */
 typedef struct {
     char                *key;
@@ -176,6 +189,7 @@ typedef struct {
     int                  new_session;
     char                 version[16];  /* the negotiated version */
     char                *client_info;  /* JSON text, or NULL */
+    char                *client_caps;  /* JSON text, or NULL */
 
     /* logging/setLevel succeeded: the session's new level */
     char                 log_level[16];
@@ -218,6 +232,13 @@ typedef struct {
      */
     char                *subscribe_uri;
     int                  subscribe;
+
+    /*
+     * Responses a 2025 session's client POSTed to requests ttai sent it
+     * (TTAI_PENDING_ASK): the shell hands each to the call that waits
+     */
+    ttai_mcp_answer_t   *answers;
+    size_t               nanswers;
 } ttai_mcp_reply_t;
 
 
@@ -230,6 +251,18 @@ typedef struct {
 #define TTAI_PENDING_HTTP         0    /* one request, maybe cached */
 #define TTAI_PENDING_CACHE        1    /* KV values, by key */
 #define TTAI_PENDING_WAIT         2    /* time to pass: resumed after ms */
+
+/*
+ * The user's answers, in a 2025 session: the requests to the client are
+ * the reply's events (elicitation/create, sent on the POST's stream), and
+ * the shell resumes the call with the client's responses to ask_ids, each
+ * POSTed to any worker, or with none after ms (resp->error says why)
+ */
+#define TTAI_PENDING_ASK          3
+
+/* how the ids of those requests begin, 32 hex digits following */
+#define TTAI_MCP_ASK_PREFIX       "ttai-ask-"
+#define TTAI_MCP_ASK_ID_LEN       (sizeof(TTAI_MCP_ASK_PREFIX) - 1 + 32)
 
 
 struct ttai_mcp_pending_s {
@@ -255,6 +288,10 @@ struct ttai_mcp_pending_s {
     /* TTAI_PENDING_WAIT: milliseconds; the response is empty */
     long                 ms;
 
+    /* TTAI_PENDING_ASK: the ids of the requests, and ms the longest wait */
+    char               **ask_ids;
+    size_t               nasks;
+
     /* the core's own continuation: the tool, its arguments, the id */
     void                *state;
 };
@@ -272,6 +309,13 @@ typedef struct {
     /* TTAI_PENDING_CACHE: values[i] is keys[i]'s value, NULL: absent */
     const char         **values;
     const size_t        *lens;
+
+    /*
+     * TTAI_PENDING_ASK: answers[i] is the response to ask_ids[i] as the
+     * client sent it, JSON text; NULL answers: none came (error: why)
+     */
+    const char         **answers;
+    const size_t        *answer_lens;
 } ttai_mcp_response_t;
 
 

@@ -25,8 +25,9 @@
 #define TTAI_MCP_ERROR_REASON_MAX  400
 
 
-static void ttai_mcp_tools_asker(ttai_mcp_tool_entry_t *entry,
-    ttai_mcp_asker_t *asker, char *name, size_t len);
+static void ttai_mcp_tools_asker(ttai_mcp_server_t *srv,
+    ttai_mcp_tool_entry_t *entry, ttai_mcp_asker_t *asker, char *name,
+    size_t len);
 static int ttai_mcp_tools_replay(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
     ttai_mcp_tool_entry_t *entry, json_t **result);
@@ -118,7 +119,7 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
              || json_object_get(params, "inputResponses") != NULL);
 
     if (retry) {
-        ttai_mcp_tools_asker(entry, &asker, label, sizeof(label));
+        ttai_mcp_tools_asker(srv, entry, &asker, label, sizeof(label));
         rc = ttai_mcp_input_retry(srv, call, run, &asker, id, params, args,
                                   &ctx, &result, &p, &refusal);
 
@@ -176,9 +177,9 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     }
 
     if (ttai_mcp_input_asked(result)) {
-        ttai_mcp_tools_asker(entry, &asker, label, sizeof(label));
+        ttai_mcp_tools_asker(srv, entry, &asker, label, sizeof(label));
         rc = ttai_mcp_input_answer(srv, call, run, &asker, id, args, result,
-                                   response);
+                                   response, pending);
 
     } else {
         rc = ttai_mcp_tools_answer(run, entry, id, result, response);
@@ -295,9 +296,9 @@ ttai_mcp_tools_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     } else if (ttai_mcp_input_asked(result)) {
         /* after the data it fetched, the tool asks the user */
         free(key);
-        ttai_mcp_tools_asker(entry, &asker, label, sizeof(label));
+        ttai_mcp_tools_asker(srv, entry, &asker, label, sizeof(label));
         rc = ttai_mcp_input_answer(srv, call, run, &asker, id, args, result,
-                                   response);
+                                   response, pending);
 
     } else {
         rc = ttai_mcp_tools_answer(run, entry, id, result, response);
@@ -373,10 +374,13 @@ ttai_mcp_tools_replay(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
 
 static void
-ttai_mcp_tools_asker(ttai_mcp_tool_entry_t *entry, ttai_mcp_asker_t *asker,
-    char *label, size_t len)
+ttai_mcp_tools_asker(ttai_mcp_server_t *srv, ttai_mcp_tool_entry_t *entry,
+    ttai_mcp_asker_t *asker, char *label, size_t len)
 {
     snprintf(label, len, "Tool %s", entry->tool.name);
+
+    asker->prompt = 0;
+    asker->index = entry - srv->tools;
 
     asker->method = "tools/call";
     asker->target = entry->tool.name;
@@ -384,6 +388,88 @@ ttai_mcp_tools_asker(ttai_mcp_tool_entry_t *entry, ttai_mcp_asker_t *asker,
     asker->input = entry->tool.input;
     asker->no_state = (entry->tool.annotations & TTAI_TOOL_INPUT_NO_STATE)
                       != 0;
+}
+
+
+/*
+ * A 2025 session's client answered what the tool asked (or failed to):
+ * the tool's input step goes on with the answers, as after a retry in
+ * 2026-07-28
+ */
+
+int
+ttai_mcp_tools_input(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    ttai_mcp_run_t *run, json_t *responses, const char *failed,
+    json_t **response, ttai_mcp_pending_t **pending)
+{
+    int                     rc;
+    char                    label[160];
+    json_t                 *result, *id, *args;
+    ttai_tool_ctx_t         ctx;
+    ttai_mcp_asker_t        asker;
+    ttai_mcp_pending_t     *p;
+    ttai_mcp_tool_entry_t  *entry;
+
+    if (run->tool >= srv->ntools) {
+        return -1;
+    }
+
+    entry = &srv->tools[run->tool];
+    id = run->id;
+    run->id = NULL;
+    args = run->args;
+    run->args = NULL;
+
+    result = NULL;
+    p = NULL;
+
+    if (failed != NULL) {
+        result = ttai_tool_error_result("%s could not go on: %s.  Call it "
+                                        "again to ask once more.",
+                                        entry->tool.name, failed);
+        rc = (result != NULL) ? 0 : -1;
+
+    } else {
+        ttai_mcp_tools_ctx(srv, call, run, &ctx);
+        rc = entry->tool.input(&ctx, args, responses, &result, &p);
+    }
+
+    if (rc == 0 && p != NULL && result == NULL
+        && entry->tool.resume != NULL)
+    {
+        /* the answers lead to data: the tool's steps go on */
+        run->id = id;
+        run->args = args;
+        *pending = p;
+        return 0;
+    }
+
+    ttai_mcp_pending_free(p);
+
+    if (rc != 0) {
+        json_decref(result);
+        rc = -1;
+
+    } else if (result == NULL) {
+        *response = ttai_mcp_rpc_error(id, TTAI_MCP_INTERNAL_ERROR, NULL,
+                                       "Internal error: tool %s returned no "
+                                       "result", entry->tool.name);
+        rc = (*response != NULL) ? 0 : -1;
+
+    } else if (ttai_mcp_input_asked(result)) {
+        /* another round of questions */
+        ttai_mcp_tools_asker(srv, entry, &asker, label, sizeof(label));
+        rc = ttai_mcp_input_answer(srv, call, run, &asker, id, args, result,
+                                   response, pending);
+
+    } else {
+        rc = ttai_mcp_tools_answer(run, entry, id, result, response);
+    }
+
+    json_decref(id);
+    json_decref(args);
+
+    return rc;
 }
 
 

@@ -177,8 +177,24 @@ typedef struct {
     int                         stateless;
     char                        traceparent[TTAI_MCP_TRACEPARENT_LEN + 1];
 
-    /* the stateless request's clientCapabilities, or NULL */
+    /*
+     * The client's capabilities: the stateless request's
+     * clientCapabilities, or what a 2025 session's client declared at
+     * initialize; NULL when none
+     */
     json_t                     *caps;
+
+    /*
+     * A 2025 session's call that waits for the user (TTAI_PENDING_ASK):
+     * the ids of the requests sent and the inputRequests keys they answer,
+     * and whether a prompt asks (run->tool is then the prompt's index)
+     */
+    json_t                     *ask_ids;
+    json_t                     *ask_keys;
+    int                         ask_prompt;
+
+    /* responses to such requests that this POST carries, for the shell */
+    json_t                     *answers;
 
     /* subscriptions/listen accepted, and changes calls made */
     ttai_mcp_listen_t          *listen;
@@ -206,6 +222,7 @@ typedef struct {
     int                         new_session;
     char                        version[16];
     char                       *client_info;
+    char                       *client_caps;
     char                        log_level[16];
 
     /*
@@ -294,13 +311,26 @@ typedef struct {
     const char                 *name;         /* "Tool x", for messages */
     ttai_tool_input_pt          input;
     int                         no_state;     /* TTAI_TOOL_INPUT_NO_STATE */
+    int                         prompt;       /* 1: a prompt asks */
+    size_t                      index;        /* the tool's or the prompt's */
 } ttai_mcp_asker_t;
 
 int ttai_mcp_input_asked(json_t *result);
 int ttai_mcp_input_answer(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
     const ttai_mcp_asker_t *asker, json_t *id, json_t *args, json_t *result,
-    json_t **response);
+    json_t **response, ttai_mcp_pending_t **pending);
+int ttai_mcp_input_resume(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
+    const ttai_mcp_response_t *resp, json_t **response,
+    ttai_mcp_pending_t **pending);
+json_t *ttai_mcp_input_caps(json_t *declared, const char *version);
+int ttai_mcp_tools_input(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *responses,
+    const char *failed, json_t **response, ttai_mcp_pending_t **pending);
+int ttai_mcp_prompts_input(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *responses,
+    const char *failed, json_t **response, ttai_mcp_pending_t **pending);
 int ttai_mcp_input_retry(ttai_mcp_server_t *srv,
     const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
     const ttai_mcp_asker_t *asker, json_t *id, json_t *params, json_t *args,

@@ -49,6 +49,10 @@ static json_t *ttai_mcp_state_open(ttai_mcp_server_t *srv,
     json_t *args, json_t *sealed, const char **reason);
 static int ttai_mcp_args_digest(json_t *args, char *hex);
 static json_t *ttai_mcp_input_missing(json_t *requests, json_t *caps);
+static int ttai_mcp_input_ask(const ttai_mcp_server_t *srv,
+    ttai_mcp_run_t *run, const ttai_mcp_asker_t *asker, json_t *id,
+    json_t *args, json_t *requests, ttai_mcp_pending_t **pending);
+static int ttai_mcp_input_only_elicits(json_t *requests);
 static time_t ttai_mcp_now(const ttai_mcp_call_t *call);
 
 
@@ -85,22 +89,38 @@ ttai_mcp_input_asked(json_t *result)
 int
 ttai_mcp_input_answer(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_run_t *run, const ttai_mcp_asker_t *asker, json_t *id,
-    json_t *args, json_t *result, json_t **response)
+    json_t *args, json_t *result, json_t **response,
+    ttai_mcp_pending_t **pending)
 {
+    int      rc;
     char    *sealed;
     json_t  *requests, *missing, *out;
 
     requests = json_object_get(result, "inputRequests");
 
     if (!run->stateless) {
+        missing = ttai_mcp_input_missing(requests, run->caps);
+
+        if (missing == NULL && run->caps != NULL
+            && ttai_mcp_input_only_elicits(requests))
+        {
+            /* the session's client asks its user: elicitation/create */
+            rc = ttai_mcp_input_ask(srv, run, asker, id, args, requests,
+                                    pending);
+            json_decref(result);
+            return rc;
+        }
+
+        json_decref(missing);
         json_decref(result);
 
         *response = ttai_mcp_rpc_result(id,
                         ttai_tool_error_result("%s needs the user's "
-                            "answer before it can go on, and asks for it "
-                            "only in MCP 2026-07-28, which this session "
-                            "does not speak.  Ask the user to use a "
-                            "client of MCP 2026-07-28, or to do this "
+                            "answer before it can go on, and this client "
+                            "did not say at initialize that it can ask "
+                            "its user this (the elicitation capability).  "
+                            "Ask the user to use a client that supports "
+                            "elicitation or MCP 2026-07-28, or to do this "
                             "step themselves.", asker->name));
 
         return *response ? 0 : -1;
@@ -240,6 +260,240 @@ ttai_mcp_input_retry(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     json_decref(responses);
 
     return 0;
+}
+
+
+/*
+ * A 2025 session's client is asked on the POST's own stream: each input
+ * request becomes an elicitation/create request of ttai's, with an id
+ * nobody can guess (the answer, POSTed to any worker, is matched by it),
+ * and the call waits, in memory, for the responses.  Nothing is sealed:
+ * the state never leaves the server.
+ */
+
+static int
+ttai_mcp_input_ask(const ttai_mcp_server_t *srv, ttai_mcp_run_t *run,
+    const ttai_mcp_asker_t *asker, json_t *id, json_t *args,
+    json_t *requests, ttai_mcp_pending_t **pending)
+{
+    char                 rid[sizeof(TTAI_MCP_ASK_PREFIX) + 32];
+    size_t               i, n;
+    json_t              *req, *msg;
+    const char          *key;
+    unsigned char        raw[16];
+    ttai_mcp_pending_t  *p;
+
+    n = json_object_size(requests);
+
+    p = calloc(1, sizeof(ttai_mcp_pending_t));
+    if (p == NULL) {
+        return -1;
+    }
+
+    /* a human's answer is waited for as long as a requestState lasts */
+    p->kind = TTAI_PENDING_ASK;
+    p->ms = ((srv->state_ttl > 0) ? srv->state_ttl : TTAI_MCP_STATE_TTL)
+            * 1000;
+    p->ask_ids = calloc(n ? n : 1, sizeof(char *));
+
+    json_decref(run->ask_ids);
+    json_decref(run->ask_keys);
+    run->ask_ids = json_array();
+    run->ask_keys = json_array();
+
+    if (p->ask_ids == NULL || run->ask_ids == NULL || run->ask_keys == NULL) {
+        ttai_mcp_pending_free(p);
+        return -1;
+    }
+
+    i = 0;
+
+    json_object_foreach(requests, key, req) {
+        memcpy(rid, TTAI_MCP_ASK_PREFIX, sizeof(TTAI_MCP_ASK_PREFIX) - 1);
+        randombytes_buf(raw, sizeof(raw));
+        sodium_bin2hex(rid + sizeof(TTAI_MCP_ASK_PREFIX) - 1, 33, raw,
+                       sizeof(raw));
+
+        msg = json_pack("{s:s, s:s, s:O, s:O}", "jsonrpc", "2.0", "id", rid,
+                        "method", json_object_get(req, "method"),
+                        "params", json_object_get(req, "params"));
+
+        p->ask_ids[i] = strdup(rid);
+
+        if (msg == NULL || p->ask_ids[i] == NULL
+            || json_array_append_new(run->events, msg) != 0
+            || json_array_append_new(run->ask_ids, json_string(rid)) != 0
+            || json_array_append_new(run->ask_keys, json_string(key)) != 0)
+        {
+            p->nasks = i + 1;
+            ttai_mcp_pending_free(p);
+            return -1;
+        }
+
+        i++;
+    }
+
+    p->nasks = n;
+
+    /* the continuation: ttai_mcp_input_resume() */
+    run->ask_prompt = asker->prompt;
+    run->tool = asker->index;
+
+    if (run->args != args) {
+        json_decref(run->args);
+        run->args = json_incref(args);
+    }
+
+    if (run->id != id) {
+        json_decref(run->id);
+        run->id = json_incref(id);
+    }
+
+    *pending = p;
+
+    return 0;
+}
+
+
+/*
+ * The responses of a 2025 session's client, or none: the call goes on
+ * with them as its inputResponses, as a retry would in 2026-07-28
+ */
+
+int
+ttai_mcp_input_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    ttai_mcp_run_t *run, const ttai_mcp_response_t *resp, json_t **response,
+    ttai_mcp_pending_t **pending)
+{
+    int           rc;
+    size_t        i;
+    json_t       *responses, *msg, *res, *err;
+    const char   *failed, *key;
+    json_error_t  jerr;
+    char          why[256];
+
+    responses = json_object();
+    if (responses == NULL) {
+        return -1;
+    }
+
+    failed = NULL;
+
+    for (i = 0; i < json_array_size(run->ask_ids) && failed == NULL; i++) {
+        key = json_string_value(json_array_get(run->ask_keys, i));
+
+        if (resp->answers == NULL || resp->answers[i] == NULL) {
+            failed = resp->error ? resp->error
+                                 : "the client did not answer";
+            break;
+        }
+
+        msg = json_loadb(resp->answers[i], resp->answer_lens[i], 0, &jerr);
+        res = json_object_get(msg, "result");
+        err = json_object_get(msg, "error");
+
+        if (json_is_object(res)) {
+            rc = json_object_set(responses, key, res);
+            json_decref(msg);
+
+            if (rc != 0) {
+                json_decref(responses);
+                return -1;
+            }
+
+            continue;
+        }
+
+        snprintf(why, sizeof(why), "the client could not ask the user "
+                 "(%.160s)",
+                 json_string_value(json_object_get(err, "message"))
+                 ? json_string_value(json_object_get(err, "message"))
+                 : "its answer was not a result");
+        json_decref(msg);
+        failed = why;
+    }
+
+    json_decref(run->ask_ids);
+    json_decref(run->ask_keys);
+    run->ask_ids = NULL;
+    run->ask_keys = NULL;
+
+    if (failed != NULL) {
+        json_decref(responses);
+        responses = NULL;
+    }
+
+    rc = run->ask_prompt
+         ? ttai_mcp_prompts_input(srv, call, run, responses, failed,
+                                  response, pending)
+         : ttai_mcp_tools_input(srv, call, run, responses, failed,
+                                response, pending);
+
+    json_decref(responses);
+
+    return rc;
+}
+
+
+/*
+ * What a 2025 client declared at initialize, reduced to what ttai asks
+ * of it, so that a session keeps a few bytes whatever the client sent:
+ * elicitation, with its modes ({} before 2025-11-25 and {} in it mean
+ * form only).  NULL when it declared nothing ttai uses.
+ */
+
+json_t *
+ttai_mcp_input_caps(json_t *declared, const char *version)
+{
+    json_t  *el, *modes;
+
+    el = json_object_get(declared, "elicitation");
+
+    if (!json_is_object(el)) {
+        return NULL;
+    }
+
+    modes = json_object();
+    if (modes == NULL) {
+        return NULL;
+    }
+
+    if (json_object_size(el) == 0 || json_object_get(el, "form") != NULL) {
+        json_object_set_new(modes, "form", json_object());
+    }
+
+    /* URL mode came with 2025-11-25 */
+    if (json_object_get(el, "url") != NULL && version != NULL
+        && strcmp(version, "2025-11-25") >= 0)
+    {
+        json_object_set_new(modes, "url", json_object());
+    }
+
+    return json_pack("{s:o}", "elicitation", modes);
+}
+
+
+/* 1 when every request is an elicitation, the one kind ttai sends */
+
+static int
+ttai_mcp_input_only_elicits(json_t *requests)
+{
+    json_t      *req;
+    const char  *key, *method;
+
+    if (json_object_size(requests) == 0) {
+        return 0;
+    }
+
+    json_object_foreach(requests, key, req) {
+        method = json_string_value(json_object_get(req, "method"));
+
+        if (method == NULL || strcmp(method, "elicitation/create") != 0) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

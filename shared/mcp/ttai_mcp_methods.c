@@ -112,6 +112,28 @@ ttai_mcp_dispatch(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     case TTAI_MCP_MSG_REQUEST:
         break;
 
+    case TTAI_MCP_MSG_RESPONSE:
+        id = json_object_get(msg, "id");
+
+        /* the answer to a question a call of the session waits on */
+        if (!run->stateless && json_is_string(id)
+            && strlen(json_string_value(id)) == TTAI_MCP_ASK_ID_LEN
+            && strncmp(json_string_value(id), TTAI_MCP_ASK_PREFIX,
+                       sizeof(TTAI_MCP_ASK_PREFIX) - 1) == 0)
+        {
+            if (run->answers == NULL) {
+                run->answers = json_array();
+            }
+
+            if (run->answers == NULL
+                || json_array_append(run->answers, msg) != 0)
+            {
+                return -1;
+            }
+        }
+
+        return 0;
+
     default:
         /*
          * notifications/initialized, notifications/cancelled (nothing
@@ -179,7 +201,7 @@ ttai_mcp_initialize(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_pending_t **pending)
 {
     char        *client;
-    json_t      *requested, *info;
+    json_t      *requested, *info, *caps;
     const char  *version;
 
     requested = json_object_get(params, "protocolVersion");
@@ -220,6 +242,13 @@ ttai_mcp_initialize(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     }
 
     version = ttai_mcp_negotiate(json_string_value(requested));
+
+    /* what the client can do that ttai asks of it, kept with the session */
+    caps = ttai_mcp_input_caps(json_object_get(params, "capabilities"),
+                               version);
+    free(run->client_caps);
+    run->client_caps = caps ? json_dumps(caps, JSON_COMPACT) : NULL;
+    json_decref(caps);
 
     *response = ttai_mcp_rpc_result(id,
                     json_pack("{s:s, s:{s:{s:b}, s:{s:b, s:b}, s:{s:b},"

@@ -30,6 +30,9 @@ static ttai_mcp_prompt_entry_t *ttai_mcp_prompt_find(ttai_mcp_server_t *srv,
 static int ttai_mcp_prompt_fail(ttai_mcp_server_t *srv, const char *fmt,
     ...) __attribute__((format(printf, 2, 3)));
 static json_t *ttai_mcp_prompt_descriptor(const ttai_prompt_t *p);
+static void ttai_mcp_prompts_asker(ttai_mcp_server_t *srv,
+    ttai_mcp_prompt_entry_t *e, ttai_mcp_asker_t *asker, char *label,
+    size_t len);
 static int ttai_mcp_prompt_result(ttai_mcp_prompt_entry_t *e, json_t *id,
     json_t *result, json_t **response);
 
@@ -223,12 +226,7 @@ ttai_mcp_prompts_get(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     ttai_mcp_tools_ctx(srv, call, run, &ctx);
 
-    snprintf(label, sizeof(label), "Prompt %s", e->prompt.name);
-    asker.method = "prompts/get";
-    asker.target = e->prompt.name;
-    asker.name = label;
-    asker.input = e->prompt.input;
-    asker.no_state = 0;
+    ttai_mcp_prompts_asker(srv, e, &asker, label, sizeof(label));
 
     result = NULL;
     p = NULL;
@@ -256,7 +254,7 @@ ttai_mcp_prompts_get(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
 
     if (result != NULL && ttai_mcp_input_asked(result)) {
         rc = ttai_mcp_input_answer(srv, call, run, &asker, id, args, result,
-                                   response);
+                                   response, pending);
         json_decref(args);
         return rc;
     }
@@ -264,6 +262,88 @@ ttai_mcp_prompts_get(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     json_decref(args);
 
     return ttai_mcp_prompt_result(e, id, result, response);
+}
+
+
+/* what a prompt that asks the user is, and what its state is bound to */
+
+static void
+ttai_mcp_prompts_asker(ttai_mcp_server_t *srv, ttai_mcp_prompt_entry_t *e,
+    ttai_mcp_asker_t *asker, char *label, size_t len)
+{
+    snprintf(label, len, "Prompt %s", e->prompt.name);
+
+    asker->method = "prompts/get";
+    asker->target = e->prompt.name;
+    asker->name = label;
+    asker->input = e->prompt.input;
+    asker->no_state = 0;
+    asker->prompt = 1;
+    asker->index = e - srv->prompts;
+}
+
+
+/* a 2025 session's client answered what the prompt asked, or failed to */
+
+int
+ttai_mcp_prompts_input(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    ttai_mcp_run_t *run, json_t *responses, const char *failed,
+    json_t **response, ttai_mcp_pending_t **pending)
+{
+    int                       rc;
+    char                      label[160];
+    json_t                   *result, *id, *args;
+    ttai_tool_ctx_t           ctx;
+    ttai_mcp_asker_t          asker;
+    ttai_mcp_pending_t       *p;
+    ttai_mcp_prompt_entry_t  *e;
+
+    if (run->tool >= srv->nprompts) {
+        return -1;
+    }
+
+    e = &srv->prompts[run->tool];
+    id = run->id;
+    run->id = NULL;
+    args = run->args;
+    run->args = NULL;
+
+    result = NULL;
+    p = NULL;
+
+    if (failed != NULL) {
+        *response = ttai_mcp_rpc_error(id, TTAI_MCP_INTERNAL_ERROR, NULL,
+                                       "Prompt %s could not go on: %s",
+                                       e->prompt.name, failed);
+        rc = (*response != NULL) ? 0 : -1;
+        json_decref(id);
+        json_decref(args);
+        return rc;
+    }
+
+    ttai_mcp_tools_ctx(srv, call, run, &ctx);
+    rc = e->prompt.input(&ctx, args, responses, &result, &p);
+
+    /* a prompt's steps take no data from the shell */
+    ttai_mcp_pending_free(p);
+
+    if (rc != 0) {
+        json_decref(result);
+        rc = -1;
+
+    } else if (result != NULL && ttai_mcp_input_asked(result)) {
+        ttai_mcp_prompts_asker(srv, e, &asker, label, sizeof(label));
+        rc = ttai_mcp_input_answer(srv, call, run, &asker, id, args, result,
+                                   response, pending);
+
+    } else {
+        rc = ttai_mcp_prompt_result(e, id, result, response);
+    }
+
+    json_decref(id);
+    json_decref(args);
+
+    return rc;
 }
 
 

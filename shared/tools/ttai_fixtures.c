@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -105,6 +106,14 @@ static int ttai_fixture_ask_prompt(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result);
 static int ttai_fixture_prompt_input(ttai_tool_ctx_t *ctx, json_t *args,
     json_t *responses, json_t **result, ttai_mcp_pending_t **pending);
+static int ttai_fixture_ask_info(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending);
+static int ttai_fixture_ask_defaults(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending);
+static int ttai_fixture_ask_enums(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending);
+static int ttai_fixture_form_input(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t *responses, json_t **result, ttai_mcp_pending_t **pending);
 static json_t *ttai_fixture_complete(const char *arg, const char *value,
     json_t *args);
 static int ttai_fixture_read(ttai_tool_ctx_t *ctx, const char *uri,
@@ -172,6 +181,22 @@ static const ttai_tool_t  ttai_fixture_tools[] = {
     TTAI_FIXTURE_TOOL("test_streaming_elicitation",
                       "Asks the user, never with a request on the stream.",
                       ttai_fixture_streaming, ttai_fixture_name_input,
+                      TTAI_TOOL_READ_ONLY),
+
+    /* elicitation as 2025-11-25 clients see it: a request on the stream */
+    { "test_elicitation", NULL,
+      "Asks the user for a username and an email address.",
+      "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":"
+      "\"string\",\"maxLength\":500}}}", NULL, TTAI_TOOL_READ_ONLY,
+      ttai_fixture_ask_info, NULL, TTAI_TOOLSET_FIXTURES,
+      ttai_fixture_form_input },
+    TTAI_FIXTURE_TOOL("test_elicitation_sep1034_defaults",
+                      "Asks with a form whose fields have defaults.",
+                      ttai_fixture_ask_defaults, ttai_fixture_form_input,
+                      TTAI_TOOL_READ_ONLY),
+    TTAI_FIXTURE_TOOL("test_elicitation_sep1330_enums",
+                      "Asks with a form of every kind of choice.",
+                      ttai_fixture_ask_enums, ttai_fixture_form_input,
                       TTAI_TOOL_READ_ONLY),
 
     /* multi round-trip requests */
@@ -555,6 +580,121 @@ ttai_fixture_streaming(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
     ttai_mcp_pending_t **pending)
 {
     return ttai_fixture_ask_name(ctx, args, result, pending);
+}
+
+
+/* the forms the 2025 elicitation scenarios inspect, field by field */
+
+static int
+ttai_fixture_ask_form(const char *message, const char *schema,
+    json_t **result)
+{
+    *result = ttai_tool_input_required(json_pack("{s:o}", "form",
+                  ttai_tool_elicit_form(message,
+                                        json_loads(schema, 0, NULL))));
+    return *result ? 0 : -1;
+}
+
+
+static int
+ttai_fixture_ask_info(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    const char  *message;
+
+    message = json_string_value(json_object_get(args, "message"));
+
+    return ttai_fixture_ask_form(message ? message
+                                         : "Please provide your information",
+        "{\"type\":\"object\",\"properties\":{"
+        "\"username\":{\"type\":\"string\",\"description\":"
+        "\"User's response\"},"
+        "\"email\":{\"type\":\"string\",\"description\":"
+        "\"User's email address\"}},"
+        "\"required\":[\"username\",\"email\"]}", result);
+}
+
+
+static int
+ttai_fixture_ask_defaults(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending)
+{
+    return ttai_fixture_ask_form(
+        "Please review and update the form fields with defaults",
+        "{\"type\":\"object\",\"properties\":{"
+        "\"name\":{\"type\":\"string\",\"description\":\"User name\","
+        "\"default\":\"John Doe\"},"
+        "\"age\":{\"type\":\"integer\",\"description\":\"User age\","
+        "\"default\":30},"
+        "\"score\":{\"type\":\"number\",\"description\":\"User score\","
+        "\"default\":95.5},"
+        "\"status\":{\"type\":\"string\",\"description\":"
+        "\"User status\",\"enum\":[\"active\",\"inactive\","
+        "\"pending\"],\"default\":\"active\"},"
+        "\"verified\":{\"type\":\"boolean\",\"description\":"
+        "\"Verification status\",\"default\":true}},"
+        "\"required\":[]}", result);
+}
+
+
+static int
+ttai_fixture_ask_enums(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    return ttai_fixture_ask_form(
+        "Please select options from the enum fields",
+        "{\"type\":\"object\",\"properties\":{"
+        "\"untitledSingle\":{\"type\":\"string\",\"description\":"
+        "\"Select one option\",\"enum\":[\"option1\",\"option2\","
+        "\"option3\"]},"
+        "\"titledSingle\":{\"type\":\"string\",\"description\":"
+        "\"Select one option with titles\",\"oneOf\":["
+        "{\"const\":\"value1\",\"title\":\"First Option\"},"
+        "{\"const\":\"value2\",\"title\":\"Second Option\"},"
+        "{\"const\":\"value3\",\"title\":\"Third Option\"}]},"
+        "\"legacyEnum\":{\"type\":\"string\",\"description\":"
+        "\"Select one option (legacy)\",\"enum\":[\"opt1\",\"opt2\","
+        "\"opt3\"],\"enumNames\":[\"Option One\",\"Option Two\","
+        "\"Option Three\"]},"
+        "\"untitledMulti\":{\"type\":\"array\",\"description\":"
+        "\"Select multiple options\",\"minItems\":1,\"maxItems\":3,"
+        "\"items\":{\"type\":\"string\",\"enum\":[\"option1\","
+        "\"option2\",\"option3\"]}},"
+        "\"titledMulti\":{\"type\":\"array\",\"description\":"
+        "\"Select multiple options with titles\",\"minItems\":1,"
+        "\"maxItems\":3,\"items\":{\"anyOf\":["
+        "{\"const\":\"value1\",\"title\":\"First Choice\"},"
+        "{\"const\":\"value2\",\"title\":\"Second Choice\"},"
+        "{\"const\":\"value3\",\"title\":\"Third Choice\"}]}}},"
+        "\"required\":[]}", result);
+}
+
+
+/* what the user did with the form, and what they put in it */
+
+static int
+ttai_fixture_form_input(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t *responses, json_t **result, ttai_mcp_pending_t **pending)
+{
+    char        *text;
+    json_t      *content;
+    const char  *action;
+
+    action = ttai_tool_input_action(responses, "form", &content);
+
+    if (action == NULL) {
+        *result = ttai_fixture_result("The client did not answer");
+        return *result ? 0 : -1;
+    }
+
+    text = content ? json_dumps(content, JSON_COMPACT | JSON_SORT_KEYS)
+                   : NULL;
+
+    *result = ttai_fixture_result("User response: action=%s, content=%s",
+                                  action, text ? text : "{}");
+    free(text);
+
+    return *result ? 0 : -1;
 }
 
 

@@ -23,6 +23,8 @@
  *                  them; M: the header alone
  *               x  the shell sends the tail apart (call->split)
  *               g  tools/list pages of 4 tools
+ *               F  the conformance fixtures are served (call->fixtures)
+ *               e  the session's client declared elicitation, both modes
  *               t  followed by a hex digit: the location's toolsets
  *   body        the JSON-RPC body
  *   answers     one per pending step, in order, as fuzz_steps.h
@@ -167,8 +169,11 @@ fuzz_server(void)
     if (srv == NULL) {
         srv = ttai_mcp_server_create("9.9.9", NULL);
         fuzz_check(srv != NULL, "no server");
-        fuzz_check(ttai_tools_register_all(srv) == 0, "the tools do not "
-                   "register: %s", ttai_mcp_server_error(srv));
+        fuzz_check(ttai_fixtures_register_all(srv) == 0
+                   && ttai_tools_register_all(srv) == 0
+                   && ttai_prompts_register_all(srv) == 0,
+                   "the tools do not register: %s",
+                   ttai_mcp_server_error(srv));
         ttai_mcp_server_cache_ttl(srv, &ttl);
     }
 
@@ -183,7 +188,7 @@ fuzz_server(void)
 static void
 fuzz_flags(const fuzz_piece_t *piece, fuzz_flags_t *f)
 {
-    int           has_session, unknown, header;
+    int           has_session, unknown, header, elicits;
     size_t        i;
     const char   *version;
     unsigned      c;
@@ -191,6 +196,7 @@ fuzz_flags(const fuzz_piece_t *piece, fuzz_flags_t *f)
     memset(f, 0, sizeof(fuzz_flags_t));
 
     has_session = 0;
+    elicits = 0;
     unknown = 0;
     header = 0;
     version = TTAI_MCP_LATEST_VERSION;
@@ -208,6 +214,8 @@ fuzz_flags(const fuzz_piece_t *piece, fuzz_flags_t *f)
         case 'P': header = 1; f->bad_version = 1; break;
         case 'x': f->call.split = 1; break;
         case 'g': f->page4 = 1; break;
+        case 'F': f->call.fixtures = 1; break;
+        case 'e': elicits = 1; break;
         case 'm': f->stateless = 1; f->derive = 1; break;
         case 'M': f->stateless = 1; break;
 
@@ -235,6 +243,8 @@ fuzz_flags(const fuzz_piece_t *piece, fuzz_flags_t *f)
             f->call.session_version = version;
             f->call.session_client = "{\"name\":\"fuzz\",\"version\":\"1\"}";
             f->call.session_log_level = "";
+            f->call.session_caps = elicits
+                ? "{\"elicitation\":{\"form\":{},\"url\":{}}}" : NULL;
             f->call.session_created = 1800000000L;
         }
     }

@@ -101,6 +101,39 @@ fuzz_respond(fuzz_bufs_t *b, const ttai_mcp_pending_t *p,
 
     memset(resp, 0, sizeof(ttai_mcp_response_t));
 
+    if (p->kind == TTAI_PENDING_ASK) {
+        /* the client's response to each question, a line each; "-": none */
+        values = fuzz_keep(b, calloc(p->nasks, sizeof(char *)));
+        lens = fuzz_keep(b, calloc(p->nasks, sizeof(size_t)));
+
+        s = answer ? answer->data : NULL;
+        end = answer ? answer->data + answer->len : NULL;
+
+        for (i = 0; s != NULL && s <= end && i < p->nasks; i++) {
+            eol = memchr(s, '\n', end - s);
+            n = (eol ? eol : end) - s;
+
+            if (n == 1 && s[0] == '-') {
+                resp->error = "the user did not answer in time";
+                return;
+            }
+
+            values[i] = fuzz_copy(b, s, n, 1);
+            lens[i] = n;
+            s += n + 1;
+        }
+
+        if (i < p->nasks) {
+            resp->error = "the fuzz input has no more answers";
+            return;
+        }
+
+        resp->answers = values;
+        resp->answer_lens = lens;
+
+        return;
+    }
+
     if (p->kind == TTAI_PENDING_CACHE) {
         values = fuzz_keep(b, calloc(p->nkeys, sizeof(char *)));
         lens = fuzz_keep(b, calloc(p->nkeys, sizeof(size_t)));
@@ -198,6 +231,25 @@ fuzz_check_pending(const ttai_mcp_pending_t *p)
             fuzz_check_text("a KV key", p->keys[i], 1);
         }
 
+        return;
+    }
+
+    if (p->kind == TTAI_PENDING_ASK) {
+        fuzz_check(p->nasks > 0, "a question of no requests");
+        fuzz_check(p->ms > 0, "a question waited on for %ld ms", p->ms);
+
+        for (i = 0; i < p->nasks; i++) {
+            fuzz_check(strlen(p->ask_ids[i]) == TTAI_MCP_ASK_ID_LEN
+                       && strncmp(p->ask_ids[i], TTAI_MCP_ASK_PREFIX,
+                                  sizeof(TTAI_MCP_ASK_PREFIX) - 1) == 0,
+                       "a question's id %s", p->ask_ids[i]);
+        }
+
+        return;
+    }
+
+    if (p->kind == TTAI_PENDING_WAIT) {
+        fuzz_check(p->ms > 0 && p->ms <= 60000, "a wait of %ld ms", p->ms);
         return;
     }
 

@@ -533,7 +533,7 @@ test_legacy_and_no_key(void **state)
     r = json_object_get(j, "result");
     assert_true(json_is_true(json_object_get(r, "isError")));
     assert_null(json_object_get(r, "requestState"));
-    assert_non_null(strstr(text_of(j), "2026-07-28"));
+    assert_non_null(strstr(text_of(j), "elicitation capability"));
     json_decref(j);
     ttai_mcp_reply_free(&reply);
 
@@ -549,6 +549,226 @@ test_legacy_and_no_key(void **state)
 }
 
 
+/* a 2025 session's call to confirm, whose client declared caps */
+
+static void
+legacy_call(ttai_mcp_reply_t *reply, const char *caps, const char *tool)
+{
+    char             body[256];
+    ttai_mcp_call_t  call;
+
+    memset(&call, 0, sizeof(call));
+    call.sub = "alice";
+    call.session_id = "s";
+    call.session_version = "2025-11-25";
+    call.session_log_level = "";
+    call.session_caps = caps;
+
+    snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":7,"
+             "\"method\":\"tools/call\",\"params\":{\"name\":\"%s\","
+             "\"arguments\":{\"amount\":3}}}", tool);
+
+    assert_int_equal(ttai_mcp_handle(srv, &call, body, strlen(body), reply),
+                     0);
+}
+
+
+/* the question the reply asks: its id, checked against its event */
+
+static const char *
+legacy_question(ttai_mcp_reply_t *reply, const char *key_field)
+{
+    json_t      *ev;
+    const char  *id;
+
+    assert_non_null(reply->pending);
+    assert_int_equal(reply->pending->kind, TTAI_PENDING_ASK);
+    assert_int_equal(reply->pending->nasks, 1);
+    assert_true(reply->pending->ms > 0);
+    assert_null(reply->body);
+
+    id = reply->pending->ask_ids[0];
+    assert_int_equal(strlen(id), TTAI_MCP_ASK_ID_LEN);
+    assert_int_equal(strncmp(id, TTAI_MCP_ASK_PREFIX,
+                             strlen(TTAI_MCP_ASK_PREFIX)), 0);
+
+    /* the request to the client is the stream's event */
+    assert_int_equal(reply->nevents, 1);
+    ev = json_loads(reply->events[0], 0, NULL);
+    assert_non_null(ev);
+    assert_string_equal(json_string_value(json_object_get(ev, "id")), id);
+    assert_string_equal(json_string_value(json_object_get(ev, "method")),
+                        "elicitation/create");
+    assert_non_null(json_object_get(json_object_get(json_object_get(
+                        json_object_get(ev, "params"), "requestedSchema"),
+                        "properties"), key_field));
+    json_decref(ev);
+
+    return id;
+}
+
+
+/* resumes with one answer (NULL: none came, for why) */
+
+static json_t *
+legacy_resume(ttai_mcp_reply_t *reply, const char *answer, const char *why)
+{
+    size_t               len;
+    json_t              *j;
+    const char          *answers[1];
+    ttai_mcp_call_t      call;
+    ttai_mcp_response_t  resp;
+
+    memset(&call, 0, sizeof(call));
+    call.sub = "alice";
+    call.session_id = "s";
+    call.session_version = "2025-11-25";
+    call.session_log_level = "";
+
+    memset(&resp, 0, sizeof(resp));
+    answers[0] = answer;
+    len = answer ? strlen(answer) : 0;
+    resp.answers = answer ? answers : NULL;
+    resp.answer_lens = &len;
+    resp.error = why;
+
+    assert_int_equal(ttai_mcp_resume(srv, &call, reply, &resp), 0);
+
+    if (reply->pending != NULL) {
+        return NULL;
+    }
+
+    j = json_loadb(reply->body, reply->len, 0, NULL);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "id")), 7);
+
+    return j;
+}
+
+
+static void
+test_legacy_asks(void **state)
+{
+    char              answer[256];
+    json_t           *j, *caps;
+    const char       *id;
+    ttai_mcp_call_t   call;
+    ttai_mcp_reply_t  reply;
+
+    static const char  init[] = "{\"jsonrpc\":\"2.0\",\"id\":0,"
+        "\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
+        "\"2025-11-25\",\"capabilities\":{\"elicitation\":{\"url\":{},"
+        "\"huge\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"},"
+        "\"sampling\":{}},\"clientInfo\":{\"name\":\"c\",\"version\":"
+        "\"1\"}}}";
+
+    /* initialize keeps the capabilities ttai uses, and only those */
+    memset(&call, 0, sizeof(call));
+    call.sub = "alice";
+    assert_int_equal(ttai_mcp_handle(srv, &call, init, sizeof(init) - 1,
+                                     &reply), 0);
+    assert_true(reply.new_session);
+    assert_non_null(reply.client_caps);
+    caps = json_loads(reply.client_caps, 0, NULL);
+    assert_non_null(json_object_get(json_object_get(caps, "elicitation"),
+                                    "url"));
+    assert_null(json_object_get(json_object_get(caps, "elicitation"),
+                                "huge"));
+    assert_null(json_object_get(caps, "sampling"));
+    json_decref(caps);
+    ttai_mcp_reply_free(&reply);
+
+    /* accepted: the call goes on in memory, its state never sealed */
+    legacy_call(&reply, "{\"elicitation\":{\"form\":{}}}", "confirm");
+    id = legacy_question(&reply, "ok");
+    snprintf(answer, sizeof(answer), "{\"jsonrpc\":\"2.0\",\"id\":\"%s\","
+             "\"result\":{\"action\":\"accept\",\"content\":{\"ok\":"
+             "true}}}", id);
+    j = legacy_resume(&reply, answer, NULL);
+    assert_string_equal(text_of(j), "done 3 ok=1 secret=s3cr3t round=1");
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+
+    /* declined */
+    legacy_call(&reply, "{\"elicitation\":{}}", "confirm");
+    id = legacy_question(&reply, "ok");
+    snprintf(answer, sizeof(answer), "{\"jsonrpc\":\"2.0\",\"id\":\"%s\","
+             "\"result\":{\"action\":\"decline\"}}", id);
+    j = legacy_resume(&reply, answer, NULL);
+    assert_string_equal(text_of(j), "nothing done: the user chose decline");
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+
+    /* an answer that answers nothing: asked again, a round later */
+    legacy_call(&reply, "{\"elicitation\":{}}", "confirm");
+    id = legacy_question(&reply, "ok");
+    snprintf(answer, sizeof(answer), "{\"jsonrpc\":\"2.0\",\"id\":\"%s\","
+             "\"result\":{}}", id);
+    assert_null(legacy_resume(&reply, answer, NULL));
+    id = legacy_question(&reply, "ok");
+    ttai_mcp_reply_free(&reply);
+
+    /* the client's error, and no answer in time: a clear end */
+    legacy_call(&reply, "{\"elicitation\":{}}", "confirm");
+    id = legacy_question(&reply, "ok");
+    snprintf(answer, sizeof(answer), "{\"jsonrpc\":\"2.0\",\"id\":\"%s\","
+             "\"error\":{\"code\":-32602,\"message\":\"user closed it\"}}",
+             id);
+    j = legacy_resume(&reply, answer, NULL);
+    assert_true(json_is_true(json_object_get(json_object_get(j, "result"),
+                                             "isError")));
+    assert_non_null(strstr(text_of(j), "user closed it"));
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+
+    legacy_call(&reply, "{\"elicitation\":{}}", "confirm");
+    (void) legacy_question(&reply, "ok");
+    j = legacy_resume(&reply, NULL, "the user did not answer in time");
+    assert_non_null(strstr(text_of(j), "did not answer in time"));
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+
+    /* URL mode needs the url capability: without it, told, not asked */
+    legacy_call(&reply, "{\"elicitation\":{\"form\":{}}}", "link");
+    assert_null(reply.pending);
+    j = json_loadb(reply.body, reply.len, 0, NULL);
+    assert_non_null(strstr(text_of(j), "elicitation capability"));
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+}
+
+
+/* the client's answers come in a POST of their own, for the shell */
+
+static void
+test_legacy_answers(void **state)
+{
+    ttai_mcp_call_t   call;
+    ttai_mcp_reply_t  reply;
+
+    static const char  body[] = "[{\"jsonrpc\":\"2.0\",\"id\":"
+        "\"ttai-ask-0123456789abcdef0123456789abcdef\",\"result\":"
+        "{\"action\":\"cancel\"}},{\"jsonrpc\":\"2.0\",\"id\":9,"
+        "\"result\":{}},{\"jsonrpc\":\"2.0\",\"id\":\"ttai-ask-x\","
+        "\"result\":{}}]";
+
+    memset(&call, 0, sizeof(call));
+    call.sub = "alice";
+    call.session_id = "s";
+    call.session_version = "2025-03-26";
+    call.session_log_level = "";
+
+    assert_int_equal(ttai_mcp_handle(srv, &call, body, sizeof(body) - 1,
+                                     &reply), 0);
+    assert_int_equal(reply.status, 202);
+    assert_int_equal(reply.nanswers, 1);
+    assert_string_equal(reply.answers[0].id,
+                        "ttai-ask-0123456789abcdef0123456789abcdef");
+    assert_non_null(strstr(reply.answers[0].text, "\"cancel\""));
+    ttai_mcp_reply_free(&reply);
+}
+
+
 int
 main(void)
 {
@@ -558,6 +778,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_capabilities, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_and_no_key, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_legacy_asks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_legacy_answers, setup,
                                         teardown),
     };
 
