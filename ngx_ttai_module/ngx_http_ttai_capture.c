@@ -33,6 +33,8 @@ static ngx_int_t ngx_http_ttai_capture_append(ngx_http_request_t *r,
     ngx_http_ttai_capture_t *ctx, u_char *p, size_t n);
 static void ngx_http_ttai_capture_oversized(ngx_http_ttai_capture_t *ctx);
 static void ngx_http_ttai_capture_cleanup(void *data);
+static void ngx_http_ttai_capture_cache_control(ngx_http_request_t *r,
+    ngx_http_ttai_capture_t *ctx);
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -147,6 +149,10 @@ ngx_http_ttai_capture_header_filter(ngx_http_request_t *r)
         if (r->header_only) {
             ctx->finished = 1;
         }
+
+        if (ctx->want_cache_control) {
+            ngx_http_ttai_capture_cache_control(r, ctx);
+        }
     }
 
     r->filter_need_in_memory = 1;
@@ -234,6 +240,50 @@ ngx_http_ttai_capture_append(ngx_http_request_t *r,
     ctx->len += n;
 
     return NGX_OK;
+}
+
+
+/* the first Cache-Control of the response, copied: it says how long */
+
+static void
+ngx_http_ttai_capture_cache_control(ngx_http_request_t *r,
+    ngx_http_ttai_capture_t *ctx)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0
+            || h[i].key.len != sizeof("Cache-Control") - 1
+            || ngx_strncasecmp(h[i].key.data, (u_char *) "Cache-Control",
+                               h[i].key.len) != 0)
+        {
+            continue;
+        }
+
+        ctx->cache_control.data = ngx_pstrdup(r->pool, &h[i].value);
+
+        if (ctx->cache_control.data != NULL) {
+            ctx->cache_control.len = h[i].value.len;
+        }
+
+        return;
+    }
 }
 
 

@@ -128,6 +128,15 @@ typedef struct {
     ngx_str_t                    authorization;
     ngx_str_t                    content_type;
 
+    /* where to, for a peer named per request (a client's document) */
+    ngx_str_t                    scheme;
+    ngx_str_t                    peer;        /* the address, checked */
+    ngx_str_t                    host;        /* its name: Host and SNI */
+
+    /* the response's Cache-Control, kept when want_cache_control is set */
+    ngx_str_t                    cache_control;
+    unsigned                     want_cache_control:1;
+
     /* on a parent: the fetch that waits for its subrequest */
     ngx_http_ttai_fetch_t       *waiting;
 } ngx_http_ttai_capture_t;

@@ -48,6 +48,7 @@ typedef struct {
 
     /* /authorize */
     char                       request[TTAI_OAUTH_TOKEN_LEN + 1];
+    void                      *cimd;         /* a client's document */
     char                       csrf[TTAI_OAUTH_TOKEN_LEN + 1];
 
     /* /authorize, then /callback: the state to TastyTrade, then the code */
@@ -72,6 +73,16 @@ ngx_int_t ngx_http_ttai_oauth_callback(ngx_http_request_t *r);
 ngx_int_t ngx_http_ttai_oauth_token(ngx_http_request_t *r);
 ngx_int_t ngx_http_ttai_oauth_revoke(ngx_http_request_t *r);
 
+
+/*
+ * A client_id that is a URL (ngx_http_ttai_oauth_cimd.c): its metadata
+ * document fetched and checked, and the client stored as it says; then
+ * done runs as for ttai_oauth_store_client()'s lookup.  Returns what a
+ * content handler returns.
+ */
+ngx_int_t ngx_http_ttai_oauth_cimd(ngx_http_request_t *r,
+    ngx_http_ttai_oauth_ctx_t *ctx, const char *url,
+    ngx_http_ttai_d1_handler_pt done);
 
 /* the request's context, made with the issuer: NULL when out of memory */
 ngx_http_ttai_oauth_ctx_t *ngx_http_ttai_oauth_ctx(ngx_http_request_t *r);

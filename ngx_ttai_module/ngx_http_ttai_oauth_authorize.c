@@ -68,6 +68,12 @@ ngx_http_ttai_oauth_authorize(ngx_http_request_t *r)
                                         "required.");
     }
 
+    /* a client that names its metadata document instead of registering */
+    if (ttai_cimd_is_url(client_id)) {
+        return ngx_http_ttai_oauth_cimd(r, ctx, client_id,
+                                        ngx_http_ttai_oauth_consent);
+    }
+
     return ngx_http_ttai_oauth_post(r, ttai_oauth_store_client(client_id),
                                     ngx_http_ttai_oauth_consent);
 }

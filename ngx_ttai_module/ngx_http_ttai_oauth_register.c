@@ -155,6 +155,11 @@ ngx_http_ttai_oauth_registered(ngx_http_request_t *r,
                   "response_types", "code",
                   "client_name", ctx->reg.name);
 
+    if (j != NULL && ctx->reg.application_type != NULL) {
+        json_object_set_new(j, "application_type",
+                            json_string(ctx->reg.application_type));
+    }
+
     if (j != NULL && ctx->secret[0]) {
         json_object_set_new(j, "client_secret", json_string(ctx->secret));
         json_object_set_new(j, "client_secret_expires_at", json_integer(0));

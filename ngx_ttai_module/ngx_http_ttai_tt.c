@@ -237,6 +237,21 @@ static ngx_http_variable_t  ngx_http_ttai_tt_vars[] = {
       offsetof(ngx_http_ttai_capture_t, uri),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("ttai_upstream_scheme"), NULL,
+      ngx_http_ttai_tt_variable,
+      offsetof(ngx_http_ttai_capture_t, scheme),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("ttai_upstream_peer"), NULL,
+      ngx_http_ttai_tt_variable,
+      offsetof(ngx_http_ttai_capture_t, peer),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("ttai_upstream_host"), NULL,
+      ngx_http_ttai_tt_variable,
+      offsetof(ngx_http_ttai_capture_t, host),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
     { ngx_string("ttai_user_agent"), NULL, ngx_http_ttai_tt_user_agent, 0,
       0, 0 },
 

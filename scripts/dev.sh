@@ -233,6 +233,7 @@ render_conf() {
                 "include tastytrade/" env ".conf;")
             sub(/include tastytrade\//, "include " confdir "/tastytrade/")
             sub(/include mock\//, "include " confdir "/mock/")
+            sub(/include oauth\//, "include " confdir "/oauth/")
             if (block == "" || index(only, block)) print
         }
         /^[[:space:]]*# end (mcp|worker|mock)/ { block = "" }

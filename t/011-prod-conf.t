@@ -57,6 +57,8 @@ $n += ($conf =~ s{include tastytrade/production\.conf;}
     upstream ttai_tastytrade { server 127.0.0.1:$pt; }});
 $n += ($conf =~ s{include tastytrade/location\.conf;}
                  {include $root/conf/tastytrade/location.conf;}g);
+$n += ($conf =~ s{include oauth/client-metadata\.conf;}
+                 {include $root/conf/oauth/client-metadata.conf;}g);
 my $template = $conf;
 
 # the listening ports, again when one was taken after all
@@ -71,7 +73,7 @@ sub write_conf {
 }
 
 $n += write_conf();
-is $n, scalar(keys %subst) + 8, 'every placeholder of prod.conf was found';
+is $n, scalar(keys %subst) + 9, 'every placeholder of prod.conf was found';
 (my $directives = $conf) =~ s/#.*$//mg;
 unlike $directives, qr{(?<![\w.])/(etc|var|run|usr)/},
     'no system path is left';

@@ -635,6 +635,39 @@ ttai_oauth_register_check(json_t *req, ttai_oauth_client_t *client,
 
     *which = "invalid_client_metadata";
 
+    /*
+     * SEP-837: a client says what it is.  A "web" client runs on a
+     * server, so its redirect URIs are https; a "native" one (desktop,
+     * command line) may use http to localhost.  A client that does not
+     * say is held to what ttai always allowed.
+     */
+    v = json_object_get(req, "application_type");
+
+    if (v != NULL) {
+        s = json_string_value(v);
+
+        if (s == NULL || (strcmp(s, "web") != 0 && strcmp(s, "native") != 0))
+        {
+            snprintf(err, errlen, "application_type must be \"web\" or "
+                     "\"native\"");
+            return -1;
+        }
+
+        client->application_type = (s[0] == 'w') ? "web" : "native";
+
+        json_array_foreach(uris, i, e) {
+            if (s[0] == 'w'
+                && strncmp(json_string_value(e), "https://", 8) != 0)
+            {
+                *which = "invalid_redirect_uri";
+                snprintf(err, errlen, "redirect_uris[%zu] is not https: a "
+                         "\"web\" client's are; a desktop or command-line "
+                         "client registers as \"native\"", i);
+                return -1;
+            }
+        }
+    }
+
     v = json_object_get(req, "token_endpoint_auth_method");
 
     if (v == NULL) {
@@ -1088,7 +1121,9 @@ ttai_oauth_metadata(const char *issuer)
         || json_object_set_new(o, "scopes_supported",
                                ttai_oauth_strings("mcp:tools", NULL)) != 0
         || json_object_set_new(o, "authorization_response_iss_parameter"
-                               "_supported", json_true()) != 0)
+                               "_supported", json_true()) != 0
+        || json_object_set_new(o, "client_id_metadata_document_supported",
+                               json_true()) != 0)
     {
         goto done;
     }

@@ -60,6 +60,8 @@ typedef struct {
                                      "client_secret_basic" */
     json_t       *grant_types;    /* ["authorization_code",
                                       "refresh_token"] by default */
+    const char   *application_type;  /* "web", "native", or NULL when
+                                        the client did not say */
 } ttai_oauth_client_t;
 
 
@@ -94,6 +96,31 @@ int ttai_oauth_redirect_ok(const char *uri);
 
 /* 1 when uri is exactly one of the registered ones (a JSON array) */
 int ttai_oauth_redirect_registered(json_t *uris, const char *uri);
+
+/* ttai_oauth_cimd.c: Client ID Metadata Documents */
+
+#define TTAI_CIMD_MAX_URL       512
+#define TTAI_CIMD_MAX_DOCUMENT  5120     /* the draft's suggested limit */
+#define TTAI_CIMD_DEFAULT_TTL   300      /* seconds, without Cache-Control */
+#define TTAI_CIMD_MAX_TTL       86400
+
+typedef struct {
+    char         host[256];      /* a name, or an address without [] */
+    char         path[TTAI_CIMD_MAX_URL];
+    int          port;
+    int          tls;            /* https */
+    int          ipv4;           /* host is a dotted quad */
+    int          ipv6;           /* host is an IPv6 address */
+} ttai_cimd_url_t;
+
+int ttai_cimd_is_url(const char *client_id);
+int ttai_cimd_url_parse(const char *url, int dev, ttai_cimd_url_t *u,
+    char *err, size_t errlen);
+struct sockaddr;
+int ttai_cimd_addr_public(const struct sockaddr *sa, int allow_loopback);
+int ttai_cimd_document_check(const char *url, const char *body, size_t len,
+    ttai_oauth_client_t *client, char *err, size_t errlen);
+long ttai_cimd_cache_ttl(const char *cache_control);
 
 /* a PKCE S256 code_challenge: 43 base64url characters.  1 or 0 */
 int ttai_oauth_challenge_ok(const char *challenge);

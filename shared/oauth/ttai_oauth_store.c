@@ -147,6 +147,41 @@ ttai_oauth_store_register(const char *client_id, const char *secret,
 }
 
 
+/*
+ * A client whose id is its metadata document's URL: stored as the
+ * document says now (a public client, no secret), or updated when it
+ * was before, and read back as ttai_oauth_store_client() reads one
+ */
+
+json_t *
+ttai_oauth_store_client_document(const char *client_id,
+    const ttai_oauth_client_t *reg)
+{
+    char    *uris, *grants;
+    json_t  *params;
+
+    uris = json_dumps(reg->redirect_uris, JSON_COMPACT);
+    grants = json_dumps(reg->grant_types, JSON_COMPACT);
+
+    params = (uris != NULL && grants != NULL)
+             ? json_pack("[s, s, s, s]", client_id, reg->name, uris, grants)
+             : NULL;
+
+    free(uris);
+    free(grants);
+
+    return ttai_oauth_store_batch(1, ttai_oauth_store_stmt(
+               "INSERT INTO oauth_clients (client_id, secret_hash, name, "
+               "redirect_uris, auth_method, grant_types) "
+               "VALUES (?1, NULL, ?2, ?3, 'none', ?4) "
+               "ON CONFLICT (client_id) DO UPDATE SET secret_hash = NULL, "
+               "name = ?2, redirect_uris = ?3, auth_method = 'none', "
+               "grant_types = ?4 "
+               "RETURNING client_id, secret_hash, name, redirect_uris, "
+               "auth_method, grant_types", params));
+}
+
+
 json_t *
 ttai_oauth_store_client(const char *client_id)
 {

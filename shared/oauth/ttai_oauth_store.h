@@ -122,6 +122,10 @@ typedef struct {
 json_t *ttai_oauth_store_register(const char *client_id, const char *secret,
     const ttai_oauth_client_t *reg);
 
+/* a client named by its metadata document, stored or updated, and read */
+json_t *ttai_oauth_store_client_document(const char *client_id,
+    const ttai_oauth_client_t *reg);
+
 /* a client by its id: read it with ttai_oauth_store_client_read() */
 json_t *ttai_oauth_store_client(const char *client_id);
 

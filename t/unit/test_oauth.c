@@ -316,6 +316,21 @@ test_register_defaults(void **state)
     assert_int_equal(json_array_size(c.grant_types), 1);
     assert_string_equal(c.auth_method, "client_secret_post");
     assert_string_equal(c.name, "Caf\xc3\xa9 \xe2\x98\x83");
+    assert_null(c.application_type);
+    ttai_oauth_client_free(&c);
+
+    /* SEP-837: a desktop client says "native", and may use localhost */
+    assert_int_equal(check("{\"redirect_uris\":[\"http://127.0.0.1:9/cb\"],"
+                           "\"application_type\":\"native\","
+                           "\"token_endpoint_auth_method\":\"none\"}",
+                           &c, &which, err), 0);
+    assert_string_equal(c.application_type, "native");
+    ttai_oauth_client_free(&c);
+
+    assert_int_equal(check("{\"redirect_uris\":[\"https://c.example/cb\"],"
+                           "\"application_type\":\"web\"}",
+                           &c, &which, err), 0);
+    assert_string_equal(c.application_type, "web");
     ttai_oauth_client_free(&c);
 }
 
@@ -391,6 +406,15 @@ test_register_refuses(void **state)
         { "{\"redirect_uris\":[\"https://c.example/cb\"],"
           "\"client_name\":\"evil\\u202egood\"}",
           "invalid_client_metadata", "client_name" },
+        { "{\"redirect_uris\":[\"https://c.example/cb\"],"
+          "\"application_type\":\"desktop\"}",
+          "invalid_client_metadata", "application_type" },
+        { "{\"redirect_uris\":[\"https://c.example/cb\"],"
+          "\"application_type\":7}",
+          "invalid_client_metadata", "application_type" },
+        { "{\"redirect_uris\":[\"https://c.example/cb\","
+          "\"http://127.0.0.1:8000/cb\"],\"application_type\":\"web\"}",
+          "invalid_redirect_uri", "\"native\"" },
     };
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -716,7 +740,9 @@ test_metadata(void **state)
                    "[\"mcp:tools\"]");
     assert_true(json_is_true(json_object_get(m,
                     "authorization_response_iss_parameter_supported")));
-    assert_int_equal(json_object_size(m), 13);
+    assert_true(json_is_true(json_object_get(m,
+                    "client_id_metadata_document_supported")));
+    assert_int_equal(json_object_size(m), 14);
     json_decref(m);
 
     /* an issuer is data, not JSON text */

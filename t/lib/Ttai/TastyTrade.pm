@@ -67,7 +67,7 @@ http {
     access_log $dir/logs/access.log;
     client_body_temp_path $dir/tmp;
     proxy_temp_path $dir/tmp;
-    ttai_environment development;
+    ttai_environment @{[ $opt{environment} // 'development' ]};
     ttai_env_file $dir/test.env;
     ttai_state_dir $dir/state;
     ttai_thread_pool ttai;
@@ -107,7 +107,7 @@ http {
         location = /health { ttai_health; }
         location = /mcp { ttai_mcp; }
         location /quotes { ttai_worker; }
-@{[ $opt{oauth} ? <<'OAUTH' : '' ]}
+@{[ $opt{oauth} ? <<"OAUTH" : '' ]}
         location = /.well-known/oauth-protected-resource/mcp {
             ttai_mcp_metadata;
         }
@@ -119,6 +119,7 @@ http {
         location = /callback { ttai_oauth callback; }
         location = /token { ttai_oauth token; }
         location = /revoke { ttai_oauth revoke; }
+        include $root/conf/oauth/client-metadata.conf;
 OAUTH
         location /_worker/ {
             internal;
