@@ -25,12 +25,21 @@
 #define TTAI_SCHEMA_MAX_PATH   192
 #define TTAI_SCHEMA_MAX_DEPTH  32
 
+/*
+ * Schemas met in one validation at most: "$ref" and the forms that are
+ * tried ("anyOf" within "anyOf") could otherwise make the work grow as
+ * a power of the depth
+ */
+#define TTAI_SCHEMA_MAX_STEPS  20000
+
 
 typedef struct {
     char         path[TTAI_SCHEMA_MAX_PATH];
     size_t       len;
     unsigned     depth;
     const char  *root;          /* "the arguments": the whole value */
+    json_t      *top;           /* the whole schema, for "$ref" */
+    unsigned    *steps;         /* schemas met so far, trials included */
     const char  *item;          /* "argument": one value in it */
     char        *err;
     size_t       errlen;
@@ -46,6 +55,11 @@ static int ttai_schema_type(ttai_schema_ctx_t *ctx, json_t *type,
 static int ttai_schema_is(const char *type, json_t *value);
 static int ttai_schema_choices(ttai_schema_ctx_t *ctx, json_t *schema,
     json_t *value);
+static int ttai_schema_compose(ttai_schema_ctx_t *ctx, json_t *schema,
+    json_t *value);
+static int ttai_schema_try(ttai_schema_ctx_t *ctx, json_t *schema,
+    json_t *value, char *err, size_t errlen);
+static json_t *ttai_schema_ref(json_t *top, const char *ref);
 static int ttai_schema_object(ttai_schema_ctx_t *ctx, json_t *schema,
     json_t *value);
 static int ttai_schema_array(ttai_schema_ctx_t *ctx, json_t *schema,
@@ -73,7 +87,8 @@ static int ttai_schema_check_count(json_t *v);
 /* keywords that only describe, and so need no enforcing */
 static const char  *ttai_schema_annotations[] = {
     "title", "description", "default", "examples", "$schema", "$id",
-    "$comment", "format", "deprecated", "readOnly", "writeOnly", NULL
+    "$comment", "format", "deprecated", "readOnly", "writeOnly", "$anchor",
+    NULL
 };
 
 static const char  *ttai_schema_types[] = {
@@ -107,6 +122,7 @@ ttai_schema_check(json_t *schema, char *err, size_t errlen)
     memset(&ctx, 0, sizeof(ttai_schema_ctx_t));
     ctx.root = "the schema";
     ctx.item = "schema";
+    ctx.top = schema;
     ctx.err = err;
     ctx.errlen = errlen;
 
@@ -118,11 +134,16 @@ static int
 ttai_schema_run(json_t *schema, json_t *value, const char *root,
     const char *item, char *err, size_t errlen)
 {
+    unsigned           steps;
     ttai_schema_ctx_t  ctx;
+
+    steps = 0;
 
     memset(&ctx, 0, sizeof(ttai_schema_ctx_t));
     ctx.root = root;
     ctx.item = item;
+    ctx.top = schema;
+    ctx.steps = &steps;
     ctx.err = err;
     ctx.errlen = errlen;
 
@@ -151,6 +172,10 @@ ttai_schema_value(ttai_schema_ctx_t *ctx, json_t *schema, json_t *value)
         return ttai_schema_fail(ctx, "%s", "is nested too deeply");
     }
 
+    if (++*ctx->steps > TTAI_SCHEMA_MAX_STEPS) {
+        return ttai_schema_fail(ctx, "%s", "is too complex to check");
+    }
+
     type = json_object_get(schema, "type");
 
     if (type != NULL && ttai_schema_type(ctx, type, value) != 0) {
@@ -158,6 +183,10 @@ ttai_schema_value(ttai_schema_ctx_t *ctx, json_t *schema, json_t *value)
     }
 
     if (ttai_schema_choices(ctx, schema, value) != 0) {
+        return -1;
+    }
+
+    if (ttai_schema_compose(ctx, schema, value) != 0) {
         return -1;
     }
 
@@ -311,6 +340,218 @@ ttai_schema_choices(ttai_schema_ctx_t *ctx, json_t *schema, json_t *value)
     }
 
     return ttai_schema_fail(ctx, "must be one of: %s", list);
+}
+
+
+/*
+ * The keywords that combine schemas (JSON Schema 2020-12): "$ref" to a
+ * part of the same schema, "allOf", "anyOf", "oneOf", "not", and "if"
+ * with "then" and "else".  A form that is only tried (an anyOf branch,
+ * an if) reports into a buffer of its own, so that only the failure that
+ * decides is told.
+ */
+
+static int
+ttai_schema_compose(ttai_schema_ctx_t *ctx, json_t *schema, json_t *value)
+{
+    int          rc;
+    char         first[256], scratch[256];
+    size_t       i, n;
+    json_t      *v, *sub, *target;
+    const char  *ref;
+
+    ref = json_string_value(json_object_get(schema, "$ref"));
+
+    if (ref != NULL) {
+        target = ttai_schema_ref(ctx->top, ref);
+
+        if (target == NULL) {
+            return ttai_schema_fail(ctx, "cannot be checked: the schema "
+                                    "has no %.64s", ref);
+        }
+
+        ctx->depth++;
+        rc = ttai_schema_value(ctx, target, value);
+        ctx->depth--;
+
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
+    json_array_foreach(json_object_get(schema, "allOf"), i, sub) {
+        ctx->depth++;
+        rc = ttai_schema_value(ctx, sub, value);
+        ctx->depth--;
+
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
+    v = json_object_get(schema, "anyOf");
+
+    if (v != NULL) {
+        first[0] = '\0';
+
+        json_array_foreach(v, i, sub) {
+            if (ttai_schema_try(ctx, sub, value,
+                                i == 0 ? first : scratch,
+                                i == 0 ? sizeof(first) : sizeof(scratch))
+                == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == json_array_size(v)) {
+            return ttai_schema_fail(ctx, "must match one of the forms "
+                                    "allowed (the first: %s)", first);
+        }
+    }
+
+    v = json_object_get(schema, "oneOf");
+
+    if (v != NULL) {
+        n = 0;
+        first[0] = '\0';
+
+        json_array_foreach(v, i, sub) {
+            if (ttai_schema_try(ctx, sub, value,
+                                i == 0 ? first : scratch,
+                                i == 0 ? sizeof(first) : sizeof(scratch))
+                == 0)
+            {
+                n++;
+            }
+        }
+
+        if (n == 0) {
+            return ttai_schema_fail(ctx, "must match one of the forms "
+                                    "allowed (the first: %s)", first);
+        }
+
+        if (n > 1) {
+            return ttai_schema_fail(ctx, "must match exactly one of the "
+                                    "forms allowed, not %zu", n);
+        }
+    }
+
+    v = json_object_get(schema, "not");
+
+    if (v != NULL
+        && ttai_schema_try(ctx, v, value, scratch, sizeof(scratch)) == 0)
+    {
+        return ttai_schema_fail(ctx, "%s", "must not match the form it "
+                                "excludes");
+    }
+
+    v = json_object_get(schema, "if");
+
+    if (v != NULL) {
+        sub = json_object_get(schema,
+                              ttai_schema_try(ctx, v, value, scratch,
+                                              sizeof(scratch)) == 0
+                              ? "then" : "else");
+
+        if (sub != NULL) {
+            ctx->depth++;
+            rc = ttai_schema_value(ctx, sub, value);
+            ctx->depth--;
+
+            if (rc != 0) {
+                return rc;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+/* validates with its own error buffer: 0 when value matches schema */
+
+static int
+ttai_schema_try(ttai_schema_ctx_t *ctx, json_t *schema, json_t *value,
+    char *err, size_t errlen)
+{
+    ttai_schema_ctx_t  trial;
+
+    trial = *ctx;
+    trial.err = err;
+    trial.errlen = errlen;
+    trial.depth++;
+
+    err[0] = '\0';
+
+    return ttai_schema_value(&trial, schema, value);
+}
+
+
+/*
+ * A "$ref" within the schema: "#", a JSON pointer ("#/$defs/address",
+ * with ~0 and ~1 escapes), or a plain-name fragment that a "$defs"
+ * entry's "$anchor" names ("#addressDef").  NULL when it points nowhere.
+ */
+
+static json_t *
+ttai_schema_ref(json_t *top, const char *ref)
+{
+    char         token[128];
+    size_t       n;
+    json_t      *node, *def;
+    const char  *p, *end, *key;
+
+    if (ref[0] != '#') {
+        return NULL;
+    }
+
+    if (ref[1] == '\0') {
+        return top;
+    }
+
+    if (ref[1] != '/') {
+        json_object_foreach(json_object_get(top, "$defs"), key, def) {
+            p = json_string_value(json_object_get(def, "$anchor"));
+
+            if (p != NULL && strcmp(p, ref + 1) == 0) {
+                return def;
+            }
+        }
+
+        return NULL;
+    }
+
+    node = top;
+    p = ref + 1;
+
+    while (*p == '/' && node != NULL) {
+        p++;
+        end = strchr(p, '/');
+        end = end ? end : p + strlen(p);
+
+        for (n = 0; p < end && n < sizeof(token) - 1; p++) {
+            if (p[0] == '~' && p + 1 < end && (p[1] == '0' || p[1] == '1')) {
+                token[n++] = (p[1] == '0') ? '~' : '/';
+                p++;
+
+            } else {
+                token[n++] = *p;
+            }
+        }
+
+        token[n] = '\0';
+        p = end;
+
+        if (json_is_array(node)) {
+            node = json_array_get(node, (size_t) strtoul(token, NULL, 10));
+
+        } else {
+            node = json_object_get(node, token);
+        }
+    }
+
+    return (*p == '\0') ? node : NULL;
 }
 
 
@@ -788,7 +1029,11 @@ ttai_schema_check_node(ttai_schema_ctx_t *ctx, json_t *schema)
             }
 
         } else if (strcmp(key, "additionalProperties") == 0
-                   || strcmp(key, "items") == 0)
+                   || strcmp(key, "items") == 0
+                   || strcmp(key, "not") == 0
+                   || strcmp(key, "if") == 0
+                   || strcmp(key, "then") == 0
+                   || strcmp(key, "else") == 0)
         {
             ctx->depth++;
             rc = ttai_schema_check_node(ctx, v);
@@ -800,6 +1045,45 @@ ttai_schema_check_node(ttai_schema_ctx_t *ctx, json_t *schema)
 
         } else if (strcmp(key, "enum") == 0) {
             rc = (json_is_array(v) && json_array_size(v) > 0) ? 0 : -1;
+
+        } else if (strcmp(key, "allOf") == 0 || strcmp(key, "anyOf") == 0
+                   || strcmp(key, "oneOf") == 0)
+        {
+            if (!json_is_array(v) || json_array_size(v) == 0) {
+                return ttai_schema_fail(ctx, "has a bad \"%s\"", key);
+            }
+
+            json_array_foreach(v, i, p) {
+                ctx->depth++;
+                rc = ttai_schema_check_node(ctx, p);
+                ctx->depth--;
+
+                if (rc != 0) {
+                    return rc;
+                }
+            }
+
+        } else if (strcmp(key, "$defs") == 0) {
+            if (!json_is_object(v)) {
+                return ttai_schema_fail(ctx, "%s", "has $defs that are not "
+                                        "an object");
+            }
+
+            json_object_foreach(v, name, p) {
+                ctx->depth++;
+                rc = ttai_schema_check_node(ctx, p);
+                ctx->depth--;
+
+                if (rc != 0) {
+                    return rc;
+                }
+            }
+
+        } else if (strcmp(key, "$ref") == 0) {
+            /* only within the schema: nothing is fetched */
+            rc = (json_is_string(v)
+                  && ttai_schema_ref(ctx->top, json_string_value(v)) != NULL)
+                 ? 0 : -1;
 
         } else if (strcmp(key, "const") == 0) {
             rc = 0;

@@ -106,6 +106,8 @@ static int ttai_fixture_ask_prompt(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result);
 static int ttai_fixture_prompt_input(ttai_tool_ctx_t *ctx, json_t *args,
     json_t *responses, json_t **result, ttai_mcp_pending_t **pending);
+static int ttai_fixture_schema_2020(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending);
 static int ttai_fixture_ask_info(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending);
 static int ttai_fixture_ask_defaults(ttai_tool_ctx_t *ctx, json_t *args,
@@ -182,6 +184,28 @@ static const ttai_tool_t  ttai_fixture_tools[] = {
                       "Asks the user, never with a request on the stream.",
                       ttai_fixture_streaming, ttai_fixture_name_input,
                       TTAI_TOOL_READ_ONLY),
+
+    /* a schema with JSON Schema 2020-12's references and conditions */
+    { "json_schema_2020_12_tool", NULL,
+      "Tool with JSON Schema 2020-12 features",
+      "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+      "\"type\":\"object\","
+      "\"$defs\":{\"address\":{\"$anchor\":\"addressDef\","
+      "\"type\":\"object\",\"properties\":{\"street\":{\"type\":"
+      "\"string\"},\"city\":{\"type\":\"string\"}}}},"
+      "\"properties\":{\"name\":{\"type\":\"string\"},"
+      "\"address\":{\"$ref\":\"#/$defs/address\"},"
+      "\"contactMethod\":{\"type\":\"string\",\"enum\":[\"phone\","
+      "\"email\"]},\"phone\":{\"type\":\"string\"},"
+      "\"email\":{\"type\":\"string\"}},"
+      "\"allOf\":[{\"anyOf\":[{\"required\":[\"phone\"]},"
+      "{\"required\":[\"email\"]}]}],"
+      "\"if\":{\"properties\":{\"contactMethod\":{\"const\":"
+      "\"phone\"}},\"required\":[\"contactMethod\"]},"
+      "\"then\":{\"required\":[\"phone\"]},"
+      "\"else\":{\"required\":[\"email\"]},"
+      "\"additionalProperties\":false}", NULL, TTAI_TOOL_READ_ONLY,
+      ttai_fixture_schema_2020, NULL, TTAI_TOOLSET_FIXTURES, NULL },
 
     /* elicitation as 2025-11-25 clients see it: a request on the stream */
     { "test_elicitation", NULL,
@@ -580,6 +604,21 @@ ttai_fixture_streaming(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
     ttai_mcp_pending_t **pending)
 {
     return ttai_fixture_ask_name(ctx, args, result, pending);
+}
+
+
+static int
+ttai_fixture_schema_2020(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    char  *text;
+
+    text = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS);
+    *result = ttai_fixture_result("JSON Schema 2020-12 tool called with: "
+                                  "%.400s", text ? text : "{}");
+    free(text);
+
+    return *result ? 0 : -1;
 }
 
 

@@ -329,6 +329,94 @@ test_small_error_buffer(void **state)
 }
 
 
+/* JSON Schema 2020-12's references, combinations and conditions */
+
+static const char  contact_schema[] =
+    "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+    "\"type\":\"object\",\"$defs\":{\"address\":{\"$anchor\":"
+    "\"addressDef\",\"type\":\"object\",\"properties\":{\"street\":"
+    "{\"type\":\"string\"},\"city\":{\"type\":\"string\"}},"
+    "\"required\":[\"city\"]}},"
+    "\"properties\":{\"name\":{\"type\":\"string\"},\"address\":"
+    "{\"$ref\":\"#/$defs/address\"},\"home\":{\"$ref\":\"#addressDef\"},"
+    "\"contactMethod\":{\"type\":\"string\",\"enum\":[\"phone\","
+    "\"email\"]},\"phone\":{\"type\":\"string\"},\"email\":"
+    "{\"type\":\"string\"},\"tier\":{\"oneOf\":[{\"type\":"
+    "\"integer\"},{\"type\":\"number\",\"minimum\":10}]},"
+    "\"nick\":{\"not\":{\"const\":\"root\"}}},"
+    "\"allOf\":[{\"anyOf\":[{\"required\":[\"phone\"]},{\"required\":"
+    "[\"email\"]}]}],"
+    "\"if\":{\"properties\":{\"contactMethod\":{\"const\":\"phone\"}},"
+    "\"required\":[\"contactMethod\"]},"
+    "\"then\":{\"required\":[\"phone\"]},\"else\":{\"required\":"
+    "[\"email\"]},\"additionalProperties\":false}";
+
+
+static const char *
+contact(const char *args)
+{
+    int            rc;
+    json_t        *schema, *value;
+    static char    err[256];
+
+    schema = load(contact_schema);
+    value = load(args);
+
+    rc = ttai_schema_validate(schema, value, err, sizeof(err));
+
+    json_decref(schema);
+    json_decref(value);
+
+    return rc == 0 ? "" : err;
+}
+
+
+static void
+test_composition(void **state)
+{
+    assert_string_equal(contact("{\"email\":\"a@b.c\"}"), "");
+    assert_string_equal(contact("{\"contactMethod\":\"phone\","
+                                "\"phone\":\"555\",\"email\":\"e\"}"), "");
+    assert_string_equal(contact("{\"email\":\"e\",\"address\":"
+                                "{\"city\":\"Chicago\"},\"home\":"
+                                "{\"city\":\"Austin\"}}"), "");
+
+    /* allOf / anyOf: neither phone nor email */
+    assert_string_equal(contact("{\"name\":\"n\"}"),
+                        "the arguments must match one of the forms allowed "
+                        "(the first: argument \"phone\" is required)");
+
+    /* if / then: a phone contact without a phone */
+    assert_string_equal(contact("{\"contactMethod\":\"phone\","
+                                "\"email\":\"e\"}"),
+                        "argument \"phone\" is required");
+
+    /* $ref, by pointer and by anchor */
+    assert_string_equal(contact("{\"email\":\"e\",\"address\":"
+                                "{\"street\":\"Main\"}}"),
+                        "argument \"address.city\" is required");
+    assert_string_equal(contact("{\"email\":\"e\",\"home\":"
+                                "{\"city\":7}}"),
+                        "argument \"home.city\" must be a string, not an "
+                        "integer");
+
+    /* oneOf: 12 is an integer and a number of at least 10 */
+    assert_string_equal(contact("{\"email\":\"e\",\"tier\":3}"), "");
+    assert_string_equal(contact("{\"email\":\"e\",\"tier\":12.5}"), "");
+    assert_string_equal(contact("{\"email\":\"e\",\"tier\":12}"),
+                        "argument \"tier\" must match exactly one of the "
+                        "forms allowed, not 2");
+
+    /* not */
+    assert_string_equal(contact("{\"email\":\"e\",\"nick\":\"root\"}"),
+                        "argument \"nick\" must not match the form it "
+                        "excludes");
+
+    /* additionalProperties: false still holds */
+    assert_non_null(strstr(contact("{\"email\":\"e\",\"x\":1}"), "\"x\""));
+}
+
+
 static const char *
 schema_error(const char *text)
 {
@@ -365,8 +453,18 @@ test_schema_check(void **state)
                         "schema \"s\" uses \"pattern\", which ttai does not "
                         "enforce");
     assert_string_equal(schema_error("{\"oneOf\":[]}"),
-                        "the schema uses \"oneOf\", which ttai does not "
+                        "the schema has a bad \"oneOf\"");
+    assert_string_equal(schema_error("{\"dependentRequired\":{}}"),
+                        "the schema uses \"dependentRequired\", which ttai "
+                        "does not enforce");
+    assert_string_equal(schema_error("{\"$ref\":\"#/$defs/none\"}"),
+                        "the schema has a bad \"$ref\"");
+    assert_string_equal(schema_error("{\"$ref\":\"https://x.example/s\"}"),
+                        "the schema has a bad \"$ref\"");
+    assert_string_equal(schema_error("{\"allOf\":[{\"pattern\":\"x\"}]}"),
+                        "the schema uses \"pattern\", which ttai does not "
                         "enforce");
+    assert_string_equal(schema_error(contact_schema), "");
     assert_string_equal(schema_error("{\"required\":\"a\"}"),
                         "the schema has a bad \"required\"");
     assert_string_equal(schema_error("{\"required\":[1]}"),
@@ -398,6 +496,7 @@ main(void)
         cmocka_unit_test(test_output_wording),
         cmocka_unit_test(test_small_error_buffer),
         cmocka_unit_test(test_schema_check),
+        cmocka_unit_test(test_composition),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
