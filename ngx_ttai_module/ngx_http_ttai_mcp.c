@@ -43,6 +43,9 @@
 #define NGX_HTTP_TTAI_MCP_STATE_KEY_ID   1
 #define NGX_HTTP_TTAI_MCP_STATE_KEY_CTX  "ttaimrtr"
 
+/* Mcp-Param-* headers looked at, at most: a tool marks a few arguments */
+#define NGX_HTTP_TTAI_MCP_PARAMS  16
+
 /* seconds, when the session zone has no room for a new session */
 #define NGX_HTTP_TTAI_MCP_RETRY_FULL  "30"
 
@@ -57,6 +60,10 @@ typedef struct {
     ngx_table_elt_t           *session_id;   /* Mcp-Session-Id */
     ngx_table_elt_t           *method;       /* Mcp-Method */
     ngx_table_elt_t           *name;         /* Mcp-Name */
+
+    /* Mcp-Param-*: the arguments a tool marks x-mcp-header, repeated */
+    ngx_table_elt_t           *params[NGX_HTTP_TTAI_MCP_PARAMS];
+    ngx_uint_t                 nparams;
 
     /* kept while a tool waits for data */
     ttai_mcp_call_t            call;
@@ -116,6 +123,8 @@ static ngx_int_t ngx_http_ttai_mcp_drive(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx);
 static ngx_int_t ngx_http_ttai_mcp_fetched(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
+static ngx_int_t ngx_http_ttai_mcp_params(ngx_http_request_t *r,
+    ngx_http_ttai_mcp_ctx_t *ctx);
 static ngx_int_t ngx_http_ttai_mcp_answers(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx);
 static ngx_int_t ngx_http_ttai_mcp_ask(ngx_http_request_t *r,
@@ -1091,6 +1100,10 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
         call->name_header = ngx_http_ttai_cstr(r->pool, &h->value);
     }
 
+    if (ctx->nparams && ngx_http_ttai_mcp_params(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     found = 0;
     h = ctx->session_id;
 
@@ -1163,6 +1176,45 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     }
 
     return ngx_http_ttai_mcp_drive(r, ctx);
+}
+
+
+/* the Mcp-Param-* headers as C strings, for the core */
+
+static ngx_int_t
+ngx_http_ttai_mcp_params(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
+{
+    ngx_str_t         name;
+    ngx_uint_t        i;
+    const char      **names, **values;
+    ngx_table_elt_t  *h;
+
+    names = ngx_palloc(r->pool, ctx->nparams * sizeof(char *));
+    values = ngx_palloc(r->pool, ctx->nparams * sizeof(char *));
+
+    if (names == NULL || values == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < ctx->nparams; i++) {
+        h = ctx->params[i];
+
+        name.data = h->key.data + sizeof("Mcp-Param-") - 1;
+        name.len = h->key.len - (sizeof("Mcp-Param-") - 1);
+
+        names[i] = ngx_http_ttai_cstr(r->pool, &name);
+        values[i] = ngx_http_ttai_cstr(r->pool, &h->value);
+
+        if (names[i] == NULL || values[i] == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    ctx->call.param_names = names;
+    ctx->call.param_values = values;
+    ctx->call.nparams = ctx->nparams;
+
+    return NGX_OK;
 }
 
 
@@ -1910,6 +1962,14 @@ ngx_http_ttai_mcp_headers(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
 
         default:
             found = NULL;
+
+            if (h[i].key.len > sizeof("Mcp-Param-") - 1
+                && ngx_strncasecmp(h[i].key.data, (u_char *) "Mcp-Param-",
+                                   sizeof("Mcp-Param-") - 1) == 0
+                && ctx->nparams < NGX_HTTP_TTAI_MCP_PARAMS)
+            {
+                ctx->params[ctx->nparams++] = &h[i];
+            }
         }
 
         if (found != NULL && *found == NULL) {

@@ -76,6 +76,11 @@ typedef struct {
     const char          *method_header;
     const char          *name_header;
 
+    /* the Mcp-Param-* headers: the names past "Mcp-Param-", the values */
+    const char *const   *param_names;
+    const char *const   *param_values;
+    size_t               nparams;
+
     /*
      * 1 when that id is unknown, ended, expired or another user's (the
      * shell looked it up); then the core answers 404

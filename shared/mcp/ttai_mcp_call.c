@@ -101,6 +101,22 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
                    response);
     }
 
+    /* what the client repeated in Mcp-Param-* headers, as sent */
+    if (run->stateless && entry->headers != NULL) {
+        if (ttai_mcp_stateless_params(call, entry->headers, args, id,
+                                      response)
+            != 0)
+        {
+            json_decref(args);
+            return -1;
+        }
+
+        if (*response != NULL) {
+            json_decref(args);
+            return 0;
+        }
+    }
+
     json_decref(run->state);
     run->state = json_object();
     if (run->state == NULL) {

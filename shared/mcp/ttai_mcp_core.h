@@ -110,6 +110,7 @@ typedef struct {
     json_t                     *input;        /* the parsed schemas */
     json_t                     *output;       /* NULL: none */
     json_t                     *descriptor;   /* its tools/list entry */
+    json_t                     *headers;      /* x-mcp-header, or NULL */
     unsigned                    toolset;      /* its bit; 0: always listed */
 } ttai_mcp_tool_entry_t;
 
@@ -298,6 +299,8 @@ int ttai_mcp_stateless_check(const ttai_mcp_call_t *call, json_t *root,
     ttai_mcp_reply_t *reply);
 int ttai_mcp_stateless_result(ttai_mcp_server_t *srv, ttai_mcp_run_t *run,
     json_t **response, int *status);
+int ttai_mcp_stateless_params(const ttai_mcp_call_t *call, json_t *headers,
+    json_t *args, json_t *id, json_t **response);
 int ttai_mcp_stateless_decorate(ttai_mcp_server_t *srv, const char *method,
     json_t *result);
 int ttai_mcp_server_discover(ttai_mcp_server_t *srv,

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -354,6 +355,7 @@ ttai_mcp_stateless_result(ttai_mcp_server_t *srv, ttai_mcp_run_t *run,
             break;
 
         case TTAI_MCP_MISSING_CAPABILITY:
+        case TTAI_MCP_HEADER_MISMATCH:
             *status = 400;
             break;
 
@@ -458,6 +460,99 @@ ttai_mcp_server_discover(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
                               "prompts", "listChanged", 1,
                               "completions", "extensions",
                               "instructions", srv->instructions));
+
+    return 0;
+}
+
+
+/*
+ * The arguments a tool marks x-mcp-header, each repeated by the client in
+ * Mcp-Param-<name> (SEP-2243), so that a proxy can route on them: an
+ * argument present and not null needs its header, equal to it (decoded
+ * from base64 when so written; an integer by value, a boolean as true or
+ * false); a header for an argument absent or null is not looked at.
+ * Returns 0, with *response the -32020 refusal or NULL; -1 when out of
+ * memory.
+ */
+
+int
+ttai_mcp_stateless_params(const ttai_mcp_call_t *call, json_t *headers,
+    json_t *args, json_t *id, json_t **response)
+{
+    char         text[32], *end;
+    size_t       i, k;
+    json_t      *h, *v;
+    long long    n;
+    const char  *prop, *name, *header;
+
+    *response = NULL;
+
+    json_array_foreach(headers, i, h) {
+        prop = json_string_value(json_array_get(h, 0));
+        name = json_string_value(json_array_get(h, 1));
+        v = json_object_get(args, prop);
+
+        if (v == NULL || json_is_null(v)) {
+            continue;
+        }
+
+        header = NULL;
+
+        for (k = 0; k < call->nparams; k++) {
+            if (strcasecmp(call->param_names[k], name) == 0) {
+                header = call->param_values[k];
+                break;
+            }
+        }
+
+        if (header == NULL) {
+            *response = ttai_mcp_rpc_error(id, TTAI_MCP_HEADER_MISMATCH,
+                            NULL, "Header mismatch: the Mcp-Param-%s header "
+                            "is required, repeating the argument \"%s\"",
+                            name, prop);
+            return *response ? 0 : -1;
+        }
+
+        if (json_is_string(v)) {
+            if (ttai_mcp_header_matches(header, json_string_value(v),
+                                        json_string_length(v)))
+            {
+                continue;
+            }
+
+        } else if (json_is_integer(v)) {
+            snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT,
+                     json_integer_value(v));
+
+            if (ttai_mcp_header_matches(header, text, strlen(text))) {
+                continue;
+            }
+
+            /* by value: "+7" and "07" are 7 */
+            n = strtoll(header, &end, 10);
+
+            if (end != header && *end == '\0'
+                && n == (long long) json_integer_value(v))
+            {
+                continue;
+            }
+
+        } else if (json_is_boolean(v)) {
+            if (ttai_mcp_header_matches(header,
+                                        json_is_true(v) ? "true" : "false",
+                                        json_is_true(v) ? 4 : 5))
+            {
+                continue;
+            }
+        }
+
+        *response = ttai_mcp_rpc_error(id, TTAI_MCP_HEADER_MISMATCH, NULL,
+                        "Header mismatch: Mcp-Param-%s header value "
+                        "'%.128s' does not match the argument \"%s\"", name,
+                        header, prop);
+
+        return *response ? 0 : -1;
+    }
 
     return 0;
 }

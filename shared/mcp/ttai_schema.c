@@ -40,6 +40,7 @@ typedef struct {
     const char  *root;          /* "the arguments": the whole value */
     json_t      *top;           /* the whole schema, for "$ref" */
     unsigned    *steps;         /* schemas met so far, trials included */
+    unsigned     header_ok;     /* a top-level property: x-mcp-header */
     const char  *item;          /* "argument": one value in it */
     char        *err;
     size_t       errlen;
@@ -82,6 +83,8 @@ static int ttai_schema_fail(ttai_schema_ctx_t *ctx, const char *fmt, ...)
 static int ttai_schema_check_node(ttai_schema_ctx_t *ctx, json_t *schema);
 static int ttai_schema_check_type(ttai_schema_ctx_t *ctx, json_t *type);
 static int ttai_schema_check_count(json_t *v);
+static int ttai_schema_token(json_t *v);
+static int ttai_schema_header_type(json_t *type);
 
 
 /* keywords that only describe, and so need no enforcing */
@@ -980,7 +983,12 @@ ttai_schema_check_node(ttai_schema_ctx_t *ctx, json_t *schema)
     int          rc;
     size_t       i, saved;
     json_t      *v, *p;
+    unsigned     header_ok;
     const char  *key, *name, **a;
+
+    /* only the node itself, never what it holds */
+    header_ok = ctx->header_ok;
+    ctx->header_ok = 0;
 
     if (json_is_boolean(schema)) {
         return 0;
@@ -1007,6 +1015,7 @@ ttai_schema_check_node(ttai_schema_ctx_t *ctx, json_t *schema)
 
             json_object_foreach(v, name, p) {
                 saved = ttai_schema_push(ctx, name, 0);
+                ctx->header_ok = (ctx->depth == 0);
                 ctx->depth++;
                 rc = ttai_schema_check_node(ctx, p);
                 ctx->depth--;
@@ -1079,6 +1088,19 @@ ttai_schema_check_node(ttai_schema_ctx_t *ctx, json_t *schema)
                 }
             }
 
+        } else if (strcmp(key, "x-mcp-header") == 0) {
+            /* SEP-2243: an argument a proxy may read from Mcp-Param-* */
+            if (!header_ok) {
+                return ttai_schema_fail(ctx, "%s", "has x-mcp-header, which "
+                                        "only a top-level property may "
+                                        "have");
+            }
+
+            rc = (ttai_schema_token(v)
+                  && ttai_schema_header_type(json_object_get(schema,
+                                                              "type")))
+                 ? 0 : -1;
+
         } else if (strcmp(key, "$ref") == 0) {
             /* only within the schema: nothing is fetched */
             rc = (json_is_string(v)
@@ -1121,6 +1143,47 @@ ttai_schema_check_node(ttai_schema_ctx_t *ctx, json_t *schema)
     }
 
     return 0;
+}
+
+
+/* an RFC 9110 token: what may follow "Mcp-Param-" in a header name */
+
+static int
+ttai_schema_token(json_t *v)
+{
+    const char  *p;
+
+    p = json_string_value(v);
+
+    if (p == NULL || *p == '\0') {
+        return 0;
+    }
+
+    for ( /* void */ ; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9')
+              || strchr("!#$%&'*+-.^_`|~", *p) != NULL))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* a header carries a string, an integer or a boolean, and nothing else */
+
+static int
+ttai_schema_header_type(json_t *type)
+{
+    const char  *t;
+
+    t = json_string_value(type);
+
+    return t != NULL && (strcmp(t, "string") == 0
+                         || strcmp(t, "integer") == 0
+                         || strcmp(t, "boolean") == 0);
 }
 
 

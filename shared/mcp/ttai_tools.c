@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -27,6 +28,8 @@
 
 static const ttai_tool_decl_t *ttai_tool_decl(const char *name);
 static int ttai_tool_check_name(ttai_mcp_server_t *srv, const char *name);
+static int ttai_tool_headers(ttai_mcp_server_t *srv, const char *name,
+    json_t *input, json_t **headers);
 static json_t *ttai_tool_schema(ttai_mcp_server_t *srv, const char *name,
     const char *what, const char *text);
 static json_t *ttai_tool_descriptor(const ttai_tool_t *tool, json_t *input,
@@ -127,7 +130,7 @@ ttai_mcp_register_tool(ttai_mcp_server_t *srv, const ttai_tool_t *tool)
 {
     size_t                  n;
     unsigned                toolset;
-    json_t                 *input, *output, *descriptor;
+    json_t                 *input, *output, *descriptor, *headers;
     ttai_mcp_tool_entry_t  *tools, *e;
 
     srv->error[0] = '\0';
@@ -174,6 +177,14 @@ ttai_mcp_register_tool(ttai_mcp_server_t *srv, const ttai_tool_t *tool)
         }
     }
 
+    headers = NULL;
+
+    if (ttai_tool_headers(srv, tool->name, input, &headers) != 0) {
+        json_decref(input);
+        json_decref(output);
+        return -1;
+    }
+
     descriptor = ttai_tool_descriptor(tool, input, output);
 
     if (descriptor == NULL) {
@@ -197,18 +208,74 @@ ttai_mcp_register_tool(ttai_mcp_server_t *srv, const ttai_tool_t *tool)
     e->input = input;
     e->output = output;
     e->descriptor = descriptor;
+    e->headers = headers;
     e->toolset = toolset;
 
     return 0;
 
 nomem:
 
+    json_decref(headers);
     json_decref(descriptor);
     json_decref(input);
     json_decref(output);
 
     return ttai_tool_fail(srv, "out of memory registering \"%s\"",
                           tool->name);
+}
+
+
+/*
+ * The arguments a client repeats in Mcp-Param-* headers (x-mcp-header,
+ * SEP-2243): [[property, header name, type], ...], or NULL for none.
+ * The schema check allowed the keyword on top-level properties only;
+ * here the names must be unique, as header names are, case aside.
+ */
+
+static int
+ttai_tool_headers(ttai_mcp_server_t *srv, const char *name, json_t *input,
+    json_t **headers)
+{
+    size_t       i;
+    json_t      *list, *h, *prop;
+    const char  *key, *header;
+
+    list = NULL;
+
+    json_object_foreach(json_object_get(input, "properties"), key, prop) {
+        header = json_string_value(json_object_get(prop, "x-mcp-header"));
+
+        if (header == NULL) {
+            continue;
+        }
+
+        json_array_foreach(list, i, h) {
+            if (strcasecmp(json_string_value(json_array_get(h, 1)), header)
+                == 0)
+            {
+                json_decref(list);
+                return ttai_tool_fail(srv, "tool \"%s\": two arguments "
+                                      "have x-mcp-header \"%s\"", name,
+                                      header);
+            }
+        }
+
+        list = list ? list : json_array();
+
+        if (list == NULL
+            || json_array_append_new(list, json_pack("[s, s, O]", key, header,
+                                           json_object_get(prop, "type")))
+               != 0)
+        {
+            json_decref(list);
+            return ttai_tool_fail(srv, "out of memory registering \"%s\"",
+                                  name);
+        }
+    }
+
+    *headers = list;
+
+    return 0;
 }
 
 
@@ -316,6 +383,7 @@ ttai_mcp_tools_free(ttai_mcp_server_t *srv)
         json_decref(srv->tools[i].input);
         json_decref(srv->tools[i].output);
         json_decref(srv->tools[i].descriptor);
+        json_decref(srv->tools[i].headers);
     }
 
     free(srv->tools);

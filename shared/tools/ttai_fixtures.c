@@ -106,6 +106,8 @@ static int ttai_fixture_ask_prompt(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result);
 static int ttai_fixture_prompt_input(ttai_tool_ctx_t *ctx, json_t *args,
     json_t *responses, json_t **result, ttai_mcp_pending_t **pending);
+static int ttai_fixture_region(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t **result, ttai_mcp_pending_t **pending);
 static int ttai_fixture_schema_2020(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending);
 static int ttai_fixture_ask_info(ttai_tool_ctx_t *ctx, json_t *args,
@@ -184,6 +186,14 @@ static const ttai_tool_t  ttai_fixture_tools[] = {
                       "Asks the user, never with a request on the stream.",
                       ttai_fixture_streaming, ttai_fixture_name_input,
                       TTAI_TOOL_READ_ONLY),
+
+    /* an argument repeated in a header, for proxies (SEP-2243) */
+    { "test_header_param", NULL,
+      "Echoes its region, which the client repeats in Mcp-Param-Region.",
+      "{\"type\":\"object\",\"properties\":{\"region\":{\"type\":"
+      "\"string\",\"x-mcp-header\":\"Region\",\"maxLength\":200}},"
+      "\"required\":[\"region\"]}", NULL, TTAI_TOOL_READ_ONLY,
+      ttai_fixture_region, NULL, TTAI_TOOLSET_FIXTURES, NULL },
 
     /* a schema with JSON Schema 2020-12's references and conditions */
     { "json_schema_2020_12_tool", NULL,
@@ -604,6 +614,17 @@ ttai_fixture_streaming(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
     ttai_mcp_pending_t **pending)
 {
     return ttai_fixture_ask_name(ctx, args, result, pending);
+}
+
+
+static int
+ttai_fixture_region(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    *result = ttai_fixture_result("Region: %.200s",
+                  json_string_value(json_object_get(args, "region")));
+
+    return *result ? 0 : -1;
 }
 
 

@@ -103,6 +103,28 @@ static const ttai_tool_t  quote_tool = {
     NULL, TTAI_TOOL_READ_ONLY, quote_run, quote_resume, NULL, NULL
 };
 
+static int
+route_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
+    ttai_mcp_pending_t **pending)
+{
+    *result = ttai_tool_text_result("routed", NULL);
+
+    return *result ? 0 : -1;
+}
+
+
+/* routes by account: x-mcp-header on a string, an integer, a boolean */
+static const ttai_tool_t  route_tool = {
+    "route", NULL, "Repeats its routing arguments in headers.",
+    "{\"type\":\"object\",\"properties\":{"
+    "\"account\":{\"type\":\"string\",\"x-mcp-header\":\"Account\"},"
+    "\"shard\":{\"type\":\"integer\",\"x-mcp-header\":\"Shard\"},"
+    "\"live\":{\"type\":[\"boolean\",\"null\"]},"
+    "\"dry\":{\"type\":\"boolean\",\"x-mcp-header\":\"Dry-Run\"}},"
+    "\"required\":[\"account\"]}",
+    NULL, TTAI_TOOL_READ_ONLY, route_run, NULL, NULL, NULL
+};
+
 static const ttai_tool_t  memo_tool = {
     "memo_quote", NULL, "A quote from KV, remembered.",
     "{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":\"string\"}},"
@@ -176,6 +198,7 @@ setup(void **state)
     assert_int_equal(ttai_mcp_register_tool(srv, &quote_tool), 0);
     assert_int_equal(ttai_mcp_register_tool(srv, &memo_tool), 0);
     assert_int_equal(ttai_mcp_register_tool(srv, &chatty_tool), 0);
+    assert_int_equal(ttai_mcp_register_tool(srv, &route_tool), 0);
 
     return 0;
 }
@@ -540,7 +563,7 @@ test_lists_and_calls(void **state)
 
         if (first == NULL) {
             first = json_incref(json_object_get(r, "tools"));
-            assert_int_equal(json_array_size(first), 3);
+            assert_int_equal(json_array_size(first), 4);
 
         } else {
             assert_true(json_equal(first, json_object_get(r, "tools")));
@@ -560,7 +583,7 @@ test_lists_and_calls(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "id")), "x-9");
     assert_int_equal(json_array_size(json_object_get(json_object_get(j,
                                                                 "result"),
-                                                     "tools")), 3);
+                                                     "tools")), 4);
     json_decref(j);
     ttai_mcp_reply_free(&reply);
 
@@ -872,6 +895,123 @@ test_notifications(void **state)
 }
 
 
+/* SEP-2243: the arguments a tool marks x-mcp-header, in Mcp-Param-* */
+
+static void
+param_call(const char *args, const char *const *names,
+    const char *const *values, size_t n, int status, int code)
+{
+    char               body[512];
+    json_t            *j;
+    ttai_mcp_call_t    call;
+    ttai_mcp_reply_t   reply;
+
+    modern_call(&call, "tools/call", "route");
+    call.param_names = names;
+    call.param_values = values;
+    call.nparams = n;
+
+    snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":1,"
+             "\"method\":\"tools/call\",\"params\":{\"name\":\"route\","
+             "\"arguments\":%s," META "}}", args);
+
+    j = answer(&call, body, &reply);
+
+    if (reply.status != status || error_code(j) != code) {
+        fail_msg("%s: %d %d", args, reply.status, error_code(j));
+    }
+
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+}
+
+
+static void
+test_param_headers(void **state)
+{
+    static const char *const  names[] = { "Account", "shard", "DRY-RUN" };
+    static const char *const  plain[] = { "5WT01", "7", "true" };
+    static const char *const  b64[] = { "=?base64?NVdUMDE=?=", "+7",
+                                        "=?base64?dHJ1ZQ==?=" };
+    static const char *const  other[] = { "5WT02", "7", "true" };
+    static const char *const  bad64[] = { "=?base64?NVdUMDE?=", "7",
+                                          "true" };
+    static const char *const  num[] = { "5WT01", "8", "true" };
+    static const char *const  flag[] = { "5WT01", "7", "1" };
+
+    /* the key of each is found by name, case aside; values by value */
+    param_call("{\"account\":\"5WT01\",\"shard\":7,\"dry\":true}", names,
+               plain, 3, 200, 0);
+    param_call("{\"account\":\"5WT01\",\"shard\":7,\"dry\":true}", names,
+               b64, 3, 200, 0);
+
+    /* a header that differs, is badly encoded, or is missing */
+    param_call("{\"account\":\"5WT01\"}", names, other, 1, 400, -32020);
+    param_call("{\"account\":\"5WT01\"}", names, bad64, 1, 400, -32020);
+    param_call("{\"account\":\"5WT01\",\"shard\":7}", names, num, 3, 400,
+               -32020);
+    param_call("{\"account\":\"5WT01\",\"dry\":true}", names, flag, 3, 400,
+               -32020);
+    param_call("{\"account\":\"5WT01\"}", NULL, NULL, 0, 400, -32020);
+    param_call("{\"account\":\"5WT01\",\"shard\":7}", names, plain, 1, 400,
+               -32020);
+
+    /* an argument absent or null needs none, and one sent is not read */
+    param_call("{\"account\":\"5WT01\",\"live\":null}", names, num, 1, 200,
+               0);
+    param_call("{\"account\":\"5WT01\",\"shard\":null,\"dry\":null}",
+               names, num, 3, 200, 0);
+}
+
+
+static void
+test_param_schemas(void **state)
+{
+    ttai_mcp_server_t  *s;
+
+    static const ttai_tool_t  nested = {
+        "nested", NULL, "d", "{\"type\":\"object\",\"properties\":{\"a\":"
+        "{\"type\":\"object\",\"properties\":{\"b\":{\"type\":"
+        "\"string\",\"x-mcp-header\":\"B\"}}}}}",
+        NULL, 0, route_run, NULL, NULL, NULL
+    };
+    static const ttai_tool_t  number = {
+        "number", NULL, "d", "{\"type\":\"object\",\"properties\":{\"a\":"
+        "{\"type\":\"number\",\"x-mcp-header\":\"A\"}}}",
+        NULL, 0, route_run, NULL, NULL, NULL
+    };
+    static const ttai_tool_t  token = {
+        "token", NULL, "d", "{\"type\":\"object\",\"properties\":{\"a\":"
+        "{\"type\":\"string\",\"x-mcp-header\":\"A B\"}}}",
+        NULL, 0, route_run, NULL, NULL, NULL
+    };
+    static const ttai_tool_t  twice = {
+        "twice", NULL, "d", "{\"type\":\"object\",\"properties\":{\"a\":"
+        "{\"type\":\"string\",\"x-mcp-header\":\"Id\"},\"b\":{\"type\":"
+        "\"string\",\"x-mcp-header\":\"ID\"}}}",
+        NULL, 0, route_run, NULL, NULL, NULL
+    };
+    static const ttai_tool_t  composed = {
+        "composed", NULL, "d", "{\"type\":\"object\",\"allOf\":[{"
+        "\"type\":\"string\",\"x-mcp-header\":\"A\"}]}",
+        NULL, 0, route_run, NULL, NULL, NULL
+    };
+
+    s = ttai_mcp_server_create("9.9.9", NULL);
+    assert_non_null(s);
+
+    assert_int_equal(ttai_mcp_register_tool(s, &nested), -1);
+    assert_non_null(strstr(ttai_mcp_server_error(s), "top-level"));
+    assert_int_equal(ttai_mcp_register_tool(s, &number), -1);
+    assert_int_equal(ttai_mcp_register_tool(s, &token), -1);
+    assert_int_equal(ttai_mcp_register_tool(s, &twice), -1);
+    assert_non_null(strstr(ttai_mcp_server_error(s), "two arguments"));
+    assert_int_equal(ttai_mcp_register_tool(s, &composed), -1);
+
+    ttai_mcp_server_free(s);
+}
+
+
 int
 main(void)
 {
@@ -891,6 +1031,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_traceparent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notifications, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_param_headers, setup, teardown),
+        cmocka_unit_test(test_param_schemas),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
