@@ -73,6 +73,8 @@ static void ngx_http_ttai_fetch_log_refused(ngx_log_t *log, ngx_str_t *user,
 static ngx_int_t ngx_http_ttai_fetch_sent(ngx_http_request_t *r,
     ngx_int_t rc, void *data);
 static ngx_uint_t ngx_http_ttai_fetch_json(ngx_str_t *body);
+static ngx_uint_t ngx_http_ttai_fetch_changed(ngx_http_request_t *r,
+    ngx_http_ttai_fetch_t *f);
 static ngx_int_t ngx_http_ttai_fetch_post(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f, size_t prefix, ngx_str_t *uri, ngx_str_t *body,
     ngx_str_t *authorization,
@@ -152,6 +154,7 @@ ngx_http_ttai_fetch_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
         f->cache_key.data = (u_char *) p->cache_key;
         f->cache_key.len = ngx_strlen(p->cache_key);
         f->cache_ttl = p->cache_ttl;
+        f->watch = (p->watch != 0);
     }
 
     f->user.data = (u_char *) user;
@@ -180,6 +183,7 @@ ngx_http_ttai_fetch_step_response(ngx_http_ttai_fetch_t *f,
     resp->len = f->response.len;
     resp->error = f->error;
     resp->cached = f->cached;
+    resp->changed = f->changed;
 }
 
 
@@ -941,9 +945,60 @@ ngx_http_ttai_fetch_sent(ngx_http_request_t *r, ngx_int_t rc, void *data)
 
         /* a value past the KV limits is served, just not cached */
         (void) ngx_http_ttai_kv_put(tmcf->kv, &entry, r->connection->log);
+
+        if (f->watch) {
+            f->changed = ngx_http_ttai_fetch_changed(r, f);
+        }
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Whether a fresh body differs from the last one fetched for its cache
+ * key, by a checksum kept in KV for a day beside it (the cached body
+ * itself expires in seconds).  The first fetch has nothing to differ
+ * from; a missed change costs one notification, never a wrong answer.
+ */
+
+static ngx_uint_t
+ngx_http_ttai_fetch_changed(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
+{
+    u_char                     *p, sum[NGX_INT32_LEN + NGX_SIZE_T_LEN + 2];
+    ngx_str_t                   key;
+    ngx_uint_t                  changed;
+    ngx_http_ttai_kv_entry_t    entry, old;
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+
+    key.len = sizeof("changed:") - 1 + f->cache_key.len;
+    key.data = ngx_pnalloc(r->pool, key.len);
+    if (key.data == NULL) {
+        return 0;
+    }
+
+    ngx_memcpy(ngx_cpymem(key.data, "changed:", sizeof("changed:") - 1),
+               f->cache_key.data, f->cache_key.len);
+
+    p = ngx_sprintf(sum, "%08xD-%uz",
+                    ngx_crc32_long(f->response.data, f->response.len),
+                    f->response.len);
+
+    changed = (ngx_http_ttai_kv_get(tmcf->kv, &key, r->pool, &old) == NGX_OK
+               && (old.value.len != (size_t) (p - sum)
+                   || ngx_memcmp(old.value.data, sum, p - sum) != 0));
+
+    ngx_memzero(&entry, sizeof(ngx_http_ttai_kv_entry_t));
+    entry.key = key;
+    entry.value.data = sum;
+    entry.value.len = p - sum;
+    entry.expires = (uint64_t) (ngx_time() + 86400) * 1000;
+
+    (void) ngx_http_ttai_kv_put(tmcf->kv, &entry, r->connection->log);
+
+    return changed;
 }
 
 

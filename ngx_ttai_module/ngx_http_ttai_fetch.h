@@ -69,6 +69,8 @@ struct ngx_http_ttai_fetch_s {
     ngx_str_t                    response;
     char                        *error;      /* with status 0: why */
     unsigned                     cached:1;
+    unsigned                     watch:1;    /* say if the body changed */
+    unsigned                     changed:1;
 
     /* the engine's own */
     ngx_uint_t                   state;

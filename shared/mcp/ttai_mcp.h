@@ -286,6 +286,13 @@ struct ttai_mcp_pending_s {
     char                *cache_key;
     long                 cache_ttl;
 
+    /*
+     * 1: the shell says whether a fresh body differs from the one it
+     * fetched last for cache_key (resp->changed), so that the tool can
+     * tell the listening streams that its resource changed
+     */
+    int                  watch;
+
     /* TTAI_PENDING_CACHE */
     char               **keys;
     size_t               nkeys;
@@ -310,6 +317,7 @@ typedef struct {
     size_t               len;
     const char          *error;        /* status 0: why, a sentence */
     int                  cached;       /* the body came from KV */
+    int                  changed;      /* watched, and not as last time */
 
     /* TTAI_PENDING_CACHE: values[i] is keys[i]'s value, NULL: absent */
     const char         **values;

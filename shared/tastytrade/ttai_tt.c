@@ -526,6 +526,38 @@ ttai_tt_account_request(ttai_tool_ctx_t *ctx, const char *method,
 }
 
 
+int
+ttai_tt_account_changed(ttai_tool_ctx_t *ctx,
+    const ttai_mcp_response_t *resp, const char *what)
+{
+    int          rc;
+    char        *uri;
+    const char  *account;
+
+    if (!resp->changed) {
+        return 0;
+    }
+
+    uri = ttai_tt_sprintf("ttai://%s", what);
+    rc = (uri != NULL) ? ttai_tool_changed(ctx, TTAI_LISTEN_UPDATED, uri, 1)
+                       : -1;
+    free(uri);
+
+    account = json_string_value(json_object_get(ctx->state, "account"));
+
+    if (rc != 0 || account == NULL) {
+        return rc;
+    }
+
+    uri = ttai_tt_sprintf("ttai://accounts/%s/%s", account, what);
+    rc = (uri != NULL) ? ttai_tool_changed(ctx, TTAI_LISTEN_UPDATED, uri, 1)
+                       : -1;
+    free(uri);
+
+    return rc;
+}
+
+
 json_t *
 ttai_tt_string(json_t *obj, const char *key)
 {

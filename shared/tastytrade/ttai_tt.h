@@ -127,6 +127,14 @@ int ttai_tt_account_pending(ttai_tool_ctx_t *ctx);
  * "<key_prefix>:<sub>:<account><key_suffix>" (key_suffix may be NULL)
  * for ttl seconds.  NULL when out of memory.
  */
+/*
+ * A fetch of an account's data (what: "positions", "balances") found it
+ * changed (resp->changed): ttai://<what> and ttai://accounts/<n>/<what>
+ * are reported to the listening streams of the user.  0, or -1.
+ */
+int ttai_tt_account_changed(ttai_tool_ctx_t *ctx,
+    const ttai_mcp_response_t *resp, const char *what);
+
 ttai_mcp_pending_t *ttai_tt_account_request(ttai_tool_ctx_t *ctx,
     const char *method, const char *account, const char *rest,
     const char *body, const char *key_prefix, const char *key_suffix,

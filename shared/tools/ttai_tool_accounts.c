@@ -71,7 +71,14 @@ ttai_tool_accounts_run(ttai_tool_ctx_t *ctx, json_t *args,
                                      ctx->ttl->account);
     free(key);
 
-    return *pending ? 0 : -1;
+    if (*pending == NULL) {
+        return -1;
+    }
+
+    /* its resource changes when a fetch finds it changed */
+    (*pending)->watch = 1;
+
+    return 0;
 }
 
 
@@ -88,6 +95,14 @@ ttai_tool_accounts_resume(ttai_tool_ctx_t *ctx, json_t *args,
     data = ttai_tt_data("get_accounts", resp, result);
     if (data == NULL) {
         return *result ? 0 : -1;
+    }
+
+    if (resp->changed
+        && ttai_tool_changed(ctx, TTAI_LISTEN_UPDATED, "ttai://accounts", 1)
+           != 0)
+    {
+        json_decref(data);
+        return -1;
     }
 
     items = json_object_get(data, "items");

@@ -100,8 +100,13 @@ ttai_tool_balances_fetch(ttai_tool_ctx_t *ctx, json_t *args,
     *pending = ttai_tt_account_request(ctx, "GET", account, "/balances",
                                        NULL, "balances", NULL,
                                        ctx->ttl->account);
+    if (*pending == NULL) {
+        return -1;
+    }
 
-    return *pending ? 0 : -1;
+    (*pending)->watch = 1;
+
+    return 0;
 }
 
 
@@ -122,6 +127,11 @@ ttai_tool_balances_resume(ttai_tool_ctx_t *ctx, json_t *args,
     data = ttai_tt_data("get_balances", resp, result);
     if (data == NULL) {
         return *result ? 0 : -1;
+    }
+
+    if (ttai_tt_account_changed(ctx, resp, "balances") != 0) {
+        json_decref(data);
+        return -1;
     }
 
     bal = data;

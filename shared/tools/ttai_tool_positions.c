@@ -73,8 +73,14 @@ ttai_tool_positions_fetch(ttai_tool_ctx_t *ctx, json_t *args,
     *pending = ttai_tt_account_request(ctx, "GET", account, "/positions",
                                        NULL, "positions", NULL,
                                        ctx->ttl->account);
+    if (*pending == NULL) {
+        return -1;
+    }
 
-    return *pending ? 0 : -1;
+    /* ttai://positions changes when a fetch finds them changed */
+    (*pending)->watch = 1;
+
+    return 0;
 }
 
 
@@ -97,6 +103,11 @@ ttai_tool_positions_resume(ttai_tool_ctx_t *ctx, json_t *args,
     data = ttai_tt_data("get_positions", resp, result);
     if (data == NULL) {
         return *result ? 0 : -1;
+    }
+
+    if (ttai_tt_account_changed(ctx, resp, "positions") != 0) {
+        json_decref(data);
+        return -1;
     }
 
     items = json_object_get(data, "items");

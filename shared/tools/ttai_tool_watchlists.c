@@ -72,7 +72,14 @@ ttai_tool_watchlists_run(ttai_tool_ctx_t *ctx, json_t *args,
                                      ctx->ttl->account);
     free(key);
 
-    return *pending ? 0 : -1;
+    if (*pending == NULL) {
+        return -1;
+    }
+
+    /* its resource changes when a fetch finds it changed */
+    (*pending)->watch = 1;
+
+    return 0;
 }
 
 
@@ -89,6 +96,15 @@ ttai_tool_watchlists_resume(ttai_tool_ctx_t *ctx, json_t *args,
     data = ttai_tt_data("get_watchlists", resp, result);
     if (data == NULL) {
         return *result ? 0 : -1;
+    }
+
+    if (resp->changed
+        && ttai_tool_changed(ctx, TTAI_LISTEN_UPDATED, "ttai://watchlists",
+                             1)
+           != 0)
+    {
+        json_decref(data);
+        return -1;
     }
 
     items = json_object_get(data, "items");

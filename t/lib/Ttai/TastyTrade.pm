@@ -27,7 +27,8 @@ my $JSON = JSON::PP->new->canonical;
 # worker (the server line of upstream ttai_worker), binding (what the
 # /_worker/ location does instead of proxying), oauth (the sign-in
 # endpoints), tt_zone (the size of ttai_tastytrade_zone), http, server,
-# env.  A text that names a port of the caller's may be a sub that
+# env, environment (ttai_environment; development), fixtures (the mock's
+# fixtures folder; conf/mock/fixtures).  A text that names a port of the caller's may be a sub that
 # returns it, with the port's variable in ports => [ \$port, ... ]:
 # should that port be taken when nginx starts, the variable gets a new
 # one and the configuration is written again.
@@ -91,7 +92,7 @@ http {
     @{[ $opt{http} // '' ]}
 
     js_path $root/conf;
-    js_var \$tastytrade_mock_fixtures $root/conf/mock/fixtures;
+    js_var \$tastytrade_mock_fixtures @{[ $opt{fixtures} // "$root/conf/mock/fixtures" ]};
 
     server {
         listen 127.0.0.1:$mport;
