@@ -756,6 +756,9 @@ ngx_http_ttai_mcp_delete(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
         r->keepalive = 0;
     }
 
+    /* its streams end and its subscriptions go, whatever the journal says */
+    ngx_http_ttai_listen_session_ended(r, &s.id, ctx->claims.sub);
+
     /* the session is gone for good once the answer says so */
     ctx->wait.request = r;
     ctx->wait.handler = ngx_http_ttai_mcp_ended;

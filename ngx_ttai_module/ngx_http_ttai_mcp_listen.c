@@ -47,6 +47,12 @@
 
 #define NGX_HTTP_TTAI_LISTEN_ZONE    (1024 * 1024)
 
+/*
+ * A change of the ring's own, never sent: a session ended, whose GET
+ * streams end in every worker (its id is in the change's uri)
+ */
+#define NGX_HTTP_TTAI_LISTEN_ENDED   0x10000
+
 /* the size of a stream's event buffers, which most events fit */
 #define NGX_HTTP_TTAI_LISTEN_BUF     1024
 
@@ -577,6 +583,16 @@ ngx_http_ttai_listen_poll(ngx_event_t *ev)
             c = &batch[i];
             user_only = (c->sub[0] != '\0');
 
+            if (c->kind == NGX_HTTP_TTAI_LISTEN_ENDED) {
+                if (c->seq >= s->since && s->session[0]
+                    && ngx_strcmp(s->session, c->uri) == 0)
+                {
+                    break;
+                }
+
+                continue;
+            }
+
             if (c->seq < s->since
                 || (user_only
                     && ngx_strcmp(c->sub, s->sub) != 0)
@@ -597,6 +613,12 @@ ngx_http_ttai_listen_poll(ngx_event_t *ev)
                                               0);
             free(text);
             s->written = ngx_current_msec;
+        }
+
+        if (i < n) {
+            /* its session ended: so does the stream */
+            ngx_http_ttai_listen_end(s);
+            continue;
         }
 
         if (ngx_current_msec - s->written >= NGX_HTTP_TTAI_LISTEN_PING) {
@@ -857,6 +879,59 @@ ngx_http_ttai_listen_subscribe(ngx_str_t *session, const char *uri,
     ngx_shmtx_unlock(&shpool->mutex);
 
     return rc;
+}
+
+
+/*
+ * A session ended (DELETE): its subscriptions go, and its GET streams
+ * end in whichever worker holds them
+ */
+
+void
+ngx_http_ttai_listen_session_ended(ngx_http_request_t *r, ngx_str_t *session,
+    const char *sub)
+{
+    ngx_uint_t                      i;
+    ngx_slab_pool_t                *shpool;
+    ngx_http_ttai_listen_shm_t     *sh;
+    ngx_http_ttai_listen_sub_t     *e;
+    ngx_http_ttai_listen_change_t  *c;
+
+    if (ngx_http_ttai_listen_zone == NULL
+        || session->len >= NGX_HTTP_TTAI_LISTEN_SID)
+    {
+        return;
+    }
+
+    shpool = (ngx_slab_pool_t *) ngx_http_ttai_listen_zone->shm.addr;
+    sh = ngx_http_ttai_listen_zone->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < NGX_HTTP_TTAI_LISTEN_SUBS; i++) {
+        e = &sh->subs[i];
+
+        if (ngx_strlen(e->session) == session->len
+            && ngx_strncmp(e->session, session->data, session->len) == 0)
+        {
+            ngx_memzero(e, sizeof(ngx_http_ttai_listen_sub_t));
+        }
+    }
+
+    c = &sh->ring[sh->next % NGX_HTTP_TTAI_LISTEN_RING];
+
+    ngx_memzero(c, sizeof(ngx_http_ttai_listen_change_t));
+    c->seq = sh->next++;
+    c->kind = NGX_HTTP_TTAI_LISTEN_ENDED;
+    ngx_memcpy(c->uri, session->data, session->len);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (ngx_http_ttai_listen_nstreams > 0) {
+        ngx_post_event(&ngx_http_ttai_listen_ev, &ngx_posted_events);
+    }
+
+    ngx_http_ttai_listen_wake_others();
 }
 
 

@@ -160,6 +160,8 @@ ngx_int_t ngx_http_ttai_listen_subscribe(ngx_str_t *session, const char *uri,
     ngx_uint_t on);
 ngx_int_t ngx_http_ttai_mcp_sse_comment(ngx_http_request_t *r);
 void ngx_http_ttai_listen_wake_all(void);
+void ngx_http_ttai_listen_session_ended(ngx_http_request_t *r,
+    ngx_str_t *session, const char *sub);
 void ngx_http_ttai_listen_publish(ngx_http_request_t *r,
     ttai_mcp_change_t *ch, size_t n, const char *sub);
 ngx_int_t ngx_http_ttai_mcp_sse_last(ngx_http_request_t *r, u_char *body,

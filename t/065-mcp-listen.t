@@ -38,7 +38,7 @@ my %jwt = map {
                                "$dir/test.env", '--sub', $_, '--ttl', '1h');
     $t =~ s/\s+\z//;
     ($_ => $t);
-} qw(alice bob);
+} qw(alice bob carol);
 
 sub meta {
     return { 'io.modelcontextprotocol/protocolVersion' => $V,
@@ -280,6 +280,28 @@ is $nst, 400, 'GET without a session: 400';
     "Authorization: Bearer $jwt{alice}", 'Accept: text/event-stream',
     "Mcp-Session-Id: $sids[0]" ]);
 is $nst, 404, 'GET with another user\'s session: 404';
+
+# -- a session that ends takes its GET stream and subscriptions with it ---
+
+{
+    my (undef, $h) = legacy_post('carol', undef, 'initialize',
+        { protocolVersion => '2025-11-25', capabilities => {},
+          clientInfo => { name => 'legacy', version => '1' } });
+    my $sid = $h->{'mcp-session-id'};
+    legacy_post('carol', $sid, 'resources/subscribe',
+                { uri => 'test://static-text' });
+    my $gs = get_open('carol', $sid);
+    listen_read($gs, 0.5);
+    ok !$gs->{closed}, 'a third session\'s GET stream is open';
+
+    my ($dst) = http_get($port, '/mcp', method => 'DELETE', headers => [
+        "Authorization: Bearer $jwt{carol}", "Mcp-Session-Id: $sid",
+        'MCP-Protocol-Version: 2025-11-25' ]);
+    is $dst, 200, 'the session is ended with DELETE, on another connection';
+    listen_read($gs, 2);
+    like $gs->{buf}, qr/\r\n0\r\n\r\n\z/,
+        'and its GET stream ends, in whichever worker: its last chunk';
+}
 
 # -- a reload ends the streams with their result --------------------------
 
