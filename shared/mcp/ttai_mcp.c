@@ -108,6 +108,7 @@ ttai_mcp_server_free(ttai_mcp_server_t *srv)
     ttai_mcp_memo_free(srv);
     ttai_mcp_plans_free(srv);
     ttai_mcp_tools_pages_free(srv);
+    ttai_mcp_quick_forget(srv);
     free(srv->version);
     free(srv->instructions);
     free(srv);
@@ -162,9 +163,9 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     const char *body, size_t len, ttai_mcp_reply_t *reply)
 {
     int              rc, stateless, stateless_header;
-    size_t           plen;
+    size_t           plen, list_plen;
     json_t          *root, *msg;
-    const char      *params;
+    const char      *params, *list_params;
     json_error_t     jerr;
     ttai_mcp_run_t  *run;
 
@@ -194,17 +195,21 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
                    ttai_mcp_versions[2], TTAI_MCP_STATELESS_VERSION);
     }
 
-    /* the quick way knows the 2025 era only */
+    list_params = NULL;
+    list_plen = 0;
+
     if (!stateless_header) {
         rc = ttai_mcp_quick(srv, call, body, len, reply, &params, &plen);
 
-        if (rc != 0) {
-            return (rc > 0) ? 0 : -1;
-        }
-
     } else {
+        rc = ttai_mcp_quick_stateless(srv, call, body, len, reply,
+                                      &list_params, &list_plen);
         params = NULL;
         plen = 0;
+    }
+
+    if (rc != 0) {
+        return (rc > 0) ? 0 : -1;
     }
 
     root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
@@ -292,7 +297,13 @@ ttai_mcp_handle(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         run->caps = json_loads(call->session_caps, 0, NULL);
     }
 
-    return ttai_mcp_continue(srv, call, run, reply);
+    rc = ttai_mcp_continue(srv, call, run, reply);
+
+    if (rc == 0 && list_params != NULL && reply->pending == NULL) {
+        ttai_mcp_quick_learn(srv, call, reply, list_params, list_plen);
+    }
+
+    return rc;
 }
 
 

@@ -82,6 +82,10 @@ typedef struct {
 /* a selection of toolsets: what indexes the tools/list pages */
 #define TTAI_MCP_SELECTIONS  (1 << TTAI_TOOLSETS_MAX)
 
+/* stateless tools/list params texts remembered, and the longest one */
+#define TTAI_MCP_LIST_PARAMS       4
+#define TTAI_MCP_LIST_PARAMS_MAX   1024
+
 /*
  * The fixtures' bit: the last of a selection, which no named toolset
  * takes (ttai_toolsets[] has fewer than TTAI_TOOLSETS_MAX), and which a
@@ -138,6 +142,15 @@ struct ttai_mcp_server_s {
     /* the same in the stateless revision, with what its results carry */
     char                       *tools_pages_2026[TTAI_MCP_SELECTIONS];
     size_t                      tools_pages_2026_len[TTAI_MCP_SELECTIONS];
+
+    /*
+     * The params texts of stateless tools/list requests the general way
+     * checked and answered with a first page: the same bytes again are
+     * answered without a JSON tree (ttai_mcp_quick.c)
+     */
+    char                       *list_params[TTAI_MCP_LIST_PARAMS];
+    size_t                      list_params_len[TTAI_MCP_LIST_PARAMS];
+    size_t                      list_params_next;
 
     /* TTAI_TOOL_MEMO answers, least recently used replaced first */
     ttai_mcp_memo_t             memo[TTAI_MCP_MEMO];
@@ -361,6 +374,13 @@ int ttai_mcp_tools_resume(ttai_mcp_server_t *srv,
 void ttai_mcp_memo_free(ttai_mcp_server_t *srv);
 
 /* ttai_mcp_quick.c */
+int ttai_mcp_quick_stateless(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, const char *body, size_t len,
+    ttai_mcp_reply_t *reply, const char **params, size_t *plen);
+void ttai_mcp_quick_forget(ttai_mcp_server_t *srv);
+void ttai_mcp_quick_learn(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, const ttai_mcp_reply_t *reply,
+    const char *params, size_t plen);
 int ttai_mcp_quick(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     const char *body, size_t len, ttai_mcp_reply_t *reply,
     const char **params, size_t *plen);

@@ -28,7 +28,9 @@
  * answer a result (an unknown session, a missing session id).
  *
  * Answered here: ping, the first page of tools/list, and the KV step of
- * a tools/call whose params were planned (ttai_mcp_plan.c).
+ * a tools/call whose params were planned (ttai_mcp_plan.c); and in the
+ * stateless revision, tools/list whose params are, byte for byte, those
+ * of a request the general way checked and answered before.
  */
 
 /* more digits than this may not fit the integers jansson reads */
@@ -126,6 +128,120 @@ ttai_mcp_quick(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     }
 
     return 0;
+}
+
+
+/*
+ * A stateless client sends the same _meta with each request, and its
+ * checks (ttai_mcp_stateless.c) are all on the body and on headers whose
+ * values the same body fixes: a params text the general way took for
+ * tools/list is taken again as it is.  Returns 1 with the reply made, 0
+ * for the general way (with *params the text to learn from, for a
+ * tools/list), or -1 when out of memory.
+ */
+
+int
+ttai_mcp_quick_stateless(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    const char *body, size_t len, ttai_mcp_reply_t *reply,
+    const char **params, size_t *plen)
+{
+    size_t                 i;
+    unsigned               toolsets;
+    ttai_mcp_quick_msg_t   msg;
+
+    *params = NULL;
+    *plen = 0;
+
+    if (call->method_header == NULL
+        || strcmp(call->method_header, "tools/list") != 0
+        || ttai_mcp_quick_read(body, body + len, &msg) != 0
+        || !ttai_mcp_quick_is(&msg, "tools/list")
+        || msg.id == NULL || msg.params == NULL)
+    {
+        return 0;
+    }
+
+    toolsets = ttai_mcp_toolsets(call);
+
+    for (i = 0; i < TTAI_MCP_LIST_PARAMS; i++) {
+        if (srv->list_params[i] == NULL
+            || srv->list_params_len[i] != msg.params_len
+            || memcmp(srv->list_params[i], msg.params, msg.params_len) != 0
+            || srv->tools_pages_2026[toolsets] == NULL)
+        {
+            continue;
+        }
+
+        reply->stateless = 1;
+
+        return ttai_mcp_rpc_raw(reply, msg.id, msg.id_len,
+                                srv->tools_pages_2026[toolsets],
+                                srv->tools_pages_2026_len[toolsets],
+                                call->split)
+               ? -1 : 1;
+    }
+
+    *params = msg.params;
+    *plen = msg.params_len;
+
+    return 0;
+}
+
+
+/*
+ * The general way answered a stateless tools/list with the kept first
+ * page, and nothing of the request asks for more (no traceparent to
+ * log): its params text is remembered, the oldest of them forgotten
+ */
+
+void
+ttai_mcp_quick_learn(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    const ttai_mcp_reply_t *reply, const char *params, size_t plen)
+{
+    size_t   i;
+    char    *copy;
+
+    if (params == NULL || plen > TTAI_MCP_LIST_PARAMS_MAX
+        || reply->status != 200 || !reply->stateless
+        || reply->traceparent[0] != '\0' || reply->tail == NULL
+        || reply->tail != srv->tools_pages_2026[ttai_mcp_toolsets(call)])
+    {
+        return;
+    }
+
+    for (i = 0; i < TTAI_MCP_LIST_PARAMS; i++) {
+        if (srv->list_params_len[i] == plen
+            && memcmp(srv->list_params[i], params, plen) == 0)
+        {
+            return;
+        }
+    }
+
+    copy = malloc(plen);
+    if (copy == NULL) {
+        /* only a later request goes the general way again */
+        return;
+    }
+
+    memcpy(copy, params, plen);
+
+    i = srv->list_params_next++ % TTAI_MCP_LIST_PARAMS;
+    free(srv->list_params[i]);
+    srv->list_params[i] = copy;
+    srv->list_params_len[i] = plen;
+}
+
+
+void
+ttai_mcp_quick_forget(ttai_mcp_server_t *srv)
+{
+    size_t  i;
+
+    for (i = 0; i < TTAI_MCP_LIST_PARAMS; i++) {
+        free(srv->list_params[i]);
+        srv->list_params[i] = NULL;
+        srv->list_params_len[i] = 0;
+    }
 }
 
 

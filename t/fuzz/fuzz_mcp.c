@@ -180,6 +180,7 @@ fuzz_server(void)
     ttai_mcp_memo_free(srv);
     ttai_mcp_plans_free(srv);
     ttai_mcp_tools_pages_free(srv);
+    ttai_mcp_quick_forget(srv);
 
     return srv;
 }

@@ -895,6 +895,80 @@ test_notifications(void **state)
 }
 
 
+/*
+ * tools/list again with the same params: answered without a JSON tree,
+ * the same text but for the id, and only where the general way would
+ */
+
+static void
+test_quick_list(void **state)
+{
+    char              *page;
+    size_t             i;
+    json_t            *j;
+    ttai_mcp_call_t    call;
+    ttai_mcp_reply_t   reply;
+
+    static const char  body1[] = "{\"jsonrpc\":\"2.0\",\"id\":1,"
+        "\"method\":\"tools/list\",\"params\":{" META "}}";
+    static const char  body2[] = "{\"jsonrpc\":\"2.0\",\"id\":\"two\","
+        "\"method\":\"tools/list\",\"params\":{" META "}}";
+
+    page = NULL;
+
+    /* the general way, then (twice) the quick one: the kept page each time */
+    for (i = 0; i < 3; i++) {
+        modern_call(&call, "tools/list", NULL);
+        call.split = 1;
+
+        assert_int_equal(ttai_mcp_handle(srv, &call, i ? body2 : body1,
+                                         strlen(i ? body2 : body1), &reply),
+                         0);
+        assert_int_equal(reply.status, 200);
+        assert_true(reply.stateless);
+        assert_non_null(reply.tail);
+        assert_string_equal(reply.body, i ? "{\"jsonrpc\":\"2.0\",\"id\":"
+                                            "\"two\",\"result\":"
+                                          : "{\"jsonrpc\":\"2.0\",\"id\":1,"
+                                            "\"result\":");
+
+        if (page == NULL) {
+            page = strndup(reply.tail, reply.tail_len);
+            assert_non_null(strstr(page, "\"resultType\":\"complete\""));
+
+        } else {
+            assert_int_equal(reply.tail_len, strlen(page));
+            assert_memory_equal(reply.tail, page, reply.tail_len);
+        }
+
+        ttai_mcp_reply_free(&reply);
+    }
+
+    free(page);
+
+    /* the same params under another Mcp-Method, or none: still refused */
+    modern_call(&call, "tools/call", NULL);
+    expect_error(&call, body2, 400, -32020);
+    modern_call(&call, NULL, NULL);
+    expect_error(&call, body2, 400, -32020);
+
+    /* a byte of the params changed: checked again, and refused */
+    modern_call(&call, "tools/list", NULL);
+    expect_error(&call, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":"
+                 "\"tools/list\",\"params\":{\"_meta\":{"
+                 "\"io.modelcontextprotocol/protocolVersion\":\"2026-07-29\","
+                 "\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
+                 400, -32020);
+
+    /* a notification of the same params is no request */
+    j = answer(&call, "{\"jsonrpc\":\"2.0\",\"method\":\"tools/list\","
+               "\"params\":{" META "}}", &reply);
+    assert_int_not_equal(reply.status, 200);
+    json_decref(j);
+    ttai_mcp_reply_free(&reply);
+}
+
+
 /* SEP-2243: the arguments a tool marks x-mcp-header, in Mcp-Param-* */
 
 static void
@@ -1032,6 +1106,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_notifications, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_param_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quick_list, setup, teardown),
         cmocka_unit_test(test_param_schemas),
     };
 
