@@ -31,6 +31,8 @@ static void ttai_cli_usage(FILE *out);
 static const ttai_cli_command_t  ttai_cli_commands[] = {
     { "d1", "query and migrate the local SQLite database", ttai_cli_d1 },
     { "kv", "list, get, put and delete KV keys", ttai_cli_kv },
+    { "queues", "list, send to, peek at and purge queues",
+      ttai_cli_queues },
     { "r2", "put, get, list and delete R2 objects", ttai_cli_r2 },
     { "state", "reset the local state", ttai_cli_state },
     { "tastytrade", "connect a TastyTrade account", ttai_cli_tastytrade },

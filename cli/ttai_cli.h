@@ -37,6 +37,7 @@ typedef struct {
 
 int ttai_cli_d1(int argc, char **argv);
 int ttai_cli_kv(int argc, char **argv);
+int ttai_cli_queues(int argc, char **argv);
 int ttai_cli_r2(int argc, char **argv);
 int ttai_cli_state(int argc, char **argv);
 int ttai_cli_tastytrade(int argc, char **argv);
