@@ -121,6 +121,13 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       0,
       NULL },
 
+    { ngx_string("ttai_queue"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_ttai_queue,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("ttai_thread_pool"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_ttai_d1_thread_pool,
@@ -404,7 +411,9 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_http_ttai_session_init_conf(cf, tmcf);
 
-    if (ngx_http_ttai_revoked_init_conf(cf, tmcf) != NGX_CONF_OK) {
+    if (ngx_http_ttai_revoked_init_conf(cf, tmcf) != NGX_CONF_OK
+        || ngx_http_ttai_queue_init_conf(cf, tmcf) != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -658,6 +667,10 @@ ngx_http_ttai_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_ttai_ask_init_process(cycle);
+
+    if (ngx_http_ttai_queue_init_process(cycle, tmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     return ngx_http_ttai_kv_init_process(cycle, tmcf);
 }

@@ -80,6 +80,9 @@ typedef struct {
     ngx_flag_t                mcp_used;
     ngx_flag_t                fixtures_used;    /* ttai_mcp_fixtures */
     ngx_uint_t                listen_per_user;  /* 0: no limit */
+
+    /* ttai_queue: of ttai_queue_conf_t, or NULL */
+    ngx_array_t              *queues;
 } ngx_http_ttai_main_conf_t;
 
 
@@ -166,6 +169,13 @@ void ngx_http_ttai_listen_publish(ngx_http_request_t *r,
     ttai_mcp_change_t *ch, size_t n, const char *sub);
 ngx_int_t ngx_http_ttai_mcp_sse_last(ngx_http_request_t *r, u_char *body,
     size_t len, u_char *tail, size_t tail_len);
+
+/* ngx_http_ttai_queue.c: the queues' delivery */
+char *ngx_http_ttai_queue(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_ttai_queue_init_conf(ngx_conf_t *cf,
+    ngx_http_ttai_main_conf_t *tmcf);
+ngx_int_t ngx_http_ttai_queue_init_process(ngx_cycle_t *cycle,
+    ngx_http_ttai_main_conf_t *tmcf);
 
 /* ngx_http_ttai_mcp_ask.c: questions to a 2025 session's client */
 typedef struct ngx_http_ttai_ask_s  ngx_http_ttai_ask_t;

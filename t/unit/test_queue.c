@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -31,6 +32,7 @@
 
 
 static sqlite3            *db;
+static char                path[64];
 static ttai_queue_conf_t   conf;
 
 
@@ -42,7 +44,11 @@ setup(void **state)
     long             n;
     ttai_d1_error_t  err;
 
-    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    /* the project's own opening: WAL, foreign keys, as nginx has it */
+    snprintf(path, sizeof(path), "/tmp/ttai-test-queue-%d.sqlite",
+             (int) getpid());
+    unlink(path);
+    assert_int_equal(ttai_d1_open(&db, path, &err), 0);
 
     f = fopen("migrations/0005_queues.sql", "r");
     assert_non_null(f);
@@ -56,8 +62,6 @@ setup(void **state)
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     free(sql);
 
-    (void) err;
-
     ttai_queue_conf_default(&conf, "jobs");
     conf.max_batch_size = 10;
     conf.max_retries = 2;
@@ -70,7 +74,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    sqlite3_close(db);
+    ttai_d1_close(db);
+    unlink(path);
 
     return 0;
 }
