@@ -26,6 +26,8 @@
 static int ttai_cli_queues_list(sqlite3 *db);
 static int ttai_cli_queues_send(sqlite3 *db, const char *queue,
     const char *body, long delay);
+static int ttai_cli_queues_send_lines(sqlite3 *db, const char *queue,
+    char *text, long delay);
 static int ttai_cli_queues_peek(sqlite3 *db, const char *queue, long n);
 static int ttai_cli_queues_purge(sqlite3 *db, const char *queue);
 static json_t *ttai_cli_queues_run(sqlite3 *db, json_t *batch);
@@ -34,7 +36,7 @@ static long long ttai_cli_queues_now(void);
 
 static const char  ttai_cli_queues_help[] =
     "Usage: ttai queues list [--db PATH]\n"
-    "       ttai queues send NAME BODY [--delay MS] [--db PATH]\n"
+    "       ttai queues send NAME BODY [--delay MS] [--lines] [--db PATH]\n"
     "       ttai queues peek NAME [--limit N] [--db PATH]\n"
     "       ttai queues purge NAME [--db PATH]\n"
     "\n"
@@ -43,7 +45,9 @@ static const char  ttai_cli_queues_help[] =
     "              (claimed, and to be delivered again), dead letters\n"
     "              (moved here after their retries), acked and dropped\n"
     "  send        enqueues BODY (text; \"-\" reads standard input), ready\n"
-    "              at once or after --delay milliseconds\n"
+    "              at once or after --delay milliseconds; with --lines,\n"
+    "              each line of BODY is a message, all sent in one\n"
+    "              transaction\n"
     "  peek        the first messages of the queue, as they are, without\n"
     "              claiming them (--limit, default 10)\n"
     "  purge       deletes every message of the queue, in flight or not\n"
@@ -57,7 +61,7 @@ static const char  ttai_cli_queues_help[] =
 int
 ttai_cli_queues(int argc, char **argv)
 {
-    int                           c, rc;
+    int                           c, rc, lines;
     long                          delay, limit;
     char                         *body, *end;
     size_t                        len;
@@ -70,6 +74,7 @@ ttai_cli_queues(int argc, char **argv)
         { "db", required_argument, NULL, 'd' },
         { "delay", required_argument, NULL, 'D' },
         { "limit", required_argument, NULL, 'n' },
+        { "lines", no_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -77,6 +82,7 @@ ttai_cli_queues(int argc, char **argv)
     path = TTAI_CLI_DB_PATH;
     delay = 0;
     limit = 10;
+    lines = 0;
     optind = 1;
 
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -105,6 +111,10 @@ ttai_cli_queues(int argc, char **argv)
                 return TTAI_EXIT_USAGE;
             }
 
+            break;
+
+        case 'l':
+            lines = 1;
             break;
 
         case 'h':
@@ -165,7 +175,11 @@ ttai_cli_queues(int argc, char **argv)
             }
         }
 
-        if (strlen(body) > TTAI_QUEUE_BODY_MAX) {
+        if (lines) {
+            rc = ttai_cli_queues_send_lines(db, argv[optind + 1], body,
+                                            delay);
+
+        } else if (strlen(body) > TTAI_QUEUE_BODY_MAX) {
             fprintf(stderr, "ttai: a message holds at most %d bytes\n",
                     TTAI_QUEUE_BODY_MAX);
             rc = TTAI_EXIT_USAGE;
@@ -289,6 +303,71 @@ ttai_cli_queues_send(sqlite3 *db, const char *queue, const char *body,
                json_array_get(results, 0), "meta"), "last_row_id")));
 
     json_decref(results);
+
+    return TTAI_EXIT_OK;
+}
+
+
+/* each line a message, in one transaction: all of them or none */
+
+static int
+ttai_cli_queues_send_lines(sqlite3 *db, const char *queue, char *text,
+    long delay)
+{
+    char       *line, *save;
+    size_t      n;
+    json_t     *all, *one, *results;
+    long long   now;
+
+    all = json_array();
+    if (all == NULL) {
+        return TTAI_EXIT_FAIL;
+    }
+
+    now = ttai_cli_queues_now();
+    n = 0;
+
+    for (line = strtok_r(text, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save))
+    {
+        if (*line == '\0') {
+            continue;
+        }
+
+        if (strlen(line) > TTAI_QUEUE_BODY_MAX) {
+            fprintf(stderr, "ttai: line %zu is longer than a message may be "
+                    "(%d bytes); nothing was sent\n", n + 1,
+                    TTAI_QUEUE_BODY_MAX);
+            json_decref(all);
+            return TTAI_EXIT_USAGE;
+        }
+
+        one = ttai_queue_send(queue, line, now, delay);
+
+        if (one == NULL || json_array_extend(all, one) != 0) {
+            json_decref(one);
+            json_decref(all);
+            return TTAI_EXIT_FAIL;
+        }
+
+        json_decref(one);
+        n++;
+    }
+
+    if (n == 0) {
+        json_decref(all);
+        fprintf(stderr, "ttai: no lines to send\n");
+        return TTAI_EXIT_USAGE;
+    }
+
+    results = ttai_cli_queues_run(db, all);
+    if (results == NULL) {
+        return TTAI_EXIT_FAIL;
+    }
+
+    json_decref(results);
+
+    printf("sent to %s: %zu message%s\n", queue, n, n == 1 ? "" : "s");
 
     return TTAI_EXIT_OK;
 }

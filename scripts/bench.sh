@@ -43,6 +43,9 @@ baselines of those run too.  The baselines:
   static-get-quotes-hit  of get_quotes answered from KV, captured with
                          curl first and served from a file nginx keeps
                          open, with the same Content-Type
+queue-throughput sends QUEUE_MESSAGES (20000) to a queue with the CLI
+and waits for the echo consumer to ack them all: messages/s produced
+and consumed, and /health's p99 meanwhile.
 listen-fanout opens 1000 subscriptions/listen streams (LISTEN_STREAMS)
 on the two workers and fans one change out to all of them 5 times
 (scripts/bench/listen-fanout.mjs): it prints the delivery latency from
@@ -135,7 +138,8 @@ mcp_conf="ttai_mcp_sessions SESSIONS 8m snapshot_interval=1h journal=$journal;
     ttai_mcp_listen_per_user 0;"
 d1_main="thread_pool ttai threads=4 max_queue=4096;"
 d1_conf="ttai_thread_pool ttai; ttai_migrations $root/migrations;
-    ttai_oauth_revoked_zone revoked 1m;"
+    ttai_oauth_revoked_zone revoked 1m;
+    ttai_queue bench max_batch_size=100 max_batch_timeout=20ms consumer=echo;"
 
 # TastyTrade: the mock of conf/mock/ in this nginx, on a port of its own;
 # a quote lives for the whole run so that the cache-hit figure is all
@@ -530,4 +534,33 @@ if wanted listen-fanout && [ -z "$callgrind" ] && [ -n "${MCP_TOKEN:-}" ]; then
         --streams "${LISTEN_STREAMS:-1000}" --rounds 5 \
         --pids "$(ps -o pid= --ppid "$nginx_pid" | tr '\n' ' ')")
     echo "listen-fanout: $fanout"
+fi
+
+# the queue "bench" (echo consumer, batches of 100): QUEUE_MESSAGES
+# (default 20000) sent in one transaction by the CLI, then consumed by
+# the worker that holds the lease; messages/s each way, and /health's
+# p99 meanwhile, the event loop's delay as a client sees it
+if wanted queue-throughput && [ -z "$callgrind" ]; then
+    qn=${QUEUE_MESSAGES:-20000}
+    qdb="$dir/state/d1/ttai/db.sqlite"
+    t0=$(date +%s%N)
+    seq 1 "$qn" | sed 's/.*/{"n":&}/' \
+        | build/ttai queues send bench - --lines --db "$qdb" > /dev/null
+    t1=$(date +%s%N)
+    wrk -t1 -c4 -d600s --latency "http://127.0.0.1:$port/health" \
+        > "$dir/queue-health.txt" 2>&1 &
+    wrk_pid=$!
+    until [ "$(sqlite3 "$qdb" "SELECT count(*) FROM queue_acks \
+                WHERE queue = 'bench'")" -ge "$qn" ]; do
+        sleep 0.05
+    done
+    t2=$(date +%s%N)
+    kill -INT "$wrk_pid" 2>/dev/null
+    wait "$wrk_pid" 2>/dev/null
+    p99=$(sed -n 's/^ *99% *//p' "$dir/queue-health.txt")
+    awk -v n="$qn" -v a="$t0" -v b="$t1" -v c="$t2" -v p="$p99" 'BEGIN {
+        printf "queue-throughput: %d messages, produced %.0f/s (one " \
+               "transaction), consumed %.0f/s (batches of 100, one " \
+               "consumer); /health p99 meanwhile %s\n", n,
+               n / ((b - a) / 1e9), n / ((c - b) / 1e9), p }'
 fi

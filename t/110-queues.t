@@ -59,12 +59,23 @@ is $rc, 0, 'ttai queues send';
 like $out, qr/^sent to jobs: message \d+/, 'says which message';
 ttai('queues', 'send', 'jobs', qq({"n":$_})) for 1 .. 49;
 
-ok wait_for(sub { sql('SELECT count(*) FROM queue_acks') == 50 }, 10),
-    'the 50 messages are consumed and acked';
+{
+    my $in = "$dir/lines.txt";
+    open my $fh, '>', $in or die;
+    print {$fh} qq({"n":$_}\n) for 50 .. 59;
+    close $fh;
+    my ($lrc, $lout) = run_capture('sh', '-c',
+        "'$root/build/ttai' queues send jobs - --lines --db '$db' < '$in'");
+    like $lout, qr/^sent to jobs: 10 messages$/m,
+        'ttai queues send --lines sends a message a line';
+}
+
+ok wait_for(sub { sql('SELECT count(*) FROM queue_acks') == 60 }, 10),
+    'the 60 messages are consumed and acked';
 is sql('SELECT count(*) FROM queue_messages'), 0, 'none is left';
 is sql("SELECT count(*) FROM queue_acks WHERE attempts = 1 "
-       . "AND outcome = 'acked'"), 50, 'each at its first delivery';
-like ttai('queues', 'list'), qr/^jobs\s+0\s+0\s+0\s+0\s+0\s+50\s+0$/m,
+       . "AND outcome = 'acked'"), 60, 'each at its first delivery';
+like ttai('queues', 'list'), qr/^jobs\s+0\s+0\s+0\s+0\s+0\s+60\s+0$/m,
     'ttai queues list shows them acked';
 
 # -- held, then delivered again after the visibility timeout -------------
@@ -75,7 +86,7 @@ ok wait_for(sub { sql('SELECT count(*) FROM queue_messages '
                       . 'WHERE lease IS NOT NULL') == 1 }, 3),
     'a message its consumer holds stays in flight';
 like ttai('queues', 'list'), qr/^jobs\s+0\s+1\s/m, 'listed in flight';
-ok wait_for(sub { sql('SELECT count(*) FROM queue_acks') == 51 }, 6),
+ok wait_for(sub { sql('SELECT count(*) FROM queue_acks') == 61 }, 6),
     'and is delivered again once its visibility timeout passed';
 is sql('SELECT attempts FROM queue_acks ORDER BY message_id DESC LIMIT 1'),
    2, 'at its second delivery';
@@ -112,11 +123,11 @@ kill 'KILL', @workers;
 ok wait_for(sub { my @w = children($pid); @w == 2 && $w[0] != $workers[0] },
             5), 'both workers were killed, and the master made new ones';
 
-ok wait_for(sub { sql('SELECT count(*) FROM queue_acks') == 256 }, 15),
+ok wait_for(sub { sql('SELECT count(*) FROM queue_acks') == 266 }, 15),
     'every message is acked in the end: none lost'
     or diag ttai('queues', 'list');
 is sql('SELECT count(*) FROM queue_messages'), 0, 'none left';
-is sql('SELECT count(DISTINCT message_id) FROM queue_acks'), 256,
+is sql('SELECT count(DISTINCT message_id) FROM queue_acks'), 266,
    'and each once';
 is sql("SELECT count(*) || ' ' || min(attempts) FROM queue_acks "
        . "WHERE message_id IN ($held)"), '5 2',
