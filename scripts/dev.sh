@@ -223,6 +223,7 @@ render_conf() {
             print "    }"
             print "    js_path " confdir ";"
             print "    js_var $tastytrade_mock_fixtures " confdir "/mock/fixtures;"
+            print "    js_var $tastytrade_mock_motion dev;"
             next
         }
         {

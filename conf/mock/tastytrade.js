@@ -577,6 +577,61 @@ function describe(inst) {
 /* Prices                                                              */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Prices that move, when $tastytrade_mock_motion (js_var) names a seed:
+ * each symbol swings MOTION_AMPLITUDE either way around its price, over
+ * MOTION_PERIOD seconds, from a phase its seed and its name give it, so
+ * that a rule on a price can be seen to fire on a fresh machine, and a
+ * test can know when: GET /mock/price?symbol=&at= says the price at a
+ * time.  Without a seed, prices stand still, as the fixtures say.
+ */
+var MOTION_PERIOD = 600;
+var MOTION_AMPLITUDE = 0.03;
+var motionSeed = '';
+
+function motion(sym, now) {
+    if (!motionSeed) {
+        return 1;
+    }
+    var phase = hnum('motion:' + motionSeed + ':' + sym) % MOTION_PERIOD;
+    var t = (now / 1000 + phase) % MOTION_PERIOD;
+    return 1 + MOTION_AMPLITUDE * Math.sin(2 * Math.PI * t / MOTION_PERIOD);
+}
+
+/* a quote's prices, moved by the factor m */
+function moved(q, m) {
+    if (m === 1) {
+        return q;
+    }
+    ['last', 'last-mkt', 'mark', 'bid', 'ask', 'close'].forEach(function (f) {
+        if (q[f] !== undefined && q[f] !== null) {
+            q[f] = dec(Number(q[f]) * m, 2);
+        }
+    });
+    if (q.mid !== undefined) {
+        q.mid = dec(Number(q.mid) * m, 4);
+    }
+    if (q['day-high-price'] !== undefined) {
+        q['day-high-price'] = dec(Math.max(Number(q['day-high-price']),
+                                           Number(q.last)), 2);
+        q['day-low-price'] = dec(Math.min(Number(q['day-low-price']),
+                                          Number(q.last)), 2);
+    }
+    return q;
+}
+
+/* GET /mock/price?symbol=&at=: the price of an equity at a time (ms) */
+function mockPrice(r, a) {
+    var sym = param(a.query, 'symbol');
+    var at = Number(param(a.query, 'at') || a.now);
+    if (!sym) {
+        throw fail(400, 'invalid_request', 'symbol is required');
+    }
+    var q = quote('Equity', sym, at);
+    send(r, 200, enc({ symbol: sym, at: at, seed: motionSeed || null,
+                       last: q.last, factor: motion(sym, at) }));
+}
+
 /* a symbol's price: the fixture's last, else 5.00 to 499.99 from a hash */
 function spot(sym) {
     var q = fixture('quotes.json').quotes[sym];
@@ -697,6 +752,9 @@ function quote(type, sym, now) {
             q['dividend-amount'] = '0.0';
             q['dividend-frequency'] = '0.0';
         }
+    }
+    if (type !== 'Equity Option') {
+        q = moved(q, motion(sym, now));
     }
     var session = tradingDayOnOrBefore(today);
     q.symbol = sym;
@@ -1959,7 +2017,8 @@ var ROUTES = [
     ['GET', 'watchlists/:name', watchlist, 'token'],
     ['POST', 'mock/grant', mockGrant, 'mock'],
     ['POST', 'mock/access-token', mockAccessToken, 'mock'],
-    ['GET', 'mock/authorize', mockAuthorize, 'mock']
+    ['GET', 'mock/authorize', mockAuthorize, 'mock'],
+    ['GET', 'mock/price', mockPrice, 'mock']
 ];
 
 function match(pattern, segs) {
@@ -2063,6 +2122,7 @@ function api(r) {
     cache = {};
     try {
         fixturesDir = findFixtures(r);
+        motionSeed = r.variables.tastytrade_mock_motion || '';
         route(r, now);
     } catch (e) {
         if (e instanceof Fail) {

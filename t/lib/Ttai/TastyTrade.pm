@@ -93,6 +93,7 @@ http {
 
     js_path $root/conf;
     js_var \$tastytrade_mock_fixtures @{[ $opt{fixtures} // "$root/conf/mock/fixtures" ]};
+    @{[ $opt{motion} ? "js_var \$tastytrade_mock_motion $opt{motion};" : '' ]}
 
     server {
         listen 127.0.0.1:$mport;
