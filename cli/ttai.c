@@ -38,6 +38,8 @@ static const ttai_cli_command_t  ttai_cli_commands[] = {
     { "tastytrade", "connect a TastyTrade account", ttai_cli_tastytrade },
     { "token", "mint a development JWT for /mcp", ttai_cli_token },
     { "users", "list the users who signed in, revoke one", ttai_cli_users },
+    { "workflows", "list, start, inspect and end workflow instances",
+      ttai_cli_workflows },
     { NULL, NULL, NULL }
 };
 

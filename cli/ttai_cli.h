@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 
 /* exit codes of every verb */
 #define TTAI_EXIT_OK       0
@@ -38,11 +40,23 @@ typedef struct {
 int ttai_cli_d1(int argc, char **argv);
 int ttai_cli_kv(int argc, char **argv);
 int ttai_cli_queues(int argc, char **argv);
+
+/*
+ * Runs a batch of statements ({"sql","params"}) on db in one
+ * transaction; the results, or NULL with the reason printed.  Takes the
+ * reference to batch (NULL: out of memory).
+ */
+struct sqlite3;
+json_t *ttai_cli_d1_run(struct sqlite3 *db, json_t *batch);
+
+/* the time, in milliseconds since the epoch */
+long long ttai_cli_now_ms(void);
 int ttai_cli_r2(int argc, char **argv);
 int ttai_cli_state(int argc, char **argv);
 int ttai_cli_tastytrade(int argc, char **argv);
 int ttai_cli_token(int argc, char **argv);
 int ttai_cli_users(int argc, char **argv);
+int ttai_cli_workflows(int argc, char **argv);
 
 /*
  * One request to the development server's admin API.  path is appended

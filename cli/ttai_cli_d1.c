@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <jansson.h>
 
@@ -906,4 +907,35 @@ ttai_cli_d1_migrations_usage(FILE *out)
         "  -h, --help        show this help\n"
         "\n"
         "Exit status: 0 success, 1 failure, 2 usage error.\n");
+}
+
+
+json_t *
+ttai_cli_d1_run(sqlite3 *db, json_t *batch)
+{
+    json_t           *results;
+    ttai_d1_error_t   err;
+
+    results = batch ? ttai_d1_batch(db, batch, NULL, &err) : NULL;
+
+    json_decref(batch);
+
+    if (results == NULL) {
+        fprintf(stderr, "ttai: %s (are the migrations applied? "
+                "ttai d1 migrations apply)\n",
+                batch ? err.msg : "out of memory");
+    }
+
+    return results;
+}
+
+
+long long
+ttai_cli_now_ms(void)
+{
+    struct timeval  tv;
+
+    gettimeofday(&tv, NULL);
+
+    return (long long) tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }

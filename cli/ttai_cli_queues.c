@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "ttai_cli.h"
 #include "ttai_d1.h"
@@ -30,8 +29,6 @@ static int ttai_cli_queues_send_lines(sqlite3 *db, const char *queue,
     char *text, long delay);
 static int ttai_cli_queues_peek(sqlite3 *db, const char *queue, long n);
 static int ttai_cli_queues_purge(sqlite3 *db, const char *queue);
-static json_t *ttai_cli_queues_run(sqlite3 *db, json_t *batch);
-static long long ttai_cli_queues_now(void);
 
 
 static const char  ttai_cli_queues_help[] =
@@ -211,7 +208,7 @@ ttai_cli_queues_list(sqlite3 *db)
     size_t   i, k, n;
     json_t  *results, *rows, *acks, *row, *a;
 
-    results = ttai_cli_queues_run(db, ttai_queue_stats(ttai_cli_queues_now()));
+    results = ttai_cli_d1_run(db, ttai_queue_stats(ttai_cli_now_ms()));
     if (results == NULL) {
         return TTAI_EXIT_FAIL;
     }
@@ -291,8 +288,8 @@ ttai_cli_queues_send(sqlite3 *db, const char *queue, const char *body,
 {
     json_t  *results;
 
-    results = ttai_cli_queues_run(db, ttai_queue_send(queue, body,
-                                                      ttai_cli_queues_now(),
+    results = ttai_cli_d1_run(db, ttai_queue_send(queue, body,
+                                                      ttai_cli_now_ms(),
                                                       delay));
     if (results == NULL) {
         return TTAI_EXIT_FAIL;
@@ -324,7 +321,7 @@ ttai_cli_queues_send_lines(sqlite3 *db, const char *queue, char *text,
         return TTAI_EXIT_FAIL;
     }
 
-    now = ttai_cli_queues_now();
+    now = ttai_cli_now_ms();
     n = 0;
 
     for (line = strtok_r(text, "\n", &save); line != NULL;
@@ -360,7 +357,7 @@ ttai_cli_queues_send_lines(sqlite3 *db, const char *queue, char *text,
         return TTAI_EXIT_USAGE;
     }
 
-    results = ttai_cli_queues_run(db, all);
+    results = ttai_cli_d1_run(db, all);
     if (results == NULL) {
         return TTAI_EXIT_FAIL;
     }
@@ -380,7 +377,7 @@ ttai_cli_queues_peek(sqlite3 *db, const char *queue, long n)
     size_t   i;
     json_t  *results, *rows, *row;
 
-    results = ttai_cli_queues_run(db, ttai_queue_peek(queue, n));
+    results = ttai_cli_d1_run(db, ttai_queue_peek(queue, n));
     if (results == NULL) {
         return TTAI_EXIT_FAIL;
     }
@@ -407,7 +404,7 @@ ttai_cli_queues_purge(sqlite3 *db, const char *queue)
 {
     json_t  *results;
 
-    results = ttai_cli_queues_run(db, ttai_queue_purge(queue));
+    results = ttai_cli_d1_run(db, ttai_queue_purge(queue));
     if (results == NULL) {
         return TTAI_EXIT_FAIL;
     }
@@ -421,33 +418,3 @@ ttai_cli_queues_purge(sqlite3 *db, const char *queue)
     return TTAI_EXIT_OK;
 }
 
-
-static json_t *
-ttai_cli_queues_run(sqlite3 *db, json_t *batch)
-{
-    json_t           *results;
-    ttai_d1_error_t   err;
-
-    results = batch ? ttai_d1_batch(db, batch, NULL, &err) : NULL;
-
-    json_decref(batch);
-
-    if (results == NULL) {
-        fprintf(stderr, "ttai: %s (are the migrations applied? "
-                "ttai d1 migrations apply)\n",
-                batch ? err.msg : "out of memory");
-    }
-
-    return results;
-}
-
-
-static long long
-ttai_cli_queues_now(void)
-{
-    struct timeval  tv;
-
-    gettimeofday(&tv, NULL);
-
-    return (long long) tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}

@@ -128,6 +128,13 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       0,
       NULL },
 
+    { ngx_string("ttai_workflows"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, workflows),
+      NULL },
+
     { ngx_string("ttai_thread_pool"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_ttai_d1_thread_pool,
@@ -356,6 +363,7 @@ ngx_http_ttai_create_main_conf(ngx_conf_t *cf)
     tmcf->session_timeout = NGX_CONF_UNSET;
     tmcf->request_state_ttl = NGX_CONF_UNSET;
     tmcf->listen_per_user = NGX_CONF_UNSET_UINT;
+    tmcf->workflows = NGX_CONF_UNSET;
     tmcf->sessions_per_user = NGX_CONF_UNSET_UINT;
     tmcf->jwt_leeway = NGX_CONF_UNSET;
 
@@ -374,6 +382,7 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(tmcf->session_timeout, 30 * 60);
     ngx_conf_init_value(tmcf->request_state_ttl, 10 * 60);
     ngx_conf_init_uint_value(tmcf->listen_per_user, 8);
+    ngx_conf_init_value(tmcf->workflows, 0);
     ngx_conf_init_uint_value(tmcf->sessions_per_user,
                              NGX_HTTP_TTAI_SESSIONS_PER_USER);
     ngx_conf_init_value(tmcf->jwt_leeway, 60);
@@ -668,7 +677,9 @@ ngx_http_ttai_init_process(ngx_cycle_t *cycle)
 
     ngx_http_ttai_ask_init_process(cycle);
 
-    if (ngx_http_ttai_queue_init_process(cycle, tmcf) != NGX_OK) {
+    if (ngx_http_ttai_queue_init_process(cycle, tmcf) != NGX_OK
+        || ngx_http_ttai_workflow_init_process(cycle, tmcf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

@@ -83,6 +83,9 @@ typedef struct {
 
     /* ttai_queue: of ttai_queue_conf_t, or NULL */
     ngx_array_t              *queues;
+
+    /* ttai_workflows on: this server runs the workflows' turns */
+    ngx_flag_t                workflows;
 } ngx_http_ttai_main_conf_t;
 
 
@@ -175,6 +178,11 @@ char *ngx_http_ttai_queue(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_queue_init_conf(ngx_conf_t *cf,
     ngx_http_ttai_main_conf_t *tmcf);
 ngx_int_t ngx_http_ttai_queue_init_process(ngx_cycle_t *cycle,
+    ngx_http_ttai_main_conf_t *tmcf);
+ngx_uint_t ngx_http_ttai_background_lead(void);
+
+/* ngx_http_ttai_workflow.c: the workflows' turns */
+ngx_int_t ngx_http_ttai_workflow_init_process(ngx_cycle_t *cycle,
     ngx_http_ttai_main_conf_t *tmcf);
 
 /* ngx_http_ttai_mcp_ask.c: questions to a 2025 session's client */

@@ -62,7 +62,6 @@ typedef struct {
 static ngx_int_t ngx_http_ttai_queue_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void ngx_http_ttai_queue_tick(ngx_event_t *ev);
-static ngx_uint_t ngx_http_ttai_queue_lead(void);
 static void ngx_http_ttai_queue_claim(ngx_http_ttai_queue_worker_t *w);
 static ngx_int_t ngx_http_ttai_queue_claimed(ngx_http_request_t *r,
     ngx_http_ttai_d1_query_t *q);
@@ -251,7 +250,10 @@ invalid:
 }
 
 
-/* at the end of the http block: the queues need the database */
+/*
+ * At the end of the http block: queues and workflows need the database,
+ * and share the lease of the worker that runs them
+ */
 
 char *
 ngx_http_ttai_queue_init_conf(ngx_conf_t *cf,
@@ -259,13 +261,15 @@ ngx_http_ttai_queue_init_conf(ngx_conf_t *cf,
 {
     ngx_str_t  name = ngx_string("ttai_queues");
 
-    if (tmcf->queues == NULL) {
+    if (tmcf->queues == NULL && tmcf->workflows != 1) {
+        ngx_http_ttai_queue_zone = NULL;
         return NGX_CONF_OK;
     }
 
     if (tmcf->db == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "ttai_queue needs the "
-                           "database: set ttai_db (or ttai_state_dir)");
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s needs the database: "
+                           "set ttai_db (or ttai_state_dir)",
+                           tmcf->queues ? "ttai_queue" : "ttai_workflows");
         return NGX_CONF_ERROR;
     }
 
@@ -362,7 +366,7 @@ ngx_http_ttai_queue_tick(ngx_event_t *ev)
         return;
     }
 
-    if (!ngx_http_ttai_queue_lead()) {
+    if (!ngx_http_ttai_background_lead()) {
         ngx_http_ttai_queue_idle(w, NGX_HTTP_TTAI_QUEUE_TICK);
         return;
     }
@@ -372,10 +376,13 @@ ngx_http_ttai_queue_tick(ngx_event_t *ev)
 }
 
 
-/* takes or renews the lease: 1 when this worker delivers */
+/*
+ * Takes or renews the lease: 1 when this worker runs the background
+ * work (the queues' deliveries, the workflows' turns)
+ */
 
-static ngx_uint_t
-ngx_http_ttai_queue_lead(void)
+ngx_uint_t
+ngx_http_ttai_background_lead(void)
 {
     uint64_t                    now;
     ngx_uint_t                  lead;
