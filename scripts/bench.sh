@@ -43,6 +43,8 @@ baselines of those run too.  The baselines:
   static-get-quotes-hit  of get_quotes answered from KV, captured with
                          curl first and served from a file nginx keeps
                          open, with the same Content-Type
+workflow-steps makes WORKFLOWS (1000) instances of the workflow "demo"
+due at once and waits until all are complete: steps/s.
 queue-throughput sends QUEUE_MESSAGES (20000) to a queue with the CLI
 and waits for the echo consumer to ack them all: messages/s produced
 and consumed, and /health's p99 meanwhile.
@@ -139,7 +141,8 @@ mcp_conf="ttai_mcp_sessions SESSIONS 8m snapshot_interval=1h journal=$journal;
 d1_main="thread_pool ttai threads=4 max_queue=4096;"
 d1_conf="ttai_thread_pool ttai; ttai_migrations $root/migrations;
     ttai_oauth_revoked_zone revoked 1m;
-    ttai_queue bench max_batch_size=100 max_batch_timeout=20ms consumer=echo;"
+    ttai_queue bench max_batch_size=100 max_batch_timeout=20ms consumer=echo;
+    ttai_workflows on;"
 
 # TastyTrade: the mock of conf/mock/ in this nginx, on a port of its own;
 # a quote lives for the whole run so that the cache-hit figure is all
@@ -522,6 +525,35 @@ if { wanted mcp-tools-list || wanted mcp-tools-list-2026 \
         "$quotes_hit" static-get-quotes-hit
     [ -n "$callgrind" ] || mcp_run get-quotes-miss \
         scripts/bench/mcp-get-quotes-miss.lua "$quotes_miss"
+fi
+
+# the workflow "demo", WORKFLOWS instances (default 1000) made due at
+# once in one transaction: each runs 4 steps and a 1 ms nap, in 2 turns;
+# steps/s and turns/s until the last is complete, one worker running them
+if wanted workflow-steps && [ -z "$callgrind" ]; then
+    wn=${WORKFLOWS:-1000}
+    qdb="$dir/state/d1/ttai/db.sqlite"
+    seq 1 "$wn" | awk 'BEGIN { print "BEGIN;" } {
+        printf "INSERT INTO workflow_instances (id, workflow, status, " \
+               "params, wake_at, created_at, updated_at) VALUES " \
+               "(\x27bench-%d\x27, \x27demo\x27, \x27queued\x27, " \
+               "\x27{\"sleep_ms\":1}\x27, 0, 0, 0);\n", $1 }
+        END { print "COMMIT;" }' > "$dir/workflows.sql"
+    t0=$(date +%s%N)
+    sqlite3 "$qdb" < "$dir/workflows.sql"
+    until [ "$(sqlite3 "$qdb" "SELECT count(*) FROM workflow_instances \
+                WHERE id LIKE 'bench-%' AND status = 'complete'")" \
+            -ge "$wn" ]; do
+        sleep 0.05
+    done
+    t1=$(date +%s%N)
+    steps=$(sqlite3 "$qdb" "SELECT count(*) FROM workflow_steps \
+                WHERE instance_id LIKE 'bench-%'")
+    awk -v n="$wn" -v s="$steps" -v a="$t0" -v b="$t1" 'BEGIN {
+        t = (b - a) / 1e9
+        printf "workflow-steps: %d instances, %d steps in %.2f s: " \
+               "%.0f steps/s, %.0f instances/s (2 turns each)\n",
+               n, s, t, s / t, n / t }'
 fi
 
 # subscriptions/listen: LISTEN_STREAMS open streams (default 1000) on the
