@@ -47,6 +47,7 @@ typedef struct {
     time_t                        expires;
     u_char                       *answer;    /* NULL until answered */
     size_t                        len;
+    ngx_uint_t                    ended;     /* its session ended */
 } ngx_http_ttai_ask_slot_t;
 
 
@@ -71,6 +72,7 @@ struct ngx_http_ttai_ask_s {
     ngx_msec_t                    written;
     ngx_event_t                   timer;
     ngx_uint_t                    waiting;
+    ngx_uint_t                    ended;     /* a question's session did */
 };
 
 
@@ -387,6 +389,49 @@ ngx_http_ttai_ask_answer(ngx_str_t *session, ttai_mcp_answer_t *answer)
 }
 
 
+/*
+ * A session ended (DELETE): its questions can no longer be answered, so
+ * the calls that wait on them end now rather than at their timeout
+ */
+
+void
+ngx_http_ttai_ask_session_ended(ngx_str_t *session)
+{
+    ngx_uint_t                 i, n;
+    ngx_slab_pool_t           *shpool;
+    ngx_http_ttai_ask_shm_t   *sh;
+    ngx_http_ttai_ask_slot_t  *slot;
+
+    if (ngx_http_ttai_ask_zone == NULL) {
+        return;
+    }
+
+    shpool = (ngx_slab_pool_t *) ngx_http_ttai_ask_zone->shm.addr;
+    sh = ngx_http_ttai_ask_zone->data;
+    n = 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < NGX_HTTP_TTAI_ASK_SLOTS; i++) {
+        slot = &sh->slots[i];
+
+        if (slot->id[0] != '\0' && slot->answer == NULL
+            && session->len == ngx_strlen(slot->session)
+            && ngx_memcmp(slot->session, session->data, session->len) == 0)
+        {
+            slot->ended = 1;
+            n++;
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (n) {
+        ngx_http_ttai_listen_wake_all();
+    }
+}
+
+
 /* the workers are woken (ngx_http_ttai_listen_wake_all): answers came */
 
 void
@@ -416,8 +461,10 @@ ngx_http_ttai_ask_posted(ngx_event_t *ev)
         next = ngx_queue_next(q);
         a = ngx_queue_data(q, ngx_http_ttai_ask_t, queue);
 
-        if (ngx_http_ttai_ask_collect(a) == a->n) {
-            ngx_http_ttai_ask_end(a, NULL);
+        if (ngx_http_ttai_ask_collect(a) == a->n || a->ended) {
+            ngx_http_ttai_ask_end(a, a->ended ? "the session ended before "
+                                                "the user answered"
+                                              : NULL);
 
             /* the call may have asked again, and waits at the tail */
             next = ngx_queue_head(&ngx_http_ttai_ask_waiting);
@@ -439,6 +486,12 @@ ngx_http_ttai_ask_tick(ngx_event_t *ev)
 
     if (ngx_http_ttai_ask_collect(a) == a->n) {
         ngx_http_ttai_ask_end(a, NULL);
+        return;
+    }
+
+    if (a->ended) {
+        ngx_http_ttai_ask_end(a, "the session ended before the user "
+                                 "answered");
         return;
     }
 
@@ -483,6 +536,12 @@ ngx_http_ttai_ask_collect(ngx_http_ttai_ask_t *a)
 
         /* read unlocked: the pointer is written last, under the lock */
         if (slot->answer == NULL) {
+            if (slot->ended
+                && ngx_memcmp(slot->id, a->ids[i], TTAI_MCP_ASK_ID_LEN) == 0)
+            {
+                a->ended = 1;
+            }
+
             continue;
         }
 

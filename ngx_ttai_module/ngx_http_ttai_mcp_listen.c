@@ -932,6 +932,9 @@ ngx_http_ttai_listen_session_ended(ngx_http_request_t *r, ngx_str_t *session,
     }
 
     ngx_http_ttai_listen_wake_others();
+
+    /* and the calls that wait for its user's answers */
+    ngx_http_ttai_ask_session_ended(session);
 }
 
 

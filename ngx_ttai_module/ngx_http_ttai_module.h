@@ -199,6 +199,7 @@ ngx_int_t ngx_http_ttai_ask_wait(ngx_http_ttai_ask_t *a);
 ngx_int_t ngx_http_ttai_ask_answer(ngx_str_t *session,
     ttai_mcp_answer_t *answer);
 void ngx_http_ttai_ask_poll(void);
+void ngx_http_ttai_ask_session_ended(ngx_str_t *session);
 
 time_t ngx_http_ttai_started(void);
 /* adds a response header; name and value must live as long as r */

@@ -16,7 +16,7 @@ use IO::Socket::INET;
 use Test::More;
 use Time::HiRes qw(time sleep);
 use Ttai::Util qw(repo_root scratch_dir run_capture dev_server stop_pid
-                  free_port read_file wait_until skip_or_fail);
+                  free_port read_file wait_until http_get skip_or_fail);
 
 my $root = repo_root();
 
@@ -345,6 +345,23 @@ sleep 0.3;
 ($status) = answer('alice', $alice, $st->{question}{id},
                    { action => 'accept' });
 is $status, 400, 'a client that went away leaves no question behind';
+
+# -- a session that ends takes its questions with it ----------------------------
+
+{
+    my $gone = open_session('alice', { elicitation => {} });
+    my $st = ask('alice', $gone, 'test_elicitation', { message => 'bye' });
+    ok $st->{question}, 'a question waits in a session';
+    my $t0 = time;
+    my ($dst) = http_get($port, '/mcp', method => 'DELETE', headers => [
+        "Authorization: Bearer $jwt{alice}", "Mcp-Session-Id: $gone",
+        "MCP-Protocol-Version: $V" ]);
+    is $dst, 200, 'the session is ended with DELETE';
+    my $r = result_of($st, 3);
+    like $r && $r->{result}{content}[0]{text}, qr/session ended/,
+        'the call ends at once, saying why';
+    cmp_ok time - $t0, '<', 2.5, 'long before its timeout';
+}
 
 # -- a reload ends the wait with a clear result -------------------------------
 
