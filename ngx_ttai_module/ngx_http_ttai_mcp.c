@@ -182,6 +182,11 @@ ngx_http_ttai_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     tmcf->mcp_used = 1;
 
+    /* background work makes its requests in the first MCP server */
+    if (tmcf->background_ctx == NULL) {
+        tmcf->background_ctx = cf->ctx;
+    }
+
     return NGX_CONF_OK;
 }
 

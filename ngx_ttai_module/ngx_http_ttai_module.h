@@ -86,6 +86,13 @@ typedef struct {
 
     /* ttai_workflows on: this server runs the workflows' turns */
     ngx_flag_t                workflows;
+
+    /*
+     * The configuration of the first location with ttai_mcp, where
+     * background work makes its requests (its server holds the internal
+     * locations the fetch engine goes through)
+     */
+    ngx_http_conf_ctx_t      *background_ctx;
 } ngx_http_ttai_main_conf_t;
 
 

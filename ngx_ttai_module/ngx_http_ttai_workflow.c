@@ -9,7 +9,9 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ttai_module.h"
+#include "ngx_http_ttai_background.h"
 #include "ngx_http_ttai_d1.h"
+#include "ngx_http_ttai_fetch.h"
 #include "ttai_workflow.h"
 
 
@@ -20,7 +22,11 @@
  * (with its steps and events), the replay of its workflow on the event
  * loop, and the turn's statements in one transaction, each batch on the
  * thread pool; then the next instance, until none is due, and again at
- * the next tick.  A worker that dies in a turn leaves its instance to
+ * the next tick.  A step that fetches from TastyTrade is fetched by the
+ * fetch engine the tools use, with a request of ttai's own
+ * (ngx_http_ttai_background.c), while the instance keeps its lease; its
+ * result is then written as the step's.  A worker that dies in a turn
+ * leaves its instance to
  * the next claim once the instance's lease has passed: the steps it had
  * written stay written, and the replay goes on after them.
  */
@@ -37,6 +43,10 @@ typedef struct {
     ngx_http_ttai_d1_query_t     *query;
     ngx_event_t                   tick;
     ngx_http_ttai_main_conf_t    *tmcf;
+
+    /* the fetch the last turn asked for, and its instance */
+    ttai_wf_fetch_t               fetch;
+    char                          id[TTAI_WF_ID_LEN + 1];
 } ngx_http_ttai_wf_worker_t;
 
 
@@ -49,6 +59,11 @@ static ngx_int_t ngx_http_ttai_wf_turned(ngx_http_request_t *r,
 static void ngx_http_ttai_wf_post(ngx_http_ttai_wf_worker_t *w,
     json_t *batch, ngx_http_ttai_d1_handler_pt handler);
 static void ngx_http_ttai_wf_rest(ngx_http_ttai_wf_worker_t *w);
+static void ngx_http_ttai_wf_fetch(ngx_http_ttai_wf_worker_t *w);
+static ngx_int_t ngx_http_ttai_wf_fetched(ngx_http_request_t *r,
+    ngx_http_ttai_fetch_t *f);
+static void ngx_http_ttai_wf_write(ngx_http_ttai_wf_worker_t *w,
+    int status, u_char *body, size_t len, const char *error);
 static long long ngx_http_ttai_wf_now(void);
 
 
@@ -96,6 +111,8 @@ ngx_http_ttai_wf_tick(ngx_event_t *ev)
     w = &ngx_http_ttai_wf_worker;
 
     if (w->busy) {
+        /* a long fetch keeps the lease: the work is this worker's */
+        (void) ngx_http_ttai_background_lead();
         ngx_add_timer(ev, NGX_HTTP_TTAI_WF_TICK);
         return;
     }
@@ -144,8 +161,18 @@ ngx_http_ttai_wf_claimed(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
     batch = (q->rc == NGX_OK)
             ? ttai_workflow_turn(q->result, (char *) w->lease,
                                  ngx_http_ttai_wf_now(),
-                                 NGX_HTTP_TTAI_WF_MAX_STEPS, &claimed)
+                                 NGX_HTTP_TTAI_WF_MAX_STEPS, &claimed,
+                                 &w->fetch)
             : NULL;
+
+    if (batch != NULL) {
+        ngx_cpystrn((u_char *) w->id,
+                    (u_char *) json_string_value(json_object_get(
+                        json_array_get(json_object_get(
+                            json_array_get(q->result, 0), "results"), 0),
+                        "id")),
+                    sizeof(w->id));
+    }
 
     if (batch == NULL) {
         /*
@@ -181,10 +208,103 @@ ngx_http_ttai_wf_turned(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
         return NGX_OK;
     }
 
+    if (w->fetch.asked) {
+        w->fetch.asked = 0;
+        ngx_http_ttai_wf_fetch(w);
+        return NGX_OK;
+    }
+
     /* the next instance that is due, if any */
     ngx_http_ttai_wf_claim(w);
 
     return NGX_OK;
+}
+
+
+/* the step's GET, as its user, through the fetch engine */
+
+static void
+ngx_http_ttai_wf_fetch(ngx_http_ttai_wf_worker_t *w)
+{
+    ngx_int_t                    rc;
+    ngx_http_request_t          *r;
+    ngx_http_ttai_fetch_t       *f;
+    ngx_http_ttai_background_t  *bg;
+
+    bg = ngx_http_ttai_background_create((ngx_cycle_t *) ngx_cycle,
+                                         w->tmcf);
+    if (bg == NULL) {
+        ngx_http_ttai_wf_write(w, 0, NULL, 0, "the background request "
+                               "could not be made (no ttai_mcp location?)");
+        return;
+    }
+
+    r = bg->request;
+
+    f = ngx_pcalloc(r->pool, sizeof(ngx_http_ttai_fetch_t));
+    if (f == NULL) {
+        ngx_http_ttai_background_done(bg);
+        ngx_http_ttai_wf_write(w, 0, NULL, 0, "out of memory");
+        return;
+    }
+
+    bg->data = w;
+
+    f->service = TTAI_SERVICE_TASTYTRADE;
+    f->path.data = (u_char *) w->fetch.path;
+    f->path.len = ngx_strlen(w->fetch.path);
+    f->user.data = (u_char *) w->fetch.user;
+    f->user.len = ngx_strlen(w->fetch.user);
+    f->done = ngx_http_ttai_wf_fetched;
+    f->data = bg;
+
+    rc = ngx_http_ttai_fetch(r, f);
+
+    if (rc == NGX_AGAIN) {
+        /*
+         * A subrequest made at once is only posted: a client's request
+         * runs it when its handler returns, and this one has none
+         */
+        ngx_http_run_posted_requests(r->connection);
+        return;
+    }
+
+    if (rc == NGX_ERROR) {
+        ngx_http_ttai_background_done(bg);
+        ngx_http_ttai_wf_write(w, 0, NULL, 0, "out of memory");
+        return;
+    }
+
+    (void) ngx_http_ttai_wf_fetched(r, f);
+}
+
+
+static ngx_int_t
+ngx_http_ttai_wf_fetched(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
+{
+    ngx_http_ttai_background_t  *bg = f->data;
+
+    ngx_http_ttai_wf_write(bg->data, (int) f->status, f->response.data,
+                           f->response.len, f->error);
+
+    /* the request goes once the fetch engine is done with it */
+    ngx_http_ttai_background_done(bg);
+
+    return NGX_DONE;
+}
+
+
+/* the fetch's step written, and the lease given back */
+
+static void
+ngx_http_ttai_wf_write(ngx_http_ttai_wf_worker_t *w, int status,
+    u_char *body, size_t len, const char *error)
+{
+    ngx_http_ttai_wf_post(w, ttai_workflow_fetched(w->id, (char *) w->lease,
+                                                   &w->fetch, status,
+                                                   (char *) body, len, error,
+                                                   ngx_http_ttai_wf_now()),
+                          ngx_http_ttai_wf_turned);
 }
 
 

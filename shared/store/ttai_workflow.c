@@ -34,9 +34,10 @@ static int ttai_wf_demo(const ttai_wf_ctx_t *ctx, ttai_wf_action_t *a);
 static const ttai_workflow_t  ttai_workflow_table[] = {
 
     { "demo", "A step, a nap of params.sleep_ms (1000), optionally a wait "
-      "for the event params.event, a step that fails params.fail times "
-      "first, and a last step: to see a workflow sleep, wait, retry and "
-      "resume", ttai_wf_demo, 5, 200 },
+      "for the event params.event, a quote of params.symbol fetched as "
+      "params.user, a step that fails params.fail times first, and a last "
+      "step: to see a workflow sleep, wait, fetch, retry and resume",
+      ttai_wf_demo, 5, 200 },
 
     { NULL, NULL, NULL, 0, 0 }
 };
@@ -152,7 +153,8 @@ ttai_wf_output(json_t *row)
 
 json_t *
 ttai_workflow_turn(json_t *claim_results, const char *lease,
-    long long now_ms, unsigned max_steps, int *claimed)
+    long long now_ms, unsigned max_steps, int *claimed,
+    ttai_wf_fetch_t *fetch)
 {
     char                    *text, error[320];
     long                     delay;
@@ -167,6 +169,7 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
     const ttai_workflow_t   *def;
 
     *claimed = 0;
+    memset(fetch, 0, sizeof(ttai_wf_fetch_t));
 
     inst = json_array_get(json_object_get(json_array_get(claim_results, 0),
                                           "results"), 0);
@@ -375,6 +378,17 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
             break;
         }
 
+        if (a.kind == TTAI_WF_FETCH) {
+            /* the shell fetches; the instance keeps its lease meanwhile */
+            fetch->asked = 1;
+            snprintf(fetch->name, sizeof(fetch->name), "%s", a.name);
+            snprintf(fetch->path, sizeof(fetch->path), "%s", a.path);
+            snprintf(fetch->user, sizeof(fetch->user), "%s", a.user);
+            fetch->seq = ++seq;
+            final = "fetching";
+            break;
+        }
+
         if (a.kind == TTAI_WF_RETRY) {
             tries = (unsigned) json_integer_value(json_object_get(attempts,
                                                                   a.name))
@@ -442,6 +456,24 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
                  json_string_value(json_object_get(inst, "workflow")));
     }
 
+    if (fetch->asked) {
+        /* the lease stays taken until the fetch's step is written */
+        if (ttai_wf_add(batch, ttai_wf_stmt(
+                "UPDATE workflow_instances SET status = 'running', "
+                "updated_at = ?3 WHERE id = ?1 AND lease = ?2",
+                json_pack("[s, s, I]", id, lease, (json_int_t) now_ms)))
+            != 0)
+        {
+            goto nomem;
+        }
+
+        json_decref(params);
+        json_decref(done);
+        json_decref(attempts);
+
+        return batch;
+    }
+
     /* last: the instance's state, and its lease given back */
     if (ttai_wf_add(batch, ttai_wf_stmt(
             "UPDATE workflow_instances SET status = ?3, wake_at = ?4, "
@@ -471,6 +503,56 @@ nomem:
     json_decref(attempts);
 
     return NULL;
+}
+
+
+json_t *
+ttai_workflow_fetched(const char *id, const char *lease,
+    const ttai_wf_fetch_t *fetch, int status, const char *body, size_t len,
+    const char *error, long long now_ms)
+{
+    char    *text;
+    json_t  *batch, *out, *parsed;
+
+    parsed = (body != NULL) ? json_loadb(body, len, JSON_DECODE_ANY, NULL)
+                            : NULL;
+
+    if (parsed == NULL && body != NULL) {
+        parsed = json_stringn(body, len);
+    }
+
+    out = json_pack("{s:i, s:o?, s:s?}", "status", status, "body", parsed,
+                    "error", status == 0 ? error : NULL);
+    text = out ? json_dumps(out, JSON_COMPACT) : NULL;
+    json_decref(out);
+
+    batch = json_array();
+
+    if (text == NULL || batch == NULL
+        || ttai_wf_add(batch, ttai_wf_stmt(
+               "INSERT INTO workflow_steps (instance_id, name, seq, "
+               "status, output, attempts, runs, started_at, finished_at) "
+               "SELECT ?1, ?3, ?4, 'complete', ?5, 1, 1, ?6, ?6 WHERE"
+               TTAI_WF_GUARD " ON CONFLICT (instance_id, name) DO UPDATE "
+               "SET status = 'complete', output = excluded.output, "
+               "runs = runs + 1, finished_at = excluded.finished_at",
+               json_pack("[s, s, s, I, s, I]", id, lease, fetch->name,
+                         (json_int_t) fetch->seq, text,
+                         (json_int_t) now_ms))) != 0
+        || ttai_wf_add(batch, ttai_wf_stmt(
+               "UPDATE workflow_instances SET wake_at = ?3, lease = NULL, "
+               "lease_until = 0, updated_at = ?3 WHERE id = ?1 "
+               "AND lease = ?2 AND status != 'terminated'",
+               json_pack("[s, s, I]", id, lease, (json_int_t) now_ms))) != 0)
+    {
+        free(text);
+        json_decref(batch);
+        return NULL;
+    }
+
+    free(text);
+
+    return batch;
 }
 
 
@@ -609,7 +691,7 @@ static int
 ttai_wf_demo(const ttai_wf_ctx_t *ctx, ttai_wf_action_t *a)
 {
     json_int_t   n;
-    const char  *event;
+    const char  *event, *symbol, *user;
 
 #define TTAI_WF_DONE_WITH(step)  (json_object_get(ctx->steps, step) != NULL)
 
@@ -635,6 +717,29 @@ ttai_wf_demo(const ttai_wf_ctx_t *ctx, ttai_wf_action_t *a)
         strcpy(a->name, "approval");
         snprintf(a->event, sizeof(a->event), "%s", event);
         a->until = ctx->now_ms + 3600000;
+        return 0;
+    }
+
+    symbol = json_string_value(json_object_get(ctx->params, "symbol"));
+    user = json_string_value(json_object_get(ctx->params, "user"));
+
+    if (symbol != NULL && !TTAI_WF_DONE_WITH("quote")) {
+        /* a symbol of letters, digits, dots and slashes goes in a path */
+        if (*symbol == '\0'
+            || strspn(symbol, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./")
+               != strlen(symbol) || strlen(symbol) > 32)
+        {
+            a->kind = TTAI_WF_FAIL;
+            snprintf(a->error, sizeof(a->error), "params.symbol is not a "
+                     "symbol");
+            return 0;
+        }
+
+        a->kind = TTAI_WF_FETCH;
+        strcpy(a->name, "quote");
+        snprintf(a->path, sizeof(a->path), "/market-data/by-type?equity=%s",
+                 symbol);
+        snprintf(a->user, sizeof(a->user), "%s", user ? user : "");
         return 0;
     }
 

@@ -33,6 +33,7 @@
 #define TTAI_WF_RETRY       4
 #define TTAI_WF_DONE        5
 #define TTAI_WF_FAIL        6
+#define TTAI_WF_FETCH       7      /* a GET of TastyTrade's, as a user */
 
 
 typedef struct {
@@ -51,7 +52,19 @@ typedef struct {
     long long    until;        /* SLEEP: when; WAIT: when to give up */
     char         event[TTAI_WF_NAME_MAX + 1];  /* WAIT */
     char         error[256];   /* RETRY, FAIL */
+    char         path[512];    /* FETCH: with its query, escaped */
+    char         user[128];    /* FETCH: whose token */
 } ttai_wf_action_t;
+
+
+/* a turn that ends with a fetch: the shell makes it, then fetched() */
+typedef struct {
+    int          asked;
+    char         name[TTAI_WF_NAME_MAX + 1];
+    long long    seq;
+    char         path[512];
+    char         user[128];
+} ttai_wf_fetch_t;
 
 
 typedef int (*ttai_workflow_pt)(const ttai_wf_ctx_t *ctx,
@@ -88,7 +101,18 @@ json_t *ttai_workflow_claim(const char *lease, long long now_ms,
  * when nothing was claimed (*claimed 0) or out of memory (*claimed 1)
  */
 json_t *ttai_workflow_turn(json_t *claim_results, const char *lease,
-    long long now_ms, unsigned max_steps, int *claimed);
+    long long now_ms, unsigned max_steps, int *claimed,
+    ttai_wf_fetch_t *fetch);
+
+/*
+ * The fetch a turn asked for is done (status 0: no response, error
+ * says why): its step is written with {"status","body"} (the body parsed
+ * when it is JSON), and the lease given back.  The fetch itself may run
+ * again if its worker dies first: at least once, as a step's effects.
+ */
+json_t *ttai_workflow_fetched(const char *id, const char *lease,
+    const ttai_wf_fetch_t *fetch, int status, const char *body, size_t len,
+    const char *error, long long now_ms);
 
 json_t *ttai_workflow_event(const char *id, const char *name,
     const char *payload, long long now_ms);

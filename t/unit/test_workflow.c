@@ -137,11 +137,12 @@ expect(const char *sql, const char *want)
 static int
 turn(long long now, const char *lease)
 {
-    int      claimed;
-    json_t  *r, *batch;
+    int              claimed;
+    json_t          *r, *batch;
+    ttai_wf_fetch_t  fetch;
 
     r = run(ttai_workflow_claim(lease, now, 30000));
-    batch = ttai_workflow_turn(r, lease, now, 16, &claimed);
+    batch = ttai_workflow_turn(r, lease, now, 16, &claimed, &fetch);
     json_decref(r);
 
     if (!claimed) {
@@ -215,14 +216,15 @@ test_lifecycle(void **state)
 static void
 test_lost_lease(void **state)
 {
-    int      claimed;
-    json_t  *r, *late;
+    int              claimed;
+    json_t          *r, *late;
+    ttai_wf_fetch_t  fetch;
 
     json_decref(run(ttai_workflow_create("wf2", "demo", "{}", T0)));
 
     /* a turn computed under lease "old", which expires meanwhile */
     r = run(ttai_workflow_claim("old", T0, 1000));
-    late = ttai_workflow_turn(r, "old", T0, 16, &claimed);
+    late = ttai_workflow_turn(r, "old", T0, 16, &claimed, &fetch);
     json_decref(r);
     assert_true(claimed);
 
