@@ -4,8 +4,9 @@
 # as notifications/resources/updated for each resource it is
 # (ttai://watchlists; ttai://positions and ttai://accounts/<n>/positions).
 # The same data fetched again is no change; another user hears nothing.
-# The mock TastyTrade reads its fixtures once per worker, so the test
-# changes a copy of them and reloads nginx, whose KV keeps what was seen.
+# The test changes a copy of the mock's fixtures (which the mock reads at
+# each request) and reloads nginx in between: what was seen lives in the
+# KV zone, which a reload keeps, so the change is still noticed.
 
 use strict;
 use warnings;
