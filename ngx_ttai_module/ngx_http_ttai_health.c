@@ -57,7 +57,8 @@ static ngx_http_ttai_check_t  ngx_http_ttai_checks[] = {
     { ngx_string("d1"), ngx_http_ttai_d1_health },
     { ngx_string("kv"), ngx_http_ttai_kv_health },
     { ngx_string("sessions"), ngx_http_ttai_kv_sessions_health },
-    { ngx_string("tastytrade"), ngx_http_ttai_tt_health }
+    { ngx_string("tastytrade"), ngx_http_ttai_tt_health },
+    { ngx_string("background"), ngx_http_ttai_background_health }
 };
 
 #define NGX_HTTP_TTAI_CHECKS                                                  \

@@ -187,6 +187,8 @@ char *ngx_http_ttai_queue_init_conf(ngx_conf_t *cf,
 ngx_int_t ngx_http_ttai_queue_init_process(ngx_cycle_t *cycle,
     ngx_http_ttai_main_conf_t *tmcf);
 ngx_uint_t ngx_http_ttai_background_lead(void);
+ngx_int_t ngx_http_ttai_background_health(ngx_http_request_t *r,
+    ngx_http_ttai_main_conf_t *tmcf, ngx_http_ttai_health_t *h);
 
 /* ngx_http_ttai_workflow.c: the workflows' turns */
 ngx_int_t ngx_http_ttai_workflow_init_process(ngx_cycle_t *cycle,

@@ -408,6 +408,50 @@ ngx_http_ttai_background_lead(void)
 }
 
 
+/*
+ * /health: which worker runs the background work, how long its lease
+ * has left, and the batches delivered since the zone was made
+ */
+
+ngx_int_t
+ngx_http_ttai_background_health(ngx_http_request_t *r,
+    ngx_http_ttai_main_conf_t *tmcf, ngx_http_ttai_health_t *h)
+{
+    uint64_t                    now;
+    ngx_slab_pool_t            *shpool;
+    ngx_http_ttai_queue_shm_t  *sh;
+
+    static ngx_str_t  names[] = {
+        ngx_string("leader_pid"),
+        ngx_string("lease_ms_left"),
+        ngx_string("batches_delivered")
+    };
+
+    if (ngx_http_ttai_queue_zone == NULL
+        || (tmcf->queues == NULL && tmcf->workflows != 1))
+    {
+        return NGX_DECLINED;
+    }
+
+    shpool = (ngx_slab_pool_t *) ngx_http_ttai_queue_zone->shm.addr;
+    sh = ngx_http_ttai_queue_zone->data;
+    now = (uint64_t) ngx_http_ttai_queue_now();
+
+    h->names = names;
+    h->ncounters = 3;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    h->counters[0] = (uint64_t) sh->pid;
+    h->counters[1] = (sh->until > now) ? sh->until - now : 0;
+    h->counters[2] = sh->delivered;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return NGX_OK;
+}
+
+
 /* claims a batch of the next queue, or rests until the next tick */
 
 static void

@@ -12,7 +12,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Time::HiRes qw(time sleep);
 use Ttai::Util qw(repo_root scratch_dir run_capture dev_server stop_pid
-                  children read_file skip_or_fail);
+                  children read_file http_get skip_or_fail);
 
 my $root = repo_root();
 
@@ -77,6 +77,17 @@ is sql("SELECT count(*) FROM queue_acks WHERE attempts = 1 "
        . "AND outcome = 'acked'"), 60, 'each at its first delivery';
 like ttai('queues', 'list'), qr/^jobs\s+0\s+0\s+0\s+0\s+0\s+60\s+0$/m,
     'ttai queues list shows them acked';
+
+{
+    my ($hst, undef, $hb) = http_get($port, '/health');
+    my ($leader, $left, $batches) = ($hb // '') =~
+        /"background":\{"status":"ok","leader_pid":(\d+),"lease_ms_left":(\d+),"batches_delivered":(\d+)\}/;
+    ok defined $leader, '/health shows the background work'
+        or diag $hb;
+    ok((grep { $_ == ($leader // 0) } children($pid)),
+       'run by one of the workers');
+    cmp_ok $batches // 0, '>=', 6, 'and counts the batches delivered';
+}
 
 # -- held, then delivered again after the visibility timeout -------------
 
