@@ -3,7 +3,6 @@
  * Copyright (C) ttai contributors
  */
 
-
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -13,11 +12,10 @@
 #include <sodium.h>
 
 #include "ttai_crypto.h"
+#include "ttai_d1.h"
 #include "ttai_oauth_store.h"
 
-
 typedef char  ttai_oauth_store_hash_t[TTAI_OAUTH_HASH_LEN + 1];
-
 
 /* a column of a result row, and where its value goes in a struct */
 typedef struct {
@@ -33,17 +31,13 @@ typedef struct {
 #define ttai_oauth_store_col(type, member, kind)                             \
     { #member, offsetof(type, member), TTAI_OAUTH_STORE_ ## kind }
 
-
 #define TTAI_OAUTH_STORE_PURGE  4    /* statements */
 
 /* what the revoking statements give back: their oauth_revocations rows */
 #define TTAI_OAUTH_STORE_RETURNING                                           \
     " RETURNING id, family, user_id, revoked_at"
 
-
-static json_t *ttai_oauth_store_batch(size_t n, ...);
 static json_t *ttai_oauth_store_purge(long long now, int i);
-static json_t *ttai_oauth_store_stmt(const char *sql, json_t *params);
 static json_t *ttai_oauth_store_tokens(const ttai_oauth_tt_tokens_t *t,
     long long now);
 static json_t *ttai_oauth_store_user(const ttai_oauth_tt_tokens_t *t,
@@ -56,7 +50,6 @@ static json_t *ttai_oauth_store_row(json_t *results, size_t i, size_t n);
 static long long ttai_oauth_store_changes(json_t *results, size_t i);
 static int ttai_oauth_store_read(json_t *row, void *out, size_t size,
     const ttai_oauth_store_col_t *cols);
-
 
 static const ttai_oauth_store_col_t  ttai_oauth_store_client_cols[] = {
     ttai_oauth_store_col(ttai_oauth_client_row_t, client_id, STR),
@@ -119,7 +112,6 @@ static const ttai_oauth_store_col_t  ttai_oauth_store_user_cols[] = {
     { NULL, 0, 0 }
 };
 
-
 json_t *
 ttai_oauth_store_register(const char *client_id, const char *secret,
     const ttai_oauth_client_t *reg)
@@ -140,12 +132,11 @@ ttai_oauth_store_register(const char *client_id, const char *secret,
     free(uris);
     free(grants);
 
-    return ttai_oauth_store_batch(1, ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(1, ttai_d1_stmt(
                "INSERT INTO oauth_clients (client_id, secret_hash, name, "
                "redirect_uris, auth_method, grant_types) "
                "VALUES (?, ?, ?, ?, ?, ?)", params));
 }
-
 
 /*
  * A client whose id is its metadata document's URL: stored as the
@@ -170,7 +161,7 @@ ttai_oauth_store_client_document(const char *client_id,
     free(uris);
     free(grants);
 
-    return ttai_oauth_store_batch(1, ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(1, ttai_d1_stmt(
                "INSERT INTO oauth_clients (client_id, secret_hash, name, "
                "redirect_uris, auth_method, grant_types) "
                "VALUES (?1, NULL, ?2, ?3, 'none', ?4) "
@@ -181,17 +172,15 @@ ttai_oauth_store_client_document(const char *client_id,
                "auth_method, grant_types", params));
 }
 
-
 json_t *
 ttai_oauth_store_client(const char *client_id)
 {
-    return ttai_oauth_store_batch(1, ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(1, ttai_d1_stmt(
                "SELECT client_id, secret_hash, name, redirect_uris, "
                "auth_method, grant_types "
                "FROM oauth_clients WHERE client_id = ?",
                json_pack("[s]", client_id)));
 }
-
 
 json_t *
 ttai_oauth_store_request_save(const char *request, const char *csrf,
@@ -199,7 +188,7 @@ ttai_oauth_store_request_save(const char *request, const char *csrf,
 {
     ttai_oauth_store_hash_t  hid, hcsrf;
 
-    return ttai_oauth_store_batch(1, ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(1, ttai_d1_stmt(
                "INSERT INTO oauth_requests (id_hash, csrf_hash, "
                "client_id, redirect_uri, code_challenge, client_state, "
                "scope, resource, expires_at) "
@@ -211,7 +200,6 @@ ttai_oauth_store_request_save(const char *request, const char *csrf,
                          p->client_state, p->scope, p->resource,
                          (json_int_t) (now + TTAI_OAUTH_REQUEST_TTL))));
 }
-
 
 /*
  * The answer is taken by a statement that changes the row only while it
@@ -230,7 +218,7 @@ ttai_oauth_store_request_answer(const char *request, const char *csrf,
     ttai_oauth_store_hash(csrf, hcsrf);
 
     if (state != NULL) {
-        take = ttai_oauth_store_stmt(
+        take = ttai_d1_stmt(
                    "UPDATE oauth_requests SET state_hash = ? "
                    "WHERE id_hash = ? AND csrf_hash = ? "
                    "AND state_hash IS NULL AND expires_at > ?",
@@ -239,21 +227,20 @@ ttai_oauth_store_request_answer(const char *request, const char *csrf,
                              hcsrf, (json_int_t) now));
 
     } else {
-        take = ttai_oauth_store_stmt(
+        take = ttai_d1_stmt(
                    "DELETE FROM oauth_requests "
                    "WHERE id_hash = ? AND csrf_hash = ?",
                    json_pack("[s, s]", hid, hcsrf));
     }
 
-    return ttai_oauth_store_batch(2,
-               ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(2,
+               ttai_d1_stmt(
                    "SELECT client_id, redirect_uri, client_state "
                    "FROM oauth_requests WHERE id_hash = ? AND csrf_hash = ? "
                    "AND state_hash IS NULL AND expires_at > ?",
                    json_pack("[s, s, I]", hid, hcsrf, (json_int_t) now)),
                take);
 }
-
 
 json_t *
 ttai_oauth_store_request_take(const char *state, long long now)
@@ -263,25 +250,23 @@ ttai_oauth_store_request_take(const char *state, long long now)
     ttai_oauth_store_hash(state, hstate);
 
     /* single use: found and deleted in one transaction */
-    return ttai_oauth_store_batch(2,
-               ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(2,
+               ttai_d1_stmt(
                    "SELECT client_id, redirect_uri, code_challenge, "
                    "client_state, scope, resource FROM oauth_requests "
                    "WHERE state_hash = ? AND expires_at > ?",
                    json_pack("[s, I]", hstate, (json_int_t) now)),
-               ttai_oauth_store_stmt(
+               ttai_d1_stmt(
                    "DELETE FROM oauth_requests WHERE state_hash = ?",
                    json_pack("[s]", hstate)));
 }
 
-
 json_t *
 ttai_oauth_store_connect(const ttai_oauth_tt_tokens_t *t, long long now)
 {
-    return ttai_oauth_store_batch(2, ttai_oauth_store_user(t, now),
+    return ttai_d1_batch_of(2, ttai_oauth_store_user(t, now),
                                   ttai_oauth_store_tokens(t, now));
 }
-
 
 json_t *
 ttai_oauth_store_sign_in(const ttai_oauth_tt_tokens_t *t,
@@ -289,10 +274,10 @@ ttai_oauth_store_sign_in(const ttai_oauth_tt_tokens_t *t,
 {
     ttai_oauth_store_hash_t  hcode;
 
-    return ttai_oauth_store_batch(3 + TTAI_OAUTH_STORE_PURGE,
+    return ttai_d1_batch_of(3 + TTAI_OAUTH_STORE_PURGE,
                ttai_oauth_store_user(t, now),
                ttai_oauth_store_tokens(t, now),
-               ttai_oauth_store_stmt(
+               ttai_d1_stmt(
                    "INSERT INTO oauth_codes (code_hash, client_id, user_id, "
                    "redirect_uri, code_challenge, scope, resource, "
                    "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -305,17 +290,15 @@ ttai_oauth_store_sign_in(const ttai_oauth_tt_tokens_t *t,
                ttai_oauth_store_purge(now, 2), ttai_oauth_store_purge(now, 3));
 }
 
-
 json_t *
 ttai_oauth_store_tt_tokens(const char *user)
 {
-    return ttai_oauth_store_batch(1, ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(1, ttai_d1_stmt(
                "SELECT access_token, refresh_token, expires_at "
                "FROM user_oauth_tokens "
                "WHERE user_id = ? AND provider = 'tastytrade'",
                json_pack("[s]", user)));
 }
-
 
 json_t *
 ttai_oauth_store_tt_refreshed(const ttai_oauth_tt_tokens_t *t,
@@ -334,7 +317,7 @@ ttai_oauth_store_tt_refreshed(const ttai_oauth_tt_tokens_t *t,
         return NULL;
     }
 
-    return ttai_oauth_store_batch(1, ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(1, ttai_d1_stmt(
                "UPDATE user_oauth_tokens SET access_token = ?1, "
                "refresh_token = ?2, expires_at = ?3, updated_at = ?4 "
                "WHERE user_id = ?5 AND provider = 'tastytrade'",
@@ -343,20 +326,18 @@ ttai_oauth_store_tt_refreshed(const ttai_oauth_tt_tokens_t *t,
                          t->user)));
 }
 
-
 /* a new user, or the time (and the email, when given) of a known one */
 
 static json_t *
 ttai_oauth_store_user(const ttai_oauth_tt_tokens_t *t, long long now)
 {
-    return ttai_oauth_store_stmt(
+    return ttai_d1_stmt(
                "INSERT INTO users (id, email, created_at, updated_at) "
                "VALUES (?1, ?2, ?3, ?3) "
                "ON CONFLICT (id) DO UPDATE SET "
                "email = COALESCE(?2, email), updated_at = ?3",
                json_pack("[s, s?, I]", t->user, t->email, (json_int_t) now));
 }
-
 
 static json_t *
 ttai_oauth_store_tokens(const ttai_oauth_tt_tokens_t *t, long long now)
@@ -374,7 +355,7 @@ ttai_oauth_store_tokens(const ttai_oauth_tt_tokens_t *t, long long now)
         return NULL;
     }
 
-    return ttai_oauth_store_stmt(
+    return ttai_d1_stmt(
                "INSERT INTO user_oauth_tokens (user_id, provider, "
                "access_token, refresh_token, expires_at, scope, updated_at) "
                "VALUES (?1, 'tastytrade', ?2, ?3, ?4, ?5, ?6) "
@@ -385,7 +366,6 @@ ttai_oauth_store_tokens(const ttai_oauth_tt_tokens_t *t, long long now)
                          (json_int_t) t->expires_at, t->scope,
                          (json_int_t) now));
 }
-
 
 /*
  * {"blob":"<base64>"} of the sealed token, bound to its user and column
@@ -431,7 +411,6 @@ ttai_oauth_store_sealed(const ttai_oauth_tt_tokens_t *t, const char *field,
     return v;
 }
 
-
 json_t *
 ttai_oauth_store_grant(const char *client_id, int refresh, const char *token)
 {
@@ -439,25 +418,24 @@ ttai_oauth_store_grant(const char *client_id, int refresh, const char *token)
 
     ttai_oauth_store_hash(token, hash);
 
-    return ttai_oauth_store_batch(2,
-               ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(2,
+               ttai_d1_stmt(
                    "SELECT client_id, secret_hash, name, redirect_uris, "
                    "auth_method, grant_types "
                    "FROM oauth_clients WHERE client_id = ?",
                    json_pack("[s]", client_id)),
                refresh
-               ? ttai_oauth_store_stmt(
+               ? ttai_d1_stmt(
                      "SELECT family, client_id, user_id, scope, resource, "
                      "expires_at, used, revoked "
                      "FROM oauth_refresh_tokens WHERE token_hash = ?",
                      json_pack("[s]", hash))
-               : ttai_oauth_store_stmt(
+               : ttai_d1_stmt(
                      "SELECT client_id, user_id, redirect_uri, "
                      "code_challenge, scope, resource, expires_at, used, "
                      "family FROM oauth_codes WHERE code_hash = ?",
                      json_pack("[s]", hash)));
 }
-
 
 /*
  * The grant is used up by statements that succeed only once: of a code
@@ -476,8 +454,8 @@ ttai_oauth_store_code_redeem(const char *code, const char *refresh,
     ttai_oauth_store_hash(code, hcode);
     ttai_oauth_store_hash(refresh, hnew);
 
-    return ttai_oauth_store_batch(2,
-               ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(2,
+               ttai_d1_stmt(
                    "INSERT INTO oauth_refresh_tokens (token_hash, family, "
                    "client_id, user_id, scope, resource, created_at, "
                    "expires_at) SELECT ?1, ?1, client_id, user_id, scope, "
@@ -486,12 +464,11 @@ ttai_oauth_store_code_redeem(const char *code, const char *refresh,
                    json_pack("[s, I, I, s]", hnew, (json_int_t) now,
                              (json_int_t) (now + TTAI_OAUTH_REFRESH_TTL),
                              hcode)),
-               ttai_oauth_store_stmt(
+               ttai_d1_stmt(
                    "UPDATE oauth_codes SET used = 1, family = ?1 "
                    "WHERE code_hash = ?2 AND used = 0",
                    json_pack("[s, s]", hnew, hcode)));
 }
-
 
 void
 ttai_oauth_store_family_of(const char *refresh,
@@ -500,17 +477,15 @@ ttai_oauth_store_family_of(const char *refresh,
     ttai_oauth_store_hash(refresh, out);
 }
 
-
 json_t *
 ttai_oauth_store_code_use(const char *code)
 {
     ttai_oauth_store_hash_t  hcode;
 
-    return ttai_oauth_store_batch(1, ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(1, ttai_d1_stmt(
                "UPDATE oauth_codes SET used = 1 WHERE code_hash = ?",
                json_pack("[s]", ttai_oauth_store_hash(code, hcode))));
 }
-
 
 /*
  * Revoking a family revokes its refresh tokens, and adds the family to
@@ -526,19 +501,18 @@ ttai_oauth_store_code_revoke(const char *code, long long now)
     ttai_oauth_store_hash(code, hcode);
 
     /* a code without a family matches no token: "= NULL" is never true */
-    return ttai_oauth_store_batch(2,
-               ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(2,
+               ttai_d1_stmt(
                    "UPDATE oauth_refresh_tokens SET revoked = 1 WHERE family = "
                    "(SELECT family FROM oauth_codes WHERE code_hash = ?)",
                    json_pack("[s]", hcode)),
-               ttai_oauth_store_stmt(
+               ttai_d1_stmt(
                    "INSERT OR IGNORE INTO oauth_revocations (family, "
                    "revoked_at) SELECT family, ?2 FROM oauth_codes "
                    "WHERE code_hash = ?1 AND family IS NOT NULL"
                    TTAI_OAUTH_STORE_RETURNING,
                    json_pack("[s, I]", hcode, (json_int_t) now)));
 }
-
 
 json_t *
 ttai_oauth_store_refresh_rotate(const char *old, const char *fresh,
@@ -549,8 +523,8 @@ ttai_oauth_store_refresh_rotate(const char *old, const char *fresh,
     ttai_oauth_store_hash(old, hold);
     ttai_oauth_store_hash(fresh, hnew);
 
-    return ttai_oauth_store_batch(2 + TTAI_OAUTH_STORE_PURGE,
-               ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(2 + TTAI_OAUTH_STORE_PURGE,
+               ttai_d1_stmt(
                    "INSERT INTO oauth_refresh_tokens (token_hash, family, "
                    "client_id, user_id, scope, resource, created_at, "
                    "expires_at) SELECT ?1, family, client_id, user_id, "
@@ -559,29 +533,27 @@ ttai_oauth_store_refresh_rotate(const char *old, const char *fresh,
                    json_pack("[s, I, I, s]", hnew, (json_int_t) now,
                              (json_int_t) (now + TTAI_OAUTH_REFRESH_TTL),
                              hold)),
-               ttai_oauth_store_stmt(
+               ttai_d1_stmt(
                    "UPDATE oauth_refresh_tokens SET used = 1 "
                    "WHERE token_hash = ?", json_pack("[s]", hold)),
                ttai_oauth_store_purge(now, 0), ttai_oauth_store_purge(now, 1),
                ttai_oauth_store_purge(now, 2), ttai_oauth_store_purge(now, 3));
 }
 
-
 json_t *
 ttai_oauth_store_family_revoke(const char *family, long long now)
 {
-    return ttai_oauth_store_batch(2,
-               ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(2,
+               ttai_d1_stmt(
                    "UPDATE oauth_refresh_tokens SET revoked = 1 "
                    "WHERE family = ?", json_pack("[s]", family)),
-               ttai_oauth_store_stmt(
+               ttai_d1_stmt(
                    "INSERT OR IGNORE INTO oauth_revocations (family, "
                    "revoked_at) SELECT ?1, ?2 WHERE EXISTS (SELECT 1 "
                    "FROM oauth_refresh_tokens WHERE family = ?1)"
                    TTAI_OAUTH_STORE_RETURNING,
                    json_pack("[s, I]", family, (json_int_t) now)));
 }
-
 
 json_t *
 ttai_oauth_store_token_revoke(const char *token, long long now)
@@ -590,19 +562,18 @@ ttai_oauth_store_token_revoke(const char *token, long long now)
 
     ttai_oauth_store_hash(token, hash);
 
-    return ttai_oauth_store_batch(2,
-               ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(2,
+               ttai_d1_stmt(
                    "UPDATE oauth_refresh_tokens SET revoked = 1 WHERE family = "
                    "(SELECT family FROM oauth_refresh_tokens "
                    "WHERE token_hash = ?)",
                    json_pack("[s]", hash)),
-               ttai_oauth_store_stmt(
+               ttai_d1_stmt(
                    "INSERT OR IGNORE INTO oauth_revocations (family, "
                    "revoked_at) SELECT family, ?2 FROM oauth_refresh_tokens "
                    "WHERE token_hash = ?1" TTAI_OAUTH_STORE_RETURNING,
                    json_pack("[s, I]", hash, (json_int_t) now)));
 }
-
 
 /*
  * A user's access tokens are known by their subject and the time they
@@ -613,35 +584,34 @@ ttai_oauth_store_token_revoke(const char *token, long long now)
 json_t *
 ttai_oauth_store_user_revoke(const char *user, long long now)
 {
-    return ttai_oauth_store_batch(4,
-               ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(4,
+               ttai_d1_stmt(
                    "SELECT id FROM users WHERE id = ?",
                    json_pack("[s]", user)),
-               ttai_oauth_store_stmt(
+               ttai_d1_stmt(
                    "UPDATE oauth_refresh_tokens SET revoked = 1 "
                    "WHERE user_id = ? AND revoked = 0",
                    json_pack("[s]", user)),
-               ttai_oauth_store_stmt(
+               ttai_d1_stmt(
                    "DELETE FROM user_oauth_tokens WHERE user_id = ?",
                    json_pack("[s]", user)),
-               ttai_oauth_store_stmt(
+               ttai_d1_stmt(
                    "INSERT INTO oauth_revocations (user_id, revoked_at) "
                    "SELECT id, ?2 FROM users WHERE id = ?1"
                    TTAI_OAUTH_STORE_RETURNING,
                    json_pack("[s, I]", user, (json_int_t) now)));
 }
 
-
 json_t *
 ttai_oauth_store_revocations(long long after, long long since,
     long long limit)
 {
-    return ttai_oauth_store_batch(2,
-               ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(2,
+               ttai_d1_stmt(
                    "SELECT COALESCE(max(id), 0) AS id "
                    "FROM oauth_revocations",
                    json_array()),
-               ttai_oauth_store_stmt(
+               ttai_d1_stmt(
                    "SELECT id, family, user_id, revoked_at "
                    "FROM oauth_revocations WHERE id > ? AND revoked_at > ? "
                    "ORDER BY id LIMIT ?",
@@ -649,11 +619,10 @@ ttai_oauth_store_revocations(long long after, long long since,
                              (json_int_t) since, (json_int_t) limit)));
 }
 
-
 json_t *
 ttai_oauth_store_users(long long now)
 {
-    return ttai_oauth_store_batch(1, ttai_oauth_store_stmt(
+    return ttai_d1_batch_of(1, ttai_d1_stmt(
                "SELECT u.id, COALESCE(u.email, '') AS email, u.created_at, "
                "EXISTS (SELECT 1 FROM user_oauth_tokens t "
                "        WHERE t.user_id = u.id) AS connected, "
@@ -664,9 +633,7 @@ ttai_oauth_store_users(long long now)
                json_pack("[I]", (json_int_t) now)));
 }
 
-
 /* -- readers ------------------------------------------------------------ */
-
 
 int
 ttai_oauth_store_client_read(json_t *results, ttai_oauth_client_row_t *c)
@@ -676,7 +643,6 @@ ttai_oauth_store_client_read(json_t *results, ttai_oauth_client_row_t *c)
                                  ttai_oauth_store_client_cols);
 }
 
-
 int
 ttai_oauth_store_grant_read(json_t *results, ttai_oauth_grant_row_t *g)
 {
@@ -684,7 +650,6 @@ ttai_oauth_store_grant_read(json_t *results, ttai_oauth_grant_row_t *g)
                                  sizeof(ttai_oauth_grant_row_t),
                                  ttai_oauth_store_grant_cols);
 }
-
 
 int
 ttai_oauth_store_request_answered(json_t *results, ttai_oauth_pending_t *p)
@@ -697,7 +662,6 @@ ttai_oauth_store_request_answered(json_t *results, ttai_oauth_pending_t *p)
                                  ttai_oauth_store_pending_cols);
 }
 
-
 int
 ttai_oauth_store_request_taken(json_t *results, ttai_oauth_pending_t *p)
 {
@@ -706,13 +670,11 @@ ttai_oauth_store_request_taken(json_t *results, ttai_oauth_pending_t *p)
                                  ttai_oauth_store_pending_cols);
 }
 
-
 int
 ttai_oauth_store_issued(json_t *results)
 {
     return ttai_oauth_store_changes(results, 0) == 1;
 }
-
 
 int
 ttai_oauth_store_user_revoked(json_t *results, long long *tokens)
@@ -727,7 +689,6 @@ ttai_oauth_store_user_revoked(json_t *results, long long *tokens)
 
     return 1;
 }
-
 
 int
 ttai_oauth_store_revocation_at(json_t *results, size_t i,
@@ -744,14 +705,12 @@ ttai_oauth_store_revocation_at(json_t *results, size_t i,
                                  ttai_oauth_store_revocation_cols);
 }
 
-
 long long
 ttai_oauth_store_revocations_last(json_t *results)
 {
     return (long long) json_integer_value(
                json_object_get(ttai_oauth_store_row(results, 0, 0), "id"));
 }
-
 
 int
 ttai_oauth_store_tt_read(json_t *results, ttai_oauth_tt_sealed_t *t)
@@ -761,7 +720,6 @@ ttai_oauth_store_tt_read(json_t *results, ttai_oauth_tt_sealed_t *t)
                                  ttai_oauth_store_sealed_cols);
 }
 
-
 int
 ttai_oauth_store_user_at(json_t *results, size_t i, ttai_oauth_user_row_t *u)
 {
@@ -770,9 +728,7 @@ ttai_oauth_store_user_at(json_t *results, size_t i, ttai_oauth_user_row_t *u)
                                  ttai_oauth_store_user_cols);
 }
 
-
 /* -- helpers ------------------------------------------------------------ */
-
 
 /*
  * Statement i of the purge of expired rows, which rides along with the
@@ -790,89 +746,29 @@ ttai_oauth_store_purge(long long now, int i)
     switch (i) {
 
     case 0:
-        return ttai_oauth_store_stmt(
+        return ttai_d1_stmt(
                    "DELETE FROM oauth_requests WHERE expires_at <= ?",
                    json_pack("[I]", (json_int_t) now));
 
     case 1:
-        return ttai_oauth_store_stmt(
+        return ttai_d1_stmt(
                    "DELETE FROM oauth_codes WHERE expires_at <= ?1 "
                    "AND (family IS NULL OR expires_at <= ?2)",
                    json_pack("[I, I]", (json_int_t) now,
                              (json_int_t) (now - TTAI_OAUTH_REFRESH_TTL)));
 
     case 2:
-        return ttai_oauth_store_stmt(
+        return ttai_d1_stmt(
                    "DELETE FROM oauth_refresh_tokens WHERE expires_at <= ?",
                    json_pack("[I]", (json_int_t) now));
 
     default:
-        return ttai_oauth_store_stmt(
+        return ttai_d1_stmt(
                    "DELETE FROM oauth_revocations WHERE revoked_at <= ?",
                    json_pack("[I]",
                              (json_int_t) (now - TTAI_OAUTH_REVOKED_KEEP)));
     }
 }
-
-
-
-/* an array of n statements, which it takes; NULL if any is NULL */
-
-static json_t *
-ttai_oauth_store_batch(size_t n, ...)
-{
-    int       failed;
-    size_t    i;
-    json_t   *batch, *st;
-    va_list   args;
-
-    batch = json_array();
-    failed = (batch == NULL);
-
-    va_start(args, n);
-
-    for (i = 0; i < n; i++) {
-        st = va_arg(args, json_t *);
-
-        if (st == NULL) {
-            failed = 1;
-
-        } else if (failed) {
-            json_decref(st);
-
-        } else if (json_array_append_new(batch, st) != 0) {
-            failed = 1;
-        }
-    }
-
-    va_end(args);
-
-    if (failed) {
-        json_decref(batch);
-        return NULL;
-    }
-
-    return batch;
-}
-
-
-/* {"sql","params"}; takes params, and NULL params means out of memory */
-
-static json_t *
-ttai_oauth_store_stmt(const char *sql, json_t *params)
-{
-    json_t  *st;
-
-    if (params == NULL) {
-        return NULL;
-    }
-
-    /* json_pack() takes an "o" value even when it fails */
-    st = json_pack("{s:s, s:o}", "sql", sql, "params", params);
-
-    return st;
-}
-
 
 static const char *
 ttai_oauth_store_hash(const char *secret, ttai_oauth_store_hash_t out)
@@ -881,7 +777,6 @@ ttai_oauth_store_hash(const char *secret, ttai_oauth_store_hash_t out)
 
     return out;
 }
-
 
 /* row n of statement i's result, or NULL */
 
@@ -896,7 +791,6 @@ ttai_oauth_store_row(json_t *results, size_t i, size_t n)
     return json_is_object(row) ? row : NULL;
 }
 
-
 static long long
 ttai_oauth_store_changes(json_t *results, size_t i)
 {
@@ -904,7 +798,6 @@ ttai_oauth_store_changes(json_t *results, size_t i)
                json_object_get(json_array_get(results, i), "meta"),
                "changes"));
 }
-
 
 /*
  * A row into a struct, column by column; the struct is cleared first, so

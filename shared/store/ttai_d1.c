@@ -1164,3 +1164,65 @@ ttai_d1_now_us(void)
 
     return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
+
+
+json_t *
+ttai_d1_stmt(const char *sql, json_t *params)
+{
+    if (params == NULL) {
+        return NULL;
+    }
+
+    /* json_pack() takes an "o" value even when it fails */
+    return json_pack("{s:s, s:o}", "sql", sql, "params", params);
+}
+
+
+int
+ttai_d1_push(json_t *batch, json_t *st)
+{
+    if (st == NULL) {
+        return -1;
+    }
+
+    return json_array_append_new(batch, st);
+}
+
+
+json_t *
+ttai_d1_batch_of(size_t n, ...)
+{
+    int       failed;
+    size_t    i;
+    json_t   *batch, *st;
+    va_list   args;
+
+    batch = json_array();
+    failed = (batch == NULL);
+
+    va_start(args, n);
+
+    /* every statement is taken, even after a failure */
+    for (i = 0; i < n; i++) {
+        st = va_arg(args, json_t *);
+
+        if (st == NULL) {
+            failed = 1;
+
+        } else if (failed) {
+            json_decref(st);
+
+        } else if (json_array_append_new(batch, st) != 0) {
+            failed = 1;
+        }
+    }
+
+    va_end(args);
+
+    if (failed) {
+        json_decref(batch);
+        return NULL;
+    }
+
+    return batch;
+}

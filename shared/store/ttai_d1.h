@@ -108,6 +108,17 @@ json_t *ttai_d1_batch(sqlite3 *db, json_t *statements,
     const ttai_d1_opts_t *opts, ttai_d1_error_t *err);
 
 /*
+ * Building batches: a statement {"sql","params"} (takes params; NULL
+ * params, an allocation that failed, gives NULL); a statement appended
+ * to a batch (taken; -1 when it is NULL or out of memory); and a batch
+ * of the n statements given (each taken; NULL when one is NULL or out
+ * of memory)
+ */
+json_t *ttai_d1_stmt(const char *sql, json_t *params);
+int ttai_d1_push(json_t *batch, json_t *st);
+json_t *ttai_d1_batch_of(size_t n, ...);
+
+/*
  * Runs fn inside BEGIN IMMEDIATE ... COMMIT, or rolls back when fn fails.
  * While fn runs, statements that would end the transaction (BEGIN,
  * COMMIT, ROLLBACK) are refused when they are prepared.

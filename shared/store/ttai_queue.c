@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "ttai_d1.h"
 #include "ttai_queue.h"
 
 
@@ -24,7 +25,6 @@
  */
 
 
-static json_t *ttai_queue_stmt(const char *sql, json_t *params);
 static int ttai_queue_echo(const ttai_queue_conf_t *q, json_t *messages,
     ttai_queue_outcome_t *out);
 
@@ -121,24 +121,13 @@ json_t *
 ttai_queue_send(const char *queue, const char *body, long long now_ms,
     long delay_ms)
 {
-    json_t  *batch;
-
-    batch = json_array();
-
-    if (batch == NULL
-        || json_array_append_new(batch, ttai_queue_stmt(
-               "INSERT INTO queue_messages (queue, body, visible_at, "
-               "created_at) VALUES (?, ?, ?, ?)",
-               json_pack("[s, s, I, I]", queue, body,
-                         (json_int_t) (now_ms + delay_ms),
-                         (json_int_t) now_ms)))
-           != 0)
-    {
-        json_decref(batch);
-        return NULL;
-    }
-
-    return batch;
+    return ttai_d1_batch_of(1,
+               ttai_d1_stmt(
+                   "INSERT INTO queue_messages (queue, body, visible_at, "
+                   "created_at) VALUES (?, ?, ?, ?)",
+                   json_pack("[s, s, I, I]", queue, body,
+                             (json_int_t) (now_ms + delay_ms),
+                             (json_int_t) now_ms)));
 }
 
 
@@ -155,7 +144,7 @@ ttai_queue_claim(const ttai_queue_conf_t *q, const char *lease,
      * longest a ready message waits for a full batch (-1: no wait)
      */
     if (batch == NULL
-        || json_array_append_new(batch, ttai_queue_stmt(
+        || ttai_d1_push(batch, ttai_d1_stmt(
                "UPDATE queue_messages SET lease = ?1, "
                "visible_at = ?2 + ?3, attempts = attempts + 1 "
                "WHERE id IN (SELECT id FROM queue_messages "
@@ -279,10 +268,10 @@ ttai_queue_settle(const ttai_queue_conf_t *q, const char *lease,
 
         attempts = json_integer_value(json_object_get(m, "attempts"));
 
-        if (json_array_append_new(batch, ttai_queue_stmt(
+        if (ttai_d1_push(batch, ttai_d1_stmt(
                 "DELETE FROM queue_messages WHERE id = ? AND lease = ?",
                 json_pack("[I, s]", id, lease))) != 0
-            || json_array_append_new(batch, ttai_queue_stmt(
+            || ttai_d1_push(batch, ttai_d1_stmt(
                 "INSERT INTO queue_acks (message_id, queue, attempts, "
                 "outcome, at) SELECT ?, ?, ?, 'acked', ? "
                 "WHERE changes() = 1",
@@ -310,7 +299,7 @@ ttai_queue_settle(const ttai_queue_conf_t *q, const char *lease,
                 delay = ttai_queue_backoff(q, (unsigned) attempts);
             }
 
-            st = ttai_queue_stmt(
+            st = ttai_d1_stmt(
                      "UPDATE queue_messages SET lease = NULL, "
                      "visible_at = ? WHERE id = ? AND lease = ?",
                      json_pack("[I, I, s]", (json_int_t) (now_ms + delay),
@@ -318,7 +307,7 @@ ttai_queue_settle(const ttai_queue_conf_t *q, const char *lease,
 
         } else if (q->dead_letter[0] != '\0') {
             /* its retries are used: to the dead-letter queue, afresh */
-            st = ttai_queue_stmt(
+            st = ttai_d1_stmt(
                      "UPDATE queue_messages SET queue = ?, dead_from = ?, "
                      "attempts = 0, lease = NULL, visible_at = ? "
                      "WHERE id = ? AND lease = ?",
@@ -326,14 +315,14 @@ ttai_queue_settle(const ttai_queue_conf_t *q, const char *lease,
                                (json_int_t) now_ms, id, lease));
 
         } else {
-            if (json_array_append_new(batch, ttai_queue_stmt(
+            if (ttai_d1_push(batch, ttai_d1_stmt(
                     "DELETE FROM queue_messages WHERE id = ? AND lease = ?",
                     json_pack("[I, s]", id, lease))) != 0)
             {
                 goto nomem;
             }
 
-            st = ttai_queue_stmt(
+            st = ttai_d1_stmt(
                      "INSERT INTO queue_acks (message_id, queue, attempts, "
                      "outcome, at) SELECT ?, ?, ?, 'dropped', ? "
                      "WHERE changes() = 1",
@@ -341,7 +330,7 @@ ttai_queue_settle(const ttai_queue_conf_t *q, const char *lease,
                                (json_int_t) now_ms));
         }
 
-        if (json_array_append_new(batch, st) != 0) {
+        if (ttai_d1_push(batch, st) != 0) {
             goto nomem;
         }
     }
@@ -361,7 +350,7 @@ ttai_queue_settle(const ttai_queue_conf_t *q, const char *lease,
             continue;
         }
 
-        if (json_array_append_new(batch, ttai_queue_stmt(
+        if (ttai_d1_push(batch, ttai_d1_stmt(
                 "INSERT INTO queue_messages (queue, body, visible_at, "
                 "created_at) VALUES (?, ?, ?, ?)",
                 json_pack("[s, O, I, I]", queue, json_object_get(v, "body"),
@@ -384,106 +373,53 @@ nomem:
 json_t *
 ttai_queue_stats(long long now_ms)
 {
-    json_t  *batch;
-
-    batch = json_array();
-
-    if (batch == NULL
-        || json_array_append_new(batch, ttai_queue_stmt(
-               "SELECT queue, "
-               "sum(lease IS NULL AND visible_at <= ?1) AS ready, "
-               "sum(lease IS NOT NULL AND visible_at > ?1) AS in_flight, "
-               "sum(lease IS NULL AND visible_at > ?1) AS delayed, "
-               "sum(lease IS NOT NULL AND visible_at <= ?1) AS expired, "
-               "sum(dead_from IS NOT NULL) AS dead_letters "
-               "FROM queue_messages GROUP BY queue ORDER BY queue",
-               json_pack("[I]", (json_int_t) now_ms))) != 0
-        || json_array_append_new(batch, ttai_queue_stmt(
-               "SELECT queue, sum(outcome = 'acked') AS acked, "
-               "sum(outcome = 'dropped') AS dropped FROM queue_acks "
-               "GROUP BY queue ORDER BY queue", json_array())) != 0)
-    {
-        json_decref(batch);
-        return NULL;
-    }
-
-    return batch;
+    return ttai_d1_batch_of(2,
+               ttai_d1_stmt(
+                   "SELECT queue, "
+                   "sum(lease IS NULL AND visible_at <= ?1) AS ready, "
+                   "sum(lease IS NOT NULL AND visible_at > ?1) AS in_flight, "
+                   "sum(lease IS NULL AND visible_at > ?1) AS delayed, "
+                   "sum(lease IS NOT NULL AND visible_at <= ?1) AS expired, "
+                   "sum(dead_from IS NOT NULL) AS dead_letters "
+                   "FROM queue_messages GROUP BY queue ORDER BY queue",
+                   json_pack("[I]", (json_int_t) now_ms)),
+               ttai_d1_stmt(
+                   "SELECT queue, sum(outcome = 'acked') AS acked, "
+                   "sum(outcome = 'dropped') AS dropped FROM queue_acks "
+                   "GROUP BY queue ORDER BY queue", json_array()));
 }
 
 
 json_t *
 ttai_queue_peek(const char *queue, long n)
 {
-    json_t  *batch;
-
-    batch = json_array();
-
-    if (batch == NULL
-        || json_array_append_new(batch, ttai_queue_stmt(
-               "SELECT id, body, attempts, visible_at, "
-               "lease IS NOT NULL AS in_flight, created_at, dead_from "
-               "FROM queue_messages WHERE queue = ? "
-               "ORDER BY visible_at, id LIMIT ?",
-               json_pack("[s, I]", queue, (json_int_t) n))) != 0)
-    {
-        json_decref(batch);
-        return NULL;
-    }
-
-    return batch;
+    return ttai_d1_batch_of(1,
+               ttai_d1_stmt(
+                   "SELECT id, body, attempts, visible_at, "
+                   "lease IS NOT NULL AS in_flight, created_at, dead_from "
+                   "FROM queue_messages WHERE queue = ? "
+                   "ORDER BY visible_at, id LIMIT ?",
+                   json_pack("[s, I]", queue, (json_int_t) n)));
 }
 
 
 json_t *
 ttai_queue_purge(const char *queue)
 {
-    json_t  *batch;
-
-    batch = json_array();
-
-    if (batch == NULL
-        || json_array_append_new(batch, ttai_queue_stmt(
-               "DELETE FROM queue_messages WHERE queue = ?",
-               json_pack("[s]", queue))) != 0)
-    {
-        json_decref(batch);
-        return NULL;
-    }
-
-    return batch;
+    return ttai_d1_batch_of(1,
+               ttai_d1_stmt(
+                   "DELETE FROM queue_messages WHERE queue = ?",
+                   json_pack("[s]", queue)));
 }
 
 
 json_t *
 ttai_queue_trim(long long before_ms)
 {
-    json_t  *batch;
-
-    batch = json_array();
-
-    if (batch == NULL
-        || json_array_append_new(batch, ttai_queue_stmt(
-               "DELETE FROM queue_acks WHERE at < ?",
-               json_pack("[I]", (json_int_t) before_ms))) != 0)
-    {
-        json_decref(batch);
-        return NULL;
-    }
-
-    return batch;
-}
-
-
-/* takes the reference to params, even when it fails */
-
-static json_t *
-ttai_queue_stmt(const char *sql, json_t *params)
-{
-    if (params == NULL) {
-        return NULL;
-    }
-
-    return json_pack("{s:s, s:o}", "sql", sql, "params", params);
+    return ttai_d1_batch_of(1,
+               ttai_d1_stmt(
+                   "DELETE FROM queue_acks WHERE at < ?",
+                   json_pack("[I]", (json_int_t) before_ms)));
 }
 
 

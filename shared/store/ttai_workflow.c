@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "ttai_d1.h"
 #include "ttai_workflow.h"
 
 
@@ -26,8 +27,6 @@
     " EXISTS (SELECT 1 FROM workflow_instances WHERE id = ?1 AND lease = ?2)"
 
 
-static json_t *ttai_wf_stmt(const char *sql, json_t *params);
-static int ttai_wf_add(json_t *batch, json_t *st);
 static int ttai_wf_demo(const ttai_wf_ctx_t *ctx, ttai_wf_action_t *a);
 
 
@@ -79,60 +78,40 @@ json_t *
 ttai_workflow_create(const char *id, const char *workflow,
     const char *params, long long now_ms)
 {
-    json_t  *batch;
-
-    batch = json_array();
-
-    if (batch == NULL
-        || ttai_wf_add(batch, ttai_wf_stmt(
-               "INSERT INTO workflow_instances (id, workflow, status, "
-               "params, wake_at, created_at, updated_at) "
-               "VALUES (?, ?, 'queued', ?, ?, ?, ?)",
-               json_pack("[s, s, s, I, I, I]", id, workflow, params,
-                         (json_int_t) now_ms, (json_int_t) now_ms,
-                         (json_int_t) now_ms))) != 0)
-    {
-        json_decref(batch);
-        return NULL;
-    }
-
-    return batch;
+    return ttai_d1_batch_of(1,
+               ttai_d1_stmt(
+                   "INSERT INTO workflow_instances (id, workflow, status, "
+                   "params, wake_at, created_at, updated_at) "
+                   "VALUES (?, ?, 'queued', ?, ?, ?, ?)",
+                   json_pack("[s, s, s, I, I, I]", id, workflow, params,
+                             (json_int_t) now_ms, (json_int_t) now_ms,
+                             (json_int_t) now_ms)));
 }
 
 
 json_t *
 ttai_workflow_claim(const char *lease, long long now_ms, long lease_ms)
 {
-    json_t  *batch;
-
-    batch = json_array();
-
-    if (batch == NULL
-        || ttai_wf_add(batch, ttai_wf_stmt(
-               "UPDATE workflow_instances SET lease = ?1, "
-               "lease_until = ?2 + ?3 WHERE id = (SELECT id FROM "
-               "workflow_instances WHERE status IN ('queued', 'running', "
-               "'waiting') AND wake_at <= ?2 AND lease_until < ?2 "
-               "ORDER BY wake_at LIMIT 1) "
-               "RETURNING id, workflow, status, params",
-               json_pack("[s, I, I]", lease, (json_int_t) now_ms,
-                         (json_int_t) lease_ms))) != 0
-        || ttai_wf_add(batch, ttai_wf_stmt(
-               "SELECT name, seq, status, output, attempts, until "
-               "FROM workflow_steps WHERE instance_id IN (SELECT id FROM "
-               "workflow_instances WHERE lease = ?1) ORDER BY seq",
-               json_pack("[s]", lease))) != 0
-        || ttai_wf_add(batch, ttai_wf_stmt(
-               "SELECT id, name, payload FROM workflow_events "
-               "WHERE instance_id IN (SELECT id FROM workflow_instances "
-               "WHERE lease = ?1) ORDER BY id",
-               json_pack("[s]", lease))) != 0)
-    {
-        json_decref(batch);
-        return NULL;
-    }
-
-    return batch;
+    return ttai_d1_batch_of(3,
+               ttai_d1_stmt(
+                   "UPDATE workflow_instances SET lease = ?1, "
+                   "lease_until = ?2 + ?3 WHERE id = (SELECT id FROM "
+                   "workflow_instances WHERE status IN ('queued', 'running', "
+                   "'waiting') AND wake_at <= ?2 AND lease_until < ?2 "
+                   "ORDER BY wake_at LIMIT 1) "
+                   "RETURNING id, workflow, status, params",
+                   json_pack("[s, I, I]", lease, (json_int_t) now_ms,
+                             (json_int_t) lease_ms)),
+               ttai_d1_stmt(
+                   "SELECT name, seq, status, output, attempts, until "
+                   "FROM workflow_steps WHERE instance_id IN (SELECT id FROM "
+                   "workflow_instances WHERE lease = ?1) ORDER BY seq",
+                   json_pack("[s]", lease)),
+               ttai_d1_stmt(
+                   "SELECT id, name, payload FROM workflow_events "
+                   "WHERE instance_id IN (SELECT id FROM workflow_instances "
+                   "WHERE lease = ?1) ORDER BY id",
+                   json_pack("[s]", lease)));
 }
 
 
@@ -253,7 +232,7 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
         json_object_set_new(done, name, json_loads(text, JSON_DECODE_ANY,
                                                    NULL));
 
-        st = ttai_wf_stmt("UPDATE workflow_steps SET status = 'complete', "
+        st = ttai_d1_stmt("UPDATE workflow_steps SET status = 'complete', "
                           "output = ?3, runs = runs + 1, finished_at = ?4 "
                           "WHERE instance_id = ?1 AND name = ?5 AND"
                           TTAI_WF_GUARD,
@@ -261,12 +240,12 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
                                     (json_int_t) now_ms, name));
         free(text);
 
-        if (ttai_wf_add(batch, st) != 0) {
+        if (ttai_d1_push(batch, st) != 0) {
             goto nomem;
         }
 
         if (ev != NULL
-            && ttai_wf_add(batch, ttai_wf_stmt(
+            && ttai_d1_push(batch, ttai_d1_stmt(
                    "DELETE FROM workflow_events WHERE id = ?3 AND"
                    TTAI_WF_GUARD,
                    json_pack("[s, s, O]", id, lease,
@@ -331,7 +310,7 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
             tries = (unsigned) json_integer_value(json_object_get(attempts,
                                                                   a.name));
 
-            st = ttai_wf_stmt(
+            st = ttai_d1_stmt(
                      "INSERT INTO workflow_steps (instance_id, name, seq, "
                      "status, output, attempts, runs, started_at, "
                      "finished_at) SELECT ?1, ?3, ?4, 'complete', ?5, ?6, "
@@ -350,7 +329,7 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
             json_object_del(attempts, a.name);
             free(text);
 
-            if (ttai_wf_add(batch, st) != 0) {
+            if (ttai_d1_push(batch, st) != 0) {
                 goto nomem;
             }
 
@@ -358,7 +337,7 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
         }
 
         if (a.kind == TTAI_WF_SLEEP || a.kind == TTAI_WF_WAIT) {
-            st = ttai_wf_stmt(
+            st = ttai_d1_stmt(
                      "INSERT INTO workflow_steps (instance_id, name, seq, "
                      "status, output, until, started_at) "
                      "SELECT ?1, ?3, ?4, ?5, ?6, ?7, ?8 WHERE" TTAI_WF_GUARD,
@@ -369,7 +348,7 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
                                a.kind == TTAI_WF_WAIT ? a.event : NULL,
                                (json_int_t) a.until, (json_int_t) now_ms));
 
-            if (ttai_wf_add(batch, st) != 0) {
+            if (ttai_d1_push(batch, st) != 0) {
                 goto nomem;
             }
 
@@ -405,7 +384,7 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
                 delay *= 2;
             }
 
-            st = ttai_wf_stmt(
+            st = ttai_d1_stmt(
                      "INSERT INTO workflow_steps (instance_id, name, seq, "
                      "status, attempts, error, started_at) "
                      "SELECT ?1, ?3, ?4, 'failed', ?5, ?6, ?7 WHERE"
@@ -416,7 +395,7 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
                                (json_int_t) ++seq, (json_int_t) tries,
                                a.error, (json_int_t) now_ms));
 
-            if (ttai_wf_add(batch, st) != 0) {
+            if (ttai_d1_push(batch, st) != 0) {
                 goto nomem;
             }
 
@@ -430,7 +409,7 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
             json_decref(a.output);
 
             if (text == NULL
-                || ttai_wf_add(batch, ttai_wf_stmt(
+                || ttai_d1_push(batch, ttai_d1_stmt(
                        "UPDATE workflow_instances SET output = ?3 "
                        "WHERE id = ?1 AND lease = ?2",
                        json_pack("[s, s, s]", id, lease, text))) != 0)
@@ -458,7 +437,7 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
 
     if (fetch->asked) {
         /* the lease stays taken until the fetch's step is written */
-        if (ttai_wf_add(batch, ttai_wf_stmt(
+        if (ttai_d1_push(batch, ttai_d1_stmt(
                 "UPDATE workflow_instances SET status = 'running', "
                 "updated_at = ?3 WHERE id = ?1 AND lease = ?2",
                 json_pack("[s, s, I]", id, lease, (json_int_t) now_ms)))
@@ -475,7 +454,7 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
     }
 
     /* last: the instance's state, and its lease given back */
-    if (ttai_wf_add(batch, ttai_wf_stmt(
+    if (ttai_d1_push(batch, ttai_d1_stmt(
             "UPDATE workflow_instances SET status = ?3, wake_at = ?4, "
             "waiting_for = ?5, error = ?6, lease = NULL, lease_until = 0, "
             "updated_at = ?7 WHERE id = ?1 AND lease = ?2 "
@@ -529,7 +508,7 @@ ttai_workflow_fetched(const char *id, const char *lease,
     batch = json_array();
 
     if (text == NULL || batch == NULL
-        || ttai_wf_add(batch, ttai_wf_stmt(
+        || ttai_d1_push(batch, ttai_d1_stmt(
                "INSERT INTO workflow_steps (instance_id, name, seq, "
                "status, output, attempts, runs, started_at, finished_at) "
                "SELECT ?1, ?3, ?4, 'complete', ?5, 1, 1, ?6, ?6 WHERE"
@@ -539,7 +518,7 @@ ttai_workflow_fetched(const char *id, const char *lease,
                json_pack("[s, s, s, I, s, I]", id, lease, fetch->name,
                          (json_int_t) fetch->seq, text,
                          (json_int_t) now_ms))) != 0
-        || ttai_wf_add(batch, ttai_wf_stmt(
+        || ttai_d1_push(batch, ttai_d1_stmt(
                "UPDATE workflow_instances SET wake_at = ?3, lease = NULL, "
                "lease_until = 0, updated_at = ?3 WHERE id = ?1 "
                "AND lease = ?2 AND status != 'terminated'",
@@ -560,125 +539,59 @@ json_t *
 ttai_workflow_event(const char *id, const char *name, const char *payload,
     long long now_ms)
 {
-    json_t  *batch;
-
-    batch = json_array();
-
-    if (batch == NULL
-        || ttai_wf_add(batch, ttai_wf_stmt(
-               "INSERT INTO workflow_events (instance_id, name, payload, "
-               "created_at) VALUES (?, ?, ?, ?)",
-               json_pack("[s, s, s, I]", id, name, payload,
-                         (json_int_t) now_ms))) != 0
-        || ttai_wf_add(batch, ttai_wf_stmt(
-               "UPDATE workflow_instances SET wake_at = ?2 "
-               "WHERE id = ?1 AND status = 'waiting'",
-               json_pack("[s, I]", id, (json_int_t) now_ms))) != 0)
-    {
-        json_decref(batch);
-        return NULL;
-    }
-
-    return batch;
+    return ttai_d1_batch_of(2,
+               ttai_d1_stmt(
+                   "INSERT INTO workflow_events (instance_id, name, payload, "
+                   "created_at) VALUES (?, ?, ?, ?)",
+                   json_pack("[s, s, s, I]", id, name, payload,
+                             (json_int_t) now_ms)),
+               ttai_d1_stmt(
+                   "UPDATE workflow_instances SET wake_at = ?2 "
+                   "WHERE id = ?1 AND status = 'waiting'",
+                   json_pack("[s, I]", id, (json_int_t) now_ms)));
 }
 
 
 json_t *
 ttai_workflow_terminate(const char *id, long long now_ms)
 {
-    json_t  *batch;
-
-    batch = json_array();
-
-    if (batch == NULL
-        || ttai_wf_add(batch, ttai_wf_stmt(
-               "UPDATE workflow_instances SET status = 'terminated', "
-               "updated_at = ?2 WHERE id = ?1 AND status IN ('queued', "
-               "'running', 'waiting')",
-               json_pack("[s, I]", id, (json_int_t) now_ms))) != 0)
-    {
-        json_decref(batch);
-        return NULL;
-    }
-
-    return batch;
+    return ttai_d1_batch_of(1,
+               ttai_d1_stmt(
+                   "UPDATE workflow_instances SET status = 'terminated', "
+                   "updated_at = ?2 WHERE id = ?1 AND status IN ('queued', "
+                   "'running', 'waiting')",
+                   json_pack("[s, I]", id, (json_int_t) now_ms)));
 }
 
 
 json_t *
 ttai_workflow_list(long n)
 {
-    json_t  *batch;
-
-    batch = json_array();
-
-    if (batch == NULL
-        || ttai_wf_add(batch, ttai_wf_stmt(
-               "SELECT id, workflow, status, waiting_for, wake_at, "
-               "created_at, updated_at, (SELECT count(*) FROM "
-               "workflow_steps WHERE instance_id = id AND status = "
-               "'complete') AS steps FROM workflow_instances "
-               "ORDER BY created_at DESC LIMIT ?",
-               json_pack("[I]", (json_int_t) n))) != 0)
-    {
-        json_decref(batch);
-        return NULL;
-    }
-
-    return batch;
+    return ttai_d1_batch_of(1,
+               ttai_d1_stmt(
+                   "SELECT id, workflow, status, waiting_for, wake_at, "
+                   "created_at, updated_at, (SELECT count(*) FROM "
+                   "workflow_steps WHERE instance_id = id AND status = "
+                   "'complete') AS steps FROM workflow_instances "
+                   "ORDER BY created_at DESC LIMIT ?",
+                   json_pack("[I]", (json_int_t) n)));
 }
 
 
 json_t *
 ttai_workflow_status(const char *id)
 {
-    json_t  *batch;
-
-    batch = json_array();
-
-    if (batch == NULL
-        || ttai_wf_add(batch, ttai_wf_stmt(
-               "SELECT id, workflow, status, params, output, error, "
-               "waiting_for, wake_at, created_at, updated_at "
-               "FROM workflow_instances WHERE id = ?",
-               json_pack("[s]", id))) != 0
-        || ttai_wf_add(batch, ttai_wf_stmt(
-               "SELECT name, status, output, attempts, runs, error, until, "
-               "started_at, finished_at FROM workflow_steps "
-               "WHERE instance_id = ? ORDER BY seq",
-               json_pack("[s]", id))) != 0)
-    {
-        json_decref(batch);
-        return NULL;
-    }
-
-    return batch;
-}
-
-
-/* takes the reference to params, even when it fails */
-
-static json_t *
-ttai_wf_stmt(const char *sql, json_t *params)
-{
-    if (params == NULL) {
-        return NULL;
-    }
-
-    return json_pack("{s:s, s:o}", "sql", sql, "params", params);
-}
-
-
-/* takes the reference to st; -1 when it is NULL (out of memory) */
-
-static int
-ttai_wf_add(json_t *batch, json_t *st)
-{
-    if (st == NULL) {
-        return -1;
-    }
-
-    return json_array_append_new(batch, st);
+    return ttai_d1_batch_of(2,
+               ttai_d1_stmt(
+                   "SELECT id, workflow, status, params, output, error, "
+                   "waiting_for, wake_at, created_at, updated_at "
+                   "FROM workflow_instances WHERE id = ?",
+                   json_pack("[s]", id)),
+               ttai_d1_stmt(
+                   "SELECT name, status, output, attempts, runs, error, until, "
+                   "started_at, finished_at FROM workflow_steps "
+                   "WHERE instance_id = ? ORDER BY seq",
+                   json_pack("[s]", id)));
 }
 
 
