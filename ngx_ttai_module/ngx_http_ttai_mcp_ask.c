@@ -76,8 +76,6 @@ struct ngx_http_ttai_ask_s {
 };
 
 
-static ngx_int_t ngx_http_ttai_ask_init_zone(ngx_shm_zone_t *shm_zone,
-    void *data);
 static void ngx_http_ttai_ask_tick(ngx_event_t *ev);
 static void ngx_http_ttai_ask_posted(ngx_event_t *ev);
 static ngx_uint_t ngx_http_ttai_ask_collect(ngx_http_ttai_ask_t *a);
@@ -99,49 +97,11 @@ static ngx_connection_t   ngx_http_ttai_ask_dummy;
 ngx_int_t
 ngx_http_ttai_ask_conf(ngx_conf_t *cf)
 {
-    ngx_str_t  name = ngx_string("ttai_mcp_asks");
+    ngx_http_ttai_ask_zone = ngx_http_ttai_shm_table(cf, "ttai_mcp_asks",
+                                 NGX_HTTP_TTAI_ASK_ZONE,
+                                 sizeof(ngx_http_ttai_ask_shm_t), NULL);
 
-    ngx_http_ttai_ask_zone = ngx_shared_memory_add(cf, &name,
-                                                   NGX_HTTP_TTAI_ASK_ZONE,
-                                                   &ngx_http_ttai_module);
-    if (ngx_http_ttai_ask_zone == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_ttai_ask_zone->init = ngx_http_ttai_ask_init_zone;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_ttai_ask_init_zone(ngx_shm_zone_t *shm_zone, void *data)
-{
-    ngx_slab_pool_t          *shpool;
-    ngx_http_ttai_ask_shm_t  *sh;
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (data != NULL) {
-        /* a reload keeps the questions the old workers still wait on */
-        shm_zone->data = data;
-        return NGX_OK;
-    }
-
-    if (shm_zone->shm.exists) {
-        shm_zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    sh = ngx_slab_calloc(shpool, sizeof(ngx_http_ttai_ask_shm_t));
-    if (sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    shpool->data = sh;
-    shm_zone->data = sh;
-
-    return NGX_OK;
+    return ngx_http_ttai_ask_zone ? NGX_OK : NGX_ERROR;
 }
 
 

@@ -105,8 +105,7 @@ typedef struct {
 } ngx_http_ttai_listen_stream_t;
 
 
-static ngx_int_t ngx_http_ttai_listen_init_zone(ngx_shm_zone_t *shm_zone,
-    void *data);
+static void ngx_http_ttai_listen_fresh(void *data);
 static ngx_int_t ngx_http_ttai_listen_user(ngx_slab_pool_t *shpool,
     ngx_http_ttai_listen_shm_t *sh, u_char *sub, ngx_int_t delta,
     ngx_uint_t limit);
@@ -145,50 +144,23 @@ static uint64_t         ngx_http_ttai_listen_seen;
 ngx_int_t
 ngx_http_ttai_listen_conf(ngx_conf_t *cf)
 {
-    ngx_str_t  name = ngx_string("ttai_mcp_listen");
-
-    ngx_http_ttai_listen_zone = ngx_shared_memory_add(cf, &name,
+    ngx_http_ttai_listen_zone = ngx_http_ttai_shm_table(cf, "ttai_mcp_listen",
                                     NGX_HTTP_TTAI_LISTEN_ZONE,
-                                    &ngx_http_ttai_module);
-    if (ngx_http_ttai_listen_zone == NULL) {
-        return NGX_ERROR;
-    }
+                                    sizeof(ngx_http_ttai_listen_shm_t),
+                                    ngx_http_ttai_listen_fresh);
 
-    ngx_http_ttai_listen_zone->init = ngx_http_ttai_listen_init_zone;
-
-    return NGX_OK;
+    return ngx_http_ttai_listen_zone ? NGX_OK : NGX_ERROR;
 }
 
 
-static ngx_int_t
-ngx_http_ttai_listen_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+/* changes count from 1: a seq of 0, as in a slot never written, is none */
+
+static void
+ngx_http_ttai_listen_fresh(void *data)
 {
-    ngx_slab_pool_t             *shpool;
-    ngx_http_ttai_listen_shm_t  *sh;
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (data != NULL) {
-        /* a reload keeps the ring and the counts of the streams open */
-        shm_zone->data = data;
-        return NGX_OK;
-    }
-
-    if (shm_zone->shm.exists) {
-        shm_zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    sh = ngx_slab_calloc(shpool, sizeof(ngx_http_ttai_listen_shm_t));
-    if (sh == NULL) {
-        return NGX_ERROR;
-    }
+    ngx_http_ttai_listen_shm_t  *sh = data;
 
     sh->next = 1;
-    shpool->data = sh;
-    shm_zone->data = sh;
-
-    return NGX_OK;
 }
 
 

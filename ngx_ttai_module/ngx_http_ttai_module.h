@@ -199,6 +199,10 @@ typedef struct ngx_http_ttai_ask_s  ngx_http_ttai_ask_t;
 typedef void (*ngx_http_ttai_ask_done_pt)(ngx_http_request_t *r,
     ttai_mcp_response_t *resp);
 
+typedef void (*ngx_http_ttai_shm_fresh_pt)(void *table);
+
+ngx_shm_zone_t *ngx_http_ttai_shm_table(ngx_conf_t *cf, char *name,
+    size_t size, size_t table, ngx_http_ttai_shm_fresh_pt fresh);
 ngx_int_t ngx_http_ttai_ask_conf(ngx_conf_t *cf);
 void ngx_http_ttai_ask_init_process(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_ttai_ask_register(ngx_http_request_t *r,

@@ -59,8 +59,6 @@ typedef struct {
 } ngx_http_ttai_queue_worker_t;
 
 
-static ngx_int_t ngx_http_ttai_queue_init_zone(ngx_shm_zone_t *shm_zone,
-    void *data);
 static void ngx_http_ttai_queue_tick(ngx_event_t *ev);
 static void ngx_http_ttai_queue_claim(ngx_http_ttai_queue_worker_t *w);
 static ngx_int_t ngx_http_ttai_queue_claimed(ngx_http_request_t *r,
@@ -259,8 +257,6 @@ char *
 ngx_http_ttai_queue_init_conf(ngx_conf_t *cf,
     ngx_http_ttai_main_conf_t *tmcf)
 {
-    ngx_str_t  name = ngx_string("ttai_queues");
-
     if (tmcf->queues == NULL && tmcf->workflows != 1) {
         ngx_http_ttai_queue_zone = NULL;
         return NGX_CONF_OK;
@@ -273,46 +269,11 @@ ngx_http_ttai_queue_init_conf(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    ngx_http_ttai_queue_zone = ngx_shared_memory_add(cf, &name,
-                                                     8 * ngx_pagesize,
-                                                     &ngx_http_ttai_module);
-    if (ngx_http_ttai_queue_zone == NULL) {
-        return NGX_CONF_ERROR;
-    }
+    ngx_http_ttai_queue_zone = ngx_http_ttai_shm_table(cf, "ttai_queues",
+                                   8 * ngx_pagesize,
+                                   sizeof(ngx_http_ttai_queue_shm_t), NULL);
 
-    ngx_http_ttai_queue_zone->init = ngx_http_ttai_queue_init_zone;
-
-    return NGX_CONF_OK;
-}
-
-
-static ngx_int_t
-ngx_http_ttai_queue_init_zone(ngx_shm_zone_t *shm_zone, void *data)
-{
-    ngx_slab_pool_t            *shpool;
-    ngx_http_ttai_queue_shm_t  *sh;
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (data != NULL) {
-        shm_zone->data = data;
-        return NGX_OK;
-    }
-
-    if (shm_zone->shm.exists) {
-        shm_zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    sh = ngx_slab_calloc(shpool, sizeof(ngx_http_ttai_queue_shm_t));
-    if (sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    shpool->data = sh;
-    shm_zone->data = sh;
-
-    return NGX_OK;
+    return ngx_http_ttai_queue_zone ? NGX_CONF_OK : NGX_CONF_ERROR;
 }
 
 
