@@ -135,6 +135,10 @@ ngx_http_ttai_fetch_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
         return ngx_http_ttai_fetch_step_cache(r, p, resp);
     }
 
+    if (p->kind == TTAI_PENDING_D1) {
+        return ngx_http_ttai_fetch_d1(r, p, resp, done, data);
+    }
+
     f = ngx_pcalloc(r->pool, sizeof(ngx_http_ttai_fetch_t));
     if (f == NULL) {
         return NGX_ERROR;

@@ -105,6 +105,10 @@ ngx_int_t ngx_http_ttai_fetch_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
 void ngx_http_ttai_fetch_step_response(ngx_http_ttai_fetch_t *f,
     ttai_mcp_response_t *resp);
 
+/* ngx_http_ttai_fetch_d1.c: the same for a TTAI_PENDING_D1 step */
+ngx_int_t ngx_http_ttai_fetch_d1(ngx_http_request_t *r, ttai_mcp_pending_t *p,
+    ttai_mcp_response_t *resp, ngx_http_ttai_fetch_done_pt done, void *data);
+
 /*
  * Makes the KV writes the core asked for, and frees them (*stores and *n
  * are cleared); one that fails is only not cached

@@ -503,6 +503,36 @@ ttai_mcp_pending_wait(long ms)
 }
 
 
+ttai_mcp_pending_t *
+ttai_mcp_pending_d1(json_t *batch)
+{
+    ttai_mcp_pending_t  *p;
+
+    if (!json_is_array(batch) || json_array_size(batch) == 0) {
+        json_decref(batch);
+        return NULL;
+    }
+
+    p = calloc(1, sizeof(ttai_mcp_pending_t));
+    if (p == NULL) {
+        json_decref(batch);
+        return NULL;
+    }
+
+    p->kind = TTAI_PENDING_D1;
+    strcpy(p->method, "POST");
+    p->body = json_dumps(batch, JSON_COMPACT);
+    json_decref(batch);
+
+    if (p->body == NULL) {
+        free(p);
+        return NULL;
+    }
+
+    return p;
+}
+
+
 void
 ttai_mcp_pending_free(ttai_mcp_pending_t *pending)
 {

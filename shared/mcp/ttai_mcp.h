@@ -123,6 +123,13 @@ typedef struct {
 
     /* 1: the test fixtures are listed and served too (development) */
     int                  fixtures;
+
+    /*
+     * Where alert webhooks may go (ttai_alert_webhooks): each entry a
+     * "scheme://host[:port][/path]" that a rule's URL must begin with
+     */
+    const char *const   *webhooks;
+    size_t               nwebhooks;
 } ttai_mcp_call_t;
 
 
@@ -264,6 +271,15 @@ typedef struct {
  * POSTed to any worker, or with none after ms (resp->error says why)
  */
 #define TTAI_PENDING_ASK          3
+
+/*
+ * Statements on the database (the seed's D1): body is a batch, JSON text
+ * [{"sql","params"},...], which the shell runs in one transaction on its
+ * thread pool; the response's body is the batch's results as JSON text
+ * (ttai_d1.h), or status 0 with the reason.  The statements come from
+ * the core's own builders (ttai_monitor.h), never from a client's text.
+ */
+#define TTAI_PENDING_D1           4
 
 /* how the ids of those requests begin, 32 hex digits following */
 #define TTAI_MCP_ASK_PREFIX       "ttai-ask-"
@@ -413,6 +429,9 @@ ttai_mcp_pending_t *ttai_mcp_pending_http(int service, const char *method,
 ttai_mcp_pending_t *ttai_mcp_pending_cache(const char *const *keys,
     size_t nkeys);
 ttai_mcp_pending_t *ttai_mcp_pending_wait(long ms);
+
+/* takes the reference to batch, even when it fails */
+ttai_mcp_pending_t *ttai_mcp_pending_d1(json_t *batch);
 void ttai_mcp_pending_free(ttai_mcp_pending_t *pending);
 
 void ttai_mcp_stores_free(ttai_mcp_store_t *stores, size_t n);
