@@ -14,12 +14,14 @@ our $Jwt = jwt($Secret, { sub => 'tt-account-123', exp => time + 3600 });
 
 our @Account = qw(get_accounts get_balances get_positions get_transactions);
 our @Orders = qw(get_orders preview_order);
+our @Alerts = qw(create_alert list_alerts delete_alert get_alerts
+                 get_position_history);
 our @Market = qw(get_quotes get_market_metrics get_option_chain
                  search_symbols get_market_sessions);
 
 # every tool, in the order tools/list shows them
 our @All = ('get_session_info', @Account, @Orders, 'get_watchlists',
-            @Market);
+            @Alerts, @Market);
 
 our $List = '{"jsonrpc":"2.0","id":1,"method":"tools/list"}';
 
@@ -99,7 +101,8 @@ main::tools('get_session_info', @::Market)
 --- request eval
 "POST /trading/mcp\n$::List"
 --- response_body_like eval
-main::tools('get_session_info', @::Account, @::Orders, 'get_watchlists')
+main::tools('get_session_info', @::Account, @::Orders, 'get_watchlists',
+            @::Alerts)
 
 
 
@@ -110,7 +113,8 @@ main::tools('get_session_info', @::Account, @::Orders, 'get_watchlists')
  "POST /mcp\n$::List"]
 --- response_body_like eval
 [main::tools('get_session_info', @::Market), main::tools(@::All),
- main::tools('get_session_info', @::Account, @::Orders, 'get_watchlists'),
+ main::tools('get_session_info', @::Account, @::Orders, 'get_watchlists',
+            @::Alerts),
  main::tools('get_session_info', @::Market), main::tools(@::All)]
 
 

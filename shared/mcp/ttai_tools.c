@@ -60,6 +60,13 @@ static const ttai_tool_impl_t  *ttai_tools_shipped[] = {
     &ttai_tool_preview_order,
     &ttai_tool_get_watchlists,
 
+    /* the alert monitor's tools */
+    &ttai_tool_create_alert,
+    &ttai_tool_list_alerts,
+    &ttai_tool_delete_alert,
+    &ttai_tool_get_alerts,
+    &ttai_tool_get_position_history,
+
     /* the market-data tools */
     &ttai_tool_get_quotes,
     &ttai_tool_get_market_metrics,

@@ -194,6 +194,13 @@ extern const ttai_tool_impl_t  ttai_tool_get_orders;
 extern const ttai_tool_impl_t  ttai_tool_preview_order;
 extern const ttai_tool_impl_t  ttai_tool_get_watchlists;
 
+/* the alert monitor's tools (ttai_tool_alerts.c, ..._position_history.c) */
+extern const ttai_tool_impl_t  ttai_tool_create_alert;
+extern const ttai_tool_impl_t  ttai_tool_list_alerts;
+extern const ttai_tool_impl_t  ttai_tool_delete_alert;
+extern const ttai_tool_impl_t  ttai_tool_get_alerts;
+extern const ttai_tool_impl_t  ttai_tool_get_position_history;
+
 /* the market-data tools */
 extern const ttai_tool_impl_t  ttai_tool_get_quotes;
 extern const ttai_tool_impl_t  ttai_tool_get_market_metrics;

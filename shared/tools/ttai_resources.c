@@ -36,6 +36,11 @@ static const ttai_resource_t  ttai_resources[] = {
       "The user's watchlists and their symbols.",
       "application/json", "get_watchlists", NULL, "account" },
 
+    { "ttai://alerts", "alerts", "Alerts",
+      "The alerts the user's rules fired, newest first (create_alert makes "
+      "rules).  Subscribe to hear when one fires.",
+      "application/json", "get_alerts", NULL, "account" },
+
     { "ttai://accounts/{account_number}/positions", "account-positions",
       "Positions of an account",
       "The open positions of one account, by its number.",

@@ -202,7 +202,7 @@ test_resources(void **state)
     j = post(&call, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
              "\"resources/list\"}", &reply);
     r = json_object_get(json_object_get(j, "result"), "resources");
-    assert_int_equal(json_array_size(r), 4);
+    assert_int_equal(json_array_size(r), 5);
     assert_string_equal(json_string_value(json_object_get(json_array_get(r,
                                                                          0),
                                                           "uri")),
