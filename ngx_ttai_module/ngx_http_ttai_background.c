@@ -10,6 +10,7 @@
 
 #include "ngx_http_ttai_module.h"
 #include "ngx_http_ttai_background.h"
+#include "ttai_jwt.h"
 
 
 /*
@@ -166,6 +167,58 @@ failed:
     ngx_destroy_pool(pool);
 
     return NULL;
+}
+
+
+ngx_int_t
+ngx_http_ttai_background_user(ngx_http_ttai_background_t *bg,
+    ngx_http_ttai_main_conf_t *tmcf, const char *sub)
+{
+    char                *jwt;
+    u_char              *p;
+    size_t               len;
+    ngx_table_elt_t     *h;
+    ngx_http_request_t  *r;
+
+    r = bg->request;
+
+    jwt = ttai_jwt_mint(tmcf->jwt_secret.data, tmcf->jwt_secret.len, sub,
+                        NULL,
+                        tmcf->jwt_issuer.len ? (char *) tmcf->jwt_issuer.data
+                                             : NULL,
+                        tmcf->jwt_audience.len
+                        ? (char *) tmcf->jwt_audience.data : NULL,
+                        NULL, 300, ngx_time());
+    if (jwt == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(jwt);
+
+    h = ngx_list_push(&r->headers_in.headers);
+    p = ngx_pnalloc(r->pool, sizeof("Bearer ") - 1 + len);
+
+    if (h == NULL || p == NULL) {
+        ngx_explicit_memzero(jwt, len);
+        free(jwt);
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Authorization");
+    h->lowcase_key = (u_char *) "authorization";
+    h->value.data = p;
+    h->value.len = sizeof("Bearer ") - 1 + len;
+
+    p = ngx_cpymem(p, "Bearer ", sizeof("Bearer ") - 1);
+    ngx_memcpy(p, jwt, len);
+
+    ngx_explicit_memzero(jwt, len);
+    free(jwt);
+
+    r->headers_in.authorization = h;
+
+    return NGX_OK;
 }
 
 

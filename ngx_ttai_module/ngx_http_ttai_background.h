@@ -29,6 +29,15 @@ typedef struct {
 ngx_http_ttai_background_t *ngx_http_ttai_background_create(
     ngx_cycle_t *cycle, ngx_http_ttai_main_conf_t *tmcf);
 
+/*
+ * Makes the request the user's: a bearer token minted for sub, which
+ * lives five minutes and never leaves the server (the worker service
+ * and the tools' subrequests read it as a client's); NGX_ERROR when out
+ * of memory
+ */
+ngx_int_t ngx_http_ttai_background_user(ngx_http_ttai_background_t *bg,
+    ngx_http_ttai_main_conf_t *tmcf, const char *sub);
+
 /* frees it, once the handler that calls this has returned */
 void ngx_http_ttai_background_done(ngx_http_ttai_background_t *bg);
 

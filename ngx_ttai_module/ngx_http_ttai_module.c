@@ -13,6 +13,7 @@
 #include "ngx_http_ttai_module.h"
 #include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_kv.h"
+#include "ngx_http_ttai_monitor.h"
 #include "ngx_http_ttai_session.h"
 #include "ngx_http_ttai_throttle.h"
 #include "ngx_http_ttai_auth.h"
@@ -133,6 +134,34 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_ttai_main_conf_t, workflows),
+      NULL },
+
+    { ngx_string("ttai_monitor"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, monitor),
+      NULL },
+
+    { ngx_string("ttai_monitor_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, monitor_interval),
+      NULL },
+
+    { ngx_string("ttai_monitor_history"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, monitor_history),
+      NULL },
+
+    { ngx_string("ttai_alert_webhooks"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_ttai_alert_webhooks,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("ttai_thread_pool"),
@@ -364,6 +393,9 @@ ngx_http_ttai_create_main_conf(ngx_conf_t *cf)
     tmcf->request_state_ttl = NGX_CONF_UNSET;
     tmcf->listen_per_user = NGX_CONF_UNSET_UINT;
     tmcf->workflows = NGX_CONF_UNSET;
+    tmcf->monitor = NGX_CONF_UNSET;
+    tmcf->monitor_interval = NGX_CONF_UNSET_MSEC;
+    tmcf->monitor_history = NGX_CONF_UNSET;
     tmcf->sessions_per_user = NGX_CONF_UNSET_UINT;
     tmcf->jwt_leeway = NGX_CONF_UNSET;
 
@@ -383,6 +415,9 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(tmcf->request_state_ttl, 10 * 60);
     ngx_conf_init_uint_value(tmcf->listen_per_user, 8);
     ngx_conf_init_value(tmcf->workflows, 0);
+    ngx_conf_init_value(tmcf->monitor, 0);
+    ngx_conf_init_msec_value(tmcf->monitor_interval, 60000);
+    ngx_conf_init_value(tmcf->monitor_history, 7 * 86400);
     ngx_conf_init_uint_value(tmcf->sessions_per_user,
                              NGX_HTTP_TTAI_SESSIONS_PER_USER);
     ngx_conf_init_value(tmcf->jwt_leeway, 60);
@@ -421,6 +456,7 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_ttai_session_init_conf(cf, tmcf);
 
     if (ngx_http_ttai_revoked_init_conf(cf, tmcf) != NGX_CONF_OK
+        || ngx_http_ttai_monitor_init_conf(cf, tmcf) != NGX_CONF_OK
         || ngx_http_ttai_queue_init_conf(cf, tmcf) != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;
@@ -678,7 +714,8 @@ ngx_http_ttai_init_process(ngx_cycle_t *cycle)
     ngx_http_ttai_ask_init_process(cycle);
 
     if (ngx_http_ttai_queue_init_process(cycle, tmcf) != NGX_OK
-        || ngx_http_ttai_workflow_init_process(cycle, tmcf) != NGX_OK)
+        || ngx_http_ttai_workflow_init_process(cycle, tmcf) != NGX_OK
+        || ngx_http_ttai_monitor_init_process(cycle, tmcf) != NGX_OK)
     {
         return NGX_ERROR;
     }

@@ -87,6 +87,16 @@ typedef struct {
     /* ttai_workflows on: this server runs the workflows' turns */
     ngx_flag_t                workflows;
 
+    /* ttai_monitor on: this server evaluates the users' alert rules */
+    ngx_flag_t                monitor;
+    ngx_msec_t                monitor_interval;
+    time_t                    monitor_history;
+
+    /* ttai_alert_webhooks: of ngx_http_ttai_webhook_t, and their URLs */
+    ngx_array_t              *webhooks;
+    char                    **webhook_urls;
+    size_t                    nwebhooks;
+
     /*
      * The configuration of the first location with ttai_mcp, where
      * background work makes its requests (its server holds the internal
@@ -189,6 +199,10 @@ ngx_int_t ngx_http_ttai_queue_init_process(ngx_cycle_t *cycle,
 ngx_uint_t ngx_http_ttai_background_lead(void);
 ngx_int_t ngx_http_ttai_background_health(ngx_http_request_t *r,
     ngx_http_ttai_main_conf_t *tmcf, ngx_http_ttai_health_t *h);
+
+/* the background lease is used: by queues, workflows or the monitor */
+#define ngx_http_ttai_background_used(tmcf)                                  \
+    ((tmcf)->queues != NULL || (tmcf)->workflows == 1 || (tmcf)->monitor == 1)
 
 /* ngx_http_ttai_workflow.c: the workflows' turns */
 ngx_int_t ngx_http_ttai_workflow_init_process(ngx_cycle_t *cycle,

@@ -257,7 +257,7 @@ char *
 ngx_http_ttai_queue_init_conf(ngx_conf_t *cf,
     ngx_http_ttai_main_conf_t *tmcf)
 {
-    if (tmcf->queues == NULL && tmcf->workflows != 1) {
+    if (!ngx_http_ttai_background_used(tmcf)) {
         ngx_http_ttai_queue_zone = NULL;
         return NGX_CONF_OK;
     }
@@ -265,7 +265,9 @@ ngx_http_ttai_queue_init_conf(ngx_conf_t *cf,
     if (tmcf->db == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s needs the database: "
                            "set ttai_db (or ttai_state_dir)",
-                           tmcf->queues ? "ttai_queue" : "ttai_workflows");
+                           tmcf->queues ? "ttai_queue"
+                           : tmcf->workflows == 1 ? "ttai_workflows"
+                           : "ttai_monitor");
         return NGX_CONF_ERROR;
     }
 
@@ -389,7 +391,7 @@ ngx_http_ttai_background_health(ngx_http_request_t *r,
     };
 
     if (ngx_http_ttai_queue_zone == NULL
-        || (tmcf->queues == NULL && tmcf->workflows != 1))
+        || !ngx_http_ttai_background_used(tmcf))
     {
         return NGX_DECLINED;
     }

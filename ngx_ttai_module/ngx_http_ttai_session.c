@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "ngx_http_ttai_session.h"
+#include "ngx_http_ttai_monitor.h"
 #include "ngx_http_ttai_admin.h"
 #include "ngx_http_ttai_kv.h"
 
@@ -334,6 +335,7 @@ ngx_http_ttai_debug_handler(ngx_http_request_t *r)
     ngx_http_ttai_session_t   s;
 
     static ngx_str_t  prefix = ngx_string("/debug/do/SESSIONS/");
+    static ngx_str_t  monitor = ngx_string("/debug/do/PORTFOLIO_MONITOR");
     static ngx_str_t  null_json = ngx_string("null");
 
     if (!ngx_http_ttai_admin_allowed(r, &rc)) {
@@ -342,6 +344,27 @@ ngx_http_ttai_debug_handler(ngx_http_request_t *r)
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return ngx_http_ttai_admin_not_allowed(r, "GET, HEAD");
+    }
+
+    /* the other durable object: /debug/do/PORTFOLIO_MONITOR[/<user>] */
+    if (r->uri.len >= monitor.len
+        && ngx_strncmp(r->uri.data, monitor.data, monitor.len) == 0
+        && (r->uri.len == monitor.len || r->uri.data[monitor.len] == '/'))
+    {
+        id.data = r->uri.data + monitor.len;
+        id.len = r->uri.len - monitor.len;
+
+        if (id.len) {
+            id.data++;
+            id.len--;
+        }
+
+        if (id.len > 255) {
+            return ngx_http_ttai_admin_error(r, NGX_HTTP_NOT_FOUND,
+                                             "not_found", "no such user");
+        }
+
+        return ngx_http_ttai_monitor_debug(r, &id);
     }
 
     if (r->uri.len == prefix.len - 1

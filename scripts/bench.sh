@@ -48,6 +48,15 @@ due at once and waits until all are complete: steps/s.
 queue-throughput sends QUEUE_MESSAGES (20000) to a queue with the CLI
 and waits for the echo consumer to ack them all: messages/s produced
 and consumed, and /health's p99 meanwhile.
+monitor-pass gives MONITOR_USERS (1000) users 5 alert rules each on 20
+symbols whose quotes are in KV, makes them all due at once, and prints
+how long the monitor's pass took and how late a 1 ms timer in the
+worker that ran it fired meanwhile (p50, p99, max: the event loop's
+delay, which on a busy machine also counts the time the kernel gave
+other processes: the machine's own lateness of a 1 ms sleep is printed
+first), the CPU time of the monitor's longest turn on the loop, and
+/health's p99 as a client saw it; once with nothing else running, once
+while wrk keeps /health busy.
 listen-fanout opens 1000 subscriptions/listen streams (LISTEN_STREAMS)
 on the two workers and fans one change out to all of them 5 times
 (scripts/bench/listen-fanout.mjs): it prints the delivery latency from
@@ -142,7 +151,8 @@ d1_main="thread_pool ttai threads=4 max_queue=4096;"
 d1_conf="ttai_thread_pool ttai; ttai_migrations $root/migrations;
     ttai_oauth_revoked_zone revoked 1m;
     ttai_queue bench max_batch_size=100 max_batch_timeout=20ms consumer=echo;
-    ttai_workflows on;"
+    ttai_workflows on;
+    ttai_monitor on; ttai_monitor_interval 1h;"
 
 # TastyTrade: the mock of conf/mock/ in this nginx, on a port of its own;
 # a quote lives for the whole run so that the cache-hit figure is all
@@ -192,6 +202,7 @@ http {
         }
         location = /health { ttai_health; }
         location /_ttai/ { ttai_admin; }
+        location /debug/ { ttai_debug; }
         location = /mcp { ttai_mcp; }
         location = /fx/mcp { ttai_mcp; ttai_mcp_fixtures conformance; }
         location /quotes { ttai_worker; }
@@ -554,6 +565,105 @@ if wanted workflow-steps && [ -z "$callgrind" ]; then
         printf "workflow-steps: %d instances, %d steps in %.2f s: " \
                "%.0f steps/s, %.0f instances/s (2 turns each)\n",
                n, s, t, s / t, n / t }'
+fi
+
+# the PORTFOLIO_MONITOR: MONITOR_USERS (default 1000) users with 5 rules
+# each (price_cross and day_move on 20 symbols, whose quotes bench-user
+# puts in KV first, for the run), all made due at once; the pass's time
+# and the event-loop delay the worker's own probe measured meanwhile
+if wanted monitor-pass && [ -z "$callgrind" ]; then
+    mn=${MONITOR_USERS:-1000}
+    qdb="$dir/state/d1/ttai/db.sqlite"
+    syms="AAPL MSFT SPY QQQ NVDA TSLA AMZN META IWM GOOGL AMD NFLX DIA XLF
+          XLE GLD SLV TLT JPM BAC"
+    if [ -z "${MCP_TOKEN:-}" ]; then
+        MCP_TOKEN=$(build/ttai token --env-file "$dir/bench.env" \
+                    --sub bench-user --ttl 1h)
+    fi
+    TTAI_BENCH_REFRESH=$(scripts/mock-grant --sub bench-user) \
+        build/ttai tastytrade connect --user bench-user \
+        --refresh-token-env TTAI_BENCH_REFRESH --db "$qdb" \
+        --env-file "$dir/bench.env" > /dev/null
+    list=$(printf '"%s",' $syms)
+    MCP_SESSION= mcp_post -o /dev/null --data '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quotes","arguments":{"symbols":['"${list%,}"']}}}'
+    echo "$syms" | tr -s ' \n' '\n' | grep . > "$dir/monitor-symbols.txt"
+    awk -v n="$mn" 'NR == FNR { s[c++] = $1; next } END {
+        print "BEGIN;"
+        for (u = 1; u <= n; u++) {
+            for (k = 0; k < 5; k++) {
+                sym = s[(u * 5 + k) % c]
+                if (k % 2) {
+                    kind = "day_move"
+                    p = "{\"percent\":" (2 + k) ",\"symbol\":\"" sym "\"}"
+                } else {
+                    kind = "price_cross"
+                    p = "{\"direction\":\"above\",\"level\":" (100 * k + u) \
+                        ",\"symbol\":\"" sym "\"}"
+                }
+                printf "INSERT INTO alert_rules (id, user_id, kind, params, " \
+                       "created_at) VALUES (\x27bench-%d-%d\x27, " \
+                       "\x27bench-mon-%d\x27, \x27%s\x27, \x27%s\x27, 0);\n",
+                       u, k, u, kind, p
+            }
+            printf "INSERT INTO monitor_users (user_id, next_at) VALUES " \
+                   "(\x27bench-mon-%d\x27, 9000000000000000);\n", u
+        }
+        print "COMMIT;" }' "$dir/monitor-symbols.txt" /dev/null \
+        > "$dir/monitor.sql"
+    sqlite3 "$qdb" < "$dir/monitor.sql"
+    # what the machine itself does to a timer, with no pass running: a
+    # process of its own sleeping 1 ms at a time for 2 s
+    perl -MTime::HiRes=time,sleep -e '
+        my @l; my $end = time + 2;
+        while (time < $end) {
+            my $due = time + 0.001; sleep 0.001;
+            my $late = (time - $due) * 1e6; push @l, $late < 0 ? 0 : $late;
+        }
+        @l = sort { $a <=> $b } @l;
+        printf "monitor-pass (the machine alone): a 1 ms sleep is late by " .
+               "p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d samples)\n",
+               $l[@l / 2] / 1e3, $l[int(@l * 0.99)] / 1e3, $l[-1] / 1e3,
+               scalar @l'
+    # a pass with nothing else running, then one while wrk keeps /health
+    # busy on both workers; each pass's figures are written when it ends
+    for load in idle health; do
+        before=$(curl -s "http://127.0.0.1:$port/debug/do/PORTFOLIO_MONITOR" \
+                 | sed -n 's/.*"passes":\([0-9]*\).*/\1/p')
+        wrk_pid=
+        if [ "$load" = health ]; then
+            wrk -t1 -c4 -d600s --latency "http://127.0.0.1:$port/health" \
+                > "$dir/monitor-health.txt" 2>&1 &
+            wrk_pid=$!
+            sleep 1
+        fi
+        sqlite3 "$qdb" "UPDATE monitor_users SET next_at = 0 \
+                        WHERE user_id LIKE 'bench-mon-%'"
+        for i in $(seq 1 600); do
+            sleep 0.25
+            state=$(curl -s "http://127.0.0.1:$port/debug/do/PORTFOLIO_MONITOR")
+            now=$(echo "$state" | sed -n 's/.*"passes":\([0-9]*\).*/\1/p')
+            [ "${now:-0}" -gt "${before:-0}" ] && break
+        done
+        p99=-
+        if [ -n "$wrk_pid" ]; then
+            kill -INT "$wrk_pid" 2>/dev/null
+            wait "$wrk_pid" 2>/dev/null
+            p99=$(sed -n 's/^ *99% *//p' "$dir/monitor-health.txt")
+        fi
+        echo "$state" | perl -MJSON::PP -e '
+            my $p = decode_json(join "", <STDIN>)->{monitor}{last_pass};
+            printf "monitor-pass (%s): %d users, %d rules, %d tool calls " .
+                   "in %.3f s (%.0f users/s); event-loop delay meanwhile: " .
+                   "p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d samples of a " .
+                   "1 ms timer); the monitor\x27s longest turn: %.2f ms of " .
+                   "CPU; /health p99 %s\n",
+                   $ARGV[0], $p->{users}, $p->{rules}, $p->{tool_calls},
+                   $p->{duration_us} / 1e6,
+                   $p->{users} / ($p->{duration_us} / 1e6 || 1),
+                   $p->{loop_lag_p50_us} / 1e3, $p->{loop_lag_p99_us} / 1e3,
+                   $p->{loop_lag_max_us} / 1e3, $p->{loop_lag_samples},
+                   $p->{longest_turn_cpu_us} / 1e3, $ARGV[1]' "$load" "$p99"
+    done
 fi
 
 # subscriptions/listen: LISTEN_STREAMS open streams (default 1000) on the

@@ -235,6 +235,7 @@ render_conf() {
             sub(/include tastytrade\//, "include " confdir "/tastytrade/")
             sub(/include mock\//, "include " confdir "/mock/")
             sub(/include oauth\//, "include " confdir "/oauth/")
+            sub(/include monitor\//, "include " confdir "/monitor/")
             if (block == "" || index(only, block)) print
         }
         /^[[:space:]]*# end (mcp|worker|mock)/ { block = "" }

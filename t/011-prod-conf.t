@@ -59,6 +59,8 @@ $n += ($conf =~ s{include tastytrade/location\.conf;}
                  {include $root/conf/tastytrade/location.conf;}g);
 $n += ($conf =~ s{include oauth/client-metadata\.conf;}
                  {include $root/conf/oauth/client-metadata.conf;}g);
+$n += ($conf =~ s{include monitor/webhook\.conf;}
+                 {include $root/conf/monitor/webhook.conf;}g);
 my $template = $conf;
 
 # the listening ports, again when one was taken after all
@@ -73,7 +75,7 @@ sub write_conf {
 }
 
 $n += write_conf();
-is $n, scalar(keys %subst) + 9, 'every placeholder of prod.conf was found';
+is $n, scalar(keys %subst) + 10, 'every placeholder of prod.conf was found';
 (my $directives = $conf) =~ s/#.*$//mg;
 unlike $directives, qr{(?<![\w.])/(etc|var|run|usr)/},
     'no system path is left';
