@@ -51,7 +51,8 @@ my @flat = grep { m{^shared/[^/]+\.[ch]$} } @core;
 is_deeply \@flat, [],
     'every file of shared/ lives in the folder of its concern';
 
-my %concerns = map { $_ => 1 } qw(core store mcp oauth tastytrade tools);
+my %concerns = map { $_ => 1 } qw(core store mcp monitor oauth tastytrade
+                                  tools);
 my @stray = grep { m{^shared/([^/]+)/} && !$concerns{$1} } @core;
 is_deeply \@stray, [],
     'shared/ has only its named folders (README "Architecture")';
