@@ -267,9 +267,15 @@ watch_pid=
 
 start_nginx() {
     render_conf
+    # Ctrl-C between the fork and the assignment would leave a server
+    # nobody stops: it is held until nginx_pid names the new one
+    stop_asked=
+    trap 'stop_asked=1' INT TERM
     # not through nginx_cmd: $! must be nginx itself, not a subshell
     nginx -p "$root/" -c "$conf" -g "$globals" &
     nginx_pid=$!
+    trap on_signal INT TERM
+    [ -z "$stop_asked" ] || on_signal
 }
 
 stop_nginx() {
