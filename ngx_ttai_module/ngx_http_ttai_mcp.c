@@ -1091,6 +1091,7 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     call->now = ngx_time();
     call->toolsets = tlcf->toolsets;
     call->fixtures = tlcf->fixtures;
+    call->tasks = (tmcf->workflows == 1 && tmcf->db != NULL);
     call->webhooks = (const char *const *) tmcf->webhook_urls;
     call->nwebhooks = tmcf->nwebhooks;
     call->split = 1;

@@ -64,8 +64,10 @@ sub baseline {
 
 my $dir = scratch_dir('conformance');
 # two workers, as in conf/dev.conf: a session's requests may reach either
+# the workflows run, so that the tasks fixtures' calls can become tasks
 my ($pid, $port) = dev_server($dir, workers => 2,
-    http => 'ttai_mcp_sessions SESSIONS 1m snapshot=off;',
+    http => "ttai_mcp_sessions SESSIONS 1m snapshot=off;\n"
+            . "    ttai_migrations $root/migrations; ttai_workflows on;",
     server => <<'CONF');
         location = /mcp {
             ttai_mcp;

@@ -333,8 +333,9 @@ ttai_mcp_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     next = NULL;
 
     rc = asked ? ttai_mcp_input_resume(srv, call, run, resp, &response, &next)
-               : ttai_mcp_tools_resume(srv, call, run, resp, &response,
-                                       &next);
+         : run->task_op ? ttai_mcp_tasks_resume(srv, call, run, resp,
+                                                &response)
+         : ttai_mcp_tools_resume(srv, call, run, resp, &response, &next);
     if (rc != 0) {
         ttai_mcp_run_free(run);
         return -1;

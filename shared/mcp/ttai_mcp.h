@@ -125,6 +125,12 @@ typedef struct {
     int                  fixtures;
 
     /*
+     * 1: a tool call may become a task (the tasks extension), since this
+     * server runs the workflows behind them and keeps a database
+     */
+    int                  tasks;
+
+    /*
      * Where alert webhooks may go (ttai_alert_webhooks): each entry a
      * "scheme://host[:port][/path]" that a rule's URL must begin with
      */

@@ -117,6 +117,22 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         }
     }
 
+    /* a client that takes tasks gets one, durable before it is answered */
+    if (entry->workflow != NULL && ttai_mcp_tasks_wanted(call, run)) {
+        rc = ttai_mcp_tasks_create(call, run, entry->tool.name,
+                                   entry->workflow, id, args, pending);
+        json_decref(args);
+        run->params_text = NULL;
+        return rc;
+    }
+
+    /* a tool that runs only as a task, for a client that takes none */
+    if (entry->workflow != NULL && entry->task_required) {
+        json_decref(args);
+        run->params_text = NULL;
+        return ttai_mcp_tasks_refuse(id, response);
+    }
+
     json_decref(run->state);
     run->state = json_object();
     if (run->state == NULL) {

@@ -116,6 +116,8 @@ typedef struct {
     json_t                     *descriptor;   /* its tools/list entry */
     json_t                     *headers;      /* x-mcp-header, or NULL */
     unsigned                    toolset;      /* its bit; 0: always listed */
+    const char                 *workflow;     /* as a task; NULL: none */
+    int                         task_required;
 } ttai_mcp_tool_entry_t;
 
 
@@ -225,6 +227,13 @@ typedef struct {
 
     /* the step resumed was a wait: its response is empty on purpose */
     int                         waited;
+
+    /*
+     * A task's statements wait (ttai_mcp_tasks.c): which, and the task;
+     * its answer is the method's, not a tool's
+     */
+    int                         task_op;
+    char                        task_id[40];
 
     /* a tool that runs to read this resource, or NULL: see resources */
     char                       *reading;
@@ -372,6 +381,24 @@ int ttai_mcp_tools_resume(ttai_mcp_server_t *srv,
     ttai_mcp_pending_t **pending);
 
 void ttai_mcp_memo_free(ttai_mcp_server_t *srv);
+
+/* ttai_mcp_tasks.c */
+int ttai_mcp_tasks_wanted(const ttai_mcp_call_t *call, ttai_mcp_run_t *run);
+int ttai_mcp_tasks_refuse(json_t *id, json_t **response);
+int ttai_mcp_tasks_create(const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
+    const char *tool, const char *workflow, json_t *id, json_t *args,
+    ttai_mcp_pending_t **pending);
+int ttai_mcp_tasks_get(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    ttai_mcp_run_t *run, json_t *id, json_t *params, json_t **response,
+    ttai_mcp_pending_t **pending);
+int ttai_mcp_tasks_update(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
+    json_t *params, json_t **response, ttai_mcp_pending_t **pending);
+int ttai_mcp_tasks_cancel(ttai_mcp_server_t *srv,
+    const ttai_mcp_call_t *call, ttai_mcp_run_t *run, json_t *id,
+    json_t *params, json_t **response, ttai_mcp_pending_t **pending);
+int ttai_mcp_tasks_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
+    ttai_mcp_run_t *run, const ttai_mcp_response_t *resp, json_t **response);
 
 /* ttai_mcp_quick.c */
 int ttai_mcp_quick_stateless(ttai_mcp_server_t *srv,

@@ -267,6 +267,12 @@ ttai_mcp_stateless_check(const ttai_mcp_call_t *call, json_t *root,
 
     } else if (strcmp(method, "resources/read") == 0) {
         target = json_object_get(params, "uri");
+
+    } else if (strcmp(method, "tasks/get") == 0
+               || strcmp(method, "tasks/update") == 0
+               || strcmp(method, "tasks/cancel") == 0)
+    {
+        target = json_object_get(params, "taskId");
     }
 
     /* a target that is no string is the method's invalid params */
@@ -449,16 +455,22 @@ ttai_mcp_server_discover(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_run_t *run, json_t *id, json_t *params, json_t **response,
     ttai_mcp_pending_t **pending)
 {
+    json_t  *ext;
+
+    /* tasks, where this server runs the workflows behind them */
+    ext = call->tasks ? json_pack("{s:{}}", "io.modelcontextprotocol/tasks")
+                      : json_object();
+
     *response = ttai_mcp_rpc_result(id,
                     json_pack("{s:[s], s:{s:{s:b}, s:{s:b, s:b},"
-                              " s:{s:b}, s:{}, s:{}}, s:s}",
+                              " s:{s:b}, s:{}, s:o*}, s:s}",
                               "supportedVersions",
                               TTAI_MCP_STATELESS_VERSION,
                               "capabilities",
                               "tools", "listChanged", 1,
                               "resources", "subscribe", 1, "listChanged", 1,
                               "prompts", "listChanged", 1,
-                              "completions", "extensions",
+                              "completions", "extensions", ext,
                               "instructions", srv->instructions));
 
     return 0;

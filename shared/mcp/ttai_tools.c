@@ -217,6 +217,8 @@ ttai_mcp_register_tool(ttai_mcp_server_t *srv, const ttai_tool_t *tool)
     e->descriptor = descriptor;
     e->headers = headers;
     e->toolset = toolset;
+    e->workflow = NULL;
+    e->task_required = 0;
 
     return 0;
 
@@ -229,6 +231,28 @@ nomem:
 
     return ttai_tool_fail(srv, "out of memory registering \"%s\"",
                           tool->name);
+}
+
+
+int
+ttai_mcp_tool_task(ttai_mcp_server_t *srv, const char *tool,
+    const char *workflow, int required)
+{
+    size_t                  index;
+    ttai_mcp_tool_entry_t  *entry;
+
+    entry = ttai_mcp_tool_find(srv, tool, &index);
+
+    if (entry == NULL || workflow == NULL) {
+        snprintf(srv->error, sizeof(srv->error), "no tool %.64s to run as "
+                 "a task", tool);
+        return -1;
+    }
+
+    entry->workflow = workflow;
+    entry->task_required = required;
+
+    return 0;
 }
 
 

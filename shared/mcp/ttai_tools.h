@@ -179,6 +179,17 @@ extern const ttai_tool_decl_t  ttai_tool_decls[];
  */
 int ttai_mcp_register_tool(ttai_mcp_server_t *srv, const ttai_tool_t *tool);
 
+/*
+ * The registered tool's work may run as a task (the tasks extension of
+ * 2026-07-28): a client that declares the extension gets a task, an
+ * instance of workflow (ttai_workflow.h, a static string) with the
+ * arguments as its params, whose output is the CallToolResult; any
+ * other client's call runs the tool, unless required: then it is
+ * refused with -32021, naming the extension.  -1: no such tool.
+ */
+int ttai_mcp_tool_task(ttai_mcp_server_t *srv, const char *tool,
+    const char *workflow, int required);
+
 /* registers every tool ttai ships */
 int ttai_tools_register_all(ttai_mcp_server_t *srv);
 
@@ -284,6 +295,9 @@ int ttai_resources_register_all(ttai_mcp_server_t *srv);
  */
 #define TTAI_TOOLSET_FIXTURES  "conformance"
 int ttai_fixtures_register_all(ttai_mcp_server_t *srv);
+
+/* the tasks scenarios' fixtures (ttai_fixtures_tasks.c) */
+int ttai_fixtures_tasks_register(ttai_mcp_server_t *srv);
 
 
 /*

@@ -38,6 +38,14 @@ static const ttai_workflow_t  ttai_workflow_table[] = {
       "step: to see a workflow sleep, wait, fetch, retry and resume",
       ttai_wf_demo, 5, 200 },
 
+    /* the conformance fixtures' tasks: their tools' work, durably */
+    { "slow_compute", "The task of the fixture slow_compute: a nap of "
+      "params.seconds, then its answer", ttai_wf_slow_compute, 1, 0 },
+    { "failing_job", "The task of the fixture failing_job: a second's "
+      "nap, then a tool error", ttai_wf_failing_job, 1, 0 },
+    { "protocol_error_job", "The task of the fixture protocol_error_job: "
+      "it fails", ttai_wf_protocol_error_job, 1, 0 },
+
     { NULL, NULL, NULL, 0, 0 }
 };
 

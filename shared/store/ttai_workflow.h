@@ -79,6 +79,15 @@ typedef struct {
 } ttai_workflow_t;
 
 
+/*
+ * The conformance fixtures' tasks (shared/tools/ttai_fixtures_tasks.c),
+ * named like the tools they do the work of
+ */
+int ttai_wf_slow_compute(const ttai_wf_ctx_t *ctx, ttai_wf_action_t *a);
+int ttai_wf_failing_job(const ttai_wf_ctx_t *ctx, ttai_wf_action_t *a);
+int ttai_wf_protocol_error_job(const ttai_wf_ctx_t *ctx,
+    ttai_wf_action_t *a);
+
 const ttai_workflow_t *ttai_workflow_find(const char *name);
 const ttai_workflow_t *ttai_workflows(void);
 

@@ -355,7 +355,7 @@ ttai_fixtures_register_all(ttai_mcp_server_t *srv)
         }
     }
 
-    return 0;
+    return ttai_fixtures_tasks_register(srv);
 }
 
 

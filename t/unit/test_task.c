@@ -1,0 +1,240 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "ttai_d1.h"
+#include "ttai_task.h"
+
+
+/*
+ * Tasks as rows, against a real SQLite migrated with the project's
+ * workflows and tasks migrations: a task is made with its instance, read
+ * only by its user, shown with the status its instance has, cancelled
+ * while it runs and not after.
+ */
+
+#define NOW  1800000000000LL
+#define ID   "0123456789abcdef0123456789abcdef"
+
+
+static sqlite3  *db;
+static char      path[64];
+
+
+static void
+migrate(const char *file)
+{
+    char   *sql;
+    FILE   *f;
+    long    n;
+
+    f = fopen(file, "r");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    rewind(f);
+    sql = calloc(1, n + 1);
+    assert_int_equal(fread(sql, 1, n, f), (size_t) n);
+    fclose(f);
+
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    free(sql);
+}
+
+
+static int
+setup(void **state)
+{
+    ttai_d1_error_t  err;
+
+    snprintf(path, sizeof(path), "/tmp/ttai-test-task-%d.sqlite",
+             (int) getpid());
+    unlink(path);
+    assert_int_equal(ttai_d1_open(&db, path, &err), 0);
+
+    migrate("migrations/0006_workflows.sql");
+    migrate("migrations/0008_tasks.sql");
+
+    return 0;
+}
+
+
+static int
+teardown(void **state)
+{
+    ttai_d1_close(db);
+    unlink(path);
+
+    return 0;
+}
+
+
+static json_t *
+run(json_t *batch)
+{
+    json_t           *res;
+    ttai_d1_opts_t    opts;
+    ttai_d1_error_t   err;
+
+    assert_non_null(batch);
+    memset(&opts, 0, sizeof(opts));
+
+    res = ttai_d1_batch(db, batch, &opts, &err);
+    if (res == NULL) {
+        fail_msg("batch failed: %s", err.msg);
+    }
+
+    json_decref(batch);
+
+    return res;
+}
+
+
+static json_t *
+row_of(json_t *res, size_t i)
+{
+    return json_array_get(json_object_get(json_array_get(res, i),
+                                          "results"), 0);
+}
+
+
+static void
+set_status(const char *status, const char *output, const char *error)
+{
+    char  sql[512];
+
+    snprintf(sql, sizeof(sql), "UPDATE workflow_instances SET status = '%s', "
+             "output = %s, error = %s, updated_at = %lld", status, output,
+             error, NOW + 5000);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+
+static void
+test_lifecycle(void **state)
+{
+    json_t  *res, *task;
+
+    json_decref(run(ttai_task_create(ID, "alice", "slow_compute",
+                                     "slow_compute", "{\"seconds\":2}",
+                                     NOW)));
+
+    /* another user sees nothing */
+    res = run(ttai_task_get(ID, "bob"));
+    assert_null(row_of(res, 0));
+    json_decref(res);
+
+    res = run(ttai_task_get(ID, "alice"));
+    task = ttai_task_object(row_of(res, 0), 1);
+    json_decref(res);
+
+    assert_string_equal(json_string_value(json_object_get(task, "taskId")),
+                        ID);
+    assert_string_equal(json_string_value(json_object_get(task, "status")),
+                        "working");
+    assert_string_equal(json_string_value(json_object_get(task,
+                                                          "createdAt")),
+                        "2027-01-15T08:00:00.000Z");
+    assert_int_equal(json_integer_value(json_object_get(task, "ttlMs")),
+                     TTAI_TASK_TTL_MS);
+    assert_null(json_object_get(task, "result"));
+    json_decref(task);
+
+    /* the instance's output is the tool's result */
+    set_status("complete", "'{\"content\":[{\"type\":\"text\","
+               "\"text\":\"done\"}]}'", "NULL");
+    res = run(ttai_task_get(ID, "alice"));
+    task = ttai_task_object(row_of(res, 0), 1);
+    json_decref(res);
+
+    assert_string_equal(json_string_value(json_object_get(task, "status")),
+                        "completed");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(
+        json_object_get(json_object_get(task, "result"), "content"), 0),
+        "text")), "done");
+    assert_string_equal(json_string_value(json_object_get(task,
+                                                          "lastUpdatedAt")),
+                        "2027-01-15T08:00:05.000Z");
+    json_decref(task);
+
+    /* an ended task is not cancelled: it stays as it ended */
+    res = run(ttai_task_cancel(ID, "alice", NOW + 9000));
+    assert_non_null(row_of(res, 1));
+    json_decref(res);
+    res = run(ttai_task_get(ID, "alice"));
+    task = ttai_task_object(row_of(res, 0), 0);
+    assert_string_equal(json_string_value(json_object_get(task, "status")),
+                        "completed");
+    json_decref(task);
+    json_decref(res);
+}
+
+
+static void
+test_cancel_and_fail(void **state)
+{
+    json_t  *res, *task;
+
+    json_decref(run(ttai_task_create(ID, "alice", "slow_compute",
+                                     "slow_compute", "{}", NOW)));
+
+    /* bob's cancel finds nothing and changes nothing */
+    res = run(ttai_task_cancel(ID, "bob", NOW));
+    assert_null(row_of(res, 1));
+    json_decref(res);
+
+    res = run(ttai_task_cancel(ID, "alice", NOW));
+    assert_non_null(row_of(res, 1));
+    json_decref(res);
+
+    res = run(ttai_task_get(ID, "alice"));
+    task = ttai_task_object(row_of(res, 0), 1);
+    assert_string_equal(json_string_value(json_object_get(task, "status")),
+                        "cancelled");
+    assert_null(json_object_get(task, "result"));
+    json_decref(task);
+    json_decref(res);
+
+    set_status("errored", "NULL", "'it broke'");
+    res = run(ttai_task_get(ID, "alice"));
+    task = ttai_task_object(row_of(res, 0), 1);
+    assert_string_equal(json_string_value(json_object_get(task, "status")),
+                        "failed");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(
+        task, "error"), "code")), -32603);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(
+        task, "error"), "message")), "it broke");
+    assert_null(json_object_get(task, "result"));
+    json_decref(task);
+    json_decref(res);
+
+    assert_null(ttai_task_object(NULL, 1));
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_and_fail, setup,
+                                        teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
