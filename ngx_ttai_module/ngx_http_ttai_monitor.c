@@ -36,7 +36,15 @@
 
 #define NGX_HTTP_TTAI_MON_TICK       1000
 #define NGX_HTTP_TTAI_MON_LEASE      120000
-#define NGX_HTTP_TTAI_MON_CLAIM      25
+#define NGX_HTTP_TTAI_MON_CLAIM      10
+
+/*
+ * A pass runs users for 2 ms at most, then rests 1 ms: a loop that never
+ * sleeps is the first the kernel preempts when the machine is busy, and
+ * the requests it serves would wait as long as it is kept out
+ */
+#define NGX_HTTP_TTAI_MON_SLICE      2000
+#define NGX_HTTP_TTAI_MON_REST       1
 
 /* the loop probe: every 1 ms while a pass runs, at most this many */
 #define NGX_HTTP_TTAI_MON_PROBE      1
@@ -47,6 +55,8 @@ typedef struct {
     ngx_http_ttai_main_conf_t    *tmcf;
     ngx_event_t                   tick;
     ngx_event_t                   next;        /* the next user's turn */
+    ngx_event_t                   rest;        /* or after a rest */
+    struct timespec               slice;       /* when this run began */
     ngx_event_t                   wait;        /* a tool's wait step */
     ngx_http_ttai_d1_query_t     *query;
     ngx_uint_t                    busy;
@@ -203,6 +213,10 @@ ngx_http_ttai_monitor_init_process(ngx_cycle_t *cycle,
     w->next.data = &ngx_http_ttai_mon_dummy;
     w->next.log = cycle->log;
 
+    w->rest.handler = ngx_http_ttai_mon_next;
+    w->rest.data = &ngx_http_ttai_mon_dummy;
+    w->rest.log = cycle->log;
+
     w->wait.handler = ngx_http_ttai_mon_waited;
     w->wait.data = &ngx_http_ttai_mon_dummy;
     w->wait.log = cycle->log;
@@ -352,6 +366,10 @@ ngx_http_ttai_mon_next_turn(ngx_event_t *ev)
     ngx_http_ttai_mon_worker_t  *w;
 
     w = &ngx_http_ttai_mon_worker;
+
+    if (ev == &w->rest || w->user == 0) {
+        (void) clock_gettime(CLOCK_MONOTONIC, &w->slice);
+    }
 
     if (w->user == json_array_size(w->users)) {
         /* the claim's statements, with the positions the history drops */
@@ -601,6 +619,11 @@ ngx_http_ttai_mon_user_done(ngx_http_ttai_mon_worker_t *w)
     if (w->bg != NULL) {
         ngx_http_ttai_background_done(w->bg);
         w->bg = NULL;
+    }
+
+    if (ngx_http_ttai_mon_us(&w->slice) > NGX_HTTP_TTAI_MON_SLICE) {
+        ngx_add_timer(&w->rest, NGX_HTTP_TTAI_MON_REST);
+        return;
     }
 
     ngx_post_event(&w->next, &ngx_posted_next_events);
