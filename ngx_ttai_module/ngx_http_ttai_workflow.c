@@ -12,6 +12,7 @@
 #include "ngx_http_ttai_background.h"
 #include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_fetch.h"
+#include "ttai_task.h"
 #include "ttai_workflow.h"
 
 
@@ -64,6 +65,7 @@ static ngx_int_t ngx_http_ttai_wf_fetched(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
 static void ngx_http_ttai_wf_write(ngx_http_ttai_wf_worker_t *w,
     int status, u_char *body, size_t len, const char *error);
+static void ngx_http_ttai_wf_task_ended(json_t *results);
 static long long ngx_http_ttai_wf_now(void);
 
 
@@ -207,6 +209,8 @@ ngx_http_ttai_wf_turned(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
         ngx_http_ttai_wf_rest(w);
         return NGX_OK;
     }
+
+    ngx_http_ttai_wf_task_ended(q->result);
 
     if (w->fetch.asked) {
         w->fetch.asked = 0;
@@ -354,6 +358,43 @@ ngx_http_ttai_wf_rest(ngx_http_ttai_wf_worker_t *w)
 
     w->tick.cancelable = 1;
     ngx_add_timer(&w->tick, NGX_HTTP_TTAI_WF_TICK);
+}
+
+
+/*
+ * A turn that ended a task (its batch's last statement found it): the
+ * streams of its user that listen for it hear of its new status
+ */
+
+static void
+ngx_http_ttai_wf_task_ended(json_t *results)
+{
+    char               change[80];
+    size_t             i;
+    json_t            *row;
+    const char        *id, *user, *status;
+    ttai_mcp_change_t  ch;
+
+    json_array_foreach(json_object_get(json_array_get(results,
+                           json_array_size(results) - 1), "results"), i, row)
+    {
+        id = json_string_value(json_object_get(row, "id"));
+        user = json_string_value(json_object_get(row, "user_id"));
+        status = json_string_value(json_object_get(row, "status"));
+
+        if (id == NULL || user == NULL || status == NULL) {
+            continue;
+        }
+
+        ngx_snprintf((u_char *) change, sizeof(change) - 1, "%s %s%Z", id,
+                     ttai_task_status(status));
+
+        ch.kind = TTAI_LISTEN_TASKS;
+        ch.uri = change;
+        ch.user_only = 1;
+
+        ngx_http_ttai_listen_publish(NULL, &ch, 1, user);
+    }
 }
 
 

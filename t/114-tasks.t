@@ -2,7 +2,8 @@
 # over real HTTP: a call of a tool whose work is a workflow becomes a
 # task for a client that declares the extension, written before it is
 # answered; tasks/get polls it to completion and inlines its result;
-# tasks/cancel ends it; a task survives nginx killed with -9 and started
+# tasks/cancel ends it; a stream that listens for a task hears it end
+# (notifications/tasks); a task survives nginx killed with -9 and started
 # again, its nap not begun twice; a task is its user's only; a client
 # without the extension gets the call's answer at once, and -32021 from
 # tasks/*.  The conformance suite's tasks scenarios run in t/051.
@@ -11,6 +12,8 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use IO::Select;
+use IO::Socket::INET;
 use JSON::PP ();
 use Test::More;
 use Time::HiRes qw(time sleep);
@@ -156,6 +159,94 @@ is sql("SELECT status FROM workflow_instances WHERE id = '$long'"),
 ok !$e && $r, 'cancelling it again is acknowledged too';
 ($st, $r, $e) = rpc('tasks/get', { taskId => '0' x 32 });
 is $e->{code}, -32602, 'an unknown task: -32602';
+
+# -- its end, on a stream that listens for it -----------------------------
+
+# a listen stream: the socket, kept open, and the events read so far
+sub listen_open {
+    my ($who, $ids, %o) = @_;
+    my $caps = ($o{tasks} // 1) ? { extensions => { $EXT => {} } } : {};
+    my $body = $JSON->encode({ jsonrpc => '2.0', id => "watch-$who",
+        method => 'subscriptions/listen',
+        params => { notifications => { taskIds => $ids },
+                    _meta => {
+                        'io.modelcontextprotocol/protocolVersion' => $V,
+                        'io.modelcontextprotocol/clientCapabilities'
+                            => $caps } } });
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Timeout => 3) or die "connect: $!";
+    print {$s} "POST /mcp HTTP/1.1\r\nHost: localhost\r\n"
+        . "Authorization: Bearer $jwt{$who}\r\n"
+        . "Content-Type: application/json\r\n"
+        . "Accept: application/json, text/event-stream\r\n"
+        . "MCP-Protocol-Version: $V\r\nMcp-Method: subscriptions/listen\r\n"
+        . 'Content-Length: ' . length($body) . "\r\n\r\n$body";
+    return { sock => $s, buf => '', events => [] };
+}
+
+sub listen_read {
+    my ($st, $secs, $until) = @_;
+    my $sel = IO::Select->new($st->{sock});
+    my $end = time + $secs;
+    while ((my $left = $end - time) > 0) {
+        while ($st->{buf} =~ s/\A.*?^data: ([^\r\n]*)\r?\n//ms) {
+            push @{ $st->{events} }, scalar eval { $JSON->decode($1) };
+        }
+        last if $until && grep { $until->($_) } @{ $st->{events} };
+        last unless $sel->can_read($left);
+        my $n = sysread $st->{sock}, my $chunk, 65536;
+        last unless $n;
+        $st->{buf} .= $chunk;
+    }
+    while ($st->{buf} =~ s/\A.*?^data: ([^\r\n]*)\r?\n//ms) {
+        push @{ $st->{events} }, scalar eval { $JSON->decode($1) };
+    }
+    return $st->{events};
+}
+
+sub task_event {
+    my ($id, $status) = @_;
+    return sub { my $e = shift;
+                 ($e->{method} // '') eq 'notifications/tasks'
+                 && ($e->{params}{taskId} // '') eq $id
+                 && ($e->{params}{status} // '') eq $status };
+}
+
+($st, $r) = rpc('tools/call', { name => 'slow_compute',
+                                arguments => { seconds => 2 } });
+my $heard = $r->{taskId} // '';
+($st, $r) = rpc('tools/call', { name => 'slow_compute',
+                                arguments => { seconds => 60 } });
+my $stopped = $r->{taskId} // '';
+
+my $sa = listen_open('alice', [ $heard, $stopped, 'not-a-task-id' ]);
+my $sb = listen_open('bob', [ $heard ]);
+my $ev = listen_read($sa, 2, sub { ($_[0]{method} // '') =~ /acknowledged/ });
+is_deeply $ev->[0]{params}{notifications}{taskIds}, [ $heard, $stopped ],
+    'listen acknowledges the task ids it honours';
+ok listen_read($sa, 10, task_event($heard, 'completed'))
+       && grep({ task_event($heard, 'completed')->($_) } @{ $sa->{events} }),
+   'a task that completes: notifications/tasks, completed, on the stream';
+($st, $r) = rpc('tasks/cancel', { taskId => $stopped });
+ok listen_read($sa, 5, task_event($stopped, 'cancelled'))
+       && grep({ task_event($stopped, 'cancelled')->($_) }
+               @{ $sa->{events} }),
+   'a task cancelled: notifications/tasks, cancelled';
+is $sa->{events}[-1]{params}{_meta}{'io.modelcontextprotocol/subscriptionId'},
+   'watch-alice', 'tagged with the stream\'s subscription';
+listen_read($sb, 1);
+ok !grep({ ($_->{method} // '') eq 'notifications/tasks' }
+         @{ $sb->{events} }),
+   'another user\'s stream naming the task hears nothing of it';
+close $sa->{sock};
+close $sb->{sock};
+
+my $sc = listen_open('alice', [ $heard ], tasks => 0);
+$ev = listen_read($sc, 2, sub { 1 });
+close $sc->{sock};
+my ($resp) = $sc->{buf} =~ /(\{.*\})/s;
+like $resp // '', qr/-32021/,
+     'taskIds from a client without the extension: -32021';
 
 # -- a tool error, a protocol error ---------------------------------------
 

@@ -148,6 +148,12 @@ typedef struct {
 #define TTAI_LISTEN_RESOURCES     0x04  /* .../resources/list_changed */
 #define TTAI_LISTEN_UPDATED       0x08  /* .../resources/updated, by URI */
 
+/*
+ * notifications/tasks, for the taskIds a stream names (the tasks
+ * extension); its change's "uri" is "<taskId> <status>"
+ */
+#define TTAI_LISTEN_TASKS         0x10
+
 
 /* a subscriptions/listen request accepted: what the shell holds open */
 typedef struct {
@@ -161,6 +167,8 @@ typedef struct {
     int                  legacy;
     char               **uris;         /* resourceSubscriptions honoured */
     size_t               nuris;
+    char               **tasks;        /* taskIds honoured */
+    size_t               ntasks;
     char                *id;           /* the request's id, as JSON text */
     char                *ack;          /* the first event */
     char                *end;          /* the last, on a graceful close */

@@ -26,6 +26,8 @@
 #define TTAI_MCP_LISTEN_URIS      64
 
 
+static char *ttai_mcp_listen_task(const ttai_mcp_listen_t *l,
+    const char *change, int *oom);
 static char *ttai_mcp_listen_text(json_t *j);
 
 
@@ -35,12 +37,28 @@ ttai_mcp_subscriptions_listen(ttai_mcp_server_t *srv,
     json_t *params, json_t **response, ttai_mcp_pending_t **pending)
 {
     size_t              i, n;
-    json_t             *filter, *honoured, *uris, *u, *vars;
+    json_t             *filter, *honoured, *uris, *u, *vars, *tasks;
     unsigned            toolsets;
     ttai_mcp_listen_t  *l;
 
     filter = json_object_get(params, "notifications");
     uris = json_object_get(filter, "resourceSubscriptions");
+    tasks = json_object_get(filter, "taskIds");
+
+    /* a task's changes are for a client that takes tasks */
+    if (tasks != NULL && !ttai_mcp_tasks_wanted(call, run)) {
+        return ttai_mcp_tasks_refuse(id, response);
+    }
+
+    if (tasks != NULL && (!json_is_array(tasks)
+                          || json_array_size(tasks) > TTAI_MCP_LISTEN_URIS))
+    {
+        *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS, NULL,
+                                       "Invalid params: taskIds must be an "
+                                       "array of at most %d task ids",
+                                       TTAI_MCP_LISTEN_URIS);
+        return *response ? 0 : -1;
+    }
 
     if (!json_is_object(filter)
         || (uris != NULL && !json_is_array(uris)))
@@ -129,6 +147,44 @@ ttai_mcp_subscriptions_listen(ttai_mcp_server_t *srv,
         }
 
         json_object_set_new(honoured, "resourceSubscriptions", u);
+    }
+
+    /* the ids of tasks: whose they are is the shell's to check */
+    l->tasks = calloc(json_array_size(tasks) + 1, sizeof(char *));
+    if (l->tasks == NULL) {
+        goto nomem;
+    }
+
+    n = 0;
+
+    json_array_foreach(tasks, i, u) {
+        if (!json_is_string(u) || json_string_length(u) != 32
+            || strspn(json_string_value(u), "0123456789abcdef") != 32)
+        {
+            continue;
+        }
+
+        l->tasks[n] = strdup(json_string_value(u));
+        if (l->tasks[n] == NULL) {
+            goto nomem;
+        }
+
+        l->ntasks = ++n;
+    }
+
+    if (tasks != NULL) {
+        l->kinds |= TTAI_LISTEN_TASKS;
+
+        u = json_array();
+        if (u == NULL) {
+            goto nomem;
+        }
+
+        for (i = 0; i < n; i++) {
+            json_array_append_new(u, json_string(l->tasks[i]));
+        }
+
+        json_object_set_new(honoured, "taskIds", u);
     }
 
     l->id = ttai_mcp_listen_text(json_incref(id));
@@ -260,6 +316,10 @@ ttai_mcp_listen_event(const ttai_mcp_listen_t *l, unsigned kind,
         return NULL;
     }
 
+    if (kind == TTAI_LISTEN_TASKS) {
+        return ttai_mcp_listen_task(l, uri, oom);
+    }
+
     switch (kind) {
 
     case TTAI_LISTEN_TOOLS:
@@ -329,6 +389,48 @@ ttai_mcp_listen_event(const ttai_mcp_listen_t *l, unsigned kind,
 }
 
 
+/*
+ * A task the stream names changed: "<taskId> <status>".  The event says
+ * the new status; tasks/get tells the rest.
+ */
+
+static char *
+ttai_mcp_listen_task(const ttai_mcp_listen_t *l, const char *change,
+    int *oom)
+{
+    size_t       i;
+    json_t      *id, *j;
+    const char  *status;
+
+    if (change == NULL || strlen(change) < 34 || change[32] != ' ') {
+        return NULL;
+    }
+
+    for (i = 0; i < l->ntasks; i++) {
+        if (strncmp(change, l->tasks[i], 32) == 0) {
+            break;
+        }
+    }
+
+    if (i == l->ntasks) {
+        return NULL;
+    }
+
+    status = change + 33;
+    id = json_loads(l->id, JSON_DECODE_ANY, NULL);
+
+    j = id ? json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:o}}}", "jsonrpc", "2.0",
+                       "method", "notifications/tasks", "params",
+                       "taskId", l->tasks[i], "status", status, "_meta",
+                       TTAI_MCP_SUBSCRIPTION_ID, id)
+           : NULL;
+
+    *oom = (j == NULL);
+
+    return ttai_mcp_listen_text(j);
+}
+
+
 void
 ttai_mcp_listen_free(ttai_mcp_listen_t *l)
 {
@@ -343,6 +445,12 @@ ttai_mcp_listen_free(ttai_mcp_listen_t *l)
     }
 
     free(l->uris);
+
+    for (i = 0; l->tasks != NULL && i < l->ntasks; i++) {
+        free(l->tasks[i]);
+    }
+
+    free(l->tasks);
     free(l->id);
     free(l->ack);
     free(l->end);

@@ -245,6 +245,25 @@ ttai_mcp_tasks_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
         return *response ? 0 : -1;
     }
 
+    /* a task this call cancelled: its user's streams hear of it */
+    if (op == TTAI_MCP_TASK_CANCEL && run->changes != NULL
+        && json_integer_value(json_object_get(json_object_get(
+               json_array_get(body, 0), "meta"), "changes")) > 0)
+    {
+        char  change[80];
+
+        snprintf(change, sizeof(change), "%s cancelled", run->task_id);
+
+        if (json_array_append_new(run->changes,
+                json_pack("{s:i, s:s, s:b}", "kind", TTAI_LISTEN_TASKS,
+                          "uri", change, "user", 1)) != 0)
+        {
+            json_decref(body);
+            json_decref(id);
+            return -1;
+        }
+    }
+
     /* update and cancel are acknowledged with nothing of the task */
     result = (op == TTAI_MCP_TASK_GET) ? ttai_task_object(row, 1)
                                        : json_object();

@@ -68,6 +68,16 @@ ttai_task_cancel(const char *id, const char *user, long long now_ms)
 }
 
 
+const char *
+ttai_task_status(const char *st)
+{
+    return (strcmp(st, "complete") == 0) ? "completed"
+           : (strcmp(st, "errored") == 0) ? "failed"
+           : (strcmp(st, "terminated") == 0) ? "cancelled"
+           : "working";
+}
+
+
 json_t *
 ttai_task_object(json_t *row, int detailed)
 {
@@ -79,12 +89,7 @@ ttai_task_object(json_t *row, int detailed)
     }
 
     st = json_string_value(json_object_get(row, "status"));
-    st = st ? st : "";
-
-    status = (strcmp(st, "complete") == 0) ? "completed"
-             : (strcmp(st, "errored") == 0) ? "failed"
-             : (strcmp(st, "terminated") == 0) ? "cancelled"
-             : "working";
+    status = ttai_task_status(st ? st : "");
 
     task = json_pack("{s:O, s:s, s:O, s:O}",
                      "taskId", json_object_get(row, "id"),

@@ -32,6 +32,9 @@ json_t *ttai_task_get(const char *id, const char *user);
 /* ends a task that has not ended (its instance is terminated) */
 json_t *ttai_task_cancel(const char *id, const char *user, long long now_ms);
 
+/* a task's status, from its instance's (queued, running, complete, ...) */
+const char *ttai_task_status(const char *instance_status);
+
 /*
  * The Task object of a row of ttai_task_get() (NULL: none): taskId,
  * status, timestamps, lifetimes; with detailed, the result of a completed

@@ -471,7 +471,14 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
                       (json_int_t) wake,
                       strcmp(final, "waiting") == 0 ? a.event : NULL,
                       error[0] ? error : NULL, (json_int_t) now_ms)))
-        != 0)
+           != 0
+        /* an instance that is a task and ended: whose, for its streams */
+        || ttai_d1_push(batch, ttai_d1_stmt(
+            "SELECT t.id, t.user_id, i.status FROM tasks t "
+            "JOIN workflow_instances i ON i.id = t.id WHERE t.id = ?1 "
+            "AND i.status IN ('complete', 'errored') AND changes() = 1",
+            json_pack("[s]", id)))
+           != 0)
     {
         goto nomem;
     }

@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "ttai_d1.h"
+#include "ttai_task.h"
 #include "ttai_workflow.h"
 
 
@@ -67,6 +68,7 @@ setup(void **state)
     unlink(path);
     assert_int_equal(ttai_d1_open(&db, path, &err), 0);
     load("migrations/0006_workflows.sql");
+    load("migrations/0008_tasks.sql");
 
     return 0;
 }
@@ -239,6 +241,50 @@ test_lost_lease(void **state)
 }
 
 
+/*
+ * A task's instance: the turn that ends it says whose task ended, in its
+ * last statement's rows, for the listening streams; the turns before it
+ * say nothing
+ */
+
+static void
+test_task_end(void **state)
+{
+    int              claimed;
+    json_t          *r, *batch, *res, *rows;
+    ttai_wf_fetch_t  fetch;
+
+    json_decref(run(ttai_task_create("0123456789abcdef0123456789abcdef",
+                                     "alice", "slow_compute", "slow_compute",
+                                     "{\"seconds\":1}", T0)));
+
+    /* the nap begins: not the end */
+    r = run(ttai_workflow_claim("a", T0, 30000));
+    batch = ttai_workflow_turn(r, "a", T0, 16, &claimed, &fetch);
+    json_decref(r);
+    res = run(batch);
+    rows = json_object_get(json_array_get(res, json_array_size(res) - 1),
+                           "results");
+    assert_int_equal(json_array_size(rows), 0);
+    json_decref(res);
+
+    /* after it, the end: alice's task, complete */
+    r = run(ttai_workflow_claim("b", T0 + 1000, 30000));
+    batch = ttai_workflow_turn(r, "b", T0 + 1000, 16, &claimed, &fetch);
+    json_decref(r);
+    assert_int_equal(claimed, 1);
+    res = run(batch);
+    rows = json_object_get(json_array_get(res, json_array_size(res) - 1),
+                           "results");
+    assert_int_equal(json_array_size(rows), 1);
+    assert_string_equal(json_string_value(json_object_get(
+        json_array_get(rows, 0), "user_id")), "alice");
+    assert_string_equal(ttai_task_status(json_string_value(json_object_get(
+        json_array_get(rows, 0), "status"))), "completed");
+    json_decref(res);
+}
+
+
 static void
 test_terminate_and_unknown(void **state)
 {
@@ -262,6 +308,7 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_lease, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_task_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_terminate_and_unknown, setup,
                                         teardown),
     };
