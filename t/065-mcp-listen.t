@@ -10,10 +10,10 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use JSON::PP ();
-use IO::Select;
 use IO::Socket::INET;
 use Test::More;
 use Time::HiRes qw(time sleep);
+use Ttai::Stream qw(stream_post stream_read);
 use Ttai::Util qw(repo_root scratch_dir run_capture dev_server stop_pid
                   http_get read_file skip_or_fail);
 
@@ -51,40 +51,17 @@ my $nid = 0;
 sub listen_open {
     my ($who, $filter) = @_;
     my $id = 'sub-' . ++$nid;
-    my $body = $JSON->encode({ jsonrpc => '2.0', id => $id,
-                               method => 'subscriptions/listen',
-                               params => { notifications => $filter,
-                                           _meta => meta() } });
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Timeout => 3) or die "connect: $!";
-    print {$s} "POST /mcp HTTP/1.1\r\nHost: localhost\r\n"
-        . "Authorization: Bearer $jwt{$who}\r\n"
-        . "Content-Type: application/json\r\n"
-        . "Accept: application/json, text/event-stream\r\n"
-        . "MCP-Protocol-Version: $V\r\nMcp-Method: subscriptions/listen\r\n"
-        . 'Content-Length: ' . length($body) . "\r\n\r\n$body";
-    return { sock => $s, id => $id, buf => '', events => [] };
+    my $st = stream_post($port, $jwt{$who}, {
+        jsonrpc => '2.0', id => $id, method => 'subscriptions/listen',
+        params => { notifications => $filter, _meta => meta() } },
+        headers => [ "MCP-Protocol-Version: $V",
+                     'Mcp-Method: subscriptions/listen' ]);
+    $st->{id} = $id;
+    return $st;
 }
 
-# reads what arrived within $secs; returns the events parsed so far
-sub listen_read {
-    my ($st, $secs) = @_;
-    my $sel = IO::Select->new($st->{sock});
-    my $end = time + $secs;
-    while ((my $left = $end - time) > 0) {
-        last unless $sel->can_read($left);
-        my $n = sysread $st->{sock}, my $chunk, 65536;
-        if (!$n) {
-            $st->{closed} = 1;
-            last;
-        }
-        $st->{buf} .= $chunk;
-    }
-    while ($st->{buf} =~ s/\A.*?^data: ([^\r\n]*)\r?\n//ms) {
-        push @{ $st->{events} }, scalar eval { $JSON->decode($1) };
-    }
-    return $st->{events};
-}
+# what arrived within $secs
+sub listen_read { return stream_read($_[0], $_[1]) }
 
 sub call {
     my ($who, $tool, $args) = @_;

@@ -12,9 +12,9 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use JSON::PP ();
 use IO::Select;
-use IO::Socket::INET;
 use Test::More;
 use Time::HiRes qw(time sleep);
+use Ttai::Stream qw(stream_post);
 use Ttai::Util qw(repo_root scratch_dir run_capture dev_server stop_pid
                   free_port read_file wait_until http_get skip_or_fail);
 
@@ -50,18 +50,10 @@ my %jwt = map {
 # a request on a connection of its own; returns the socket, unread
 sub send_post {
     my ($who, $session, $msg) = @_;
-    my $body = ref $msg ? $JSON->encode($msg) : $msg;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port2,
-                                  Timeout => 3) or die "connect: $!";
-    print {$s} "POST /mcp HTTP/1.1\r\nHost: localhost\r\n"
-        . "Authorization: Bearer $jwt{$who}\r\n"
-        . "Content-Type: application/json\r\n"
-        . "Accept: application/json, text/event-stream\r\n"
-        . ($session ? "Mcp-Session-Id: $session\r\n"
-                      . "MCP-Protocol-Version: $V\r\n" : '')
-        . "Connection: close\r\n"
-        . 'Content-Length: ' . length($body) . "\r\n\r\n$body";
-    return { sock => $s, buf => '', events => [] };
+    return stream_post($port2, $jwt{$who}, $msg,
+        headers => [ ($session ? ("Mcp-Session-Id: $session",
+                                  "MCP-Protocol-Version: $V") : ()),
+                     'Connection: close' ]);
 }
 
 # reads what arrives within $secs: the status, headers, and SSE events
@@ -105,18 +97,11 @@ sub post {
 # initialize, reading the session id from the headers this time
 sub open_session {
     my ($who, $caps) = @_;
-    my $body = $JSON->encode({ jsonrpc => '2.0', id => 0,
+    my $s = stream_post($port, $jwt{$who}, { jsonrpc => '2.0', id => 0,
         method => 'initialize',
         params => { protocolVersion => $V, capabilities => $caps,
-                    clientInfo => { name => 't', version => '1' } } });
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Timeout => 3) or die "connect: $!";
-    print {$s} "POST /mcp HTTP/1.1\r\nHost: localhost\r\n"
-        . "Authorization: Bearer $jwt{$who}\r\n"
-        . "Content-Type: application/json\r\n"
-        . "Accept: application/json, text/event-stream\r\n"
-        . "Connection: close\r\n"
-        . 'Content-Length: ' . length($body) . "\r\n\r\n$body";
+                    clientInfo => { name => 't', version => '1' } } },
+        headers => [ 'Connection: close' ])->{sock};
     local $/;
     my $resp = <$s>;
     my ($sid) = $resp =~ /^Mcp-Session-Id: (\S+)/mi;

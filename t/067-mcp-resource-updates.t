@@ -14,10 +14,10 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use File::Copy qw(copy);
 use IO::Select;
-use IO::Socket::INET;
 use JSON::PP ();
 use Test::More;
 use Time::HiRes qw(time sleep);
+use Ttai::Stream qw(stream_post);
 use Ttai::Util qw(repo_root scratch_dir read_file write_file http_get
                   skip_or_fail);
 use Ttai::TastyTrade qw(tt_server tt_stop tt_connect tt_jwt);
@@ -54,20 +54,12 @@ sub meta {
 
 sub request {
     my ($who, $method, $params, $name, $id) = @_;
-    my $body = $JSON->encode({ jsonrpc => '2.0', id => $id // 1,
-                               method => $method,
-                               params => { %$params, _meta => meta() } });
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Timeout => 5) or die "connect: $!";
-    print {$s} "POST /mcp HTTP/1.1\r\nHost: localhost\r\n"
-        . "Authorization: Bearer $jwt{$who}\r\n"
-        . "Content-Type: application/json\r\n"
-        . "Accept: application/json, text/event-stream\r\n"
-        . "MCP-Protocol-Version: $V\r\nMcp-Method: $method\r\n"
-        . ($name ? "Mcp-Name: $name\r\n" : '')
-        . ($method eq 'tools/call' ? "Connection: close\r\n" : '')
-        . 'Content-Length: ' . length($body) . "\r\n\r\n$body";
-    return { sock => $s, buf => '', events => [] };
+    return stream_post($port, $jwt{$who}, {
+        jsonrpc => '2.0', id => $id // 1, method => $method,
+        params => { %$params, _meta => meta() } },
+        headers => [ "MCP-Protocol-Version: $V", "Mcp-Method: $method",
+                     ($name ? "Mcp-Name: $name" : ()),
+                     ($method eq 'tools/call' ? 'Connection: close' : ()) ]);
 }
 
 sub pump {

@@ -12,13 +12,12 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use IO::Select;
-use IO::Socket::INET;
 use JSON::PP ();
 use Test::More;
 use Time::HiRes qw(time sleep);
 use Ttai::Util qw(repo_root scratch_dir run_capture dev_server stop_pid
                   children http_get read_file skip_or_fail);
+use Ttai::Stream qw(stream_post stream_read);
 
 my $root = repo_root();
 
@@ -162,46 +161,21 @@ is $e->{code}, -32602, 'an unknown task: -32602';
 
 # -- its end, on a stream that listens for it -----------------------------
 
-# a listen stream: the socket, kept open, and the events read so far
+# a listen stream for the ids of tasks; without tasks => 0 the client
+# takes tasks
 sub listen_open {
     my ($who, $ids, %o) = @_;
     my $caps = ($o{tasks} // 1) ? { extensions => { $EXT => {} } } : {};
-    my $body = $JSON->encode({ jsonrpc => '2.0', id => "watch-$who",
+    return stream_post($port, $jwt{$who}, {
+        jsonrpc => '2.0', id => "watch-$who",
         method => 'subscriptions/listen',
         params => { notifications => { taskIds => $ids },
                     _meta => {
                         'io.modelcontextprotocol/protocolVersion' => $V,
                         'io.modelcontextprotocol/clientCapabilities'
-                            => $caps } } });
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Timeout => 3) or die "connect: $!";
-    print {$s} "POST /mcp HTTP/1.1\r\nHost: localhost\r\n"
-        . "Authorization: Bearer $jwt{$who}\r\n"
-        . "Content-Type: application/json\r\n"
-        . "Accept: application/json, text/event-stream\r\n"
-        . "MCP-Protocol-Version: $V\r\nMcp-Method: subscriptions/listen\r\n"
-        . 'Content-Length: ' . length($body) . "\r\n\r\n$body";
-    return { sock => $s, buf => '', events => [] };
-}
-
-sub listen_read {
-    my ($st, $secs, $until) = @_;
-    my $sel = IO::Select->new($st->{sock});
-    my $end = time + $secs;
-    while ((my $left = $end - time) > 0) {
-        while ($st->{buf} =~ s/\A.*?^data: ([^\r\n]*)\r?\n//ms) {
-            push @{ $st->{events} }, scalar eval { $JSON->decode($1) };
-        }
-        last if $until && grep { $until->($_) } @{ $st->{events} };
-        last unless $sel->can_read($left);
-        my $n = sysread $st->{sock}, my $chunk, 65536;
-        last unless $n;
-        $st->{buf} .= $chunk;
-    }
-    while ($st->{buf} =~ s/\A.*?^data: ([^\r\n]*)\r?\n//ms) {
-        push @{ $st->{events} }, scalar eval { $JSON->decode($1) };
-    }
-    return $st->{events};
+                            => $caps } } },
+        headers => [ "MCP-Protocol-Version: $V",
+                     'Mcp-Method: subscriptions/listen' ]);
 }
 
 sub task_event {
@@ -221,20 +195,20 @@ my $stopped = $r->{taskId} // '';
 
 my $sa = listen_open('alice', [ $heard, $stopped, 'not-a-task-id' ]);
 my $sb = listen_open('bob', [ $heard ]);
-my $ev = listen_read($sa, 2, sub { ($_[0]{method} // '') =~ /acknowledged/ });
+my $ev = stream_read($sa, 2, sub { ($_[0]{method} // '') =~ /acknowledged/ });
 is_deeply $ev->[0]{params}{notifications}{taskIds}, [ $heard, $stopped ],
     'listen acknowledges the task ids it honours';
-ok listen_read($sa, 10, task_event($heard, 'completed'))
+ok stream_read($sa, 10, task_event($heard, 'completed'))
        && grep({ task_event($heard, 'completed')->($_) } @{ $sa->{events} }),
    'a task that completes: notifications/tasks, completed, on the stream';
 ($st, $r) = rpc('tasks/cancel', { taskId => $stopped });
-ok listen_read($sa, 5, task_event($stopped, 'cancelled'))
+ok stream_read($sa, 5, task_event($stopped, 'cancelled'))
        && grep({ task_event($stopped, 'cancelled')->($_) }
                @{ $sa->{events} }),
    'a task cancelled: notifications/tasks, cancelled';
 is $sa->{events}[-1]{params}{_meta}{'io.modelcontextprotocol/subscriptionId'},
    'watch-alice', 'tagged with the stream\'s subscription';
-listen_read($sb, 1);
+stream_read($sb, 1);
 ok !grep({ ($_->{method} // '') eq 'notifications/tasks' }
          @{ $sb->{events} }),
    'another user\'s stream naming the task hears nothing of it';
@@ -242,7 +216,7 @@ close $sa->{sock};
 close $sb->{sock};
 
 my $sc = listen_open('alice', [ $heard ], tasks => 0);
-$ev = listen_read($sc, 2, sub { 1 });
+$ev = stream_read($sc, 2, sub { 1 });
 close $sc->{sock};
 my ($resp) = $sc->{buf} =~ /(\{.*\})/s;
 like $resp // '', qr/-32021/,
