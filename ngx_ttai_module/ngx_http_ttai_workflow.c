@@ -362,8 +362,9 @@ ngx_http_ttai_wf_rest(ngx_http_ttai_wf_worker_t *w)
 
 
 /*
- * A turn that ended a task (its batch's last statement found it): the
- * streams of its user that listen for it hear of its new status
+ * A turn that ended a task, or left it waiting for its user's answers
+ * (its batch's last statement found it): the streams of its user that
+ * listen for it hear of its new status
  */
 
 static void
@@ -387,7 +388,8 @@ ngx_http_ttai_wf_task_ended(json_t *results)
         }
 
         ngx_snprintf((u_char *) change, sizeof(change) - 1, "%s %s%Z", id,
-                     ttai_task_status(status));
+                     ngx_strcmp(status, "waiting") == 0
+                     ? "input_required" : ttai_task_status(status));
 
         ch.kind = TTAI_LISTEN_TASKS;
         ch.uri = change;

@@ -222,6 +222,64 @@ my ($resp) = $sc->{buf} =~ /(\{.*\})/s;
 like $resp // '', qr/-32021/,
      'taskIds from a client without the extension: -32021';
 
+# -- a task that asks the user ----------------------------------------------
+
+sub poll_for {
+    my ($task, $status, $secs) = @_;
+    my ($t0, $r) = (time);
+    while (time - $t0 < $secs) {
+        (undef, $r) = rpc('tasks/get', { taskId => $task });
+        last if ($r->{status} // '') eq $status;
+        sleep 0.1;
+    }
+    return $r // {};
+}
+
+($st, $r) = rpc('tools/call', { name => 'confirm_delete',
+                                arguments => { filename => 'a.txt' } });
+my $asking = $r->{taskId} // '';
+my $q = poll_for($asking, 'input_required', 5);
+is $q->{status}, 'input_required', 'a task that asks: input_required';
+is $q->{inputRequests}{'confirm-delete'}{method}, 'elicitation/create',
+   'tasks/get shows the question';
+($st, $r, $e) = rpc('tasks/update', { taskId => $asking,
+                                      inputResponses => {} }, who => 'bob');
+is $e->{code}, -32602, 'another user cannot answer it';
+($st, $r) = rpc('tasks/update', { taskId => $asking, inputResponses => {
+    'confirm-delete' => { action => 'accept',
+                          content => { confirm => JSON::PP::true } } } });
+is_deeply [ sort grep { $_ ne '_meta' } keys %{ $r // {} } ], ['resultType'],
+    'tasks/update: an empty acknowledgement';
+($done) = poll($asking, 10);
+is $done->{status}, 'completed', 'the answer resumes the task to its end';
+is $done->{result}{content}[0]{text}, 'Deleted a.txt', 'with the answer';
+
+($st, $r) = rpc('tools/call', { name => 'multi_input', arguments => {} });
+my $two = $r->{taskId} // '';
+$q = poll_for($two, 'input_required', 5);
+is_deeply [ sort keys %{ $q->{inputRequests} // {} } ],
+    [ 'input-confirm', 'input-name' ], 'two questions at once';
+my $sq = listen_open('alice', [ $two ]);
+stream_read($sq, 2, sub { ($_[0]{method} // '') =~ /acknowledged/ });
+rpc('tasks/update', { taskId => $two, inputResponses => {
+    'input-name' => { action => 'accept', content => { name => 'Ann' } },
+    'not-asked' => { action => 'accept' } } });
+ok stream_read($sq, 10, task_event($two, 'input_required'))
+       && grep({ task_event($two, 'input_required')->($_) }
+               @{ $sq->{events} }),
+   'a stream naming it hears it wait for input again';
+close $sq->{sock};
+($st, $q) = rpc('tasks/get', { taskId => $two });
+is $q->{status}, 'input_required', 'one answered: still input_required';
+is_deeply [ keys %{ $q->{inputRequests} // {} } ], [ 'input-confirm' ],
+    'with only the question left';
+rpc('tasks/update', { taskId => $two, inputResponses => {
+    'input-confirm' => { action => 'accept',
+                         content => { confirm => JSON::PP::true } } } });
+($done) = poll($two, 10);
+is $done->{result}{content}[0]{text}, 'Both answered: Ann, accept',
+   'the second answer ends it, with both';
+
 # -- a tool error, a protocol error ---------------------------------------
 
 ($st, $r) = rpc('tools/call', { name => 'failing_job', arguments => {} });

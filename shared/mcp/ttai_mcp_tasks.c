@@ -161,9 +161,24 @@ ttai_mcp_tasks_method(const ttai_mcp_call_t *call, ttai_mcp_run_t *run,
 
     user = call->sub ? call->sub : "";
 
-    batch = (op == TTAI_MCP_TASK_CANCEL)
-            ? ttai_task_cancel(task, user, ttai_mcp_tasks_now(call))
-            : ttai_task_get(task, user);
+    if (op == TTAI_MCP_TASK_UPDATE) {
+        char  *responses;
+
+        responses = json_dumps(json_object_get(params, "inputResponses"),
+                               JSON_COMPACT);
+        if (responses == NULL) {
+            return -1;
+        }
+
+        batch = ttai_task_update(task, user, responses,
+                                 ttai_mcp_tasks_now(call));
+        free(responses);
+
+    } else {
+        batch = (op == TTAI_MCP_TASK_CANCEL)
+                ? ttai_task_cancel(task, user, ttai_mcp_tasks_now(call))
+                : ttai_task_get(task, user);
+    }
 
     *pending = ttai_mcp_pending_d1(batch);
     if (*pending == NULL) {
@@ -234,7 +249,8 @@ ttai_mcp_tasks_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     }
 
     row = json_array_get(json_object_get(json_array_get(body,
-                             op == TTAI_MCP_TASK_CANCEL ? 1 : 0),
+                             op == TTAI_MCP_TASK_CANCEL ? 1
+                             : op == TTAI_MCP_TASK_UPDATE ? 2 : 0),
                          "results"), 0);
 
     if (row == NULL) {
@@ -267,6 +283,15 @@ ttai_mcp_tasks_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     /* update and cancel are acknowledged with nothing of the task */
     result = (op == TTAI_MCP_TASK_GET) ? ttai_task_object(row, 1)
                                        : json_object();
+
+    /* a task that waits for the user shows what it still asks */
+    if (op == TTAI_MCP_TASK_GET && result != NULL
+        && ttai_task_inputs(result, body) != 0)
+    {
+        json_decref(result);
+        result = NULL;
+    }
+
     json_decref(body);
 
     if (result == NULL) {

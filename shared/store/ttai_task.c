@@ -40,13 +40,112 @@ ttai_task_create(const char *id, const char *user, const char *tool,
 json_t *
 ttai_task_get(const char *id, const char *user)
 {
-    return ttai_d1_batch_of(1,
+    return ttai_d1_batch_of(3,
                ttai_d1_stmt(
                    "SELECT t.id, t.tool, t.ttl_ms, t.poll_ms, t.created_at, "
-                   "i.status, i.output, i.error, i.updated_at "
-                   "FROM tasks t JOIN workflow_instances i ON i.id = t.id "
-                   "WHERE t.id = ?1 AND t.user_id = ?2",
+                   "i.status, i.output, i.error, i.updated_at, "
+                   "i.waiting_for FROM tasks t JOIN workflow_instances i "
+                   "ON i.id = t.id WHERE t.id = ?1 AND t.user_id = ?2",
+                   json_pack("[s, s]", id, user)),
+               ttai_d1_stmt(
+                   "SELECT output FROM workflow_steps WHERE instance_id = ?1 "
+                   "AND name LIKE 'ask-%' AND status = 'complete' "
+                   "ORDER BY seq DESC LIMIT 1",
+                   json_pack("[s]", id)),
+               ttai_d1_stmt(
+                   "SELECT output AS answer FROM workflow_steps "
+                   "WHERE instance_id = ?1 AND name LIKE 'answer-%' "
+                   "AND status = 'complete' UNION ALL SELECT payload "
+                   "FROM workflow_events WHERE instance_id = ?1 "
+                   "AND name = 'input'",
+                   json_pack("[s]", id)));
+}
+
+
+json_t *
+ttai_task_update(const char *id, const char *user, const char *responses,
+    long long now_ms)
+{
+    return ttai_d1_batch_of(3,
+               ttai_d1_stmt(
+                   "INSERT INTO workflow_events (instance_id, name, payload, "
+                   "created_at) SELECT ?1, 'input', ?3, ?4 WHERE EXISTS "
+                   "(SELECT 1 FROM tasks WHERE id = ?1 AND user_id = ?2)",
+                   json_pack("[s, s, s, I]", id, user, responses,
+                             (json_int_t) now_ms)),
+               ttai_d1_stmt(
+                   "UPDATE workflow_instances SET wake_at = ?3 WHERE id = ?1 "
+                   "AND status = 'waiting' AND EXISTS (SELECT 1 FROM tasks "
+                   "WHERE id = ?1 AND user_id = ?2)",
+                   json_pack("[s, s, I]", id, user, (json_int_t) now_ms)),
+               ttai_d1_stmt(
+                   "SELECT id FROM tasks WHERE id = ?1 AND user_id = ?2",
                    json_pack("[s, s]", id, user)));
+}
+
+
+int
+ttai_task_inputs(json_t *task, json_t *results)
+{
+    size_t       i;
+    json_t      *row, *ask, *asked, *left, *answer, *v;
+    const char  *key, *text, *st;
+
+    row = json_array_get(json_object_get(json_array_get(results, 0),
+                                         "results"), 0);
+    st = json_string_value(json_object_get(row, "status"));
+    text = json_string_value(json_object_get(row, "waiting_for"));
+
+    if (st == NULL || strcmp(st, "waiting") != 0 || text == NULL
+        || strcmp(text, "input") != 0)
+    {
+        return 0;
+    }
+
+    text = json_string_value(json_object_get(json_array_get(
+               json_object_get(json_array_get(results, 1), "results"), 0),
+               "output"));
+    ask = text ? json_loads(text, 0, NULL) : NULL;
+    asked = json_object_get(ask, "inputRequests");
+
+    if (!json_is_object(asked)) {
+        json_decref(ask);
+        return 0;
+    }
+
+    left = json_deep_copy(asked);
+    json_decref(ask);
+
+    if (left == NULL) {
+        return -1;
+    }
+
+    json_array_foreach(json_object_get(json_array_get(results, 2),
+                                       "results"), i, row)
+    {
+        text = json_string_value(json_object_get(row, "answer"));
+        answer = text ? json_loads(text, 0, NULL) : NULL;
+
+        json_object_foreach(answer, key, v) {
+            (void) json_object_del(left, key);
+        }
+
+        json_decref(answer);
+    }
+
+    if (json_object_size(left) == 0) {
+        json_decref(left);
+        return 0;
+    }
+
+    if (json_object_set_new(task, "status", json_string("input_required"))
+        != 0
+        || json_object_set_new(task, "inputRequests", left) != 0)
+    {
+        return -1;
+    }
+
+    return 0;
 }
 
 

@@ -29,6 +29,22 @@ json_t *ttai_task_create(const char *id, const char *user, const char *tool,
 /* the task with its instance's status, output and error */
 json_t *ttai_task_get(const char *id, const char *user);
 
+/*
+ * The user's answers to a task's questions (inputResponses, JSON text),
+ * as an event "input" of its workflow; the last result finds the task
+ */
+json_t *ttai_task_update(const char *id, const char *user,
+    const char *responses, long long now_ms);
+
+/*
+ * A task whose workflow waits for "input": its questions not yet answered
+ * (the last ask-N step's inputRequests, less the keys of the answer-N
+ * steps and of the answers not yet taken), from the results of
+ * ttai_task_get(); with some, the task is input_required and shows them.
+ * -1 when out of memory.
+ */
+int ttai_task_inputs(json_t *task, json_t *results);
+
 /* ends a task that has not ended (its instance is terminated) */
 json_t *ttai_task_cancel(const char *id, const char *user, long long now_ms);
 

@@ -45,6 +45,10 @@ static const ttai_workflow_t  ttai_workflow_table[] = {
       "nap, then a tool error", ttai_wf_failing_job, 1, 0 },
     { "protocol_error_job", "The task of the fixture protocol_error_job: "
       "it fails", ttai_wf_protocol_error_job, 1, 0 },
+    { "confirm_delete", "The task of the fixture confirm_delete: it asks "
+      "the user, then answers", ttai_wf_confirm_delete, 1, 0 },
+    { "multi_input", "The task of the fixture multi_input: two questions "
+      "at once, answered in one round or two", ttai_wf_multi_input, 1, 0 },
 
     { NULL, NULL, NULL, 0, 0 }
 };
@@ -463,7 +467,11 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
 
     /* last: the instance's state, and its lease given back */
     if (ttai_d1_push(batch, ttai_d1_stmt(
-            "UPDATE workflow_instances SET status = ?3, wake_at = ?4, "
+            "UPDATE workflow_instances SET status = ?3, "
+            /* an event sent while the turn ran wakes it at once */
+            "wake_at = CASE WHEN ?5 IS NOT NULL AND EXISTS (SELECT 1 FROM "
+            "workflow_events WHERE instance_id = ?1 AND name = ?5) "
+            "THEN ?7 ELSE ?4 END, "
             "waiting_for = ?5, error = ?6, lease = NULL, lease_until = 0, "
             "updated_at = ?7 WHERE id = ?1 AND lease = ?2 "
             "AND status != 'terminated'",
@@ -472,11 +480,15 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
                       strcmp(final, "waiting") == 0 ? a.event : NULL,
                       error[0] ? error : NULL, (json_int_t) now_ms)))
            != 0
-        /* an instance that is a task and ended: whose, for its streams */
+        /*
+         * an instance that is a task and ended, or waits for its user's
+         * answers: whose, for its streams
+         */
         || ttai_d1_push(batch, ttai_d1_stmt(
             "SELECT t.id, t.user_id, i.status FROM tasks t "
             "JOIN workflow_instances i ON i.id = t.id WHERE t.id = ?1 "
-            "AND i.status IN ('complete', 'errored') AND changes() = 1",
+            "AND (i.status IN ('complete', 'errored') OR (i.status = "
+            "'waiting' AND i.waiting_for = 'input')) AND changes() = 1",
             json_pack("[s]", id)))
            != 0)
     {

@@ -87,6 +87,8 @@ int ttai_wf_slow_compute(const ttai_wf_ctx_t *ctx, ttai_wf_action_t *a);
 int ttai_wf_failing_job(const ttai_wf_ctx_t *ctx, ttai_wf_action_t *a);
 int ttai_wf_protocol_error_job(const ttai_wf_ctx_t *ctx,
     ttai_wf_action_t *a);
+int ttai_wf_confirm_delete(const ttai_wf_ctx_t *ctx, ttai_wf_action_t *a);
+int ttai_wf_multi_input(const ttai_wf_ctx_t *ctx, ttai_wf_action_t *a);
 
 const ttai_workflow_t *ttai_workflow_find(const char *name);
 const ttai_workflow_t *ttai_workflows(void);

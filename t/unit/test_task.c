@@ -227,6 +227,58 @@ test_cancel_and_fail(void **state)
 }
 
 
+/* what a task still asks: the last ask's questions less every answer */
+
+static void
+test_inputs(void **state)
+{
+    json_t  *task, *results;
+
+    results = json_loads(
+        "[{\"results\":[{\"status\":\"waiting\",\"waiting_for\":"
+        "\"input\"}]},"
+        " {\"results\":[{\"output\":\"{\\\"inputRequests\\\":{\\\"a\\\":"
+        "{\\\"method\\\":\\\"elicitation/create\\\"},\\\"b\\\":"
+        "{\\\"method\\\":\\\"elicitation/create\\\"}}}\"}]},"
+        " {\"results\":[{\"answer\":\"{\\\"a\\\":{\\\"action\\\":"
+        "\\\"accept\\\"},\\\"zz\\\":{}}\"}]}]", 0, NULL);
+    assert_non_null(results);
+
+    task = json_pack("{s:s}", "status", "working");
+    assert_int_equal(ttai_task_inputs(task, results), 0);
+    assert_string_equal(json_string_value(json_object_get(task, "status")),
+                        "input_required");
+    assert_int_equal(json_object_size(json_object_get(task,
+                                                      "inputRequests")), 1);
+    assert_non_null(json_object_get(json_object_get(task, "inputRequests"),
+                                    "b"));
+    json_decref(task);
+
+    /* the other answered too, not yet taken by the workflow: working */
+    assert_int_equal(json_array_append_new(json_object_get(
+        json_array_get(results, 2), "results"),
+        json_pack("{s:s}", "answer", "{\"b\":{\"action\":\"decline\"}}")),
+        0);
+    task = json_pack("{s:s}", "status", "working");
+    assert_int_equal(ttai_task_inputs(task, results), 0);
+    assert_string_equal(json_string_value(json_object_get(task, "status")),
+                        "working");
+    assert_null(json_object_get(task, "inputRequests"));
+    json_decref(task);
+
+    /* a task that waits for something else asks nothing */
+    json_object_set_new(json_array_get(json_object_get(
+        json_array_get(results, 0), "results"), 0), "waiting_for",
+        json_string("approval"));
+    task = json_pack("{s:s}", "status", "working");
+    assert_int_equal(ttai_task_inputs(task, results), 0);
+    assert_null(json_object_get(task, "inputRequests"));
+    json_decref(task);
+
+    json_decref(results);
+}
+
+
 int
 main(void)
 {
@@ -234,6 +286,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_and_fail, setup,
                                         teardown),
+        cmocka_unit_test(test_inputs),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
