@@ -14,6 +14,7 @@
 #include "ngx_http_ttai_background.h"
 #include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_fetch.h"
+#include "ngx_http_ttai_loop.h"
 #include "ngx_http_ttai_monitor.h"
 
 
@@ -53,13 +54,11 @@
 
 typedef struct {
     ngx_http_ttai_main_conf_t    *tmcf;
-    ngx_event_t                   tick;
+    ngx_http_ttai_loop_t          loop;
     ngx_event_t                   next;        /* the next user's turn */
     ngx_event_t                   rest;        /* or after a rest */
     struct timespec               slice;       /* when this run began */
     ngx_event_t                   wait;        /* a tool's wait step */
-    ngx_http_ttai_d1_query_t     *query;
-    ngx_uint_t                    busy;
     ngx_uint_t                    leases;
     u_char                        lease[NGX_INT64_LEN * 2 + 4];
 
@@ -124,7 +123,6 @@ static void ngx_http_ttai_mon_publish(ngx_http_ttai_mon_worker_t *w);
 static void ngx_http_ttai_mon_webhooks_done(void);
 static ngx_int_t ngx_http_ttai_mon_post(ngx_http_ttai_mon_worker_t *w,
     json_t *batch, ngx_http_ttai_d1_handler_pt handler);
-static void ngx_http_ttai_mon_rest(ngx_http_ttai_mon_worker_t *w);
 static void ngx_http_ttai_mon_pass_end(ngx_http_ttai_mon_worker_t *w);
 static void ngx_http_ttai_mon_probe(ngx_event_t *ev);
 static void ngx_http_ttai_mon_probe_arm(ngx_http_ttai_mon_worker_t *w);
@@ -194,20 +192,20 @@ ngx_http_ttai_monitor_init_process(ngx_cycle_t *cycle,
     ngx_memzero(w, sizeof(ngx_http_ttai_mon_worker_t));
 
     w->tmcf = tmcf;
-    w->query = ngx_http_ttai_d1_query_create(cycle->pool);
     w->lags = ngx_palloc(cycle->pool,
                          NGX_HTTP_TTAI_MON_SAMPLES * sizeof(uint32_t));
 
-    if (w->query == NULL || w->lags == NULL) {
+    if (w->lags == NULL
+        || ngx_http_ttai_loop_init(&w->loop, cycle, tmcf->db,
+                                   ngx_http_ttai_mon_tick,
+                                   NGX_HTTP_TTAI_MON_TICK,
+                                   NGX_HTTP_TTAI_MON_TICK + ngx_worker * 53)
+           != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
     ngx_http_ttai_mon_dummy.fd = (ngx_socket_t) -1;
-
-    w->tick.handler = ngx_http_ttai_mon_tick;
-    w->tick.data = &ngx_http_ttai_mon_dummy;
-    w->tick.log = cycle->log;
-    w->tick.cancelable = 1;
 
     w->next.handler = ngx_http_ttai_mon_next;
     w->next.data = &ngx_http_ttai_mon_dummy;
@@ -226,8 +224,6 @@ ngx_http_ttai_monitor_init_process(ngx_cycle_t *cycle,
     w->probe.log = cycle->log;
     w->probe.cancelable = 1;
 
-    ngx_add_timer(&w->tick, NGX_HTTP_TTAI_MON_TICK + ngx_worker * 53);
-
     return NGX_OK;
 }
 
@@ -235,27 +231,9 @@ ngx_http_ttai_monitor_init_process(ngx_cycle_t *cycle,
 static void
 ngx_http_ttai_mon_tick(ngx_event_t *ev)
 {
-    ngx_http_ttai_mon_worker_t  *w;
-
-    w = &ngx_http_ttai_mon_worker;
-
-    if (w->busy) {
-        /* a long pass keeps the lease: the work is this worker's */
-        (void) ngx_http_ttai_background_lead();
-        ngx_add_timer(ev, NGX_HTTP_TTAI_MON_TICK);
-        return;
+    if (ngx_http_ttai_loop_due(&ngx_http_ttai_mon_worker.loop)) {
+        ngx_http_ttai_mon_claim(&ngx_http_ttai_mon_worker);
     }
-
-    if (ngx_exiting || ngx_quit || ngx_terminate) {
-        return;
-    }
-
-    if (!ngx_http_ttai_background_lead()) {
-        ngx_http_ttai_mon_rest(w);
-        return;
-    }
-
-    ngx_http_ttai_mon_claim(w);
 }
 
 
@@ -264,8 +242,7 @@ ngx_http_ttai_mon_claim(ngx_http_ttai_mon_worker_t *w)
 {
     if (ngx_exiting || ngx_quit || ngx_terminate) {
         ngx_http_ttai_mon_pass_end(w);
-        w->busy = 0;
-        ngx_http_ttai_mon_rest(w);
+        ngx_http_ttai_loop_rest(&w->loop);
         return;
     }
 
@@ -337,8 +314,7 @@ ngx_http_ttai_mon_claimed_turn(ngx_http_request_t *r,
         w->batch = NULL;
         w->fired = NULL;
         ngx_http_ttai_mon_pass_end(w);
-        w->busy = 0;
-        ngx_http_ttai_mon_rest(w);
+        ngx_http_ttai_loop_rest(&w->loop);
         return NGX_OK;
     }
 
@@ -734,8 +710,7 @@ ngx_http_ttai_mon_webhooks_done(void)
 
     w = &ngx_http_ttai_mon_worker;
 
-    w->busy = 0;
-    ngx_http_ttai_mon_rest(w);
+    ngx_http_ttai_loop_rest(&w->loop);
 }
 
 
@@ -743,50 +718,7 @@ static ngx_int_t
 ngx_http_ttai_mon_post(ngx_http_ttai_mon_worker_t *w, json_t *batch,
     ngx_http_ttai_d1_handler_pt handler)
 {
-    ngx_http_ttai_d1_query_t  *q;
-
-    q = w->query;
-
-    if (batch == NULL) {
-        w->busy = 0;
-        ngx_http_ttai_mon_rest(w);
-        return NGX_ERROR;
-    }
-
-    json_decref(q->batch);
-    q->batch = batch;
-    q->handler = handler;
-    q->data = w;
-
-    if (ngx_http_ttai_d1_post_task(w->tmcf->db, q) != NGX_OK) {
-        w->busy = 0;
-        ngx_http_ttai_mon_rest(w);
-        return NGX_ERROR;
-    }
-
-    w->busy = 1;
-
-    /* a shutting-down worker waits for its pass to be written */
-    if (w->tick.timer_set) {
-        ngx_del_timer(&w->tick);
-    }
-
-    w->tick.cancelable = 0;
-    ngx_add_timer(&w->tick, NGX_HTTP_TTAI_MON_TICK);
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_ttai_mon_rest(ngx_http_ttai_mon_worker_t *w)
-{
-    if (w->tick.timer_set) {
-        ngx_del_timer(&w->tick);
-    }
-
-    w->tick.cancelable = 1;
-    ngx_add_timer(&w->tick, NGX_HTTP_TTAI_MON_TICK);
+    return ngx_http_ttai_loop_post(&w->loop, batch, handler, w);
 }
 
 

@@ -12,6 +12,7 @@
 #include "ngx_http_ttai_background.h"
 #include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_fetch.h"
+#include "ngx_http_ttai_loop.h"
 #include "ttai_task.h"
 #include "ttai_workflow.h"
 
@@ -38,11 +39,9 @@
 
 
 typedef struct {
-    ngx_uint_t                    busy;
+    ngx_http_ttai_loop_t          loop;
     ngx_uint_t                    leases;
     u_char                        lease[NGX_INT64_LEN * 2 + 4];
-    ngx_http_ttai_d1_query_t     *query;
-    ngx_event_t                   tick;
     ngx_http_ttai_main_conf_t    *tmcf;
 
     /* the fetch the last turn asked for, and its instance */
@@ -59,7 +58,6 @@ static ngx_int_t ngx_http_ttai_wf_turned(ngx_http_request_t *r,
     ngx_http_ttai_d1_query_t *q);
 static void ngx_http_ttai_wf_post(ngx_http_ttai_wf_worker_t *w,
     json_t *batch, ngx_http_ttai_d1_handler_pt handler);
-static void ngx_http_ttai_wf_rest(ngx_http_ttai_wf_worker_t *w);
 static void ngx_http_ttai_wf_fetch(ngx_http_ttai_wf_worker_t *w);
 static ngx_int_t ngx_http_ttai_wf_fetched(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
@@ -70,7 +68,6 @@ static long long ngx_http_ttai_wf_now(void);
 
 
 static ngx_http_ttai_wf_worker_t  ngx_http_ttai_wf_worker;
-static ngx_connection_t           ngx_http_ttai_wf_dummy;
 
 
 ngx_int_t
@@ -87,48 +84,20 @@ ngx_http_ttai_workflow_init_process(ngx_cycle_t *cycle,
     ngx_memzero(w, sizeof(ngx_http_ttai_wf_worker_t));
 
     w->tmcf = tmcf;
-    w->query = ngx_http_ttai_d1_query_create(cycle->pool);
-    if (w->query == NULL) {
-        return NGX_ERROR;
-    }
 
-    ngx_http_ttai_wf_dummy.fd = (ngx_socket_t) -1;
-
-    w->tick.handler = ngx_http_ttai_wf_tick;
-    w->tick.data = &ngx_http_ttai_wf_dummy;
-    w->tick.log = cycle->log;
-    w->tick.cancelable = 1;
-
-    ngx_add_timer(&w->tick, NGX_HTTP_TTAI_WF_TICK + ngx_worker * 41);
-
-    return NGX_OK;
+    return ngx_http_ttai_loop_init(&w->loop, cycle, tmcf->db,
+                                   ngx_http_ttai_wf_tick,
+                                   NGX_HTTP_TTAI_WF_TICK,
+                                   NGX_HTTP_TTAI_WF_TICK + ngx_worker * 41);
 }
 
 
 static void
 ngx_http_ttai_wf_tick(ngx_event_t *ev)
 {
-    ngx_http_ttai_wf_worker_t  *w;
-
-    w = &ngx_http_ttai_wf_worker;
-
-    if (w->busy) {
-        /* a long fetch keeps the lease: the work is this worker's */
-        (void) ngx_http_ttai_background_lead();
-        ngx_add_timer(ev, NGX_HTTP_TTAI_WF_TICK);
-        return;
+    if (ngx_http_ttai_loop_due(&ngx_http_ttai_wf_worker.loop)) {
+        ngx_http_ttai_wf_claim(&ngx_http_ttai_wf_worker);
     }
-
-    if (ngx_exiting || ngx_quit || ngx_terminate) {
-        return;
-    }
-
-    if (!ngx_http_ttai_background_lead()) {
-        ngx_http_ttai_wf_rest(w);
-        return;
-    }
-
-    ngx_http_ttai_wf_claim(w);
 }
 
 
@@ -136,8 +105,7 @@ static void
 ngx_http_ttai_wf_claim(ngx_http_ttai_wf_worker_t *w)
 {
     if (ngx_exiting || ngx_quit || ngx_terminate) {
-        w->busy = 0;
-        ngx_http_ttai_wf_rest(w);
+        ngx_http_ttai_loop_rest(&w->loop);
         return;
     }
 
@@ -186,8 +154,7 @@ ngx_http_ttai_wf_claimed(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
                           "ttai: a workflow turn could not be made");
         }
 
-        w->busy = 0;
-        ngx_http_ttai_wf_rest(w);
+        ngx_http_ttai_loop_rest(&w->loop);
         return NGX_OK;
     }
 
@@ -205,8 +172,7 @@ ngx_http_ttai_wf_turned(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
     w = &ngx_http_ttai_wf_worker;
 
     if (q->rc != NGX_OK) {
-        w->busy = 0;
-        ngx_http_ttai_wf_rest(w);
+        ngx_http_ttai_loop_rest(&w->loop);
         return NGX_OK;
     }
 
@@ -316,48 +282,7 @@ static void
 ngx_http_ttai_wf_post(ngx_http_ttai_wf_worker_t *w, json_t *batch,
     ngx_http_ttai_d1_handler_pt handler)
 {
-    ngx_http_ttai_d1_query_t  *q;
-
-    q = w->query;
-
-    if (batch == NULL) {
-        w->busy = 0;
-        ngx_http_ttai_wf_rest(w);
-        return;
-    }
-
-    json_decref(q->batch);
-    q->batch = batch;
-    q->handler = handler;
-    q->data = w;
-
-    if (ngx_http_ttai_d1_post_task(w->tmcf->db, q) != NGX_OK) {
-        w->busy = 0;
-        ngx_http_ttai_wf_rest(w);
-        return;
-    }
-
-    w->busy = 1;
-
-    /* a shutting-down worker waits for its turn to be written */
-    if (w->tick.timer_set) {
-        ngx_del_timer(&w->tick);
-    }
-
-    w->tick.cancelable = 0;
-    ngx_add_timer(&w->tick, NGX_HTTP_TTAI_WF_TICK);
-}
-
-
-static void
-ngx_http_ttai_wf_rest(ngx_http_ttai_wf_worker_t *w)
-{
-    if (w->tick.timer_set) {
-        ngx_del_timer(&w->tick);
-    }
-
-    w->tick.cancelable = 1;
-    ngx_add_timer(&w->tick, NGX_HTTP_TTAI_WF_TICK);
+    (void) ngx_http_ttai_loop_post(&w->loop, batch, handler, w);
 }
 
 
