@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "ttai_d1.h"
+#include "db_steps.h"
 #include "ttai_monitor.h"
 
 
@@ -33,34 +34,17 @@
 #define NOW  1800000000000LL
 
 
-static sqlite3  *db;
-static char      path[64];
 
 
 static int
 setup(void **state)
 {
-    char            *sql;
-    FILE            *f;
-    long             n;
-    ttai_d1_error_t  err;
+    static const char *const  migrations[] = {
+        "migrations/0007_monitor.sql",
+        NULL
+    };
 
-    snprintf(path, sizeof(path), "/tmp/ttai-test-monitor-%d.sqlite",
-             (int) getpid());
-    unlink(path);
-    assert_int_equal(ttai_d1_open(&db, path, &err), 0);
-
-    f = fopen("migrations/0007_monitor.sql", "r");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    rewind(f);
-    sql = calloc(1, n + 1);
-    assert_int_equal(fread(sql, 1, n, f), (size_t) n);
-    fclose(f);
-
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    free(sql);
+    db_open("monitor", migrations);
 
     return 0;
 }
@@ -69,48 +53,9 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    ttai_d1_close(db);
-    unlink(path);
+    db_close();
 
     return 0;
-}
-
-
-/* runs a batch (taken), returning its results */
-
-static json_t *
-run(json_t *batch)
-{
-    json_t           *res;
-    ttai_d1_opts_t    opts;
-    ttai_d1_error_t   err;
-
-    assert_non_null(batch);
-    memset(&opts, 0, sizeof(opts));
-
-    res = ttai_d1_batch(db, batch, &opts, &err);
-    if (res == NULL) {
-        fail_msg("batch failed: %s", err.msg);
-    }
-
-    json_decref(batch);
-
-    return res;
-}
-
-
-static long long
-count(const char *sql)
-{
-    long long      n;
-    sqlite3_stmt  *st;
-
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-
-    return n;
 }
 
 
@@ -130,7 +75,7 @@ make_rule(const char *user, const char *id, const char *args_text,
         fail_msg("params refused: %s", err);
     }
 
-    json_decref(run(ttai_monitor_create(user, id,
+    json_decref(db_run(ttai_monitor_create(user, id,
                         json_string_value(json_object_get(args, "kind")),
                         params, NULL, webhook, NOW - 60000)));
     json_decref(params);
@@ -156,7 +101,7 @@ pass(long long now, const char *lease, const char *write_lease,
     const char       *reply;
     ttai_mon_eval_t  *ev;
 
-    res = run(ttai_monitor_claim(lease, now, 60000, 100));
+    res = db_run(ttai_monitor_claim(lease, now, 60000, 100));
     users = ttai_monitor_claimed(res);
     json_decref(res);
     assert_non_null(users);
@@ -189,7 +134,7 @@ pass(long long now, const char *lease, const char *write_lease,
     json_decref(users);
 
     if (json_array_size(batch)) {
-        json_decref(run(batch));
+        json_decref(db_run(batch));
     } else {
         json_decref(batch);
     }
@@ -304,7 +249,7 @@ test_crossing_fires_once(void **state)
     make_rule("alice", "alr_0000000000000001",
               "{\"kind\":\"price_cross\",\"symbol\":\"AAPL\","
               "\"direction\":\"above\",\"level\":150}", NULL);
-    assert_int_equal(count("SELECT count(*) FROM monitor_users"), 1);
+    assert_int_equal(db_scalar("SELECT count(*) FROM monitor_users"), 1);
 
     /* below the level: nothing */
     price_now = 149;
@@ -313,8 +258,8 @@ test_crossing_fires_once(void **state)
     assert_int_equal(calls, 1);
     assert_int_equal(json_array_size(fired), 0);
     json_decref(fired);
-    assert_int_equal(count("SELECT count(*) FROM alerts"), 0);
-    assert_int_equal(count("SELECT last_value = 149 FROM alert_rules"), 1);
+    assert_int_equal(db_scalar("SELECT count(*) FROM alerts"), 0);
+    assert_int_equal(db_scalar("SELECT last_value = 149 FROM alert_rules"), 1);
 
     /* not due again before the interval */
     fired = pass(NOW + 1000, "L2", "L2", answer_quotes, &calls);
@@ -328,7 +273,7 @@ test_crossing_fires_once(void **state)
     assert_string_equal(json_string_value(json_object_get(
         json_array_get(fired, 0), "subject")), "AAPL");
     json_decref(fired);
-    assert_int_equal(count("SELECT count(*) FROM alerts"), 1);
+    assert_int_equal(db_scalar("SELECT count(*) FROM alerts"), 1);
 
     /* still above, and a wobble inside the band: nothing more */
     price_now = 152;
@@ -342,19 +287,19 @@ test_crossing_fires_once(void **state)
     fired = pass(NOW + 240000, "L6", "L6", answer_quotes, NULL);
     assert_int_equal(json_array_size(fired), 0);
     json_decref(fired);
-    assert_int_equal(count("SELECT count(*) FROM alerts"), 1);
+    assert_int_equal(db_scalar("SELECT count(*) FROM alerts"), 1);
 
     /* clearly back below: armed again; and up again: a second alert */
     price_now = 140;
     fired = pass(NOW + 300000, "L7", "L7", answer_quotes, NULL);
     json_decref(fired);
-    assert_int_equal(count("SELECT count(*) FROM alert_state"), 0);
+    assert_int_equal(db_scalar("SELECT count(*) FROM alert_state"), 0);
     price_now = 155;
     fired = pass(NOW + 360000, "L8", "L8", answer_quotes, NULL);
     assert_int_equal(json_array_size(fired), 1);
     json_decref(fired);
-    assert_int_equal(count("SELECT count(*) FROM alerts"), 2);
-    assert_int_equal(count("SELECT passes FROM monitor_users"), 7);
+    assert_int_equal(db_scalar("SELECT count(*) FROM alerts"), 2);
+    assert_int_equal(db_scalar("SELECT passes FROM monitor_users"), 7);
 }
 
 
@@ -371,16 +316,16 @@ test_late_pass_writes_nothing(void **state)
     price_now = 120;
     fired = pass(NOW, "A", "B", answer_quotes, NULL);
     json_decref(fired);
-    assert_int_equal(count("SELECT count(*) FROM alerts"), 0);
-    assert_int_equal(count("SELECT count(*) FROM alert_state"), 0);
-    assert_int_equal(count("SELECT evaluated_at IS NULL FROM alert_rules"),
+    assert_int_equal(db_scalar("SELECT count(*) FROM alerts"), 0);
+    assert_int_equal(db_scalar("SELECT count(*) FROM alert_state"), 0);
+    assert_int_equal(db_scalar("SELECT evaluated_at IS NULL FROM alert_rules"),
                      1);
 
     /* and after its lease, the next claim takes the user again */
     fired = pass(NOW + 61000, "C", "C", answer_quotes, NULL);
     assert_int_equal(json_array_size(fired), 1);
     json_decref(fired);
-    assert_int_equal(count("SELECT count(*) FROM alerts"), 1);
+    assert_int_equal(db_scalar("SELECT count(*) FROM alerts"), 1);
 }
 
 
@@ -439,33 +384,34 @@ test_positions_and_errors(void **state)
     assert_int_equal(json_array_size(fired), 2);
     json_decref(fired);
 
-    assert_int_equal(count("SELECT count(*) FROM positions"), 2);
-    assert_int_equal(count("SELECT round(pnl_percent) FROM positions "
+    assert_int_equal(db_scalar("SELECT count(*) FROM positions"), 2);
+    assert_int_equal(db_scalar("SELECT round(pnl_percent) FROM positions "
                            "WHERE symbol = 'AAPL'"), 25);
-    assert_int_equal(count("SELECT round(pnl) FROM positions "
+    assert_int_equal(db_scalar("SELECT round(pnl) FROM positions "
                            "WHERE underlying = 'SPY'"), 200);
-    assert_int_equal(count("SELECT last_error LIKE '%several accounts%' "
+    assert_int_equal(db_scalar("SELECT last_error LIKE '%several accounts%' "
                            "FROM alert_rules WHERE kind = "
                            "'buying_power_below'"), 1);
-    assert_int_equal(count("SELECT last_error IS NOT NULL FROM "
+    assert_int_equal(db_scalar("SELECT last_error IS NOT NULL FROM "
                            "monitor_users"), 1);
 
     /* the history the tool reads: the user's own rows */
-    fired = run(ttai_monitor_history("carol", NULL, "SPY", 0, 10));
+    fired = db_run(ttai_monitor_history("carol", NULL, "SPY", 0, 10));
     assert_int_equal(json_array_size(json_object_get(json_array_get(fired,
                                                                     0),
                                                      "results")), 1);
     json_decref(fired);
-    fired = run(ttai_monitor_history("mallory", NULL, NULL, 0, 10));
+    fired = db_run(ttai_monitor_history("mallory", NULL, NULL, 0, 10));
     assert_int_equal(json_array_size(json_object_get(json_array_get(fired,
                                                                     0),
                                                      "results")), 0);
     json_decref(fired);
 
     /* positions older than the history are pruned */
-    json_decref(run(ttai_d1_batch_of(1, ttai_monitor_prune(NOW + 86400000,
+    json_decref(db_run(ttai_d1_batch_of(1,
+                    ttai_monitor_prune(NOW + 86400000,
                                                            1000))));
-    assert_int_equal(count("SELECT count(*) FROM positions"), 0);
+    assert_int_equal(db_scalar("SELECT count(*) FROM positions"), 0);
 }
 
 
@@ -483,35 +429,35 @@ test_delete_and_limit(void **state)
     price_now = 10;
     fired = pass(NOW, "D", "D", answer_quotes, NULL);
     json_decref(fired);
-    assert_int_equal(count("SELECT count(*) FROM alerts WHERE "
+    assert_int_equal(db_scalar("SELECT count(*) FROM alerts WHERE "
                            "webhook_status = 'pending'"), 1);
 
     /* another user cannot delete it */
-    res = run(ttai_monitor_delete("eve", "alr_0000000000000005"));
+    res = db_run(ttai_monitor_delete("eve", "alr_0000000000000005"));
     assert_int_equal(json_array_size(json_object_get(json_array_get(res, 0),
                                                      "results")), 0);
     json_decref(res);
 
-    res = run(ttai_monitor_delete("dave", "alr_0000000000000005"));
+    res = db_run(ttai_monitor_delete("dave", "alr_0000000000000005"));
     assert_int_equal(json_array_size(json_object_get(json_array_get(res, 0),
                                                      "results")), 1);
     json_decref(res);
 
     /* the state goes with the rule, the alert stays */
-    assert_int_equal(count("SELECT count(*) FROM alert_state"), 0);
-    assert_int_equal(count("SELECT count(*) FROM alerts"), 1);
+    assert_int_equal(db_scalar("SELECT count(*) FROM alert_state"), 0);
+    assert_int_equal(db_scalar("SELECT count(*) FROM alerts"), 1);
 
     /* a user without rules leaves the monitor at its next pass */
     fired = pass(NOW + 60000, "E", "E", answer_quotes, NULL);
     json_decref(fired);
-    assert_int_equal(count("SELECT count(*) FROM monitor_users"), 0);
+    assert_int_equal(db_scalar("SELECT count(*) FROM monitor_users"), 0);
 
     for (i = 0; i < TTAI_MON_MAX_RULES + 1; i++) {
         ttai_monitor_rule_id(id);
         make_rule("frank", id, "{\"kind\":\"order_filled\"}", NULL);
     }
 
-    assert_int_equal(count("SELECT count(*) FROM alert_rules WHERE "
+    assert_int_equal(db_scalar("SELECT count(*) FROM alert_rules WHERE "
                            "user_id = 'frank'"), TTAI_MON_MAX_RULES);
 }
 
@@ -529,7 +475,7 @@ test_webhook_rows(void **state)
     price_now = 10;
     json_decref(pass(NOW, "G", "G", answer_quotes, NULL));
 
-    res = run(ttai_monitor_webhook_claim("H1", NOW, 10));
+    res = db_run(ttai_monitor_webhook_claim("H1", NOW, 10));
     row = json_array_get(json_object_get(json_array_get(res, 0), "results"),
                          0);
     assert_non_null(row);
@@ -540,23 +486,24 @@ test_webhook_rows(void **state)
     free(body);
 
     /* claimed: not claimed again while its lease holds */
-    json_decref(run(ttai_d1_batch_of(1, ttai_monitor_webhook_done(row,
+    json_decref(db_run(ttai_d1_batch_of(1, ttai_monitor_webhook_done(row,
                                                                   "H1", 0,
                                                                   NOW))));
     json_decref(res);
-    assert_int_equal(count("SELECT webhook_attempts FROM alerts"), 1);
-    assert_int_equal(count("SELECT webhook_next FROM alerts")
+    assert_int_equal(db_scalar("SELECT webhook_attempts FROM alerts"), 1);
+    assert_int_equal(db_scalar("SELECT webhook_next FROM alerts")
                      - NOW, 30000);
 
-    res = run(ttai_monitor_webhook_claim("H2", NOW + 30000, 10));
+    res = db_run(ttai_monitor_webhook_claim("H2", NOW + 30000, 10));
     row = json_array_get(json_object_get(json_array_get(res, 0), "results"),
                          0);
     assert_non_null(row);
-    json_decref(run(ttai_d1_batch_of(1, ttai_monitor_webhook_done(row,
+    json_decref(db_run(ttai_d1_batch_of(1, ttai_monitor_webhook_done(row,
                                                                   "H2", 1,
                                                                   NOW))));
     json_decref(res);
-    assert_int_equal(count("SELECT webhook_status = 'sent' FROM alerts"), 1);
+    assert_int_equal(db_scalar("SELECT webhook_status = 'sent' "
+                               "FROM alerts"), 1);
 }
 
 

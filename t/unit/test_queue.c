@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "ttai_d1.h"
+#include "db_steps.h"
 #include "ttai_queue.h"
 
 
@@ -31,36 +32,18 @@
 #define NOW  1800000000000LL
 
 
-static sqlite3            *db;
-static char                path[64];
 static ttai_queue_conf_t   conf;
 
 
 static int
 setup(void **state)
 {
-    char            *sql;
-    FILE            *f;
-    long             n;
-    ttai_d1_error_t  err;
+    static const char *const  migrations[] = {
+        "migrations/0005_queues.sql",
+        NULL
+    };
 
-    /* the project's own opening: WAL, foreign keys, as nginx has it */
-    snprintf(path, sizeof(path), "/tmp/ttai-test-queue-%d.sqlite",
-             (int) getpid());
-    unlink(path);
-    assert_int_equal(ttai_d1_open(&db, path, &err), 0);
-
-    f = fopen("migrations/0005_queues.sql", "r");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    rewind(f);
-    sql = calloc(1, n + 1);
-    assert_int_equal(fread(sql, 1, n, f), (size_t) n);
-    fclose(f);
-
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    free(sql);
+    db_open("queue", migrations);
 
     ttai_queue_conf_default(&conf, "jobs");
     conf.max_batch_size = 10;
@@ -74,46 +57,9 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    ttai_d1_close(db);
-    unlink(path);
+    db_close();
 
     return 0;
-}
-
-
-/* runs a batch, which must succeed; returns its results */
-
-static json_t *
-run(json_t *batch)
-{
-    json_t           *r;
-    ttai_d1_error_t   err;
-
-    assert_non_null(batch);
-    r = ttai_d1_batch(db, batch, NULL, &err);
-
-    if (r == NULL) {
-        fail_msg("%s", err.msg);
-    }
-
-    json_decref(batch);
-
-    return r;
-}
-
-
-static long long
-scalar(const char *sql)
-{
-    long long      v;
-    sqlite3_stmt  *st;
-
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-
-    return v;
 }
 
 
@@ -124,7 +70,7 @@ claim(const char *lease, long long now, int force)
 {
     json_t  *r, *m;
 
-    r = run(ttai_queue_claim(&conf, lease, now, force));
+    r = db_run(ttai_queue_claim(&conf, lease, now, force));
     m = ttai_queue_messages(r);
     json_decref(r);
 
@@ -138,7 +84,7 @@ send(int n, const char *body, const char *queue)
     int  i;
 
     for (i = 0; i < n; i++) {
-        json_decref(run(ttai_queue_send(queue ? queue : "jobs", body, NOW,
+        json_decref(db_run(ttai_queue_send(queue ? queue : "jobs", body, NOW,
                                         0)));
     }
 }
@@ -172,7 +118,7 @@ test_claims(void **state)
 
     /* nothing is ready now: all 25 are in flight; the other queue waits */
     assert_null(claim("d", NOW, 1));
-    assert_int_equal(scalar("SELECT count(*) FROM queue_messages WHERE "
+    assert_int_equal(db_scalar("SELECT count(*) FROM queue_messages WHERE "
                             "queue = 'other' AND lease IS NULL"), 3);
 
     /* a batch not settled in time is delivered again, a second attempt */
@@ -211,36 +157,36 @@ test_settle(void **state)
                                                "next", "body", "{\"n\":1}"));
 
     /* a delivery whose lease was lost changes nothing of the messages */
-    json_decref(run(ttai_queue_settle(&conf, "stale", m, &out, NOW)));
-    assert_int_equal(scalar("SELECT count(*) FROM queue_acks"), 0);
-    assert_int_equal(scalar("SELECT count(*) FROM queue_messages WHERE "
+    json_decref(db_run(ttai_queue_settle(&conf, "stale", m, &out, NOW)));
+    assert_int_equal(db_scalar("SELECT count(*) FROM queue_acks"), 0);
+    assert_int_equal(db_scalar("SELECT count(*) FROM queue_messages WHERE "
                             "queue = 'jobs'"), 10);
-    json_decref(run(json_pack("[{s:s, s:[]}]", "sql", "DROP TABLE done",
+    json_decref(db_run(json_pack("[{s:s, s:[]}]", "sql", "DROP TABLE done",
                               "params")));
-    json_decref(run(json_pack("[{s:s, s:[s]}]", "sql",
+    json_decref(db_run(json_pack("[{s:s, s:[s]}]", "sql",
                               "DELETE FROM queue_messages WHERE queue = ?",
                               "params", "next")));
 
-    json_decref(run(ttai_queue_settle(&conf, "L1", m, &out, NOW)));
+    json_decref(db_run(ttai_queue_settle(&conf, "L1", m, &out, NOW)));
 
-    assert_int_equal(scalar("SELECT count(*) FROM queue_acks WHERE "
+    assert_int_equal(db_scalar("SELECT count(*) FROM queue_acks WHERE "
                             "outcome = 'acked'"), 4);
-    assert_int_equal(scalar("SELECT count(*) FROM queue_messages WHERE "
+    assert_int_equal(db_scalar("SELECT count(*) FROM queue_messages WHERE "
                             "queue = 'jobs'"), 6);
-    assert_int_equal(scalar("SELECT count(*) FROM done"), 0);
-    assert_int_equal(scalar("SELECT count(*) FROM queue_messages WHERE "
+    assert_int_equal(db_scalar("SELECT count(*) FROM done"), 0);
+    assert_int_equal(db_scalar("SELECT count(*) FROM queue_messages WHERE "
                             "queue = 'next'"), 1);
 
     /* retried after the backoff; the five held stay in flight */
-    assert_int_equal(scalar("SELECT visible_at FROM queue_messages WHERE "
+    assert_int_equal(db_scalar("SELECT visible_at FROM queue_messages WHERE "
                             "lease IS NULL AND queue = 'jobs'"),
                      NOW + 1000);
 
     /* acked again (a second settle of the same batch): still once */
     json_array_clear(out.effects);
     json_array_clear(out.sends);
-    json_decref(run(ttai_queue_settle(&conf, "L1", m, &out, NOW)));
-    assert_int_equal(scalar("SELECT count(*) FROM queue_acks"), 4);
+    json_decref(db_run(ttai_queue_settle(&conf, "L1", m, &out, NOW)));
+    assert_int_equal(db_scalar("SELECT count(*) FROM queue_acks"), 4);
 
     /* an ack of an id the batch does not hold is ignored */
     ttai_queue_outcome_free(&out);
@@ -279,14 +225,14 @@ test_dead_letters(void **state)
         assert_int_equal(ttai_queue_consumer_find("echo")->consume(&conf, m,
                                                                    &out), 0);
         assert_int_equal(json_array_size(out.retries), 1);
-        json_decref(run(ttai_queue_settle(&conf, "R", m, &out, now)));
+        json_decref(db_run(ttai_queue_settle(&conf, "R", m, &out, now)));
         ttai_queue_outcome_free(&out);
         json_decref(m);
     }
 
-    assert_int_equal(scalar("SELECT count(*) FROM queue_messages WHERE "
+    assert_int_equal(db_scalar("SELECT count(*) FROM queue_messages WHERE "
                             "queue = 'jobs'"), 0);
-    assert_int_equal(scalar("SELECT count(*) FROM queue_messages WHERE "
+    assert_int_equal(db_scalar("SELECT count(*) FROM queue_messages WHERE "
                             "queue = 'jobs-dlq' AND dead_from = 'jobs' "
                             "AND attempts = 0"), 1);
 
@@ -298,15 +244,15 @@ test_dead_letters(void **state)
         m = claim("S", NOW + 10 + round, 1);
         ttai_queue_outcome_init(&out);
         ttai_queue_consumer_find("echo")->consume(&conf, m, &out);
-        json_decref(run(ttai_queue_settle(&conf, "S", m, &out,
+        json_decref(db_run(ttai_queue_settle(&conf, "S", m, &out,
                                           NOW + 10 + round)));
         ttai_queue_outcome_free(&out);
         json_decref(m);
     }
 
-    assert_int_equal(scalar("SELECT count(*) FROM queue_acks WHERE "
+    assert_int_equal(db_scalar("SELECT count(*) FROM queue_acks WHERE "
                             "outcome = 'dropped'"), 1);
-    assert_int_equal(scalar("SELECT count(*) FROM queue_messages WHERE "
+    assert_int_equal(db_scalar("SELECT count(*) FROM queue_messages WHERE "
                             "queue = 'jobs'"), 0);
 }
 
@@ -352,7 +298,7 @@ test_stats(void **state)
     json_decref(claim("T", NOW, 1));
     send(2, "{}", NULL);
 
-    r = run(ttai_queue_stats(NOW));
+    r = db_run(ttai_queue_stats(NOW));
     rows = json_object_get(json_array_get(r, 0), "results");
     assert_int_equal(json_array_size(rows), 1);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(rows,
@@ -363,8 +309,8 @@ test_stats(void **state)
                                                         "in_flight")), 3);
     json_decref(r);
 
-    json_decref(run(ttai_queue_purge("jobs")));
-    assert_int_equal(scalar("SELECT count(*) FROM queue_messages"), 0);
+    json_decref(db_run(ttai_queue_purge("jobs")));
+    assert_int_equal(db_scalar("SELECT count(*) FROM queue_messages"), 0);
 }
 
 

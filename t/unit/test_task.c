@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "ttai_d1.h"
+#include "db_steps.h"
 #include "ttai_task.h"
 
 
@@ -32,43 +33,18 @@
 #define ID   "0123456789abcdef0123456789abcdef"
 
 
-static sqlite3  *db;
-static char      path[64];
-
-
-static void
-migrate(const char *file)
-{
-    char   *sql;
-    FILE   *f;
-    long    n;
-
-    f = fopen(file, "r");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    rewind(f);
-    sql = calloc(1, n + 1);
-    assert_int_equal(fread(sql, 1, n, f), (size_t) n);
-    fclose(f);
-
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    free(sql);
-}
 
 
 static int
 setup(void **state)
 {
-    ttai_d1_error_t  err;
+    static const char *const  migrations[] = {
+        "migrations/0006_workflows.sql",
+        "migrations/0008_tasks.sql",
+        NULL
+    };
 
-    snprintf(path, sizeof(path), "/tmp/ttai-test-task-%d.sqlite",
-             (int) getpid());
-    unlink(path);
-    assert_int_equal(ttai_d1_open(&db, path, &err), 0);
-
-    migrate("migrations/0006_workflows.sql");
-    migrate("migrations/0008_tasks.sql");
+    db_open("task", migrations);
 
     return 0;
 }
@@ -77,31 +53,9 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    ttai_d1_close(db);
-    unlink(path);
+    db_close();
 
     return 0;
-}
-
-
-static json_t *
-run(json_t *batch)
-{
-    json_t           *res;
-    ttai_d1_opts_t    opts;
-    ttai_d1_error_t   err;
-
-    assert_non_null(batch);
-    memset(&opts, 0, sizeof(opts));
-
-    res = ttai_d1_batch(db, batch, &opts, &err);
-    if (res == NULL) {
-        fail_msg("batch failed: %s", err.msg);
-    }
-
-    json_decref(batch);
-
-    return res;
 }
 
 
@@ -130,16 +84,16 @@ test_lifecycle(void **state)
 {
     json_t  *res, *task;
 
-    json_decref(run(ttai_task_create(ID, "alice", "slow_compute",
+    json_decref(db_run(ttai_task_create(ID, "alice", "slow_compute",
                                      "slow_compute", "{\"seconds\":2}",
                                      NOW)));
 
     /* another user sees nothing */
-    res = run(ttai_task_get(ID, "bob"));
+    res = db_run(ttai_task_get(ID, "bob"));
     assert_null(row_of(res, 0));
     json_decref(res);
 
-    res = run(ttai_task_get(ID, "alice"));
+    res = db_run(ttai_task_get(ID, "alice"));
     task = ttai_task_object(row_of(res, 0), 1);
     json_decref(res);
 
@@ -158,7 +112,7 @@ test_lifecycle(void **state)
     /* the instance's output is the tool's result */
     set_status("complete", "'{\"content\":[{\"type\":\"text\","
                "\"text\":\"done\"}]}'", "NULL");
-    res = run(ttai_task_get(ID, "alice"));
+    res = db_run(ttai_task_get(ID, "alice"));
     task = ttai_task_object(row_of(res, 0), 1);
     json_decref(res);
 
@@ -173,10 +127,10 @@ test_lifecycle(void **state)
     json_decref(task);
 
     /* an ended task is not cancelled: it stays as it ended */
-    res = run(ttai_task_cancel(ID, "alice", NOW + 9000));
+    res = db_run(ttai_task_cancel(ID, "alice", NOW + 9000));
     assert_non_null(row_of(res, 1));
     json_decref(res);
-    res = run(ttai_task_get(ID, "alice"));
+    res = db_run(ttai_task_get(ID, "alice"));
     task = ttai_task_object(row_of(res, 0), 0);
     assert_string_equal(json_string_value(json_object_get(task, "status")),
                         "completed");
@@ -190,19 +144,19 @@ test_cancel_and_fail(void **state)
 {
     json_t  *res, *task;
 
-    json_decref(run(ttai_task_create(ID, "alice", "slow_compute",
+    json_decref(db_run(ttai_task_create(ID, "alice", "slow_compute",
                                      "slow_compute", "{}", NOW)));
 
     /* bob's cancel finds nothing and changes nothing */
-    res = run(ttai_task_cancel(ID, "bob", NOW));
+    res = db_run(ttai_task_cancel(ID, "bob", NOW));
     assert_null(row_of(res, 1));
     json_decref(res);
 
-    res = run(ttai_task_cancel(ID, "alice", NOW));
+    res = db_run(ttai_task_cancel(ID, "alice", NOW));
     assert_non_null(row_of(res, 1));
     json_decref(res);
 
-    res = run(ttai_task_get(ID, "alice"));
+    res = db_run(ttai_task_get(ID, "alice"));
     task = ttai_task_object(row_of(res, 0), 1);
     assert_string_equal(json_string_value(json_object_get(task, "status")),
                         "cancelled");
@@ -211,7 +165,7 @@ test_cancel_and_fail(void **state)
     json_decref(res);
 
     set_status("errored", "NULL", "'it broke'");
-    res = run(ttai_task_get(ID, "alice"));
+    res = db_run(ttai_task_get(ID, "alice"));
     task = ttai_task_object(row_of(res, 0), 1);
     assert_string_equal(json_string_value(json_object_get(task, "status")),
                         "failed");

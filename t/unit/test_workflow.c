@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "ttai_d1.h"
+#include "db_steps.h"
 #include "ttai_task.h"
 #include "ttai_workflow.h"
 
@@ -33,42 +34,18 @@
 #define T0  1800000000000LL
 
 
-static sqlite3  *db;
-static char      path[64];
-
-
-static void
-load(const char *file)
-{
-    char  *sql;
-    FILE  *f;
-    long   n;
-
-    f = fopen(file, "r");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    rewind(f);
-    sql = calloc(1, n + 1);
-    assert_int_equal(fread(sql, 1, n, f), (size_t) n);
-    fclose(f);
-
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    free(sql);
-}
 
 
 static int
 setup(void **state)
 {
-    ttai_d1_error_t  err;
+    static const char *const  migrations[] = {
+        "migrations/0006_workflows.sql",
+        "migrations/0008_tasks.sql",
+        NULL
+    };
 
-    snprintf(path, sizeof(path), "/tmp/ttai-test-wf-%d.sqlite",
-             (int) getpid());
-    unlink(path);
-    assert_int_equal(ttai_d1_open(&db, path, &err), 0);
-    load("migrations/0006_workflows.sql");
-    load("migrations/0008_tasks.sql");
+    db_open("wf", migrations);
 
     return 0;
 }
@@ -77,45 +54,9 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    ttai_d1_close(db);
-    unlink(path);
+    db_close();
 
     return 0;
-}
-
-
-static json_t *
-run(json_t *batch)
-{
-    json_t           *r;
-    ttai_d1_error_t   err;
-
-    assert_non_null(batch);
-    r = ttai_d1_batch(db, batch, NULL, &err);
-
-    if (r == NULL) {
-        fail_msg("%s", err.msg);
-    }
-
-    json_decref(batch);
-
-    return r;
-}
-
-
-static char *
-text(const char *sql)
-{
-    char          *v;
-    sqlite3_stmt  *st;
-
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    v = strdup(sqlite3_column_text(st, 0)
-               ? (const char *) sqlite3_column_text(st, 0) : "NULL");
-    sqlite3_finalize(st);
-
-    return v;
 }
 
 
@@ -124,7 +65,7 @@ expect(const char *sql, const char *want)
 {
     char  *got;
 
-    got = text(sql);
+    got = db_text(sql);
 
     if (strcmp(got, want) != 0) {
         fail_msg("%s: \"%s\", not \"%s\"", sql, got, want);
@@ -143,7 +84,7 @@ turn(long long now, const char *lease)
     json_t          *r, *batch;
     ttai_wf_fetch_t  fetch;
 
-    r = run(ttai_workflow_claim(lease, now, 30000));
+    r = db_run(ttai_workflow_claim(lease, now, 30000));
     batch = ttai_workflow_turn(r, lease, now, 16, &claimed, &fetch);
     json_decref(r);
 
@@ -152,7 +93,7 @@ turn(long long now, const char *lease)
         return 0;
     }
 
-    json_decref(run(batch));
+    json_decref(db_run(batch));
 
     return 1;
 }
@@ -161,7 +102,7 @@ turn(long long now, const char *lease)
 static void
 test_lifecycle(void **state)
 {
-    json_decref(run(ttai_workflow_create("wf1", "demo",
+    json_decref(db_run(ttai_workflow_create("wf1", "demo",
                     "{\"sleep_ms\":1000,\"event\":\"go\",\"fail\":2}", T0)));
 
     /* one, then the nap: asleep until T0 + 1000 */
@@ -180,7 +121,7 @@ test_lifecycle(void **state)
            "waiting go");
     assert_false(turn(T0 + 5000, "d"));
 
-    json_decref(run(ttai_workflow_event("wf1", "go",
+    json_decref(db_run(ttai_workflow_event("wf1", "go",
                                         "{\"by\":\"alice\"}", T0 + 6000)));
 
     /* the event ends the wait; the flaky step fails twice, with backoff */
@@ -222,10 +163,10 @@ test_lost_lease(void **state)
     json_t          *r, *late;
     ttai_wf_fetch_t  fetch;
 
-    json_decref(run(ttai_workflow_create("wf2", "demo", "{}", T0)));
+    json_decref(db_run(ttai_workflow_create("wf2", "demo", "{}", T0)));
 
     /* a turn computed under lease "old", which expires meanwhile */
-    r = run(ttai_workflow_claim("old", T0, 1000));
+    r = db_run(ttai_workflow_claim("old", T0, 1000));
     late = ttai_workflow_turn(r, "old", T0, 16, &claimed, &fetch);
     json_decref(r);
     assert_true(claimed);
@@ -234,7 +175,7 @@ test_lost_lease(void **state)
     assert_true(turn(T0 + 2000, "new"));
 
     /* the late turn's statements find the lease taken: nothing changes */
-    json_decref(run(late));
+    json_decref(db_run(late));
     expect("SELECT count(*) || ' ' || max(runs) FROM workflow_steps",
            "2 1");
     expect("SELECT wake_at FROM workflow_instances", "1800000003000");
@@ -254,26 +195,26 @@ test_task_end(void **state)
     json_t          *r, *batch, *res, *rows;
     ttai_wf_fetch_t  fetch;
 
-    json_decref(run(ttai_task_create("0123456789abcdef0123456789abcdef",
+    json_decref(db_run(ttai_task_create("0123456789abcdef0123456789abcdef",
                                      "alice", "slow_compute", "slow_compute",
                                      "{\"seconds\":1}", T0)));
 
     /* the nap begins: not the end */
-    r = run(ttai_workflow_claim("a", T0, 30000));
+    r = db_run(ttai_workflow_claim("a", T0, 30000));
     batch = ttai_workflow_turn(r, "a", T0, 16, &claimed, &fetch);
     json_decref(r);
-    res = run(batch);
+    res = db_run(batch);
     rows = json_object_get(json_array_get(res, json_array_size(res) - 1),
                            "results");
     assert_int_equal(json_array_size(rows), 0);
     json_decref(res);
 
     /* after it, the end: alice's task, complete */
-    r = run(ttai_workflow_claim("b", T0 + 1000, 30000));
+    r = db_run(ttai_workflow_claim("b", T0 + 1000, 30000));
     batch = ttai_workflow_turn(r, "b", T0 + 1000, 16, &claimed, &fetch);
     json_decref(r);
     assert_int_equal(claimed, 1);
-    res = run(batch);
+    res = db_run(batch);
     rows = json_object_get(json_array_get(res, json_array_size(res) - 1),
                            "results");
     assert_int_equal(json_array_size(rows), 1);
@@ -288,14 +229,14 @@ test_task_end(void **state)
 static void
 test_terminate_and_unknown(void **state)
 {
-    json_decref(run(ttai_workflow_create("wf3", "demo", "{}", T0)));
+    json_decref(db_run(ttai_workflow_create("wf3", "demo", "{}", T0)));
     assert_true(turn(T0, "a"));
-    json_decref(run(ttai_workflow_terminate("wf3", T0 + 1)));
+    json_decref(db_run(ttai_workflow_terminate("wf3", T0 + 1)));
     assert_false(turn(T0 + 5000, "b"));
     expect("SELECT status FROM workflow_instances WHERE id = 'wf3'",
            "terminated");
 
-    json_decref(run(ttai_workflow_create("wf4", "nope", "{}", T0)));
+    json_decref(db_run(ttai_workflow_create("wf4", "nope", "{}", T0)));
     assert_true(turn(T0 + 6000, "c"));
     expect("SELECT status || ': ' || error FROM workflow_instances "
            "WHERE id = 'wf4'", "errored: no workflow named nope");
