@@ -55,6 +55,7 @@
 typedef struct {
     ngx_http_ttai_main_conf_t    *tmcf;
     ngx_http_ttai_loop_t          loop;
+    ngx_http_ttai_d1_handler_pt   then;        /* of the batch in flight */
     ngx_event_t                   next;        /* the next user's turn */
     ngx_event_t                   rest;        /* or after a rest */
     struct timespec               slice;       /* when this run began */
@@ -101,8 +102,6 @@ static void ngx_http_ttai_mon_tick(ngx_event_t *ev);
 static void ngx_http_ttai_mon_claim(ngx_http_ttai_mon_worker_t *w);
 static ngx_int_t ngx_http_ttai_mon_claimed(ngx_http_request_t *r,
     ngx_http_ttai_d1_query_t *q);
-static ngx_int_t ngx_http_ttai_mon_claimed_turn(ngx_http_request_t *r,
-    ngx_http_ttai_d1_query_t *q);
 static void ngx_http_ttai_mon_next(ngx_event_t *ev);
 static void ngx_http_ttai_mon_next_turn(ngx_event_t *ev);
 static void ngx_http_ttai_mon_step(ngx_http_ttai_mon_worker_t *w);
@@ -117,12 +116,12 @@ static void ngx_http_ttai_mon_turn(ngx_uint_t start);
 static void ngx_http_ttai_mon_user_done(ngx_http_ttai_mon_worker_t *w);
 static ngx_int_t ngx_http_ttai_mon_written(ngx_http_request_t *r,
     ngx_http_ttai_d1_query_t *q);
-static ngx_int_t ngx_http_ttai_mon_written_turn(ngx_http_request_t *r,
-    ngx_http_ttai_d1_query_t *q);
 static void ngx_http_ttai_mon_publish(ngx_http_ttai_mon_worker_t *w);
 static void ngx_http_ttai_mon_webhooks_done(void);
 static ngx_int_t ngx_http_ttai_mon_post(ngx_http_ttai_mon_worker_t *w,
     json_t *batch, ngx_http_ttai_d1_handler_pt handler);
+static ngx_int_t ngx_http_ttai_mon_db(ngx_http_request_t *r,
+    ngx_http_ttai_d1_query_t *q);
 static void ngx_http_ttai_mon_pass_end(ngx_http_ttai_mon_worker_t *w);
 static void ngx_http_ttai_mon_probe(ngx_event_t *ev);
 static void ngx_http_ttai_mon_probe_arm(ngx_http_ttai_mon_worker_t *w);
@@ -262,20 +261,6 @@ ngx_http_ttai_mon_claim(ngx_http_ttai_mon_worker_t *w)
 
 static ngx_int_t
 ngx_http_ttai_mon_claimed(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
-{
-    ngx_int_t  rc;
-
-    ngx_http_ttai_mon_turn(1);
-    rc = ngx_http_ttai_mon_claimed_turn(r, q);
-    ngx_http_ttai_mon_turn(0);
-
-    return rc;
-}
-
-
-static ngx_int_t
-ngx_http_ttai_mon_claimed_turn(ngx_http_request_t *r,
-    ngx_http_ttai_d1_query_t *q)
 {
     ngx_http_ttai_mon_worker_t  *w;
 
@@ -609,20 +594,6 @@ ngx_http_ttai_mon_user_done(ngx_http_ttai_mon_worker_t *w)
 static ngx_int_t
 ngx_http_ttai_mon_written(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
 {
-    ngx_int_t  rc;
-
-    ngx_http_ttai_mon_turn(1);
-    rc = ngx_http_ttai_mon_written_turn(r, q);
-    ngx_http_ttai_mon_turn(0);
-
-    return rc;
-}
-
-
-static ngx_int_t
-ngx_http_ttai_mon_written_turn(ngx_http_request_t *r,
-    ngx_http_ttai_d1_query_t *q)
-{
     ngx_http_ttai_mon_worker_t  *w;
 
     w = &ngx_http_ttai_mon_worker;
@@ -718,7 +689,27 @@ static ngx_int_t
 ngx_http_ttai_mon_post(ngx_http_ttai_mon_worker_t *w, json_t *batch,
     ngx_http_ttai_d1_handler_pt handler)
 {
-    return ngx_http_ttai_loop_post(&w->loop, batch, handler, w);
+    w->then = handler;
+
+    return ngx_http_ttai_loop_post(&w->loop, batch, ngx_http_ttai_mon_db, w);
+}
+
+
+/* a batch's outcome, counted as one of the monitor's turns on the loop */
+
+static ngx_int_t
+ngx_http_ttai_mon_db(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
+{
+    ngx_int_t                    rc;
+    ngx_http_ttai_mon_worker_t  *w;
+
+    w = &ngx_http_ttai_mon_worker;
+
+    ngx_http_ttai_mon_turn(1);
+    rc = w->then(r, q);
+    ngx_http_ttai_mon_turn(0);
+
+    return rc;
 }
 
 

@@ -18,6 +18,8 @@
 import { Client, StreamableHTTPClientTransport }
     from '@modelcontextprotocol/client';
 
+import { checker, describe } from './lib/report.mjs';
+
 const USAGE = `Usage: node t/e2e/alerts-client.mjs --symbol SYM --direction above|below --level N
                                      [--url URL] [--token JWT] [--wait MS] [--hold MS]
 
@@ -89,19 +91,7 @@ function parseArgs(argv) {
 const opt = parseArgs(process.argv.slice(2));
 const summary = { ok: false, url: opt.url.href, checks: [], updates: [] };
 
-function check(name, ok, detail) {
-    const c = { name, ok: Boolean(ok) };
-    if (detail !== undefined) {
-        c.detail = detail;
-    }
-    summary.checks.push(c);
-    return c.ok;
-}
-
-function describe(err) {
-    return { error: (err && err.name) || 'Error', code: err && err.code,
-             message: String((err && err.message) || err) };
-}
+const check = checker(summary);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
