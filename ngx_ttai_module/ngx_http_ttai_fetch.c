@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "ngx_http_ttai_fetch.h"
+#include "ngx_http_ttai_dxlink.h"
 #include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_kv.h"
 #include "ngx_http_ttai_throttle.h"
@@ -219,6 +220,9 @@ ngx_http_ttai_fetch_step_cache(ngx_http_request_t *r, ttai_mcp_pending_t *p,
     for (i = 0; i < p->nkeys; i++) {
         key.data = (u_char *) p->keys[i];
         key.len = ngx_strlen(p->keys[i]);
+
+        /* a tool that reads a symbol's stream asks the feed to carry it */
+        ngx_http_ttai_dxlink_want(&key);
 
         if (tmcf->kv != NULL
             && ngx_http_ttai_kv_get(tmcf->kv, &key, r->pool, &entry)

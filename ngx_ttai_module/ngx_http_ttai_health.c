@@ -12,6 +12,7 @@
 #include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_kv.h"
 #include "ngx_http_ttai_fetch.h"
+#include "ngx_http_ttai_dxlink.h"
 #include "ngx_http_ttai_throttle.h"
 
 
@@ -58,7 +59,8 @@ static ngx_http_ttai_check_t  ngx_http_ttai_checks[] = {
     { ngx_string("kv"), ngx_http_ttai_kv_health },
     { ngx_string("sessions"), ngx_http_ttai_kv_sessions_health },
     { ngx_string("tastytrade"), ngx_http_ttai_tt_health },
-    { ngx_string("background"), ngx_http_ttai_background_health }
+    { ngx_string("background"), ngx_http_ttai_background_health },
+    { ngx_string("dxlink"), ngx_http_ttai_dxlink_health }
 };
 
 #define NGX_HTTP_TTAI_CHECKS                                                  \

@@ -14,6 +14,7 @@
 #include "ngx_http_ttai_d1.h"
 #include "ngx_http_ttai_kv.h"
 #include "ngx_http_ttai_monitor.h"
+#include "ngx_http_ttai_dxlink.h"
 #include "ngx_http_ttai_session.h"
 #include "ngx_http_ttai_throttle.h"
 #include "ngx_http_ttai_auth.h"
@@ -34,6 +35,16 @@ static ngx_int_t ngx_http_ttai_init_process(ngx_cycle_t *cycle);
 static void ngx_http_ttai_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_ttai_request_ms_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+
+
+/* a keep-alive the mock and DXLink both take; a cap the core enforces */
+static ngx_conf_num_bounds_t  ngx_http_ttai_dxlink_keepalive_bounds = {
+    ngx_conf_check_num_bounds, 2, 3600
+};
+
+static ngx_conf_num_bounds_t  ngx_http_ttai_dxlink_max_bounds = {
+    ngx_conf_check_num_bounds, 1, 1000
+};
 
 
 static ngx_conf_enum_t  ngx_http_ttai_environments[] = {
@@ -155,6 +166,48 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_ttai_main_conf_t, monitor_history),
+      NULL },
+
+    { ngx_string("ttai_dxlink"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, dxlink),
+      NULL },
+
+    { ngx_string("ttai_dxlink_user"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, dxlink_user),
+      NULL },
+
+    { ngx_string("ttai_dxlink_keepalive"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, dxlink_keepalive),
+      &ngx_http_ttai_dxlink_keepalive_bounds },
+
+    { ngx_string("ttai_dxlink_idle"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, dxlink_idle),
+      NULL },
+
+    { ngx_string("ttai_dxlink_max_symbols"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, dxlink_max_symbols),
+      &ngx_http_ttai_dxlink_max_bounds },
+
+    { ngx_string("ttai_dxlink_trusted_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, dxlink_trusted),
       NULL },
 
     { ngx_string("ttai_alert_webhooks"),
@@ -394,6 +447,10 @@ ngx_http_ttai_create_main_conf(ngx_conf_t *cf)
     tmcf->listen_per_user = NGX_CONF_UNSET_UINT;
     tmcf->workflows = NGX_CONF_UNSET;
     tmcf->monitor = NGX_CONF_UNSET;
+    tmcf->dxlink = NGX_CONF_UNSET;
+    tmcf->dxlink_keepalive = NGX_CONF_UNSET;
+    tmcf->dxlink_idle = NGX_CONF_UNSET;
+    tmcf->dxlink_max_symbols = NGX_CONF_UNSET_UINT;
     tmcf->monitor_interval = NGX_CONF_UNSET_MSEC;
     tmcf->monitor_history = NGX_CONF_UNSET;
     tmcf->sessions_per_user = NGX_CONF_UNSET_UINT;
@@ -416,6 +473,15 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(tmcf->listen_per_user, 8);
     ngx_conf_init_value(tmcf->workflows, 0);
     ngx_conf_init_value(tmcf->monitor, 0);
+    ngx_conf_init_value(tmcf->dxlink, 0);
+    ngx_conf_init_value(tmcf->dxlink_keepalive, 60);
+    ngx_conf_init_value(tmcf->dxlink_idle, 600);
+    ngx_conf_init_uint_value(tmcf->dxlink_max_symbols, 1000);
+
+    if (tmcf->dxlink_trusted.data == NULL) {
+        ngx_str_set(&tmcf->dxlink_trusted,
+                    "/etc/ssl/certs/ca-certificates.crt");
+    }
     ngx_conf_init_msec_value(tmcf->monitor_interval, 60000);
     ngx_conf_init_value(tmcf->monitor_history, 7 * 86400);
     ngx_conf_init_uint_value(tmcf->sessions_per_user,
@@ -457,6 +523,7 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (ngx_http_ttai_revoked_init_conf(cf, tmcf) != NGX_CONF_OK
         || ngx_http_ttai_monitor_init_conf(cf, tmcf) != NGX_CONF_OK
+        || ngx_http_ttai_dxlink_init_conf(cf, tmcf) != NGX_CONF_OK
         || ngx_http_ttai_queue_init_conf(cf, tmcf) != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;
@@ -715,7 +782,8 @@ ngx_http_ttai_init_process(ngx_cycle_t *cycle)
 
     if (ngx_http_ttai_queue_init_process(cycle, tmcf) != NGX_OK
         || ngx_http_ttai_workflow_init_process(cycle, tmcf) != NGX_OK
-        || ngx_http_ttai_monitor_init_process(cycle, tmcf) != NGX_OK)
+        || ngx_http_ttai_monitor_init_process(cycle, tmcf) != NGX_OK
+        || ngx_http_ttai_dxlink_init_process(cycle, tmcf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -736,6 +804,7 @@ ngx_http_ttai_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_ttai_listen_exit_process(cycle);
+    ngx_http_ttai_dxlink_exit_process(cycle);
     ngx_http_ttai_kv_exit_process(cycle, tmcf);
     ngx_http_ttai_d1_exit_process(cycle, tmcf);
 

@@ -92,6 +92,17 @@ typedef struct {
     ngx_msec_t                monitor_interval;
     time_t                    monitor_history;
 
+    /* ttai_dxlink: the market-data stream (ngx_http_ttai_dxlink.c) */
+    ngx_flag_t                dxlink;
+    ngx_str_t                 dxlink_user;
+    time_t                    dxlink_keepalive;
+    time_t                    dxlink_idle;
+    ngx_uint_t                dxlink_max_symbols;
+    ngx_str_t                 dxlink_trusted;
+#if (NGX_SSL)
+    ngx_ssl_t                *dxlink_ssl;
+#endif
+
     /* ttai_alert_webhooks: of ngx_http_ttai_webhook_t, and their URLs */
     ngx_array_t              *webhooks;
     char                    **webhook_urls;
@@ -200,9 +211,14 @@ ngx_uint_t ngx_http_ttai_background_lead(void);
 ngx_int_t ngx_http_ttai_background_health(ngx_http_request_t *r,
     ngx_http_ttai_main_conf_t *tmcf, ngx_http_ttai_health_t *h);
 
-/* the background lease is used: by queues, workflows or the monitor */
-#define ngx_http_ttai_background_used(tmcf)                                  \
+/*
+ * The background lease is used: by queues, workflows, the monitor or the
+ * market-data stream; all but the stream need the database
+ */
+#define ngx_http_ttai_background_db(tmcf)                                    \
     ((tmcf)->queues != NULL || (tmcf)->workflows == 1 || (tmcf)->monitor == 1)
+#define ngx_http_ttai_background_used(tmcf)                                  \
+    (ngx_http_ttai_background_db(tmcf) || (tmcf)->dxlink == 1)
 
 /* ngx_http_ttai_workflow.c: the workflows' turns */
 ngx_int_t ngx_http_ttai_workflow_init_process(ngx_cycle_t *cycle,

@@ -262,7 +262,7 @@ ngx_http_ttai_queue_init_conf(ngx_conf_t *cf,
         return NGX_CONF_OK;
     }
 
-    if (tmcf->db == NULL) {
+    if (tmcf->db == NULL && ngx_http_ttai_background_db(tmcf)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s needs the database: "
                            "set ttai_db (or ttai_state_dir)",
                            tmcf->queues ? "ttai_queue"

@@ -15,11 +15,13 @@ Starts the ttai development server:
   the MCP server      http://localhost:8787   (/mcp, /health)
   the worker service  http://localhost:8788   (/quotes/<symbol>, /health)
   the mock TastyTrade http://127.0.0.1:8789   (only without credentials)
+  the DXLink mock     ws://127.0.0.1:8790     (market data, with the mock)
 
   mcp | worker         start only that server (default: both)
   --port N             port of the MCP server (default 8787)
   --worker-port N      port of the worker service (default 8788)
   --mock-port N        port of the mock TastyTrade API (default 8789)
+  --dxlink-port N      port of the DXLink mock (default 8790)
   --no-watch           do not reload on changes
   -h, --help           show this help
 
@@ -53,6 +55,7 @@ cd "$root"
 mcp_port=8787
 worker_port=8788
 mock_port=8789
+dxlink_port=8790
 services="mcp worker"
 watch=1
 
@@ -68,6 +71,9 @@ while [ $# -gt 0 ]; do
         --mock-port) [ $# -ge 2 ] || die "--mock-port needs a value"
                      mock_port=$2; shift ;;
         --mock-port=*) mock_port=${1#*=} ;;
+        --dxlink-port) [ $# -ge 2 ] || die "--dxlink-port needs a value"
+                       dxlink_port=$2; shift ;;
+        --dxlink-port=*) dxlink_port=${1#*=} ;;
         --no-watch) watch=0 ;;
         mcp|worker) services=$1 ;;
         *) printf 'dev.sh: unknown argument "%s" (try --help)\n' "$1" >&2
@@ -76,7 +82,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-for p in "$mcp_port" "$worker_port" "$mock_port"; do
+for p in "$mcp_port" "$worker_port" "$mock_port" "$dxlink_port"; do
     if ! [[ "$p" =~ ^[0-9]+$ ]] || [ "$p" -lt 1 ] || [ "$p" -gt 65535 ]; then
         printf 'dev.sh: "%s" is not a port number (1-65535)\n' "$p" >&2
         exit 2
@@ -132,6 +138,11 @@ esac
 
 scripts/bootstrap
 
+# the DXLink mock runs on Node with the ws package (package-lock.json)
+if [ "$(tastytrade_env)" = mock ]; then
+    scripts/npm-setup
+fi
+
 
 # the port check comes before the build, so that a busy port fails fast
 port_holder() {
@@ -156,6 +167,10 @@ done
 
 if [ "$(tastytrade_env)" = mock ] && holder=$(port_holder "$mock_port"); then
     die "port $mock_port, for the mock TastyTrade API, is already in use by $holder; stop it, or choose another port with --mock-port"
+fi
+
+if [ "$(tastytrade_env)" = mock ] && holder=$(port_holder "$dxlink_port"); then
+    die "port $dxlink_port, for the DXLink mock, is already in use by $holder; stop it, or choose another port with --dxlink-port"
 fi
 
 # every core at once: the first build compiles the core, the module and
@@ -198,7 +213,8 @@ render_conf() {
     tt_env=$(tastytrade_env)
 
     if [ "$mcp_port" = 8787 ] && [ "$worker_port" = 8788 ] \
-       && [ "$mock_port" = 8789 ] && [ "$services" = "mcp worker" ] \
+       && [ "$mock_port" = 8789 ] && [ "$dxlink_port" = 8790 ] \
+       && [ "$services" = "mcp worker" ] \
        && [ "$tt_env" = mock ]; then
         conf=conf/dev.conf
         return
@@ -209,6 +225,7 @@ render_conf() {
     only="$services"
     [ "$tt_env" = mock ] && only="$only mock"
     awk -v mcp="$mcp_port" -v worker="$worker_port" -v mock="$mock_port" \
+        -v dxlink="$dxlink_port" \
         -v only="$only" -v env="$tt_env" -v confdir="$root/conf" '
         /^[[:space:]]*# begin (mcp|worker|mock)/ {
             split($0, w, " "); block = w[3]; sub(/:$/, "", block)
@@ -224,6 +241,7 @@ render_conf() {
             print "    js_path " confdir ";"
             print "    js_var $tastytrade_mock_fixtures " confdir "/mock/fixtures;"
             print "    js_var $tastytrade_mock_motion dev;"
+            print "    js_var $tastytrade_mock_dxlink_url ws://127.0.0.1:" dxlink "/realtime;"
             next
         }
         {
@@ -264,6 +282,29 @@ nginx_cmd() {
 
 nginx_pid=
 watch_pid=
+dxlink_pid=
+
+# the DXLink mock: market data for the mock API's quote tokens; its values
+# come from the mock API itself, so it needs nothing restarted on reload
+start_dxlink() {
+    [ "$(tastytrade_env)" = mock ] || return 0
+    stop_asked=
+    trap 'stop_asked=1' INT TERM
+    (trap '' INT; exec node conf/mock/dxlink.mjs \
+        --listen "127.0.0.1:$dxlink_port" \
+        --api "http://127.0.0.1:$mock_port") &
+    dxlink_pid=$!
+    trap on_signal INT TERM
+    [ -z "$stop_asked" ] || on_signal
+    say "DXLink: the mock on ws://127.0.0.1:$dxlink_port/realtime"
+}
+
+stop_dxlink() {
+    [ -n "$dxlink_pid" ] || return 0
+    kill "$dxlink_pid" 2>/dev/null || true
+    wait "$dxlink_pid" 2>/dev/null || true
+    dxlink_pid=
+}
 
 start_nginx() {
     render_conf
@@ -330,6 +371,7 @@ cleanup() {
         wait "$watch_pid" 2>/dev/null || true
     fi
     stop_nginx
+    stop_dxlink
 }
 
 on_signal() {
@@ -347,6 +389,7 @@ if [ "$log_level" = debug ]; then
     say "note: at debug level nginx itself logs request headers, Authorization included (JWTs, TastyTrade tokens): keep these logs to yourself"
 fi
 say_tastytrade
+start_dxlink
 start_nginx
 if ! wait_ready; then
     stop_nginx

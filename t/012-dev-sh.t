@@ -33,7 +33,14 @@ for my $f (split /\n/, `git -C '$root' ls-files -co --exclude-standard`) {
 }
 ok -x "$copy/scripts/dev.sh", 'the repository is copied';
 
-my ($port, $wport, $mport) = (free_port(), free_port(), free_port());
+# the Node packages (the DXLink mock's ws) are the work tree's: as old as
+# they are, the copy's package-lock.json leaves npm-setup nothing to do
+symlink("$root/node_modules", "$copy/node_modules")
+    or die "symlink node_modules: $!";
+utime((stat "$root/package-lock.json")[8, 9], "$copy/package-lock.json");
+
+my ($port, $wport, $mport, $dport) = (free_port(), free_port(), free_port(),
+                                      free_port());
 
 # -- a port in use ------------------------------------------------------------
 
@@ -44,7 +51,7 @@ my $holder = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
 
 my ($rc, $out) = run_capture("$copy/scripts/dev.sh", '--port', $port,
                              '--worker-port', $wport, '--mock-port', $mport,
-                             '--no-watch');
+                             '--dxlink-port', $dport, '--no-watch');
 is $rc, 1, 'a busy port: dev.sh exits 1';
 my @lines = grep { /already in use/ } split /\n/, $out;
 is scalar(@lines), 1, 'a busy port: one line says so';
@@ -110,7 +117,8 @@ END { if ($dev) { kill 'TERM', $dev; waitpid $dev, 0 } }
 for my $try (1 .. 5) {
     $dev = start_dev(log => $log, args => ['--port', $port,
                                            '--worker-port', $wport,
-                                           '--mock-port', $mport]);
+                                           '--mock-port', $mport,
+                                           '--dxlink-port', $dport]);
     my $exited;
     # a bound for a failure only: the first build of the copy may take
     # minutes while the other suites run beside it
@@ -121,8 +129,9 @@ for my $try (1 .. 5) {
     last unless $exited && $try < 5 && log_has($log, qr/already in use/);
     note "a port of $port $wport $mport was taken; starting again";
     $dev = 0;
-    release_port($port, $wport, $mport);
-    ($port, $wport, $mport) = (free_port(), free_port(), free_port());
+    release_port($port, $wport, $mport, $dport);
+    ($port, $wport, $mport, $dport) = (free_port(), free_port(), free_port(),
+                                       free_port());
 }
 
 ok log_has($log, qr/Ready on http:\/\/localhost:$wport/),
@@ -174,6 +183,27 @@ is $rc, 0, 'a KV key is put through the CLI' or diag $out;
                       glob "$copy/.ttai/state/d1/ttai/db.sqlite*";
     unlike $db, qr/ttai-dev-(refresh|access)-token/,
         'the seeded token is not in clear in the database';
+}
+
+# -- live greeks through the SDK client, from the DXLink mock -----------------
+
+{
+    my ($trc, $token) = run_capture('bash', '-c',
+                                    "cd '$copy' && build/ttai token");
+    $token =~ s/\s+\z//;
+    ok wait_until(60, sub {
+        my (undef, undef, $b) = http_get($port, '/health');
+        ($b // '') =~ /"dxlink":\{"status":"ok","state":"ready"/;
+    }), 'the market-data stream is ready once seed.sh connected the user'
+        or diag((http_get($port, '/health'))[2]);
+    like read_file($log), qr{DXLink: the mock on ws://127\.0\.0\.1:$dport/},
+        'dev.sh started the DXLink mock on its port';
+    my ($grc, $gout) = run_capture('node', "$root/t/e2e/greeks-client.mjs",
+                                   '--url', "http://127.0.0.1:$port/mcp",
+                                   '--token', $token, '--again', 3000);
+    is $grc, 0, 'greeks-client.mjs: get_position_greeks and get_greeks '
+                . 'through the SDK client, in range, consistent, moving'
+        or diag $gout;
 }
 
 # -- a conf edit is picked up with a reload ------------------------------------
@@ -237,7 +267,7 @@ is scalar(@left), 0, 'no nginx of this dev.sh is left';
 my $log2 = "$copy/../dev-mcp.log";
 $dev = start_dev(log => $log2, level => 'debug',
                  args => ['mcp', '--port', $port, '--worker-port', $wport,
-                          '--mock-port', $mport]);
+                          '--mock-port', $mport, '--dxlink-port', $dport]);
 ok wait_until(120, sub { log_has($log2, qr/Ready on/) }), 'mcp-only mode starts';
 http_get($port, '/health');
 sleep 0.3;

@@ -17,11 +17,12 @@ our @Orders = qw(get_orders preview_order);
 our @Alerts = qw(create_alert list_alerts delete_alert get_alerts
                  get_position_history);
 our @Market = qw(get_quotes get_market_metrics get_option_chain
-                 search_symbols get_market_sessions);
+                 search_symbols get_market_sessions get_greeks);
 
-# every tool, in the order tools/list shows them
+# every tool, in the order tools/list shows them: the account toolset's
+# get_position_greeks comes last, with the stream's other tool
 our @All = ('get_session_info', @Account, @Orders, 'get_watchlists',
-            @Alerts, @Market);
+            @Alerts, @Market, 'get_position_greeks');
 
 our $List = '{"jsonrpc":"2.0","id":1,"method":"tools/list"}';
 
@@ -102,7 +103,7 @@ main::tools('get_session_info', @::Market)
 "POST /trading/mcp\n$::List"
 --- response_body_like eval
 main::tools('get_session_info', @::Account, @::Orders, 'get_watchlists',
-            @::Alerts)
+            @::Alerts, 'get_position_greeks')
 
 
 
@@ -114,7 +115,7 @@ main::tools('get_session_info', @::Account, @::Orders, 'get_watchlists',
 --- response_body_like eval
 [main::tools('get_session_info', @::Market), main::tools(@::All),
  main::tools('get_session_info', @::Account, @::Orders, 'get_watchlists',
-            @::Alerts),
+            @::Alerts, 'get_position_greeks'),
  main::tools('get_session_info', @::Market), main::tools(@::All)]
 
 

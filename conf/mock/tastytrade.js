@@ -672,6 +672,39 @@ function optionValue(S, K, years, sigma, call) {
                 : disc * ncdf(-d2) - S * ncdf(-d1);
 }
 
+/*
+ * The greeks of that same model, as DXLink's Greeks event gives them:
+ * theta per calendar day, vega and rho per point (1%) of their input
+ */
+function optionGreeks(S, K, years, sigma, call) {
+    var rate = 0.04;
+    var price = optionValue(S, K, years, sigma, call);
+    if (years <= 0) {
+        var itm = call ? S > K : S < K;
+        return { price: price, volatility: sigma,
+                 delta: itm ? (call ? 1 : -1) : 0, gamma: 0, theta: 0,
+                 rho: 0, vega: 0 };
+    }
+    var sq = Math.sqrt(years);
+    var sd = sigma * sq;
+    var d1 = (Math.log(S / K) + (rate + sigma * sigma / 2) * years) / sd;
+    var d2 = d1 - sd;
+    var pdf = 0.3989422804014327 * Math.exp(-d1 * d1 / 2);
+    var disc = K * Math.exp(-rate * years);
+    var decay = -S * pdf * sigma / (2 * sq);
+    return {
+        price: price,
+        volatility: sigma,
+        delta: call ? ncdf(d1) : ncdf(d1) - 1,
+        gamma: pdf / (S * sd),
+        theta: (call ? decay - rate * disc * ncdf(d2)
+                     : decay + rate * disc * ncdf(-d2)) / 365,
+        rho: (call ? disc * years * ncdf(d2) : -disc * years * ncdf(-d2))
+             / 100,
+        vega: S * pdf * sq / 100
+    };
+}
+
 /* options trade in pennies under $3 and nickels above */
 function optionTick(px) {
     return px < 3 ? 0.01 : 0.05;
@@ -717,9 +750,9 @@ function madeQuote(sym, px, tick, bidAsk) {
     return q;
 }
 
-function optionQuote(sym, today) {
+function optionQuote(sym, today, now) {
     var o = parseOcc(sym);
-    var S = spot(o.underlying);
+    var S = spot(o.underlying) * motion(o.underlying, now);
     var years = Math.max(o.day - today, 0.25) / 365;
     if (o.day < today) {
         years = 0;
@@ -743,7 +776,7 @@ function quote(type, sym, now) {
     if (fx && fx['instrument-type'] === type) {
         q = clone(fx);
     } else if (type === 'Equity Option') {
-        q = optionQuote(sym, today);
+        q = optionQuote(sym, today, now);
     } else {
         var px = spot(sym);
         q = madeQuote(sym, px, px < 1 ? 0.0001 : 0.01, type !== 'Index');
@@ -768,6 +801,150 @@ function quote(type, sym, now) {
 function markOf(type, sym, now) {
     var q = quote(type, sym, now);
     return Number(q.mark || q.last);
+}
+
+/* ------------------------------------------------------------------ */
+/* Streaming: the quote token and what the DXLink mock sends           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * GET /api-quote-tokens: a token for the DXLink mock (conf/mock/dxlink/),
+ * which asks POST /mock/quote-token whether it holds.  It lasts 24 hours,
+ * or $tastytrade_mock_quote_token_ttl seconds, so that a test can see one
+ * expire; the mock's address is $tastytrade_mock_dxlink_url.
+ */
+var QUOTE_TOKEN_TTL = 86400;
+var dxlinkUrl = 'ws://127.0.0.1:8790/realtime';
+var quoteTokenTtl = QUOTE_TOKEN_TTL;
+
+function quoteToken(r, a) {
+    var at = Math.floor(a.now / 1000);
+    var exp = at + quoteTokenTtl;
+    sendData(r, { token: mint('qt', { sub: a.sub, exp: exp }),
+                  'dxlink-url': dxlinkUrl, level: 'api',
+                  'issued-at': isoZ(at * 1000),
+                  'expires-at': isoZ(exp * 1000) });
+}
+
+/*
+ * POST /mock/quote-token {"token"}: {"valid", "reason"?, "sub"?, "exp"?};
+ * a POST, so that no token is written to an access log
+ */
+function mockQuoteToken(r, a) {
+    var p = verify(parseBody(r, false).token, 'qt');
+    var out = { valid: false };
+    if (p === null) {
+        out.reason = 'unknown token';
+    } else if (p.exp <= a.now / 1000) {
+        out.reason = 'expired';
+    } else {
+        out.valid = true;
+    }
+    if (p !== null) {
+        out.sub = p.sub;
+        out.exp = p.exp;
+    }
+    send(r, 200, enc(out));
+}
+
+/* ".AAPL261218C152.5" -> the OCC symbol, or null */
+function fromStreamer(sym) {
+    var m = /^\.([A-Z0-9]{1,6})(\d{6})([CP])(\d+(\.\d+)?)$/.exec(sym);
+    if (!m) {
+        return null;
+    }
+    var occ = (m[1] + '      ').slice(0, 6) + m[2] + m[3]
+              + pad(Math.round(Number(m[4]) * 1000), 8);
+    return parseOcc(occ) ? occ : null;
+}
+
+/* the instrument type of a symbol as DXLink names it, or null: unknown */
+function streamType(sym) {
+    if (sym.charAt(0) === '.') {
+        return fromStreamer(sym) ? 'Equity Option' : null;
+    }
+    var info = symbolInfo(sym);
+    if (info) {
+        return info['instrument-type'];
+    }
+    return /^[A-Z]{1,5}$/.test(sym) ? 'Equity' : null;
+}
+
+function num(v) {
+    return v === undefined || v === null ? NaN : Number(v);
+}
+
+/*
+ * The events a symbol has at a time, as DXLink names their fields: an
+ * index trades but has no Quote (as TastyTrade's indices do); an option
+ * adds Greeks from the same model its price comes from (optionGreeks),
+ * on the underlying's moving price.
+ */
+function streamEvents(sym, now) {
+    var type = streamType(sym);
+    if (type === null) {
+        return [];
+    }
+    var occ = type === 'Equity Option' ? fromStreamer(sym) : sym;
+    var q = quote(type, occ, now);
+    var h = hnum('stream:' + sym);
+    var out = [];
+    if (type !== 'Index') {
+        out.push({ eventType: 'Quote', eventSymbol: sym,
+                   bidPrice: num(q.bid), askPrice: num(q.ask),
+                   bidSize: 1 + h % 40, askSize: 1 + (h >>> 6) % 40 });
+    }
+    out.push({ eventType: 'Trade', eventSymbol: sym, price: num(q.last),
+               size: 1 + (h >>> 12) % 300, dayVolume: num(q.volume) });
+    var summary = { eventType: 'Summary', eventSymbol: sym,
+                    dayOpenPrice: num(q.open),
+                    dayHighPrice: num(q['day-high-price']),
+                    dayLowPrice: num(q['day-low-price']),
+                    prevDayClosePrice: num(q['prev-close']),
+                    openInterest: NaN };
+    out.push(summary);
+    var info = symbolInfo(sym);
+    out.push({ eventType: 'Profile', eventSymbol: sym,
+               description: type === 'Equity Option'
+                   ? describe(instrumentOf(occ)) : info ? info.description
+                   : sym, tradingStatus: 'ACTIVE' });
+    if (type === 'Equity Option') {
+        var o = parseOcc(occ);
+        var today = nyDay(now);
+        var S = spot(o.underlying) * motion(o.underlying, now);
+        var years = o.day < today ? 0 : Math.max(o.day - today, 0.25) / 365;
+        var g = optionGreeks(S, o.strike, years, impliedVol(o.underlying),
+                             o.type === 'C');
+        g.eventType = 'Greeks';
+        g.eventSymbol = sym;
+        out.push(g);
+        summary.openInterest = 100 + h % 20000;
+    }
+    return out;
+}
+
+/* an OCC symbol as describe() takes it */
+function instrumentOf(occ) {
+    var o = parseOcc(occ);
+    return { type: 'Equity Option', underlying: o.underlying,
+             expiry: o.day, optionType: o.type, strike: o.strike };
+}
+
+/*
+ * GET /mock/stream-events?symbols=a,b&at=: every event of each symbol,
+ * {"events": [...]}, for the DXLink mock to send; not a number is "NaN",
+ * as DXLink writes it
+ */
+function mockStreamEvents(r, a) {
+    var at = Number(param(a.query, 'at') || a.now);
+    var events = [];
+    listParam(a.query, 'symbols').forEach(function (sym) {
+        events = events.concat(streamEvents(sym, at));
+    });
+    send(r, 200, JSON.stringify({ at: at, events: events },
+        function (k, v) {
+            return typeof v === 'number' && !isFinite(v) ? 'NaN' : v;
+        }));
 }
 
 /* ------------------------------------------------------------------ */
@@ -2018,7 +2195,10 @@ var ROUTES = [
     ['POST', 'mock/grant', mockGrant, 'mock'],
     ['POST', 'mock/access-token', mockAccessToken, 'mock'],
     ['GET', 'mock/authorize', mockAuthorize, 'mock'],
-    ['GET', 'mock/price', mockPrice, 'mock']
+    ['GET', 'mock/price', mockPrice, 'mock'],
+    ['GET', 'api-quote-tokens', quoteToken, 'token'],
+    ['POST', 'mock/quote-token', mockQuoteToken, 'mock'],
+    ['GET', 'mock/stream-events', mockStreamEvents, 'mock']
 ];
 
 function match(pattern, segs) {
@@ -2123,6 +2303,9 @@ function api(r) {
     try {
         fixturesDir = findFixtures(r);
         motionSeed = r.variables.tastytrade_mock_motion || '';
+        dxlinkUrl = r.variables.tastytrade_mock_dxlink_url || dxlinkUrl;
+        quoteTokenTtl = Number(r.variables.tastytrade_mock_quote_token_ttl)
+                        || QUOTE_TOKEN_TTL;
         route(r, now);
     } catch (e) {
         if (e instanceof Fail) {

@@ -74,6 +74,10 @@ static const ttai_tool_impl_t  *ttai_tools_shipped[] = {
     &ttai_tool_search_symbols,
     &ttai_tool_get_market_sessions,
 
+    /* the market-data stream's tools */
+    &ttai_tool_get_greeks,
+    &ttai_tool_get_position_greeks,
+
     NULL
 };
 

@@ -219,6 +219,10 @@ extern const ttai_tool_impl_t  ttai_tool_get_option_chain;
 extern const ttai_tool_impl_t  ttai_tool_search_symbols;
 extern const ttai_tool_impl_t  ttai_tool_get_market_sessions;
 
+/* the market-data stream's tools (ttai_tool_greeks.c, ..._position_greeks.c) */
+extern const ttai_tool_impl_t  ttai_tool_get_greeks;
+extern const ttai_tool_impl_t  ttai_tool_get_position_greeks;
+
 /*
  * Prompts: templates a user picks from a menu.  get fills *result with a
  * GetPromptResult ({"messages": [...]}, maybe a description) from the

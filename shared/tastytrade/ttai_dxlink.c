@@ -35,12 +35,15 @@ static const ttai_dxl_fields_t  ttai_dxl_fields[] = {
                    "openInterest", NULL } },
     { "Greeks", { "eventType", "eventSymbol", "price", "volatility",
                   "delta", "gamma", "theta", "rho", "vega", NULL } },
+    { "Profile", { "eventType", "eventSymbol", "description",
+                   "tradingStatus", NULL } },
     { NULL, { NULL } }
 };
 
 
 struct ttai_dxl_s {
     ttai_dxl_state_e      state;
+    int                   keepalive;   /* seconds */
     char                 *token;
     json_t               *config;      /* type: [fields] to decode by */
     json_t               *subscribed;  /* symbol: true */
@@ -69,6 +72,7 @@ ttai_dxl_create(const char *token)
         return NULL;
     }
 
+    d->keepalive = TTAI_DXL_KEEPALIVE;
     d->token = strdup(token ? token : "");
     d->config = json_object();
     d->subscribed = json_object();
@@ -123,6 +127,13 @@ ttai_dxl_free(ttai_dxl_t *d)
 }
 
 
+void
+ttai_dxl_set_keepalive(ttai_dxl_t *d, int seconds)
+{
+    d->keepalive = seconds > 0 ? seconds : TTAI_DXL_KEEPALIVE;
+}
+
+
 ttai_dxl_state_e
 ttai_dxl_state(const ttai_dxl_t *d)
 {
@@ -138,8 +149,7 @@ ttai_dxl_start(ttai_dxl_t *d)
 
     msg = json_pack("{s:s, s:i, s:s, s:i, s:i}", "type", "SETUP",
                     "channel", 0, "version", "0.1-ttai", "keepaliveTimeout",
-                    TTAI_DXL_KEEPALIVE, "acceptKeepaliveTimeout",
-                    TTAI_DXL_KEEPALIVE);
+                    d->keepalive, "acceptKeepaliveTimeout", d->keepalive);
 
     text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
     json_decref(msg);

@@ -60,6 +60,9 @@ ttai_dxl_t *ttai_dxl_create(const char *token);
 void ttai_dxl_free(ttai_dxl_t *d);
 ttai_dxl_state_e ttai_dxl_state(const ttai_dxl_t *d);
 
+/* the keep-alive timeout SETUP asks for, in seconds (before start) */
+void ttai_dxl_set_keepalive(ttai_dxl_t *d, int seconds);
+
 /* the first message: SETUP; NULL when out of memory */
 char *ttai_dxl_start(ttai_dxl_t *d);
 

@@ -152,7 +152,8 @@ test_handshake_and_data(void **state)
     assert_int_equal(ttai_dxl_state(d), TTAI_DXL_READY);
     assert_string_equal(json_string_value(json_object_get(m, "type")),
                         "FEED_SUBSCRIPTION");
-    assert_int_equal(json_array_size(json_object_get(m, "add")), 8);
+    /* two symbols, each for Quote, Trade, Summary, Greeks and Profile */
+    assert_int_equal(json_array_size(json_object_get(m, "add")), 10);
     json_decref(m);
     ttai_dxl_out_free(&out);
 
@@ -185,7 +186,7 @@ test_handshake_and_data(void **state)
     json_decref(m);
     assert_non_null(text);
     m = json_loads(text, 0, NULL);
-    assert_int_equal(json_array_size(json_object_get(m, "add")), 4);
+    assert_int_equal(json_array_size(json_object_get(m, "add")), 5);
     assert_string_equal(json_string_value(json_object_get(json_array_get(
         json_object_get(m, "add"), 0), "symbol")), "QQQ");
     json_decref(m);
@@ -195,7 +196,7 @@ test_handshake_and_data(void **state)
     text = ttai_dxl_subscribe(d, NULL, m, &oom);
     json_decref(m);
     m = json_loads(text, 0, NULL);
-    assert_int_equal(json_array_size(json_object_get(m, "remove")), 4);
+    assert_int_equal(json_array_size(json_object_get(m, "remove")), 5);
     assert_null(json_object_get(m, "add"));
     json_decref(m);
     free(text);

@@ -60,6 +60,8 @@ static const struct {
     { "get_option_chain", MARKET },
     { "search_symbols", MARKET },
     { "get_market_sessions", MARKET },
+    { "get_greeks", MARKET },
+    { "get_position_greeks", ACCOUNT },
 };
 
 #define NSHIPPED  (sizeof(shipped) / sizeof(shipped[0]))
@@ -321,14 +323,15 @@ test_pages_of_a_selection(void **state)
 
     } while (next != NULL);
 
-    assert_int_equal(seen, 6);
+    assert_int_equal(seen, 7);
     assert_string_equal(names[0], "get_session_info");
     assert_string_equal(names[1], "get_quotes");
     assert_string_equal(names[5], "get_market_sessions");
+    assert_string_equal(names[6], "get_greeks");
 
-    /* offset 6 is past this selection, though not past all tools */
+    /* offset 7 is past this selection, though not past all tools */
     sodium_bin2base64(cursor, sizeof(cursor),
-                      (const unsigned char *) "ttai-tools:6", 12,
+                      (const unsigned char *) "ttai-tools:7", 12,
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":1,"
              "\"method\":\"tools/list\",\"params\":{\"cursor\":\"%s\"}}",
