@@ -46,7 +46,7 @@
 #define NGX_HTTP_TTAI_DXF_RENEW       3600       /* s: renew this early */
 #define NGX_HTTP_TTAI_DXF_TOKEN_LIFE  86400      /* s, when not said */
 #define NGX_HTTP_TTAI_DXF_VALUE_TTL   3600       /* s, a symbol's values */
-#define NGX_HTTP_TTAI_DXF_STATE_TTL   5          /* s, dx:@feed */
+#define NGX_HTTP_TTAI_DXF_STATE_TTL   15         /* s, dx:@feed */
 #define NGX_HTTP_TTAI_DXF_MAX_MSG     (4 * 1024 * 1024)
 #define NGX_HTTP_TTAI_DXF_HEADER      4096
 
@@ -286,6 +286,10 @@ ngx_http_ttai_dxlink_exit_process(ngx_cycle_t *cycle)
 
     if (f == NULL) {
         return;
+    }
+
+    if (f->tick.timer_set) {
+        ngx_del_timer(&f->tick);
     }
 
     ngx_http_ttai_dxf_close(f);

@@ -330,8 +330,10 @@ function malformed(what) {
 function control(req, res) {
     const url = new URL(req.url, 'http://mock');
     const reply = (status, body) => {
-        res.writeHead(status, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify(body));
+        const text = JSON.stringify(body);
+        res.writeHead(status, { 'Content-Type': 'application/json',
+                                'Content-Length': Buffer.byteLength(text) });
+        res.end(text);
     };
     if (req.method === 'GET' && url.pathname === '/mock/state') {
         reply(200, {

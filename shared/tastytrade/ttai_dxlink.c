@@ -266,6 +266,15 @@ ttai_dxl_receive(ttai_dxl_t *d, const char *msg, size_t len,
         rc = ttai_dxl_data(d, json_object_get(m, "data"), out);
 
     } else if (strcmp(type, "ERROR") == 0) {
+        state = json_string_value(json_object_get(m, "error"));
+
+        /* the server may say so before its AUTH_STATE UNAUTHORIZED */
+        if (d->state == TTAI_DXL_AUTH && state != NULL
+            && strcmp(state, "UNAUTHORIZED") == 0)
+        {
+            out->refused = 1;
+        }
+
         rc = ttai_dxl_fail(d, out, "DXLink said: %s",
                            json_string_value(json_object_get(m, "message")));
 

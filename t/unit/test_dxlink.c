@@ -229,6 +229,28 @@ test_refused_token(void **state)
 }
 
 
+/* an ERROR UNAUTHORIZED after the token, before the AUTH_STATE */
+static void
+test_refused_by_error(void **state)
+{
+    char            *text;
+    ttai_dxl_out_t   out;
+
+    text = ttai_dxl_start(d);
+    free(text);
+    json_decref(recv_one("{\"type\":\"AUTH_STATE\",\"channel\":0,"
+                         "\"state\":\"UNAUTHORIZED\"}", &out));
+    ttai_dxl_out_free(&out);
+
+    assert_null(recv_one("{\"type\":\"ERROR\",\"channel\":0,\"error\":"
+                         "\"UNAUTHORIZED\",\"message\":\"expired\"}", &out));
+    assert_int_equal(out.refused, 1);
+    assert_int_equal(ttai_dxl_state(d), TTAI_DXL_FAILED);
+    assert_non_null(strstr(out.error, "expired"));
+    ttai_dxl_out_free(&out);
+}
+
+
 static void
 test_malformed(void **state)
 {
@@ -278,6 +300,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_handshake_and_data, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_refused_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_by_error, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
     };
 

@@ -28,7 +28,8 @@ my $JSON = JSON::PP->new->canonical;
 # /_worker/ location does instead of proxying), oauth (the sign-in
 # endpoints), tt_zone (the size of ttai_tastytrade_zone), http, server,
 # env, environment (ttai_environment; development), fixtures (the mock's
-# fixtures folder; conf/mock/fixtures).  A text that names a port of the caller's may be a sub that
+# fixtures folder; conf/mock/fixtures), valgrind (nginx runs under
+# memcheck: Ttai::Util::valgrind_records reads its stderr).  A text that names a port of the caller's may be a sub that
 # returns it, with the port's variable in ports => [ \$port, ... ]:
 # should that port be taken when nginx starts, the variable gets a new
 # one and the configuration is written again.
@@ -151,17 +152,19 @@ CONF
                           error_log => "$dir/logs/error.log",
                           ready => sub { (http_get($port, '/health'))[0] },
                           ports => [ \$port, \$mport, @{ $arg{ports} // [] } ],
+                          valgrind => $opt{valgrind},
+                          seconds => $opt{valgrind} ? 120 : 10,
                           write => $write);
 
     return { pid => $pid, port => $port, mock => $mport, dir => $dir,
-             env => "$dir/test.env",
+             env => "$dir/test.env", valgrind => $arg{valgrind},
              db => "$dir/state/d1/ttai/db.sqlite" };
 }
 
 sub tt_stop {
     my ($srv) = @_;
     return unless $srv && $srv->{pid};
-    Ttai::Util::stop_pid($srv->{pid});
+    Ttai::Util::stop_pid($srv->{pid}, $srv->{valgrind} ? 120 : 10);
     $srv->{pid} = 0;
 }
 

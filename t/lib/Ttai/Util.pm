@@ -21,7 +21,7 @@ our @EXPORT_OK = qw(repo_root free_port release_port closed_port
                     write_file read_file random_hex
                     run_capture http_get wait_until scratch_dir nginx_t
                     dev_server start_nginx stop_pid jwt env_secret
-                    skip_or_fail children);
+                    skip_or_fail children valgrind_records);
 
 sub repo_root {
     return abs_path(dirname(__FILE__) . '/../../..');
@@ -350,7 +350,9 @@ sub start_nginx {
             open STDIN, '<', '/dev/null';
             open STDOUT, '>>', $out;
             open STDERR, '>&', \*STDOUT;
-            exec($nginx, '-p', "$a{dir}/", '-c', $a{conf}, @{ $a{args} // [] })
+            exec(($a{valgrind} ? valgrind_command() : ()),
+                 $nginx, '-p', "$a{dir}/", '-c', $a{conf},
+                 @{ $a{args} // [] })
                 or POSIX::_exit(127);
         }
 
@@ -386,6 +388,34 @@ sub start_nginx {
             . "; its output ($out"
             . ($a{error_log} ? ", $a{error_log}" : '') . "):\n$text";
     }
+}
+
+# memcheck as the Test::Nginx-format suites run it (TEST_NGINX_USE_VALGRIND),
+# with nginx's own exit-time allocations suppressed
+sub valgrind_command {
+    return ('valgrind', '-q', '--tool=memcheck', '--leak-check=full',
+            '--show-possibly-lost=no', '--num-callers=30',
+            '--suppressions=' . repo_root() . '/t/valgrind.suppress');
+}
+
+# what valgrind reported in $file (an nginx's stderr): a list of records,
+# each its lines; possibly lost and still reachable blocks are not counted
+sub valgrind_records {
+    my ($file) = @_;
+    my (@records, $cur);
+    for my $line (split /^/, read_file($file)) {
+        if ($line =~ /^==\d+== (\S.*)/) {
+            undef $cur;
+            next if $1 =~ /^Warning:|possibly lost|still reachable/i;
+            $cur = [$line];
+            push @records, $cur;
+        } elsif ($cur && $line =~ /^(?:==\d+==|   )/) {
+            push @$cur, $line;
+        } else {
+            undef $cur;
+        }
+    }
+    return @records;
 }
 
 # SIGQUIT, then SIGKILL after $seconds; returns 1 when it stopped in time
