@@ -179,6 +179,10 @@ for my $case (['json', qr/a message that is not DXLink's/],
 }
 unlike errors(), qr/exited on signal|\[alert\]/, 'no worker crashed';
 
+# nobody asked for the call since the silence: past ttai_dxlink_idle
+ok wait_until(20, sub { subscribed($call_dx) == 0 }),
+    'a symbol nobody asked for in ttai_dxlink_idle is unsubscribed';
+
 # -- the token: renewed before it expires, refused once, refused twice -----
 
 # tokens last 12 s here: well past that, a new connection is authorized
