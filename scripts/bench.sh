@@ -62,6 +62,13 @@ on the two workers and fans one change out to all of them 5 times
 (scripts/bench/listen-fanout.mjs): it prints the delivery latency from
 the trigger to each stream (p50, p99, max) and the workers' memory per
 idle stream.
+dxlink-feed subscribes DXLINK_SYMBOLS (1000) symbols on the market-data
+stream, from the DXLink mock (conf/mock/dxlink.mjs --synthetic, each
+symbol's Quote, Trade and Greeks every 100 ms: 10 updates a second),
+asked for by get_greeks; it prints the events/s the feed worker takes in
+and writes to KV, that worker's CPU, and /health's p50 and p99 on both
+workers meanwhile (wrk), the event loop's delay as a client sees it.
+It runs last: its feed keeps streaming once it starts.
 The MCP endpoints (mcp-tools-list, mcp-get-session-info, get-quotes-hit,
 get-quotes-miss) are JSON-RPC POSTs to /mcp in one session that curl
 opens first, with a token from "build/ttai token"; mcp-tools-list-2026
@@ -170,6 +177,17 @@ tt_conf="ttai_tastytrade mock;
 
 tt_conf=${tt_conf//PORT/$port}
 
+# the market-data stream, only when dxlink-feed runs: from the DXLink
+# mock, on a port of its own, with the benchmarking user's token
+dx_conf=
+dx_port=
+if [ ${#only[@]} -eq 0 ] || [[ " ${only[*]} " == *" dxlink-feed "* ]]; then
+    dx_port=$(perl -MIO::Socket::INET -e \
+        'print IO::Socket::INET->new(LocalAddr => "127.0.0.1:0", Listen => 1)->sockport')
+    dx_conf="ttai_dxlink on; ttai_dxlink_user bench-user;
+    js_var \$tastytrade_mock_dxlink_url ws://127.0.0.1:$dx_port/realtime;"
+fi
+
 cat > "$dir/nginx.conf" <<CONF
 load_module $root/build/nginx/ngx_http_ttai_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_js_module.so;
@@ -190,6 +208,7 @@ http {
     $mcp_conf
     $d1_conf
     $tt_conf
+    $dx_conf
     server {
         listen 127.0.0.1:$port backlog=4096;
         location = /baseline { return 200 "ok\n"; }
@@ -705,4 +724,71 @@ if wanted queue-throughput && [ -z "$callgrind" ]; then
                "transaction), consumed %.0f/s (batches of 100, one " \
                "consumer); /health p99 meanwhile %s\n", n,
                n / ((b - a) / 1e9), n / ((c - b) / 1e9), p }'
+fi
+
+# the market-data stream: DXLINK_SYMBOLS (default 1000) symbols from the
+# DXLink mock, 10 updates a second each; the events/s taken in, the feed
+# worker's CPU, and /health's latency on both workers meanwhile
+if wanted dxlink-feed && [ -z "$callgrind" ] && [ -n "$dx_port" ]; then
+    dn=${DXLINK_SYMBOLS:-1000}
+    qdb="$dir/state/d1/ttai/db.sqlite"
+    node conf/mock/dxlink.mjs --listen "127.0.0.1:$dx_port" \
+        --api "http://127.0.0.1:$mock_port" --interval 100 --synthetic \
+        > "$dir/logs/dxlink-mock.log" 2>&1 &
+    dx_pid=$!
+    trap 'kill $dx_pid 2>/dev/null; kill -QUIT $nginx_pid 2>/dev/null; wait $nginx_pid 2>/dev/null || true' EXIT
+    MCP_TOKEN=$(build/ttai token --env-file "$dir/bench.env" \
+                --sub bench-user --ttl 1h)
+    TTAI_BENCH_REFRESH=$(scripts/mock-grant --sub bench-user) \
+        build/ttai tastytrade connect --user bench-user \
+        --refresh-token-env TTAI_BENCH_REFRESH --db "$qdb" \
+        --env-file "$dir/bench.env" > /dev/null
+    feed() {
+        curl -s "http://127.0.0.1:$port/health" | perl -MJSON::PP -e '
+            my $h = decode_json(join "", <STDIN>);
+            my $d = $h->{checks}{dxlink} // {};
+            print join " ", $d->{state} // "-", $d->{subscribed} // 0,
+                            $d->{events} // 0,
+                            $h->{checks}{background}{leader_pid} // 0,
+                            $d->{longest_read_us} // 0'
+    }
+    for i in $(seq 1 120); do
+        [ "$(feed | cut -d' ' -f1)" = ready ] && break
+        sleep 0.5
+    done
+    # options of a made-up root, 50 to a call, as get_greeks takes them
+    for ((c = 0; c < dn; c += 50)); do
+        list=
+        for ((k = c + 1; k <= c + 50 && k <= dn; k++)); do
+            list+=$(printf '"BNCH  261218C%08d",' $((k * 1000)))
+        done
+        MCP_SESSION= mcp_post -o /dev/null --data '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_greeks","arguments":{"symbols":['"${list%,}"']}}}' &
+    done
+    wait_calls=$(jobs -p | grep -v "^$dx_pid$" | grep -v "^$nginx_pid$" || true)
+    [ -z "$wait_calls" ] || wait $wait_calls 2>/dev/null || true
+    for i in $(seq 1 60); do
+        [ "$(feed | cut -d' ' -f2)" -ge "$dn" ] && break
+        sleep 0.5
+    done
+    sleep 2
+    read -r st subs ev0 leader turn <<< "$(feed)"
+    cpu0=$(awk '{ print $14 + $15 }' "/proc/$leader/stat")
+    t0=$(date +%s%N)
+    wrk -t2 -c8 -d10s --latency "http://127.0.0.1:$port/health" \
+        > "$dir/dxlink-health.txt" 2>&1
+    t1=$(date +%s%N)
+    read -r st subs ev1 leader1 turn <<< "$(feed)"
+    cpu1=$(awk '{ print $14 + $15 }' "/proc/$leader/stat")
+    p50=$(sed -n 's/^ *50% *//p' "$dir/dxlink-health.txt")
+    p99=$(sed -n 's/^ *99% *//p' "$dir/dxlink-health.txt")
+    awk -v st="$st" -v subs="$subs" -v e0="$ev0" -v e1="$ev1" \
+        -v a="$t0" -v b="$t1" -v c0="$cpu0" -v c1="$cpu1" -v hz="$ticks" \
+        -v p50="$p50" -v p99="$p99" -v turn="$turn" 'BEGIN {
+        s = (b - a) / 1e9
+        printf "dxlink-feed: %s, %d symbols subscribed; %.0f events/s taken " \
+               "in and written to KV; the feed worker at %.0f%% of a core " \
+               "(its share of /health included); /health on both workers " \
+               "meanwhile p50 %s, p99 %s; the longest read of the feed in " \
+               "the last second: %.2f ms of CPU\n", st, subs, (e1 - e0) / s,
+               100 * (c1 - c0) / hz / s, p50, p99, turn / 1000 }'
 fi

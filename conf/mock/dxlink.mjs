@@ -281,7 +281,18 @@ async function emit(conns, only) {
         if (!c.fields || c.channel === undefined) {
             return;
         }
-        const byType = {};
+        /* at most 100 events a message, as DXLink's batches are small */
+        let byType = {};
+        let count = 0;
+        const flush = () => {
+            const data = Object.entries(byType).flatMap(([t, v]) => [t, v]);
+            if (data.length > 0) {
+                state.sent++;
+                send(c, { type: 'FEED_DATA', channel: c.channel, data });
+            }
+            byType = {};
+            count = 0;
+        };
         evs.forEach((e) => {
             const k = `${e.eventType}\u0000${e.eventSymbol}`;
             const fields = c.fields[e.eventType];
@@ -293,12 +304,11 @@ async function emit(conns, only) {
                 return;
             }
             (byType[e.eventType] ||= []).push(...fields.map((f) => e[f]));
+            if (++count === 100) {
+                flush();
+            }
         });
-        const data = Object.entries(byType).flatMap(([t, v]) => [t, v]);
-        if (data.length > 0) {
-            state.sent++;
-            send(c, { type: 'FEED_DATA', channel: c.channel, data });
-        }
+        flush();
     });
 }
 
