@@ -224,8 +224,14 @@ render_conf() {
     conf=.ttai/run/dev.conf
     only="$services"
     [ "$tt_env" = mock ] && only="$only mock"
+    # off the mock, the market-data stream's host is a name to look up
+    ns=
+    if [ "$tt_env" != mock ]; then
+        ns=$(awk '$1 == "nameserver" { print $2; exit }' /etc/resolv.conf \
+             2>/dev/null || true)
+    fi
     awk -v mcp="$mcp_port" -v worker="$worker_port" -v mock="$mock_port" \
-        -v dxlink="$dxlink_port" \
+        -v dxlink="$dxlink_port" -v ns="$ns" \
         -v only="$only" -v env="$tt_env" -v confdir="$root/conf" '
         /^[[:space:]]*# begin (mcp|worker|mock)/ {
             split($0, w, " "); block = w[3]; sub(/:$/, "", block)
@@ -243,6 +249,9 @@ render_conf() {
             print "    js_var $tastytrade_mock_motion dev;"
             print "    js_var $tastytrade_mock_dxlink_url ws://127.0.0.1:" dxlink "/realtime;"
             next
+        }
+        /^[[:space:]]*ttai_dxlink on;/ && ns != "" {
+            print "    resolver " ns " ipv6=off;"
         }
         {
             gsub(/127\.0\.0\.1:8787;/, "127.0.0.1:" mcp ";")
