@@ -208,8 +208,17 @@ isnt $b->{data}{items}[0]{account}{'account-number'}, $n,
 
 # --- the catch-all of server.conf ---------------------------------------
 
-($st, $b) = call(GET => '/api-quote-tokens', headers => [bearer($at)]);
+($st, $b) = call(GET => '/quote-alerts', headers => [bearer($at)]);
 is $st, 404, 'a path the mock does not serve is 404';
 is $b->{error}{code}, 'not_found', 'in the error envelope';
+
+# --- the quote token of the streaming API --------------------------------
+
+($st, $b) = call(GET => '/api-quote-tokens', headers => [bearer($at)]);
+is $st, 200, '/api-quote-tokens answers';
+like $b->{data}{token} // '', qr/^qt\./, 'with a quote token';
+like $b->{data}{'dxlink-url'} // '', qr{^wss?://}, 'and the DXLink URL';
+($st) = call(GET => '/api-quote-tokens', headers => [$ua]);
+is $st, 401, 'and wants an access token';
 
 done_testing();

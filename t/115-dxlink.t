@@ -124,6 +124,20 @@ ok defined $mark && abs($gc->{theo_price} - $mark) <= 0.06,
 ok subscribed($call_dx) == 5, "the call is subscribed, for the five types"
     or diag explain mock('GET', '/mock/state');
 
+# get_quotes answers from the stream what it carries: stocks, an index
+# (trades only), options
+($st, $res) = tt_call($srv, $jwt, 'get_quotes',
+                      { symbols => ['AAPL', 'SPX', $call] });
+my @q = @{ $res->{structuredContent}{quotes} // [] };
+is scalar(@q), 3, 'get_quotes answers for a stock, an index and an option'
+    or diag explain $res;
+is_deeply [map { $_->{source} // 'rest' } @q], [qw(stream stream stream)],
+    'each from the stream';
+ok !(grep { !($_->{price} > 0) || $_->{age_seconds} > 5 } @q),
+    'with a price, fresh';
+like $res->{content}[0]{text}, qr/^SPX [\d.]+  bid - \/ ask -  .*live/m,
+    'an index has trades, no bid or ask';
+
 # -- keep-alive -------------------------------------------------------------
 
 ok wait_until(6, sub { (mock('GET', '/mock/state')->{clients}[0]

@@ -621,7 +621,7 @@ ttai_mcp_tools_unreachable(const char *name, const char *error)
 
 /*
  * The memo of TTAI_TOOL_MEMO answers.  A tool so marked answers a KV step
- * whose every key was found from its arguments and those values alone,
+ * from its arguments and those values (or their absence) alone,
  * so the text of one answer serves every later call with the same
  * arguments on the same values: it skips the tool, the output-schema
  * check and serialization.  The values are part of the key, so a value
@@ -636,13 +636,13 @@ ttai_mcp_memo_key(ttai_mcp_run_t *run, const ttai_mcp_response_t *resp,
     char    *args, *key, *p;
     size_t   i, alen, n;
 
+    /*
+     * An absent key is part of the key too (a byte no JSON begins with):
+     * a tool that answers at once without it answers so again, and one
+     * that goes upstream for it has no answer here to remember
+     */
     for (i = 0, n = 0; i < nkeys; i++) {
-        if (resp->values[i] == NULL) {
-            /* a miss goes upstream: nothing to remember by */
-            return NULL;
-        }
-
-        n += resp->lens[i] + 1;
+        n += (resp->values[i] ? resp->lens[i] : 1) + 1;
     }
 
     /* a call from a plan has them as text already */
@@ -677,8 +677,14 @@ ttai_mcp_memo_key(ttai_mcp_run_t *run, const ttai_mcp_response_t *resp,
     }
 
     for (i = 0; i < nkeys; i++) {
-        memcpy(p, resp->values[i], resp->lens[i]);
-        p += resp->lens[i];
+        if (resp->values[i] == NULL) {
+            *p++ = '\1';
+
+        } else {
+            memcpy(p, resp->values[i], resp->lens[i]);
+            p += resp->lens[i];
+        }
+
         *p++ = '\0';
     }
 

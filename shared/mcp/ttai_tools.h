@@ -26,10 +26,10 @@
 #define TTAI_TOOL_OPEN_WORLD   0x08
 
 /*
- * Not an MCP annotation: the tool's answer to a KV step whose every key
- * was found depends on its arguments and those values alone, so the
- * core may answer the same call on the same values with the same text
- * (see ttai_mcp_call.c)
+ * Not an MCP annotation: the tool's answer to a KV step depends on its
+ * arguments and those values (an absent key counting as one) alone, so
+ * the core may answer the same call on the same values with the same
+ * text (see ttai_mcp_call.c)
  */
 #define TTAI_TOOL_MEMO         0x100
 

@@ -67,12 +67,16 @@ ttai_stream_symbol(const char *symbol, char *out, size_t size)
 
 
 ttai_mcp_pending_t *
-ttai_stream_begin(ttai_tool_ctx_t *ctx, json_t *streamer, const char *need)
+ttai_stream_begin(ttai_tool_ctx_t *ctx, json_t *streamer, const char *need,
+    long max_wait)
 {
     json_t  *st;
 
-    st = json_pack("{s:O, s:s?, s:i, s:s}", "symbols", streamer,
-                   "need", need, "waited", 0, "step", "read");
+    st = json_pack("{s:O, s:s?, s:i, s:I, s:s}", "symbols", streamer,
+                   "need", need, "waited", 0, "max",
+                   (json_int_t) (max_wait < TTAI_STREAM_WAIT_MAX
+                                 ? max_wait : TTAI_STREAM_WAIT_MAX),
+                   "step", "read");
 
     if (st == NULL || json_object_set_new(ctx->state, "stream", st) != 0) {
         return NULL;
@@ -111,7 +115,9 @@ ttai_stream_step(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
 
     waited = json_integer_value(json_object_get(st, "waited"));
 
-    if (waited < TTAI_STREAM_WAIT_MAX && ttai_stream_missing(st, resp)) {
+    if (waited < json_integer_value(json_object_get(st, "max"))
+        && ttai_stream_missing(st, resp))
+    {
         if (json_object_set_new(st, "step", json_string("wait")) != 0
             || json_object_set_new(st, "waited",
                                    json_integer(waited + TTAI_STREAM_WAIT_MS))

@@ -45,10 +45,11 @@ int ttai_stream_symbol(const char *symbol, char *out, size_t size);
  * Reads dx:@feed and dx:<s> for each string of streamer (an array the
  * state keeps): the pending read, or NULL when out of memory.  need is
  * the event type each option (".AAPL...") is waited for ("Greeks"); any
- * other symbol, and every one when need is NULL, waits for any event.
+ * other symbol, and every one when need is NULL, waits for any event;
+ * max_wait (ms, at most TTAI_STREAM_WAIT_MAX; 0: no wait) bounds the wait.
  */
 ttai_mcp_pending_t *ttai_stream_begin(ttai_tool_ctx_t *ctx, json_t *streamer,
-    const char *need);
+    const char *need, long max_wait);
 
 /*
  * First in a tool's resume while ctx->state holds a stream read: 1 when

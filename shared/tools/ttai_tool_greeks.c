@@ -90,7 +90,8 @@ ttai_tool_greeks_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
         return -1;
     }
 
-    *pending = ttai_stream_begin(ctx, streamer, "Greeks");
+    *pending = ttai_stream_begin(ctx, streamer, "Greeks",
+                                 TTAI_STREAM_WAIT_MAX);
 
     return *pending ? 0 : -1;
 }

@@ -269,8 +269,8 @@ ttai_tool_pg_betas(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
         return -1;
     }
 
-    *pending = ttai_stream_begin(ctx, json_object_get(ctx->state,
-                                                      "streamer"), "Greeks");
+    *pending = ttai_stream_begin(ctx, json_object_get(ctx->state, "streamer"),
+                                 "Greeks", TTAI_STREAM_WAIT_MAX);
 
     return *pending ? 0 : -1;
 }

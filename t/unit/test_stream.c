@@ -252,6 +252,79 @@ test_position_greeks(void **state)
 }
 
 
+/*
+ * get_quotes with the stream ready: SPY from the stream (the trade's
+ * price, the change from the summary's previous close), ZZZZ waited for
+ * a moment, then asked of the worker service as before
+ */
+
+static void
+test_quotes_from_stream(void **state)
+{
+    int                waits;
+    json_t            *root, *r, *sc, *q;
+    ttai_mcp_reply_t   reply;
+
+    static const char *const  kv[] = { "quote:SPY", "quote:ZZZZ",
+                                       "dx:@feed" };
+    static const char *const  dx[] = { "dx:@feed", "dx:SPY", "dx:ZZZZ" };
+    const char  *first[] = { NULL, NULL, FEED_READY };
+    const char  *stream[] = {
+        FEED_READY,
+        "{\"since\":1000,\"at\":1800000000000,"
+        "\"Quote\":{\"bidPrice\":500.4,\"askPrice\":500.6,\"at\":1},"
+        "\"Trade\":{\"price\":500.5,\"at\":1},"
+        "\"Summary\":{\"prevDayClosePrice\":495,\"at\":1}}",
+        NULL
+    };
+
+    memset(&reply, 0, sizeof(reply));
+    call_tool(&reply, "get_quotes", "{\"symbols\":[\"SPY\",\"ZZZZ\"]}");
+    expect_kv(&reply, 3, kv);
+    resume_kv(&reply, first);
+    expect_kv(&reply, 3, dx);
+
+    for (waits = 0; ; waits++) {
+        resume_kv(&reply, stream);
+
+        if (reply.pending->kind != TTAI_PENDING_WAIT) {
+            break;
+        }
+
+        resume_kv_empty(&reply);
+    }
+
+    /* a second at most, as KV had neither */
+    assert_int_equal(waits, 1000 / TTAI_STREAM_WAIT_MS);
+
+    expect_http(&reply, TTAI_SERVICE_WORKER, "/quotes?symbols=ZZZZ", NULL, 0);
+    resume_http(&reply, 200, "{\"quotes\":[],\"missing\":[\"ZZZZ\"]}");
+
+    r = result_of(&reply, &root);
+    sc = json_object_get(r, "structuredContent");
+    q = json_array_get(json_object_get(sc, "quotes"), 0);
+    assert_string_equal(json_string_value(json_object_get(q, "symbol")),
+                        "SPY");
+    assert_string_equal(json_string_value(json_object_get(q, "source")),
+                        "stream");
+    assert_true(fabs(json_number_value(json_object_get(q, "price")) - 500.5)
+                < 1e-9);
+    assert_true(fabs(json_number_value(json_object_get(q, "mid")) - 500.5)
+                < 1e-9);
+    assert_true(fabs(json_number_value(json_object_get(q, "change")) - 5.5)
+                < 1e-9);
+    assert_true(fabs(json_number_value(json_object_get(q, "change_percent"))
+                     - 1.11) < 1e-9);
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(sc, "missing"), 0)), "ZZZZ");
+    assert_has(text_of(r), "SPY 500.50  bid 500.40 / ask 500.60");
+    assert_has(text_of(r), "live, ");
+
+    json_decref(root);
+    ttai_mcp_reply_free(&reply);
+}
+
+
 int
 main(void)
 {
@@ -266,6 +339,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_no_feed, steps_setup,
                                         steps_teardown),
         cmocka_unit_test_setup_teardown(test_position_greeks, steps_setup,
+                                        steps_teardown),
+        cmocka_unit_test_setup_teardown(test_quotes_from_stream, steps_setup,
                                         steps_teardown),
     };
 

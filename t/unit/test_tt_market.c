@@ -69,12 +69,13 @@ test_quotes_miss_then_worker(void **state)
     json_t            *root, *r, *sc, *q;
     ttai_mcp_reply_t   reply;
 
-    static const char  *keys[] = { "quote:AAPL", "quote:/ESZ5" };
+    static const char  *keys[] = { "quote:AAPL", "quote:/ESZ5",
+                                   "dx:@feed" };
 
     call_tool(&reply, "get_quotes", "{\"symbols\":[\"aapl\",\" /esz5 \"]}");
 
-    /* 1. KV, with normalized symbols */
-    expect_kv(&reply, 2, keys);
+    /* 1. KV, with normalized symbols, and whether the stream is there */
+    expect_kv(&reply, 3, keys);
     resume_kv_empty(&reply);
 
     /* 2. the worker service, for the misses, encoded */
@@ -120,17 +121,19 @@ static void
 test_quotes_hits(void **state)
 {
     json_t            *root, *r, *sc, *quotes;
-    const char        *values[3];
+    const char        *values[4];
     ttai_mcp_reply_t   reply;
 
-    static const char  *keys[] = { "quote:AAPL", "quote:SPY", "quote:META" };
+    static const char  *keys[] = { "quote:AAPL", "quote:SPY", "quote:META",
+                                   "dx:@feed" };
 
     /* SPY from KV, AAPL and META from the worker; the order asked kept */
     call_tool(&reply, "get_quotes",
               "{\"symbols\":[\"AAPL\",\"spy\",\"META\",\"aapl\"]}");
-    expect_kv(&reply, 3, keys);
+    expect_kv(&reply, 4, keys);
 
     /* another symbol's quote, or no price: misses */
+    values[3] = NULL;
     values[0] = quote_spy;
     values[1] = quote_spy;
     values[2] = "{\"symbol\":\"META\",\"bad\":1}";
@@ -172,6 +175,7 @@ test_quotes_hits(void **state)
     /* every one in KV: no request at all */
     call_tool(&reply, "get_quotes", "{\"symbols\":[\"SPY\"]}");
     values[0] = quote_spy;
+    values[1] = NULL;
     resume_kv(&reply, values);
 
     r = result_of(&reply, &root);
@@ -187,6 +191,7 @@ test_quotes_hits(void **state)
      */
     call_tool(&reply, "get_quotes", "{\"symbols\":[\"SPY\"]}");
     values[0] = "{\"symbol\":\"SPY\",\"price\":556.16,\"low\":\"data\"}";
+    values[1] = NULL;
     resume_kv(&reply, values);
     expect_http(&reply, TTAI_SERVICE_WORKER, "/quotes?symbols=SPY", NULL, 0);
     ttai_mcp_reply_free(&reply);
@@ -200,13 +205,13 @@ test_quotes_encoding(void **state)
 
     static const char  *keys[] = {
         "quote:AAPL  261218C00150000", "quote:BTC/USD",
-        "quote:./ESZ5 EW1Z5 251121C6000"
+        "quote:./ESZ5 EW1Z5 251121C6000", "dx:@feed"
     };
 
     call_tool(&reply, "get_quotes",
               "{\"symbols\":[\"AAPL261218C00150000\",\"btc/usd\","
               "\"./ESZ5 EW1Z5 251121C6000\"]}");
-    expect_kv(&reply, 3, keys);
+    expect_kv(&reply, 4, keys);
     resume_kv_empty(&reply);
 
     expect_http(&reply, TTAI_SERVICE_WORKER,
@@ -341,13 +346,13 @@ test_quotes_errors(void **state)
     json_decref(root);
     ttai_mcp_reply_free(&reply);
 
-    /* 100 is the most, in one KV read */
+    /* 100 is the most, in one KV read (with the stream's state) */
     args[strlen(args) - 9] = '\0';
     strcat(args, "]}");
 
     call_tool(&reply, "get_quotes", args);
     assert_non_null(reply.pending);
-    assert_int_equal(reply.pending->nkeys, 100);
+    assert_int_equal(reply.pending->nkeys, 101);
     ttai_mcp_reply_free(&reply);
 
     call_tool(&reply, "get_quotes", "{}");
