@@ -13,6 +13,7 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use JSON::PP ();
 use Test::More;
 use Time::HiRes qw(time sleep);
 use Ttai::Util qw(repo_root scratch_dir read_file http_get free_port
@@ -123,6 +124,26 @@ ok defined $mark && abs($gc->{theo_price} - $mark) <= 0.06,
 
 ok subscribed($call_dx) == 5, "the call is subscribed, for the five types"
     or diag explain mock('GET', '/mock/state');
+
+# the chain with greeks beside its strikes, the same as get_greeks'
+($st, $res) = tt_call($srv, $jwt, 'get_option_chain',
+                      { symbol => 'AAPL', strikes_around => 3,
+                        include_greeks => JSON::PP::true() });
+my @ks = @{ $res->{structuredContent}{expirations}[0]{strikes} // [] };
+is scalar(@ks), 6, 'get_option_chain include_greeks: the strikes shown'
+    or diag explain $res;
+ok !(grep { !defined $_->{call_delta} || !defined $_->{put_delta}
+            || $_->{call_delta} <= 0 || $_->{put_delta} >= 0
+            || !($_->{call_iv} > 0) } @ks),
+    'each with a call delta above 0, a put delta below and an IV';
+ok !(grep { $ks[$_]{call_delta} > $ks[$_ - 1]{call_delta} } 1 .. $#ks),
+    'call deltas fall as strikes rise';
+like $res->{content}[0]{text},
+     qr/ C AAPL +\d{6}C\d{8} d 0\.\d\d iv [\d.]+%  P AAPL +\d{6}P\d{8} d -0\./,
+    'and the text shows them';
+my ($same) = grep { $_->{call} eq $call } @ks;
+ok !$same || abs($same->{call_delta} - $gc->{delta}) < 0.05,
+    "the chain's delta of $call agrees with get_greeks'";
 
 # get_quotes answers from the stream what it carries: stocks, an index
 # (trades only), options

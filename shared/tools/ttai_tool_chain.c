@@ -5,6 +5,7 @@
 
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <jansson.h>
 
 #include "ttai_market.h"
+#include "ttai_stream.h"
 #include "ttai_tools.h"
 #include "ttai_tt.h"
 #include "ttai_tt_map.h"
@@ -30,7 +32,9 @@
  *   3. or from GET /market-data/by-type, shaped and stored as the worker
  *      service does
  *
- * and then cuts each expiration's strikes to those around the price.
+ * and then cuts each expiration's strikes to those around the price;
+ * with include_greeks, the options shown are read from the market-data
+ * stream (ttai_stream.h) and their delta and IV put beside them.
  * Only the standard chains are shown (an index has two: SPX and SPXW);
  * adjusted chains after corporate actions are named, not listed.
  */
@@ -38,6 +42,7 @@
 #define TTAI_CHAIN_STRIKES_AROUND  10
 #define TTAI_CHAIN_DATES_MAX       100   /* expiration dates listed */
 #define TTAI_CHAIN_DATES_TEXT      30
+#define TTAI_CHAIN_GREEKS_MAX      200   /* options read from the stream */
 
 
 static int ttai_tool_chain_run(ttai_tool_ctx_t *ctx, json_t *args,
@@ -55,8 +60,14 @@ static json_t *ttai_tool_chain_no_date(const char *symbol,
 static int ttai_tool_chain_price(ttai_tool_ctx_t *ctx,
     const ttai_mcp_response_t *resp, json_t **price);
 static int ttai_tool_chain_done(ttai_tool_ctx_t *ctx, json_t *args,
-    json_t *price, json_t **result);
+    json_t *price, json_t **result, ttai_mcp_pending_t **pending);
+static int ttai_tool_chain_greeks(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t *price, json_t **result, ttai_mcp_pending_t **pending);
+static int ttai_tool_chain_greeks_read(ttai_tool_ctx_t *ctx,
+    const ttai_mcp_response_t *resp);
 static json_t *ttai_tool_chain_window(json_t *e, json_t *price, long k);
+static void ttai_tool_chain_greek_text(ttai_market_text_t *t, json_t *s,
+    const char *delta, const char *iv);
 static void ttai_tool_chain_text(ttai_market_text_t *t, json_t *e,
     json_t *price);
 static long ttai_tool_chain_arg(json_t *args, const char *name, long dflt);
@@ -188,12 +199,29 @@ ttai_tool_chain_resume(ttai_tool_ctx_t *ctx, json_t *args,
     const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending)
 {
+    int           rc;
     char         *path;
     json_t       *q, *price;
     const char   *step, *symbol;
 
     step = json_string_value(json_object_get(ctx->state, "step"));
     symbol = json_string_value(json_object_get(ctx->state, "symbol"));
+
+    if (ttai_stream_pending(ctx)) {
+        rc = ttai_stream_step(ctx, resp, pending);
+        if (rc != 0) {
+            return rc < 0 ? -1 : 0;
+        }
+
+        if (ttai_tool_chain_greeks_read(ctx, resp) != 0) {
+            return -1;
+        }
+
+        return ttai_tool_chain_done(ctx, args,
+                                    json_incref(json_object_get(ctx->state,
+                                                                "price")),
+                                    result, pending);
+    }
 
     if (strcmp(step, "chain") == 0) {
         return ttai_tool_chain_read(ctx, args, resp, result, pending);
@@ -208,7 +236,7 @@ ttai_tool_chain_resume(ttai_tool_ctx_t *ctx, json_t *args,
             json_incref(price);
             json_decref(q);
 
-            return ttai_tool_chain_done(ctx, args, price, result);
+            return ttai_tool_chain_done(ctx, args, price, result, pending);
         }
 
         json_decref(q);
@@ -237,7 +265,7 @@ ttai_tool_chain_resume(ttai_tool_ctx_t *ctx, json_t *args,
         return -1;
     }
 
-    return ttai_tool_chain_done(ctx, args, price, result);
+    return ttai_tool_chain_done(ctx, args, price, result, pending);
 }
 
 
@@ -626,16 +654,24 @@ ttai_tool_chain_price(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
 
 static int
 ttai_tool_chain_done(ttai_tool_ctx_t *ctx, json_t *args, json_t *price,
-    json_t **result)
+    json_t **result, ttai_mcp_pending_t **pending)
 {
     long                 k, page, pages, total, shown, start;
     char                 p[32];
     size_t               i;
-    json_t              *state, *out, *list, *e, *w, *v, *others;
+    json_t              *state, *out, *list, *e, *w, *v, *others, *windows;
     const char          *symbol;
     ttai_market_text_t   t;
 
     state = ctx->state;
+    windows = json_object_get(state, "windows");
+
+    if (json_is_true(json_object_get(args, "include_greeks"))
+        && windows == NULL)
+    {
+        return ttai_tool_chain_greeks(ctx, args, price, result, pending);
+    }
+
     symbol = json_string_value(json_object_get(state, "symbol"));
     k = ttai_tool_chain_arg(args, "strikes_around",
                             TTAI_CHAIN_STRIKES_AROUND);
@@ -694,7 +730,8 @@ ttai_tool_chain_done(ttai_tool_ctx_t *ctx, json_t *args, json_t *price,
     }
 
     json_array_foreach(json_object_get(state, "selected"), i, e) {
-        w = ttai_tool_chain_window(e, price, k);
+        w = windows ? json_incref(json_array_get(windows, i))
+                    : ttai_tool_chain_window(e, price, k);
 
         if (w == NULL || json_array_append_new(list, w) != 0) {
             free(t.data);
@@ -745,6 +782,14 @@ ttai_tool_chain_done(ttai_tool_ctx_t *ctx, json_t *args, json_t *price,
 
     ttai_market_printf(&t, "\n");
 
+    v = json_object_get(state, "greeks_note");
+
+    if (json_is_string(v)
+        && json_object_set(out, "greeks_note", v) == 0)
+    {
+        ttai_market_printf(&t, "No greeks: %s.\n", json_string_value(v));
+    }
+
     if (json_array_size(others) > 0) {
         ttai_market_printf(&t, "Not shown: adjusted chains");
 
@@ -760,6 +805,147 @@ ttai_tool_chain_done(ttai_tool_ctx_t *ctx, json_t *args, json_t *price,
     *result = ttai_market_result(&t, out);
 
     return *result ? 0 : -1;
+}
+
+
+/*
+ * include_greeks: the windows are cut now and kept, with the price, and
+ * their options read from the stream; done() runs again on the answer
+ */
+
+static int
+ttai_tool_chain_greeks(ttai_tool_ctx_t *ctx, json_t *args, json_t *price,
+    json_t **result, ttai_mcp_pending_t **pending)
+{
+    long         k;
+    size_t       i, j;
+    json_t      *windows, *streamer, *e, *w, *s, *v;
+    const char  *side[] = { "call_streamer", "put_streamer" };
+
+    k = ttai_tool_chain_arg(args, "strikes_around",
+                            TTAI_CHAIN_STRIKES_AROUND);
+
+    windows = json_array();
+    streamer = json_array();
+
+    if (json_object_set_new(ctx->state, "price", price) != 0
+        || json_object_set_new(ctx->state, "windows", windows) != 0
+        || json_object_set_new(ctx->state, "streamer", streamer) != 0)
+    {
+        return -1;
+    }
+
+    json_array_foreach(json_object_get(ctx->state, "selected"), i, e) {
+        w = ttai_tool_chain_window(e, price, k);
+
+        if (w == NULL || json_array_append_new(windows, w) != 0) {
+            return -1;
+        }
+
+        json_array_foreach(json_object_get(w, "strikes"), j, s) {
+            v = json_object_get(s, side[0]);
+
+            if (json_is_string(v) && json_array_append(streamer, v) != 0) {
+                return -1;
+            }
+
+            v = json_object_get(s, side[1]);
+
+            if (json_is_string(v) && json_array_append(streamer, v) != 0) {
+                return -1;
+            }
+        }
+    }
+
+    if (json_array_size(streamer) > TTAI_CHAIN_GREEKS_MAX) {
+        *result = ttai_tool_error_result("Tool get_option_chain: "
+                      "include_greeks reads at most %d options, and these "
+                      "expirations and strikes show %zu: lower "
+                      "strikes_around or expirations.", TTAI_CHAIN_GREEKS_MAX,
+                      json_array_size(streamer));
+        return *result ? 0 : -1;
+    }
+
+    *pending = ttai_stream_begin(ctx, streamer, "Greeks",
+                                 TTAI_STREAM_WAIT_MAX);
+
+    return *pending ? 0 : -1;
+}
+
+
+/* each option's live delta and IV beside its strike, or why none */
+
+static int
+ttai_tool_chain_greeks_read(ttai_tool_ctx_t *ctx,
+    const ttai_mcp_response_t *resp)
+{
+    int          live;
+    char         why[320];
+    size_t       i, j, n;
+    double       d, iv;
+    json_t      *feed, *by, *v, *g, *w, *s, *x;
+    const char  *name;
+
+    static const char  *sides[][3] = {
+        { "call_streamer", "call_delta", "call_iv" },
+        { "put_streamer", "put_delta", "put_iv" }
+    };
+
+    feed = ttai_stream_feed(resp);
+
+    if (!ttai_stream_ready(feed)) {
+        ttai_stream_why(feed, why, sizeof(why));
+        json_decref(feed);
+
+        return json_object_set_new(ctx->state, "greeks_note",
+                                   json_string(why));
+    }
+
+    by = json_object();
+    if (by == NULL) {
+        json_decref(feed);
+        return -1;
+    }
+
+    json_array_foreach(json_object_get(ctx->state, "streamer"), i, x) {
+        v = ttai_stream_value(feed, resp, i, &live);
+        g = live ? json_object_get(v, "Greeks") : NULL;
+
+        if (g != NULL) {
+            json_object_set(by, json_string_value(x), g);
+        }
+
+        json_decref(v);
+    }
+
+    json_decref(feed);
+
+    json_array_foreach(json_object_get(ctx->state, "windows"), i, w) {
+        json_array_foreach(json_object_get(w, "strikes"), j, s) {
+            for (n = 0; n < 2; n++) {
+                name = json_string_value(json_object_get(s, sides[n][0]));
+                g = name ? json_object_get(by, name) : NULL;
+                d = ttai_stream_num(g, "delta");
+                iv = ttai_stream_num(g, "volatility");
+
+                if (json_object_set_new(s, sides[n][1], isnan(d)
+                        ? json_null() : json_real(ttai_market_round(d, 4)))
+                    != 0
+                    || json_object_set_new(s, sides[n][2], isnan(iv)
+                        ? json_null()
+                        : json_real(ttai_market_round(iv * 100, 2)))
+                       != 0)
+                {
+                    json_decref(by);
+                    return -1;
+                }
+            }
+        }
+    }
+
+    json_decref(by);
+
+    return 0;
 }
 
 
@@ -879,14 +1065,39 @@ ttai_tool_chain_text(ttai_market_text_t *t, json_t *w, json_t *price)
         call = json_string_value(json_object_get(s, "call"));
         put = json_string_value(json_object_get(s, "put"));
 
-        ttai_market_printf(t, "  %s  C %s  P %s\n",
+        ttai_market_printf(t, "  %s  C %s",
                            ttai_market_num(buf, sizeof(buf), strike, 0, 3),
-                           call ? call : "-", put ? put : "-");
+                           call ? call : "-");
+        ttai_tool_chain_greek_text(t, s, "call_delta", "call_iv");
+        ttai_market_printf(t, "  P %s", put ? put : "-");
+        ttai_tool_chain_greek_text(t, s, "put_delta", "put_iv");
+        ttai_market_printf(t, "\n");
     }
 
     if (!marked) {
         ttai_market_printf(t, "  -- underlying %s --\n",
                            ttai_market_num(buf, sizeof(buf), price, 2, 4));
+    }
+}
+
+
+/* " d 0.52 iv 25.1%" after an option read from the stream */
+
+static void
+ttai_tool_chain_greek_text(ttai_market_text_t *t, json_t *s,
+    const char *delta, const char *iv)
+{
+    json_t  *d, *v;
+
+    d = json_object_get(s, delta);
+    v = json_object_get(s, iv);
+
+    if (json_is_number(d)) {
+        ttai_market_printf(t, " d %.2f", json_number_value(d));
+
+        if (json_is_number(v)) {
+            ttai_market_printf(t, " iv %.1f%%", json_number_value(v));
+        }
     }
 }
 
