@@ -145,6 +145,30 @@ my ($same) = grep { $_->{call} eq $call } @ks;
 ok !$same || abs($same->{call_delta} - $gc->{delta}) < 0.05,
     "the chain's delta of $call agrees with get_greeks'";
 
+# the strike nearest a delta
+for my $case (['SPY', -0.30, 'put', {}], ['AAPL', 0.25, 'call', { dte => 60 }]) {
+    my ($sym, $target, $type, $more) = @$case;
+    ($st, $res) = tt_call($srv, $jwt, 'find_strikes_by_delta',
+                          { symbol => $sym, delta => $target, %$more });
+    my $sc = $res->{structuredContent} // {};
+    my @m = @{ $sc->{strikes} // [] };
+    my ($near) = grep { $_->{nearest} } @m;
+    ok !$res->{isError} && $near && $sc->{type} eq $type,
+        "find_strikes_by_delta $sym $target: a $type" or diag explain $res;
+    ok !(grep { abs($_->{delta} - $target) < abs($near->{delta} - $target) }
+         @m), 'the one marked is the nearest of those shown';
+    ok $type eq 'put' ? !(grep { $_->{delta} >= 0 } @m)
+                      : !(grep { $_->{delta} <= 0 } @m),
+        'every delta of the right sign';
+    ok abs($near->{delta} - $target) < 0.1, "and near the target: "
+                                            . $near->{delta};
+}
+($st, $res) = tt_call($srv, $jwt, 'find_strikes_by_delta',
+                      { symbol => 'SPY', delta => 0.3, dte => 30,
+                        expiration => '2030-01-18' });
+like $res->{content}[0]{text}, qr/expiration or dte, not both/,
+    'find_strikes_by_delta: a date and a dte are refused';
+
 # get_quotes answers from the stream what it carries: stocks, an index
 # (trades only), options
 ($st, $res) = tt_call($srv, $jwt, 'get_quotes',

@@ -219,8 +219,9 @@ extern const ttai_tool_impl_t  ttai_tool_get_option_chain;
 extern const ttai_tool_impl_t  ttai_tool_search_symbols;
 extern const ttai_tool_impl_t  ttai_tool_get_market_sessions;
 
-/* the market-data stream's tools (ttai_tool_greeks.c, ..._position_greeks.c) */
+/* the market-data stream's tools (ttai_tool_greeks.c, _strikes.c, ...) */
 extern const ttai_tool_impl_t  ttai_tool_get_greeks;
+extern const ttai_tool_impl_t  ttai_tool_find_strikes_by_delta;
 extern const ttai_tool_impl_t  ttai_tool_get_position_greeks;
 
 /*
