@@ -409,7 +409,10 @@ ttai_monitor_eval_create(json_t *user, long long now_ms)
                 && ttai_mon_want(ev, "get_balances", "balances", params)
                    != 0)
             || ((k->needs & TTAI_MON_ORDERS)
-                && ttai_mon_want(ev, "get_orders", "orders", params) != 0))
+                && ttai_mon_want(ev, "get_orders", "orders", params) != 0)
+            || ((k->needs & TTAI_MON_GREEKS)
+                && ttai_mon_want(ev, "get_position_greeks", "greeks",
+                                 params) != 0))
         {
             ttai_monitor_eval_free(ev);
             return NULL;
@@ -671,8 +674,9 @@ ttai_monitor_eval_feed(ttai_mon_eval_t *ev, const char *body, size_t len)
     if (json_object_set(acct, "account_number",
                         json_object_get(sc, "account_number")) != 0
         || json_object_set(acct, what,
-                           strcmp(what, "balances") == 0 ? sc
-                           : json_object_get(sc, what)) != 0)
+                           (strcmp(what, "balances") == 0
+                            || strcmp(what, "greeks") == 0)
+                           ? sc : json_object_get(sc, what)) != 0)
     {
         json_decref(msg);
         return -1;
@@ -701,6 +705,7 @@ ttai_mon_error(ttai_mon_eval_t *ev, const ttai_mon_kind_t *k, json_t *params)
         { TTAI_MON_POSITIONS, "positions" },
         { TTAI_MON_BALANCES, "balances" },
         { TTAI_MON_ORDERS, "orders" },
+        { TTAI_MON_GREEKS, "greeks" },
         { TTAI_MON_QUOTES, "quotes" },
     };
 

@@ -29,6 +29,7 @@
 #define TTAI_MON_POSITIONS       0x02
 #define TTAI_MON_BALANCES        0x04
 #define TTAI_MON_ORDERS          0x08
+#define TTAI_MON_GREEKS          0x10    /* get_position_greeks */
 
 #define TTAI_MON_ID_LEN          20      /* "alr_" and 16 hex digits */
 #define TTAI_MON_MAX_RULES       50      /* a user's */

@@ -31,6 +31,8 @@
 #define TTAI_MON_PRICE_BAND     0.001   /* of the level */
 #define TTAI_MON_PERCENT_BAND   0.1     /* of the threshold */
 #define TTAI_MON_AMOUNT_BAND    0.01    /* of the amount */
+#define TTAI_MON_DELTA_BAND     0.05    /* of a net delta's level */
+#define TTAI_MON_OPTION_BAND    0.02    /* of an option's delta */
 
 #define TTAI_MON_SYMBOL_MAX     48
 
@@ -51,6 +53,12 @@ static int ttai_mon_expiration(json_t *params, json_t *data,
     long long created_ms, long long now_ms, ttai_mon_observe_pt observe,
     void *odata);
 static int ttai_mon_order_filled(json_t *params, json_t *data,
+    long long created_ms, long long now_ms, ttai_mon_observe_pt observe,
+    void *odata);
+static int ttai_mon_net_delta(json_t *params, json_t *data,
+    long long created_ms, long long now_ms, ttai_mon_observe_pt observe,
+    void *odata);
+static int ttai_mon_short_delta(json_t *params, json_t *data,
     long long created_ms, long long now_ms, ttai_mon_observe_pt observe,
     void *odata);
 
@@ -88,6 +96,18 @@ const ttai_mon_kind_t  ttai_mon_kinds[] = {
       "an order fills (symbol narrows it)",
       { NULL },
       TTAI_MON_ORDERS, ttai_mon_order_filled },
+
+    { "net_delta",
+      "the account's net delta (shares, live) goes beyond level either "
+      "way",
+      { "level", NULL },
+      TTAI_MON_GREEKS, ttai_mon_net_delta },
+
+    { "short_option_delta",
+      "a short option's delta goes past level (0 to 1, either sign); "
+      "symbol narrows it",
+      { "level", NULL },
+      TTAI_MON_GREEKS, ttai_mon_short_delta },
 
     { NULL, NULL, { NULL }, 0, NULL }
 };
@@ -190,6 +210,23 @@ ttai_monitor_params(const char *kind, json_t *args, char *err, size_t errlen)
         return NULL;
     }
 
+    if (strcmp(k->name, "net_delta") == 0
+        && json_number_value(json_object_get(args, "level")) <= 0)
+    {
+        snprintf(err, errlen, "a net_delta rule's level is shares of "
+                 "delta above 0: it fires beyond it either way");
+        return NULL;
+    }
+
+    if (strcmp(k->name, "short_option_delta") == 0
+        && (json_number_value(json_object_get(args, "level")) <= 0
+            || json_number_value(json_object_get(args, "level")) >= 1))
+    {
+        snprintf(err, errlen, "a short_option_delta rule's level is a "
+                 "delta between 0 and 1, such as 0.5");
+        return NULL;
+    }
+
     if (strcmp(k->name, "position_pnl") == 0
         && json_number_value(json_object_get(args, "percent")) == 0)
     {
@@ -208,7 +245,7 @@ ttai_monitor_params(const char *kind, json_t *args, char *err, size_t errlen)
 
     if (json_object_get(args, "account_number") != NULL
         && !(k->needs & (TTAI_MON_POSITIONS | TTAI_MON_BALANCES
-                         | TTAI_MON_ORDERS)))
+                         | TTAI_MON_ORDERS | TTAI_MON_GREEKS)))
     {
         snprintf(err, errlen, "account_number is for rules on an "
                  "account's positions, balances or orders");
@@ -747,6 +784,94 @@ ttai_mon_account(json_t *data, json_t *params)
 
 
 /* an item of the symbol, or of its underlying; any, without one */
+
+/* the live greeks of get_position_greeks: the account's net delta */
+
+static int
+ttai_mon_net_delta(json_t *params, json_t *data, long long created_ms,
+    long long now_ms, ttai_mon_observe_pt observe, void *odata)
+{
+    int              ok;
+    double           level, d;
+    json_t          *acct;
+    const char      *num;
+    ttai_mon_obs_t   o;
+
+    level = json_number_value(json_object_get(params, "level"));
+    acct = ttai_mon_account(data, params);
+    num = json_string_value(json_object_get(acct, "account_number"));
+
+    d = ttai_mon_num(json_object_get(json_object_get(acct, "greeks"),
+                                     "total"), "delta", &ok);
+    if (!ok) {
+        return 0;
+    }
+
+    memset(&o, 0, sizeof(o));
+    o.subject = num ? num : "account";
+    o.value = d;
+    o.has_value = 1;
+    o.zone = fabs(d) > level ? TTAI_MON_FIRE
+             : fabs(d) < level * (1 - TTAI_MON_DELTA_BAND) ? TTAI_MON_CLEAR
+             : TTAI_MON_HOLD;
+
+    snprintf(o.message, sizeof(o.message), "Net delta of %s is %.2f "
+             "shares, %s the band of %.2f either way", num ? num
+             : "the account", d, fabs(d) > level ? "beyond" : "within",
+             level);
+
+    return observe(odata, &o);
+}
+
+
+/* each short option whose own delta is past the level, either sign */
+
+static int
+ttai_mon_short_delta(json_t *params, json_t *data, long long created_ms,
+    long long now_ms, ttai_mon_observe_pt observe, void *odata)
+{
+    int              ok;
+    size_t           i;
+    double           level, d, qty;
+    json_t          *acct, *pos;
+    const char      *symbol, *s;
+    ttai_mon_obs_t   o;
+
+    level = json_number_value(json_object_get(params, "level"));
+    symbol = json_string_value(json_object_get(params, "symbol"));
+    acct = ttai_mon_account(data, params);
+
+    json_array_foreach(json_object_get(json_object_get(acct, "greeks"),
+                                       "positions"), i, pos)
+    {
+        qty = ttai_mon_num(pos, "quantity", &ok);
+        d = ok ? ttai_mon_num(pos, "contract_delta", &ok) : 0;
+        s = json_string_value(json_object_get(pos, "symbol"));
+
+        if (!ok || qty >= 0 || s == NULL || !ttai_mon_matches(pos, symbol)) {
+            continue;
+        }
+
+        memset(&o, 0, sizeof(o));
+        o.subject = s;
+        o.value = d;
+        o.has_value = 1;
+        o.zone = fabs(d) >= level ? TTAI_MON_FIRE
+                 : fabs(d) < level - TTAI_MON_OPTION_BAND ? TTAI_MON_CLEAR
+                 : TTAI_MON_HOLD;
+
+        snprintf(o.message, sizeof(o.message), "Short %s has a delta of "
+                 "%.2f, %s %.2f", s, d, fabs(d) >= level ? "past" : "inside",
+                 level);
+
+        if (observe(odata, &o) != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
 
 static int
 ttai_mon_matches(json_t *item, const char *symbol)

@@ -403,17 +403,26 @@ ttai_tool_pg_answer(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
 
         bwd += x[0] * price * beta / spy;
 
-        item = json_pack("{s:s, s:f, s:f, s:f, s:f, s:f}",
-                         "symbol", symbol, "quantity", qty,
+        item = json_pack("{s:s, s:s?, s:f, s:f, s:f, s:f, s:f}",
+                         "symbol", symbol,
+                         "underlying", json_string_value(json_object_get(
+                                           pos, "underlying")),
+                         "quantity", qty,
                          "delta", ttai_market_round(x[0], 2),
                          "gamma", ttai_market_round(x[1], 4),
                          "theta", ttai_market_round(x[2], 2),
                          "vega", ttai_market_round(x[3], 2));
 
+        /* an option's own delta, as a chain shows it */
         if (item != NULL
-            && json_object_set_new(item, "iv", isnan(x[4]) ? json_null()
-                                   : json_real(ttai_market_round(x[4], 2)))
-               != 0)
+            && (json_object_set_new(item, "iv", isnan(x[4]) ? json_null()
+                                    : json_real(ttai_market_round(x[4], 2)))
+                != 0
+                || json_object_set_new(item, "contract_delta", isnan(x[4])
+                                       ? json_null()
+                                       : json_real(ttai_market_round(
+                                             x[0] / (qty * mult), 4)))
+                   != 0))
         {
             json_decref(item);
             item = NULL;

@@ -415,6 +415,89 @@ test_positions_and_errors(void **state)
 }
 
 
+/* the live greeks get_position_greeks answers, for the greeks rules */
+
+static double  net_delta_now, short_delta_now;
+
+static const char *
+answer_greeks(const char *call)
+{
+    static char  buf[1024];
+
+    assert_non_null(strstr(call, "\"get_position_greeks\""));
+
+    snprintf(buf, sizeof(buf), "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":"
+             "{\"content\":[],\"structuredContent\":{\"account_number\":"
+             "\"5WT01\",\"positions\":["
+             "{\"symbol\":\"AAPL  270115C00165000\",\"underlying\":\"AAPL\","
+             "\"quantity\":-1,\"delta\":%.2f,\"contract_delta\":%.4f},"
+             "{\"symbol\":\"SPY   270219P00560000\",\"underlying\":\"SPY\","
+             "\"quantity\":2,\"delta\":-80,\"contract_delta\":-0.4},"
+             "{\"symbol\":\"AAPL\",\"underlying\":\"AAPL\",\"quantity\":100,"
+             "\"delta\":100,\"contract_delta\":null}],"
+             "\"total\":{\"delta\":%.2f,\"gamma\":0,\"theta\":0,\"vega\":0},"
+             "\"missing\":[]}}}",
+             -100 * short_delta_now, short_delta_now, net_delta_now);
+
+    return buf;
+}
+
+
+/*
+ * net_delta fires beyond its band either way; short_option_delta for a
+ * short option past the level, never for a long one; each once, armed
+ * again once clearly back
+ */
+
+static void
+test_greeks_rules(void **state)
+{
+    int      calls;
+    json_t  *fired;
+
+    make_rule("dave", "alr_0000000000000010",
+              "{\"kind\":\"net_delta\",\"level\":50}", NULL);
+    make_rule("dave", "alr_0000000000000011",
+              "{\"kind\":\"short_option_delta\",\"level\":0.3}", NULL);
+
+    net_delta_now = -60;
+    short_delta_now = 0.35;
+    calls = 0;
+    fired = pass(NOW, "G", "G", answer_greeks, &calls);
+    assert_int_equal(calls, 1);
+    assert_int_equal(json_array_size(fired), 2);
+    json_decref(fired);
+    assert_int_equal(db_scalar("SELECT count(*) FROM alerts WHERE message "
+                               "LIKE 'Net delta of 5WT01 is -60.00%'"), 1);
+    assert_int_equal(db_scalar("SELECT count(*) FROM alerts WHERE message "
+                               "LIKE 'Short AAPL  270115C00165000%'"), 1);
+
+    /* still past: nothing new */
+    fired = pass(NOW + 60000, "G", "G", answer_greeks, NULL);
+    assert_int_equal(json_array_size(fired), 0);
+    json_decref(fired);
+
+    /* inside the hysteresis band: as it was; clearly back: armed */
+    net_delta_now = 48;
+    short_delta_now = 0.29;
+    fired = pass(NOW + 120000, "G", "G", answer_greeks, NULL);
+    assert_int_equal(json_array_size(fired), 0);
+    json_decref(fired);
+
+    net_delta_now = 10;
+    short_delta_now = 0.1;
+    fired = pass(NOW + 180000, "G", "G", answer_greeks, NULL);
+    assert_int_equal(json_array_size(fired), 0);
+    json_decref(fired);
+
+    net_delta_now = 70;
+    short_delta_now = 0.5;
+    fired = pass(NOW + 240000, "G", "G", answer_greeks, NULL);
+    assert_int_equal(json_array_size(fired), 2);
+    json_decref(fired);
+}
+
+
 static void
 test_delete_and_limit(void **state)
 {
@@ -518,6 +601,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_late_pass_writes_nothing,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_positions_and_errors, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_greeks_rules, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_delete_and_limit, setup,
                                         teardown),
