@@ -170,6 +170,7 @@ static void ngx_http_ttai_dxf_message(ngx_http_ttai_dxf_t *f,
     const char *msg, size_t len);
 static void ngx_http_ttai_dxf_events(ngx_http_ttai_dxf_t *f, json_t *events);
 static void ngx_http_ttai_dxf_flush(ngx_event_t *ev);
+static int ngx_http_ttai_dxf_candle(json_t *v, json_t *ev);
 static void ngx_http_ttai_dxf_demand(ngx_http_ttai_dxf_t *f);
 static void ngx_http_ttai_dxf_put(ngx_http_ttai_dxf_t *f, const char *symbol,
     json_t *value, time_t ttl);
@@ -1496,6 +1497,17 @@ ngx_http_ttai_dxf_events(ngx_http_ttai_dxf_t *f, json_t *events)
             }
         }
 
+        if (strcmp(type, "Candle") == 0) {
+            if (ngx_http_ttai_dxf_candle(v, ev) == 0
+                && json_object_set(v, "at", at) == 0
+                && json_object_set(f->touched, symbol, json_true()) == 0)
+            {
+                f->events++;
+            }
+
+            continue;
+        }
+
         /* the event is the message's, and kept as it is: no copy */
         if (json_object_set(v, type, ev) != 0
             || json_object_set(v, "at", at) != 0
@@ -1516,6 +1528,82 @@ ngx_http_ttai_dxf_events(ngx_http_ttai_dxf_t *f, json_t *events)
     if (json_object_size(f->touched) > 0 && !f->flush.posted) {
         ngx_post_event(&f->flush, &ngx_posted_next_events);
     }
+}
+
+
+/*
+ * A bar into the symbol's series, "Candles": [[time, open, high, low,
+ * close, volume], ...] by time: the same time replaces a bar (the
+ * current one, updated), another is put in its place; the oldest go
+ * past TTAI_DXL_CANDLES
+ */
+
+static int
+ngx_http_ttai_dxf_candle(json_t *v, json_t *ev)
+{
+    size_t   n, i;
+    json_t  *bars, *bar, *x;
+    double   t, bt;
+
+    static const char  *fields[] = {
+        "time", "open", "high", "low", "close", "volume"
+    };
+
+    t = json_number_value(json_object_get(ev, "time"));
+
+    if (!json_is_number(json_object_get(ev, "time"))) {
+        return -1;
+    }
+
+    bars = json_object_get(v, "Candles");
+
+    if (bars == NULL) {
+        bars = json_array();
+        if (bars == NULL || json_object_set_new(v, "Candles", bars) != 0) {
+            return -1;
+        }
+    }
+
+    bar = json_array();
+    if (bar == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        x = json_object_get(ev, fields[i]);
+
+        if (json_array_append(bar, x ? x : json_null()) != 0) {
+            json_decref(bar);
+            return -1;
+        }
+    }
+
+    n = json_array_size(bars);
+
+    /* bars come in order mostly: look from the newest */
+    for (i = n; i > 0; i--) {
+        bt = json_number_value(json_array_get(json_array_get(bars, i - 1),
+                                              0));
+        if (bt <= t) {
+            break;
+        }
+    }
+
+    if (i > 0 && json_number_value(json_array_get(json_array_get(bars,
+                                                                 i - 1), 0))
+                 == t)
+    {
+        json_array_set_new(bars, i - 1, bar);
+
+    } else if (json_array_insert_new(bars, i, bar) != 0) {
+        return -1;
+    }
+
+    while (json_array_size(bars) > TTAI_DXL_CANDLES) {
+        json_array_remove(bars, 0);
+    }
+
+    return 0;
 }
 
 
@@ -1566,6 +1654,7 @@ ngx_http_ttai_dxf_demand(ngx_http_ttai_dxf_t *f)
     char        *msg;
     size_t       i;
     json_t      *wanted, *want, *add, *remove, *v;
+    long long    period;
     const char  *symbol;
     ngx_uint_t   max;
 
@@ -1586,10 +1675,21 @@ ngx_http_ttai_dxf_demand(ngx_http_ttai_dxf_t *f)
 
     json_array_foreach(wanted, i, v) {
         symbol = json_string_value(v);
+        period = ttai_dxl_candle_period(symbol);
 
         json_object_set(want, symbol, json_true());
 
-        if (json_object_get(f->subscribed, symbol) == NULL) {
+        if (json_object_get(f->subscribed, symbol) != NULL) {
+            continue;
+        }
+
+        /* a candle symbol: its last TTAI_DXL_CANDLES bars, then updates */
+        if (period > 0) {
+            json_array_append_new(add, json_pack("{s:s, s:I}", "symbol",
+                                  symbol, "fromTime", (json_int_t)
+                                  (ngx_http_ttai_dxf_now()
+                                   - period * TTAI_DXL_CANDLES)));
+        } else {
             json_array_append(add, v);
         }
     }
@@ -1612,7 +1712,10 @@ ngx_http_ttai_dxf_demand(ngx_http_ttai_dxf_t *f)
     }
 
     json_array_foreach(add, i, v) {
-        json_object_set(f->subscribed, json_string_value(v), json_true());
+        json_object_set(f->subscribed,
+                        json_is_object(v)
+                        ? json_string_value(json_object_get(v, "symbol"))
+                        : json_string_value(v), json_true());
     }
 
     json_array_foreach(remove, i, v) {

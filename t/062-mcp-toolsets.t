@@ -18,7 +18,7 @@ our @Alerts = qw(create_alert list_alerts delete_alert get_alerts
                  get_position_history);
 our @Market = qw(get_quotes get_market_metrics get_option_chain
                  search_symbols get_market_sessions get_greeks
-                 find_strikes_by_delta);
+                 find_strikes_by_delta get_candles);
 
 # every tool, in the order tools/list shows them: the account toolset's
 # get_position_greeks comes last, with the stream's other tool

@@ -78,8 +78,8 @@ is $client->{user}, 'tt-alice', 'it authorized with the quote token of '
 is $client->{keepaliveTimeout}, 4, 'SETUP asked for the configured '
                                     . 'keep-alive';
 is_deeply [sort keys %{ $client->{fields} // {} }],
-          [qw(Greeks Profile Quote Summary Trade)],
-          'FEED_SETUP asked for the five event types';
+          [qw(Candle Greeks Profile Quote Summary Trade)],
+          'FEED_SETUP asked for the six event types';
 unlike errors(), qr/qt\.[A-Za-z0-9_-]{20,}/, 'no quote token in the log';
 
 # -- subscriptions by demand, and the greeks' values ------------------------
@@ -168,6 +168,24 @@ for my $case (['SPY', -0.30, 'put', {}], ['AAPL', 0.25, 'call', { dte => 60 }]) 
                         expiration => '2030-01-18' });
 like $res->{content}[0]{text}, qr/expiration or dte, not both/,
     'find_strikes_by_delta: a date and a dte are refused';
+
+# bars from Candle events: the history at once, then the forming one
+($st, $res) = tt_call($srv, $jwt, 'get_candles',
+                      { symbol => 'AAPL', period => '5m', count => 12 });
+my @bars = @{ $res->{structuredContent}{bars} // [] };
+is scalar(@bars), 12, 'get_candles: the bars asked for' or diag explain $res;
+ok !(grep { !($_->{high} >= $_->{open} && $_->{high} >= $_->{close}
+              && $_->{low} <= $_->{open} && $_->{low} <= $_->{close}) }
+     @bars), 'each bar\'s high and low hold its open and close';
+my @times = map { $_->{time} } @bars;
+is_deeply \@times, [sort @times], 'oldest first';
+is scalar(grep { /:(00|05|10|15|20|25|30|35|40|45|50|55):00Z$/ } @times), 12,
+    'each on a 5-minute boundary';
+($st, $res) = tt_call($srv, $jwt, 'get_candles',
+                      { symbol => 'SPY', count => 3 });
+is scalar(@{ $res->{structuredContent}{bars} // [] }), 3,
+    'daily bars by default' or diag explain $res;
+like $res->{content}[0]{text}, qr/^SPY, 1d bars/m, 'saying so';
 
 # get_quotes answers from the stream what it carries: stocks, an index
 # (trades only), options

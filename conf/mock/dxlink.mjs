@@ -88,8 +88,21 @@ const FIELDS = {
               'dayOpenPrice', 'openInterest', 'prevDayClosePrice'],
     Greeks: ['eventType', 'eventSymbol', 'delta', 'gamma', 'price', 'rho',
              'theta', 'vega', 'volatility'],
-    Profile: ['eventType', 'eventSymbol', 'description', 'tradingStatus']
+    Profile: ['eventType', 'eventSymbol', 'description', 'tradingStatus'],
+    Candle: ['eventType', 'eventSymbol', 'time', 'open', 'high', 'low',
+             'close', 'volume']
 };
+
+/* "AAPL{=5m}" -> ["AAPL", 300000]; null for a symbol that is not one */
+function candleOf(symbol) {
+    const m = /^(.+)\{=(\d*)([smhdw])\}$/.exec(symbol);
+    if (!m) {
+        return null;
+    }
+    const unit = { s: 1000, m: 60000, h: 3600000, d: 86400000,
+                   w: 604800000 }[m[3]];
+    return [m[1], (Number(m[2]) || 1) * unit];
+}
 
 const state = { connections: 0, auths: 0, refusedAuths: 0, refuse: 0,
                 silentUntil: 0, sent: 0, keepalives: 0, errors: [] };
@@ -198,13 +211,21 @@ async function onMessage(c, text) {
         const added = [];
         (m.add || []).forEach((s) => {
             const k = `${s.type}\u0000${s.symbol}`;
-            if (!c.subs.has(k)) {
+            if (s.type === 'Candle') {
+                /* its bars from fromTime at once, then the forming one */
+                const sub = { ready: false };
+                c.candles.set(s.symbol, sub);
+                candles(c, s.symbol, Number(s.fromTime) || Date.now())
+                    .then(() => { sub.ready = true; })
+                    .catch((e) => log(e.message));
+            } else if (!c.subs.has(k)) {
                 added.push(s);
             }
             c.subs.add(k);
         });
         (m.remove || []).forEach((s) => {
             c.subs.delete(`${s.type}\u0000${s.symbol}`);
+            c.candles.delete(s.symbol);
         });
         if (added.length > 0) {
             /* a new symbol's first events go at once */
@@ -228,6 +249,26 @@ function armKeepalive(c) {
     c.kaTimer = setInterval(() => {
         send(c, { type: 'KEEPALIVE', channel: 0 });
     }, c.keepalive * 500);
+}
+
+/* a candle symbol's bars from a time, as Candle events */
+async function candles(c, symbol, from) {
+    const cs = candleOf(symbol);
+    const fields = (c.fields || {}).Candle;
+    if (!cs || !fields) {
+        return;
+    }
+    const r = await getJson(`/mock/candles?symbol=${encodeURIComponent(cs[0])}`
+                            + `&period=${cs[1]}&from=${from}`);
+    for (let i = 0; i < r.bars.length; i += 100) {
+        const values = r.bars.slice(i, i + 100).flatMap((b) => {
+            b.eventSymbol = symbol;
+            return fields.map((f) => b[f]);
+        });
+        state.sent++;
+        send(c, { type: 'FEED_DATA', channel: c.channel,
+                  data: ['Candle', values] });
+    }
 }
 
 /* synthetic values: a walk per symbol, for benchmarks */
@@ -271,7 +312,11 @@ async function emit(conns, only) {
     conns.forEach((c) => {
         const subs = only ? only.map((s) => `${s.type}\u0000${s.symbol}`)
                           : [...c.subs];
-        subs.forEach((k) => want.add(k.split('\u0000')[1]));
+        subs.forEach((k) => {
+            if (!k.startsWith('Candle\u0000')) {
+                want.add(k.split('\u0000')[1]);
+            }
+        });
     });
     if (want.size === 0) {
         return;
@@ -319,7 +364,13 @@ setInterval(() => {
         return;
     }
     ticking = true;
-    emit([...clients]).catch((e) => log(e.message))
+    /* the bar forming now, of each candle symbol */
+    const now = Date.now();
+    const forming = [...clients].flatMap((c) => [...c.candles.entries()]
+        .filter(([, sub]) => sub.ready)
+        .map(([s]) => candles(c, s, now - now % candleOf(s)[1])));
+    Promise.all([emit([...clients]), ...forming])
+        .catch((e) => log(e.message))
         .finally(() => { ticking = false; });
 }, opts.interval);
 
@@ -396,7 +447,8 @@ const server = http.createServer(control);
 const wss = new WebSocketServer({ server, path: '/realtime' });
 
 wss.on('connection', (ws) => {
-    const c = { ws, subs: new Set(), keepalives: 0, keepalive: 60 };
+    const c = { ws, subs: new Set(), keepalives: 0, keepalive: 60,
+                candles: new Map() };
     clients.add(c);
     state.connections++;
     ws.on('message', (data, binary) => {

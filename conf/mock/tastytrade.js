@@ -923,6 +923,54 @@ function streamEvents(sym, now) {
     return out;
 }
 
+/*
+ * A bar's price at time t: the quote's (moving as motion() says), with a
+ * slow swing of its own over weeks so that daily bars differ; at now the
+ * two agree
+ */
+var CANDLE_SWING = 23 * DAY;
+
+function candlePrice(type, sym, t, now) {
+    var ph = hnum('swing:' + sym) % CANDLE_SWING;
+    var swing = function (x) {
+        return Math.sin(2 * Math.PI * ((x + ph) % CANDLE_SWING) / CANDLE_SWING);
+    };
+    return Number(quote(type, sym, t).last)
+           * (1 + 0.06 * (swing(t) - swing(now)));
+}
+
+/*
+ * GET /mock/candles?symbol=&period=<ms>&from=<ms>: the bars of a stock,
+ * ETF or index from the bar holding from to the one forming now (1000
+ * at most), as DXLink's Candle events: time, open, high, low, close,
+ * volume
+ */
+function mockCandles(r, a) {
+    var sym = param(a.query, 'symbol');
+    var period = Number(param(a.query, 'period'));
+    var type = sym ? streamType(sym) : null;
+    if (!type || type === 'Equity Option' || !(period >= 1000)) {
+        throw fail(400, 'invalid_request',
+                   'symbol (a stock, ETF or index) and period (ms) are needed');
+    }
+    var now = a.now;
+    var from = Math.max(Number(param(a.query, 'from')) || now,
+                        now - 1000 * period);
+    var bars = [];
+    for (var t = Math.floor(from / period) * period; t <= now; t += period) {
+        var end = Math.min(t + period, now);
+        var ps = [0, 0.25, 0.5, 0.75, 1].map(function (k) {
+            return candlePrice(type, sym, Math.min(t + k * (end - t), now), now);
+        });
+        bars.push({ eventType: 'Candle', time: t,
+                    open: round2(ps[0]), close: round2(ps[4]),
+                    high: round2(Math.max.apply(null, ps)),
+                    low: round2(Math.min.apply(null, ps)),
+                    volume: 1000 + hnum('volume:' + sym + ':' + t) % 100000 });
+    }
+    send(r, 200, JSON.stringify({ symbol: sym, period: period, bars: bars }));
+}
+
 /* an OCC symbol as describe() takes it */
 function instrumentOf(occ) {
     var o = parseOcc(occ);
@@ -2198,7 +2246,8 @@ var ROUTES = [
     ['GET', 'mock/price', mockPrice, 'mock'],
     ['GET', 'api-quote-tokens', quoteToken, 'token'],
     ['POST', 'mock/quote-token', mockQuoteToken, 'mock'],
-    ['GET', 'mock/stream-events', mockStreamEvents, 'mock']
+    ['GET', 'mock/stream-events', mockStreamEvents, 'mock'],
+    ['GET', 'mock/candles', mockCandles, 'mock']
 ];
 
 function match(pattern, segs) {

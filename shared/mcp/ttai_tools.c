@@ -77,6 +77,7 @@ static const ttai_tool_impl_t  *ttai_tools_shipped[] = {
     /* the market-data stream's tools */
     &ttai_tool_get_greeks,
     &ttai_tool_find_strikes_by_delta,
+    &ttai_tool_get_candles,
     &ttai_tool_get_position_greeks,
 
     NULL

@@ -222,6 +222,7 @@ extern const ttai_tool_impl_t  ttai_tool_get_market_sessions;
 /* the market-data stream's tools (ttai_tool_greeks.c, _strikes.c, ...) */
 extern const ttai_tool_impl_t  ttai_tool_get_greeks;
 extern const ttai_tool_impl_t  ttai_tool_find_strikes_by_delta;
+extern const ttai_tool_impl_t  ttai_tool_get_candles;
 extern const ttai_tool_impl_t  ttai_tool_get_position_greeks;
 
 /*

@@ -23,21 +23,24 @@
 typedef struct {
     const char   *type;
     const char   *fields[10];
+    int           candle;        /* for candle symbols ("AAPL{=5m}") only */
 } ttai_dxl_fields_t;
 
 static const ttai_dxl_fields_t  ttai_dxl_fields[] = {
     { "Quote", { "eventType", "eventSymbol", "bidPrice", "askPrice",
-                 "bidSize", "askSize", NULL } },
+                 "bidSize", "askSize", NULL }, 0 },
     { "Trade", { "eventType", "eventSymbol", "price", "size", "dayVolume",
-                 NULL } },
+                 NULL }, 0 },
     { "Summary", { "eventType", "eventSymbol", "dayOpenPrice",
                    "dayHighPrice", "dayLowPrice", "prevDayClosePrice",
-                   "openInterest", NULL } },
+                   "openInterest", NULL }, 0 },
     { "Greeks", { "eventType", "eventSymbol", "price", "volatility",
-                  "delta", "gamma", "theta", "rho", "vega", NULL } },
+                  "delta", "gamma", "theta", "rho", "vega", NULL }, 0 },
     { "Profile", { "eventType", "eventSymbol", "description",
-                   "tradingStatus", NULL } },
-    { NULL, { NULL } }
+                   "tradingStatus", NULL }, 0 },
+    { "Candle", { "eventType", "eventSymbol", "time", "open", "high", "low",
+                  "close", "volume", NULL }, 1 },
+    { NULL, { NULL }, 0 }
 };
 
 
@@ -300,7 +303,7 @@ char *
 ttai_dxl_subscribe(ttai_dxl_t *d, json_t *add, json_t *remove, int *oom)
 {
     size_t       i;
-    json_t      *v, *a, *r;
+    json_t      *v, *a, *r, *from;
     char        *text;
     const char  *s;
 
@@ -316,7 +319,11 @@ ttai_dxl_subscribe(ttai_dxl_t *d, json_t *add, json_t *remove, int *oom)
     }
 
     json_array_foreach(add, i, v) {
-        s = json_string_value(v);
+        /* a candle symbol comes with the time its bars begin */
+        s = json_is_object(v)
+            ? json_string_value(json_object_get(v, "symbol"))
+            : json_string_value(v);
+        from = json_object_get(v, "fromTime");
 
         if (s == NULL || json_object_get(d->subscribed, s) != NULL
             || json_object_size(d->subscribed) >= TTAI_DXL_MAX_SYMBOLS)
@@ -325,7 +332,9 @@ ttai_dxl_subscribe(ttai_dxl_t *d, json_t *add, json_t *remove, int *oom)
         }
 
         if (json_object_set_new(d->subscribed, s, json_true()) != 0
-            || json_object_set_new(a, s, json_true()) != 0)
+            || json_object_set_new(a, s, json_is_integer(from)
+                                         ? json_incref(from) : json_true())
+               != 0)
         {
             *oom = 1;
         }
@@ -364,6 +373,39 @@ ttai_dxl_subscribe(ttai_dxl_t *d, json_t *add, json_t *remove, int *oom)
     json_decref(r);
 
     return text;
+}
+
+
+long long
+ttai_dxl_candle_period(const char *symbol)
+{
+    char        *end;
+    long         n;
+    const char  *p;
+
+    p = strstr(symbol, "{=");
+    if (p == NULL) {
+        return 0;
+    }
+
+    n = strtol(p + 2, &end, 10);
+
+    if (end == p + 2) {
+        n = 1;                  /* "{=d}": one day */
+    }
+
+    if (n <= 0 || end[0] == '\0' || end[1] != '}') {
+        return 0;
+    }
+
+    switch (end[0]) {
+    case 's': return n * 1000LL;
+    case 'm': return n * 60000LL;
+    case 'h': return n * 3600000LL;
+    case 'd': return n * 86400000LL;
+    case 'w': return n * 7 * 86400000LL;
+    default: return 0;
+    }
 }
 
 
@@ -448,14 +490,18 @@ ttai_dxl_setup(void)
 }
 
 
-/* FEED_SUBSCRIPTION for every type ttai reads, of each symbol */
+/*
+ * FEED_SUBSCRIPTION for every type ttai reads, of each symbol; a candle
+ * symbol ("AAPL{=5m}") for Candle alone, from its fromTime
+ */
 
 static char *
 ttai_dxl_subscription(json_t *add, json_t *remove)
 {
+    int          candle;
     size_t       i, k;
     char        *text;
-    json_t      *msg, *list[2], *src[2], *v;
+    json_t      *msg, *list[2], *src[2], *v, *e;
     const char  *s;
 
     msg = json_pack("{s:s, s:i}", "type", "FEED_SUBSCRIPTION", "channel",
@@ -476,12 +522,24 @@ ttai_dxl_subscription(json_t *add, json_t *remove)
         }
 
         json_object_foreach(src[k], s, v) {
+            candle = (strstr(s, "{=") != NULL);
+
             for (i = 0; ttai_dxl_fields[i].type != NULL; i++) {
-                if (json_array_append_new(list[k],
-                        json_pack("{s:s, s:s}", "type",
-                                  ttai_dxl_fields[i].type, "symbol", s))
-                    != 0)
+                if (ttai_dxl_fields[i].candle != candle) {
+                    continue;
+                }
+
+                e = json_pack("{s:s, s:s}", "type", ttai_dxl_fields[i].type,
+                              "symbol", s);
+
+                if (e != NULL && k == 0 && json_is_integer(v)
+                    && json_object_set(e, "fromTime", v) != 0)
                 {
+                    json_decref(e);
+                    e = NULL;
+                }
+
+                if (json_array_append_new(list[k], e) != 0) {
                     json_decref(list[k]);
                     json_decref(msg);
                     return NULL;

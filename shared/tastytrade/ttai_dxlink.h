@@ -72,7 +72,9 @@ int ttai_dxl_receive(ttai_dxl_t *d, const char *msg, size_t len,
 
 /*
  * Symbols to add to or remove from the feed, for the event types ttai
- * reads (arrays of strings, either NULL); the message to send now, or
+ * reads (arrays of strings, either NULL; a candle symbol, "AAPL{=5m}",
+ * is added as {"symbol", "fromTime": epoch ms} for Candle events from
+ * then on); the message to send now, or
  * NULL when there is none yet (kept until the feed is ready) or nothing
  * changed; *oom set when out of memory
  */
@@ -81,6 +83,15 @@ char *ttai_dxl_subscribe(ttai_dxl_t *d, json_t *add, json_t *remove,
 
 /* the keep-alive message */
 char *ttai_dxl_keepalive(ttai_dxl_t *d);
+
+/*
+ * A candle symbol's period in ms ("AAPL{=5m}": 300000, "{=1d}", "{=2h}",
+ * "{=1w}"), 0 for any other symbol
+ */
+long long ttai_dxl_candle_period(const char *symbol);
+
+/* the most bars kept of a candle symbol */
+#define TTAI_DXL_CANDLES       500
 
 void ttai_dxl_out_free(ttai_dxl_out_t *out);
 

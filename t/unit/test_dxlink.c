@@ -251,6 +251,76 @@ test_refused_by_error(void **state)
 }
 
 
+/* a candle symbol: Candle alone, from its fromTime; its period read */
+static int  oom_flag;
+
+static void
+test_candles(void **state)
+{
+    char            *text;
+    json_t          *m, *e;
+    ttai_dxl_out_t   out;
+
+    text = ttai_dxl_start(d);
+    free(text);
+    json_decref(recv_one("{\"type\":\"AUTH_STATE\",\"channel\":0,"
+                         "\"state\":\"UNAUTHORIZED\"}", &out));
+    ttai_dxl_out_free(&out);
+    json_decref(recv_one("{\"type\":\"AUTH_STATE\",\"channel\":0,"
+                         "\"state\":\"AUTHORIZED\"}", &out));
+    ttai_dxl_out_free(&out);
+    json_decref(recv_one("{\"type\":\"CHANNEL_OPENED\",\"channel\":3}",
+                         &out));
+    ttai_dxl_out_free(&out);
+    json_decref(recv_one("{\"type\":\"FEED_CONFIG\",\"channel\":3,"
+                         "\"eventFields\":{\"Candle\":[\"eventType\","
+                         "\"eventSymbol\",\"time\",\"close\"]}}", &out));
+    ttai_dxl_out_free(&out);
+
+    m = json_loads("[{\"symbol\":\"AAPL{=5m}\",\"fromTime\":1234}]", 0,
+                   NULL);
+    text = ttai_dxl_subscribe(d, m, NULL, &oom_flag);
+    json_decref(m);
+    assert_non_null(text);
+    m = json_loads(text, 0, NULL);
+    free(text);
+    assert_int_equal(json_array_size(json_object_get(m, "add")), 1);
+    e = json_array_get(json_object_get(m, "add"), 0);
+    assert_string_equal(json_string_value(json_object_get(e, "type")),
+                        "Candle");
+    assert_int_equal(json_integer_value(json_object_get(e, "fromTime")),
+                     1234);
+    json_decref(m);
+
+    m = json_pack("[s]", "AAPL{=5m}");
+    text = ttai_dxl_subscribe(d, NULL, m, &oom_flag);
+    json_decref(m);
+    m = json_loads(text, 0, NULL);
+    free(text);
+    e = json_array_get(json_object_get(m, "remove"), 0);
+    assert_int_equal(json_array_size(json_object_get(m, "remove")), 1);
+    assert_null(json_object_get(e, "fromTime"));
+    json_decref(m);
+
+    /* bars decoded by the server's fields */
+    m = recv_one("{\"type\":\"FEED_DATA\",\"channel\":3,\"data\":[\"Candle\","
+                 "[\"Candle\",\"AAPL{=5m}\",1800000000000,150.5]]}", &out);
+    json_decref(m);
+    e = json_array_get(out.events, 0);
+    assert_int_equal(json_array_size(out.events), 1);
+    assert_true(json_number_value(json_object_get(e, "close")) == 150.5);
+    ttai_dxl_out_free(&out);
+
+    assert_int_equal(ttai_dxl_candle_period("AAPL{=5m}"), 300000);
+    assert_int_equal(ttai_dxl_candle_period("SPY{=1d}"), 86400000);
+    assert_int_equal(ttai_dxl_candle_period("SPY{=d}"), 86400000);
+    assert_int_equal(ttai_dxl_candle_period("SPY{=2h}"), 7200000);
+    assert_int_equal(ttai_dxl_candle_period("SPY"), 0);
+    assert_int_equal(ttai_dxl_candle_period("SPY{=5x}"), 0);
+    assert_int_equal(ttai_dxl_candle_period("SPY{=5m"), 0);
+}
+
+
 static void
 test_malformed(void **state)
 {
@@ -302,6 +372,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_refused_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_by_error, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_candles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
     };
 

@@ -62,6 +62,7 @@ static const struct {
     { "get_market_sessions", MARKET },
     { "get_greeks", MARKET },
     { "find_strikes_by_delta", MARKET },
+    { "get_candles", MARKET },
     { "get_position_greeks", ACCOUNT },
 };
 
@@ -298,7 +299,7 @@ test_pages_per_selection(void **state)
 static void
 test_pages_of_a_selection(void **state)
 {
-    char              names[9][32], cursor[64], body[256], *text;
+    char              names[10][32], cursor[64], body[256], *text;
     size_t            i, seen;
     json_t           *r, *next, *t;
     ttai_mcp_call_t   call;
@@ -314,7 +315,7 @@ test_pages_of_a_selection(void **state)
         json_decref(next);
 
         json_array_foreach(json_object_get(r, "tools"), i, t) {
-            assert_true(seen < 9);
+            assert_true(seen < 10);
             snprintf(names[seen++], sizeof(names[0]), "%s",
                      json_string_value(json_object_get(t, "name")));
         }
@@ -324,16 +325,17 @@ test_pages_of_a_selection(void **state)
 
     } while (next != NULL);
 
-    assert_int_equal(seen, 8);
+    assert_int_equal(seen, 9);
     assert_string_equal(names[0], "get_session_info");
     assert_string_equal(names[1], "get_quotes");
     assert_string_equal(names[5], "get_market_sessions");
     assert_string_equal(names[6], "get_greeks");
     assert_string_equal(names[7], "find_strikes_by_delta");
+    assert_string_equal(names[8], "get_candles");
 
-    /* offset 8 is past this selection, though not past all tools */
+    /* offset 9 is past this selection, though not past all tools */
     sodium_bin2base64(cursor, sizeof(cursor),
-                      (const unsigned char *) "ttai-tools:8", 12,
+                      (const unsigned char *) "ttai-tools:9", 12,
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":1,"
              "\"method\":\"tools/list\",\"params\":{\"cursor\":\"%s\"}}",
