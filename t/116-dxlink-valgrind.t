@@ -1,8 +1,9 @@
 # The market-data feed's worker under valgrind's memcheck: nginx runs
-# under it while the feed connects, is asked for symbols by get_greeks
-# and get_position_greeks, is closed, dropped, sent malformed frames and
-# messages, goes silent and has its token refused once; then nginx stops
-# and memcheck must have found no error and no leak of the module's.
+# under it while the feed connects, is asked for symbols by get_greeks,
+# get_position_greeks, get_candles, find_strikes_by_delta and get_quotes,
+# is closed, dropped, sent malformed frames and messages, goes silent and
+# has its token refused once; then nginx stops and memcheck must have
+# found no error and no leak of the module's.
 
 use strict;
 use warnings;
@@ -60,6 +61,16 @@ my ($opt) = grep { /\d{6}[CP]\d{8}$/ }
 ($st, $res) = tt_call($srv, $jwt, 'get_greeks', { symbols => [$opt] },
                       timeout => 30);
 ok !$res->{isError}, 'get_greeks answers' or diag explain $res;
+($st, $res) = tt_call($srv, $jwt, 'get_candles',
+                      { symbol => 'AAPL', period => '5m', count => 5 },
+                      timeout => 30);
+ok !$res->{isError}, 'get_candles answers' or diag explain $res;
+($st, $res) = tt_call($srv, $jwt, 'find_strikes_by_delta',
+                      { symbol => 'SPY', delta => -0.3 }, timeout => 30);
+ok !$res->{isError}, 'find_strikes_by_delta answers' or diag explain $res;
+($st, $res) = tt_call($srv, $jwt, 'get_quotes',
+                      { symbols => ['AAPL', 'SPX', $opt] }, timeout => 30);
+ok !$res->{isError}, 'get_quotes answers' or diag explain $res;
 
 my $conns = mock('GET', '/mock/state')->{connections};
 mock('POST', '/mock/close');
