@@ -16,15 +16,19 @@ our @EXPORT_OK = qw(dx_conf dx_mock_start dx_mock_stop dx_mock dx_feed
 my $JSON = JSON::PP->new->canonical;
 
 # the http-level lines of a tt_server whose feed opens on the mock at
-# $dport as $user; %opt: keepalive, idle, token_ttl (seconds)
+# $dport as $user; %opt: keepalive, idle, token_ttl (seconds), url (the
+# one the quote token comes with, instead of the mock's own), trusted
+# (ttai_dxlink_trusted_certificate)
 sub dx_conf {
     my ($dport, $user, %opt) = @_;
     return "ttai_dxlink on;\n"
          . "    ttai_dxlink_user $user;\n"
          . "    ttai_dxlink_keepalive @{[ $opt{keepalive} // 4 ]}s;\n"
          . "    ttai_dxlink_idle @{[ $opt{idle} // 8 ]}s;\n"
+         . ($opt{trusted}
+            ? "    ttai_dxlink_trusted_certificate $opt{trusted};\n" : '')
          . "    js_var \$tastytrade_mock_dxlink_url "
-         . "ws://127.0.0.1:$dport/realtime;\n"
+         . ($opt{url} // "ws://127.0.0.1:$dport/realtime") . ";\n"
          . "    js_var \$tastytrade_mock_quote_token_ttl "
          . "@{[ $opt{token_ttl} // 86400 ]};";
 }
