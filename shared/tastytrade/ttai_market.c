@@ -279,3 +279,46 @@ ttai_market_result(ttai_market_text_t *t, json_t *structured)
 
     return r;
 }
+
+
+int
+ttai_market_underlying(const char *tool, json_t *arg, char *out,
+    json_t **result)
+{
+    int          kind;
+    const char  *s;
+
+    s = json_string_value(arg);
+
+    if (s == NULL || ttai_worker_symbol(s, json_string_length(arg), out) != 0)
+    {
+        *result = ttai_tool_error_result("Tool %s: \"%.64s\" is not a "
+                                         "symbol.  Give the underlying's "
+                                         "ticker, such as AAPL, SPY or SPX; "
+                                         "search_symbols finds it.", tool,
+                                         s ? s : "");
+        return -1;
+    }
+
+    kind = ttai_worker_kind(out);
+
+    if (kind == TTAI_WORKER_EQUITY_OPTION
+        || kind == TTAI_WORKER_FUTURE_OPTION)
+    {
+        *result = ttai_tool_error_result("Tool %s: %s is an option.  Give "
+                                         "its underlying (the root, such as "
+                                         "AAPL) instead.", tool, out);
+        return -1;
+    }
+
+    if (kind != TTAI_WORKER_EQUITY && kind != TTAI_WORKER_INDEX) {
+        *result = ttai_tool_error_result("Tool %s covers stocks, ETFs and "
+                                         "indices; %s is a %s, which it "
+                                         "does not.", tool, out,
+                                         kind == TTAI_WORKER_FUTURE
+                                         ? "future" : "cryptocurrency");
+        return -1;
+    }
+
+    return 0;
+}

@@ -36,6 +36,14 @@ typedef struct {
  */
 json_t *ttai_market_symbols(const char *tool, json_t *list, json_t **result);
 
+/*
+ * An underlying's symbol argument (a stock, ETF or index) normalized into
+ * out (TTAI_WORKER_SYMBOL_LEN + 1 bytes): 0; or -1 with *result an isError
+ * of tool that says what to give instead (NULL: out of memory)
+ */
+int ttai_market_underlying(const char *tool, json_t *arg, char *out,
+    json_t **result);
+
 /* "A,B,%2FESZ5": each percent-encoded, comma-joined; malloc'd or NULL */
 char *ttai_market_join(json_t *symbols);
 

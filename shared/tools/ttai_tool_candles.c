@@ -48,31 +48,22 @@ static int
 ttai_tool_candles_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
     ttai_mcp_pending_t **pending)
 {
-    int          kind;
-    char         symbol[TTAI_WORKER_SYMBOL_LEN + 1], cs[TTAI_WORKER_SYMBOL_LEN
-                                                      + 8];
+    char         symbol[TTAI_WORKER_SYMBOL_LEN + 1];
+    char         cs[TTAI_WORKER_SYMBOL_LEN + 8];
     json_t      *streamer;
-    const char  *s, *period;
+    const char  *period;
 
-    s = json_string_value(json_object_get(args, "symbol"));
     period = json_string_value(json_object_get(args, "period"));
 
     if (period == NULL) {
         period = "1d";
     }
 
-    if (ttai_worker_symbol(s, strlen(s), symbol) != 0) {
-        *result = ttai_tool_error_result("Tool get_candles: \"%.16s\" is "
-                                         "not a symbol.", s);
-        return *result ? 0 : -1;
-    }
-
-    kind = ttai_worker_kind(symbol);
-
-    if (kind != TTAI_WORKER_EQUITY && kind != TTAI_WORKER_INDEX) {
-        *result = ttai_tool_error_result("Tool get_candles: bars are for "
-                                         "stocks, ETFs and indices; %s is "
-                                         "not one.", symbol);
+    if (ttai_market_underlying("get_candles",
+                               json_object_get(args, "symbol"), symbol,
+                               result)
+        != 0)
+    {
         return *result ? 0 : -1;
     }
 

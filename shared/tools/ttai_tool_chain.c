@@ -110,45 +110,16 @@ static int
 ttai_tool_chain_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
     ttai_mcp_pending_t **pending)
 {
-    int          kind;
     char         symbol[TTAI_WORKER_SYMBOL_LEN + 1];
     char         key[TTAI_WORKER_SYMBOL_LEN + 8];
     char        *e, *path;
-    json_t      *v;
-    const char  *s, *date;
+    const char  *date;
 
-    v = json_object_get(args, "symbol");
-    s = json_string_value(v);
-
-    if (ttai_worker_symbol(s, json_string_length(v), symbol) != 0) {
-        *result = ttai_tool_error_result("Tool get_option_chain: \"%.64s\" "
-                                         "is not a symbol.  Give the "
-                                         "underlying's ticker, such as "
-                                         "AAPL, SPY or SPX; search_symbols "
-                                         "finds it.", s);
-        return *result ? 0 : -1;
-    }
-
-    kind = ttai_worker_kind(symbol);
-
-    if (kind == TTAI_WORKER_EQUITY_OPTION
-        || kind == TTAI_WORKER_FUTURE_OPTION)
+    if (ttai_market_underlying("get_option_chain",
+                               json_object_get(args, "symbol"), symbol,
+                               result)
+        != 0)
     {
-        *result = ttai_tool_error_result("Tool get_option_chain: %s is an "
-                                         "option.  Give its underlying "
-                                         "(the root, such as AAPL) "
-                                         "instead.", symbol);
-        return *result ? 0 : -1;
-    }
-
-    if (kind != TTAI_WORKER_EQUITY && kind != TTAI_WORKER_INDEX) {
-        *result = ttai_tool_error_result("Tool get_option_chain covers the "
-                                         "options of stocks, ETFs and "
-                                         "indices; %s is a %s, whose "
-                                         "options it does not list.",
-                                         symbol,
-                                         kind == TTAI_WORKER_FUTURE
-                                         ? "future" : "cryptocurrency");
         return *result ? 0 : -1;
     }
 

@@ -64,31 +64,21 @@ static int
 ttai_tool_strikes_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
     ttai_mcp_pending_t **pending)
 {
-    int          kind;
-    char         symbol[TTAI_WORKER_SYMBOL_LEN + 1], key[TTAI_WORKER_SYMBOL_LEN
-                                                         + 8];
+    char         symbol[TTAI_WORKER_SYMBOL_LEN + 1];
+    char         key[TTAI_WORKER_SYMBOL_LEN + 8];
     char        *e, *path;
     double       delta;
-    const char  *s, *type, *date;
+    const char  *type, *date;
 
-    s = json_string_value(json_object_get(args, "symbol"));
     delta = json_number_value(json_object_get(args, "delta"));
     type = json_string_value(json_object_get(args, "type"));
     date = json_string_value(json_object_get(args, "expiration"));
 
-    if (ttai_worker_symbol(s, strlen(s), symbol) != 0) {
-        *result = ttai_tool_error_result("Tool find_strikes_by_delta: "
-                                         "\"%.64s\" is not a symbol.", s);
-        return *result ? 0 : -1;
-    }
-
-    kind = ttai_worker_kind(symbol);
-
-    if (kind != TTAI_WORKER_EQUITY && kind != TTAI_WORKER_INDEX) {
-        *result = ttai_tool_error_result("Tool find_strikes_by_delta: %s is "
-                                         "not a stock, ETF or index: give "
-                                         "the underlying (AAPL, SPY, SPX).",
-                                         symbol);
+    if (ttai_market_underlying("find_strikes_by_delta",
+                               json_object_get(args, "symbol"), symbol,
+                               result)
+        != 0)
+    {
         return *result ? 0 : -1;
     }
 
