@@ -34,7 +34,7 @@
  * A turn of the event loop reads at most this much of the websocket: a
  * burst of market data is spread over turns instead of holding the loop
  */
-#define NGX_HTTP_TTAI_DXF_TURN_BYTES  8192
+#define NGX_HTTP_TTAI_DXF_TURN_BYTES  4096
 
 #define NGX_HTTP_TTAI_DXF_GUID  "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 

@@ -66,8 +66,10 @@ dxlink-feed subscribes DXLINK_SYMBOLS (1000) symbols on the market-data
 stream, from the DXLink mock (conf/mock/dxlink.mjs --synthetic, each
 symbol's Quote, Trade and Greeks every 100 ms: 10 updates a second),
 asked for by get_greeks; it prints the events/s the feed worker takes in
-and writes to KV, that worker's CPU, and /health's p50 and p99 on both
-workers meanwhile (wrk), the event loop's delay as a client sees it.
+and writes to KV, that worker's CPU, the longest read of the feed (CPU
+time), and /health's p50 and p99 on both workers meanwhile (wrk), the
+event loop's delay as a client sees it, next to the same with nothing
+streaming.
 It runs last: its feed keeps streaming once it starts.
 The MCP endpoints (mcp-tools-list, mcp-get-session-info, get-quotes-hit,
 get-quotes-miss) are JSON-RPC POSTs to /mcp in one session that curl
@@ -756,6 +758,11 @@ if wanted dxlink-feed && [ -z "$callgrind" ] && [ -n "$dx_port" ]; then
         [ "$(feed | cut -d' ' -f1)" = ready ] && break
         sleep 0.5
     done
+    # /health with the feed ready and nothing streaming, to compare with
+    wrk -t2 -c8 -d10s --latency "http://127.0.0.1:$port/health" \
+        > "$dir/dxlink-health-idle.txt" 2>&1
+    p50_idle=$(sed -n 's/^ *50% *//p' "$dir/dxlink-health-idle.txt")
+    p99_idle=$(sed -n 's/^ *99% *//p' "$dir/dxlink-health-idle.txt")
     # options of a made-up root, 50 to a call, as get_greeks takes them
     for ((c = 0; c < dn; c += 50)); do
         list=
@@ -783,12 +790,15 @@ if wanted dxlink-feed && [ -z "$callgrind" ] && [ -n "$dx_port" ]; then
     p99=$(sed -n 's/^ *99% *//p' "$dir/dxlink-health.txt")
     awk -v st="$st" -v subs="$subs" -v e0="$ev0" -v e1="$ev1" \
         -v a="$t0" -v b="$t1" -v c0="$cpu0" -v c1="$cpu1" -v hz="$ticks" \
-        -v p50="$p50" -v p99="$p99" -v turn="$turn" 'BEGIN {
+        -v p50="$p50" -v p99="$p99" -v turn="$turn" \
+        -v p50i="$p50_idle" -v p99i="$p99_idle" 'BEGIN {
         s = (b - a) / 1e9
         printf "dxlink-feed: %s, %d symbols subscribed; %.0f events/s taken " \
                "in and written to KV; the feed worker at %.0f%% of a core " \
                "(its share of /health included); /health on both workers " \
-               "meanwhile p50 %s, p99 %s; the longest read of the feed in " \
-               "the last second: %.2f ms of CPU\n", st, subs, (e1 - e0) / s,
-               100 * (c1 - c0) / hz / s, p50, p99, turn / 1000 }'
+               "meanwhile p50 %s, p99 %s (nothing streaming: p50 %s, p99 " \
+               "%s); the longest read of the feed in the last second: " \
+               "%.2f ms of CPU\n", st, subs, (e1 - e0) / s,
+               100 * (c1 - c0) / hz / s, p50, p99, p50i, p99i,
+               turn / 1000 }'
 fi
