@@ -217,4 +217,25 @@ for my $conf (sort keys %toolsets) {
 is $rc, 0, 'ttai_mcp_toolsets loads in http and location blocks'
     or diag $out;
 
+# the market-data stream: whose token, and where its values go
+($rc, $out) = nginx_t($dir, http => "$env ttai_kv_zone kv 1m; ttai_dxlink on;");
+isnt $rc, 0, 'ttai_dxlink without ttai_dxlink_user does not load';
+like $out, qr/ttai_dxlink needs ttai_dxlink_user/, 'and says what it needs';
+
+($rc, $out) = nginx_t($dir, http => "$env ttai_dxlink on; "
+                      . 'ttai_dxlink_user u;');
+isnt $rc, 0, 'nor without the KV cache';
+like $out, qr/ttai_dxlink needs the KV cache: set ttai_kv_zone/,
+    'which it says';
+
+($rc, $out) = nginx_t($dir, http => "$env ttai_kv_zone kv 1m; "
+                      . 'ttai_dxlink on; ttai_dxlink_user u; '
+                      . 'ttai_dxlink_keepalive 1s;');
+isnt $rc, 0, 'a keep-alive under 2 s does not load';
+
+($rc, $out) = nginx_t($dir, http => "$env ttai_kv_zone kv 1m; "
+                      . 'ttai_dxlink on; ttai_dxlink_user u; '
+                      . 'ttai_dxlink_trusted_certificate /nonexistent.pem;');
+isnt $rc, 0, 'nor a trusted certificate file that is not there';
+
 done_testing;
