@@ -49,9 +49,6 @@
 #define NGX_HTTP_TTAI_DXF_TURN_PUTS   200
 
 
-
-
-
 static void ngx_http_ttai_dxf_tick(ngx_event_t *ev);
 static void ngx_http_ttai_dxf_token(ngx_http_ttai_dxf_t *f);
 static ngx_int_t ngx_http_ttai_dxf_token_done(ngx_http_request_t *r,
@@ -477,8 +474,6 @@ ngx_http_ttai_dxf_token_keep(ngx_http_ttai_dxf_t *f, json_t *data)
 
     return NGX_OK;
 }
-
-
 
 
 /*
@@ -963,8 +958,6 @@ ngx_http_ttai_dxf_fail(ngx_http_ttai_dxf_t *f, const char *fmt, ...)
 
     ngx_http_ttai_dxf_write_state(f);
 }
-
-
 
 
 /* the websocket is open: SETUP, the first of the protocol's messages */

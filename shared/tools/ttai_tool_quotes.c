@@ -465,7 +465,12 @@ ttai_tool_quotes_done(ttai_tool_ctx_t *ctx, json_t **result)
             continue;
         }
 
-        if (json_array_append(quotes, q) != 0) {
+        /* which it is: the stream's says so already */
+        if ((json_object_get(q, "source") == NULL
+             && json_object_set_new(q, "source", json_string("snapshot"))
+                != 0)
+            || json_array_append(quotes, q) != 0)
+        {
             goto failed;
         }
 
@@ -487,7 +492,7 @@ ttai_tool_quotes_done(ttai_tool_ctx_t *ctx, json_t **result)
                                json_number_value(pc) > 0 ? "+" : "", chg);
         }
 
-        if (json_is_string(json_object_get(q, "source"))) {
+        if (json_is_number(json_object_get(q, "age_seconds"))) {
             ttai_market_printf(&t, "  live, %.0f s old",
                                json_number_value(json_object_get(
                                    q, "age_seconds")));

@@ -102,6 +102,7 @@ test_quotes_miss_then_worker(void **state)
     assert_string_equal(string_at(q, "symbol"), "AAPL");
     assert_true(number_at(q, "price") == 150.0);
     assert_true(number_at(q, "bid") == 149.95);
+    assert_string_equal(string_at(q, "source"), "snapshot");
 
     assert_int_equal(json_array_size(json_object_get(sc, "missing")), 1);
     assert_string_equal(json_string_value(json_array_get(
