@@ -18,6 +18,7 @@
 import { Client, StreamableHTTPClientTransport }
     from '@modelcontextprotocol/client';
 
+import { parseArgs } from './lib/args.mjs';
 import { checker, describe } from './lib/report.mjs';
 
 const USAGE = `Usage: node t/e2e/alerts-client.mjs --symbol SYM --direction above|below --level N
@@ -33,62 +34,22 @@ const USAGE = `Usage: node t/e2e/alerts-client.mjs --symbol SYM --direction abov
 
 Prints a JSON summary; exits 0 when every check passed, 1 otherwise.`;
 
-function usageError(msg) {
-    console.error(`alerts-client: ${msg}\n\n${USAGE}`);
-    process.exit(2);
-}
-
-function parseArgs(argv) {
-    const opt = {
-        url: process.env.MCP_URL || 'http://localhost:8787/mcp',
-        token: process.env.MCP_TOKEN || '',
-        symbol: null, direction: null, level: NaN,
-        wait: 60000, hold: 5000,
-    };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        const value = () => {
-            if (i + 1 >= argv.length) {
-                usageError(`${a} needs a value`);
-            }
-            return argv[++i];
-        };
-        switch (a) {
-        case '-h':
-        case '--help':
-            console.log(USAGE);
-            process.exit(0);
-            break;
-        case '--url': opt.url = value(); break;
-        case '--token': opt.token = value(); break;
-        case '--symbol': opt.symbol = value(); break;
-        case '--direction': opt.direction = value(); break;
-        case '--level': opt.level = Number(value()); break;
-        case '--wait': opt.wait = Number(value()); break;
-        case '--hold': opt.hold = Number(value()); break;
-        default: usageError(`unknown argument ${a}`);
-        }
-    }
-    if (!opt.token) {
-        usageError('no token: pass --token or set MCP_TOKEN');
-    }
-    if (!opt.symbol || !['above', 'below'].includes(opt.direction)
-        || !(opt.level > 0))
-    {
-        usageError('--symbol, --direction above|below and --level are needed');
-    }
-    if (!(opt.wait > 0) || !(opt.hold >= 0)) {
-        usageError('--wait and --hold are milliseconds');
-    }
-    try {
-        opt.url = new URL(opt.url);
-    } catch {
-        usageError(`not a URL: ${opt.url}`);
-    }
-    return opt;
-}
-
-const opt = parseArgs(process.argv.slice(2));
+const opt = parseArgs(process.argv.slice(2), {
+    name: 'alerts-client',
+    usage: USAGE,
+    options: { '--url': 'url', '--token': 'token', '--symbol': 'symbol',
+               '--direction': 'direction', '--level': ['level', Number],
+               '--wait': ['wait', Number], '--hold': ['hold', Number] },
+    defaults: { url: process.env.MCP_URL || 'http://localhost:8787/mcp',
+                token: process.env.MCP_TOKEN || '', symbol: null,
+                direction: null, level: NaN, wait: 60000, hold: 5000 },
+    check: (o) => (!o.token ? 'no token: pass --token or set MCP_TOKEN'
+        : (!o.symbol || !['above', 'below'].includes(o.direction)
+           || !(o.level > 0))
+          ? '--symbol, --direction above|below and --level are needed'
+        : (!(o.wait > 0) || !(o.hold >= 0))
+          ? '--wait and --hold are milliseconds' : undefined),
+});
 const summary = { ok: false, url: opt.url.href, checks: [], updates: [] };
 
 const check = checker(summary);

@@ -16,6 +16,7 @@
 import { Client, StreamableHTTPClientTransport }
     from '@modelcontextprotocol/client';
 
+import { parseArgs } from './lib/args.mjs';
 import { checker, describe } from './lib/report.mjs';
 
 const USAGE = `Usage: node t/e2e/greeks-client.mjs [--url URL] [--token JWT] [--again MS]
@@ -26,52 +27,16 @@ const USAGE = `Usage: node t/e2e/greeks-client.mjs [--url URL] [--token JWT] [--
 
 Prints a JSON summary; exits 0 when every check passed, 1 otherwise.`;
 
-function usageError(msg) {
-    console.error(`greeks-client: ${msg}\n\n${USAGE}`);
-    process.exit(2);
-}
-
-function parseArgs(argv) {
-    const opt = {
-        url: process.env.MCP_URL || 'http://localhost:8787/mcp',
-        token: process.env.MCP_TOKEN || '',
-        again: 4000,
-    };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        const value = () => {
-            if (i + 1 >= argv.length) {
-                usageError(`${a} needs a value`);
-            }
-            return argv[++i];
-        };
-        switch (a) {
-        case '-h':
-        case '--help':
-            console.log(USAGE);
-            process.exit(0);
-            break;
-        case '--url': opt.url = value(); break;
-        case '--token': opt.token = value(); break;
-        case '--again': opt.again = Number(value()); break;
-        default: usageError(`unknown argument ${a}`);
-        }
-    }
-    if (!opt.token) {
-        usageError('no token: pass --token or set MCP_TOKEN');
-    }
-    if (!(opt.again >= 0)) {
-        usageError('--again is milliseconds');
-    }
-    try {
-        opt.url = new URL(opt.url);
-    } catch {
-        usageError(`not a URL: ${opt.url}`);
-    }
-    return opt;
-}
-
-const opt = parseArgs(process.argv.slice(2));
+const opt = parseArgs(process.argv.slice(2), {
+    name: 'greeks-client',
+    usage: USAGE,
+    options: { '--url': 'url', '--token': 'token',
+               '--again': ['again', Number] },
+    defaults: { url: process.env.MCP_URL || 'http://localhost:8787/mcp',
+                token: process.env.MCP_TOKEN || '', again: 4000 },
+    check: (o) => (!o.token ? 'no token: pass --token or set MCP_TOKEN'
+                   : !(o.again >= 0) ? '--again is milliseconds' : undefined),
+});
 const summary = { ok: false, url: opt.url.href, checks: [] };
 const check = checker(summary);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
