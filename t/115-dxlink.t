@@ -293,4 +293,26 @@ like $res->{content}[0]{text}, qr/stream is refused/,
     'and get_greeks says so';
 unlike errors(), qr/exited on signal/, 'no worker crashed';
 
+# -- the cap: a server that carries at most 2 symbols --------------------
+
+my $dport2 = free_port();
+my $srv2 = tt_server(scratch_dir('dxlink-cap'),
+                     http => dx_conf($dport2, 'tt-cap', max => 2));
+END { tt_stop($srv2) if $srv2 }
+my $mock2 = dx_mock_start($dport2, $srv2->{mock}, "$dir/dxlink-mock2.log");
+END { dx_mock_stop($mock2) }
+tt_connect($srv2, 'tt-cap');
+ok wait_until(30, sub { dx_ready($srv2) }), 'a second feed, capped at 2';
+my $jwt2 = tt_jwt($srv2, 'tt-cap');
+($st, $res) = tt_call($srv2, $jwt2, 'get_quotes',
+                      { symbols => [qw(AAPL MSFT SPY QQQ)] });
+is scalar(@{ $res->{structuredContent}{quotes} // [] }), 4,
+    'get_quotes still answers every symbol' or diag explain $res;
+ok wait_until(5, sub { (dx_feed($srv2)->{over_cap} // 0) == 2 }),
+    '/health counts the two left out' or diag explain dx_feed($srv2);
+my $subs = (dx_mock($dport2, 'GET', '/mock/state')->{clients} // [])->[0]
+           {subscriptions} // [];
+my %syms = map { $_->{symbol} => 1 } @$subs;
+is scalar(keys %syms), 2, 'and the connection carries 2 symbols';
+
 done_testing;

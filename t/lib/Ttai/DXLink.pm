@@ -18,7 +18,7 @@ my $JSON = JSON::PP->new->canonical;
 # the http-level lines of a tt_server whose feed opens on the mock at
 # $dport as $user; %opt: keepalive, idle, token_ttl (seconds), url (the
 # one the quote token comes with, instead of the mock's own), trusted
-# (ttai_dxlink_trusted_certificate)
+# (ttai_dxlink_trusted_certificate), max (ttai_dxlink_max_symbols)
 sub dx_conf {
     my ($dport, $user, %opt) = @_;
     return "ttai_dxlink on;\n"
@@ -27,6 +27,8 @@ sub dx_conf {
          . "    ttai_dxlink_idle @{[ $opt{idle} // 8 ]}s;\n"
          . ($opt{trusted}
             ? "    ttai_dxlink_trusted_certificate $opt{trusted};\n" : '')
+         . ($opt{max}
+            ? "    ttai_dxlink_max_symbols $opt{max};\n" : '')
          . "    js_var \$tastytrade_mock_dxlink_url "
          . ($opt{url} // "ws://127.0.0.1:$dport/realtime") . ";\n"
          . "    js_var \$tastytrade_mock_quote_token_ttl "
