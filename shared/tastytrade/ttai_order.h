@@ -1,0 +1,81 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#ifndef _TTAI_ORDER_H_INCLUDED_
+#define _TTAI_ORDER_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+
+/*
+ * What makes an order the same order, and what proves that a human
+ * confirmed exactly that one.
+ *
+ * The canonical order: the account and the order's arguments as
+ * preview_order and place_order take them, normalized (symbols as keys
+ * use them, prices and quantities as decimals of fixed places, the
+ * default time in force written out, legs in one order whatever order
+ * they came in), so that two ways of writing one order are one text.
+ *
+ * A confirmation token binds a user to a canonical order until it
+ * expires, with a MAC under the server's key: "oc1.<exp>.<nonce>.<mac>".
+ * Any other user, account, price, quantity or leg fails the MAC; the
+ * check is constant-time.  That it is used once is the shell's to keep
+ * (by its nonce, in the database); the client order id of what it
+ * confirms is derived from the nonce, so a retry of one confirmation
+ * names the order it may already have placed.
+ */
+
+#define TTAI_ORDER_KEY_LEN       32
+#define TTAI_ORDER_TOKEN_LEN     128     /* with its NUL, at most */
+#define TTAI_ORDER_NONCE_HEX     32
+#define TTAI_ORDER_CLIENT_ID_LEN 32      /* "ttai-" and hex, with NUL */
+
+typedef enum {
+    TTAI_ORDER_TOKEN_OK = 0,
+    TTAI_ORDER_TOKEN_MALFORMED,          /* not a confirmation token */
+    TTAI_ORDER_TOKEN_MISMATCH,           /* for another order or user */
+    TTAI_ORDER_TOKEN_EXPIRED
+} ttai_order_token_e;
+
+
+/*
+ * The canonical order of args for account: a new object, or NULL with
+ * err saying what is wrong with the order (a leg without a symbol, an
+ * unknown action, ...), or "out of memory"
+ */
+json_t *ttai_order_canonical(json_t *args, const char *account, char *err,
+    size_t errlen);
+
+/* its text, compact with sorted keys: malloc'd, or NULL */
+char *ttai_order_canonical_text(json_t *canonical);
+
+/*
+ * A token for user's canonical order (its text), valid ttl seconds from
+ * now, into out (TTAI_ORDER_TOKEN_LEN); -1 when it does not fit
+ */
+int ttai_order_token(const unsigned char key[TTAI_ORDER_KEY_LEN],
+    const char *user, const char *canonical, time_t now, time_t ttl,
+    char *out, size_t size);
+
+/*
+ * Whether token confirms user's canonical order at now; on OK, nonce
+ * (TTAI_ORDER_NONCE_HEX + 1 bytes) is the token's, for the single use
+ */
+ttai_order_token_e ttai_order_token_check(
+    const unsigned char key[TTAI_ORDER_KEY_LEN], const char *user,
+    const char *canonical, const char *token, time_t now, char *nonce);
+
+/* the client order id of a confirmation's order (TTAI_ORDER_CLIENT_ID_LEN) */
+void ttai_order_client_id(const unsigned char key[TTAI_ORDER_KEY_LEN],
+    const char *nonce, char *out);
+
+
+#endif /* _TTAI_ORDER_H_INCLUDED_ */
