@@ -4,6 +4,7 @@
  */
 
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,6 +287,147 @@ ttai_order_client_id(const unsigned char key[TTAI_ORDER_KEY_LEN],
     memcpy(out, "ttai-", 5);
     sodium_bin2hex(out + 5, TTAI_ORDER_CLIENT_ID_LEN - 5, mac,
                    (TTAI_ORDER_CLIENT_ID_LEN - 6) / 2);
+}
+
+
+/*
+ * A leg's multiplier and kind: stock 1, an equity option 100 (the
+ * deliverable TastyTrade lists for standard contracts), a future 1
+ * here: its contract size is its product's, which the limits count as
+ * contracts instead
+ */
+
+static unsigned
+ttai_order_kind(const char *type, double *mult)
+{
+    if (strcmp(type, "Equity Option") == 0) {
+        *mult = 100;
+        return TTAI_ORDER_OPTION;
+    }
+
+    if (strcmp(type, "Future") == 0 || strcmp(type, "Future Option") == 0) {
+        *mult = 1;
+        return TTAI_ORDER_FUTURE;
+    }
+
+    *mult = 1;
+    return TTAI_ORDER_EQUITY;
+}
+
+
+/* an option's tick: a penny under $3, a nickel above; a stock's a penny */
+
+static int
+ttai_order_on_tick(double price, unsigned kind)
+{
+    double  tick, n;
+
+    tick = (kind == TTAI_ORDER_OPTION && price >= 3) ? 0.05 : 0.01;
+    n = price / tick;
+
+    return fabs(n - floor(n + 0.5)) < 1e-6;
+}
+
+
+int
+ttai_order_check_limits(const ttai_order_limits_t *lim, json_t *canonical,
+    json_t *mids, double day, double *notional, char *err, size_t errlen)
+{
+    size_t       i, n;
+    double       price, qty, mult, mid, net, total, contracts;
+    json_t      *leg, *m;
+    unsigned     kind, kinds;
+    const char  *type, *symbol, *action, *p;
+
+    type = json_string_value(json_object_get(canonical, "type"));
+    p = json_string_value(json_object_get(canonical, "price"));
+    price = p ? strtod(p, NULL) : 0;
+    n = json_array_size(json_object_get(canonical, "legs"));
+
+    total = 0;
+    net = 0;
+    contracts = 0;
+    kinds = 0;
+
+    json_array_foreach(json_object_get(canonical, "legs"), i, leg) {
+        symbol = json_string_value(json_object_get(leg, "symbol"));
+        action = json_string_value(json_object_get(leg, "action"));
+        qty = strtod(json_string_value(json_object_get(leg, "qty")), NULL);
+        kind = ttai_order_kind(json_string_value(json_object_get(leg,
+                                                                 "type")),
+                               &mult);
+        kinds |= kind;
+
+        if (lim->types && !(lim->types & kind)) {
+            snprintf(err, errlen, "%s is a %s, and this server trades "
+                     "only %s%s%s", symbol,
+                     json_string_value(json_object_get(leg, "type")),
+                     (lim->types & TTAI_ORDER_EQUITY) ? "stock " : "",
+                     (lim->types & TTAI_ORDER_OPTION) ? "options " : "",
+                     (lim->types & TTAI_ORDER_FUTURE) ? "futures" : "");
+            return -1;
+        }
+
+        if (kind != TTAI_ORDER_EQUITY) {
+            contracts += qty;
+        }
+
+        m = json_object_get(mids, symbol);
+        mid = json_is_number(m) ? json_number_value(m)
+                                : (n ? price / n : 0);
+
+        total += qty * mult * mid;
+        net += (strncmp(action, "Buy", 3) == 0 ? 1 : -1) * qty * mid;
+    }
+
+    *notional = total;
+
+    if ((kinds & TTAI_ORDER_OPTION) && strcmp(type, "Market") == 0
+        && !lim->option_market)
+    {
+        snprintf(err, errlen, "market orders on options are refused here: "
+                 "give a limit price");
+        return -1;
+    }
+
+    if (lim->max_contracts > 0 && contracts > lim->max_contracts) {
+        snprintf(err, errlen, "the order is for %g contracts, more than "
+                 "the limit of %g", contracts, lim->max_contracts);
+        return -1;
+    }
+
+    if (lim->max_notional > 0 && total > lim->max_notional) {
+        snprintf(err, errlen, "the order is worth %.2f USD, more than the "
+                 "limit of %.2f per order", total, lim->max_notional);
+        return -1;
+    }
+
+    if (lim->max_day_notional > 0 && day + total > lim->max_day_notional) {
+        snprintf(err, errlen, "with it, today's orders come to %.2f USD, "
+                 "more than the day's limit of %.2f", day + total,
+                 lim->max_day_notional);
+        return -1;
+    }
+
+    if (p != NULL && !ttai_order_on_tick(price, kinds & TTAI_ORDER_OPTION)) {
+        snprintf(err, errlen, "the price %s is not on a tick (%s)", p,
+                 (kinds & TTAI_ORDER_OPTION) && price >= 3
+                 ? "0.05 for options of 3.00 and more" : "0.01");
+        return -1;
+    }
+
+    /* a limit far from the market is more likely a slip than a wish */
+    if (p != NULL && lim->price_band > 0 && n > 0) {
+        net = fabs(net);
+
+        if (net > 0 && fabs(price - net) > lim->price_band * net) {
+            snprintf(err, errlen, "the price %s is more than %g%% from the "
+                     "market's %.2f", p, lim->price_band * 100, net);
+            return -1;
+        }
+    }
+
+    return 0;
 }
 
 

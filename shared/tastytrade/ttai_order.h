@@ -73,6 +73,33 @@ ttai_order_token_e ttai_order_token_check(
     const unsigned char key[TTAI_ORDER_KEY_LEN], const char *user,
     const char *canonical, const char *token, time_t now, char *nonce);
 
+/*
+ * The operator's limits, checked before anything is sent; 0 is no limit.
+ * mids gives each leg's current middle price by symbol (a leg without
+ * one is priced at the order's price); day is what the user's orders
+ * of the day came to before this one.
+ */
+
+#define TTAI_ORDER_EQUITY        0x01
+#define TTAI_ORDER_OPTION        0x02
+#define TTAI_ORDER_FUTURE        0x04
+
+typedef struct {
+    double                max_notional;      /* USD, per order */
+    double                max_day_notional;  /* USD, per user and day */
+    double                max_contracts;     /* options, futures, per order */
+    unsigned              types;             /* TTAI_ORDER_*; 0: all */
+    int                   option_market;     /* market orders on options */
+    double                price_band;        /* of the mid, e.g. 0.1 */
+} ttai_order_limits_t;
+
+/*
+ * 0, with *notional the order's (USD, what the day adds up); or -1 with
+ * err naming the limit and its value
+ */
+int ttai_order_check_limits(const ttai_order_limits_t *lim, json_t *canonical,
+    json_t *mids, double day, double *notional, char *err, size_t errlen);
+
 /* the client order id of a confirmation's order (TTAI_ORDER_CLIENT_ID_LEN) */
 void ttai_order_client_id(const unsigned char key[TTAI_ORDER_KEY_LEN],
     const char *nonce, char *out);

@@ -201,12 +201,120 @@ test_token(void **state)
 }
 
 
+/* each limit, on the spread of 1.20 credit and on single legs */
+
+static int
+limited(const ttai_order_limits_t *lim, const char *args_text,
+    const char *mids_text, double day, char *err, size_t errlen)
+{
+    int      rc;
+    char     e2[128];
+    double   notional;
+    json_t  *args, *c, *mids;
+
+    args = json_loads(args_text, 0, NULL);
+    mids = json_loads(mids_text, 0, NULL);
+    assert_non_null(args);
+    assert_non_null(mids);
+    c = ttai_order_canonical(args, "5WT01", e2, sizeof(e2));
+    assert_non_null(c);
+
+    err[0] = '\0';
+    rc = ttai_order_check_limits(lim, c, mids, day, &notional, err, errlen);
+
+    json_decref(args);
+    json_decref(mids);
+    json_decref(c);
+
+    return rc;
+}
+
+
+#define MIDS  "{\"SPY   261218P00560000\":4.1,\"SPY   261218P00550000\":2.9," \
+              "\"AAPL\":150}"
+
+#define STOCK(type, qty, price)                                              \
+    "{\"order_type\":\"" type "\"" price ",\"legs\":[{\"symbol\":\"AAPL\","  \
+    "\"instrument_type\":\"Equity\",\"action\":\"Buy\",\"quantity\":" qty    \
+    "}]}"
+
+static void
+test_limits(void **state)
+{
+    char                 err[256];
+    ttai_order_limits_t  lim;
+
+    memset(&lim, 0, sizeof(lim));
+
+    /* no limits: anything passes, even a market order on stock */
+    assert_int_equal(limited(&lim, SPREAD_A, MIDS, 0, err, sizeof(err)), 0);
+    assert_int_equal(limited(&lim, STOCK("Market", "10", ""), MIDS, 0, err,
+                             sizeof(err)), 0);
+
+    /* market orders on options: refused unless allowed */
+    assert_int_equal(limited(&lim, "{\"order_type\":\"Market\",\"legs\":"
+                             "[{\"symbol\":\"SPY   261218P00560000\","
+                             "\"instrument_type\":\"Equity Option\","
+                             "\"action\":\"Buy to Open\",\"quantity\":1}]}",
+                             MIDS, 0, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "market orders on options"));
+
+    /* notional per order: 10 AAPL at 150 is 1,500 */
+    lim.max_notional = 1000;
+    assert_int_equal(limited(&lim, STOCK("Limit", "10", ",\"price\":150"),
+                             MIDS, 0, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "worth 1500.00 USD, more than the limit of "
+                            "1000.00"));
+    lim.max_notional = 0;
+
+    /* per day */
+    lim.max_day_notional = 2000;
+    assert_int_equal(limited(&lim, STOCK("Limit", "10", ",\"price\":150"),
+                             MIDS, 600, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "today's orders come to 2100.00"));
+    assert_int_equal(limited(&lim, STOCK("Limit", "10", ",\"price\":150"),
+                             MIDS, 400, err, sizeof(err)), 0);
+    lim.max_day_notional = 0;
+
+    /* contracts */
+    lim.max_contracts = 1;
+    assert_int_equal(limited(&lim, SPREAD_A, MIDS, 0, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "2 contracts, more than the limit of 1"));
+    lim.max_contracts = 0;
+
+    /* instrument types */
+    lim.types = TTAI_ORDER_EQUITY;
+    assert_int_equal(limited(&lim, SPREAD_A, MIDS, 0, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "trades only stock"));
+    lim.types = 0;
+
+    /* ticks: a nickel for options of 3.00 and more */
+    assert_int_equal(limited(&lim, "{\"order_type\":\"Limit\",\"price\":4.12,"
+                             "\"legs\":[{\"symbol\":"
+                             "\"SPY   261218P00560000\",\"instrument_type\":"
+                             "\"Equity Option\",\"action\":\"Buy to Open\","
+                             "\"quantity\":1}]}", MIDS, 0, err,
+                             sizeof(err)), -1);
+    assert_non_null(strstr(err, "not on a tick"));
+    assert_int_equal(limited(&lim, STOCK("Limit", "1", ",\"price\":150.005"),
+                             MIDS, 0, err, sizeof(err)), -1);
+
+    /* the band: the spread's market is 4.10 - 2.90 = 1.20 */
+    lim.price_band = 0.1;
+    assert_int_equal(limited(&lim, SPREAD_A, MIDS, 0, err, sizeof(err)), 0);
+    assert_int_equal(limited(&lim, STOCK("Limit", "1", ",\"price\":170"),
+                             MIDS, 0, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "more than 10% from the market's 150.00"));
+}
+
+
 int
 main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_canonical),
         cmocka_unit_test(test_token),
+        cmocka_unit_test(test_limits),
     };
 
     if (sodium_init() < 0) {
