@@ -1,0 +1,40 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#ifndef _TTAI_ORDER_STORE_H_INCLUDED_
+#define _TTAI_ORDER_STORE_H_INCLUDED_
+
+
+#include <jansson.h>
+
+
+/*
+ * Trading's statements (migrations/0009_trading.sql), each a D1 batch
+ * statement, NULL when out of memory.
+ */
+
+/*
+ * A confirmation used: it fails (a constraint error) when its nonce was
+ * used before, by this call or any other
+ */
+json_t *ttai_order_use(const char *nonce, const char *user,
+    const char *client_id, long long now_ms);
+
+/*
+ * One attempt, appended to the audit: fields is an object with account,
+ * tool, client_id, request, preview, decision, reason, status, response
+ * and order_id (those absent are null; request, preview and response
+ * are stored as their JSON text); tool, request and decision are
+ * needed
+ */
+json_t *ttai_order_audit(const char *user, json_t *fields, long long now_ms);
+
+/* a user's audit (NULL: everyone's) since a time, newest first */
+json_t *ttai_order_audit_list(const char *user, long long since_ms,
+    long long limit);
+
+
+#endif /* _TTAI_ORDER_STORE_H_INCLUDED_ */
