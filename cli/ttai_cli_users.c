@@ -11,6 +11,7 @@
 
 #include "ttai_cli.h"
 #include "ttai_d1.h"
+#include "ttai_order_store.h"
 #include "ttai_oauth_store.h"
 
 
@@ -26,6 +27,8 @@
 
 static int ttai_cli_users_list(const char *db_path);
 static int ttai_cli_users_revoke(const char *db_path, const char *user);
+static int ttai_cli_users_trading(const char *db_path, const char *user,
+    int on);
 static sqlite3 *ttai_cli_users_open(const char *path);
 static void ttai_cli_users_usage(FILE *out);
 
@@ -33,6 +36,7 @@ static void ttai_cli_users_usage(FILE *out);
 static const char  ttai_cli_users_help[] =
     "Usage: ttai users list [--db PATH]\n"
     "       ttai users revoke ID [--db PATH]\n"
+    "       ttai users trading enable|disable ID [--db PATH]\n"
     "\n"
     "  list       the users who signed in or were connected: id, email,\n"
     "             whether TastyTrade tokens are stored, live sign-ins\n"
@@ -40,6 +44,9 @@ static const char  ttai_cli_users_help[] =
     "             every access token issued to them until now (a running\n"
     "             nginx refuses them within a second), and delete their\n"
     "             TastyTrade tokens; the user must sign in again\n"
+    "  trading enable|disable ID\n"
+    "             the user's own permission to trade, for access tokens\n"
+    "             made by hand (ttai token); off until enabled\n"
     "  --db PATH  default " TTAI_CLI_DB_PATH "\n"
     "\n"
     "Exit status: 0 success, 1 failure (e.g. an unknown user), 2 usage.\n";
@@ -85,9 +92,60 @@ ttai_cli_users(int argc, char **argv)
         return ttai_cli_users_revoke(db, argv[optind + 1]);
     }
 
+    if (optind + 2 < argc && strcmp(argv[optind], "trading") == 0
+        && optind + 3 == argc
+        && (strcmp(argv[optind + 1], "enable") == 0
+            || strcmp(argv[optind + 1], "disable") == 0))
+    {
+        return ttai_cli_users_trading(db, argv[optind + 2],
+                                      argv[optind + 1][0] == 'e');
+    }
+
     ttai_cli_users_usage(stderr);
 
     return TTAI_EXIT_USAGE;
+}
+
+
+static int
+ttai_cli_users_trading(const char *db_path, const char *user, int on)
+{
+    json_t           *batch, *results;
+    sqlite3          *db;
+    json_int_t        changes;
+    ttai_d1_error_t   err;
+
+    db = ttai_cli_users_open(db_path);
+    if (db == NULL) {
+        return TTAI_EXIT_FAIL;
+    }
+
+    batch = ttai_d1_batch_of(1, ttai_order_trading_grant(user, on));
+    results = batch ? ttai_d1_batch(db, batch, NULL, &err) : NULL;
+
+    json_decref(batch);
+    ttai_d1_close(db);
+
+    if (results == NULL) {
+        fprintf(stderr, "ttai: %s (are the migrations applied? "
+                "ttai d1 migrations apply)\n",
+                batch ? err.msg : "out of memory");
+        return TTAI_EXIT_FAIL;
+    }
+
+    changes = json_integer_value(json_object_get(json_object_get(
+                  json_array_get(results, 0), "meta"), "changes"));
+    json_decref(results);
+
+    if (changes == 0) {
+        fprintf(stderr, "ttai: no user \"%s\" (see ttai users list)\n",
+                user);
+        return TTAI_EXIT_FAIL;
+    }
+
+    printf("trading %s for user %s\n", on ? "enabled" : "disabled", user);
+
+    return TTAI_EXIT_OK;
 }
 
 

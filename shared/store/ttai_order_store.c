@@ -80,6 +80,14 @@ ttai_order_audit(const char *user, json_t *fields, long long now_ms)
 
 
 json_t *
+ttai_order_trading_grant(const char *user, int on)
+{
+    return ttai_d1_stmt("UPDATE users SET trading = ? WHERE id = ?",
+                        json_pack("[i, s]", on ? 1 : 0, user));
+}
+
+
+json_t *
 ttai_order_audit_list(const char *user, long long since_ms, long long limit)
 {
     return ttai_d1_stmt("SELECT id, at, user_id, account, tool, client_id, "

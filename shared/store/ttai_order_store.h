@@ -32,6 +32,12 @@ json_t *ttai_order_use(const char *nonce, const char *user,
  */
 json_t *ttai_order_audit(const char *user, json_t *fields, long long now_ms);
 
+/*
+ * The user's own permission to trade (migrations/0010), on or off: the
+ * statement changes no row when there is no such user
+ */
+json_t *ttai_order_trading_grant(const char *user, int on);
+
 /* a user's audit (NULL: everyone's) since a time, newest first */
 json_t *ttai_order_audit_list(const char *user, long long since_ms,
     long long limit);
