@@ -31,13 +31,15 @@ static void ttai_cli_usage(FILE *out);
 static const ttai_cli_command_t  ttai_cli_commands[] = {
     { "d1", "query and migrate the local SQLite database", ttai_cli_d1 },
     { "kv", "list, get, put and delete KV keys", ttai_cli_kv },
+    { "orders", "show the audit of every attempt to trade", ttai_cli_orders },
     { "queues", "list, send to, peek at and purge queues",
       ttai_cli_queues },
     { "r2", "put, get, list and delete R2 objects", ttai_cli_r2 },
     { "state", "reset the local state", ttai_cli_state },
     { "tastytrade", "connect a TastyTrade account", ttai_cli_tastytrade },
     { "token", "mint a development JWT for /mcp", ttai_cli_token },
-    { "users", "list the users who signed in, revoke one", ttai_cli_users },
+    { "users", "list the users who signed in, revoke one, let one trade",
+      ttai_cli_users },
     { "workflows", "list, start, inspect and end workflow instances",
       ttai_cli_workflows },
     { NULL, NULL, NULL }

@@ -2,7 +2,8 @@
 # "ttai users trading enable|disable ID" sets: off by default, on and off
 # again for a user who exists, refused for one who does not, and the
 # usage for a verb it does not know.  Trading's tables: a confirmation's
-# nonce used twice fails in the database, and the audit refuses updates.
+# nonce used twice fails in the database, the audit refuses updates, and
+# "ttai orders audit" reads it.
 
 use strict;
 use warnings;
@@ -65,5 +66,22 @@ sql("INSERT INTO order_audit (at, user_id, tool, request, decision) "
 like $out, qr/append-only/, 'the audit refuses an update';
 ($rc, $out) = sql("DELETE FROM order_audit");
 like $out, qr/append-only/, 'and a delete';
+
+# ttai orders audit reads it: everyone's, one user's, since a time
+sql("INSERT INTO order_audit (at, user_id, account, tool, request, decision, "
+    . "status, order_id) VALUES (1765000000000, 'bob', '5WT01', "
+    . "'place_order', '{}', 'sent', 201, '42')");
+($rc, $out) = ttai('orders', 'audit', '--db', $db);
+is $rc, 0, 'ttai orders audit' or diag $out;
+like $out, qr/^\S+Z +bob +5WT01 +place_order +sent +201 +42 /m,
+    'shows the order sent, with its status and order id';
+like $out, qr/^\S+Z +alice +- +place_order +refused /m, 'and the refusal';
+like $out, qr/^\(2 attempts\)$/m, 'two in all';
+($rc, $out) = ttai('orders', 'audit', '--db', $db, '--user', 'alice');
+unlike $out, qr/ bob /, '--user: one user\'s';
+($rc, $out) = ttai('orders', 'audit', '--db', $db, '--since', '2025-12-01');
+like $out, qr/^\(1 attempt\)$/m, '--since: from a date';
+($rc, $out) = ttai('orders', 'audit', '--db', $db, '--since', 'soon');
+is $rc, 2, 'a --since that is not one: exit 2';
 
 done_testing;
