@@ -110,26 +110,20 @@ ttai_cli_users(int argc, char **argv)
 static int
 ttai_cli_users_trading(const char *db_path, const char *user, int on)
 {
-    json_t           *batch, *results;
-    sqlite3          *db;
-    json_int_t        changes;
-    ttai_d1_error_t   err;
+    json_t      *results;
+    sqlite3     *db;
+    json_int_t   changes;
 
     db = ttai_cli_users_open(db_path);
     if (db == NULL) {
         return TTAI_EXIT_FAIL;
     }
 
-    batch = ttai_d1_batch_of(1, ttai_order_trading_grant(user, on));
-    results = batch ? ttai_d1_batch(db, batch, NULL, &err) : NULL;
-
-    json_decref(batch);
+    results = ttai_cli_d1_run(db, ttai_d1_batch_of(1,
+                                  ttai_order_trading_grant(user, on)));
     ttai_d1_close(db);
 
     if (results == NULL) {
-        fprintf(stderr, "ttai: %s (are the migrations applied? "
-                "ttai d1 migrations apply)\n",
-                batch ? err.msg : "out of memory");
         return TTAI_EXIT_FAIL;
     }
 
@@ -154,11 +148,10 @@ ttai_cli_users_list(const char *db_path)
 {
     char                    when[32];
     size_t                  n;
-    json_t                 *batch, *results;
+    json_t                 *results;
     time_t                  t;
     sqlite3                *db;
     struct tm               tm;
-    ttai_d1_error_t         err;
     ttai_oauth_user_row_t   u;
 
     db = ttai_cli_users_open(db_path);
@@ -166,16 +159,11 @@ ttai_cli_users_list(const char *db_path)
         return TTAI_EXIT_FAIL;
     }
 
-    batch = ttai_oauth_store_users((long long) time(NULL));
-    results = batch ? ttai_d1_batch(db, batch, NULL, &err) : NULL;
-
-    json_decref(batch);
+    results = ttai_cli_d1_run(db, ttai_oauth_store_users((long long)
+                                                        time(NULL)));
     ttai_d1_close(db);
 
     if (results == NULL) {
-        fprintf(stderr, "ttai: %s (are the migrations applied? "
-                "ttai d1 migrations apply)\n",
-                batch ? err.msg : "out of memory");
         return TTAI_EXIT_FAIL;
     }
 

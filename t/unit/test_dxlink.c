@@ -69,6 +69,29 @@ recv_one(const char *text, ttai_dxl_out_t *out)
 }
 
 
+/* a message whose answers the test does not look at */
+
+static void
+take(const char *text)
+{
+    ttai_dxl_out_t  out;
+
+    json_decref(recv_one(text, &out));
+    ttai_dxl_out_free(&out);
+}
+
+
+/* SETUP sent, then the server's UNAUTHORIZED: the token is sent */
+
+static void
+token_sent(void)
+{
+    free(ttai_dxl_start(d));
+    take("{\"type\":\"AUTH_STATE\",\"channel\":0,\"state\":"
+         "\"UNAUTHORIZED\"}");
+}
+
+
 static void
 handshake(void)
 {
@@ -210,14 +233,9 @@ test_handshake_and_data(void **state)
 static void
 test_refused_token(void **state)
 {
-    char            *text;
     ttai_dxl_out_t   out;
 
-    text = ttai_dxl_start(d);
-    free(text);
-    json_decref(recv_one("{\"type\":\"AUTH_STATE\",\"channel\":0,"
-                         "\"state\":\"UNAUTHORIZED\"}", &out));
-    ttai_dxl_out_free(&out);
+    token_sent();
 
     /* UNAUTHORIZED again, after the token: refused */
     assert_null(recv_one("{\"type\":\"AUTH_STATE\",\"channel\":0,"
@@ -233,14 +251,9 @@ test_refused_token(void **state)
 static void
 test_refused_by_error(void **state)
 {
-    char            *text;
     ttai_dxl_out_t   out;
 
-    text = ttai_dxl_start(d);
-    free(text);
-    json_decref(recv_one("{\"type\":\"AUTH_STATE\",\"channel\":0,"
-                         "\"state\":\"UNAUTHORIZED\"}", &out));
-    ttai_dxl_out_free(&out);
+    token_sent();
 
     assert_null(recv_one("{\"type\":\"ERROR\",\"channel\":0,\"error\":"
                          "\"UNAUTHORIZED\",\"message\":\"expired\"}", &out));
@@ -261,21 +274,13 @@ test_candles(void **state)
     json_t          *m, *e;
     ttai_dxl_out_t   out;
 
-    text = ttai_dxl_start(d);
-    free(text);
-    json_decref(recv_one("{\"type\":\"AUTH_STATE\",\"channel\":0,"
-                         "\"state\":\"UNAUTHORIZED\"}", &out));
-    ttai_dxl_out_free(&out);
-    json_decref(recv_one("{\"type\":\"AUTH_STATE\",\"channel\":0,"
-                         "\"state\":\"AUTHORIZED\"}", &out));
-    ttai_dxl_out_free(&out);
-    json_decref(recv_one("{\"type\":\"CHANNEL_OPENED\",\"channel\":3}",
-                         &out));
-    ttai_dxl_out_free(&out);
-    json_decref(recv_one("{\"type\":\"FEED_CONFIG\",\"channel\":3,"
-                         "\"eventFields\":{\"Candle\":[\"eventType\","
-                         "\"eventSymbol\",\"time\",\"close\"]}}", &out));
-    ttai_dxl_out_free(&out);
+    token_sent();
+    take("{\"type\":\"AUTH_STATE\",\"channel\":0,\"state\":"
+         "\"AUTHORIZED\"}");
+    take("{\"type\":\"CHANNEL_OPENED\",\"channel\":3}");
+    take("{\"type\":\"FEED_CONFIG\",\"channel\":3,\"eventFields\":"
+         "{\"Candle\":[\"eventType\",\"eventSymbol\",\"time\","
+         "\"close\"]}}");
 
     m = json_loads("[{\"symbol\":\"AAPL{=5m}\",\"fromTime\":1234}]", 0,
                    NULL);
