@@ -88,6 +88,7 @@ ngx_http_ttai_capture(ngx_http_request_t *r, ngx_str_t *uri, ngx_str_t *args,
     }
 
     ngx_http_set_ctx(sr, ctx, ngx_http_ttai_tt_module);
+    ctx->sr = sr;
 
     /*
      * A subrequest shares its parent's body: the client's JSON-RPC
@@ -119,6 +120,35 @@ ngx_http_ttai_capture(ngx_http_request_t *r, ngx_str_t *uri, ngx_str_t *args,
     }
 
     return ctx;
+}
+
+
+void
+ngx_http_ttai_capture_method(ngx_http_ttai_capture_t *ctx, ngx_uint_t method)
+{
+    ngx_http_request_t  *sr;
+
+    sr = ctx->sr;
+    sr->method = method;
+
+    switch (method) {
+
+    case NGX_HTTP_PUT:
+        ngx_str_set(&sr->method_name, "PUT");
+        break;
+
+    case NGX_HTTP_DELETE:
+        ngx_str_set(&sr->method_name, "DELETE");
+        break;
+
+    case NGX_HTTP_POST:
+        ngx_str_set(&sr->method_name, "POST");
+        break;
+
+    default:
+        sr->method = NGX_HTTP_GET;
+        ngx_str_set(&sr->method_name, "GET");
+    }
 }
 
 

@@ -76,6 +76,7 @@ static ngx_int_t ngx_http_ttai_fetch_sent(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_ttai_fetch_json(ngx_str_t *body);
 static ngx_uint_t ngx_http_ttai_fetch_changed(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
+static ngx_uint_t ngx_http_ttai_fetch_method(const char *name);
 static ngx_int_t ngx_http_ttai_fetch_post(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f, size_t prefix, ngx_str_t *uri, ngx_str_t *body,
     ngx_str_t *authorization,
@@ -122,6 +123,27 @@ ngx_http_ttai_fetch(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
 }
 
 
+/* the core's method names; anything else is a GET, which changes nothing */
+
+static ngx_uint_t
+ngx_http_ttai_fetch_method(const char *name)
+{
+    if (ngx_strcmp(name, "POST") == 0) {
+        return NGX_HTTP_POST;
+    }
+
+    if (ngx_strcmp(name, "PUT") == 0) {
+        return NGX_HTTP_PUT;
+    }
+
+    if (ngx_strcmp(name, "DELETE") == 0) {
+        return NGX_HTTP_DELETE;
+    }
+
+    return NGX_HTTP_GET;
+}
+
+
 ngx_int_t
 ngx_http_ttai_fetch_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
     const char *user, ttai_mcp_response_t *resp,
@@ -146,7 +168,7 @@ ngx_http_ttai_fetch_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
     }
 
     f->service = p->service;
-    f->post = (ngx_strcmp(p->method, "POST") == 0);
+    f->method = ngx_http_ttai_fetch_method(p->method);
     f->path.data = (u_char *) p->path;
     f->path.len = ngx_strlen(p->path);
 
@@ -853,7 +875,9 @@ ngx_http_ttai_fetch_send(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f)
                            : NGX_HTTP_TTAI_TT_REQUESTS);
 
     if (ngx_http_ttai_fetch_post(r, f, prefix->len, &uri,
-                                 f->post ? &f->body : NULL,
+                                 f->method == NGX_HTTP_POST
+                                 || f->method == NGX_HTTP_PUT
+                                 ? &f->body : NULL,
                                  &auth, ngx_http_ttai_fetch_sent)
         != NGX_OK)
     {
@@ -921,7 +945,8 @@ ngx_http_ttai_fetch_sent(ngx_http_request_t *r, ngx_int_t rc, void *data)
     }
 
     if (cap->status == NGX_HTTP_UNAUTHORIZED
-        && f->service != TTAI_SERVICE_WORKER && !f->post && !f->retried
+        && f->service != TTAI_SERVICE_WORKER
+        && (f->method == 0 || f->method == NGX_HTTP_GET) && !f->retried
         && !f->direct)
     {
         /* the token was revoked or expired early: refresh, retry once */
@@ -1065,6 +1090,10 @@ ngx_http_ttai_fetch_post(ngx_http_request_t *r, ngx_http_ttai_fetch_t *f,
     }
 
     fs->capture = ctx;
+
+    if (f->method == NGX_HTTP_PUT || f->method == NGX_HTTP_DELETE) {
+        ngx_http_ttai_capture_method(ctx, f->method);
+    }
 
     /* past the location prefix: the path as TastyTrade should see it */
     ctx->uri.data = uri->data + prefix;

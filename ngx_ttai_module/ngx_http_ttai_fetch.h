@@ -49,9 +49,9 @@ typedef ngx_int_t (*ngx_http_ttai_fetch_done_pt)(ngx_http_request_t *r,
 struct ngx_http_ttai_fetch_s {
     /* set by the caller */
     ngx_uint_t                   service;    /* TTAI_SERVICE_* */
-    ngx_uint_t                   post;       /* 1: POST, else GET */
+    ngx_uint_t                   method;     /* 0 (GET), NGX_HTTP_POST, ... */
     ngx_str_t                    path;       /* with its query */
-    ngx_str_t                    body;       /* JSON, for a POST */
+    ngx_str_t                    body;       /* JSON, for a POST or PUT */
     ngx_str_t                    cache_key;  /* empty: not cached */
     time_t                       cache_ttl;
     ngx_str_t                    user;       /* the JWT's sub */
@@ -145,6 +145,8 @@ typedef struct {
 
     /* on a parent: the fetch that waits for its subrequest */
     ngx_http_ttai_fetch_t       *waiting;
+
+    ngx_http_request_t          *sr;
 } ngx_http_ttai_capture_t;
 
 
@@ -156,6 +158,13 @@ typedef struct {
 ngx_http_ttai_capture_t *ngx_http_ttai_capture(ngx_http_request_t *r,
     ngx_str_t *uri, ngx_str_t *args, ngx_str_t *body, size_t max,
     ngx_http_post_subrequest_pt handler, void *data);
+
+/*
+ * The subrequest's method, when it is neither a GET (no body) nor a
+ * POST (a body): PUT or DELETE
+ */
+void ngx_http_ttai_capture_method(ngx_http_ttai_capture_t *ctx,
+    ngx_uint_t method);
 
 
 #endif /* _NGX_HTTP_TTAI_FETCH_H_INCLUDED_ */

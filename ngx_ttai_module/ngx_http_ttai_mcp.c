@@ -71,6 +71,10 @@ typedef struct {
     ngx_http_ttai_session_t    session;
     ngx_uint_t                 found;
 
+    /* whether the user allowed trading, once looked up (trading.c) */
+    ngx_uint_t                 trade_known;
+    ngx_uint_t                 trade_granted;
+
     /* a session change that waits for the sessions zone's journal */
     ngx_http_ttai_kv_wait_t    wait;
     ngx_uint_t                 new_session;
@@ -119,6 +123,8 @@ static ngx_uint_t ngx_http_ttai_mcp_check_post(ngx_http_request_t *r,
 static void ngx_http_ttai_mcp_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx);
+static ngx_int_t ngx_http_ttai_mcp_granted(ngx_http_request_t *r,
+    void *data, ngx_uint_t granted);
 static ngx_int_t ngx_http_ttai_mcp_drive(ngx_http_request_t *r,
     ngx_http_ttai_mcp_ctx_t *ctx);
 static ngx_int_t ngx_http_ttai_mcp_fetched(ngx_http_request_t *r,
@@ -333,6 +339,8 @@ ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf, ngx_http_ttai_main_conf_t *tmcf)
                               (long) tmcf->request_state_ttl);
 
     sodium_memzero(state_key, sizeof(state_key));
+
+    ngx_http_ttai_trading_init_conf(tmcf);
 
     if (ngx_http_ttai_listen_conf(cf) != NGX_OK
         || ngx_http_ttai_ask_conf(cf) != NGX_OK)
@@ -1080,6 +1088,30 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
     tlcf = ngx_http_get_module_loc_conf(r, ngx_http_ttai_module);
 
+    /*
+     * Where this location trades, whether the user allowed it decides
+     * what is listed: a token of ttai's own sign-in also needs the scope
+     * the user ticked there
+     */
+    if (tlcf->trading_conf != NULL && !ctx->trade_known) {
+        ctx->trade_known = 1;
+
+        if (ctx->claims.sub[0] != '\0'
+            && (ctx->claims.fam[0] == '\0' || ctx->claims.trade))
+        {
+            rc = ngx_http_ttai_trading_grant(r, ctx->claims.sub,
+                                             &ctx->trade_granted,
+                                             ngx_http_ttai_mcp_granted, ctx);
+            if (rc == NGX_AGAIN) {
+                return NGX_DONE;
+            }
+
+            if (rc != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+    }
+
     call = &ctx->call;
     s = &ctx->session;
 
@@ -1095,6 +1127,12 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     call->webhooks = (const char *const *) tmcf->webhook_urls;
     call->nwebhooks = tmcf->nwebhooks;
     call->split = 1;
+
+    if (tlcf->trading_conf != NULL) {
+        call->trading = tlcf->trading_conf;
+        call->trading_key = tmcf->trading_key;
+        call->trade_granted = (ctx->trade_granted != 0);
+    }
 
     h = ctx->version;
     if (h != NULL) {
@@ -1187,6 +1225,18 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     }
 
     return ngx_http_ttai_mcp_drive(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_ttai_mcp_granted(ngx_http_request_t *r, void *data,
+    ngx_uint_t granted)
+{
+    ngx_http_ttai_mcp_ctx_t *ctx = data;
+
+    ctx->trade_granted = granted;
+
+    return ngx_http_ttai_mcp_dispatch(r, ctx);
 }
 
 

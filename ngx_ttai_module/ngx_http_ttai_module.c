@@ -301,6 +301,27 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       0,
       NULL },
 
+    { ngx_string("ttai_trading"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ttai_loc_conf_t, trading),
+      NULL },
+
+    { ngx_string("ttai_trading_confirm_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ttai_loc_conf_t, trading_ttl),
+      NULL },
+
+    { ngx_string("ttai_trading_limits"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_ttai_trading_limits,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("ttai_mcp_metadata"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_ttai_metadata,
@@ -555,6 +576,9 @@ ngx_http_ttai_create_loc_conf(ngx_conf_t *cf)
     tlcf->origins = NGX_CONF_UNSET_PTR;
     tlcf->toolsets = NGX_CONF_UNSET_UINT;
     tlcf->fixtures = NGX_CONF_UNSET;
+    tlcf->trading = NGX_CONF_UNSET;
+    tlcf->trading_ttl = NGX_CONF_UNSET;
+    tlcf->trading_limits = NGX_CONF_UNSET_PTR;
 
     return tlcf;
 }
@@ -593,7 +617,7 @@ ngx_http_ttai_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    return NGX_CONF_OK;
+    return ngx_http_ttai_trading_merge(cf, prev, conf);
 }
 
 

@@ -15,6 +15,7 @@
 #include "ttai_mcp.h"
 #include "ttai_secrets.h"
 #include "ttai_version.h"
+#include "ttai_order.h"
 
 
 #define NGX_HTTP_TTAI_PRODUCTION    0
@@ -108,6 +109,9 @@ typedef struct {
     char                    **webhook_urls;
     size_t                    nwebhooks;
 
+    /* the key confirmations of orders are made under (trading.c) */
+    u_char                    trading_key[TTAI_ORDER_KEY_LEN];
+
     /*
      * The configuration of the first location with ttai_mcp, where
      * background work makes its requests (its server holds the internal
@@ -131,6 +135,15 @@ typedef struct {
 
     /* ttai_mcp_fixtures conformance: the test suites' fixtures here */
     ngx_flag_t                fixtures;
+
+    /*
+     * ttai_trading, _confirm_ttl and _limits; trading_conf is what the
+     * core gets, NULL where this location does not trade
+     */
+    ngx_flag_t                trading;
+    time_t                    trading_ttl;
+    ttai_order_conf_t        *trading_limits;
+    ttai_order_conf_t        *trading_conf;
 
     /* ttai_health: this worker's last answer, and what it showed */
     ngx_http_ttai_health_memo_t  *health;
@@ -178,6 +191,18 @@ char *ngx_http_ttai_worker(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_oauth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_ttai_mcp_init_conf(ngx_conf_t *cf,
     ngx_http_ttai_main_conf_t *tmcf);
+
+/* ngx_http_ttai_trading.c */
+typedef ngx_int_t (*ngx_http_ttai_trading_done_pt)(ngx_http_request_t *r,
+    void *data, ngx_uint_t granted);
+
+char *ngx_http_ttai_trading_limits(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_ttai_trading_merge(ngx_conf_t *cf,
+    ngx_http_ttai_loc_conf_t *prev, ngx_http_ttai_loc_conf_t *conf);
+void ngx_http_ttai_trading_init_conf(ngx_http_ttai_main_conf_t *tmcf);
+ngx_int_t ngx_http_ttai_trading_grant(ngx_http_request_t *r, const char *sub,
+    ngx_uint_t *granted, ngx_http_ttai_trading_done_pt handler, void *data);
 ngx_int_t ngx_http_ttai_mcp_traceparent_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 ngx_int_t ngx_http_ttai_mcp_sse_events(ngx_http_request_t *r, char **events,

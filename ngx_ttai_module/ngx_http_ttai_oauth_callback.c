@@ -127,7 +127,7 @@ ngx_http_ttai_oauth_returned(ngx_http_request_t *r,
 
     f->service = TTAI_SERVICE_TASTYTRADE;
     f->direct = 1;
-    f->post = 1;
+    f->method = NGX_HTTP_POST;
     ngx_str_set(&f->path, "/oauth/token");
 
     f->user.data = (u_char *) "sign-in";

@@ -196,7 +196,7 @@ is $rc, 0, 'ttai_oauth_revoked_zone loads when right' or diag $out;
 my $mcp = "$env ttai_mcp_sessions s 1m snapshot=off;";
 my %toolsets = (
     'ttai_mcp_toolsets market billing;'
-        => qr/unknown toolset "billing" in "ttai_mcp_toolsets": the toolsets are "account", "market", "orders", or "all"/,
+        => qr/unknown toolset "billing" in "ttai_mcp_toolsets": the toolsets are "account", "market", "orders", "trading", or "all"/,
     'ttai_mcp_toolsets Market;' => qr/unknown toolset "Market"/,
     'ttai_mcp_toolsets;'
         => qr/invalid number of arguments in "ttai_mcp_toolsets" directive/,

@@ -38,6 +38,7 @@ static int ttai_jwt_date(json_t *payload, const char *name, time_t *t);
 static int ttai_jwt_string(json_t *payload, const char *name, char *out,
     size_t max);
 static int ttai_jwt_audience(json_t *aud, const char *audience);
+static int ttai_jwt_scope_has(json_t *v, const char *scope);
 
 
 ttai_jwt_rc_e
@@ -107,6 +108,36 @@ ttai_jwt_strerror(ttai_jwt_rc_e rc)
     }
 
     return "unknown error";
+}
+
+
+/* 1 when a space-separated scope (RFC 8693 4.2) names scope */
+
+static int
+ttai_jwt_scope_has(json_t *v, const char *scope)
+{
+    size_t       n, len;
+    const char  *p;
+
+    p = json_string_value(v);
+    if (p == NULL) {
+        return 0;
+    }
+
+    len = strlen(scope);
+
+    while (*p != '\0') {
+        n = strcspn(p, " ");
+
+        if (n == len && strncmp(p, scope, len) == 0) {
+            return 1;
+        }
+
+        p += n;
+        p += strspn(p, " ");
+    }
+
+    return 0;
 }
 
 
@@ -359,6 +390,9 @@ ttai_jwt_check_claims(json_t *payload, const ttai_jwt_policy_t *policy,
     {
         return TTAI_JWT_MALFORMED;
     }
+
+    claims->trade = ttai_jwt_scope_has(json_object_get(payload, "scope"),
+                                       TTAI_JWT_SCOPE_TRADE);
 
     /* RFC 7519: the token is valid only before exp, and from nbf on */
     if (json_object_get(payload, "exp") != NULL

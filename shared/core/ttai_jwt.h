@@ -44,7 +44,13 @@ typedef struct {
      * a token issued before there was such a claim)
      */
     char         fam[TTAI_JWT_MAX_FAM + 1];
+
+    /* 1: the "scope" claim includes TTAI_JWT_SCOPE_TRADE */
+    int          trade;
 } ttai_jwt_claims_t;
+
+/* the scope of a token whose user allowed trading at sign-in */
+#define TTAI_JWT_SCOPE_TRADE  "mcp:trade"
 
 
 /* why a token was refused: for tests and debug logs, never for clients */

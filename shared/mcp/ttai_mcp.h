@@ -136,6 +136,18 @@ typedef struct {
      */
     const char *const   *webhooks;
     size_t               nwebhooks;
+
+    /*
+     * Trading (README, "Trading safely"): NULL where the location does
+     * not trade (ttai_trading off), else the operator's settings
+     * (ttai_order.h), with the key that confirmations are made under.
+     * The trading toolset is listed and called only when trading is set
+     * and the user granted it (trade_granted: the token's scope and the
+     * user's own permission, which the shell looked up).
+     */
+    const struct ttai_order_conf_s  *trading;
+    const unsigned char             *trading_key;
+    int                              trade_granted;
 } ttai_mcp_call_t;
 
 

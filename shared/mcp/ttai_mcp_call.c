@@ -59,6 +59,7 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     ttai_mcp_asker_t        asker;
     ttai_tool_ctx_t         ctx;
     ttai_mcp_pending_t     *p;
+    unsigned                trading;
     ttai_mcp_tool_entry_t  *entry;
 
     name = json_object_get(params, "name");
@@ -76,6 +77,25 @@ ttai_mcp_tools_call(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     if (entry == NULL
         || !ttai_mcp_tool_listed(entry, ttai_mcp_toolsets(call)))
     {
+        trading = ttai_toolset(TTAI_TOOLSET_TRADING,
+                               sizeof(TTAI_TOOLSET_TRADING) - 1);
+
+        if (entry != NULL && entry->toolset == trading
+            && (call->toolsets == 0 || (call->toolsets & trading)))
+        {
+            /* the model is told why, so that it stops trying */
+            *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS,
+                            NULL, "Tool %.128s is not available: %s",
+                            json_string_value(name),
+                            call->trading == NULL
+                            ? "this server does not trade (the operator's "
+                              "ttai_trading is off)"
+                            : "the user has not granted trading (sign in "
+                              "again and allow trading, or the operator "
+                              "runs \"ttai users trading enable\")");
+            return 0;
+        }
+
         *response = ttai_mcp_rpc_error(id, TTAI_MCP_INVALID_PARAMS, NULL,
                                        "Unknown tool: %.128s",
                                        json_string_value(name));

@@ -43,6 +43,7 @@ const char *const  ttai_toolsets[TTAI_TOOLSETS_MAX + 1] = {
     "account",
     "market",
     "orders",
+    "trading",
     NULL
 };
 
@@ -58,6 +59,7 @@ static const ttai_tool_impl_t  *ttai_tools_shipped[] = {
     &ttai_tool_get_transactions,
     &ttai_tool_get_orders,
     &ttai_tool_preview_order,
+    &ttai_tool_place_order,
     &ttai_tool_get_watchlists,
 
     /* the alert monitor's tools */
@@ -386,6 +388,12 @@ ttai_mcp_toolsets(const ttai_mcp_call_t *call)
 
     all = ttai_toolsets_all();
     selected = call->toolsets ? call->toolsets & all : all;
+
+    /* tools that change an account exist only where both sides said so */
+    if (call->trading == NULL || !call->trade_granted) {
+        selected &= ~ttai_toolset(TTAI_TOOLSET_TRADING,
+                                 sizeof(TTAI_TOOLSET_TRADING) - 1);
+    }
 
     return selected | (call->fixtures ? TTAI_MCP_FIXTURES : 0);
 }

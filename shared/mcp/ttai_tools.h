@@ -130,7 +130,13 @@ typedef struct {
  * every toolset.  A tool of no toolset is always listed.
  */
 
-#define TTAI_TOOLSETS_MAX      4
+#define TTAI_TOOLSETS_MAX      5
+
+/*
+ * The toolset of the tools that change an account: listed only where
+ * trading is on and the user granted it (ttai_mcp_call_t.trading)
+ */
+#define TTAI_TOOLSET_TRADING   "trading"
 
 /* the names, in bit order, ending with NULL */
 extern const char *const  ttai_toolsets[];
@@ -203,6 +209,9 @@ extern const ttai_tool_impl_t  ttai_tool_get_positions;
 extern const ttai_tool_impl_t  ttai_tool_get_transactions;
 extern const ttai_tool_impl_t  ttai_tool_get_orders;
 extern const ttai_tool_impl_t  ttai_tool_preview_order;
+
+/* the trading tools (ttai_tool_place.c, ...) */
+extern const ttai_tool_impl_t  ttai_tool_place_order;
 extern const ttai_tool_impl_t  ttai_tool_get_watchlists;
 
 /* the alert monitor's tools (ttai_tool_alerts.c, ..._position_history.c) */

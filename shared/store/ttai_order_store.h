@@ -17,20 +17,30 @@
  */
 
 /*
- * A confirmation used: it fails (a constraint error) when its nonce was
- * used before, by this call or any other
+ * A confirmation used, as a batch of three: its nonce taken (the first
+ * statement changes one row) only if it was never used, by this call or
+ * any other, and while the user may trade; then the audit row of the
+ * attempt (fields as ttai_order_audit's), written only if it was taken;
+ * then one row: the user's "trading" and the "client_id" of whoever took
+ * the nonce (null: nobody)
  */
 json_t *ttai_order_use(const char *nonce, const char *user,
-    const char *client_id, long long now_ms);
+    const char *client_id, long long now_ms, json_t *audit);
 
 /*
  * One attempt, appended to the audit: fields is an object with account,
- * tool, client_id, request, preview, decision, reason, status, response
- * and order_id (those absent are null; request, preview and response
- * are stored as their JSON text); tool, request and decision are
- * needed
+ * tool, client_id, request, preview, decision, reason, status, response,
+ * order_id and notional (those absent are null; request, preview and
+ * response are stored as their JSON text); tool, request and decision
+ * are needed
  */
 json_t *ttai_order_audit(const char *user, json_t *fields, long long now_ms);
+
+/*
+ * A batch of one row: the user's "trading" (null: no such user), and
+ * "day", the notional of the orders the user sent since since_ms
+ */
+json_t *ttai_order_day(const char *user, long long since_ms);
 
 /*
  * The user's own permission to trade (migrations/0010), on or off: the

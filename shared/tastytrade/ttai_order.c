@@ -37,7 +37,7 @@ ttai_order_canonical(json_t *args, const char *account, char *err,
 
     static const char  *optional[][2] = {
         { "price", "price" },
-        { "stop_trigger", "stop" }
+        { "stop_price", "stop" }
     };
 
     snprintf(err, errlen, "out of memory");

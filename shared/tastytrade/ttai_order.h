@@ -93,6 +93,20 @@ typedef struct {
     double                price_band;        /* of the mid, e.g. 0.1 */
 } ttai_order_limits_t;
 
+/* what the operator set for a location that trades (ttai_trading on) */
+
+#define TTAI_ORDER_HOURS_WARN    0
+#define TTAI_ORDER_HOURS_REFUSE  1
+
+struct ttai_order_conf_s {
+    ttai_order_limits_t   limits;
+    long                  confirm_ttl;       /* seconds */
+    int                   outside_hours;     /* TTAI_ORDER_HOURS_* */
+};
+
+typedef struct ttai_order_conf_s  ttai_order_conf_t;
+
+
 /*
  * 0, with *notional the order's (USD, what the day adds up); or -1 with
  * err naming the limit and its value

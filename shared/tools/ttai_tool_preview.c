@@ -13,6 +13,7 @@
 
 #include "ttai_tt.h"
 #include "ttai_tt_map.h"
+#include "ttai_tool_order.h"
 
 
 /*
@@ -34,17 +35,14 @@ static int ttai_tool_preview_resume(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
 static int ttai_tool_preview_fetch(ttai_tool_ctx_t *ctx, json_t *args,
     const char *account, json_t **result, ttai_mcp_pending_t **pending);
-static int ttai_tool_preview_check(json_t *args, const char **effect,
-    json_t **result);
-static int ttai_tool_preview_refuse(json_t **result, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static int ttai_tool_preview_refuse(const char *tool, json_t **result,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static json_t *ttai_tool_preview_quantity(json_t *v);
-static json_t *ttai_tool_preview_body(json_t *args, const char *effect);
 static json_t *ttai_tool_preview_decimal(double d);
 static json_t *ttai_tool_preview_rejected(json_t *error,
     const ttai_mcp_response_t *resp);
-static json_t *ttai_tool_preview_shape(ttai_tool_ctx_t *ctx, json_t *data);
-static void ttai_tool_preview_text(ttai_tt_buf_t *b, json_t *out);
+static json_t *ttai_tool_preview_shape(ttai_tool_ctx_t *ctx, json_t *args,
+    json_t *data);
 static void ttai_tool_preview_amount(ttai_tt_buf_t *b, const char *label,
     json_t *obj, const char *key);
 
@@ -132,7 +130,7 @@ ttai_tool_preview_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
     const char  *effect;
 
     /* a bad order costs no request, not even the accounts list */
-    if (ttai_tool_preview_check(args, &effect, result) != 0) {
+    if (ttai_tool_order_check("preview_order", args, &effect, result) != 0) {
         return -1;
     }
 
@@ -162,7 +160,7 @@ ttai_tool_preview_fetch(ttai_tool_ctx_t *ctx, json_t *args,
 
     effect = json_string_value(json_object_get(ctx->state, "price_effect"));
 
-    body = ttai_tool_preview_body(args, effect);
+    body = ttai_tool_order_body(args, effect);
     if (body == NULL) {
         return -1;
     }
@@ -210,7 +208,7 @@ ttai_tool_preview_resume(ttai_tool_ctx_t *ctx, json_t *args,
         return *result ? 0 : -1;
     }
 
-    *result = ttai_tool_preview_shape(ctx, data);
+    *result = ttai_tool_preview_shape(ctx, args, data);
     json_decref(data);
 
     return *result ? 0 : -1;
@@ -277,8 +275,9 @@ ttai_tool_preview_rejected(json_t *error, const ttai_mcp_response_t *resp)
  * inferred), 0 with an error result, or -1 when out of memory.
  */
 
-static int
-ttai_tool_preview_check(json_t *args, const char **effect, json_t **result)
+int
+ttai_tool_order_check(const char *tool, json_t *args, const char **effect,
+    json_t **result)
 {
     int          limit, stop, buys, sells;
     size_t       i;
@@ -296,19 +295,19 @@ ttai_tool_preview_check(json_t *args, const char **effect, json_t **result)
     stop = (strncmp(type, "Stop", 4) == 0);
 
     if (limit && price == NULL) {
-        return ttai_tool_preview_refuse(result, "a %s order needs price, "
+        return ttai_tool_preview_refuse(tool, result, "a %s order needs price, "
                    "the limit price per unit (positive, with price_effect "
                    "Debit or Credit).  Add it, or use order_type Market.",
                    type);
     }
 
     if (!limit && price != NULL) {
-        return ttai_tool_preview_refuse(result, "a %s order takes no "
+        return ttai_tool_preview_refuse(tool, result, "a %s order takes no "
                    "price.  Remove price, or use order_type Limit.", type);
     }
 
-    if (stop != (json_object_get(args, "stop_trigger") != NULL)) {
-        return ttai_tool_preview_refuse(result, "stop_trigger, the price "
+    if (stop != (json_object_get(args, "stop_price") != NULL)) {
+        return ttai_tool_preview_refuse(tool, result, "stop_price, the price "
                    "that triggers the order, is for Stop and Stop Limit "
                    "orders only, and they need it.  Add or remove it, or "
                    "change order_type.");
@@ -317,7 +316,7 @@ ttai_tool_preview_check(json_t *args, const char **effect, json_t **result)
     if ((tif != NULL && strcmp(tif, "GTD") == 0)
         != (json_object_get(args, "gtc_date") != NULL))
     {
-        return ttai_tool_preview_refuse(result, "gtc_date (YYYY-MM-DD), "
+        return ttai_tool_preview_refuse(tool, result, "gtc_date (YYYY-MM-DD), "
                    "the order's last day, is for time_in_force GTD only, "
                    "and GTD needs it.  Add or remove it, or change "
                    "time_in_force.");
@@ -328,7 +327,7 @@ ttai_tool_preview_check(json_t *args, const char **effect, json_t **result)
 
     json_array_foreach(json_object_get(args, "legs"), i, leg) {
         if (json_number_value(json_object_get(leg, "quantity")) <= 0) {
-            return ttai_tool_preview_refuse(result, "legs[%zu].quantity "
+            return ttai_tool_preview_refuse(tool, result, "legs[%zu].quantity "
                        "must be more than 0.", i);
         }
 
@@ -342,16 +341,16 @@ ttai_tool_preview_check(json_t *args, const char **effect, json_t **result)
     }
 
     if (price == NULL && *effect != NULL) {
-        return ttai_tool_preview_refuse(result, "price_effect goes with a "
-                   "price, and a %s order has none.  Remove price_effect.",
-                   type);
+        return ttai_tool_preview_refuse(tool, result, "price_effect goes "
+                   "with a price, and a %s order has none.  Remove "
+                   "price_effect.", type);
     }
 
     if (price != NULL && *effect == NULL) {
         if (buys > 0 && sells > 0) {
-            return ttai_tool_preview_refuse(result, "this order both buys "
-                       "and sells, so it needs price_effect: Debit if it "
-                       "pays the net price, Credit if it receives it.");
+            return ttai_tool_preview_refuse(tool, result, "this order both "
+                       "buys and sells, so it needs price_effect: Debit if "
+                       "it pays the net price, Credit if it receives it.");
         }
 
         *effect = (sells == 0) ? "Debit" : "Credit";
@@ -362,7 +361,8 @@ ttai_tool_preview_check(json_t *args, const char **effect, json_t **result)
 
 
 static int
-ttai_tool_preview_refuse(json_t **result, const char *fmt, ...)
+ttai_tool_preview_refuse(const char *tool, json_t **result, const char *fmt,
+    ...)
 {
     char     text[1024];
     va_list  args;
@@ -371,9 +371,8 @@ ttai_tool_preview_refuse(json_t **result, const char *fmt, ...)
     vsnprintf(text, sizeof(text), fmt, args);
     va_end(args);
 
-    *result = ttai_tool_error_result("Invalid order for preview_order: %s  "
-                                     "Correct it and call preview_order "
-                                     "again.", text);
+    *result = ttai_tool_error_result("Invalid order for %s: %s  Correct it "
+                                     "and call %s again.", tool, text, tool);
 
     return *result ? 0 : -1;
 }
@@ -381,8 +380,8 @@ ttai_tool_preview_refuse(json_t **result, const char *fmt, ...)
 
 /* the order as TastyTrade reads it: dasherized, decimals as strings */
 
-static json_t *
-ttai_tool_preview_body(json_t *args, const char *effect)
+json_t *
+ttai_tool_order_body(json_t *args, const char *effect)
 {
     int          rc;
     size_t       i;
@@ -417,7 +416,7 @@ ttai_tool_preview_body(json_t *args, const char *effect)
         rc = ttai_tt_set(rc, body, "price-effect", json_string(effect));
     }
 
-    v = json_object_get(args, "stop_trigger");
+    v = json_object_get(args, "stop_price");
     if (v != NULL) {
         rc = ttai_tt_set(rc, body, "stop-trigger",
                          ttai_tool_preview_decimal(json_number_value(v)));
@@ -497,12 +496,11 @@ ttai_tool_preview_decimal(double d)
 }
 
 
-static json_t *
-ttai_tool_preview_shape(ttai_tool_ctx_t *ctx, json_t *data)
+json_t *
+ttai_tool_order_preview(const char *account, json_t *data)
 {
-    int             rc;
-    json_t         *out;
-    ttai_tt_buf_t   b;
+    int      rc;
+    json_t  *out;
 
     out = json_object();
     if (out == NULL) {
@@ -510,23 +508,78 @@ ttai_tool_preview_shape(ttai_tool_ctx_t *ctx, json_t *data)
     }
 
     rc = ttai_tt_set(0, out, "placed", json_false());
-    rc = ttai_tt_set(rc, out, "account_number",
-                     json_string(ttai_tt_account(ctx)));
+    rc = ttai_tt_set(rc, out, "account_number", json_string(account));
 
     if (rc != 0 || ttai_tt_map(out, data, ttai_tool_preview_fields) != 0) {
         json_decref(out);
         return NULL;
     }
 
+    return out;
+}
+
+
+static json_t *
+ttai_tool_preview_shape(ttai_tool_ctx_t *ctx, json_t *args, json_t *data)
+{
+    char            token[TTAI_ORDER_TOKEN_LEN];
+    json_t         *out;
+    time_t          now;
+    ttai_tt_buf_t   b;
+
+    out = ttai_tool_order_preview(ttai_tt_account(ctx), data);
+    if (out == NULL) {
+        return NULL;
+    }
+
     memset(&b, 0, sizeof(b));
-    ttai_tool_preview_text(&b, out);
+    ttai_tt_buf_printf(&b, "Preview only: nothing was placed.  Amounts in "
+                       "USD, negative = debit.\n");
+    ttai_tool_order_preview_text(&b, out);
+
+    /*
+     * Where this user may trade, the preview is also what a human
+     * confirms: its token places exactly this order, once, soon
+     */
+    if (ttai_tool_order_tradable(ctx)) {
+        now = ctx->call->now ? ctx->call->now : time(NULL);
+
+        if (ttai_tool_order_token(ctx, args, ttai_tt_account(ctx), now,
+                                  token)
+            != 0)
+        {
+            free(b.data);
+            json_decref(out);
+            return NULL;
+        }
+
+        if (token[0] != '\0') {
+            if (json_object_set_new(out, "confirmation_token",
+                                    json_string(token)) != 0
+                || json_object_set_new(out, "confirmation_expires_in",
+                                       json_integer(
+                                           ctx->call->trading->confirm_ttl))
+                   != 0)
+            {
+                free(b.data);
+                json_decref(out);
+                return NULL;
+            }
+
+            ttai_tt_buf_printf(&b, "Show this preview to the user.  Only "
+                               "if they say to place it: place_order with "
+                               "these same arguments and confirmation_token "
+                               "(valid %lds, once).\n",
+                               ctx->call->trading->confirm_ttl);
+        }
+    }
 
     return ttai_tt_buf_result(&b, out);
 }
 
 
-static void
-ttai_tool_preview_text(ttai_tt_buf_t *b, json_t *out)
+void
+ttai_tool_order_preview_text(ttai_tt_buf_t *b, json_t *out)
 {
     size_t       i;
     json_t      *order, *bp, *fees, *leg, *w, *spread;
@@ -535,9 +588,6 @@ ttai_tool_preview_text(ttai_tt_buf_t *b, json_t *out)
     order = json_object_get(out, "order");
     bp = json_object_get(out, "buying_power_effect");
     fees = json_object_get(out, "fee_calculation");
-
-    ttai_tt_buf_printf(b, "Preview only: nothing was placed.  Amounts in "
-                       "USD, negative = debit.\n");
 
     s = json_string_value(json_object_get(order, "order_type"));
     ttai_tt_buf_printf(b, "Order for account %s: %s",

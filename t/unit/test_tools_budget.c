@@ -17,6 +17,7 @@
 
 #include "ttai_mcp.h"
 #include "ttai_tools.h"
+#include "ttai_order.h"
 
 
 /*
@@ -37,9 +38,17 @@ tools_list(ttai_mcp_server_t *srv, size_t *page)
     static const char  list[] =
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}";
 
+    static const unsigned char      key[TTAI_ORDER_KEY_LEN];
+    static const ttai_order_conf_t  trading = { { 0 }, 60, 0 };
+
     memset(&call, 0, sizeof(call));
     call.sub = "tt-user-1";
     call.stateless = 1;
+
+    /* every tool: the trading ones too */
+    call.trading = &trading;
+    call.trading_key = key;
+    call.trade_granted = 1;
 
     assert_int_equal(ttai_mcp_handle(srv, &call, list, strlen(list),
                                      &reply), 0);

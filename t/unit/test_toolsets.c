@@ -18,6 +18,7 @@
 
 #include "ttai_mcp.h"
 #include "ttai_tools.h"
+#include "ttai_order.h"
 
 /* to see that each selection's first page is kept, serialized */
 #include "ttai_mcp_core.h"
@@ -32,6 +33,7 @@
 #define ACCOUNT  0x01
 #define MARKET   0x02
 #define ORDERS   0x04
+#define TRADING  0x08
 
 
 static ttai_mcp_server_t  *srv;
@@ -49,6 +51,7 @@ static const struct {
     { "get_transactions", ACCOUNT },
     { "get_orders", ORDERS },
     { "preview_order", ORDERS },
+    { "place_order", TRADING },
     { "get_watchlists", ACCOUNT },
     { "create_alert", ACCOUNT },
     { "list_alerts", ACCOUNT },
@@ -95,10 +98,18 @@ selecting(unsigned toolsets)
 {
     ttai_mcp_call_t  call;
 
+    static const unsigned char      key[TTAI_ORDER_KEY_LEN];
+    static const ttai_order_conf_t  trading = { { 0 }, 60, 0 };
+
     memset(&call, 0, sizeof(call));
     call.sub = "tt-account-123";
     call.stateless = 1;
     call.toolsets = toolsets;
+
+    /* a server that trades, and a user who allowed it */
+    call.trading = &trading;
+    call.trading_key = key;
+    call.trade_granted = 1;
 
     return call;
 }
@@ -156,7 +167,8 @@ test_names(void **state)
     assert_string_equal(ttai_toolsets[0], "account");
     assert_string_equal(ttai_toolsets[1], "market");
     assert_string_equal(ttai_toolsets[2], "orders");
-    assert_null(ttai_toolsets[3]);
+    assert_string_equal(ttai_toolsets[3], "trading");
+    assert_null(ttai_toolsets[4]);
 
     assert_int_equal(ttai_toolset("account", 7), ACCOUNT);
     assert_int_equal(ttai_toolset("market", 6), MARKET);
@@ -170,7 +182,9 @@ test_names(void **state)
     assert_int_equal(ttai_toolset("", 0), 0);
     assert_int_equal(ttai_toolset("all", 3), 0);
 
-    assert_int_equal(ttai_toolsets_all(), ACCOUNT | MARKET | ORDERS);
+    assert_int_equal(ttai_toolset("trading", 7), TRADING);
+    assert_int_equal(ttai_toolsets_all(),
+                     ACCOUNT | MARKET | ORDERS | TRADING);
 }
 
 
@@ -184,7 +198,8 @@ test_list_by_selection(void **state)
 
     static const unsigned  selections[] = {
         0, ACCOUNT, MARKET, ORDERS, ACCOUNT | ORDERS, MARKET | ORDERS,
-        ACCOUNT | MARKET | ORDERS
+        ACCOUNT | MARKET | ORDERS, ORDERS | TRADING,
+        ACCOUNT | MARKET | ORDERS | TRADING
     };
 
     for (i = 0; i < sizeof(selections) / sizeof(selections[0]); i++) {
@@ -242,12 +257,13 @@ test_pages_per_selection(void **state)
     /* each selection's page is kept, serialized, and answered again */
     assert_non_null(srv->tools_pages[MARKET]);
     assert_non_null(srv->tools_pages[ORDERS]);
-    assert_non_null(srv->tools_pages[ACCOUNT | MARKET | ORDERS]);
+    assert_non_null(srv->tools_pages[ACCOUNT | MARKET | ORDERS | TRADING]);
     assert_null(srv->tools_pages[ACCOUNT]);
 
     assert_non_null(strstr(first[0], srv->tools_pages[MARKET]));
     assert_non_null(strstr(first[2],
-                           srv->tools_pages[ACCOUNT | MARKET | ORDERS]));
+                           srv->tools_pages[ACCOUNT | MARKET | ORDERS
+                                            | TRADING]));
 
     assert_string_not_equal(first[0], first[1]);
     assert_string_not_equal(first[0], first[2]);
@@ -260,7 +276,7 @@ test_pages_per_selection(void **state)
     }
 
     /* every toolset named is the same selection as none */
-    call = selecting(ACCOUNT | MARKET | ORDERS);
+    call = selecting(ACCOUNT | MARKET | ORDERS | TRADING);
     again = answer(srv, &call, body);
     assert_string_equal(again, first[2]);
     free(again);
@@ -371,7 +387,7 @@ test_call_outside(void **state)
                  "\"method\":\"tools/call\",\"params\":{\"name\":\"%s\","
                  "\"arguments\":{}}}", shipped[i].name);
 
-        for (j = 0; j < 3; j++) {
+        for (j = 0; j < 4; j++) {
             call = selecting(1u << j);
 
             if (shipped[i].toolset == 0 || shipped[i].toolset == (1u << j))
@@ -399,6 +415,61 @@ test_call_outside(void **state)
     }
 
     ttai_mcp_server_free(empty);
+}
+
+
+/*
+ * The trading tools exist only where the operator turned trading on and
+ * the user allowed it; called by name elsewhere, they are refused with
+ * the reason, and run nothing
+ */
+
+static void
+test_trading_needs_both(void **state)
+{
+    int               k;
+    char             *text;
+    json_t           *r;
+    size_t            i;
+    ttai_mcp_call_t   call;
+
+    static const char  body[] =
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+        "\"params\":{\"name\":\"place_order\",\"arguments\":{}}}";
+
+    for (k = 0; k < 2; k++) {
+        call = selecting(0);
+
+        if (k == 0) {
+            call.trading = NULL;
+        } else {
+            call.trade_granted = 0;
+        }
+
+        r = list(&call, NULL);
+
+        for (i = 0; i < json_array_size(json_object_get(r, "tools")); i++) {
+            assert_string_not_equal(json_string_value(json_object_get(
+                json_array_get(json_object_get(r, "tools"), i), "name")),
+                "place_order");
+        }
+
+        assert_int_equal(json_array_size(json_object_get(r, "tools")),
+                         NSHIPPED - 1);
+        json_decref(r);
+
+        text = answer(srv, &call, body);
+        assert_non_null(strstr(text, "Tool place_order is not available"));
+        assert_non_null(strstr(text, k == 0 ? "ttai_trading is off"
+                                            : "has not granted trading"));
+        free(text);
+    }
+
+    /* a location that names other toolsets has no such tool at all */
+    call = selecting(ORDERS);
+    text = answer(srv, &call, body);
+    assert_non_null(strstr(text, "Unknown tool: place_order"));
+    free(text);
 }
 
 
@@ -438,6 +509,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_pages_of_a_selection, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_call_outside, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trading_needs_both, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_unknown_toolset, setup,
                                         teardown),
     };

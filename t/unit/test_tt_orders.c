@@ -621,7 +621,7 @@ test_preview_request(void **state)
     /* a sale infers Credit; stop, GTD and a fractional quantity */
     call_tool(&call, "preview_order",
               ACCT ",\"order_type\":\"Stop Limit\",\"price\":150,"
-              "\"stop_trigger\":151.25,\"time_in_force\":\"GTD\","
+              "\"stop_price\":151.25,\"time_in_force\":\"GTD\","
               "\"gtc_date\":\"2026-07-01\",\"legs\":["
               LEG("Sell", "BTC/USD", "Cryptocurrency", "0.5") "]}", &reply);
     expect_http(&reply, "POST", "/accounts/5XX00000/orders/dry-run", NULL,
@@ -859,15 +859,15 @@ test_preview_refused(void **state)
                    VERTICAL "}", "Invalid order for preview_order: a Limit "
                    "order needs price");
     assert_refused(&call, ACCT ",\"order_type\":\"Stop Limit\","
-                   "\"stop_trigger\":5,\"legs\":" VERTICAL "}",
+                   "\"stop_price\":5,\"legs\":" VERTICAL "}",
                    "a Stop Limit order needs price");
     assert_refused(&call, ACCT ",\"order_type\":\"Market\",\"price\":1,"
                    "\"legs\":" VERTICAL "}", "a Market order takes no "
                    "price");
     assert_refused(&call, ACCT ",\"order_type\":\"Stop\",\"legs\":"
-                   VERTICAL "}", "stop_trigger, the price that triggers");
+                   VERTICAL "}", "stop_price, the price that triggers");
     assert_refused(&call, ACCT ",\"order_type\":\"Limit\",\"price\":1,"
-                   "\"price_effect\":\"Debit\",\"stop_trigger\":2,"
+                   "\"price_effect\":\"Debit\",\"stop_price\":2,"
                    "\"legs\":" VERTICAL "}", "for Stop and Stop Limit");
     assert_refused(&call, ACCT ",\"order_type\":\"Market\","
                    "\"time_in_force\":\"GTD\",\"legs\":" VERTICAL "}",
