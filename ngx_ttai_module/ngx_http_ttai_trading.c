@@ -66,7 +66,7 @@ ngx_http_ttai_trading_limits(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_uint_t          i;
     ttai_order_conf_t  *oc;
 
-    if (tlcf->trading_limits != NULL) {
+    if (tlcf->trading_limits != NGX_CONF_UNSET_PTR) {
         return "is duplicate";
     }
 

@@ -248,6 +248,7 @@ render_conf() {
             print "    js_var $tastytrade_mock_fixtures " confdir "/mock/fixtures;"
             print "    js_var $tastytrade_mock_motion dev;"
             print "    js_var $tastytrade_mock_dxlink_url ws://127.0.0.1:" dxlink "/realtime;"
+            print "    include " confdir "/tastytrade/mock-trading.conf;"
             next
         }
         /^[[:space:]]*ttai_dxlink on;/ && ns != "" {

@@ -63,12 +63,12 @@ function send(r, status, text) {
 }
 
 /* {"data":...,"context":"/path"} plus top-level members such as pagination */
-function sendData(r, data, extra) {
+function sendData(r, data, extra, status) {
     var s = '{"data":' + enc(data) + ',"context":' + JSON.stringify(ctxPath);
     Object.keys(extra || {}).sort().forEach(function (k) {
         s += ',' + JSON.stringify(k) + ':' + enc(extra[k]);
     });
-    send(r, 200, s + '}');
+    send(r, status || 200, s + '}');
 }
 
 function sendItems(r, items, extra) {
@@ -1049,7 +1049,7 @@ function holdings(acct, now) {
     var no = acct['account-number'];
     var today = nyDay(now);
     var k = scale(no);
-    return fixture('positions.json').positions.map(function (t) {
+    var base = fixture('positions.json').positions.map(function (t) {
         var inst = instrument(t, today);
         var q = quote(inst.type, inst.symbol, now);
         var qty = t.quantity * k;
@@ -1087,6 +1087,73 @@ function holdings(acct, now) {
         return { item: item, inst: inst, qty: qty,
                  mark: Number(q.mark || q.last) };
     });
+    return withFills(acct, base, now);
+}
+
+/*
+ * The positions after the fills of the orders placed through the mock:
+ * a fill adds to a position or opens one, and one that comes to nothing
+ * is closed
+ */
+function withFills(acct, hold, now) {
+    var no = acct['account-number'];
+    var today = nyDay(now);
+    placedFills(no, now).forEach(function (f) {
+        var h = hold.find(function (x) { return x.inst.symbol === f.symbol; });
+        if (!h) {
+            var inst = legInstrument({ symbol: f.symbol,
+                                       'instrument-type': f.type });
+            if (inst.type === 'Equity Option') {
+                inst.streamer = streamerSymbol(parseOcc(f.symbol).root,
+                                               inst.expiry, inst.optionType,
+                                               inst.strike);
+            }
+            var q = quote(inst.type, inst.symbol, now);
+            h = { inst: inst, qty: 0, mark: Number(q.mark || q.last),
+                  item: {
+                      'account-number': no, symbol: inst.symbol,
+                      'instrument-type': inst.type,
+                      'underlying-symbol': inst.underlying,
+                      'close-price': q['prev-close'],
+                      'average-open-price': dec(f.price, 4),
+                      'average-yearly-market-close-price': dec(f.price, 4),
+                      'average-daily-market-close-price': q['prev-close'],
+                      multiplier: inst.multiplier,
+                      'is-suppressed': false, 'is-frozen': false,
+                      'restricted-quantity': '0.0',
+                      'realized-day-gain': '0.0',
+                      'realized-day-gain-effect': 'None',
+                      'realized-day-gain-date': isoDay(today),
+                      'realized-today': '0.0',
+                      'realized-today-effect': 'None',
+                      'realized-today-date': isoDay(today),
+                      'streamer-symbol': inst.type === 'Equity Option'
+                                         ? inst.streamer : inst.symbol,
+                      'created-at': isoOff(f.at)
+                  } };
+            if (inst.expiry !== undefined) {
+                h.item['expires-at'] = isoOff(nyTime(inst.expiry, 16 * 60));
+            }
+            hold.push(h);
+        }
+        h.qty += f.qty;
+        h.item.quantity = String(Math.abs(h.qty));
+        h.item['quantity-direction'] = h.qty < 0 ? 'Short' : 'Long';
+        h.item['cost-effect'] = h.qty < 0 ? 'Credit' : 'Debit';
+        h.item['updated-at'] = isoOff(f.at);
+    });
+    return hold.filter(function (h) { return h.qty !== 0; });
+}
+
+/* what the fills of placed orders did to the cash, in USD */
+function fillsCash(acct, now) {
+    var cash = 0;
+    placedFills(acct['account-number'], now).forEach(function (f) {
+        var inst = legInstrument({ symbol: f.symbol, 'instrument-type': f.type });
+        var fee = feesFor(inst, f.action, Math.abs(f.qty), f.price);
+        cash -= f.qty * f.price * inst.multiplier + fee.total;
+    });
+    return cash;
 }
 
 /* shares of `underlying` the holdings have (for covered calls) */
@@ -1124,7 +1191,8 @@ function balances(acct, now) {
     var margin = acct['margin-or-cash'] === 'Margin';
     var hold = holdings(acct, now);
     var h = hnum('cash:' + no);
-    var cash = 8000 + h % 40000 + (h >>> 8) % 1000 / 1000;
+    var cash = 8000 + h % 40000 + (h >>> 8) % 1000 / 1000
+               + fillsCash(acct, now);
     var v = { le: 0, se: 0, ld: 0, sd: 0, maint: 0, secured: 0 };
     hold.forEach(function (p) {
         var value = p.mark * Math.abs(p.qty) * p.inst.multiplier;
@@ -1370,12 +1438,19 @@ function globalRequestId(id) {
     return pad(hnum('grid:' + id).toString(16), 8) + '-mock-order-api-' + id;
 }
 
-/* today's orders from orders.json: working, and one cancelled */
+/*
+ * today's orders: those placed through the mock, newest first, then
+ * orders.json's (working, and one cancelled)
+ */
 function liveOrders(acct, now) {
     var no = acct['account-number'];
     var today = nyDay(now);
     var base = idBase(no, 'live');
-    return fixture('orders.json').live.map(function (t, i) {
+    var placed = placedRecords(no).filter(function (rec) {
+        return nyDay(parseIso(rec.order['received-at'])) === today
+               || orderAt(rec, now).status === 'Live';
+    }).map(function (rec) { return orderAt(rec, now); });
+    return placed.concat(fixture('orders.json').live.map(function (t, i) {
         var id = base + i;
         var at = now - t['minutes-ago'] * 60000;
         var first = instrument(t.legs[0], today);
@@ -1406,7 +1481,7 @@ function liveOrders(acct, now) {
             o['updated-at'] = at + 60054;
         }
         return o;
-    });
+    }));
 }
 
 /* the pagination block of list answers, and the page itself */
@@ -1548,8 +1623,7 @@ function equityOpen(now) {
  * is Reg T's 50% of a stock purchase on margin (all of it in a cash
  * account), an option's premium, or a short option's requirement.
  */
-function dryRun(r, acct, now) {
-    var o = parseBody(r, false);
+function assess(o, acct, now) {
     validateOrder(o);
     var bal = balances(acct, now);
     var legs = o.legs.map(function (l) {
@@ -1590,7 +1664,7 @@ function dryRun(r, acct, now) {
             requirement += 0.1 * cost;
         }
     });
-    if (o['time-in-force'] === 'Day' && !equityOpen(now)) {
+    if (o['time-in-force'] === 'Day' && !marketOpen(now)) {
         /* TastyTrade's code has the three s */
         warnings.push({ code: 'tif_next_valid_sesssion',
                         message: 'Your order will begin working during next'
@@ -1641,8 +1715,439 @@ function dryRun(r, acct, now) {
             order[k] = o[k];
         }
     });
-    sendData(r, { order: order, warnings: warnings,
-                  'buying-power-effect': effect, 'fee-calculation': calc });
+    return { order: order, warnings: warnings, effect: effect, calc: calc,
+             legs: legs };
+}
+
+function dryRun(r, acct, now) {
+    var p = assess(parseBody(r, false), acct, now);
+    sendData(r, { order: p.order, warnings: p.warnings,
+                  'buying-power-effect': p.effect,
+                  'fee-calculation': p.calc });
+}
+
+/* ------------------------------------------------------------------ */
+/* The order engine                                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Orders placed through the mock are kept, one file each, in
+ * $tastytrade_mock_state/orders/<account>/<id>.json: njs 0.7.9 keeps
+ * nothing between requests, and a file created exclusively (flag "wx")
+ * is what every worker agrees on, so two orders never share an id.
+ * What happens to an order later (a partial fill that completes) is
+ * worked out from the clock when it is read, as the rest of the mock's
+ * data is; a cancel or a replace rewrites its file.
+ *
+ * Fills: a marketable order (a market order while the market is open; a
+ * limit at or through the other side) fills at once, half of it when it
+ * is for more than one, and the rest PARTIAL_FILL_MS later; any other
+ * order works until it is cancelled.  Positions and balances follow the
+ * fills.  $tastytrade_mock_market (open or closed) overrides the clock's
+ * session, so that a test does not depend on the hour it runs at.
+ */
+
+var stateDir = '';
+var marketState = '';
+var PARTIAL_FILL_MS = 2000;
+
+function marketOpen(now) {
+    if (marketState === 'open' || marketState === 'closed') {
+        return marketState === 'open';
+    }
+    return equityOpen(now);
+}
+
+function mkdir(d) {
+    try {
+        fs.mkdirSync(d);
+    } catch (e) {
+        if (e.code !== 'EEXIST') {
+            throw e;
+        }
+    }
+}
+
+function ordersDir(no, create) {
+    if (!stateDir) {
+        throw fail(503, 'service_unavailable', 'This mock keeps no orders:'
+                   + ' set $tastytrade_mock_state to a folder');
+    }
+    var d = stateDir + '/orders/' + no;
+    if (create) {
+        mkdir(stateDir);
+        mkdir(stateDir + '/orders');
+        mkdir(d);
+    }
+    return d;
+}
+
+/* the account's placed orders as kept, newest first */
+function placedRecords(no) {
+    if (!stateDir) {
+        return [];
+    }
+    var d = stateDir + '/orders/' + no;
+    var names;
+    try {
+        names = fs.readdirSync(d);
+    } catch (e) {
+        return [];
+    }
+    return names.filter(function (n) { return /^\d+\.json$/.test(n); })
+        .map(function (n) {
+            return JSON.parse(fs.readFileSync(d + '/' + n));
+        })
+        .sort(function (x, y) { return y.order.id - x.order.id; });
+}
+
+function saveRecord(no, rec, exclusive) {
+    var path = ordersDir(no, true) + '/' + rec.order.id + '.json';
+    fs.writeFileSync(path, JSON.stringify(rec),
+                     exclusive ? { flag: 'wx' } : undefined);
+}
+
+/* the order as it stands at now: its fills so far, its status */
+function orderAt(rec, now) {
+    var o = clone(rec.order);
+    var end = rec['cancelled-at'] || Infinity;
+    var filled = 0;
+    var fills = rec.fills.filter(function (f) { return f.at <= Math.min(now, end); });
+    fills.forEach(function (f) { filled += f.quantity; });
+    o.legs.forEach(function (l, i) {
+        l.fills = fills.map(function (f, k) {
+            return { 'fill-id': 'FI' + o.id + '-' + i + '-' + k,
+                     quantity: dec(f.quantity * l.ratio, 1),
+                     'fill-price': dec(f.legPrices[i], 4),
+                     'filled-at': isoOff(f.at),
+                     'destination-venue': 'MARKET_SIMULATOR',
+                     'ext-exec-id': String(hnum('exec:' + o.id + k) % 100000),
+                     'ext-group-fill-id': String(o.id) };
+        });
+        l['remaining-quantity'] = (o.size - filled) * l.ratio;
+        delete l.ratio;
+    });
+    if (filled >= o.size) {
+        var last = fills[fills.length - 1].at;
+        o.status = 'Filled';
+        o['terminal-at'] = isoOff(last);
+        o['updated-at'] = last;
+        o.cancellable = false;
+        o.editable = false;
+    } else if (rec['cancelled-at'] !== undefined && rec['cancelled-at'] <= now) {
+        o.status = 'Cancelled';
+        o['cancelled-at'] = isoOff(rec['cancelled-at']);
+        o['terminal-at'] = isoOff(rec['cancelled-at'] + 54);
+        o['updated-at'] = rec['cancelled-at'] + 54;
+        o.cancellable = false;
+        o.editable = false;
+        if (rec['replaced-by'] !== undefined) {
+            o['replaced-by-order-id'] = rec['replaced-by'];
+        }
+    } else {
+        o.status = 'Live';
+        o['live-at'] = o['received-at'];
+        o.cancellable = true;
+        o.editable = true;
+    }
+    return o;
+}
+
+/* the fills the legs' filled quantities amount to, signed, by symbol */
+function placedFills(no, now) {
+    var out = [];
+    placedRecords(no).forEach(function (rec) {
+        var end = Math.min(now, rec['cancelled-at'] || Infinity);
+        rec.fills.forEach(function (f) {
+            if (f.at > end) {
+                return;
+            }
+            rec.order.legs.forEach(function (l, i) {
+                out.push({ symbol: l.symbol, type: l['instrument-type'],
+                           action: l.action,
+                           qty: (/^Buy/.test(l.action) ? 1 : -1)
+                                * f.quantity * l.ratio,
+                           price: f.legPrices[i], at: f.at });
+            });
+        });
+    });
+    return out;
+}
+
+/*
+ * POST /accounts/{n}/orders: the dry run's checks (the schema, the
+ * symbols, buying power), then the order's own: a price on its tick,
+ * and no market order while the market is closed.  201 with the order.
+ */
+function placeOrder(r, a) {
+    var acct = ownAccount(a.sub, a.n);
+    var o = parseBody(r, false);
+    var p = assess(o, acct, a.now);
+    var legs = p.legs;
+    var open = marketOpen(a.now);
+    if (o['order-type'] === 'Market' && !open) {
+        throw fail(422, 'market_closed', 'The market is closed: market'
+                   + ' orders can be placed only while it is open');
+    }
+    if (o.price !== undefined) {
+        var px = Number(o.price);
+        var option = legs.some(function (x) {
+            return x.inst.type === 'Equity Option';
+        });
+        var tick = option ? optionTick(px) : 0.01;
+        if (Math.abs(px / tick - Math.round(px / tick)) > 1e-6) {
+            throw fail(422, 'invalid_price', 'Price ' + o.price + ' is not'
+                       + ' in increments of ' + tick.toFixed(2));
+        }
+    }
+    var order = p.order;
+    var no = acct['account-number'];
+    order['received-at'] = isoOff(a.now);
+    order['updated-at'] = a.now;
+    order['ext-client-order-id'] = typeof o['ext-client-order-id'] === 'string'
+                                   ? o['ext-client-order-id'] : undefined;
+    order.legs.forEach(function (l, i) {
+        l.ratio = legs[i].qty / legs[0].qty;
+        l.quantity = legs[i].qty;
+    });
+    order.size = legs[0].qty;
+    var rec = { order: order, fills: fillPlan(o, legs, open, a.now) };
+    var id = idBase(no, 'placed');
+    for (;;) {
+        rec.order.id = id;
+        if (rec.order['ext-client-order-id'] === undefined) {
+            rec.order['ext-client-order-id'] = extClientId(id);
+        }
+        rec.order['global-request-id'] = globalRequestId(id);
+        try {
+            saveRecord(no, rec, true);
+            break;
+        } catch (e) {
+            if (e.code !== 'EEXIST') {
+                throw e;
+            }
+            id++;
+        }
+    }
+    var answer = { order: orderAt(rec, a.now), warnings: p.warnings,
+                   'buying-power-effect': p.effect,
+                   'fee-calculation': p.calc };
+    var delay = takeFault('order-delay');
+    if (delay > 0) {
+        /* placed, and the answer late: what a timeout looks like */
+        setTimeout(function () { sendData(r, answer, null, 201); }, delay);
+        return;
+    }
+    sendData(r, answer, null, 201);
+}
+
+/*
+ * When and at what price a new order fills: [] while it only works, or
+ * one or two fills of the first leg's quantity (the legs keep their
+ * ratio), each leg at its own mark and the order at its limit.
+ */
+function fillPlan(o, legs, open, now) {
+    if (!open) {
+        return [];
+    }
+    var net = 0;
+    var prices = legs.map(function (x) {
+        var q = quote(x.inst.type, x.inst.symbol, now);
+        var buying = /^Buy/.test(x.leg.action);
+        var px = Number(buying ? (q.ask || q.mark || q.last)
+                               : (q.bid || q.mark || q.last));
+        net += (buying ? 1 : -1) * px * x.qty / legs[0].qty;
+        return px;
+    });
+    var type = o['order-type'];
+    if (type !== 'Market') {
+        if (type !== 'Limit' && type !== 'Marketable Limit') {
+            /* stops wait for their trigger, which the mock never moves to */
+            return [];
+        }
+        var limit = Number(o.price);
+        var debit = o['price-effect'] === 'Debit';
+        var marketable = debit ? limit + 1e-9 >= net : limit - 1e-9 <= -net;
+        if (!marketable) {
+            return [];
+        }
+        if (legs.length === 1) {
+            prices = [limit];
+        }
+    }
+    var size = legs[0].qty;
+    var first = size > 1 ? Math.ceil(size / 2) : size;
+    var plan = [{ at: now, quantity: first, legPrices: prices }];
+    if (first < size) {
+        plan.push({ at: now + PARTIAL_FILL_MS, quantity: size - first,
+                    legPrices: prices });
+    }
+    return plan;
+}
+
+function findRecord(no, id) {
+    var rec = placedRecords(no).find(function (x) {
+        return String(x.order.id) === String(id);
+    });
+    if (!rec) {
+        throw notFound('order ' + id);
+    }
+    return rec;
+}
+
+/* GET /accounts/{n}/orders/{id} */
+function accountOrder(r, a) {
+    var acct = ownAccount(a.sub, a.n);
+    var no = acct['account-number'];
+    var live = liveOrders(acct, a.now).find(function (x) {
+        return String(x.id) === a.id;
+    });
+    sendData(r, live || orderAt(findRecord(no, a.id), a.now));
+}
+
+/* DELETE /accounts/{n}/orders/{id}: a working order is cancelled */
+function cancelOrder(r, a) {
+    var acct = ownAccount(a.sub, a.n);
+    var no = acct['account-number'];
+    var rec = findRecord(no, a.id);
+    var now = orderAt(rec, a.now);
+    if (!now.cancellable) {
+        throw fail(422, 'order_not_cancellable', 'Order ' + a.id + ' is '
+                   + now.status + ' and can no longer be cancelled');
+    }
+    rec['cancelled-at'] = a.now;
+    saveRecord(no, rec, false);
+    sendData(r, orderAt(rec, a.now));
+}
+
+/*
+ * PUT /accounts/{n}/orders/{id}: cancel-replace.  Only the price, the
+ * order type and the time in force change; the new order has what is
+ * left of the old one and names it in replaces-order-id.
+ */
+function replaceOrder(r, a) {
+    var acct = ownAccount(a.sub, a.n);
+    var no = acct['account-number'];
+    var rec = findRecord(no, a.id);
+    var now = orderAt(rec, a.now);
+    if (!now.editable) {
+        throw fail(422, 'order_not_editable', 'Order ' + a.id + ' is '
+                   + now.status + ' and can no longer be replaced');
+    }
+    var b = parseBody(r, false);
+    var o = {
+        'order-type': b['order-type'] || rec.order['order-type'],
+        'time-in-force': b['time-in-force'] || rec.order['time-in-force'],
+        price: b.price,
+        'price-effect': b['price-effect'] || rec.order['price-effect'],
+        legs: rec.order.legs.map(function (l) {
+            return { action: l.action, symbol: l.symbol,
+                     'instrument-type': l['instrument-type'],
+                     quantity: l['remaining-quantity'] };
+        })
+    };
+    Object.keys(b).forEach(function (k) {
+        if (['order-type', 'time-in-force', 'price', 'price-effect',
+             'gtc-date', 'stop-trigger'].indexOf(k) < 0)
+        {
+            throw invalid(k, 'cannot be changed by a replace');
+        }
+    });
+    if (b['gtc-date'] !== undefined) {
+        o['gtc-date'] = b['gtc-date'];
+    }
+    if (b['stop-trigger'] !== undefined) {
+        o['stop-trigger'] = b['stop-trigger'];
+    }
+    var remaining = now.legs[0]['remaining-quantity'];
+    o.legs.forEach(function (l, i) {
+        l.quantity = now.legs[i]['remaining-quantity'];
+    });
+    if (remaining <= 0) {
+        throw fail(422, 'order_not_editable', 'Order ' + a.id
+                   + ' has nothing left to replace');
+    }
+    var p = assess(o, acct, a.now);
+    var open = marketOpen(a.now);
+    if (o['order-type'] === 'Market' && !open) {
+        throw fail(422, 'market_closed', 'The market is closed: market'
+                   + ' orders can be placed only while it is open');
+    }
+    var order = p.order;
+    order['received-at'] = isoOff(a.now);
+    order['updated-at'] = a.now;
+    order['replaces-order-id'] = rec.order.id;
+    order['ext-client-order-id'] = extClientId(rec.order.id + 1);
+    order.legs.forEach(function (l, i) {
+        l.ratio = p.legs[i].qty / p.legs[0].qty;
+        l.quantity = p.legs[i].qty;
+    });
+    order.size = p.legs[0].qty;
+    var next = { order: order, fills: fillPlan(o, p.legs, open, a.now) };
+    var id = rec.order.id + 1;
+    for (;;) {
+        next.order.id = id;
+        next.order['global-request-id'] = globalRequestId(id);
+        try {
+            saveRecord(no, next, true);
+            break;
+        } catch (e) {
+            if (e.code !== 'EEXIST') {
+                throw e;
+            }
+            id++;
+        }
+    }
+    rec['cancelled-at'] = a.now;
+    rec['replaced-by'] = id;
+    saveRecord(no, rec, false);
+    sendData(r, orderAt(next, a.now));
+}
+
+/*
+ * A fault for the next request that takes it: POST /mock/fault
+ * {"name":"order-delay","ms":N} makes the next order's answer come N ms
+ * after the order is placed.  Kept as a file, taken with a rename, so
+ * that one request of whichever worker gets it.
+ */
+function mockFault(r, a) {
+    var b = parseBody(r, false);
+    if (b.name !== 'order-delay' || !(b.ms > 0)) {
+        throw invalid('name', 'must be order-delay, with ms');
+    }
+    mkdir(stateDir);
+    fs.writeFileSync(stateDir + '/fault-' + b.name, String(b.ms));
+    sendData(r, { name: b.name, ms: b.ms });
+}
+
+function takeFault(name) {
+    var path = stateDir + '/fault-' + name;
+    var taken = path + '.' + Math.random().toString(16).slice(2);
+    try {
+        fs.renameSync(path, taken);
+    } catch (e) {
+        return 0;
+    }
+    var ms = Number(fs.readFileSync(taken));
+    fs.unlinkSync(taken);
+    return ms;
+}
+
+/* GET /mock/orders: every order placed, as kept, for tests to count */
+function mockOrders(r, a) {
+    var out = [];
+    var accounts;
+    try {
+        accounts = fs.readdirSync(stateDir + '/orders');
+    } catch (e) {
+        accounts = [];
+    }
+    accounts.forEach(function (no) {
+        placedRecords(no).forEach(function (rec) {
+            out.push(orderAt(rec, a.now));
+        });
+    });
+    sendItems(r, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1819,7 +2324,13 @@ function accountOrders(r, a) {
     var start = dateParam(q, 'start-date');
     var end = dateParam(q, 'end-date');
     var underlying = param(q, 'underlying-symbol');
-    var items = liveOrders(acct, a.now)
+    var live = liveOrders(acct, a.now);
+    var older = placedRecords(acct['account-number']).map(function (rec) {
+        return orderAt(rec, a.now);
+    }).filter(function (o) {
+        return !live.some(function (x) { return x.id === o.id; });
+    });
+    var items = live.concat(older)
         .concat(history(acct, a.now).orders.reverse())
         .filter(function (o) {
             var d = isoDay(nyDay(parseIso(o['received-at'])));
@@ -2233,6 +2744,10 @@ var ROUTES = [
     ['GET', 'accounts/:n/orders', accountOrders, 'token'],
     ['GET', 'accounts/:n/orders/live', accountLiveOrders, 'token'],
     ['POST', 'accounts/:n/orders/dry-run', accountDryRun, 'token'],
+    ['POST', 'accounts/:n/orders', placeOrder, 'token'],
+    ['GET', 'accounts/:n/orders/:id', accountOrder, 'token'],
+    ['PUT', 'accounts/:n/orders/:id', replaceOrder, 'token'],
+    ['DELETE', 'accounts/:n/orders/:id', cancelOrder, 'token'],
     ['GET', 'market-data/by-type', marketData, 'token'],
     ['GET', 'market-metrics', marketMetrics, 'token'],
     ['GET', 'option-chains/:symbol/nested', optionChain, 'token'],
@@ -2247,7 +2762,9 @@ var ROUTES = [
     ['GET', 'api-quote-tokens', quoteToken, 'token'],
     ['POST', 'mock/quote-token', mockQuoteToken, 'mock'],
     ['GET', 'mock/stream-events', mockStreamEvents, 'mock'],
-    ['GET', 'mock/candles', mockCandles, 'mock']
+    ['GET', 'mock/candles', mockCandles, 'mock'],
+    ['POST', 'mock/fault', mockFault, 'mock'],
+    ['GET', 'mock/orders', mockOrders, 'mock']
 ];
 
 function match(pattern, segs) {
@@ -2352,6 +2869,8 @@ function api(r) {
     try {
         fixturesDir = findFixtures(r);
         motionSeed = r.variables.tastytrade_mock_motion || '';
+        stateDir = r.variables.tastytrade_mock_state || '';
+        marketState = r.variables.tastytrade_mock_market || '';
         dxlinkUrl = r.variables.tastytrade_mock_dxlink_url || dxlinkUrl;
         quoteTokenTtl = Number(r.variables.tastytrade_mock_quote_token_ttl)
                         || QUOTE_TOKEN_TTL;

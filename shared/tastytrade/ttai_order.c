@@ -334,7 +334,7 @@ ttai_order_check_limits(const ttai_order_limits_t *lim, json_t *canonical,
     json_t *mids, double day, double *notional, char *err, size_t errlen)
 {
     size_t       i, n;
-    double       price, qty, mult, mid, net, total, contracts;
+    double       price, qty, mult, mid, net, total, contracts, unit;
     json_t      *leg, *m;
     unsigned     kind, kinds;
     const char  *type, *symbol, *action, *p;
@@ -346,6 +346,7 @@ ttai_order_check_limits(const ttai_order_limits_t *lim, json_t *canonical,
 
     total = 0;
     net = 0;
+    unit = 0;
     contracts = 0;
     kinds = 0;
 
@@ -370,6 +371,10 @@ ttai_order_check_limits(const ttai_order_limits_t *lim, json_t *canonical,
 
         if (kind != TTAI_ORDER_EQUITY) {
             contracts += qty;
+        }
+
+        if (unit == 0 || qty < unit) {
+            unit = qty;
         }
 
         m = json_object_get(mids, symbol);
@@ -410,19 +415,23 @@ ttai_order_check_limits(const ttai_order_limits_t *lim, json_t *canonical,
     }
 
     if (p != NULL && !ttai_order_on_tick(price, kinds & TTAI_ORDER_OPTION)) {
-        snprintf(err, errlen, "the price %s is not on a tick (%s)", p,
+        snprintf(err, errlen, "the price %g is not on a tick (%s)", price,
                  (kinds & TTAI_ORDER_OPTION) && price >= 3
                  ? "0.05 for options of 3.00 and more" : "0.01");
         return -1;
     }
 
-    /* a limit far from the market is more likely a slip than a wish */
-    if (p != NULL && lim->price_band > 0 && n > 0) {
-        net = fabs(net);
+    /*
+     * A limit far from the market is more likely a slip than a wish.
+     * The price is for one unit of the order (a share; one spread: its
+     * legs in their ratio), so the market is too.
+     */
+    if (p != NULL && lim->price_band > 0 && n > 0 && unit > 0) {
+        net = fabs(net) / unit;
 
         if (net > 0 && fabs(price - net) > lim->price_band * net) {
-            snprintf(err, errlen, "the price %s is more than %g%% from the "
-                     "market's %.2f", p, lim->price_band * 100, net);
+            snprintf(err, errlen, "the price %g is more than %g%% from the "
+                     "market's %.2f", price, lim->price_band * 100, net);
             return -1;
         }
     }

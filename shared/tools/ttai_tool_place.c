@@ -725,7 +725,7 @@ ttai_tool_place_sent(ttai_tool_ctx_t *ctx, json_t *args,
 
     order = json_object_get(data, "order");
 
-    answer = ttai_tool_place_placed(ctx, order, "placed");
+    answer = ttai_tool_place_placed(ctx, order, "was placed");
     json_decref(data);
 
     if (answer == NULL) {
@@ -780,18 +780,23 @@ ttai_tool_place_found(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
 
     if (found != NULL) {
         answer = ttai_tool_place_placed(ctx, found,
-                     lost ? "placed (its answer was lost; ttai found it "
-                            "among the account's orders and did not send "
-                            "it again)"
-                          : "already placed with this confirmation; "
-                            "nothing more was placed");
+                     lost ? "was placed (its answer was lost; ttai found "
+                            "it among the account's orders and did not "
+                            "send it again)"
+                          : "was placed already with this confirmation, "
+                            "which places one order only: nothing more "
+                            "was placed");
         json_decref(data);
 
         if (answer == NULL) {
             return -1;
         }
 
-        return ttai_tool_place_finish(ctx, lost ? "sent" : "reused", lost,
+        return ttai_tool_place_finish(ctx, lost ? "sent" : "reused",
+                                      lost ? lost
+                                           : "the confirmation was used "
+                                             "before: its order reported, "
+                                             "nothing sent",
                                       NULL,
                                       json_object_get(json_object_get(answer,
                                           "structuredContent"), "order_id"),
@@ -949,8 +954,8 @@ ttai_tool_place_placed(ttai_tool_ctx_t *ctx, json_t *order, const char *how)
     memset(&b, 0, sizeof(b));
     ttai_tt_buf_printf(&b, "Order ");
     ttai_tt_buf_number(&b, json_is_integer(id) ? id : NULL);
-    ttai_tt_buf_printf(&b, " %s on account %s, status %s.\n", how,
-                       ttai_tt_account(ctx), status ? status : "unknown");
+    ttai_tt_buf_printf(&b, " on account %s %s; its status: %s.\n",
+                       ttai_tt_account(ctx), how, status ? status : "unknown");
 
     if (json_object_get(ctx->state, "preview") != NULL) {
         ttai_tool_order_preview_text(&b,

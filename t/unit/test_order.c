@@ -35,6 +35,14 @@ static unsigned char  key[TTAI_ORDER_KEY_LEN];
     "{\"symbol\":\"spy 261218P00550000\",\"instrument_type\":"               \
     "\"Equity Option\",\"action\":\"Buy to Open\",\"quantity\":1}]}"
 
+/* two of the spread */
+#define SPREAD_2                                                             \
+    "{\"order_type\":\"Limit\",\"price\":1.2,\"price_effect\":\"Credit\","   \
+    "\"legs\":[{\"symbol\":\"SPY   261218P00560000\",\"instrument_type\":"   \
+    "\"Equity Option\",\"action\":\"Sell to Open\",\"quantity\":2},"         \
+    "{\"symbol\":\"SPY   261218P00550000\",\"instrument_type\":"               \
+    "\"Equity Option\",\"action\":\"Buy to Open\",\"quantity\":2}]}"
+
 /* the same spread: legs the other way round, price 1.20, Day written */
 #define SPREAD_B                                                             \
     "{\"order_type\":\"Limit\",\"time_in_force\":\"Day\",\"price\":1.20,"    \
@@ -304,7 +312,17 @@ test_limits(void **state)
     assert_int_equal(limited(&lim, SPREAD_A, MIDS, 0, err, sizeof(err)), 0);
     assert_int_equal(limited(&lim, STOCK("Limit", "1", ",\"price\":170"),
                              MIDS, 0, err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "more than 10% from the market's 150.00"));
+    assert_non_null(strstr(err, "the price 170 is more than 10% from the "
+                            "market's 150.00"));
+
+    /* the price is per share, whatever the quantity */
+    assert_int_equal(limited(&lim, STOCK("Limit", "30", ",\"price\":150.5"),
+                             MIDS, 0, err, sizeof(err)), 0);
+    assert_int_equal(limited(&lim, STOCK("Limit", "30", ",\"price\":120"),
+                             MIDS, 0, err, sizeof(err)), -1);
+
+    /* and per spread: two of the spread are still at 1.20 */
+    assert_int_equal(limited(&lim, SPREAD_2, MIDS, 0, err, sizeof(err)), 0);
 }
 
 

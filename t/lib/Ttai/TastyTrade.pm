@@ -28,7 +28,8 @@ my $JSON = JSON::PP->new->canonical;
 # /_worker/ location does instead of proxying), oauth (the sign-in
 # endpoints), tt_zone (the size of ttai_tastytrade_zone), http, server,
 # env, environment (ttai_environment; development), fixtures (the mock's
-# fixtures folder; conf/mock/fixtures), valgrind (nginx runs under
+# fixtures folder; conf/mock/fixtures), market (the mock's session: open
+# or closed; the clock's by default), valgrind (nginx runs under
 # memcheck: Ttai::Util::valgrind_records reads its stderr).  A text that names a port of the caller's may be a sub that
 # returns it, with the port's variable in ports => [ \$port, ... ]:
 # should that port be taken when nginx starts, the variable gets a new
@@ -95,6 +96,8 @@ http {
     js_path $root/conf;
     js_var \$tastytrade_mock_fixtures @{[ $opt{fixtures} // "$root/conf/mock/fixtures" ]};
     @{[ $opt{motion} ? "js_var \$tastytrade_mock_motion $opt{motion};" : '' ]}
+    js_var \$tastytrade_mock_state $dir/mock-state;
+    @{[ $opt{market} ? "js_var \$tastytrade_mock_market $opt{market};" : '' ]}
 
     server {
         listen 127.0.0.1:$mport;
