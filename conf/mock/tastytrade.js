@@ -2025,7 +2025,7 @@ function cancelOrder(r, a) {
  * order type and the time in force change; the new order has what is
  * left of the old one and names it in replaces-order-id.
  */
-function replaceOrder(r, a) {
+function replacement(r, a) {
     var acct = ownAccount(a.sub, a.n);
     var no = acct['account-number'];
     var rec = findRecord(no, a.id);
@@ -2073,6 +2073,25 @@ function replaceOrder(r, a) {
         throw fail(422, 'market_closed', 'The market is closed: market'
                    + ' orders can be placed only while it is open');
     }
+    return { acct: acct, no: no, rec: rec, o: o, p: p, open: open };
+}
+
+/* POST /accounts/{n}/orders/{id}/dry-run: the replacement, not placed */
+function replaceDryRun(r, a) {
+    var x = replacement(r, a);
+    sendData(r, { order: x.p.order, warnings: x.p.warnings,
+                  'buying-power-effect': x.p.effect,
+                  'fee-calculation': x.p.calc });
+}
+
+function replaceOrder(r, a) {
+    var x = replacement(r, a);
+    var rec = x.rec;
+    var no = x.no;
+    var p = x.p;
+    var o = x.o;
+    var open = x.open;
+
     var order = p.order;
     order['received-at'] = isoOff(a.now);
     order['updated-at'] = a.now;
@@ -2747,6 +2766,7 @@ var ROUTES = [
     ['POST', 'accounts/:n/orders', placeOrder, 'token'],
     ['GET', 'accounts/:n/orders/:id', accountOrder, 'token'],
     ['PUT', 'accounts/:n/orders/:id', replaceOrder, 'token'],
+    ['POST', 'accounts/:n/orders/:id/dry-run', replaceDryRun, 'token'],
     ['DELETE', 'accounts/:n/orders/:id', cancelOrder, 'token'],
     ['GET', 'market-data/by-type', marketData, 'token'],
     ['GET', 'market-metrics', marketMetrics, 'token'],

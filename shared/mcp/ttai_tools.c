@@ -60,6 +60,8 @@ static const ttai_tool_impl_t  *ttai_tools_shipped[] = {
     &ttai_tool_get_orders,
     &ttai_tool_preview_order,
     &ttai_tool_place_order,
+    &ttai_tool_replace_order,
+    &ttai_tool_cancel_order,
     &ttai_tool_get_watchlists,
 
     /* the alert monitor's tools */

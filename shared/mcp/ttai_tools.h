@@ -212,6 +212,8 @@ extern const ttai_tool_impl_t  ttai_tool_preview_order;
 
 /* the trading tools (ttai_tool_place.c, ...) */
 extern const ttai_tool_impl_t  ttai_tool_place_order;
+extern const ttai_tool_impl_t  ttai_tool_replace_order;
+extern const ttai_tool_impl_t  ttai_tool_cancel_order;
 extern const ttai_tool_impl_t  ttai_tool_get_watchlists;
 
 /* the alert monitor's tools (ttai_tool_alerts.c, ..._position_history.c) */

@@ -39,6 +39,17 @@ json_t *ttai_tool_order_body(json_t *args, const char *effect);
 json_t *ttai_tool_order_preview(const char *account, json_t *data);
 void ttai_tool_order_preview_text(ttai_tt_buf_t *b, json_t *preview);
 
+/* a live order as TastyTrade sends it, in one line */
+void ttai_tool_order_describe(ttai_tt_buf_t *b, json_t *order);
+
+/*
+ * The legs' market: GET /market-data/by-type for the canonical order's
+ * legs, and the middle prices by symbol from its answer (an object,
+ * empty when the market could not be read)
+ */
+char *ttai_tool_order_quotes_path(json_t *canonical);
+json_t *ttai_tool_order_mids(const ttai_mcp_response_t *resp);
+
 /* 1 when this call may trade: the operator's and the user's grant */
 int ttai_tool_order_tradable(ttai_tool_ctx_t *ctx);
 

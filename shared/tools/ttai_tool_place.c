@@ -17,28 +17,28 @@
 #include "ttai_tt.h"
 #include "ttai_worker.h"
 #include "ttai_tool_order.h"
+#include "ttai_tool_trade.h"
 
 
 /*
  * place_order: an order sent to TastyTrade, only as a human confirmed it
- * (README, "Trading safely").  In steps, each a request the shell makes:
+ * (README, "Trading safely"), through the confirmation path of
+ * ttai_tool_trade.h.  Its own steps:
  *
  *   account  the account, when not given (ttai_tt_account_run)
- *   grant    the user's permission and what the day's orders came to
- *   quotes   the legs' market, for the price band
- *   dry      TastyTrade's dry run: the order as it would be, its cost
- *   ask      (the human is asked, where the client can: the input step)
- *   use      the confirmation taken, once, and the attempt audited
+ *   (grant)
+ *   quotes   the legs' market, for the operator's limits and price band
+ *   dry      TastyTrade's dry run: what the human is shown, and what a
+ *            market that is closed looks like
+ *   (confirm, use)
  *   send     the order, with a client order id derived from the
  *            confirmation
  *   lookup   after a lost answer, or a confirmation used before: the
  *            account's orders, for the one that id names
- *   audit    the outcome written, then the answer
+ *   (audit)
  *
- * Nothing is sent before the confirmation is taken in the database, and
- * nothing is sent twice: a second use of one confirmation, or a retry
- * after a timeout, looks the order up instead.  Every refusal names
- * what refused it.
+ * Where the client cannot ask its user, the token is preview_order's,
+ * given for the exact arguments the user saw.
  */
 
 #define TTAI_TOOL_PLACE           "place_order"
@@ -59,19 +59,14 @@ static int ttai_tool_place_input(ttai_tool_ctx_t *ctx, json_t *args,
 static int ttai_tool_place_begin(ttai_tool_ctx_t *ctx, json_t *args,
     const char *account, json_t **result, ttai_mcp_pending_t **pending);
 static int ttai_tool_place_granted(ttai_tool_ctx_t *ctx, json_t *args,
-    const ttai_mcp_response_t *resp, json_t **result,
-    ttai_mcp_pending_t **pending);
+    json_t **result, ttai_mcp_pending_t **pending);
 static int ttai_tool_place_quoted(ttai_tool_ctx_t *ctx, json_t *args,
     const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending);
 static int ttai_tool_place_dried(ttai_tool_ctx_t *ctx, json_t *args,
     const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending);
-static int ttai_tool_place_ask(ttai_tool_ctx_t *ctx, json_t **result);
-static int ttai_tool_place_use(ttai_tool_ctx_t *ctx, const char *token,
-    json_t **result, ttai_mcp_pending_t **pending);
-static int ttai_tool_place_used(ttai_tool_ctx_t *ctx, json_t *args,
-    const ttai_mcp_response_t *resp, json_t **result,
+static int ttai_tool_place_send(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
 static int ttai_tool_place_sent(ttai_tool_ctx_t *ctx, json_t *args,
     const ttai_mcp_response_t *resp, json_t **result,
@@ -81,23 +76,16 @@ static int ttai_tool_place_lookup(ttai_tool_ctx_t *ctx,
 static int ttai_tool_place_found(ttai_tool_ctx_t *ctx,
     const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending);
-static int ttai_tool_place_audited(ttai_tool_ctx_t *ctx,
-    const ttai_mcp_response_t *resp, json_t **result);
-static int ttai_tool_place_finish(ttai_tool_ctx_t *ctx, const char *decision,
-    const char *reason, const ttai_mcp_response_t *resp, json_t *order_id,
-    json_t *answer, ttai_mcp_pending_t **pending);
-static int ttai_tool_place_refuse(ttai_tool_ctx_t *ctx, const char *reason,
-    ttai_mcp_pending_t **pending);
-static int ttai_tool_place_step(ttai_tool_ctx_t *ctx, const char *step);
-static const char *ttai_tool_place_state(ttai_tool_ctx_t *ctx,
-    const char *key);
-static json_t *ttai_tool_place_row(const ttai_mcp_response_t *resp,
-    size_t index, long long *changes);
-static char *ttai_tool_place_quotes_path(json_t *canonical);
-static json_t *ttai_tool_place_mids(const ttai_mcp_response_t *resp);
 static json_t *ttai_tool_place_placed(ttai_tool_ctx_t *ctx, json_t *order,
     const char *how);
-static long long ttai_tool_place_now_ms(ttai_tool_ctx_t *ctx);
+
+
+static const ttai_tool_trade_t  ttai_tool_place_trade = {
+    TTAI_TOOL_PLACE,
+    ttai_tool_place_granted,
+    ttai_tool_place_send,
+    ttai_tool_place_lookup
+};
 
 
 const ttai_tool_impl_t  ttai_tool_place_order = {
@@ -107,49 +95,6 @@ const ttai_tool_impl_t  ttai_tool_place_order = {
     0,
     ttai_tool_place_input
 };
-
-
-int
-ttai_tool_order_tradable(ttai_tool_ctx_t *ctx)
-{
-    const ttai_mcp_call_t  *call;
-
-    call = ctx->call;
-
-    return call != NULL && call->trading != NULL && call->trade_granted
-           && call->trading_key != NULL && call->sub != NULL;
-}
-
-
-int
-ttai_tool_order_token(ttai_tool_ctx_t *ctx, json_t *args,
-    const char *account, time_t now, char *out)
-{
-    int      rc;
-    char     err[256], *text;
-    json_t  *canonical;
-
-    out[0] = '\0';
-
-    canonical = ttai_order_canonical(args, account, err, sizeof(err));
-    if (canonical == NULL) {
-        return strcmp(err, "out of memory") == 0 ? -1 : 0;
-    }
-
-    text = ttai_order_canonical_text(canonical);
-    json_decref(canonical);
-
-    if (text == NULL) {
-        return -1;
-    }
-
-    rc = ttai_order_token(ctx->call->trading_key, ctx->call->sub, text, now,
-                          ctx->call->trading->confirm_ttl, out,
-                          TTAI_ORDER_TOKEN_LEN);
-    free(text);
-
-    return rc;
-}
 
 
 static int
@@ -188,13 +133,20 @@ ttai_tool_place_run(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
 
 /* the account is known: the order, then the user's permission and day */
 
+
+
+
+
+
+
+/* the account is known: the order made canonical, then the permission */
+
 static int
 ttai_tool_place_begin(ttai_tool_ctx_t *ctx, json_t *args,
     const char *account, json_t **result, ttai_mcp_pending_t **pending)
 {
-    char       err[256];
-    json_t    *canonical;
-    long long  now, day;
+    char     err[256];
+    json_t  *canonical;
 
     canonical = ttai_order_canonical(args, account, err, sizeof(err));
     if (canonical == NULL) {
@@ -207,21 +159,8 @@ ttai_tool_place_begin(ttai_tool_ctx_t *ctx, json_t *args,
         return *result ? 0 : -1;
     }
 
-    if (json_object_set_new(ctx->state, "canonical", canonical) != 0) {
-        return -1;
-    }
-
-    /* the day is the UTC day: its limit restarts at midnight UTC */
-    now = ttai_tool_place_now_ms(ctx);
-    day = now - now % 86400000;
-
-    if (ttai_tool_place_step(ctx, "grant") != 0) {
-        return -1;
-    }
-
-    *pending = ttai_mcp_pending_d1(ttai_order_day(ctx->call->sub, day));
-
-    return *pending ? 0 : -1;
+    return ttai_tool_trade_begin(&ttai_tool_place_trade, ctx, canonical,
+                                 pending);
 }
 
 
@@ -239,15 +178,13 @@ ttai_tool_place_resume(ttai_tool_ctx_t *ctx, json_t *args,
         return rc < 0 ? -1 : 0;
     }
 
-    step = ttai_tool_place_state(ctx, "step");
-
-    if (step == NULL) {
-        return -1;
+    rc = ttai_tool_trade_resume(&ttai_tool_place_trade, ctx, args, resp,
+                                result, pending);
+    if (rc != 1) {
+        return rc;
     }
 
-    if (strcmp(step, "grant") == 0) {
-        return ttai_tool_place_granted(ctx, args, resp, result, pending);
-    }
+    step = ttai_tool_trade_state(ctx, "step");
 
     if (strcmp(step, "quotes") == 0) {
         return ttai_tool_place_quoted(ctx, args, resp, result, pending);
@@ -255,10 +192,6 @@ ttai_tool_place_resume(ttai_tool_ctx_t *ctx, json_t *args,
 
     if (strcmp(step, "dry") == 0) {
         return ttai_tool_place_dried(ctx, args, resp, result, pending);
-    }
-
-    if (strcmp(step, "use") == 0) {
-        return ttai_tool_place_used(ctx, args, resp, result, pending);
     }
 
     if (strcmp(step, "send") == 0) {
@@ -269,47 +202,30 @@ ttai_tool_place_resume(ttai_tool_ctx_t *ctx, json_t *args,
         return ttai_tool_place_found(ctx, resp, result, pending);
     }
 
-    if (strcmp(step, "audit") == 0) {
-        return ttai_tool_place_audited(ctx, resp, result);
-    }
-
     return -1;
 }
 
 
 static int
-ttai_tool_place_granted(ttai_tool_ctx_t *ctx, json_t *args,
-    const ttai_mcp_response_t *resp, json_t **result,
+ttai_tool_place_input(ttai_tool_ctx_t *ctx, json_t *args, json_t *responses,
+    json_t **result, ttai_mcp_pending_t **pending)
+{
+    return ttai_tool_trade_input(&ttai_tool_place_trade, ctx, args,
+                                 responses, result, pending);
+}
+
+
+/* the user may trade: the legs' market */
+
+static int
+ttai_tool_place_granted(ttai_tool_ctx_t *ctx, json_t *args, json_t **result,
     ttai_mcp_pending_t **pending)
 {
-    char    *path;
-    json_t  *row;
+    char  *path;
 
-    row = ttai_tool_place_row(resp, 0, NULL);
-
-    if (row == NULL) {
-        *result = ttai_tool_error_result("Tool place_order: %s.  Nothing "
-                                         "was placed.",
-                                         resp->error ? resp->error
-                                         : "the database could not be read");
-        return *result ? 0 : -1;
-    }
-
-    if (json_integer_value(json_object_get(row, "trading")) != 1) {
-        return ttai_tool_place_refuse(ctx, "the user has not allowed "
-                                      "trading (ttai users trading enable)",
-                                      pending);
-    }
-
-    if (json_object_set(ctx->state, "day", json_object_get(row, "day"))
-        != 0)
-    {
-        return -1;
-    }
-
-    path = ttai_tool_place_quotes_path(json_object_get(ctx->state,
+    path = ttai_tool_order_quotes_path(json_object_get(ctx->state,
                                                        "canonical"));
-    if (path == NULL || ttai_tool_place_step(ctx, "quotes") != 0) {
+    if (path == NULL || ttai_tool_trade_step(ctx, "quotes") != 0) {
         free(path);
         return -1;
     }
@@ -335,7 +251,7 @@ ttai_tool_place_quoted(ttai_tool_ctx_t *ctx, json_t *args,
     double       notional;
     const char  *effect;
 
-    mids = ttai_tool_place_mids(resp);
+    mids = ttai_tool_order_mids(resp);
     if (mids == NULL) {
         return -1;
     }
@@ -355,7 +271,7 @@ ttai_tool_place_quoted(ttai_tool_ctx_t *ctx, json_t *args,
     }
 
     if (rc != 0) {
-        return ttai_tool_place_refuse(ctx, err, pending);
+        return ttai_tool_trade_refuse(ctx, err, pending);
     }
 
     effect = json_string_value(json_object_get(ctx->state, "price_effect"));
@@ -364,7 +280,7 @@ ttai_tool_place_quoted(ttai_tool_ctx_t *ctx, json_t *args,
     text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
 
-    if (text == NULL || ttai_tool_place_step(ctx, "dry") != 0) {
+    if (text == NULL || ttai_tool_trade_step(ctx, "dry") != 0) {
         free(text);
         return -1;
     }
@@ -387,10 +303,12 @@ ttai_tool_place_dried(ttai_tool_ctx_t *ctx, json_t *args,
     const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending)
 {
-    char         why[TTAI_TOOL_PLACE_MSG_MAX], token[TTAI_ORDER_TOKEN_LEN];
-    size_t       i;
-    json_t      *data, *error, *preview, *w, *el;
-    const char  *code, *text;
+    int             rc;
+    char            why[TTAI_TOOL_PLACE_MSG_MAX];
+    size_t          i;
+    json_t         *data, *error, *preview, *w;
+    const char     *code, *text;
+    ttai_tt_buf_t   b;
 
     data = ttai_tt_data(TTAI_TOOL_PLACE, resp, &error);
 
@@ -405,7 +323,7 @@ ttai_tool_place_dried(ttai_tool_ctx_t *ctx, json_t *args,
                  text ? text : "no reason given");
         json_decref(error);
 
-        return ttai_tool_place_refuse(ctx, why, pending);
+        return ttai_tool_trade_refuse(ctx, why, pending);
     }
 
     preview = ttai_tool_order_preview(ttai_tt_account(ctx), data);
@@ -426,249 +344,63 @@ ttai_tool_place_dried(ttai_tool_ctx_t *ctx, json_t *args,
                 || strcmp(code, TTAI_TOOL_PLACE_CLOSED_2) == 0)
             && ctx->call->trading->outside_hours == TTAI_ORDER_HOURS_REFUSE)
         {
-            return ttai_tool_place_refuse(ctx, "the market is closed, and "
+            return ttai_tool_trade_refuse(ctx, "the market is closed, and "
                                           "this server refuses orders "
                                           "outside market hours "
                                           "(outside_hours=refuse)", pending);
         }
     }
 
-    text = json_string_value(json_object_get(args, "confirmation_token"));
-
-    if (text != NULL) {
-        return ttai_tool_place_use(ctx, text, result, pending);
-    }
-
-    el = ctx->caps ? json_object_get(ctx->caps, "elicitation") : NULL;
-
-    if (json_is_object(el)
-        && (json_object_size(el) == 0 || json_object_get(el, "form")))
-    {
-        /*
-         * The question's own confirmation: a token for this order, kept
-         * in the sealed state, so that the answer takes it as a token
-         * would be taken, once
-         */
-        if (ttai_order_token(ctx->call->trading_key, ctx->call->sub,
-                             ttai_tool_place_state(ctx, "canonical_text"),
-                             ctx->call->now ? ctx->call->now : time(NULL),
-                             ctx->call->trading->confirm_ttl, token,
-                             sizeof(token))
-            != 0
-            || json_object_set_new(ctx->state, "asked", json_string(token))
-               != 0)
-        {
-            return -1;
-        }
-
-        return ttai_tool_place_ask(ctx, result);
-    }
-
-    return ttai_tool_place_refuse(ctx, "a human must confirm every order, "
-                                  "and this client cannot ask: call "
-                                  "preview_order with the same arguments, "
-                                  "show the user its preview, and only if "
-                                  "they say to place it call place_order "
-                                  "again with its confirmation_token",
-                                  pending);
-}
-
-
-static int
-ttai_tool_place_ask(ttai_tool_ctx_t *ctx, json_t **result)
-{
-    json_t         *schema;
-    ttai_tt_buf_t   b;
-
     memset(&b, 0, sizeof(b));
-    ttai_tt_buf_printf(&b, "Place this order?  It is real: TastyTrade will "
-                       "execute it.  Amounts in USD, negative = debit.\n");
-    ttai_tool_order_preview_text(&b, json_object_get(ctx->state, "preview"));
+    ttai_tt_buf_printf(&b, "Place this order?  Amounts in USD, negative = "
+                       "debit.\n");
+    ttai_tool_order_preview_text(&b, preview);
 
     if (b.failed) {
         free(b.data);
         return -1;
     }
 
-    schema = json_pack("{s:s, s:{s:{s:s, s:s, s:s, s:b}}, s:[s]}",
-                       "type", "object", "properties", "confirm",
-                       "type", "boolean", "title", "Place this order",
-                       "description", "Tick to place it; anything else "
-                       "places nothing.", "default", 0,
-                       "required", "confirm");
-
-    *result = schema ? ttai_tool_input_required(json_pack("{s:o}", "confirm",
-                           ttai_tool_elicit_form(b.data, schema)))
-                     : NULL;
+    rc = ttai_tool_trade_confirm(&ttai_tool_place_trade, ctx, args, b.data,
+                                 "a human must confirm every order, and "
+                                 "this client cannot ask: call "
+                                 "preview_order with the same arguments, "
+                                 "show the user its preview, and only if "
+                                 "they say to place it call place_order "
+                                 "again with its confirmation_token",
+                                 result, pending);
     free(b.data);
 
-    return *result ? 0 : -1;
+    return rc;
 }
 
 
-static int
-ttai_tool_place_input(ttai_tool_ctx_t *ctx, json_t *args, json_t *responses,
-    json_t **result, ttai_mcp_pending_t **pending)
-{
-    json_t      *content;
-    const char  *action, *token;
 
-    token = ttai_tool_place_state(ctx, "asked");
 
-    /* an answer comes only to a question this server asked, sealed */
-    if (token == NULL || !ttai_tool_order_tradable(ctx)) {
-        *result = ttai_tool_error_result("Tool place_order: an answer came "
-                                         "that no question of this order "
-                                         "asked for.  Nothing was placed.");
-        return *result ? 0 : -1;
-    }
-
-    action = ttai_tool_input_action(responses, "confirm", &content);
-
-    if (action == NULL) {
-        return ttai_tool_place_finish(ctx, "unanswered", "the user did not "
-                                      "answer the confirmation", NULL, NULL,
-                                      NULL, pending);
-    }
-
-    if (strcmp(action, "accept") != 0
-        || !json_is_true(json_object_get(content, "confirm")))
-    {
-        return ttai_tool_place_finish(ctx, "declined",
-                                      strcmp(action, "accept") == 0
-                                      ? "the user did not tick \"Place this "
-                                        "order\""
-                                      : strcmp(action, "cancel") == 0
-                                      ? "the user cancelled"
-                                      : "the user declined",
-                                      NULL, NULL, NULL, pending);
-    }
-
-    return ttai_tool_place_use(ctx, token, result, pending);
-}
 
 
 /* the token checked, then taken in the database with the audit's row */
 
-static int
-ttai_tool_place_use(ttai_tool_ctx_t *ctx, const char *token,
-    json_t **result, ttai_mcp_pending_t **pending)
-{
-    char                 nonce[TTAI_ORDER_NONCE_HEX + 1];
-    char                 client[TTAI_ORDER_CLIENT_ID_LEN];
-    json_t              *audit, *batch;
-    const char          *canonical, *why;
-    ttai_order_token_e   rc;
 
-    canonical = ttai_tool_place_state(ctx, "canonical_text");
 
-    rc = ttai_order_token_check(ctx->call->trading_key, ctx->call->sub,
-                                canonical, token,
-                                ctx->call->now ? ctx->call->now : time(NULL),
-                                nonce);
 
-    switch (rc) {
 
-    case TTAI_ORDER_TOKEN_OK:
-        break;
-
-    case TTAI_ORDER_TOKEN_EXPIRED:
-        why = "the confirmation_token has expired: preview the order again "
-              "and ask the user again";
-        return ttai_tool_place_refuse(ctx, why, pending);
-
-    case TTAI_ORDER_TOKEN_MISMATCH:
-        why = "the confirmation_token is not for this order: it confirms "
-              "other arguments, another account or another user.  Only "
-              "the exact order the user saw can be placed";
-        return ttai_tool_place_refuse(ctx, why, pending);
-
-    default:
-        why = "confirmation_token is not a token preview_order gave";
-        return ttai_tool_place_refuse(ctx, why, pending);
-    }
-
-    ttai_order_client_id(ctx->call->trading_key, nonce, client);
-
-    if (json_object_set_new(ctx->state, "client_id", json_string(client))
-        != 0)
-    {
-        return -1;
-    }
-
-    audit = json_pack("{s:s, s:s, s:s, s:O, s:O, s:s, s:s, s:O}",
-                      "account", ttai_tt_account(ctx),
-                      "tool", TTAI_TOOL_PLACE, "client_id", client,
-                      "request", json_object_get(ctx->state, "canonical"),
-                      "preview", json_object_get(ctx->state, "preview"),
-                      "decision", "confirmed",
-                      "reason", json_object_get(ctx->state, "asked")
-                                ? "the user accepted the question"
-                                : "a confirmation_token from preview_order",
-                      "notional", json_object_get(ctx->state, "notional"));
-    if (audit == NULL) {
-        return -1;
-    }
-
-    batch = ttai_order_use(nonce, ctx->call->sub, client,
-                           ttai_tool_place_now_ms(ctx), audit);
-    json_decref(audit);
-
-    if (ttai_tool_place_step(ctx, "use") != 0) {
-        json_decref(batch);
-        return -1;
-    }
-
-    *pending = ttai_mcp_pending_d1(batch);
-
-    return *pending ? 0 : -1;
-}
-
+/* the confirmation is taken: the order, named by its client order id */
 
 static int
-ttai_tool_place_used(ttai_tool_ctx_t *ctx, json_t *args,
-    const ttai_mcp_response_t *resp, json_t **result,
+ttai_tool_place_send(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending)
 {
     char        *body;
-    json_t      *row, *o;
-    long long    changes;
+    json_t      *o;
     const char  *text;
 
-    row = ttai_tool_place_row(resp, 2, NULL);
-
-    if (row == NULL) {
-        /* not taken, so nothing can have been sent with it */
-        *result = ttai_tool_error_result("Tool place_order: the "
-                                         "confirmation could not be "
-                                         "recorded (%s).  Nothing was "
-                                         "placed; try again.",
-                                         resp->error ? resp->error
-                                                     : "no answer");
-        return *result ? 0 : -1;
-    }
-
-    (void) ttai_tool_place_row(resp, 0, &changes);
-
-    if (changes != 1) {
-        if (json_integer_value(json_object_get(row, "trading")) != 1) {
-            return ttai_tool_place_refuse(ctx, "the user has not allowed "
-                                          "trading (ttai users trading "
-                                          "enable)", pending);
-        }
-
-        /* used before: whatever it placed is looked for, not placed again */
-        json_object_set_new(ctx->state, "reused", json_true());
-
-        return ttai_tool_place_lookup(ctx, pending);
-    }
-
-    text = json_string_value(json_object_get(ctx->state, "body"));
+    text = ttai_tool_trade_state(ctx, "body");
     o = text ? json_loads(text, 0, NULL) : NULL;
 
     if (o == NULL
         || json_object_set_new(o, "ext-client-order-id",
-                               json_string(ttai_tool_place_state(ctx,
+                               json_string(ttai_tool_trade_state(ctx,
                                                                  "client_id")))
            != 0)
     {
@@ -679,7 +411,7 @@ ttai_tool_place_used(ttai_tool_ctx_t *ctx, json_t *args,
     body = json_dumps(o, JSON_COMPACT);
     json_decref(o);
 
-    if (body == NULL || ttai_tool_place_step(ctx, "send") != 0) {
+    if (body == NULL || ttai_tool_trade_step(ctx, "send") != 0) {
         free(body);
         return -1;
     }
@@ -718,7 +450,7 @@ ttai_tool_place_sent(ttai_tool_ctx_t *ctx, json_t *args,
         text = json_string_value(json_object_get(json_array_get(
                    json_object_get(error, "content"), 0), "text"));
 
-        return ttai_tool_place_finish(ctx, "rejected",
+        return ttai_tool_trade_finish(ctx, "rejected",
                                       text ? text : "TastyTrade refused it",
                                       resp, NULL, error, pending);
     }
@@ -732,7 +464,7 @@ ttai_tool_place_sent(ttai_tool_ctx_t *ctx, json_t *args,
         return -1;
     }
 
-    return ttai_tool_place_finish(ctx, "sent", NULL, resp,
+    return ttai_tool_trade_finish(ctx, "sent", NULL, resp,
                                   json_object_get(json_object_get(answer,
                                       "structuredContent"), "order_id"),
                                   answer, pending);
@@ -742,7 +474,7 @@ ttai_tool_place_sent(ttai_tool_ctx_t *ctx, json_t *args,
 static int
 ttai_tool_place_lookup(ttai_tool_ctx_t *ctx, ttai_mcp_pending_t **pending)
 {
-    if (ttai_tool_place_step(ctx, "lookup") != 0) {
+    if (ttai_tool_trade_step(ctx, "lookup") != 0) {
         return -1;
     }
 
@@ -762,8 +494,8 @@ ttai_tool_place_found(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
     json_t      *data, *error, *item, *found, *answer;
     const char  *client, *id, *lost;
 
-    client = ttai_tool_place_state(ctx, "client_id");
-    lost = ttai_tool_place_state(ctx, "lost");
+    client = ttai_tool_trade_state(ctx, "client_id");
+    lost = ttai_tool_trade_state(ctx, "lost");
 
     found = NULL;
     data = ttai_tt_data(TTAI_TOOL_PLACE, resp, &error);
@@ -792,7 +524,7 @@ ttai_tool_place_found(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
             return -1;
         }
 
-        return ttai_tool_place_finish(ctx, lost ? "sent" : "reused",
+        return ttai_tool_trade_finish(ctx, lost ? "sent" : "reused",
                                       lost ? lost
                                            : "the confirmation was used "
                                              "before: its order reported, "
@@ -806,7 +538,7 @@ ttai_tool_place_found(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
     json_decref(data);
 
     if (lost == NULL) {
-        return ttai_tool_place_refuse(ctx, "this confirmation was used "
+        return ttai_tool_trade_refuse(ctx, "this confirmation was used "
                                       "already; each places one order, "
                                       "once.  Check get_orders before "
                                       "anything else", pending);
@@ -817,114 +549,15 @@ ttai_tool_place_found(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
              "ttai will not send it again: check get_orders in a minute "
              "before placing anything", lost);
 
-    return ttai_tool_place_finish(ctx, "unknown", why, NULL, NULL, NULL,
+    return ttai_tool_trade_finish(ctx, "unknown", why, NULL, NULL, NULL,
                                   pending);
 }
 
 
-/*
- * The outcome into the audit; the answer (a result, taken; NULL: an
- * error result made of the decision's reason) waits in the state
- */
-
-static int
-ttai_tool_place_finish(ttai_tool_ctx_t *ctx, const char *decision,
-    const char *reason, const ttai_mcp_response_t *resp, json_t *order_id,
-    json_t *answer, ttai_mcp_pending_t **pending)
-{
-    json_t  *audit, *body, *notional;
-
-    if (answer == NULL) {
-        answer = ttai_tool_error_result("Tool place_order: not placed: %s.",
-                                        reason ? reason : decision);
-        if (answer == NULL) {
-            return -1;
-        }
-    }
-
-    if (json_object_set_new(ctx->state, "final", answer) != 0) {
-        return -1;
-    }
-
-    body = (resp != NULL && resp->body != NULL)
-           ? json_loadb(resp->body, resp->len, 0, NULL) : NULL;
-    notional = json_object_get(ctx->state, "notional");
-
-    audit = json_pack("{s:s?, s:s, s:s?, s:O, s:O?, s:s, s:s?, s:o, s:o?, "
-                      "s:O?, s:O?}",
-                      "account", ttai_tt_account(ctx),
-                      "tool", TTAI_TOOL_PLACE,
-                      "client_id", ttai_tool_place_state(ctx, "client_id"),
-                      "request", json_object_get(ctx->state, "canonical"),
-                      "preview", json_object_get(ctx->state, "preview"),
-                      "decision", decision,
-                      "reason", reason,
-                      "status", resp && resp->status
-                                ? json_integer(resp->status) : json_null(),
-                      "response", body,
-                      "order_id", order_id,
-                      "notional", notional);
-
-    if (audit == NULL || ttai_tool_place_step(ctx, "audit") != 0) {
-        json_decref(audit);
-        return -1;
-    }
-
-    *pending = ttai_mcp_pending_d1(ttai_d1_batch_of(1,
-                   ttai_order_audit(ctx->call->sub, audit,
-                                    ttai_tool_place_now_ms(ctx))));
-    json_decref(audit);
-
-    return *pending ? 0 : -1;
-}
 
 
-static int
-ttai_tool_place_refuse(ttai_tool_ctx_t *ctx, const char *reason,
-    ttai_mcp_pending_t **pending)
-{
-    return ttai_tool_place_finish(ctx, "refused", reason, NULL, NULL, NULL,
-                                  pending);
-}
 
 
-static int
-ttai_tool_place_audited(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
-    json_t **result)
-{
-    json_t      *final, *content, *text;
-    const char  *t;
-    char        *more;
-
-    final = json_object_get(ctx->state, "final");
-    if (final == NULL) {
-        return -1;
-    }
-
-    *result = json_deep_copy(final);
-    if (*result == NULL) {
-        return -1;
-    }
-
-    if (resp->status == 200) {
-        return 0;
-    }
-
-    /* never silent: the answer stands, and says what was not kept */
-    content = json_array_get(json_object_get(*result, "content"), 0);
-    t = json_string_value(json_object_get(content, "text"));
-    more = ttai_tt_sprintf("%s\nWarning: this attempt could not be written "
-                           "to the order audit (%s).", t ? t : "",
-                           resp->error ? resp->error : "no answer");
-    text = more ? json_string(more) : NULL;
-    free(more);
-
-    if (text == NULL || json_object_set_new(content, "text", text) != 0) {
-        return -1;
-    }
-
-    return 0;
-}
 
 
 /* what the user sees of the order placed */
@@ -945,7 +578,7 @@ ttai_tool_place_placed(ttai_tool_ctx_t *ctx, json_t *order, const char *how)
                     "order_id", id,
                     "status", status,
                     "client_order_id",
-                    ttai_tool_place_state(ctx, "client_id"),
+                    ttai_tool_trade_state(ctx, "client_id"),
                     "preview", json_object_get(ctx->state, "preview"));
     if (out == NULL) {
         return NULL;
@@ -969,78 +602,16 @@ ttai_tool_place_placed(ttai_tool_ctx_t *ctx, json_t *order, const char *how)
 }
 
 
-static int
-ttai_tool_place_step(ttai_tool_ctx_t *ctx, const char *step)
-{
-    char  *text;
-
-    /* the canonical text is what the confirmation binds, made once */
-    if (strcmp(step, "grant") == 0) {
-        text = ttai_order_canonical_text(json_object_get(ctx->state,
-                                                         "canonical"));
-        if (text == NULL
-            || json_object_set_new(ctx->state, "canonical_text",
-                                   json_string(text)) != 0)
-        {
-            free(text);
-            return -1;
-        }
-
-        free(text);
-    }
-
-    return json_object_set_new(ctx->state, "step", json_string(step));
-}
 
 
-static const char *
-ttai_tool_place_state(ttai_tool_ctx_t *ctx, const char *key)
-{
-    return json_string_value(json_object_get(ctx->state, key));
-}
 
 
-/*
- * Row 0 of a D1 batch's statement index (a new reference), or NULL; with
- * changes, that statement's count of changed rows instead (-1: none)
- */
-
-static json_t *
-ttai_tool_place_row(const ttai_mcp_response_t *resp, size_t index,
-    long long *changes)
-{
-    json_t  *r, *st, *row;
-
-    if (changes != NULL) {
-        *changes = -1;
-    }
-
-    if (resp->status != 200 || resp->body == NULL) {
-        return NULL;
-    }
-
-    r = json_loadb(resp->body, resp->len, 0, NULL);
-    st = json_array_get(r, index);
-
-    if (changes != NULL) {
-        *changes = json_integer_value(json_object_get(json_object_get(st,
-                                                                  "meta"),
-                                                      "changes"));
-        json_decref(r);
-        return NULL;
-    }
-
-    row = json_incref(json_array_get(json_object_get(st, "results"), 0));
-    json_decref(r);
-
-    return json_is_object(row) ? row : (json_decref(row), NULL);
-}
 
 
 /* GET /market-data/by-type for the legs, each by its instrument type */
 
-static char *
-ttai_tool_place_quotes_path(json_t *canonical)
+char *
+ttai_tool_order_quotes_path(json_t *canonical)
 {
     char         *path, *esc, *next;
     size_t        i, t;
@@ -1098,8 +669,8 @@ ttai_tool_place_quotes_path(json_t *canonical)
  * order's price, and the band is not checked)
  */
 
-static json_t *
-ttai_tool_place_mids(const ttai_mcp_response_t *resp)
+json_t *
+ttai_tool_order_mids(const ttai_mcp_response_t *resp)
 {
     char         symbol[TTAI_WORKER_SYMBOL_LEN + 1];
     size_t       i;
@@ -1112,7 +683,7 @@ ttai_tool_place_mids(const ttai_mcp_response_t *resp)
         return NULL;
     }
 
-    data = ttai_tt_data(TTAI_TOOL_PLACE, resp, &error);
+    data = ttai_tt_data(NULL, resp, &error);
     json_decref(error);
 
     json_array_foreach(json_object_get(data, "items"), i, item) {
@@ -1149,16 +720,3 @@ ttai_tool_place_mids(const ttai_mcp_response_t *resp)
 }
 
 
-static long long
-ttai_tool_place_now_ms(ttai_tool_ctx_t *ctx)
-{
-    struct timespec  ts;
-
-    if (ctx->call->now) {
-        return (long long) ctx->call->now * 1000;
-    }
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-
-    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}

@@ -653,3 +653,49 @@ ttai_tool_preview_amount(ttai_tt_buf_t *b, const char *label, json_t *obj,
     ttai_tt_buf_printf(b, "%s", label);
     ttai_tt_buf_number(b, json_object_get(obj, key));
 }
+
+
+/* a live order as TastyTrade sends it, in one line */
+
+void
+ttai_tool_order_describe(ttai_tt_buf_t *b, json_t *order)
+{
+    size_t       i;
+    json_t      *leg, *v;
+    const char  *s;
+
+    ttai_tt_buf_printf(b, "order ");
+    ttai_tt_buf_number(b, json_object_get(order, "id"));
+
+    s = json_string_value(json_object_get(order, "order-type"));
+    ttai_tt_buf_printf(b, ": %s", s ? s : "?");
+
+    s = json_string_value(json_object_get(order, "time-in-force"));
+    ttai_tt_buf_printf(b, " %s", s ? s : "?");
+
+    s = json_string_value(json_object_get(order, "price"));
+    if (s != NULL) {
+        v = json_object_get(order, "price-effect");
+        ttai_tt_buf_printf(b, " at %s %s", s,
+                           json_is_string(v) ? json_string_value(v) : "");
+    }
+
+    s = json_string_value(json_object_get(order, "stop-trigger"));
+    if (s != NULL) {
+        ttai_tt_buf_printf(b, " stop %s", s);
+    }
+
+    json_array_foreach(json_object_get(order, "legs"), i, leg) {
+        s = json_string_value(json_object_get(leg, "action"));
+        ttai_tt_buf_printf(b, "%s %s ", i ? ";" : ",", s ? s : "?");
+        ttai_tt_buf_number(b, json_object_get(leg, "quantity"));
+
+        s = json_string_value(json_object_get(leg, "symbol"));
+        ttai_tt_buf_printf(b, " %s (", s ? s : "?");
+        ttai_tt_buf_number(b, json_object_get(leg, "remaining-quantity"));
+        ttai_tt_buf_printf(b, " left)");
+    }
+
+    s = json_string_value(json_object_get(order, "status"));
+    ttai_tt_buf_printf(b, ", status %s", s ? s : "?");
+}
