@@ -325,7 +325,7 @@ ttai_mcp_resume(ttai_mcp_server_t *srv, const ttai_mcp_call_t *call,
     run = pending->state;
     pending->state = NULL;
     run->nkeys = (pending->kind == TTAI_PENDING_CACHE) ? pending->nkeys : 0;
-    run->waited = (pending->kind == TTAI_PENDING_WAIT);
+    run->waited = (pending->kind == TTAI_PENDING_WAIT || pending->failures);
     asked = (pending->kind == TTAI_PENDING_ASK);
     ttai_mcp_reply_free(reply);
 

@@ -346,6 +346,13 @@ struct ttai_mcp_pending_s {
     char               **ask_ids;
     size_t               nasks;
 
+    /*
+     * 1: a request that got no response still reaches the tool (status
+     * 0, with error), for a tool that must find out whether what it sent
+     * arrived; otherwise the core answers with the reason
+     */
+    int                  failures;
+
     /* the core's own continuation: the tool, its arguments, the id */
     void                *state;
 };

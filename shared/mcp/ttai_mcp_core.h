@@ -225,7 +225,10 @@ typedef struct {
     json_t                     *progress_token;
     int                         log_min;
 
-    /* the step resumed was a wait: its response is empty on purpose */
+    /*
+     * the step resumed was a wait (its response is empty on purpose), or
+     * a request whose failure the tool wants to see (pending->failures)
+     */
     int                         waited;
 
     /*

@@ -253,6 +253,11 @@ ttai_tool_cancel_send(ttai_tool_ctx_t *ctx, json_t *args,
 
     *pending = ttai_tt_account_request(ctx, "DELETE", ttai_tt_account(ctx),
                                        rest, NULL, NULL, NULL, 0);
+
+    /* what it sent may have arrived: its failure is the tool's to see */
+    if (*pending != NULL) {
+        (*pending)->failures = 1;
+    }
     free(rest);
 
     return *pending ? 0 : -1;
@@ -384,6 +389,11 @@ ttai_tool_cancel_get(ttai_tool_ctx_t *ctx, const char *step,
 
     *pending = ttai_tt_account_request(ctx, "GET", ttai_tt_account(ctx),
                                        rest, NULL, NULL, NULL, 0);
+
+    /* what it sent may have arrived: its failure is the tool's to see */
+    if (*pending != NULL) {
+        (*pending)->failures = 1;
+    }
     free(rest);
 
     return *pending ? 0 : -1;

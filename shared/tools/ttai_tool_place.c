@@ -418,6 +418,11 @@ ttai_tool_place_send(ttai_tool_ctx_t *ctx, json_t *args,
 
     *pending = ttai_tt_account_request(ctx, "POST", ttai_tt_account(ctx),
                                        "/orders", body, NULL, NULL, 0);
+
+    /* what it sent may have arrived: its failure is the tool's to see */
+    if (*pending != NULL) {
+        (*pending)->failures = 1;
+    }
     free(body);
 
     return *pending ? 0 : -1;
@@ -480,6 +485,11 @@ ttai_tool_place_lookup(ttai_tool_ctx_t *ctx, ttai_mcp_pending_t **pending)
 
     *pending = ttai_tt_account_request(ctx, "GET", ttai_tt_account(ctx),
                                        "/orders/live", NULL, NULL, NULL, 0);
+
+    /* what it sent may have arrived: its failure is the tool's to see */
+    if (*pending != NULL) {
+        (*pending)->failures = 1;
+    }
 
     return *pending ? 0 : -1;
 }

@@ -496,6 +496,11 @@ ttai_tool_replace_send(ttai_tool_ctx_t *ctx, json_t *args,
                                        path,
                                        ttai_tool_trade_state(ctx, "body"),
                                        NULL, NULL, 0);
+
+    /* what it sent may have arrived: its failure is the tool's to see */
+    if (*pending != NULL) {
+        (*pending)->failures = 1;
+    }
     free(path);
 
     return *pending ? 0 : -1;
@@ -563,6 +568,11 @@ ttai_tool_replace_lookup(ttai_tool_ctx_t *ctx, ttai_mcp_pending_t **pending)
 
     *pending = ttai_tt_account_request(ctx, "GET", ttai_tt_account(ctx),
                                        "/orders/live", NULL, NULL, NULL, 0);
+
+    /* what it sent may have arrived: its failure is the tool's to see */
+    if (*pending != NULL) {
+        (*pending)->failures = 1;
+    }
 
     return *pending ? 0 : -1;
 }
