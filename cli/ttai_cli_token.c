@@ -142,7 +142,7 @@ ttai_cli_token(int argc, char **argv)
 
     /* the key is the secret's characters, as jose's TextEncoder has it */
     token = ttai_jwt_mint((const unsigned char *) secret, len, sub,
-                          *email ? email : NULL, iss, aud, NULL, ttl,
+                          *email ? email : NULL, iss, aud, NULL, NULL, ttl,
                           time(NULL));
 
     ttai_cli_secret_free(secret, len);

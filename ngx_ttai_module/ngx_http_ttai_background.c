@@ -188,7 +188,7 @@ ngx_http_ttai_background_user(ngx_http_ttai_background_t *bg,
                                              : NULL,
                         tmcf->jwt_audience.len
                         ? (char *) tmcf->jwt_audience.data : NULL,
-                        NULL, 300, ngx_time());
+                        NULL, NULL, 300, ngx_time());
     if (jwt == NULL) {
         return NGX_ERROR;
     }

@@ -63,6 +63,7 @@ typedef struct {
     ttai_oauth_decision_t      decision;
     char                       refresh[TTAI_OAUTH_TOKEN_LEN + 1];
     char                      *jwt;
+    const char                *scope;        /* what the token grants */
 } ngx_http_ttai_oauth_ctx_t;
 
 

@@ -85,6 +85,7 @@ ngx_http_ttai_oauth_consent(ngx_http_request_t *r,
 {
     json_t                     *uris;
     ngx_uint_t                  found;
+    int                         trade;
     const char                 *redirect, *v, *challenge, *scope;
     ttai_oauth_pending_t       *p;
     ngx_http_ttai_oauth_ctx_t  *ctx;
@@ -141,15 +142,16 @@ ngx_http_ttai_oauth_consent(ngx_http_request_t *r,
     }
 
     scope = ngx_http_ttai_oauth_field(ctx, "scope");
-    if (scope != NULL && scope[0] != '\0'
-        && ngx_strcmp(scope, TTAI_OAUTH_SCOPE) != 0)
-    {
+    if (ttai_oauth_scope_parse(scope, &trade) != 0) {
         return ngx_http_ttai_oauth_back(r, p, "invalid_scope",
-                                        "the only scope is mcp:tools");
+                                        "the scopes are mcp:tools and "
+                                        "mcp:trade");
     }
 
     p->code_challenge = challenge;
-    p->scope = TTAI_OAUTH_SCOPE;
+
+    /* asked for, not granted: the user decides on the consent page */
+    p->scope = trade ? TTAI_OAUTH_SCOPES_TRADE : TTAI_OAUTH_SCOPE;
     p->resource = ngx_http_ttai_oauth_field(ctx, "resource");
 
     if (ttai_oauth_token(ctx->request) != 0
@@ -210,7 +212,7 @@ ngx_http_ttai_oauth_consent_saved(ngx_http_request_t *r,
 
     html = ttai_oauth_consent_html(ctx->client.name,
                                    ctx->pending.redirect_uri,
-                                   TTAI_OAUTH_SCOPE, "/authorize",
+                                   ctx->pending.scope, "/authorize",
                                    ctx->request, ctx->csrf);
 
     return ngx_http_ttai_oauth_html(r, NGX_HTTP_OK, html);
@@ -221,7 +223,7 @@ static void
 ngx_http_ttai_oauth_decision_body(ngx_http_request_t *r)
 {
     char                        err[TTAI_OAUTH_ERRLEN];
-    const char                 *request, *csrf, *decision;
+    const char                 *request, *csrf, *decision, *trade;
     ngx_str_t                   cookie;
     ngx_http_ttai_oauth_ctx_t  *ctx;
 
@@ -238,6 +240,9 @@ ngx_http_ttai_oauth_decision_body(ngx_http_request_t *r)
     request = ngx_http_ttai_oauth_field(ctx, "request");
     csrf = ngx_http_ttai_oauth_field(ctx, "csrf");
     decision = ngx_http_ttai_oauth_field(ctx, "decision");
+
+    /* the box of its own, for the trading the client asked for */
+    trade = ngx_http_ttai_oauth_field(ctx, "trade");
 
     if (request == NULL || csrf == NULL || decision == NULL
         || ngx_http_ttai_oauth_cookie(r, &cookie) != NGX_OK
@@ -264,6 +269,7 @@ ngx_http_ttai_oauth_decision_body(ngx_http_request_t *r)
         ngx_http_ttai_oauth_post(r,
             ttai_oauth_store_request_answer(request, csrf,
                 ngx_strcmp(decision, "approve") == 0 ? ctx->code : NULL,
+                trade != NULL && ngx_strcmp(trade, "1") == 0,
                 ngx_time()),
             ngx_http_ttai_oauth_decided));
 }

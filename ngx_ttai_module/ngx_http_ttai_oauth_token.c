@@ -178,9 +178,14 @@ ngx_http_ttai_oauth_grant(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
         ttai_oauth_family_id(family, fam);
     }
 
+    /* the scope the user granted at sign-in, trading only if ticked */
+    ctx->scope = ttai_oauth_scope_trades(grant.scope) ? TTAI_OAUTH_SCOPES_TRADE
+                                                      : TTAI_OAUTH_SCOPE;
+
     ctx->jwt = ttai_jwt_mint(tmcf->jwt_secret.data, tmcf->jwt_secret.len,
                              grant.user_id, NULL, (char *) ctx->issuer.data,
-                             res, fam, TTAI_OAUTH_ACCESS_TTL, ngx_time());
+                             res, fam, ctx->scope, TTAI_OAUTH_ACCESS_TTL,
+                             ngx_time());
     if (ctx->jwt == NULL) {
         json_decref(batch);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -216,7 +221,7 @@ ngx_http_ttai_oauth_issued(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
                   "token_type", "Bearer",
                   "expires_in", TTAI_OAUTH_ACCESS_TTL,
                   "refresh_token", ctx->refresh,
-                  "scope", TTAI_OAUTH_SCOPE);
+                  "scope", ctx->scope ? ctx->scope : TTAI_OAUTH_SCOPE);
 
     ngx_memzero(ctx->refresh, sizeof(ctx->refresh));
 

@@ -29,7 +29,8 @@ skip_or_fail('njs is missing: run scripts/bootstrap')
     unless -f '/usr/lib/nginx/modules/ngx_http_js_module.so';
 
 my $JSON = JSON::PP->new->canonical;
-my $srv = tt_server(scratch_dir('oauth'), oauth => 1);
+my $srv = tt_server(scratch_dir('oauth'), oauth => 1,
+                    http => 'ttai_trading on;');
 END { tt_stop($srv) if $srv }
 
 my $port = $srv->{port};
@@ -167,16 +168,18 @@ sub sign_in {
     $u->query_form(response_type => 'code', client_id => $o{client} // $public,
                    redirect_uri => $o{redirect} // $cb,
                    code_challenge => $c, code_challenge_method => 'S256',
-                   state => $state, scope => 'mcp:tools',
+                   state => $state, scope => $o{scope} // 'mcp:tools',
                    resource => "$issuer/mcp");
     my ($st, $h, $page) = req('GET', "$u");
     return (undef, "authorize: $st") unless $st == 200;
+    ${ $o{page} } = $page if $o{page};
     my ($cookie) = ($h->{'set-cookie'}[0] // '') =~ /^(ttai_csrf=[^;]+)/;
     my ($request) = $page =~ /name="request" value="([^"]+)"/;
     my ($csrf) = $page =~ /name="csrf" value="([^"]+)"/;
     ($st, $h) = post_form('/authorize',
         { request => $request, csrf => $csrf,
-          decision => $o{decision} // 'approve' }, "Cookie: $cookie");
+          decision => $o{decision} // 'approve',
+          $o{trade} ? (trade => 1) : () }, "Cookie: $cookie");
     my $loc = $h->{location}[0] // '';
     return (undef, $loc, $state) unless $loc =~ m{/mock/authorize};
     ($st, $h) = req('GET', $loc);
@@ -653,6 +656,71 @@ like count_of($expired), qr/^[1-9]\d* [1-9]\d* [1-9]\d*$/,
 ok $code, 'a sign-in';
 is count_of($expired), '0 1 0',
     'after it only its own code is left of them';
+
+# -- trading: a permission of its own, unticked -------------------------------
+
+# the token of a sign-in with %o (sign_in's), and its tools/list
+sub trading_sign_in {
+    my (%o) = @_;
+    my ($code, $to, $state, $verifier) = sign_in(%o);
+    my ($st, $h, $b) = post_form('/token', { grant_type => 'authorization_code',
+        code => $code // '', redirect_uri => $cb, client_id => $public,
+        code_verifier => $verifier // '' });
+    my $tok = json_of($b);
+    ($st, $h, $b) = req('POST', "$issuer/mcp",
+        body => '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+        headers => [ "Authorization: Bearer " . ($tok->{access_token} // ''),
+                     'Content-Type: application/json',
+                     'Accept: application/json, text/event-stream' ]);
+    return ($tok, { map { $_->{name} => 1 }
+                    @{ json_of($b)->{result}{tools} // [] } });
+}
+
+{
+    my $page;
+    my ($tok, $tools) = trading_sign_in(page => \$page);
+    unlike $page, qr/name="trade"/,
+        'a client that asks for mcp:tools: no trading box on the page';
+    like $page, qr/cannot place, change or cancel orders/, 'and it says so';
+    is $tok->{scope}, 'mcp:tools', 'the token: mcp:tools';
+    ok $tools->{get_accounts} && !$tools->{place_order},
+        'its tools/list has no trading tool';
+
+    ($tok, $tools) = trading_sign_in(scope => 'mcp:tools mcp:trade',
+                                     page => \$page);
+    like $page, qr/<input type="checkbox" name="trade" value="1">/,
+        'a client that asks for mcp:trade: a box of its own';
+    unlike $page, qr/name="trade"[^>]*checked/, 'unticked';
+    is $tok->{scope}, 'mcp:tools',
+        'left unticked: the token does not trade';
+    ok !$tools->{place_order}, 'and lists no trading tool';
+    is count_of("SELECT trading FROM users WHERE id = '"
+                . ($tok->{access_token} ? json_of(MIME::Base64::decode_base64url(
+                      ($tok->{access_token} =~ /^[^.]+\.([^.]+)\./)[0]))->{sub}
+                  : '') . "'"), '0', 'nor is the user allowed to trade';
+
+    ($tok, $tools) = trading_sign_in(scope => 'mcp:tools mcp:trade',
+                                     trade => 1);
+    is $tok->{scope}, 'mcp:tools mcp:trade', 'ticked: the token trades';
+    my ($p) = ($tok->{access_token} // '') =~ /^[^.]+\.([^.]+)\./;
+    is json_of(MIME::Base64::decode_base64url($p // ''))->{scope},
+        'mcp:tools mcp:trade', 'its JWT says so';
+    ok $tools->{place_order} && $tools->{cancel_order},
+        'and its tools/list has the trading tools';
+
+    # the box ticked by a client that did not ask for trading: ignored
+    ($tok, $tools) = trading_sign_in(trade => 1);
+    is $tok->{scope}, 'mcp:tools',
+        'a trade answer the client did not ask for widens nothing';
+
+    my ($st, $h) = req('GET', "$issuer/authorize?response_type=code"
+                       . "&client_id=$public&redirect_uri=" . uri_escape($cb)
+                       . "&code_challenge=" . ('a' x 43)
+                       . "&code_challenge_method=S256&state=s"
+                       . "&scope=mcp:tools%20mcp:admin");
+    like $h->{location}[0] // '', qr/error=invalid_scope/,
+        'an unknown scope: invalid_scope';
+}
 
 # -- registration is rate-limited -----------------------------------------------------
 

@@ -144,7 +144,7 @@ ttai_jwt_scope_has(json_t *v, const char *scope)
 char *
 ttai_jwt_mint(const unsigned char *key, size_t key_len, const char *sub,
     const char *email, const char *issuer, const char *audience,
-    const char *fam, long ttl, time_t now)
+    const char *fam, const char *scope, long ttl, time_t now)
 {
     char   *token;
     jwt_t  *jwt;
@@ -174,6 +174,7 @@ ttai_jwt_mint(const unsigned char *key, size_t key_len, const char *sub,
         || (issuer != NULL && jwt_add_grant(jwt, "iss", issuer) != 0)
         || (audience != NULL && jwt_add_grant(jwt, "aud", audience) != 0)
         || (fam != NULL && jwt_add_grant(jwt, "fam", fam) != 0)
+        || (scope != NULL && jwt_add_grant(jwt, "scope", scope) != 0)
         || jwt_add_grant_int(jwt, "iat", (long) now) != 0
         || jwt_add_grant_int(jwt, "exp", (long) now + ttl) != 0)
     {

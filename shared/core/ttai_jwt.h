@@ -75,11 +75,13 @@ const char *ttai_jwt_strerror(ttai_jwt_rc_e rc);
 
 /*
  * Mints an HS256 token with sub, iat, exp = iat + ttl, and email, iss,
- * aud and fam when not NULL.  Returns a malloc()ed string, or NULL.
+ * aud, fam and scope when not NULL.  Returns a malloc()ed string, or
+ * NULL.
  */
 char *ttai_jwt_mint(const unsigned char *key, size_t key_len,
     const char *sub, const char *email, const char *issuer,
-    const char *audience, const char *fam, long ttl, time_t now);
+    const char *audience, const char *fam, const char *scope, long ttl,
+    time_t now);
 
 
 #endif /* _TTAI_JWT_H_INCLUDED_ */

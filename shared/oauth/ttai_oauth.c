@@ -1137,3 +1137,42 @@ done:
 
     return out;
 }
+
+
+int
+ttai_oauth_scope_parse(const char *scope, int *trade)
+{
+    size_t  n;
+
+    *trade = 0;
+
+    while (scope != NULL && *scope != '\0') {
+        n = strcspn(scope, " ");
+
+        if (n == sizeof(TTAI_OAUTH_SCOPE_TRADE) - 1
+            && strncmp(scope, TTAI_OAUTH_SCOPE_TRADE, n) == 0)
+        {
+            *trade = 1;
+
+        } else if (n != 0
+                   && (n != sizeof(TTAI_OAUTH_SCOPE) - 1
+                       || strncmp(scope, TTAI_OAUTH_SCOPE, n) != 0))
+        {
+            return -1;
+        }
+
+        scope += n;
+        scope += strspn(scope, " ");
+    }
+
+    return 0;
+}
+
+
+int
+ttai_oauth_scope_trades(const char *scope)
+{
+    int  trade;
+
+    return ttai_oauth_scope_parse(scope, &trade) == 0 && trade;
+}

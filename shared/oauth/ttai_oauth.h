@@ -33,8 +33,23 @@
 #define TTAI_OAUTH_MAX_REDIRECTS  8
 #define TTAI_OAUTH_MAX_URI        2000
 
-/* the one scope of /mcp */
+/*
+ * The scopes of /mcp: its tools, and the trading tools on top (README,
+ * "Trading safely"), which the user grants at sign-in in a box of its
+ * own, unticked, only when the client asked for it
+ */
 #define TTAI_OAUTH_SCOPE          "mcp:tools"
+#define TTAI_OAUTH_SCOPE_TRADE    "mcp:trade"
+#define TTAI_OAUTH_SCOPES_TRADE   "mcp:tools mcp:trade"
+
+/*
+ * A client's scope parameter: 0 with *trade set (1: it asks for
+ * mcp:trade), or -1 when it names a scope there is not
+ */
+int ttai_oauth_scope_parse(const char *scope, int *trade);
+
+/* 1 when a granted scope, as stored, includes trading */
+int ttai_oauth_scope_trades(const char *scope);
 
 /* lifetimes, in seconds */
 #define TTAI_OAUTH_REQUEST_TTL    600       /* consent and TastyTrade */

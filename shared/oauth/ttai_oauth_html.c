@@ -71,6 +71,7 @@ ttai_oauth_consent_html(const char *client_name,
     const char *redirect_uri, const char *scope, const char *action,
     const char *request, const char *csrf)
 {
+    int                 trade;
     char               *title;
     size_t              hlen;
     const char         *name, *host;
@@ -114,9 +115,17 @@ ttai_oauth_consent_html(const char *client_name,
                    "connection and you know that address.</p>\n"
                    "<p>It will be able to read your TastyTrade accounts, "
                    "balances, positions, orders and market data through "
-                   "ttai's tools; it cannot place orders.</p>\n"
-                   "<p>Scope: <code>");
-    ttai_oauth_text(&pg, scope, strlen(scope));
+                   "ttai's tools.</p>\n");
+
+    trade = ttai_oauth_scope_trades(scope);
+
+    if (!trade) {
+        ttai_oauth_raw(&pg, "<p>It cannot place, change or cancel "
+                       "orders.</p>\n");
+    }
+
+    ttai_oauth_raw(&pg, "<p>Scope: <code>");
+    ttai_oauth_text(&pg, TTAI_OAUTH_SCOPE, sizeof(TTAI_OAUTH_SCOPE) - 1);
     ttai_oauth_raw(&pg, "</code></p>\n<form method=\"post\" action=\"");
     ttai_oauth_text(&pg, action, strlen(action));
     ttai_oauth_raw(&pg, "\">\n<input type=\"hidden\" name=\"request\" "
@@ -125,7 +134,23 @@ ttai_oauth_consent_html(const char *client_name,
     ttai_oauth_raw(&pg, "\">\n<input type=\"hidden\" name=\"csrf\" "
                    "value=\"");
     ttai_oauth_text(&pg, csrf, strlen(csrf));
-    ttai_oauth_raw(&pg, "\">\n<div class=\"buttons\">\n"
+    ttai_oauth_raw(&pg, "\">\n");
+
+    /*
+     * Trading is a permission of its own, off unless the user ticks it,
+     * and shown only when the client asked for it
+     */
+    if (trade) {
+        ttai_oauth_raw(&pg, "<p class=\"trade\"><label><input "
+                       "type=\"checkbox\" name=\"trade\" value=\"1\"> "
+                       "Also let it <strong>place, change and cancel "
+                       "orders</strong> (scope <code>"
+                       TTAI_OAUTH_SCOPE_TRADE "</code>).</label> Every "
+                       "order still needs your own confirmation, and the "
+                       "server's limits apply.</p>\n");
+    }
+
+    ttai_oauth_raw(&pg, "<div class=\"buttons\">\n"
                    "<button type=\"submit\" name=\"decision\" "
                    "value=\"approve\" class=\"allow\">Allow</button>\n"
                    "<button type=\"submit\" name=\"decision\" "

@@ -209,7 +209,7 @@ ttai_oauth_store_request_save(const char *request, const char *csrf,
 
 json_t *
 ttai_oauth_store_request_answer(const char *request, const char *csrf,
-    const char *state, long long now)
+    const char *state, int trade, long long now)
 {
     json_t                   *take;
     ttai_oauth_store_hash_t   hid, hcsrf, hstate;
@@ -218,13 +218,16 @@ ttai_oauth_store_request_answer(const char *request, const char *csrf,
     ttai_oauth_store_hash(csrf, hcsrf);
 
     if (state != NULL) {
+        /* an unticked box narrows what the client asked for */
         take = ttai_d1_stmt(
-                   "UPDATE oauth_requests SET state_hash = ? "
-                   "WHERE id_hash = ? AND csrf_hash = ? "
-                   "AND state_hash IS NULL AND expires_at > ?",
-                   json_pack("[s, s, s, I]",
+                   "UPDATE oauth_requests SET state_hash = ?1, "
+                   "scope = CASE WHEN ?5 THEN scope ELSE ?6 END "
+                   "WHERE id_hash = ?2 AND csrf_hash = ?3 "
+                   "AND state_hash IS NULL AND expires_at > ?4",
+                   json_pack("[s, s, s, I, b, s]",
                              ttai_oauth_store_hash(state, hstate), hid,
-                             hcsrf, (json_int_t) now));
+                             hcsrf, (json_int_t) now, trade,
+                             TTAI_OAUTH_SCOPE));
 
     } else {
         take = ttai_d1_stmt(
@@ -274,8 +277,16 @@ ttai_oauth_store_sign_in(const ttai_oauth_tt_tokens_t *t,
 {
     ttai_oauth_store_hash_t  hcode;
 
-    return ttai_d1_batch_of(3 + TTAI_OAUTH_STORE_PURGE,
+    /*
+     * The user ticked trading at this sign-in: that is the user's own
+     * permission (migration 0010), as "ttai users trading enable" gives
+     */
+    return ttai_d1_batch_of(4 + TTAI_OAUTH_STORE_PURGE,
                ttai_oauth_store_user(t, now),
+               ttai_d1_stmt("UPDATE users SET trading = 1 WHERE id = ? "
+                            "AND ?",
+                            json_pack("[s, b]", t->user,
+                                      ttai_oauth_scope_trades(p->scope))),
                ttai_oauth_store_tokens(t, now),
                ttai_d1_stmt(
                    "INSERT INTO oauth_codes (code_hash, client_id, user_id, "

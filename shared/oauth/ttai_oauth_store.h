@@ -140,11 +140,13 @@ json_t *ttai_oauth_store_request_save(const char *request, const char *csrf,
 /*
  * POST /authorize: the user's answer, taken once.  With a state (the
  * user approved), the sign-in waits for TastyTrade's redirect, found by
- * that state; without one (the user denied), it is deleted.  Read it
- * with ttai_oauth_store_request_answered().
+ * that state; without one (the user denied), it is deleted.  trade: the
+ * user ticked trading; 0 narrows the scope the client asked for to
+ * mcp:tools, 1 keeps it (never widens it).  Read it with
+ * ttai_oauth_store_request_answered().
  */
 json_t *ttai_oauth_store_request_answer(const char *request,
-    const char *csrf, const char *state, long long now);
+    const char *csrf, const char *state, int trade, long long now);
 
 /* GET /callback: the sign-in of a state, found and deleted (single use) */
 json_t *ttai_oauth_store_request_take(const char *state, long long now);

@@ -312,8 +312,8 @@ fuzz_mint(const ttai_jwt_claims_t *claims)
                           claims->sub,
                           claims->email[0] != '\0' ? claims->email : NULL,
                           fuzz_policy.issuer, fuzz_policy.audience,
-                          claims->fam[0] != '\0' ? claims->fam : NULL, 600,
-                          FUZZ_NOW);
+                          claims->fam[0] != '\0' ? claims->fam : NULL,
+                          claims->trade ? "mcp:trade" : NULL, 600, FUZZ_NOW);
     fuzz_check(token != NULL, "the claims of a token that passed cannot "
                "be minted: sub \"%s\"", claims->sub);
 

@@ -174,7 +174,7 @@ test_mint_round_trip(void **state)
     token = ttai_jwt_mint((const unsigned char *) secret, strlen(secret),
                           "tt-account-123", "test@example.com",
                           "https://ttai.example", "https://ttai.example/mcp",
-                          NULL, 86400, NOW);
+                          NULL, NULL, 86400, NOW);
     assert_non_null(token);
 
     memset(&policy, 0, sizeof(policy));
@@ -193,7 +193,7 @@ test_mint_round_trip(void **state)
 
     /* no email, issuer or audience */
     token = ttai_jwt_mint((const unsigned char *) secret, strlen(secret),
-                          "u", NULL, NULL, NULL, NULL, 60, NOW);
+                          "u", NULL, NULL, NULL, NULL, NULL, 60, NOW);
     assert_non_null(token);
     assert_int_equal(verify(token, NULL, &claims), TTAI_JWT_OK);
     assert_string_equal(claims.email, "");
@@ -201,8 +201,8 @@ test_mint_round_trip(void **state)
 
     /* the sign-in of a token from /token */
     token = ttai_jwt_mint((const unsigned char *) secret, strlen(secret),
-                          "u", NULL, NULL, NULL, "ivuemN9N8GjVjCRYsP4KeA", 60,
-                          NOW);
+                          "u", NULL, NULL, NULL, "ivuemN9N8GjVjCRYsP4KeA", NULL,
+                          60, NOW);
     assert_non_null(token);
     assert_int_equal(verify(token, NULL, &claims), TTAI_JWT_OK);
     assert_string_equal(claims.fam, "ivuemN9N8GjVjCRYsP4KeA");
@@ -210,15 +210,36 @@ test_mint_round_trip(void **state)
 
     /* what cannot be minted */
     assert_null(ttai_jwt_mint((const unsigned char *) secret, 0, "u", NULL,
-                              NULL, NULL, NULL, 60, NOW));
+                              NULL, NULL, NULL, NULL, 60, NOW));
     assert_null(ttai_jwt_mint((const unsigned char *) secret, strlen(secret),
-                              "", NULL, NULL, NULL, NULL, 60, NOW));
+                              "", NULL, NULL, NULL, NULL, NULL, 60, NOW));
     assert_null(ttai_jwt_mint((const unsigned char *) secret, strlen(secret),
-                              "u", NULL, NULL, NULL, NULL, 0, NOW));
+                              "u", NULL, NULL, NULL, NULL, NULL, 0, NOW));
     assert_null(ttai_jwt_mint((const unsigned char *) secret, strlen(secret),
                               "u", NULL, NULL, NULL,
                               "0123456789012345678901234567890123456789"
-                              "01234567890123456789012345", 60, NOW));
+                              "01234567890123456789012345", NULL, 60, NOW));
+
+    /* the scope: trading only when it is one of its names */
+    token = ttai_jwt_mint((const unsigned char *) secret, strlen(secret),
+                          "u", NULL, NULL, NULL, "f", "mcp:tools mcp:trade",
+                          60, NOW);
+    assert_int_equal(verify(token, NULL, &claims), TTAI_JWT_OK);
+    assert_int_equal(claims.trade, 1);
+    free(token);
+
+    token = ttai_jwt_mint((const unsigned char *) secret, strlen(secret),
+                          "u", NULL, NULL, NULL, "f", "mcp:tools", 60, NOW);
+    assert_int_equal(verify(token, NULL, &claims), TTAI_JWT_OK);
+    assert_int_equal(claims.trade, 0);
+    free(token);
+
+    token = ttai_jwt_mint((const unsigned char *) secret, strlen(secret),
+                          "u", NULL, NULL, NULL, "f", "mcp:trader mcp:tools",
+                          60, NOW);
+    assert_int_equal(verify(token, NULL, &claims), TTAI_JWT_OK);
+    assert_int_equal(claims.trade, 0);
+    free(token);
 }
 
 

@@ -799,7 +799,9 @@ test_consent_html(void **state)
                               "&quot;2&quot;"));
     assert_non_null(strstr(s, "read your TastyTrade accounts, balances, "
                               "positions, orders and market data through "
-                              "ttai's tools; it cannot place orders"));
+                              "ttai's tools."));
+    assert_non_null(strstr(s, "It cannot place, change or cancel orders"));
+    assert_null(strstr(s, "name=\"trade\""));
     assert_non_null(strstr(s, "mcp:tools"));
     assert_non_null(strstr(s, "<form method=\"post\" "
                               "action=\"/authorize\">"));
@@ -820,6 +822,41 @@ test_consent_html(void **state)
     assert_non_null(strstr(s, "<strong>[::1]</strong>"));
     assert_non_null(strstr(s, "unnamed"));
     free(s);
+
+    /* trading asked for: a box of its own, unticked */
+    s = ttai_oauth_consent_html("App", "https://app.example/cb",
+                                "mcp:tools mcp:trade", "/authorize", "r",
+                                "c");
+    assert_non_null(strstr(s, "<input type=\"checkbox\" name=\"trade\" "
+                              "value=\"1\">"));
+    assert_null(strstr(s, "checked"));
+    assert_non_null(strstr(s, "place, change and cancel orders"));
+    assert_null(strstr(s, "It cannot place"));
+    free(s);
+}
+
+
+static void
+test_scope_parse(void **state)
+{
+    int  trade;
+
+    assert_int_equal(ttai_oauth_scope_parse(NULL, &trade), 0);
+    assert_int_equal(trade, 0);
+    assert_int_equal(ttai_oauth_scope_parse("", &trade), 0);
+    assert_int_equal(ttai_oauth_scope_parse("mcp:tools", &trade), 0);
+    assert_int_equal(trade, 0);
+    assert_int_equal(ttai_oauth_scope_parse("mcp:tools  mcp:trade", &trade),
+                     0);
+    assert_int_equal(trade, 1);
+    assert_int_equal(ttai_oauth_scope_parse("mcp:trade", &trade), 0);
+    assert_int_equal(trade, 1);
+    assert_int_equal(ttai_oauth_scope_parse("mcp:tools mcp:trader", &trade),
+                     -1);
+    assert_int_equal(ttai_oauth_scope_parse("admin", &trade), -1);
+    assert_true(ttai_oauth_scope_trades("mcp:tools mcp:trade"));
+    assert_false(ttai_oauth_scope_trades("mcp:tools"));
+    assert_false(ttai_oauth_scope_trades(NULL));
 }
 
 
@@ -864,6 +901,7 @@ main(void)
         cmocka_unit_test(test_html_escape),
         cmocka_unit_test(test_consent_html),
         cmocka_unit_test(test_error_html),
+        cmocka_unit_test(test_scope_parse),
     };
 
     if (sodium_init() < 0) {

@@ -367,12 +367,12 @@ test_request_single_use(void **state)
 
     /* the request and csrf values must both match */
     r = run(f, ttai_oauth_store_request_answer("req-1", "csrf-2", "state-1",
-                                               NOW));
+                                               1, NOW));
     assert_int_equal(ttai_oauth_store_request_answered(r, &got), 0);
     json_decref(r);
 
     r = run(f, ttai_oauth_store_request_answer("req-1", "csrf-1", "state-1",
-                                               NOW));
+                                               1, NOW));
     assert_int_equal(ttai_oauth_store_request_answered(r, &got), 1);
     assert_string_equal(got.client_id, "pub");
     assert_string_equal(got.redirect_uri, REDIRECT);
@@ -384,7 +384,7 @@ test_request_single_use(void **state)
 
     /* answered once: the same form again finds nothing */
     r = run(f, ttai_oauth_store_request_answer("req-1", "csrf-1", "state-2",
-                                               NOW));
+                                               1, NOW));
     assert_int_equal(ttai_oauth_store_request_answered(r, &got), 0);
     json_decref(r);
 
@@ -411,6 +411,52 @@ test_request_single_use(void **state)
 }
 
 
+/* trading is the user's to grant: an unticked box narrows, never widens */
+
+static void
+test_request_trade_scope(void **state)
+{
+    fixture_t             *f = *state;
+    json_t                *r;
+    ttai_oauth_pending_t   p, got;
+
+    register_client(f, "pub", NULL);
+    p = pending("pub");
+    p.scope = TTAI_OAUTH_SCOPES_TRADE;
+
+    json_decref(run(f, ttai_oauth_store_request_save("req-1", "csrf-1", &p,
+                                                     NOW)));
+    json_decref(run(f, ttai_oauth_store_request_save("req-2", "csrf-2", &p,
+                                                     NOW)));
+
+    json_decref(run(f, ttai_oauth_store_request_answer("req-1", "csrf-1",
+                                                       "state-1", 0, NOW)));
+    r = run(f, ttai_oauth_store_request_take("state-1", NOW));
+    assert_int_equal(ttai_oauth_store_request_taken(r, &got), 1);
+    assert_string_equal(got.scope, TTAI_OAUTH_SCOPE);
+    assert_false(ttai_oauth_scope_trades(got.scope));
+    json_decref(r);
+
+    json_decref(run(f, ttai_oauth_store_request_answer("req-2", "csrf-2",
+                                                       "state-2", 1, NOW)));
+    r = run(f, ttai_oauth_store_request_take("state-2", NOW));
+    assert_int_equal(ttai_oauth_store_request_taken(r, &got), 1);
+    assert_true(ttai_oauth_scope_trades(got.scope));
+    json_decref(r);
+
+    /* asked for tools only, a ticked box adds nothing */
+    p.scope = TTAI_OAUTH_SCOPE;
+    json_decref(run(f, ttai_oauth_store_request_save("req-3", "csrf-3", &p,
+                                                     NOW)));
+    json_decref(run(f, ttai_oauth_store_request_answer("req-3", "csrf-3",
+                                                       "state-3", 1, NOW)));
+    r = run(f, ttai_oauth_store_request_take("state-3", NOW));
+    assert_int_equal(ttai_oauth_store_request_taken(r, &got), 1);
+    assert_string_equal(got.scope, TTAI_OAUTH_SCOPE);
+    json_decref(r);
+}
+
+
 static void
 test_request_expires_and_deny(void **state)
 {
@@ -428,13 +474,13 @@ test_request_expires_and_deny(void **state)
 
     /* past its lifetime it cannot be answered */
     r = run(f, ttai_oauth_store_request_answer("req-1", "csrf-1", "state-1",
-                                               NOW + TTAI_OAUTH_REQUEST_TTL));
+                                               1, NOW + TTAI_OAUTH_REQUEST_TTL));
     assert_int_equal(ttai_oauth_store_request_answered(r, &got), 0);
     json_decref(r);
 
     /* a denial takes it too, and deletes it */
     r = run(f, ttai_oauth_store_request_answer("req-1", "csrf-1", NULL,
-                                               NOW + 1));
+                                               1, NOW + 1));
     assert_int_equal(ttai_oauth_store_request_answered(r, &got), 1);
     assert_null(got.client_state);
     json_decref(r);
@@ -445,7 +491,7 @@ test_request_expires_and_deny(void **state)
     json_decref(run(f, ttai_oauth_store_request_save("req-2", "csrf-2", &p,
                                                      NOW)));
     r = run(f, ttai_oauth_store_request_answer("req-2", "csrf-2", "state-2",
-                                               NOW));
+                                               1, NOW));
     assert_int_equal(ttai_oauth_store_request_answered(r, &got), 1);
     json_decref(r);
 
@@ -1345,6 +1391,8 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test_setup_teardown(test_register, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_single_use, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_request_trade_scope, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_request_expires_and_deny,
                                         setup, teardown),
