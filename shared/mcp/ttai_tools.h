@@ -323,6 +323,21 @@ int ttai_fixtures_tasks_register(ttai_mcp_server_t *srv);
  * return NULL when out of memory.
  */
 json_t *ttai_tool_text_result(const char *text, json_t *structured);
+
+/*
+ * Text that comes from TastyTrade or from a user (a symbol's
+ * description, a watchlist's name, a note, a broker's warning) is data,
+ * never instructions (README, "Trading safely"): a tool writes it quoted
+ * as a JSON string, so that it cannot begin a line of its own or pass
+ * for ttai's words, and marks its result.  quote returns the quoted
+ * text, malloc'd, or NULL; mark_untrusted appends a line that says so to
+ * the result's text, and _meta "ttai/untrusted-text": true; it returns
+ * result, or NULL when out of memory (result is then freed).
+ */
+#define TTAI_TOOL_UNTRUSTED_META  "ttai/untrusted-text"
+
+char *ttai_tool_quote(const char *s);
+json_t *ttai_tool_mark_untrusted(json_t *result);
 json_t *ttai_tool_error_result(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 

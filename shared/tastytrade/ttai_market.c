@@ -261,6 +261,24 @@ ttai_market_printf(ttai_market_text_t *t, const char *fmt, ...)
 }
 
 
+void
+ttai_market_data(ttai_market_text_t *t, const char *s)
+{
+    char  *q;
+
+    q = ttai_tool_quote(s);
+    if (q == NULL) {
+        t->failed = 1;
+        return;
+    }
+
+    ttai_market_printf(t, "%s", q);
+    free(q);
+
+    t->untrusted = 1;
+}
+
+
 json_t *
 ttai_market_result(ttai_market_text_t *t, json_t *structured)
 {
@@ -273,6 +291,10 @@ ttai_market_result(ttai_market_text_t *t, json_t *structured)
     }
 
     r = ttai_tool_text_result(t->data, structured);
+
+    if (t->untrusted) {
+        r = ttai_tool_mark_untrusted(r);
+    }
 
     free(t->data);
     memset(t, 0, sizeof(ttai_market_text_t));

@@ -25,7 +25,11 @@ typedef struct {
     size_t               len;
     size_t               size;
     int                  failed;     /* out of memory on the way */
+    int                  untrusted;  /* ttai_market_data() wrote to it */
 } ttai_market_text_t;
+
+/* text from TastyTrade or a user, quoted: see ttai_tool_quote() */
+void ttai_market_data(ttai_market_text_t *t, const char *s);
 
 
 /*

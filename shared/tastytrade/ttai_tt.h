@@ -171,7 +171,11 @@ typedef struct {
     size_t               len;
     size_t               size;
     int                  failed;     /* out of memory: data is NULL */
+    int                  untrusted;  /* ttai_tt_buf_data() wrote to it */
 } ttai_tt_buf_t;
+
+/* text from TastyTrade or a user, quoted: see ttai_tool_quote() */
+void ttai_tt_buf_data(ttai_tt_buf_t *b, const char *s);
 
 /* appends; after a failure the buffer stays failed and empty */
 void ttai_tt_buf_printf(ttai_tt_buf_t *b, const char *fmt, ...)

@@ -109,6 +109,28 @@ ttai_tt_buf_number(ttai_tt_buf_t *b, json_t *n)
 }
 
 
+void
+ttai_tt_buf_data(ttai_tt_buf_t *b, const char *s)
+{
+    char  *q;
+
+    q = ttai_tool_quote(s);
+    if (q == NULL) {
+        free(b->data);
+        b->data = NULL;
+        b->len = 0;
+        b->size = 0;
+        b->failed = 1;
+        return;
+    }
+
+    ttai_tt_buf_printf(b, "%s", q);
+    free(q);
+
+    b->untrusted = 1;
+}
+
+
 json_t *
 ttai_tt_buf_result(ttai_tt_buf_t *b, json_t *structured)
 {
@@ -120,6 +142,11 @@ ttai_tt_buf_result(ttai_tt_buf_t *b, json_t *structured)
     }
 
     result = ttai_tool_text_result(b->data ? b->data : "", structured);
+
+    if (b->untrusted) {
+        result = ttai_tool_mark_untrusted(result);
+        b->untrusted = 0;
+    }
 
     free(b->data);
     b->data = NULL;

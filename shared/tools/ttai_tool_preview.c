@@ -640,8 +640,15 @@ ttai_tool_order_preview_text(ttai_tt_buf_t *b, json_t *out)
         code = json_string_value(json_object_get(w, "code"));
         msg = json_string_value(json_object_get(w, "message"));
 
-        ttai_tt_buf_printf(b, "Warning: %s%s%s\n", code ? code : "",
-                           (code && msg) ? ": " : "", msg ? msg : "");
+        /* TastyTrade's words: quoted, as data */
+        ttai_tt_buf_printf(b, "Warning: %s%s", code ? code : "",
+                           (code && msg) ? ": " : "");
+
+        if (msg != NULL) {
+            ttai_tt_buf_data(b, msg);
+        }
+
+        ttai_tt_buf_printf(b, "\n");
     }
 }
 

@@ -175,9 +175,14 @@ ttai_tool_search_resume(ttai_tool_ctx_t *ctx, json_t *args,
         type = json_string_value(json_object_get(r, "instrument_type"));
         market = json_string_value(json_object_get(r, "listed_market"));
 
-        ttai_market_printf(&t, "%s  %s  (%s%s%s%s%s)\n",
-                           json_string_value(json_object_get(r, "symbol")),
-                           d ? d : "", type ? type : "?",
+        /* the description is TastyTrade's text: quoted, as data */
+        ttai_market_printf(&t, "%s  ",
+                           json_string_value(json_object_get(r, "symbol")));
+        if (d != NULL && d[0] != '\0') {
+            ttai_market_data(&t, d);
+        }
+
+        ttai_market_printf(&t, "  (%s%s%s%s%s)\n", type ? type : "?",
                            market ? ", " : "", market ? market : "",
                            json_is_true(json_object_get(r, "etf"))
                            ? ", ETF" : "",

@@ -254,10 +254,16 @@ ttai_tool_watchlists_line(ttai_tt_buf_t *b, json_t *w)
 
     group = json_string_value(json_object_get(w, "group_name"));
 
-    ttai_tt_buf_printf(b, "%s%s%s%s:",
-                       json_string_value(json_object_get(w, "name")),
-                       group ? " (group " : "", group ? group : "",
-                       group ? ")" : "");
+    /* the names are the user's own text: quoted, as data */
+    ttai_tt_buf_data(b, json_string_value(json_object_get(w, "name")));
+
+    if (group != NULL) {
+        ttai_tt_buf_printf(b, " (group ");
+        ttai_tt_buf_data(b, group);
+        ttai_tt_buf_printf(b, ")");
+    }
+
+    ttai_tt_buf_printf(b, ":");
 
     json_array_foreach(json_object_get(w, "symbols"), i, e) {
         type = json_string_value(json_object_get(e, "instrument_type"));
