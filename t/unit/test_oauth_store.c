@@ -474,7 +474,8 @@ test_request_expires_and_deny(void **state)
 
     /* past its lifetime it cannot be answered */
     r = run(f, ttai_oauth_store_request_answer("req-1", "csrf-1", "state-1",
-                                               1, NOW + TTAI_OAUTH_REQUEST_TTL));
+                                               1,
+                                               NOW + TTAI_OAUTH_REQUEST_TTL));
     assert_int_equal(ttai_oauth_store_request_answered(r, &got), 0);
     json_decref(r);
 
