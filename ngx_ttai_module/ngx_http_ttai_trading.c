@@ -34,6 +34,10 @@
 #define NGX_HTTP_TTAI_TRADING_CACHE     5        /* seconds */
 #define NGX_HTTP_TTAI_TRADING_PREFIX    "trading:"
 
+/* the value last read, kept for a day, to see that it changed */
+#define NGX_HTTP_TTAI_TRADING_SEEN      86400
+#define NGX_HTTP_TTAI_TRADING_SEEN_PREFIX  "trading-seen:"
+
 #define NGX_HTTP_TTAI_TRADING_TTL       60
 
 
@@ -48,6 +52,8 @@ static ngx_int_t ngx_http_ttai_trading_looked_up(ngx_http_request_t *r,
     ngx_http_ttai_d1_query_t *q);
 static char *ngx_http_ttai_trading_number(ngx_conf_t *cf, ngx_str_t *v,
     size_t skip, double *out);
+static void ngx_http_ttai_trading_seen(ngx_http_request_t *r,
+    ngx_http_ttai_trading_lookup_t *lk, ngx_uint_t granted);
 
 
 /*
@@ -341,15 +347,16 @@ ngx_http_ttai_trading_grant(ngx_http_request_t *r, const char *sub,
 
     len = ngx_strlen(sub);
 
+    /* NUL-terminated: the sub in it is a C string for the streams */
     lk->key.len = sizeof(NGX_HTTP_TTAI_TRADING_PREFIX) - 1 + len;
-    lk->key.data = ngx_pnalloc(r->pool, lk->key.len);
+    lk->key.data = ngx_pnalloc(r->pool, lk->key.len + 1);
     if (lk->key.data == NULL) {
         return NGX_ERROR;
     }
 
     ngx_memcpy(ngx_cpymem(lk->key.data, NGX_HTTP_TTAI_TRADING_PREFIX,
                           sizeof(NGX_HTTP_TTAI_TRADING_PREFIX) - 1),
-               sub, len);
+               sub, len + 1);
 
     if (tmcf->kv != NULL
         && ngx_http_ttai_kv_get(tmcf->kv, &lk->key, r->pool, &entry)
@@ -426,8 +433,75 @@ ngx_http_ttai_trading_looked_up(ngx_http_request_t *r,
 
             /* only a cache: a full zone costs one more query next time */
             (void) ngx_http_ttai_kv_put(tmcf->kv, &entry, r->connection->log);
+
+            ngx_http_ttai_trading_seen(r, lk, granted);
         }
     }
 
     return lk->handler(r, lk->data, granted);
+}
+
+
+/*
+ * The permission read differs from the one read before ("ttai users
+ * trading" changed it, or a sign-in granted it): the user's listening
+ * streams are told that the tools changed
+ */
+
+static void
+ngx_http_ttai_trading_seen(ngx_http_request_t *r,
+    ngx_http_ttai_trading_lookup_t *lk, ngx_uint_t granted)
+{
+    u_char                     *p;
+    ngx_str_t                   key;
+    ngx_uint_t                  before;
+    ttai_mcp_change_t           change;
+    ngx_http_ttai_kv_entry_t    entry, old;
+    ngx_http_ttai_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_ttai_module);
+
+    key.len = sizeof(NGX_HTTP_TTAI_TRADING_SEEN_PREFIX) - 1 + lk->key.len
+              - (sizeof(NGX_HTTP_TTAI_TRADING_PREFIX) - 1);
+    key.data = ngx_pnalloc(r->pool, key.len);
+    if (key.data == NULL) {
+        return;
+    }
+
+    p = ngx_cpymem(key.data, NGX_HTTP_TTAI_TRADING_SEEN_PREFIX,
+                   sizeof(NGX_HTTP_TTAI_TRADING_SEEN_PREFIX) - 1);
+    ngx_memcpy(p, lk->key.data + sizeof(NGX_HTTP_TTAI_TRADING_PREFIX) - 1,
+               lk->key.len - (sizeof(NGX_HTTP_TTAI_TRADING_PREFIX) - 1));
+
+    before = (ngx_uint_t) -1;
+
+    if (ngx_http_ttai_kv_get(tmcf->kv, &key, r->pool, &old) == NGX_OK) {
+        before = (old.value.len == 1 && old.value.data[0] == '1');
+    }
+
+    if (before == granted) {
+        return;
+    }
+
+    ngx_memzero(&entry, sizeof(ngx_http_ttai_kv_entry_t));
+    entry.key = key;
+    entry.value.data = (u_char *) (granted ? "1" : "0");
+    entry.value.len = 1;
+    entry.expires = (uint64_t) (ngx_time() + NGX_HTTP_TTAI_TRADING_SEEN)
+                    * 1000;
+
+    (void) ngx_http_ttai_kv_put(tmcf->kv, &entry, r->connection->log);
+
+    if (before == (ngx_uint_t) -1) {
+        /* the first read: nothing it differs from */
+        return;
+    }
+
+    ngx_memzero(&change, sizeof(ttai_mcp_change_t));
+    change.kind = TTAI_LISTEN_TOOLS;
+    change.user_only = 1;
+
+    ngx_http_ttai_listen_publish(r, &change, 1,
+                                 (char *) lk->key.data
+                                 + sizeof(NGX_HTTP_TTAI_TRADING_PREFIX) - 1);
 }

@@ -569,11 +569,11 @@ GET /customers/me/accounts
 [main::h('alice'), $::UA, main::h('alice'), main::h('alice')]
 --- request eval
 ["GET /accounts/$::N{alice}/nothing", "GET /accounts/$::N{alice}/nothing",
- "DELETE /watchlists/Tech", "GET /oauth/token"]
+ "PATCH /watchlists/Tech", "GET /oauth/token"]
 --- error_code eval
 [404, 401, 405, 405]
 --- response_headers eval
-["", "", "Allow: GET", "Allow: POST"]
+["", "", "Allow: GET, PUT, DELETE", "Allow: POST"]
 --- response_body_like eval
 ['^\{"error":\{"code":"not_found","message":"No such endpoint: /accounts/\w+/nothing"\}\}$',
  '"code":"token_invalid"',

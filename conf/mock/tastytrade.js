@@ -2580,17 +2580,124 @@ function marketSessions(r, a) {
     }));
 }
 
-function watchlists(r) {
-    sendItems(r, fixture('watchlists.json').watchlists);
+/*
+ * The customer's watchlists: the fixtures', with what was created,
+ * changed and deleted through the mock on top, kept per customer in
+ * $tastytrade_mock_state/watchlists/<sub>/<name, hex>.json (a deleted
+ * list is a file that says so)
+ */
+function watchlistDir(sub, create) {
+    var d = stateDir + '/watchlists/' + Buffer.from(sub).toString('hex');
+    if (create) {
+        if (!stateDir) {
+            throw fail(503, 'service_unavailable', 'This mock keeps no'
+                       + ' watchlists: set $tastytrade_mock_state');
+        }
+        mkdir(stateDir);
+        mkdir(stateDir + '/watchlists');
+        mkdir(d);
+    }
+    return d;
+}
+
+function watchlistsOf(sub) {
+    var lists = clone(fixture('watchlists.json').watchlists);
+    var d = watchlistDir(sub, false);
+    var names = [];
+    if (stateDir) {
+        try {
+            names = fs.readdirSync(d);
+        } catch (e) {
+            names = [];
+        }
+    }
+    names.sort().forEach(function (n) {
+        var w = JSON.parse(fs.readFileSync(d + '/' + n));
+        lists = lists.filter(function (x) { return x.name !== w.name; });
+        if (!w.deleted) {
+            lists.push(w);
+        }
+    });
+    return lists;
+}
+
+function saveWatchlist(sub, w) {
+    fs.writeFileSync(watchlistDir(sub, true) + '/'
+                     + Buffer.from(w.name).toString('hex') + '.json',
+                     JSON.stringify(w));
+}
+
+function watchlists(r, a) {
+    sendItems(r, watchlistsOf(a.sub));
 }
 
 function watchlist(r, a) {
-    var w = fixture('watchlists.json').watchlists.find(function (x) {
+    var w = watchlistsOf(a.sub).find(function (x) {
         return x.name === a.name;
     });
     if (!w) {
         throw notFound('watchlist ' + a.name);
     }
+    sendData(r, w);
+}
+
+/* a watchlist's body: its name, group and entries, checked */
+function watchlistBody(r, name) {
+    var b = parseBody(r, false);
+    if (typeof b.name !== 'string' || b.name === ''
+        || (name !== undefined && b.name !== name))
+    {
+        throw invalid('name', 'is missing or not the watchlist\'s');
+    }
+    if (!Array.isArray(b['watchlist-entries'])) {
+        throw invalid('watchlist-entries', 'is missing');
+    }
+    b['watchlist-entries'].forEach(function (e, i) {
+        var type = e && e['instrument-type'];
+        if (!e || typeof e.symbol !== 'string'
+            || (type !== 'Index' && LEG_TYPES.indexOf(type) < 0))
+        {
+            throw invalid('watchlist-entries[' + i + ']',
+                          'needs a symbol and an instrument-type');
+        }
+    });
+    return { name: b.name, 'group-name': b['group-name'] || 'main',
+             'order-index': 9999,
+             'watchlist-entries': b['watchlist-entries'].map(function (e) {
+                 return { symbol: e.symbol,
+                          'instrument-type': e['instrument-type'] };
+             }) };
+}
+
+/* POST /watchlists: 422 when the name is taken */
+function createWatchlist(r, a) {
+    var w = watchlistBody(r);
+    if (watchlistsOf(a.sub).some(function (x) { return x.name === w.name; })) {
+        throw fail(422, 'watchlist_already_exists', 'A watchlist named '
+                   + w.name + ' already exists');
+    }
+    saveWatchlist(a.sub, w);
+    sendData(r, w, null, 201);
+}
+
+/* PUT /watchlists/{name}: its entries replaced; 404 when there is none */
+function updateWatchlist(r, a) {
+    var w = watchlistBody(r, a.name);
+    if (!watchlistsOf(a.sub).some(function (x) { return x.name === a.name; })) {
+        throw notFound('watchlist ' + a.name);
+    }
+    saveWatchlist(a.sub, w);
+    sendData(r, w);
+}
+
+function deleteWatchlist(r, a) {
+    var w = watchlistsOf(a.sub).find(function (x) {
+        return x.name === a.name;
+    });
+    if (!w) {
+        throw notFound('watchlist ' + a.name);
+    }
+    saveWatchlist(a.sub, { name: a.name, deleted: true });
     sendData(r, w);
 }
 
@@ -2775,6 +2882,9 @@ var ROUTES = [
     ['GET', 'market-time/sessions/current', marketSessions, 'token'],
     ['GET', 'watchlists', watchlists, 'token'],
     ['GET', 'watchlists/:name', watchlist, 'token'],
+    ['POST', 'watchlists', createWatchlist, 'token'],
+    ['PUT', 'watchlists/:name', updateWatchlist, 'token'],
+    ['DELETE', 'watchlists/:name', deleteWatchlist, 'token'],
     ['POST', 'mock/grant', mockGrant, 'mock'],
     ['POST', 'mock/access-token', mockAccessToken, 'mock'],
     ['GET', 'mock/authorize', mockAuthorize, 'mock'],

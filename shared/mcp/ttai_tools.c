@@ -63,6 +63,9 @@ static const ttai_tool_impl_t  *ttai_tools_shipped[] = {
     &ttai_tool_replace_order,
     &ttai_tool_cancel_order,
     &ttai_tool_get_watchlists,
+    &ttai_tool_create_watchlist,
+    &ttai_tool_update_watchlist,
+    &ttai_tool_delete_watchlist,
 
     /* the alert monitor's tools */
     &ttai_tool_create_alert,

@@ -214,6 +214,9 @@ extern const ttai_tool_impl_t  ttai_tool_preview_order;
 extern const ttai_tool_impl_t  ttai_tool_place_order;
 extern const ttai_tool_impl_t  ttai_tool_replace_order;
 extern const ttai_tool_impl_t  ttai_tool_cancel_order;
+extern const ttai_tool_impl_t  ttai_tool_create_watchlist;
+extern const ttai_tool_impl_t  ttai_tool_update_watchlist;
+extern const ttai_tool_impl_t  ttai_tool_delete_watchlist;
 extern const ttai_tool_impl_t  ttai_tool_get_watchlists;
 
 /* the alert monitor's tools (ttai_tool_alerts.c, ..._position_history.c) */

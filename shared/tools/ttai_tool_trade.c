@@ -487,9 +487,16 @@ ttai_tool_trade_finish(ttai_tool_ctx_t *ctx, const char *decision,
     json_t  *audit, *body;
 
     if (answer == NULL) {
-        answer = ttai_tool_error_result("Tool %s: nothing was done: %s.",
+        if (reason == NULL) {
+            reason = decision;
+        }
+
+        answer = ttai_tool_error_result("Tool %s: nothing was done: %s%s",
                                         ttai_tool_trade_state(ctx, "tool"),
-                                        reason ? reason : decision);
+                                        reason,
+                                        reason[0] != '\0'
+                                        && reason[strlen(reason) - 1] == '.'
+                                        ? "" : ".");
         if (answer == NULL) {
             return -1;
         }

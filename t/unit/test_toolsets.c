@@ -55,6 +55,9 @@ static const struct {
     { "replace_order", TRADING },
     { "cancel_order", TRADING },
     { "get_watchlists", ACCOUNT },
+    { "create_watchlist", TRADING },
+    { "update_watchlist", TRADING },
+    { "delete_watchlist", TRADING },
     { "create_alert", ACCOUNT },
     { "list_alerts", ACCOUNT },
     { "delete_alert", ACCOUNT },
@@ -457,7 +460,7 @@ test_trading_needs_both(void **state)
         }
 
         assert_int_equal(json_array_size(json_object_get(r, "tools")),
-                         NSHIPPED - 3);
+                         NSHIPPED - 6);
         json_decref(r);
 
         text = answer(srv, &call, body);
