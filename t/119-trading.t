@@ -521,6 +521,67 @@ my $order = stock(2, 149.5);
     is scalar(mock_orders($slow)), 1, 'the retry places nothing more';
 }
 
+# -- brackets: OCO and OTOCO -------------------------------------------------
+
+{
+    my $leg = sub { [ { symbol => 'AAPL', instrument_type => 'Equity',
+                        action => $_[0], quantity => $_[1] // 5 } ] };
+    my $otoco = { type => 'OTOCO',
+        trigger_order => { order_type => 'Limit', price => 151,
+                           legs => $leg->('Buy to Open') },
+        orders => [ { order_type => 'Limit', price => 160,
+                      time_in_force => 'GTC',
+                      legs => $leg->('Sell to Close') },
+                    { order_type => 'Stop', stop_price => 140,
+                      time_in_force => 'GTC',
+                      legs => $leg->('Sell to Close') } ] };
+    my $before = scalar mock_orders($srv);
+    my (undef, $r) = tt_call($srv, $alice, 'place_complex_order', $otoco);
+    like text_of($r), qr/Nothing was changed yet.*Place this OTOCO.*First: Limit Day at 151: Buy to Open 5 AAPL\nThen, whichever fills first of: Limit GTC at 160: Sell to Close 5 AAPL\nor: Stop GTC stop 140/s,
+        'place_complex_order: the first call shows the bracket, places nothing';
+    my $token = $r->{structuredContent}{confirmation_token};
+    my %bad = %$otoco;
+    $bad{orders} = [ $otoco->{orders}[0],
+                     { %{ $otoco->{orders}[1] }, stop_price => 130 } ];
+    (undef, $r) = tt_call($srv, $alice, 'place_complex_order',
+                          { %bad, confirmation_token => $token });
+    like text_of($r), qr/not for this change/,
+        'its token with another stop is refused';
+    (undef, $r) = tt_call($srv, $alice, 'place_complex_order',
+                          { %$otoco, confirmation_token => $token });
+    ok $r->{structuredContent}{placed}, 'with its own token: placed'
+        or diag text_of($r);
+    my @ids = @{ $r->{structuredContent}{orders} // [] };
+    is scalar @ids, 3, 'three orders: the trigger and the pair';
+    my %m = map { $_->{id} => $_ } mock_orders($srv);
+    is $m{$ids[1]}{status}, 'Contingent',
+        'the pair waits while the trigger is not filled';
+    sleep 3;
+    %m = map { $_->{id} => $_ } mock_orders($srv);
+    is_deeply [ map { $m{$_}{status} } @ids ], [ 'Filled', 'Live', 'Live' ],
+        'the trigger filled: the pair works';
+    (undef, $r) = tt_call($srv, $alice, 'place_complex_order',
+                          { %$otoco, confirmation_token => $token });
+    like text_of($r), qr/placed already with this confirmation/,
+        'the token again places nothing more';
+    is scalar(mock_orders($srv)), $before + 3, 'three orders at the mock';
+
+    # each order is held to the limits
+    my $oco = { type => 'OCO',
+                orders => [ { order_type => 'Limit', price => 160,
+                              legs => $leg->('Sell to Close') },
+                            { order_type => 'Limit', price => 100,
+                              legs => $leg->('Sell to Close') } ] };
+    (undef, $r) = tt_call($srv, $alice, 'place_complex_order', $oco);
+    like text_of($r), qr/order 2: the price 100 is more than 10% from the market's/,
+        'an OCO with an order out of the band is refused, naming it';
+    (undef, $r) = tt_call($srv, $alice, 'place_complex_order',
+                          { %$oco, trigger_order => $otoco->{trigger_order} });
+    like text_of($r), qr/an OTOCO needs trigger_order.*an OCO takes none/s,
+        'an OCO with a trigger is refused';
+    is scalar(mock_orders($srv)), $before + 3, 'nothing more placed';
+}
+
 # -- watchlists: the same path ------------------------------------------------
 
 {

@@ -1834,6 +1834,13 @@ function orderAt(rec, now) {
         o['updated-at'] = last;
         o.cancellable = false;
         o.editable = false;
+    } else if (rec['live-from'] !== undefined
+               && (rec['live-from'] === null || rec['live-from'] > now)
+               && !(rec['cancelled-at'] <= now))
+    {
+        o.status = 'Contingent';
+        o.cancellable = true;
+        o.editable = false;
     } else if (rec['cancelled-at'] !== undefined && rec['cancelled-at'] <= now) {
         o.status = 'Cancelled';
         o['cancelled-at'] = isoOff(rec['cancelled-at']);
@@ -1882,16 +1889,32 @@ function placedFills(no, now) {
 function placeOrder(r, a) {
     var acct = ownAccount(a.sub, a.n);
     var o = parseBody(r, false);
-    var p = assess(o, acct, a.now);
-    var legs = p.legs;
-    var open = marketOpen(a.now);
+    var x = checkedOrder(o, acct, a.now);
+    var rec = newRecord(o, x.p, x.open, a.now);
+    saveNew(acct['account-number'], rec, 'placed');
+    var answer = { order: orderAt(rec, a.now), warnings: x.p.warnings,
+                   'buying-power-effect': x.p.effect,
+                   'fee-calculation': x.p.calc };
+    var delay = takeFault('order-delay');
+    if (delay > 0) {
+        /* placed, and the answer late: what a timeout looks like */
+        setTimeout(function () { sendData(r, answer, null, 201); }, delay);
+        return;
+    }
+    sendData(r, answer, null, 201);
+}
+
+/* an order's checks past the dry run's: a closed market, the tick */
+function checkedOrder(o, acct, now) {
+    var p = assess(o, acct, now);
+    var open = marketOpen(now);
     if (o['order-type'] === 'Market' && !open) {
         throw fail(422, 'market_closed', 'The market is closed: market'
                    + ' orders can be placed only while it is open');
     }
     if (o.price !== undefined) {
         var px = Number(o.price);
-        var option = legs.some(function (x) {
+        var option = p.legs.some(function (x) {
             return x.inst.type === 'Equity Option';
         });
         var tick = option ? optionTick(px) : 0.01;
@@ -1900,10 +1923,15 @@ function placeOrder(r, a) {
                        + ' in increments of ' + tick.toFixed(2));
         }
     }
+    return { p: p, open: open };
+}
+
+/* the record of a new order, its fills planned; not yet saved */
+function newRecord(o, p, open, now) {
     var order = p.order;
-    var no = acct['account-number'];
-    order['received-at'] = isoOff(a.now);
-    order['updated-at'] = a.now;
+    var legs = p.legs;
+    order['received-at'] = isoOff(now);
+    order['updated-at'] = now;
     order['ext-client-order-id'] = typeof o['ext-client-order-id'] === 'string'
                                    ? o['ext-client-order-id'] : undefined;
     order.legs.forEach(function (l, i) {
@@ -1911,8 +1939,12 @@ function placeOrder(r, a) {
         l.quantity = legs[i].qty;
     });
     order.size = legs[0].qty;
-    var rec = { order: order, fills: fillPlan(o, legs, open, a.now) };
-    var id = idBase(no, 'placed');
+    return { order: order, fills: fillPlan(o, legs, open, now) };
+}
+
+/* saved under the first free id from the account's base for what */
+function saveNew(no, rec, what) {
+    var id = idBase(no, what);
     for (;;) {
         rec.order.id = id;
         if (rec.order['ext-client-order-id'] === undefined) {
@@ -1921,6 +1953,126 @@ function placeOrder(r, a) {
         rec.order['global-request-id'] = globalRequestId(id);
         try {
             saveRecord(no, rec, true);
+            return id;
+        } catch (e) {
+            if (e.code !== 'EEXIST') {
+                throw e;
+            }
+            id++;
+        }
+    }
+}
+
+/*
+ * Complex orders: POST /accounts/{n}/complex-orders with "type" OCO
+ * (two orders, one cancels the other: the first to fill cancels its
+ * sibling) or OTOCO (a "trigger-order", and two orders that wait,
+ * Contingent, until it has filled, then work as an OCO).  Each order
+ * is kept as any other, so get_orders shows it; the complex order is a
+ * file of its own, complex/<account>/<id>.json, naming them.
+ */
+function complexParts(b) {
+    if (b.type !== 'OCO' && b.type !== 'OTOCO') {
+        throw invalid('type', 'must be OCO or OTOCO');
+    }
+    if (!Array.isArray(b.orders) || b.orders.length !== 2) {
+        throw invalid('orders', 'must hold two orders');
+    }
+    if ((b.type === 'OTOCO') !== (b['trigger-order'] !== undefined)) {
+        throw invalid('trigger-order', b.type === 'OTOCO'
+                      ? 'is required for OTOCO' : 'is for OTOCO only');
+    }
+    return (b.type === 'OTOCO' ? [b['trigger-order']] : []).concat(b.orders);
+}
+
+function complexAssess(r, a) {
+    var acct = ownAccount(a.sub, a.n);
+    var b = parseBody(r, false);
+    var parts = complexParts(b).map(function (o) {
+        return { o: o, x: checkedOrder(o, acct, a.now) };
+    });
+    return { acct: acct, b: b, parts: parts };
+}
+
+function complexDryRun(r, a) {
+    var c = complexAssess(r, a);
+    var first = c.parts[0].x.p;
+    sendData(r, {
+        'complex-order': { type: c.b.type,
+                           orders: c.parts.map(function (x) {
+                               return x.x.p.order;
+                           }) },
+        warnings: first.warnings, 'buying-power-effect': first.effect,
+        'fee-calculation': first.calc });
+}
+
+function complexDir(no, create) {
+    var d = ordersDir(no, create).replace(/\/orders\/([^/]+)$/,
+                                           '/complex/$1');
+    if (create) {
+        mkdir(stateDir + '/complex');
+        mkdir(d);
+    }
+    return d;
+}
+
+function complexAt(no, c, now) {
+    var recs = placedRecords(no);
+    var at = function (id) {
+        var rec = recs.find(function (x) { return x.order.id === id; });
+        return rec ? orderAt(rec, now) : null;
+    };
+    var orders = c.orders.map(at);
+    var out = { id: c.id, type: c.type, 'account-number': no,
+                'ext-client-order-id': c['ext-client-order-id'],
+                'received-at': c['received-at'], orders: orders };
+    if (c.trigger !== undefined) {
+        out['trigger-order'] = at(c.trigger);
+    }
+    return out;
+}
+
+function placeComplex(r, a) {
+    var c = complexAssess(r, a);
+    var no = c.acct['account-number'];
+    var recs = c.parts.map(function (x) {
+        return newRecord(x.o, x.x.p, x.x.open, a.now);
+    });
+    var trigger = c.b.type === 'OTOCO' ? recs.shift() : null;
+    if (trigger !== null) {
+        /* the two wait for the trigger to fill, all of it */
+        var done = trigger.fills.reduce(function (n, f) {
+            return n + f.quantity;
+        }, 0) >= trigger.order.size
+            ? trigger.fills[trigger.fills.length - 1].at : null;
+        recs.forEach(function (rec) {
+            rec.fills = [];
+            rec['live-from'] = done;
+        });
+    } else if (recs[0].fills.length > 0 || recs[1].fills.length > 0) {
+        /* one cancels the other: the first to fill */
+        var k = recs[0].fills.length > 0 ? 0 : 1;
+        recs[1 - k].fills = [];
+        recs[1 - k]['cancelled-at'] = recs[k].fills[0].at;
+    }
+    var cx = { type: c.b.type, 'received-at': isoOff(a.now),
+               'ext-client-order-id': typeof c.b['ext-client-order-id']
+                                      === 'string'
+                                      ? c.b['ext-client-order-id']
+                                      : undefined };
+    if (trigger !== null) {
+        cx.trigger = saveNew(no, trigger, 'placed');
+    }
+    cx.orders = recs.map(function (rec) { return saveNew(no, rec, 'placed'); });
+    var id = idBase(no, 'complex');
+    for (;;) {
+        cx.id = id;
+        if (cx['ext-client-order-id'] === undefined) {
+            cx['ext-client-order-id'] = extClientId(id);
+        }
+        try {
+            fs.writeFileSync(complexDir(no, true) + '/' + id + '.json',
+                             JSON.stringify(cx), { flag: 'wx' });
             break;
         } catch (e) {
             if (e.code !== 'EEXIST') {
@@ -1929,16 +2081,27 @@ function placeOrder(r, a) {
             id++;
         }
     }
-    var answer = { order: orderAt(rec, a.now), warnings: p.warnings,
-                   'buying-power-effect': p.effect,
-                   'fee-calculation': p.calc };
-    var delay = takeFault('order-delay');
-    if (delay > 0) {
-        /* placed, and the answer late: what a timeout looks like */
-        setTimeout(function () { sendData(r, answer, null, 201); }, delay);
-        return;
+    var first = c.parts[0].x.p;
+    sendData(r, { 'complex-order': complexAt(no, cx, a.now),
+                  warnings: first.warnings,
+                  'buying-power-effect': first.effect,
+                  'fee-calculation': first.calc }, null, 201);
+}
+
+function complexLive(r, a) {
+    var acct = ownAccount(a.sub, a.n);
+    var no = acct['account-number'];
+    var names;
+    try {
+        names = fs.readdirSync(complexDir(no, false));
+    } catch (e) {
+        names = [];
     }
-    sendData(r, answer, null, 201);
+    sendItems(r, names.filter(function (n) { return /^\d+\.json$/.test(n); })
+        .map(function (n) {
+            return complexAt(no, JSON.parse(fs.readFileSync(
+                       complexDir(no, false) + '/' + n)), a.now);
+        }));
 }
 
 /*
@@ -2893,6 +3056,9 @@ var ROUTES = [
     ['POST', 'mock/quote-token', mockQuoteToken, 'mock'],
     ['GET', 'mock/stream-events', mockStreamEvents, 'mock'],
     ['GET', 'mock/candles', mockCandles, 'mock'],
+    ['POST', 'accounts/:n/complex-orders/dry-run', complexDryRun, 'token'],
+    ['POST', 'accounts/:n/complex-orders', placeComplex, 'token'],
+    ['GET', 'accounts/:n/complex-orders/live', complexLive, 'token'],
     ['POST', 'mock/fault', mockFault, 'mock'],
     ['GET', 'mock/orders', mockOrders, 'mock']
 ];

@@ -62,6 +62,7 @@ static const ttai_tool_impl_t  *ttai_tools_shipped[] = {
     &ttai_tool_place_order,
     &ttai_tool_replace_order,
     &ttai_tool_cancel_order,
+    &ttai_tool_place_complex_order,
     &ttai_tool_get_watchlists,
     &ttai_tool_create_watchlist,
     &ttai_tool_update_watchlist,

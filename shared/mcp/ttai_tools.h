@@ -214,6 +214,7 @@ extern const ttai_tool_impl_t  ttai_tool_preview_order;
 extern const ttai_tool_impl_t  ttai_tool_place_order;
 extern const ttai_tool_impl_t  ttai_tool_replace_order;
 extern const ttai_tool_impl_t  ttai_tool_cancel_order;
+extern const ttai_tool_impl_t  ttai_tool_place_complex_order;
 extern const ttai_tool_impl_t  ttai_tool_create_watchlist;
 extern const ttai_tool_impl_t  ttai_tool_update_watchlist;
 extern const ttai_tool_impl_t  ttai_tool_delete_watchlist;

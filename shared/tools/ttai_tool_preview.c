@@ -589,35 +589,38 @@ ttai_tool_order_preview_text(ttai_tt_buf_t *b, json_t *out)
     bp = json_object_get(out, "buying_power_effect");
     fees = json_object_get(out, "fee_calculation");
 
-    s = json_string_value(json_object_get(order, "order_type"));
-    ttai_tt_buf_printf(b, "Order for account %s: %s",
-                       json_string_value(json_object_get(out,
-                                                         "account_number")),
-                       s ? s : "?");
+    /* a complex order's dry run has no one order to show */
+    if (json_is_string(json_object_get(order, "order_type"))) {
+        s = json_string_value(json_object_get(order, "order_type"));
+        ttai_tt_buf_printf(b, "Order for account %s: %s",
+                           json_string_value(json_object_get(out,
+                                                             "account_number")),
+                           s ? s : "?");
 
-    s = json_string_value(json_object_get(order, "time_in_force"));
-    ttai_tt_buf_printf(b, " %s", s ? s : "?");
-
-    if (json_is_number(json_object_get(order, "price"))) {
-        ttai_tt_buf_printf(b, " at ");
-        ttai_tt_buf_number(b, json_object_get(order, "price"));
-    }
-
-    if (json_is_number(json_object_get(order, "stop_trigger"))) {
-        ttai_tt_buf_printf(b, " stop ");
-        ttai_tt_buf_number(b, json_object_get(order, "stop_trigger"));
-    }
-
-    json_array_foreach(json_object_get(order, "legs"), i, leg) {
-        s = json_string_value(json_object_get(leg, "action"));
-        ttai_tt_buf_printf(b, "%s %s ", i ? ";" : ":", s ? s : "?");
-        ttai_tt_buf_number(b, json_object_get(leg, "quantity"));
-
-        s = json_string_value(json_object_get(leg, "symbol"));
+        s = json_string_value(json_object_get(order, "time_in_force"));
         ttai_tt_buf_printf(b, " %s", s ? s : "?");
-    }
 
-    ttai_tt_buf_printf(b, "\n");
+        if (json_is_number(json_object_get(order, "price"))) {
+            ttai_tt_buf_printf(b, " at ");
+            ttai_tt_buf_number(b, json_object_get(order, "price"));
+        }
+
+        if (json_is_number(json_object_get(order, "stop_trigger"))) {
+            ttai_tt_buf_printf(b, " stop ");
+            ttai_tt_buf_number(b, json_object_get(order, "stop_trigger"));
+        }
+
+        json_array_foreach(json_object_get(order, "legs"), i, leg) {
+            s = json_string_value(json_object_get(leg, "action"));
+            ttai_tt_buf_printf(b, "%s %s ", i ? ";" : ":", s ? s : "?");
+            ttai_tt_buf_number(b, json_object_get(leg, "quantity"));
+
+            s = json_string_value(json_object_get(leg, "symbol"));
+            ttai_tt_buf_printf(b, " %s", s ? s : "?");
+        }
+
+        ttai_tt_buf_printf(b, "\n");
+    }
 
     ttai_tool_preview_amount(b, "Buying power: change ", bp,
                              "change_in_buying_power");

@@ -54,6 +54,7 @@ static const struct {
     { "place_order", TRADING },
     { "replace_order", TRADING },
     { "cancel_order", TRADING },
+    { "place_complex_order", TRADING },
     { "get_watchlists", ACCOUNT },
     { "create_watchlist", TRADING },
     { "update_watchlist", TRADING },
@@ -460,7 +461,7 @@ test_trading_needs_both(void **state)
         }
 
         assert_int_equal(json_array_size(json_object_get(r, "tools")),
-                         NSHIPPED - 6);
+                         NSHIPPED - 7);
         json_decref(r);
 
         text = answer(srv, &call, body);
