@@ -228,6 +228,34 @@ isnt $rc, 0, 'nor without the KV cache';
 like $out, qr/ttai_dxlink needs the KV cache: set ttai_kv_zone/,
     'which it says';
 
+# trading: its confirmations and audit are in the database
+($rc, $out) = nginx_t($dir, http => "$env ttai_trading on;");
+isnt $rc, 0, 'ttai_trading on without the database does not load';
+like $out, qr/"ttai_trading on" needs the database: add "ttai_d1"/,
+    'and says what it needs';
+
+($rc, $out) = nginx_t($dir, http => "$env $db ttai_trading on;");
+is $rc, 0, 'with it, it loads' or diag $out;
+
+for my $bad (
+    [ 'ttai_trading_limits max_order=lots;',
+      qr/invalid number in "max_order=lots"/ ],
+    [ 'ttai_trading_limits band=0.1.2;', qr/invalid number in "band=0.1.2"/ ],
+    [ 'ttai_trading_limits types=equity,bonds;',
+      qr/unknown instrument type in "types=equity,bonds": the types are equity, option and future/ ],
+    [ 'ttai_trading_limits speed=9;',
+      qr/invalid limit "speed=9": the limits are max_order=, max_day=/ ],
+    [ 'ttai_trading_limits band=0.1; ttai_trading_limits band=0.2;',
+      qr/"ttai_trading_limits" directive is duplicate/ ],
+    [ 'ttai_trading on; ttai_trading_confirm_ttl 1s;',
+      qr/"ttai_trading_confirm_ttl" is from 5s to 10m/ ],
+    [ 'ttai_trading maybe;', qr/invalid value "maybe" in "ttai_trading"/ ],
+) {
+    ($rc, $out) = nginx_t($dir, http => "$env $db $bad->[0]");
+    isnt $rc, 0, "$bad->[0] does not load";
+    like $out, $bad->[1], 'and says why';
+}
+
 ($rc, $out) = nginx_t($dir, http => "$env ttai_kv_zone kv 1m; "
                       . 'ttai_dxlink on; ttai_dxlink_user u; '
                       . 'ttai_dxlink_keepalive 1s;');
