@@ -206,6 +206,28 @@ is $rc, 0, 'a KV key is put through the CLI' or diag $out;
         or diag $gout;
 }
 
+# -- trading against the mock, as the README walks through it ----------------
+
+SKIP: {
+    skip_or_fail('node_modules is missing: run scripts/npm-setup', 1)
+        unless -d "$root/node_modules/\@modelcontextprotocol/client";
+    my ($erc, $eout) = run_capture('bash', '-c', "cd '$copy' && "
+        . 'build/ttai users trading enable tt-account-123');
+    is $erc, 0, 'the seeded user allows trading' or diag $eout;
+    my ($trc, $token) = run_capture('bash', '-c',
+                                    "cd '$copy' && build/ttai token");
+    $token =~ s/\s+\z//;
+    my ($grc, $gout) = run_capture('node', "$root/t/e2e/trading-client.mjs",
+                                   '--url', "http://127.0.0.1:$port/mcp",
+                                   '--token', $token,
+                                   '--mock', "http://127.0.0.1:$mport");
+    is $grc, 0, 'trading-client.mjs: an order placed after the user said '
+                . 'yes, seen in get_orders, changed and cancelled'
+        or diag $gout;
+    ok -d "$copy/.ttai/state/mock/orders",
+        'the mock kept its orders in the state folder';
+}
+
 # -- a conf edit is picked up with a reload ------------------------------------
 
 my $conf = read_file("$copy/conf/dev.conf");

@@ -3,10 +3,10 @@
 // MCP TypeScript SDK 2.x client (@modelcontextprotocol/client, revision
 // 2026-07-28): place_order, replace_order and cancel_order each ask the
 // human (elicitation), whose answer the client sends back with the
-// requestState; the user accepts each, and the order is placed, changed
-// and cancelled.  The answered retry of place_order is then sent again,
-// as it went on the wire: nothing more is placed.  A second order the
-// user declines is not placed.
+// requestState; the user accepts each, and the order is placed (and
+// seen in get_orders), changed and cancelled.  The answered retry of
+// place_order is then sent again, as it went on the wire: nothing more
+// is placed.  A second order the user declines is not placed.
 //
 //   node t/e2e/trading-client.mjs --url http://localhost:8787/mcp \
 //       --token "$(build/ttai token)" [--mock http://127.0.0.1:8789]
@@ -128,6 +128,14 @@ async function main() {
     check('place_order placed it after the user accepted',
           !placed.isError && placed.structuredContent.placed === true
           && Number.isInteger(id), textOf(placed));
+
+    // the order is among the account's
+    const orders = await client.callTool({ name: 'get_orders',
+                                           arguments: { status: 'live' } },
+                                         { timeout: 15000 });
+    check('get_orders shows the order placed',
+          JSON.stringify(orders.structuredContent || {}).includes(String(id)),
+          textOf(orders));
 
     // the answered retry, sent again as it was: nothing more is placed
     const retry = answered[answered.length - 1];
