@@ -281,6 +281,14 @@ ngx_http_ttai_fetch_store(ngx_http_request_t *r, ttai_mcp_store_t **stores,
 
         entry.key.data = (u_char *) st->key;
         entry.key.len = ngx_strlen(st->key);
+
+        if (st->ttl < 0) {
+            /* a cached answer the tool's change made stale */
+            (void) ngx_http_ttai_kv_delete(tmcf->kv, &entry.key, NULL,
+                                           r->connection->log);
+            continue;
+        }
+
         entry.value.data = (u_char *) st->value;
         entry.value.len = st->len;
         entry.expires = (uint64_t) (ngx_time() + st->ttl) * 1000;

@@ -426,12 +426,16 @@ my $order = stock(2, 149.5);
     my (undef, $p) = tt_call($srv, $alice, 'get_positions', {});
     my ($aapl) = grep { $_->{symbol} eq 'AAPL' }
                  @{ $p->{structuredContent}{positions} // [] };
+    my (undef, $g) = tt_call($srv, $alice, 'get_orders', { status => 'live' });
     my $o = stock(4, 151);   # through the ask: fills, 2 at once, 2 later
     my (undef, $r) = tt_call($srv, $alice, 'place_order',
                              { %$o, confirmation_token =>
                                     preview_token($srv, $alice, $o) });
     my $id = $r->{structuredContent}{order_id};
     ok $id, 'a marketable order is placed' or diag text_of($r);
+    (undef, $g) = tt_call($srv, $alice, 'get_orders', { status => 'live' });
+    like $JSON->encode($g), qr/"id":$id\b/,
+        'get_orders shows it at once: the cached list was dropped';
     my ($m) = grep { $_->{id} == ($id // 0) } mock_orders($srv);
     is $m->{legs}[0]{'remaining-quantity'}, 2,
         'half of it filled at once (a partial fill)';
@@ -446,8 +450,7 @@ my $order = stock(2, 149.5);
                 @{ $p->{structuredContent}{positions} // [] };
     is $now->{quantity} - $aapl->{quantity}, 4,
         'get_positions: the position grew by the 4 shares bought';
-    my (undef, $g) = tt_call($srv, $alice, 'get_orders', { status => 'live' });
-    like $JSON->encode($g), qr/$id/, 'get_orders shows the order';
+
 }
 
 # -- grants withdrawn take effect -------------------------------------------
@@ -620,7 +623,7 @@ my $order = stock(2, 149.5);
                                 $r->{structuredContent}{confirmation_token} });
     like text_of($r), qr/was deleted/, 'and deletes it with its token';
 
-    sleep 6;
+    # no sleep: the changes dropped the cached lists (account=5s)
     my (undef, $w) = tt_call($srv, $alice, 'get_watchlists', {});
     my %names = map { $_->{name} => $_ } @{ $w->{structuredContent}{watchlists} // [] };
     ok $names{$wl->{name}} && !$names{Tech},

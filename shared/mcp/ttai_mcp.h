@@ -207,7 +207,7 @@ typedef struct {
     char                *key;
     char                *value;
     size_t               len;
-    long                 ttl;          /* seconds, > 0 */
+    long                 ttl;          /* seconds, > 0; -1: delete key */
 } ttai_mcp_store_t;
 
 

@@ -716,6 +716,21 @@ ttai_tool_store(ttai_tool_ctx_t *ctx, const char *key, const char *value,
 
 
 int
+ttai_tool_forget(ttai_tool_ctx_t *ctx, const char *key)
+{
+    json_t  *st;
+
+    st = json_pack("{s:s, s:s, s:i}", "key", key, "value", "", "ttl", -1);
+
+    if (st == NULL || json_array_append_new(ctx->stores, st) != 0) {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
 ttai_tool_progress(ttai_tool_ctx_t *ctx, double progress, double total,
     const char *message)
 {

@@ -388,6 +388,12 @@ int ttai_tool_store(ttai_tool_ctx_t *ctx, const char *key, const char *value,
     size_t len, long ttl);
 
 /*
+ * asks the shell to delete key from KV: a cached answer that a change
+ * the tool made has made stale; -1: no memory
+ */
+int ttai_tool_forget(ttai_tool_ctx_t *ctx, const char *key);
+
+/*
  * The JSON Schema subset tools use: type, properties, required,
  * additionalProperties, enum, const, minimum, maximum, minLength,
  * maxLength, pattern-free strings, items, minItems, maxItems.  Returns 0,

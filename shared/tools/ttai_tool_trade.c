@@ -42,6 +42,7 @@ static int ttai_tool_trade_audited(ttai_tool_ctx_t *ctx,
     const ttai_mcp_response_t *resp, json_t **result);
 static json_t *ttai_tool_trade_row(const ttai_mcp_response_t *resp,
     size_t index, long long *changes);
+static int ttai_tool_trade_forget(ttai_tool_ctx_t *ctx);
 
 
 int
@@ -506,6 +507,13 @@ ttai_tool_trade_finish(ttai_tool_ctx_t *ctx, const char *decision,
         return -1;
     }
 
+    /* what was sent, or may have been, makes the cached answers stale */
+    if ((strcmp(decision, "sent") == 0 || strcmp(decision, "unknown") == 0)
+        && ttai_tool_trade_forget(ctx) != 0)
+    {
+        return -1;
+    }
+
     body = (resp != NULL && resp->body != NULL)
            ? json_loadb(resp->body, resp->len, 0, NULL) : NULL;
 
@@ -662,4 +670,51 @@ ttai_tool_trade_now_ms(ttai_tool_ctx_t *ctx)
     clock_gettime(CLOCK_REALTIME, &ts);
 
     return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+/*
+ * The user's cached orders, positions, balances and watchlists (the
+ * keys the read tools fill: ttai_tt_account_request()), so that the
+ * next read shows the change
+ */
+
+static int
+ttai_tool_trade_forget(ttai_tool_ctx_t *ctx)
+{
+    int          rc;
+    char        *esc, *key;
+    size_t       i;
+    const char  *sub, *account;
+
+    static const char  *fmt[] = {
+        "orders:%s:%s:live", "orders:%s:%s:recent", "positions:%s:%s",
+        "balances:%s:%s"
+    };
+
+    sub = ctx->call->sub;
+    account = ttai_tt_account(ctx);
+
+    key = ttai_tt_sprintf("watchlists:%s", sub);
+    rc = (key == NULL || ttai_tool_forget(ctx, key) != 0) ? -1 : 0;
+    free(key);
+
+    if (rc != 0 || account == NULL) {
+        return rc;
+    }
+
+    esc = ttai_tt_escape(account);
+    if (esc == NULL) {
+        return -1;
+    }
+
+    for (i = 0; rc == 0 && i < sizeof(fmt) / sizeof(fmt[0]); i++) {
+        key = ttai_tt_sprintf(fmt[i], sub, esc);
+        rc = (key == NULL || ttai_tool_forget(ctx, key) != 0) ? -1 : 0;
+        free(key);
+    }
+
+    free(esc);
+
+    return rc;
 }
