@@ -6,7 +6,9 @@
 // requestState; the user accepts each, and the order is placed (and
 // seen in get_orders), changed and cancelled.  The answered retry of
 // place_order is then sent again, as it went on the wire: nothing more
-// is placed.  A second order the user declines is not placed.
+// is placed.  A second order the user declines is not placed.  Then a
+// client of the 2025 era, in a session, is asked the same way (the
+// question on the call's own stream), and places and cancels an order.
 //
 //   node t/e2e/trading-client.mjs --url http://localhost:8787/mcp \
 //       --token "$(build/ttai token)" [--mock http://127.0.0.1:8789]
@@ -197,8 +199,49 @@ async function main() {
     await client.close();
 }
 
+// the 2025 era: a session, and the question as elicitation/create on the
+// call's own stream
+async function legacy() {
+    const client = new Client({ name: 'ttai-e2e-trading-2025',
+                                version: '1.0.0' },
+                              { capabilities: { elicitation: {} } });
+    client.setRequestHandler('elicitation/create', async (request) => {
+        summary.questions.push({ action: 'accept', era: '2025',
+                                 message: request.params.message });
+        return { action: 'accept', content: { confirm: true } };
+    });
+    await client.connect(new StreamableHTTPClientTransport(opt.url, {
+        requestInit: { headers: { Authorization: `Bearer ${opt.token}` } },
+    }), { timeout: 15000 });
+    check('a 2025 client: 2025-11-25 in a session',
+          client.getNegotiatedProtocolVersion() === '2025-11-25',
+          client.getNegotiatedProtocolVersion());
+
+    const asked = summary.questions.length;
+    const placed = await client.callTool({
+        name: 'place_order',
+        arguments: { order_type: 'Limit', price: 139, time_in_force: 'Day',
+                     legs: [{ symbol: 'AAPL', instrument_type: 'Equity',
+                              action: 'Buy to Open', quantity: 1 }] },
+    }, { timeout: 15000 });
+    const id = placed.structuredContent && placed.structuredContent.order_id;
+    check('2025: place_order asked the user, then placed the order',
+          !placed.isError && summary.questions.length === asked + 1
+          && Number.isInteger(id), textOf(placed));
+
+    const cancelled = await client.callTool({
+        name: 'cancel_order', arguments: { order_id: id },
+    }, { timeout: 15000 });
+    check('2025: cancel_order asked, then cancelled it',
+          !cancelled.isError && summary.questions.length === asked + 2
+          && cancelled.structuredContent.status === 'Cancelled',
+          textOf(cancelled));
+    await client.close();
+}
+
 try {
     await main();
+    await legacy();
     summary.ok = summary.checks.every((c) => c.ok);
 } catch (err) {
     summary.error = describe(err);
