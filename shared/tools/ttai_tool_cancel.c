@@ -45,23 +45,34 @@ static int ttai_tool_cancel_looked(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
 static int ttai_tool_cancel_send(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
-static int ttai_tool_cancel_sent(ttai_tool_ctx_t *ctx,
-    const ttai_mcp_response_t *resp, ttai_mcp_pending_t **pending);
+static int ttai_tool_cancel_sent(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
 static int ttai_tool_cancel_lookup(ttai_tool_ctx_t *ctx,
     ttai_mcp_pending_t **pending);
-static int ttai_tool_cancel_found(ttai_tool_ctx_t *ctx,
-    const ttai_mcp_response_t *resp, ttai_mcp_pending_t **pending);
+static int ttai_tool_cancel_found(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
 static int ttai_tool_cancel_get(ttai_tool_ctx_t *ctx, const char *step,
     ttai_mcp_pending_t **pending);
 static json_t *ttai_tool_cancel_answer(ttai_tool_ctx_t *ctx, json_t *order,
     const char *how);
 
 
+static const ttai_tool_trade_step_t  ttai_tool_cancel_steps[] = {
+    { "order", ttai_tool_cancel_looked },
+    { NULL, NULL }
+};
+
 static const ttai_tool_trade_t  ttai_tool_cancel_trade = {
     TTAI_TOOL_CANCEL,
+    ttai_tool_cancel_begin,
     ttai_tool_cancel_granted,
     ttai_tool_cancel_send,
-    ttai_tool_cancel_lookup
+    ttai_tool_cancel_sent,
+    ttai_tool_cancel_lookup,
+    ttai_tool_cancel_found,
+    ttai_tool_cancel_steps
 };
 
 
@@ -115,36 +126,8 @@ ttai_tool_cancel_resume(ttai_tool_ctx_t *ctx, json_t *args,
     const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending)
 {
-    int          rc;
-    const char  *step;
-
-    if (ttai_tt_account_pending(ctx)) {
-        rc = ttai_tt_account_step(ctx, args, resp, ttai_tool_cancel_begin,
+    return ttai_tool_trade_resume(&ttai_tool_cancel_trade, ctx, args, resp,
                                   result, pending);
-        return rc < 0 ? -1 : 0;
-    }
-
-    rc = ttai_tool_trade_resume(&ttai_tool_cancel_trade, ctx, args, resp,
-                                result, pending);
-    if (rc != 1) {
-        return rc;
-    }
-
-    step = ttai_tool_trade_state(ctx, "step");
-
-    if (strcmp(step, "order") == 0) {
-        return ttai_tool_cancel_looked(ctx, args, resp, result, pending);
-    }
-
-    if (strcmp(step, "send") == 0) {
-        return ttai_tool_cancel_sent(ctx, resp, pending);
-    }
-
-    if (strcmp(step, "lookup") == 0) {
-        return ttai_tool_cancel_found(ctx, resp, pending);
-    }
-
-    return -1;
 }
 
 
@@ -265,23 +248,11 @@ ttai_tool_cancel_send(ttai_tool_ctx_t *ctx, json_t *args,
 
 
 static int
-ttai_tool_cancel_sent(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
+ttai_tool_cancel_sent(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending)
 {
     json_t  *data, *error, *answer;
-
-    if (resp->status == 0) {
-        /* sent, maybe done: the order says, and nothing is sent again */
-        if (json_object_set_new(ctx->state, "lost",
-                                json_string(resp->error ? resp->error
-                                                        : "no answer"))
-            != 0)
-        {
-            return -1;
-        }
-
-        return ttai_tool_cancel_lookup(ctx, pending);
-    }
 
     data = ttai_tt_data(TTAI_TOOL_CANCEL, resp, &error);
 
@@ -317,7 +288,8 @@ ttai_tool_cancel_lookup(ttai_tool_ctx_t *ctx, ttai_mcp_pending_t **pending)
 
 
 static int
-ttai_tool_cancel_found(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
+ttai_tool_cancel_found(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending)
 {
     json_t      *data, *error, *answer, *id;
@@ -375,28 +347,22 @@ static int
 ttai_tool_cancel_get(ttai_tool_ctx_t *ctx, const char *step,
     ttai_mcp_pending_t **pending)
 {
+    int    rc;
     char  *rest;
 
     rest = ttai_tt_sprintf("/orders/%lld",
                            (long long) json_integer_value(json_object_get(
                                json_object_get(ctx->state, "canonical"),
                                "order_id")));
-
-    if (rest == NULL || ttai_tool_trade_step(ctx, step) != 0) {
-        free(rest);
+    if (rest == NULL) {
         return -1;
     }
 
-    *pending = ttai_tt_account_request(ctx, "GET", ttai_tt_account(ctx),
-                                       rest, NULL, NULL, NULL, 0);
-
-    /* what it sent may have arrived: its failure is the tool's to see */
-    if (*pending != NULL) {
-        (*pending)->failures = 1;
-    }
+    rc = ttai_tool_trade_get(ctx, step, ttai_tt_account(ctx), rest,
+                             pending);
     free(rest);
 
-    return *pending ? 0 : -1;
+    return rc;
 }
 
 

@@ -55,12 +55,14 @@ static int ttai_tool_complex_dried(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
 static int ttai_tool_complex_send(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
-static int ttai_tool_complex_sent(ttai_tool_ctx_t *ctx,
-    const ttai_mcp_response_t *resp, ttai_mcp_pending_t **pending);
+static int ttai_tool_complex_sent(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
 static int ttai_tool_complex_lookup(ttai_tool_ctx_t *ctx,
     ttai_mcp_pending_t **pending);
-static int ttai_tool_complex_found(ttai_tool_ctx_t *ctx,
-    const ttai_mcp_response_t *resp, ttai_mcp_pending_t **pending);
+static int ttai_tool_complex_found(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
 static json_t *ttai_tool_complex_parts(json_t *args);
 static json_t *ttai_tool_complex_body(ttai_tool_ctx_t *ctx, json_t *args);
 static void ttai_tool_complex_describe(ttai_tt_buf_t *b, json_t *canonical);
@@ -68,11 +70,21 @@ static json_t *ttai_tool_complex_answer(ttai_tool_ctx_t *ctx, json_t *c,
     const char *how);
 
 
+static const ttai_tool_trade_step_t  ttai_tool_complex_steps[] = {
+    { "quotes", ttai_tool_complex_quoted },
+    { "dry", ttai_tool_complex_dried },
+    { NULL, NULL }
+};
+
 static const ttai_tool_trade_t  ttai_tool_complex_trade = {
     TTAI_TOOL_COMPLEX,
+    ttai_tool_complex_begin,
     ttai_tool_complex_granted,
     ttai_tool_complex_send,
-    ttai_tool_complex_lookup
+    ttai_tool_complex_sent,
+    ttai_tool_complex_lookup,
+    ttai_tool_complex_found,
+    ttai_tool_complex_steps
 };
 
 
@@ -239,40 +251,8 @@ ttai_tool_complex_resume(ttai_tool_ctx_t *ctx, json_t *args,
     const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending)
 {
-    int          rc;
-    const char  *step;
-
-    if (ttai_tt_account_pending(ctx)) {
-        rc = ttai_tt_account_step(ctx, args, resp, ttai_tool_complex_begin,
+    return ttai_tool_trade_resume(&ttai_tool_complex_trade, ctx, args, resp,
                                   result, pending);
-        return rc < 0 ? -1 : 0;
-    }
-
-    rc = ttai_tool_trade_resume(&ttai_tool_complex_trade, ctx, args, resp,
-                                result, pending);
-    if (rc != 1) {
-        return rc;
-    }
-
-    step = ttai_tool_trade_state(ctx, "step");
-
-    if (strcmp(step, "quotes") == 0) {
-        return ttai_tool_complex_quoted(ctx, args, resp, result, pending);
-    }
-
-    if (strcmp(step, "dry") == 0) {
-        return ttai_tool_complex_dried(ctx, args, resp, result, pending);
-    }
-
-    if (strcmp(step, "send") == 0) {
-        return ttai_tool_complex_sent(ctx, resp, pending);
-    }
-
-    if (strcmp(step, "lookup") == 0) {
-        return ttai_tool_complex_found(ctx, resp, pending);
-    }
-
-    return -1;
 }
 
 
@@ -515,62 +495,16 @@ static int
 ttai_tool_complex_send(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending)
 {
-    char        *body;
-    json_t      *o;
-    const char  *text;
-
-    text = ttai_tool_trade_state(ctx, "body");
-    o = text ? json_loads(text, 0, NULL) : NULL;
-
-    if (o == NULL
-        || json_object_set_new(o, "ext-client-order-id",
-                               json_string(ttai_tool_trade_state(ctx,
-                                                                 "client_id")))
-           != 0)
-    {
-        json_decref(o);
-        return -1;
-    }
-
-    body = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-
-    if (body == NULL || ttai_tool_trade_step(ctx, "send") != 0) {
-        free(body);
-        return -1;
-    }
-
-    *pending = ttai_tt_account_request(ctx, "POST", ttai_tt_account(ctx),
-                                       "/complex-orders", body, NULL, NULL,
-                                       0);
-    free(body);
-
-    /* what it sent may have arrived: its failure is the tool's to see */
-    if (*pending != NULL) {
-        (*pending)->failures = 1;
-    }
-
-    return *pending ? 0 : -1;
+    return ttai_tool_trade_post(ctx, "/complex-orders", pending);
 }
 
 
 static int
-ttai_tool_complex_sent(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
+ttai_tool_complex_sent(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending)
 {
     json_t  *data, *error, *answer;
-
-    if (resp->status == 0) {
-        if (json_object_set_new(ctx->state, "lost",
-                                json_string(resp->error ? resp->error
-                                                        : "no answer"))
-            != 0)
-        {
-            return -1;
-        }
-
-        return ttai_tool_complex_lookup(ctx, pending);
-    }
 
     data = ttai_tt_data(TTAI_TOOL_COMPLEX, resp, &error);
 
@@ -603,25 +537,15 @@ ttai_tool_complex_sent(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
 static int
 ttai_tool_complex_lookup(ttai_tool_ctx_t *ctx, ttai_mcp_pending_t **pending)
 {
-    if (ttai_tool_trade_step(ctx, "lookup") != 0) {
-        return -1;
-    }
-
-    *pending = ttai_tt_account_request(ctx, "GET", ttai_tt_account(ctx),
-                                       "/complex-orders/live", NULL, NULL,
-                                       NULL, 0);
-
-    if (*pending != NULL) {
-        (*pending)->failures = 1;
-    }
-
-    return *pending ? 0 : -1;
+    return ttai_tool_trade_get(ctx, "lookup", ttai_tt_account(ctx),
+                               "/complex-orders/live", pending);
 }
 
 
 static int
-ttai_tool_complex_found(ttai_tool_ctx_t *ctx,
-    const ttai_mcp_response_t *resp, ttai_mcp_pending_t **pending)
+ttai_tool_complex_found(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending)
 {
     size_t       i;
     json_t      *data, *error, *item, *found, *answer;

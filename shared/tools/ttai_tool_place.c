@@ -73,18 +73,28 @@ static int ttai_tool_place_sent(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
 static int ttai_tool_place_lookup(ttai_tool_ctx_t *ctx,
     ttai_mcp_pending_t **pending);
-static int ttai_tool_place_found(ttai_tool_ctx_t *ctx,
+static int ttai_tool_place_found(ttai_tool_ctx_t *ctx, json_t *args,
     const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending);
 static json_t *ttai_tool_place_placed(ttai_tool_ctx_t *ctx, json_t *order,
     const char *how);
 
 
+static const ttai_tool_trade_step_t  ttai_tool_place_steps[] = {
+    { "quotes", ttai_tool_place_quoted },
+    { "dry", ttai_tool_place_dried },
+    { NULL, NULL }
+};
+
 static const ttai_tool_trade_t  ttai_tool_place_trade = {
     TTAI_TOOL_PLACE,
+    ttai_tool_place_begin,
     ttai_tool_place_granted,
     ttai_tool_place_send,
-    ttai_tool_place_lookup
+    ttai_tool_place_sent,
+    ttai_tool_place_lookup,
+    ttai_tool_place_found,
+    ttai_tool_place_steps
 };
 
 
@@ -169,40 +179,8 @@ ttai_tool_place_resume(ttai_tool_ctx_t *ctx, json_t *args,
     const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending)
 {
-    int          rc;
-    const char  *step;
-
-    if (ttai_tt_account_pending(ctx)) {
-        rc = ttai_tt_account_step(ctx, args, resp, ttai_tool_place_begin,
+    return ttai_tool_trade_resume(&ttai_tool_place_trade, ctx, args, resp,
                                   result, pending);
-        return rc < 0 ? -1 : 0;
-    }
-
-    rc = ttai_tool_trade_resume(&ttai_tool_place_trade, ctx, args, resp,
-                                result, pending);
-    if (rc != 1) {
-        return rc;
-    }
-
-    step = ttai_tool_trade_state(ctx, "step");
-
-    if (strcmp(step, "quotes") == 0) {
-        return ttai_tool_place_quoted(ctx, args, resp, result, pending);
-    }
-
-    if (strcmp(step, "dry") == 0) {
-        return ttai_tool_place_dried(ctx, args, resp, result, pending);
-    }
-
-    if (strcmp(step, "send") == 0) {
-        return ttai_tool_place_sent(ctx, args, resp, result, pending);
-    }
-
-    if (strcmp(step, "lookup") == 0) {
-        return ttai_tool_place_found(ctx, resp, result, pending);
-    }
-
-    return -1;
 }
 
 
@@ -391,41 +369,7 @@ static int
 ttai_tool_place_send(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending)
 {
-    char        *body;
-    json_t      *o;
-    const char  *text;
-
-    text = ttai_tool_trade_state(ctx, "body");
-    o = text ? json_loads(text, 0, NULL) : NULL;
-
-    if (o == NULL
-        || json_object_set_new(o, "ext-client-order-id",
-                               json_string(ttai_tool_trade_state(ctx,
-                                                                 "client_id")))
-           != 0)
-    {
-        json_decref(o);
-        return -1;
-    }
-
-    body = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-
-    if (body == NULL || ttai_tool_trade_step(ctx, "send") != 0) {
-        free(body);
-        return -1;
-    }
-
-    *pending = ttai_tt_account_request(ctx, "POST", ttai_tt_account(ctx),
-                                       "/orders", body, NULL, NULL, 0);
-
-    /* what it sent may have arrived: its failure is the tool's to see */
-    if (*pending != NULL) {
-        (*pending)->failures = 1;
-    }
-    free(body);
-
-    return *pending ? 0 : -1;
+    return ttai_tool_trade_post(ctx, "/orders", pending);
 }
 
 
@@ -436,14 +380,6 @@ ttai_tool_place_sent(ttai_tool_ctx_t *ctx, json_t *args,
 {
     json_t      *data, *error, *order, *answer;
     const char  *text;
-
-    if (resp->status == 0) {
-        /* sent, maybe placed: it is looked for, never sent again */
-        json_object_set_new(ctx->state, "lost",
-                            json_string(resp->error ? resp->error
-                                                    : "no answer"));
-        return ttai_tool_place_lookup(ctx, pending);
-    }
 
     data = ttai_tt_data(TTAI_TOOL_PLACE, resp, &error);
 
@@ -479,25 +415,15 @@ ttai_tool_place_sent(ttai_tool_ctx_t *ctx, json_t *args,
 static int
 ttai_tool_place_lookup(ttai_tool_ctx_t *ctx, ttai_mcp_pending_t **pending)
 {
-    if (ttai_tool_trade_step(ctx, "lookup") != 0) {
-        return -1;
-    }
-
-    *pending = ttai_tt_account_request(ctx, "GET", ttai_tt_account(ctx),
-                                       "/orders/live", NULL, NULL, NULL, 0);
-
-    /* what it sent may have arrived: its failure is the tool's to see */
-    if (*pending != NULL) {
-        (*pending)->failures = 1;
-    }
-
-    return *pending ? 0 : -1;
+    return ttai_tool_trade_get(ctx, "lookup", ttai_tt_account(ctx),
+                               "/orders/live", pending);
 }
 
 
 static int
-ttai_tool_place_found(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
-    json_t **result, ttai_mcp_pending_t **pending)
+ttai_tool_place_found(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending)
 {
     char         why[TTAI_TOOL_PLACE_MSG_MAX];
     size_t       i;

@@ -55,12 +55,14 @@ static int ttai_tool_replace_dried(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
 static int ttai_tool_replace_send(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
-static int ttai_tool_replace_sent(ttai_tool_ctx_t *ctx,
-    const ttai_mcp_response_t *resp, ttai_mcp_pending_t **pending);
+static int ttai_tool_replace_sent(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
 static int ttai_tool_replace_lookup(ttai_tool_ctx_t *ctx,
     ttai_mcp_pending_t **pending);
-static int ttai_tool_replace_found(ttai_tool_ctx_t *ctx,
-    const ttai_mcp_response_t *resp, ttai_mcp_pending_t **pending);
+static int ttai_tool_replace_found(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
 static char *ttai_tool_replace_path(ttai_tool_ctx_t *ctx, const char *tail);
 static json_t *ttai_tool_replace_answer(ttai_tool_ctx_t *ctx, json_t *order,
     const char *how);
@@ -69,11 +71,22 @@ static int ttai_tool_replace_failed(ttai_tool_ctx_t *ctx, const char *what,
 static json_t *ttai_tool_replace_decimal(json_t *v);
 
 
+static const ttai_tool_trade_step_t  ttai_tool_replace_steps[] = {
+    { "order", ttai_tool_replace_looked },
+    { "quotes", ttai_tool_replace_quoted },
+    { "dry", ttai_tool_replace_dried },
+    { NULL, NULL }
+};
+
 static const ttai_tool_trade_t  ttai_tool_replace_trade = {
     TTAI_TOOL_REPLACE,
+    ttai_tool_replace_begin,
     ttai_tool_replace_granted,
     ttai_tool_replace_send,
-    ttai_tool_replace_lookup
+    ttai_tool_replace_sent,
+    ttai_tool_replace_lookup,
+    ttai_tool_replace_found,
+    ttai_tool_replace_steps
 };
 
 
@@ -176,44 +189,8 @@ ttai_tool_replace_resume(ttai_tool_ctx_t *ctx, json_t *args,
     const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending)
 {
-    int          rc;
-    const char  *step;
-
-    if (ttai_tt_account_pending(ctx)) {
-        rc = ttai_tt_account_step(ctx, args, resp, ttai_tool_replace_begin,
+    return ttai_tool_trade_resume(&ttai_tool_replace_trade, ctx, args, resp,
                                   result, pending);
-        return rc < 0 ? -1 : 0;
-    }
-
-    rc = ttai_tool_trade_resume(&ttai_tool_replace_trade, ctx, args, resp,
-                                result, pending);
-    if (rc != 1) {
-        return rc;
-    }
-
-    step = ttai_tool_trade_state(ctx, "step");
-
-    if (strcmp(step, "order") == 0) {
-        return ttai_tool_replace_looked(ctx, args, resp, result, pending);
-    }
-
-    if (strcmp(step, "quotes") == 0) {
-        return ttai_tool_replace_quoted(ctx, args, resp, result, pending);
-    }
-
-    if (strcmp(step, "dry") == 0) {
-        return ttai_tool_replace_dried(ctx, args, resp, result, pending);
-    }
-
-    if (strcmp(step, "send") == 0) {
-        return ttai_tool_replace_sent(ctx, resp, pending);
-    }
-
-    if (strcmp(step, "lookup") == 0) {
-        return ttai_tool_replace_found(ctx, resp, pending);
-    }
-
-    return -1;
 }
 
 
@@ -230,20 +207,19 @@ static int
 ttai_tool_replace_granted(ttai_tool_ctx_t *ctx, json_t *args,
     json_t **result, ttai_mcp_pending_t **pending)
 {
+    int    rc;
     char  *path;
 
     path = ttai_tool_replace_path(ctx, "");
-
-    if (path == NULL || ttai_tool_trade_step(ctx, "order") != 0) {
-        free(path);
+    if (path == NULL) {
         return -1;
     }
 
-    *pending = ttai_tt_account_request(ctx, "GET", ttai_tt_account(ctx),
-                                       path, NULL, NULL, NULL, 0);
+    rc = ttai_tool_trade_get(ctx, "order", ttai_tt_account(ctx), path,
+                             pending);
     free(path);
 
-    return *pending ? 0 : -1;
+    return rc;
 }
 
 
@@ -508,22 +484,11 @@ ttai_tool_replace_send(ttai_tool_ctx_t *ctx, json_t *args,
 
 
 static int
-ttai_tool_replace_sent(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
+ttai_tool_replace_sent(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending)
 {
     json_t  *data, *error, *answer, *order;
-
-    if (resp->status == 0) {
-        if (json_object_set_new(ctx->state, "lost",
-                                json_string(resp->error ? resp->error
-                                                        : "no answer"))
-            != 0)
-        {
-            return -1;
-        }
-
-        return ttai_tool_replace_lookup(ctx, pending);
-    }
 
     data = ttai_tt_data(TTAI_TOOL_REPLACE, resp, &error);
 
@@ -562,24 +527,14 @@ ttai_tool_replace_sent(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
 static int
 ttai_tool_replace_lookup(ttai_tool_ctx_t *ctx, ttai_mcp_pending_t **pending)
 {
-    if (ttai_tool_trade_step(ctx, "lookup") != 0) {
-        return -1;
-    }
-
-    *pending = ttai_tt_account_request(ctx, "GET", ttai_tt_account(ctx),
-                                       "/orders/live", NULL, NULL, NULL, 0);
-
-    /* what it sent may have arrived: its failure is the tool's to see */
-    if (*pending != NULL) {
-        (*pending)->failures = 1;
-    }
-
-    return *pending ? 0 : -1;
+    return ttai_tool_trade_get(ctx, "lookup", ttai_tt_account(ctx),
+                               "/orders/live", pending);
 }
 
 
 static int
-ttai_tool_replace_found(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
+ttai_tool_replace_found(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending)
 {
     size_t       i;

@@ -127,7 +127,15 @@ ttai_tool_trade_resume(const ttai_tool_trade_t *t, ttai_tool_ctx_t *ctx,
     json_t *args, const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending)
 {
-    const char  *step;
+    int                            rc;
+    const char                    *step;
+    const ttai_tool_trade_step_t  *s;
+
+    if (t->begin != NULL && ttai_tt_account_pending(ctx)) {
+        rc = ttai_tt_account_step(ctx, args, resp, t->begin, result,
+                                  pending);
+        return rc < 0 ? -1 : 0;
+    }
 
     step = ttai_tool_trade_state(ctx, "step");
 
@@ -143,11 +151,103 @@ ttai_tool_trade_resume(const ttai_tool_trade_t *t, ttai_tool_ctx_t *ctx,
         return ttai_tool_trade_used(t, ctx, args, resp, result, pending);
     }
 
+    if (strcmp(step, "send") == 0) {
+        if (resp->status != 0) {
+            return t->sent(ctx, args, resp, result, pending);
+        }
+
+        /* sent, maybe done: looked for, and never sent again */
+        if (json_object_set_new(ctx->state, "lost",
+                                json_string(resp->error ? resp->error
+                                                        : "no answer"))
+            != 0)
+        {
+            return -1;
+        }
+
+        return t->lookup(ctx, pending);
+    }
+
+    if (strcmp(step, "lookup") == 0) {
+        return t->found(ctx, args, resp, result, pending);
+    }
+
     if (strcmp(step, "audit") == 0) {
         return ttai_tool_trade_audited(ctx, resp, result);
     }
 
-    return 1;
+    for (s = t->steps; s != NULL && s->name != NULL; s++) {
+        if (strcmp(step, s->name) == 0) {
+            return s->handler(ctx, args, resp, result, pending);
+        }
+    }
+
+    return -1;
+}
+
+
+int
+ttai_tool_trade_post(ttai_tool_ctx_t *ctx, const char *rest,
+    ttai_mcp_pending_t **pending)
+{
+    char        *body;
+    json_t      *o;
+    const char  *text;
+
+    text = ttai_tool_trade_state(ctx, "body");
+    o = text ? json_loads(text, 0, NULL) : NULL;
+
+    if (o == NULL
+        || json_object_set_new(o, "ext-client-order-id",
+                               json_string(ttai_tool_trade_state(ctx,
+                                                                 "client_id")))
+           != 0)
+    {
+        json_decref(o);
+        return -1;
+    }
+
+    body = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+
+    if (body == NULL || ttai_tool_trade_step(ctx, "send") != 0) {
+        free(body);
+        return -1;
+    }
+
+    *pending = ttai_tt_account_request(ctx, "POST", ttai_tt_account(ctx),
+                                       rest, body, NULL, NULL, 0);
+    free(body);
+
+    /* what it sent may have arrived: its failure is the tool's to see */
+    if (*pending != NULL) {
+        (*pending)->failures = 1;
+    }
+
+    return *pending ? 0 : -1;
+}
+
+
+int
+ttai_tool_trade_get(ttai_tool_ctx_t *ctx, const char *step,
+    const char *account, const char *rest, ttai_mcp_pending_t **pending)
+{
+    if (ttai_tool_trade_step(ctx, step) != 0) {
+        return -1;
+    }
+
+    *pending = account
+               ? ttai_tt_account_request(ctx, "GET", account, rest, NULL,
+                                         NULL, NULL, 0)
+               : ttai_mcp_pending_http(TTAI_SERVICE_TASTYTRADE, "GET", rest,
+                                       NULL, NULL, 0);
+
+    /* a lookup's failure, too, is the tool's to report */
+    if (*pending != NULL && strcmp(step, "lookup") == 0) {
+        (*pending)->failures = 1;
+    }
+
+    return *pending ? 0 : -1;
 }
 
 

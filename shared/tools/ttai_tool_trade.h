@@ -35,19 +35,46 @@
 
 typedef struct ttai_tool_trade_s  ttai_tool_trade_t;
 
+/* a step's answer, as a tool's resume gets it */
+typedef int (*ttai_tool_trade_step_pt)(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
+
+typedef struct {
+    const char                *name;
+    ttai_tool_trade_step_pt    handler;
+} ttai_tool_trade_step_t;
+
 struct ttai_tool_trade_s {
-    const char  *name;
+    const char                *name;
+
+    /* the account is known: the canonical request (NULL: no account) */
+    ttai_tt_fetch_pt           begin;
 
     /* the user may trade: the tool prepares its change, then confirms */
-    int        (*granted)(ttai_tool_ctx_t *ctx, json_t *args,
-                          json_t **result, ttai_mcp_pending_t **pending);
+    int                      (*granted)(ttai_tool_ctx_t *ctx, json_t *args,
+                                        json_t **result,
+                                        ttai_mcp_pending_t **pending);
 
-    /* the confirmation is taken: the change is sent */
-    int        (*send)(ttai_tool_ctx_t *ctx, json_t *args,
-                       ttai_mcp_pending_t **pending);
+    /*
+     * The confirmation is taken: the change is sent (step "send"), with
+     * its failure seen; sent gets TastyTrade's answer.  A lost answer
+     * goes to lookup instead, with the state's "lost" saying why.
+     */
+    int                      (*send)(ttai_tool_ctx_t *ctx, json_t *args,
+                                     ttai_mcp_pending_t **pending);
+    ttai_tool_trade_step_pt    sent;
 
-    /* a confirmation used before: what it did, looked up */
-    int        (*lookup)(ttai_tool_ctx_t *ctx, ttai_mcp_pending_t **pending);
+    /*
+     * A lost answer, or a confirmation used before: what was done,
+     * looked up (step "lookup"); found reads it
+     */
+    int                      (*lookup)(ttai_tool_ctx_t *ctx,
+                                       ttai_mcp_pending_t **pending);
+    ttai_tool_trade_step_pt    found;
+
+    /* the tool's other steps, ending with a NULL name */
+    const ttai_tool_trade_step_t  *steps;
 };
 
 
@@ -55,13 +82,21 @@ struct ttai_tool_trade_s {
 int ttai_tool_trade_begin(const ttai_tool_trade_t *t, ttai_tool_ctx_t *ctx,
     json_t *canonical, ttai_mcp_pending_t **pending);
 
-/*
- * The steps above, for a tool's resume: 0 or -1 when the step was one of
- * them (then *result or *pending is set), 1 when it is the tool's own
- */
+/* a tool's resume: every step, the account's, these and the tool's */
 int ttai_tool_trade_resume(const ttai_tool_trade_t *t, ttai_tool_ctx_t *ctx,
     json_t *args, const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending);
+
+/*
+ * A change sent with the body kept in the state's "body" and the
+ * confirmation's client order id added: POST rest, its failure seen
+ */
+int ttai_tool_trade_post(ttai_tool_ctx_t *ctx, const char *rest,
+    ttai_mcp_pending_t **pending);
+
+/* a GET of rest at the account, or at TastyTrade when account is NULL */
+int ttai_tool_trade_get(ttai_tool_ctx_t *ctx, const char *step,
+    const char *account, const char *rest, ttai_mcp_pending_t **pending);
 
 /*
  * The change is ready to confirm: question is what the human is shown

@@ -50,12 +50,14 @@ static int ttai_tool_wl_ask(ttai_tool_ctx_t *ctx, json_t *args,
     json_t *current, json_t **result, ttai_mcp_pending_t **pending);
 static int ttai_tool_wl_send(ttai_tool_ctx_t *ctx, json_t *args,
     ttai_mcp_pending_t **pending);
-static int ttai_tool_wl_sent(ttai_tool_ctx_t *ctx,
-    const ttai_mcp_response_t *resp, ttai_mcp_pending_t **pending);
+static int ttai_tool_wl_sent(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
 static int ttai_tool_wl_lookup(ttai_tool_ctx_t *ctx,
     ttai_mcp_pending_t **pending);
-static int ttai_tool_wl_found(ttai_tool_ctx_t *ctx,
-    const ttai_mcp_response_t *resp, ttai_mcp_pending_t **pending);
+static int ttai_tool_wl_found(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
+    ttai_mcp_pending_t **pending);
 static int ttai_tool_wl_get(ttai_tool_ctx_t *ctx, const char *step,
     ttai_mcp_pending_t **pending);
 static ttai_tool_wl_e ttai_tool_wl_op(ttai_tool_ctx_t *ctx);
@@ -89,13 +91,21 @@ static const char  *ttai_tool_wl_names[] = {
     "create_watchlist", "update_watchlist", "delete_watchlist"
 };
 
+static const ttai_tool_trade_step_t  ttai_tool_wl_steps[] = {
+    { "current", ttai_tool_wl_current },
+    { NULL, NULL }
+};
+
 static const ttai_tool_trade_t  ttai_tool_wl_trades[] = {
-    { "create_watchlist", ttai_tool_wl_granted, ttai_tool_wl_send,
-      ttai_tool_wl_lookup },
-    { "update_watchlist", ttai_tool_wl_granted, ttai_tool_wl_send,
-      ttai_tool_wl_lookup },
-    { "delete_watchlist", ttai_tool_wl_granted, ttai_tool_wl_send,
-      ttai_tool_wl_lookup }
+    { "create_watchlist", NULL, ttai_tool_wl_granted, ttai_tool_wl_send,
+      ttai_tool_wl_sent, ttai_tool_wl_lookup, ttai_tool_wl_found,
+      ttai_tool_wl_steps },
+    { "update_watchlist", NULL, ttai_tool_wl_granted, ttai_tool_wl_send,
+      ttai_tool_wl_sent, ttai_tool_wl_lookup, ttai_tool_wl_found,
+      ttai_tool_wl_steps },
+    { "delete_watchlist", NULL, ttai_tool_wl_granted, ttai_tool_wl_send,
+      ttai_tool_wl_sent, ttai_tool_wl_lookup, ttai_tool_wl_found,
+      ttai_tool_wl_steps }
 };
 
 
@@ -257,30 +267,8 @@ ttai_tool_wl_resume(ttai_tool_wl_e op, ttai_tool_ctx_t *ctx, json_t *args,
     const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending)
 {
-    int          rc;
-    const char  *step;
-
-    rc = ttai_tool_trade_resume(&ttai_tool_wl_trades[op], ctx, args, resp,
-                                result, pending);
-    if (rc != 1) {
-        return rc;
-    }
-
-    step = ttai_tool_trade_state(ctx, "step");
-
-    if (strcmp(step, "current") == 0) {
-        return ttai_tool_wl_current(ctx, args, resp, result, pending);
-    }
-
-    if (strcmp(step, "send") == 0) {
-        return ttai_tool_wl_sent(ctx, resp, pending);
-    }
-
-    if (strcmp(step, "lookup") == 0) {
-        return ttai_tool_wl_found(ctx, resp, pending);
-    }
-
-    return -1;
+    return ttai_tool_trade_resume(&ttai_tool_wl_trades[op], ctx, args, resp,
+                                  result, pending);
 }
 
 
@@ -425,22 +413,11 @@ ttai_tool_wl_send(ttai_tool_ctx_t *ctx, json_t *args,
 
 
 static int
-ttai_tool_wl_sent(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
+ttai_tool_wl_sent(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending)
 {
     json_t  *answer;
-
-    if (resp->status == 0) {
-        if (json_object_set_new(ctx->state, "lost",
-                                json_string(resp->error ? resp->error
-                                                        : "no answer"))
-            != 0)
-        {
-            return -1;
-        }
-
-        return ttai_tool_wl_lookup(ctx, pending);
-    }
 
     if (resp->status < 200 || resp->status > 299) {
         answer = ttai_tt_error_result(ttai_tool_trade_state(ctx, "tool"),
@@ -474,7 +451,8 @@ ttai_tool_wl_lookup(ttai_tool_ctx_t *ctx, ttai_mcp_pending_t **pending)
 /* the list again: whether the change is there says what happened */
 
 static int
-ttai_tool_wl_found(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
+ttai_tool_wl_found(ttai_tool_ctx_t *ctx, json_t *args,
+    const ttai_mcp_response_t *resp, json_t **result,
     ttai_mcp_pending_t **pending)
 {
     int              there;
@@ -537,24 +515,18 @@ static int
 ttai_tool_wl_get(ttai_tool_ctx_t *ctx, const char *step,
     ttai_mcp_pending_t **pending)
 {
+    int    rc;
     char  *path;
 
     path = ttai_tool_wl_path(ctx);
-
-    if (path == NULL || ttai_tool_trade_step(ctx, step) != 0) {
-        free(path);
+    if (path == NULL) {
         return -1;
     }
 
-    *pending = ttai_mcp_pending_http(TTAI_SERVICE_TASTYTRADE, "GET", path,
-                                     NULL, NULL, 0);
+    rc = ttai_tool_trade_get(ctx, step, NULL, path, pending);
     free(path);
 
-    if (*pending != NULL && strcmp(step, "lookup") == 0) {
-        (*pending)->failures = 1;
-    }
-
-    return *pending ? 0 : -1;
+    return rc;
 }
 
 
