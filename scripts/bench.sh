@@ -39,7 +39,8 @@ baselines of those run too.  The baselines:
   baseline               "return 200": for health, kv-*, d1-*, and for
                          mcp-get-session-info and get-quotes-miss
   static-tools-list      the bytes of ttai's answer to tools/list,
-  static-tools-list-2026 of its 2026-07-28 answer to tools/list, and
+  static-tools-list-2026 of its 2026-07-28 answer to tools/list,
+  static-tools-trading  of that answer where trading is on, and
   static-get-quotes-hit  of get_quotes answered from KV, captured with
                          curl first and served from a file nginx keeps
                          open, with the same Content-Type
@@ -75,7 +76,9 @@ The MCP endpoints (mcp-tools-list, mcp-get-session-info, get-quotes-hit,
 get-quotes-miss) are JSON-RPC POSTs to /mcp in one session that curl
 opens first, with a token from "build/ttai token"; mcp-tools-list-2026
 is tools/list in the stateless revision, with its headers and _meta and
-no session; the get_quotes ones
+no session; mcp-tools-list-trading is the same where trading is on and
+the user allowed it (the permission read from KV on each request, from
+D1 every 5 s), its answer with the eight trading tools; the get_quotes ones
 call the mock TastyTrade API of conf/mock/, served by the same nginx,
 through the worker service.
 
@@ -91,9 +94,9 @@ The endpoints whose wrk script makes each request differ (kv-put, d1-*,
 get-quotes-miss) are left out.
 
 This is a benchmark: it prints figures and asserts nothing.  The targets
-are judged on the ratio column: health >= 0.95, mcp-tools-list and
-mcp-tools-list-2026 >= 0.7, get-quotes-hit >= 0.6; get-quotes-miss is
-judged on p50 and p99.
+are judged on the ratio column: health >= 0.95, mcp-tools-list,
+mcp-tools-list-2026 and mcp-tools-list-trading >= 0.7, get-quotes-hit
+>= 0.6; get-quotes-miss is judged on p50 and p99.
 USAGE
 }
 
@@ -226,6 +229,7 @@ http {
         location /debug/ { ttai_debug; }
         location = /mcp { ttai_mcp; }
         location = /fx/mcp { ttai_mcp; ttai_mcp_fixtures conformance; }
+        location = /trade/mcp { ttai_mcp; ttai_trading on; }
         location /quotes { ttai_worker; }
         location /_worker/ {
             internal;
@@ -287,7 +291,8 @@ cpu_ticks() {
 
 declare -A rps_of
 declare -A target_of=([health]=0.95 [mcp-tools-list]=0.7
-                      [mcp-tools-list-2026]=0.7 [get-quotes-hit]=0.6)
+                      [mcp-tools-list-2026]=0.7 [mcp-tools-list-trading]=0.7
+                      [get-quotes-hit]=0.6)
 
 if [ -n "$callgrind" ]; then
     printf '%-22s %12s %6s  %s\n' endpoint instructions ratio baseline
@@ -304,6 +309,7 @@ wanted() {
     case "$1" in
         static-tools-list) wanted mcp-tools-list ;;
         static-tools-list-2026) wanted mcp-tools-list-2026 ;;
+        static-tools-trading) wanted mcp-tools-list-trading ;;
         static-get-quotes-hit) wanted get-quotes-hit ;;
         *) return 1 ;;
     esac
@@ -466,12 +472,21 @@ mcp_post() {
         "$@" "http://127.0.0.1:$port/mcp"
 }
 # the same in the stateless revision: its headers, and no session
+# mcp_post_2026 METHOD [curl options] [--url-path PATH (default /mcp)]
 mcp_post_2026() {
+    local method=$1 path=/mcp args=()
+    shift
+    while [ $# -gt 0 ]; do
+        case "$1" in
+        --url-path) path=$2; shift 2 ;;
+        *) args+=("$1"); shift ;;
+        esac
+    done
     curl -s -X POST -H "Authorization: Bearer $MCP_TOKEN" \
         -H 'Content-Type: application/json' \
         -H 'Accept: application/json, text/event-stream' \
-        -H 'MCP-Protocol-Version: 2026-07-28' -H "Mcp-Method: $1" \
-        "${@:2}" "http://127.0.0.1:$port/mcp"
+        -H 'MCP-Protocol-Version: 2026-07-28' -H "Mcp-Method: $method" \
+        "${args[@]}" "http://127.0.0.1:$port$path"
 }
 mcp_setup() {
     export MCP_TOKEN MCP_SESSION= MCP_PROTOCOL_VERSION=2025-11-25
@@ -519,6 +534,7 @@ quotes_hit='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_
 quotes_miss='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quotes","arguments":{"symbols":["MSFT"]}}}'
 tools_list_2026='{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"bench.sh","version":"1"}}}}'
 if { wanted mcp-tools-list || wanted mcp-tools-list-2026 \
+     || wanted mcp-tools-list-trading \
      || wanted mcp-get-session-info || wanted listen-fanout \
      || wanted get-quotes-hit || wanted get-quotes-miss; } && mcp_setup; then
     static_run static-tools-list "$tools_list"
@@ -549,6 +565,26 @@ if { wanted mcp-tools-list || wanted mcp-tools-list-2026 \
         --refresh-token-env TTAI_BENCH_REFRESH \
         --db "$dir/state/d1/ttai/db.sqlite" --env-file "$dir/bench.env" \
         > /dev/null
+    # where trading is on and the user allowed it: the permission is read
+    # from KV on each request, from D1 every few seconds
+    if wanted mcp-tools-list-trading && [ -z "$callgrind" ]; then
+        build/ttai users trading enable bench-user \
+            --db "$dir/state/d1/ttai/db.sqlite" > /dev/null
+        mkdir -p "$dir/static"
+        mcp_post_2026 tools/list --data "$tools_list_2026" \
+            -o "$dir/static/static-tools-trading.json" \
+            --url-path /trade/mcp
+        case "$(cat "$dir/static/static-tools-trading.json")" in
+            *'"place_order"'*) ;;
+            *) echo "bench.sh: mcp-tools-list-trading lists no trading" \
+                    "tool" >&2 ;;
+        esac
+        run static-tools-trading \
+            /static/static-tools-trading.json "" -
+        run mcp-tools-list-trading /trade/mcp \
+            scripts/bench/mcp-tools-list-2026.lua static-tools-trading \
+            "$tools_list_2026"
+    fi
     if wanted get-quotes-hit; then
         mcp_post --data "$quotes_hit" -o /dev/null
     fi
