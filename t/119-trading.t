@@ -18,7 +18,9 @@ use JSON::PP ();
 use POSIX ();
 use Ttai::Util qw(repo_root scratch_dir run_capture http_get read_file
                   skip_or_fail);
-use Ttai::TastyTrade qw(tt_server tt_stop tt_connect tt_jwt tt_call);
+use Ttai::TastyTrade qw(tt_server tt_stop tt_connect tt_jwt tt_call
+                        mock_access_token);
+use Ttai::Stream qw(stream_post stream_read);
 
 my $root = repo_root();
 
@@ -456,6 +458,19 @@ my $order = stock(2, 149.5);
 # -- grants withdrawn take effect -------------------------------------------
 
 {
+    # a stream that listens for changes of the tool list
+    my $listen = stream_post($srv->{port}, $alice, {
+        jsonrpc => '2.0', id => 'listen-1', method => 'subscriptions/listen',
+        params => { notifications => { toolsListChanged => JSON::PP::true },
+                    _meta => {
+                        'io.modelcontextprotocol/protocolVersion' => $V,
+                        'io.modelcontextprotocol/clientCapabilities' => {} } } },
+        headers => [ "MCP-Protocol-Version: $V",
+                     'Mcp-Method: subscriptions/listen' ]);
+    stream_read($listen, 1);
+    is $listen->{events}[0]{method}, 'notifications/subscriptions/acknowledged',
+        'a stream listens for tool list changes';
+
     grant($srv, 'alice', 0);
     my $o = stock(1, 149.1);
     my $token = preview_token($srv, $alice, $o);
@@ -466,6 +481,10 @@ my $order = stock(2, 149.5);
     sleep 6;
     my %tools = list_names($srv, $alice);
     ok !$tools{place_order}, 'and the tools are gone within seconds';
+    stream_read($listen, 1);
+    ok((grep { ($_->{method} // '') eq 'notifications/tools/list_changed' }
+        @{ $listen->{events} }),
+       'and the user\'s listening stream is told the tools changed');
     grant($srv, 'alice', 1);
 }
 
@@ -484,6 +503,40 @@ my $order = stock(2, 149.5);
         "TastyTrade's rejection comes back with its reason";
     like audit($closed), qr/rejected\s+422/, 'audited as rejected, with 422';
     is scalar(mock_orders($closed)), 0, 'nothing placed';
+
+    # (the dry run runs before any confirmation is looked at)
+    $o = stock(1000, 150);
+    (undef, $r) = tt_call($closed, $jwt, 'place_order', $o);
+    like text_of($r), qr/dry run refused it.*margin_check_failed.*buying power/s,
+        'more than the buying power: refused with TastyTrade\'s reason';
+
+    # the mock's own checks, asked directly
+    my $at = mock_access_token($closed, 'alice', time + 600);
+    my (undef, $acc) = tt_call($closed, $jwt, 'get_accounts', {});
+    my $n = $acc->{structuredContent}{accounts}[0]{number};
+    for my $c ([ { %{ stock(1, undef, type => 'Market') } },
+                 qr/"code":"market_closed"/, 'a market order, closed' ],
+               [ { 'order-type' => 'Limit', price => '150.005',
+                   'price-effect' => 'Debit', 'time-in-force' => 'Day',
+                   legs => [ { symbol => 'AAPL', 'instrument-type' => 'Equity',
+                               action => 'Buy to Open', quantity => 1 } ] },
+                 qr/"code":"invalid_price"/, 'a price off its tick' ]) {
+        my $body = $c->[0];
+        if (exists $body->{order_type}) {
+            $body = { 'order-type' => 'Market', 'time-in-force' => 'Day',
+                      legs => [ { symbol => 'AAPL',
+                                  'instrument-type' => 'Equity',
+                                  action => 'Buy to Open', quantity => 1 } ] };
+        }
+        my ($st, undef, $raw) = http_get($closed->{mock},
+            "/accounts/$n/orders", method => 'POST',
+            body => $JSON->encode($body),
+            headers => [ "Authorization: Bearer $at",
+                         'User-Agent: ttai-test/1.0',
+                         'Content-Type: application/json' ]);
+        is $st, 422, "the mock rejects $c->[2]: 422";
+        like $raw, $c->[1], 'with its code';
+    }
 
     my $refuse = server('trading-refuse', market => 'closed',
                         http => 'ttai_trading on; '
