@@ -217,6 +217,15 @@ SKIP: {
     my ($trc, $token) = run_capture('bash', '-c',
                                     "cd '$copy' && build/ttai token");
     $token =~ s/\s+\z//;
+    # the server keeps what it read of the permission for 5 s
+    ok wait_until(15, sub {
+        my (undef, undef, $b) = http_get($port, '/mcp', method => 'POST',
+            body => '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+            headers => [ "Authorization: Bearer $token",
+                         'Content-Type: application/json',
+                         'Accept: application/json, text/event-stream' ]);
+        ($b // '') =~ /"place_order"/;
+    }), 'within seconds the trading tools are listed';
     my ($grc, $gout) = run_capture('node', "$root/t/e2e/trading-client.mjs",
                                    '--url', "http://127.0.0.1:$port/mcp",
                                    '--token', $token,

@@ -32,7 +32,7 @@ ttai_order_canonical(json_t *args, const char *account, char *err,
 {
     char         symbol[TTAI_WORKER_SYMBOL_LEN + 1];
     size_t       i, n;
-    json_t      *out, *legs, *leg, *l, **sorted;
+    json_t      *out, *legs, *leg, *l, **sorted, *v;
     const char  *s, *type, *action, *tif;
 
     static const char  *optional[][2] = {
@@ -59,9 +59,24 @@ ttai_order_canonical(json_t *args, const char *account, char *err,
     }
 
     for (i = 0; i < 2; i++) {
-        if (json_object_get(args, optional[i][0]) != NULL
-            && json_object_set_new(out, optional[i][1], ttai_order_decimal(
-                   json_object_get(args, optional[i][0]))) != 0)
+        v = json_object_get(args, optional[i][0]);
+
+        if (v == NULL) {
+            continue;
+        }
+
+        /* one text per value: a price is a number of a sane size */
+        if (!json_is_number(v) || !(json_number_value(v) >= 0)
+            || json_number_value(v) > TTAI_ORDER_AMOUNT_MAX)
+        {
+            json_decref(out);
+            snprintf(err, errlen, "%s must be a number from 0 to %g",
+                     optional[i][0], TTAI_ORDER_AMOUNT_MAX);
+            return NULL;
+        }
+
+        if (json_object_set_new(out, optional[i][1], ttai_order_decimal(v))
+            != 0)
         {
             json_decref(out);
             return NULL;
@@ -93,6 +108,16 @@ ttai_order_canonical(json_t *args, const char *account, char *err,
         {
             snprintf(err, errlen, "legs[%zu] needs symbol, instrument_type, "
                      "action and quantity", i);
+            break;
+        }
+
+        v = json_object_get(leg, "quantity");
+
+        if (!json_is_number(v) || !(json_number_value(v) > 0)
+            || json_number_value(v) > TTAI_ORDER_AMOUNT_MAX)
+        {
+            snprintf(err, errlen, "legs[%zu].quantity must be more than 0 "
+                     "and at most %g", i, TTAI_ORDER_AMOUNT_MAX);
             break;
         }
 

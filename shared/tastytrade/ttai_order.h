@@ -38,6 +38,9 @@
 #define TTAI_ORDER_NONCE_HEX     32
 #define TTAI_ORDER_CLIENT_ID_LEN 32      /* "ttai-" and hex, with NUL */
 
+/* the largest price or quantity an order may name */
+#define TTAI_ORDER_AMOUNT_MAX    1e9
+
 typedef enum {
     TTAI_ORDER_TOKEN_OK = 0,
     TTAI_ORDER_TOKEN_MALFORMED,          /* not a confirmation token */

@@ -108,6 +108,47 @@ test_canonical(void **state)
 }
 
 
+/* amounts of one text each: no negative, no absurd, no other type */
+
+static void
+test_canonical_amounts(void **state)
+{
+    char         err[256];
+    size_t       i;
+    json_t      *args, *c;
+
+    static const char  *bad[] = {
+        "{\"order_type\":\"Limit\",\"price\":150,\"legs\":[{\"symbol\":"
+        "\"AAPL\",\"instrument_type\":\"Equity\",\"action\":\"Buy\","
+        "\"quantity\":-10}]}",
+        "{\"order_type\":\"Limit\",\"price\":150,\"legs\":[{\"symbol\":"
+        "\"AAPL\",\"instrument_type\":\"Equity\",\"action\":\"Buy\","
+        "\"quantity\":0}]}",
+        "{\"order_type\":\"Limit\",\"price\":150,\"legs\":[{\"symbol\":"
+        "\"AAPL\",\"instrument_type\":\"Equity\",\"action\":\"Buy\","
+        "\"quantity\":\"10\"}]}",
+        "{\"order_type\":\"Limit\",\"price\":1e300,\"legs\":[{\"symbol\":"
+        "\"AAPL\",\"instrument_type\":\"Equity\",\"action\":\"Buy\","
+        "\"quantity\":1}]}",
+        "{\"order_type\":\"Limit\",\"price\":-1,\"legs\":[{\"symbol\":"
+        "\"AAPL\",\"instrument_type\":\"Equity\",\"action\":\"Buy\","
+        "\"quantity\":1}]}",
+    };
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        args = json_loads(bad[i], 0, NULL);
+        assert_non_null(args);
+
+        err[0] = '\0';
+        c = ttai_order_canonical(args, "5WT01", err, sizeof(err));
+        assert_null(c);
+        assert_non_null(strstr(err, "must be"));
+
+        json_decref(args);
+    }
+}
+
+
 static void
 test_token(void **state)
 {
@@ -331,6 +372,7 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_canonical),
+        cmocka_unit_test(test_canonical_amounts),
         cmocka_unit_test(test_token),
         cmocka_unit_test(test_limits),
     };
