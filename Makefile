@@ -47,7 +47,7 @@ ALL_CFLAGS := $(CFLAGS) $(WARN) -D_GNU_SOURCE -fPIC -fstack-protector-strong \
 
 SHARED_SRCS := $(wildcard shared/*/*.c)
 SHARED_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SHARED_SRCS))
-SHARED_LIBS := -ljwt -lsodium -ljansson -lsqlite3
+SHARED_LIBS := -ljwt -lsodium -ljansson -lsqlite3 -lm
 
 TOOL_JSON   := $(sort $(wildcard shared/tools/schemas/*.json))
 GEN_DIR     := $(BUILD)/gen

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "ttai_d1.h"
+#include "ttai_vector.h"
 
 
 typedef struct {
@@ -238,6 +239,15 @@ ttai_d1_open_flags(sqlite3 **dbp, const char *path, int flags,
         || ttai_d1_pragma(db, "PRAGMA foreign_keys = ON", NULL, path, err)
            != 0)
     {
+        sqlite3_close(db);
+        return -1;
+    }
+
+    /* Vectorize's scoring, for any statement of any connection */
+    if (ttai_vector_register(db) != 0) {
+        ttai_d1_error_set(err, TTAI_D1_EFAIL, SQLITE_ERROR, "database "
+                          "\"%s\": vector_score() could not be registered",
+                          path);
         sqlite3_close(db);
         return -1;
     }
