@@ -40,6 +40,8 @@ static const ttai_cli_command_t  ttai_cli_commands[] = {
     { "token", "mint a development JWT for /mcp", ttai_cli_token },
     { "users", "list the users who signed in, revoke one, let one trade",
       ttai_cli_users },
+    { "vectorize", "create, fill and query vector indexes",
+      ttai_cli_vectorize },
     { "workflows", "list, start, inspect and end workflow instances",
       ttai_cli_workflows },
     { NULL, NULL, NULL }

@@ -52,6 +52,7 @@ json_t *ttai_cli_d1_run(struct sqlite3 *db, json_t *batch);
 /* the time, in milliseconds since the epoch */
 long long ttai_cli_now_ms(void);
 int ttai_cli_orders(int argc, char **argv);
+int ttai_cli_vectorize(int argc, char **argv);
 int ttai_cli_r2(int argc, char **argv);
 int ttai_cli_state(int argc, char **argv);
 int ttai_cli_tastytrade(int argc, char **argv);
