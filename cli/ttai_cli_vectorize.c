@@ -78,8 +78,8 @@ static const char  ttai_cli_vec_help[] =
     "              with what came before it kept, and says which\n"
     "  query       the top K (default 5, at most 100) nearest vectors of\n"
     "              the index, of one namespace, whose metadata passes the\n"
-    "              filter ({\"tag\":\"a\"}, {\"n\":{\"$gte\":2}}, $eq, $ne, $lt,\n"
-    "              $lte, $gt, $gte, $in, $nin), as JSON\n"
+    "              filter ({\"tag\":\"a\"}, {\"n\":{\"$gte\":2}}; $eq, $ne,\n"
+    "              $lt, $lte, $gt, $gte, $in, $nin), as JSON\n"
     "  delete      the index and its vectors\n"
     "\n"
     "Exit status: 0 success, 1 failure, 2 usage.\n";
