@@ -66,7 +66,7 @@ MODULE_SRCS := $(wildcard ngx_ttai_module/*.c ngx_ttai_module/*.h) \
                $(wildcard shared/*/*.h)
 
 
-.PHONY: all lib module cli unit fuzz test clean FORCE
+.PHONY: all lib module cli unit bench-tools fuzz test clean FORCE
 
 # kept, so that a test program relinks without compiling again
 .SECONDARY: $(UNIT_OBJS)
@@ -136,6 +136,13 @@ $(BUILD)/unit/%: $(BUILD)/t/unit/%.o $(LIBTTAI)
 
 unit: $(UNIT_BINS)
 	@scripts/run-unit $(UNIT_BINS)
+
+# the benchmarks' own programs (scripts/bench.sh builds them)
+bench-tools: $(BUILD)/tools/vector-bench
+
+$(BUILD)/tools/vector-bench: $(BUILD)/scripts/bench/vector_bench.o $(LIBTTAI)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< $(LIBTTAI) $(SHARED_LIBS)
 
 # the fuzz targets: the core again, instrumented; scripts/fuzz runs them
 FUZZ_CC     ?= clang

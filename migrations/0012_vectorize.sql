@@ -17,15 +17,17 @@ CREATE TABLE vector_indexes (
     created_at   INTEGER NOT NULL
 );
 
+-- vec last: a row's first columns are in its page, and a filter on the
+-- namespace or the metadata reads no vector's overflow pages
 CREATE TABLE vectors (
     index_name   TEXT NOT NULL
                  REFERENCES vector_indexes (name) ON DELETE CASCADE,
     id           TEXT NOT NULL,
     namespace    TEXT,
-    vec          BLOB NOT NULL,
     metadata     TEXT,
+    vec          BLOB NOT NULL,
     PRIMARY KEY (index_name, id)
-) WITHOUT ROWID;
+);
 
 CREATE INDEX vectors_namespace ON vectors (index_name, namespace);
 

@@ -72,6 +72,12 @@ time), and /health's p50 and p99 on both workers meanwhile (wrk), the
 event loop's delay as a client sees it, next to the same with nothing
 streaming.
 It runs last: its feed keeps streaming once it starts.
+vector-query fills a fresh Vectorize index with VECTOR_SIZES (10000
+100000) random vectors of VECTOR_DIMS (1536) dimensions, a transaction of
+1,000 at a time (vectors/s), then times VECTOR_QUERIES (20) top-10
+queries, of all the vectors and with a metadata filter that 1 in 10
+passes (p50, p99), through the store the module and the CLI use
+(build/tools/vector-bench, scripts/bench/vector_bench.c).
 The MCP endpoints (mcp-tools-list, mcp-get-session-info, get-quotes-hit,
 get-quotes-miss) are JSON-RPC POSTs to /mcp in one session that curl
 opens first, with a token from "build/ttai token"; mcp-tools-list-2026
@@ -134,7 +140,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 scripts/bootstrap >/dev/null
-make --no-print-directory -s all
+make --no-print-directory -s all bench-tools
 
 dir=$root/build/bench
 rm -rf "$dir"
@@ -767,6 +773,17 @@ fi
 # the market-data stream: DXLINK_SYMBOLS (default 1000) symbols from the
 # DXLink mock, 10 updates a second each; the events/s taken in, the feed
 # worker's CPU, and /health's latency on both workers meanwhile
+# Vectorize: the store alone, as the module's thread pool and the CLI
+# run it, in a database of its own in the bench folder
+if wanted vector-query && [ -z "$callgrind" ]; then
+    for vn in ${VECTOR_SIZES:-10000 100000}; do
+        build/tools/vector-bench --db "$dir/vector-bench.sqlite" \
+            --vectors "$vn" --dims "${VECTOR_DIMS:-1536}" \
+            --queries "${VECTOR_QUERIES:-20}" \
+            || echo "bench.sh: vector-bench failed" >&2
+    done
+fi
+
 if wanted dxlink-feed && [ -z "$callgrind" ] && [ -n "$dx_port" ]; then
     dn=${DXLINK_SYMBOLS:-1000}
     qdb="$dir/state/d1/ttai/db.sqlite"
