@@ -1,0 +1,89 @@
+
+/*
+ * Copyright (C) ttai contributors
+ */
+
+
+#ifndef _TTAI_LLM_H_INCLUDED_
+#define _TTAI_LLM_H_INCLUDED_
+
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+
+/*
+ * LLM providers, chosen by the model's prefix as the seed's Python worker
+ * chose them: "anthropic/<model>" (the Messages API), "openai/<model>"
+ * (Chat Completions), "gemini/<model>" (generateContent), "bedrock/<model>"
+ * (the Converse API, signed with SigV4: ttai_sigv4.h) and "mock/<name>"
+ * (the mock's, which speaks Anthropic's format).  No I/O here: one
+ * request and response shape inside ttai, and each provider's format a
+ * mapping at the edge.
+ *
+ * The request:
+ *
+ *     {"system": "...", "max_tokens": N,
+ *      "messages": [{"role": "user"|"assistant", "content": [
+ *          {"type": "text", "text": "..."},
+ *          {"type": "tool_use", "id": "...", "name": "...", "input": {}},
+ *          {"type": "tool_result", "tool_use_id": "...", "content": "...",
+ *           "is_error": false}]}],
+ *      "tools": [{"name": "...", "description": "...",
+ *                 "input_schema": {...}}]}
+ *
+ * The response:
+ *
+ *     {"stop": "end"|"tool_use"|"max_tokens"|"refusal",
+ *      "content": [text and tool_use blocks, as above],
+ *      "usage": {"input": N, "output": N}}
+ *
+ * An error: {"class": "overloaded"|"rate_limited"|"server"|"auth"|
+ * "bad_request"|"unknown", "status": N, "message": "...", "retry": true
+ * for the classes worth a retry with backoff (429, 5xx, Anthropic's 529)}.
+ */
+
+typedef enum {
+    TTAI_LLM_ANTHROPIC = 0,
+    TTAI_LLM_OPENAI,
+    TTAI_LLM_GEMINI,
+    TTAI_LLM_BEDROCK,
+    TTAI_LLM_MOCK
+} ttai_llm_provider_e;
+
+#define TTAI_LLM_MODEL_MAX  128
+
+typedef struct {
+    ttai_llm_provider_e   provider;
+    char                  name[TTAI_LLM_MODEL_MAX];   /* past the prefix */
+
+    /* the variables its key is read from, NULL for the mock's */
+    const char           *key_env;
+    const char           *key_env_alt;
+} ttai_llm_model_t;
+
+
+/* "anthropic/claude-sonnet-4-20250514" into *m; -1 with err set */
+int ttai_llm_model(const char *spec, ttai_llm_model_t *m, char *err,
+    size_t errlen);
+
+/*
+ * The provider's request for req: its body (a new object) and its path
+ * (malloc'd: "/v1/messages", "/v1beta/models/<m>:generateContent", ...).
+ * NULL with err set when req is not a request.
+ */
+json_t *ttai_llm_request(const ttai_llm_model_t *m, json_t *req, char **path,
+    char *err, size_t errlen);
+
+/*
+ * The provider's answer (status, body) as the response shape, or NULL
+ * with *error an error object (a new reference).  req is the request
+ * the answer is to (Gemini names a tool's result by the tool's name: the
+ * ids are made here and read back from it).
+ */
+json_t *ttai_llm_response(const ttai_llm_model_t *m, json_t *req, int status,
+    const char *body, size_t len, json_t **error);
+
+
+#endif /* _TTAI_LLM_H_INCLUDED_ */
