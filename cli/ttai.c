@@ -31,6 +31,7 @@ static void ttai_cli_usage(FILE *out);
 static const ttai_cli_command_t  ttai_cli_commands[] = {
     { "d1", "query and migrate the local SQLite database", ttai_cli_d1 },
     { "kv", "list, get, put and delete KV keys", ttai_cli_kv },
+    { "llm", "show what the calls to LLM providers cost", ttai_cli_llm },
     { "orders", "show the audit of every attempt to trade", ttai_cli_orders },
     { "queues", "list, send to, peek at and purge queues",
       ttai_cli_queues },

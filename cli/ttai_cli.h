@@ -53,6 +53,13 @@ json_t *ttai_cli_d1_run(struct sqlite3 *db, json_t *batch);
 long long ttai_cli_now_ms(void);
 int ttai_cli_orders(int argc, char **argv);
 int ttai_cli_vectorize(int argc, char **argv);
+int ttai_cli_llm(int argc, char **argv);
+
+/*
+ * --since: "2026-12-07", "2026-12-07T15:00:00Z", or an age before now
+ * ("30m", "24h", "7d"); epoch ms, or -1 (ttai_cli_orders.c)
+ */
+long long ttai_cli_since(const char *s);
 int ttai_cli_r2(int argc, char **argv);
 int ttai_cli_state(int argc, char **argv);
 int ttai_cli_tastytrade(int argc, char **argv);

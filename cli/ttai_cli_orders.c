@@ -24,7 +24,6 @@
 
 static int ttai_cli_orders_audit(const char *db_path, const char *user,
     long long since, long long limit);
-static long long ttai_cli_orders_since(const char *s);
 
 
 static const char  ttai_cli_orders_help[] =
@@ -76,7 +75,7 @@ ttai_cli_orders(int argc, char **argv)
             user = optarg;
             break;
         case 's':
-            since = ttai_cli_orders_since(optarg);
+            since = ttai_cli_since(optarg);
             if (since < 0) {
                 fprintf(stderr, "ttai: --since \"%s\" is not a date, a "
                         "time or an age (30m, 24h, 7d)\n", optarg);
@@ -176,8 +175,8 @@ ttai_cli_orders_audit(const char *db_path, const char *user,
  * ("30m", "24h", "7d"); epoch ms, or -1
  */
 
-static long long
-ttai_cli_orders_since(const char *s)
+long long
+ttai_cli_since(const char *s)
 {
     char       *end;
     long long   n;
