@@ -52,7 +52,7 @@ is_deeply \@flat, [],
     'every file of shared/ lives in the folder of its concern';
 
 my %concerns = map { $_ => 1 } qw(core store mcp monitor oauth tastytrade
-                                  tools);
+                                  tools llm);
 my @stray = grep { m{^shared/([^/]+)/} && !$concerns{$1} } @core;
 is_deeply \@stray, [],
     'shared/ has only its named folders (README "Architecture")';
