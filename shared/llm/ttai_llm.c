@@ -97,6 +97,73 @@ ttai_llm_model(const char *spec, ttai_llm_model_t *m, char *err,
 }
 
 
+int
+ttai_llm_choose(const char *asked, const char *dflt,
+    ttai_llm_lookup_pt lookup, void *data, ttai_llm_model_t *m, char *err,
+    size_t errlen)
+{
+    size_t       i;
+    const char  *spec, *v;
+
+    spec = (asked != NULL && asked[0] != '\0') ? asked
+           : (dflt != NULL && dflt[0] != '\0') ? dflt : NULL;
+
+    if (spec == NULL) {
+        /* no model named: the mock, unless a provider has a key */
+        for (i = 0;
+             i < sizeof(ttai_llm_prefixes) / sizeof(ttai_llm_prefixes[0]);
+             i++)
+        {
+            v = ttai_llm_prefixes[i].key_env
+                ? lookup(ttai_llm_prefixes[i].key_env, data) : NULL;
+
+            if (v != NULL && v[0] != '\0') {
+                snprintf(err, errlen, "no model is named, and %s is set: "
+                         "set DEFAULT_LLM_MODEL (e.g. %sclaude-sonnet-4-"
+                         "20250514) or pass model", ttai_llm_prefixes[i]
+                         .key_env, ttai_llm_prefixes[i].prefix);
+                return -1;
+            }
+        }
+
+        spec = TTAI_LLM_MOCK_MODEL;
+    }
+
+    if (ttai_llm_model(spec, m, err, errlen) != 0) {
+        return -1;
+    }
+
+    if (m->key_env == NULL) {
+        return 0;
+    }
+
+    v = lookup(m->key_env, data);
+
+    if (m->provider == TTAI_LLM_GEMINI && (v == NULL || v[0] == '\0')) {
+        v = lookup(m->key_env_alt, data);
+    }
+
+    if (v == NULL || v[0] == '\0') {
+        snprintf(err, errlen, "the model %s needs %s: set it in .dev.vars "
+                 "(or the environment)%s", spec, m->key_env,
+                 m->provider == TTAI_LLM_GEMINI ? ", or GOOGLE_API_KEY" : "");
+        return -1;
+    }
+
+    if (m->provider == TTAI_LLM_BEDROCK) {
+        v = lookup(m->key_env_alt, data);
+
+        if (v == NULL || v[0] == '\0') {
+            snprintf(err, errlen, "the model %s needs AWS_SECRET_ACCESS_KEY "
+                     "too (and AWS_REGION): set them in .dev.vars", spec);
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
 json_t *
 ttai_llm_request(const ttai_llm_model_t *m, json_t *req, char **path,
     char *err, size_t errlen)

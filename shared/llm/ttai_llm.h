@@ -69,6 +69,22 @@ int ttai_llm_model(const char *spec, ttai_llm_model_t *m, char *err,
     size_t errlen);
 
 /*
+ * Which model a call uses: asked (a call's "model" argument), else the
+ * default (DEFAULT_LLM_MODEL), else the mock's when no provider has a
+ * key (a fresh machine runs every agent offline), else refused; and the
+ * model's key must be there: lookup(name) gives a variable's value, or
+ * NULL.  -1 with err saying which variable to set.
+ */
+
+#define TTAI_LLM_MOCK_MODEL  "mock/analyst"
+
+typedef const char *(*ttai_llm_lookup_pt)(const char *name, void *data);
+
+int ttai_llm_choose(const char *asked, const char *dflt,
+    ttai_llm_lookup_pt lookup, void *data, ttai_llm_model_t *m, char *err,
+    size_t errlen);
+
+/*
  * The provider's request for req: its body (a new object) and its path
  * (malloc'd: "/v1/messages", "/v1beta/models/<m>:generateContent", ...).
  * NULL with err set when req is not a request.

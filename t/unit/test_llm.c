@@ -130,6 +130,69 @@ test_models(void **state)
 }
 
 
+/* a variables table: "NAME=value" strings, NULL-ended */
+
+static const char *
+lookup(const char *name, void *data)
+{
+    size_t        n;
+    const char  **v;
+
+    n = strlen(name);
+
+    for (v = data; *v != NULL; v++) {
+        if (strncmp(*v, name, n) == 0 && (*v)[n] == '=') {
+            return *v + n + 1;
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+test_choose(void **state)
+{
+    char              err[256];
+    ttai_llm_model_t  m;
+
+    static const char  *none[] = { NULL };
+    static const char  *anthropic[] = { "ANTHROPIC_API_KEY=sk-x", NULL };
+    static const char  *google[] = { "GOOGLE_API_KEY=g", NULL };
+    static const char  *aws[] = { "AWS_ACCESS_KEY_ID=a", NULL };
+
+    /* a fresh machine: the mock */
+    assert_int_equal(ttai_llm_choose(NULL, NULL, lookup, none, &m, err,
+                                     sizeof(err)), 0);
+    assert_int_equal(m.provider, TTAI_LLM_MOCK);
+    assert_string_equal(m.name, "analyst");
+
+    /* a key but no model named: say what to set */
+    assert_int_equal(ttai_llm_choose(NULL, "", lookup, anthropic, &m, err,
+                                     sizeof(err)), -1);
+    assert_non_null(strstr(err, "set DEFAULT_LLM_MODEL"));
+
+    /* the default, then a call's own model over it */
+    assert_int_equal(ttai_llm_choose(NULL, "anthropic/claude-sonnet-4-"
+                                     "20250514", lookup, anthropic, &m, err,
+                                     sizeof(err)), 0);
+    assert_int_equal(m.provider, TTAI_LLM_ANTHROPIC);
+    assert_int_equal(ttai_llm_choose("mock/fast", "anthropic/x", lookup,
+                                     anthropic, &m, err, sizeof(err)), 0);
+    assert_int_equal(m.provider, TTAI_LLM_MOCK);
+
+    /* a missing key names its variable */
+    assert_int_equal(ttai_llm_choose("openai/gpt-4o", NULL, lookup,
+                                     anthropic, &m, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "needs OPENAI_API_KEY"));
+    assert_int_equal(ttai_llm_choose("gemini/g", NULL, lookup, google, &m,
+                                     err, sizeof(err)), 0);
+    assert_int_equal(ttai_llm_choose("bedrock/b", NULL, lookup, aws, &m,
+                                     err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "AWS_SECRET_ACCESS_KEY"));
+}
+
+
 static void
 test_requests(void **state)
 {
@@ -310,6 +373,7 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_models),
+        cmocka_unit_test(test_choose),
         cmocka_unit_test(test_requests),
         cmocka_unit_test(test_responses),
         cmocka_unit_test(test_errors),
