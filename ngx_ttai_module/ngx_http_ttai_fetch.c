@@ -189,7 +189,8 @@ ngx_http_ttai_fetch_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
     f->done = done;
     f->data = data;
 
-    rc = ngx_http_ttai_fetch(r, f);
+    rc = (f->service == TTAI_SERVICE_LLM) ? ngx_http_ttai_llm_fetch(r, f)
+                                          : ngx_http_ttai_fetch(r, f);
 
     if (rc == NGX_OK) {
         ngx_http_ttai_fetch_step_response(f, resp);

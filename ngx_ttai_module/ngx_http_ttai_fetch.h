@@ -105,6 +105,15 @@ ngx_int_t ngx_http_ttai_fetch_step(ngx_http_request_t *r, ttai_mcp_pending_t *p,
 void ngx_http_ttai_fetch_step_response(ngx_http_ttai_fetch_t *f,
     ttai_mcp_response_t *resp);
 
+/*
+ * ngx_http_ttai_llm.c: a tool's TTAI_SERVICE_LLM request (embeddings),
+ * made like a fetch: NGX_AGAIN, then f->done(r, f) with f->status and
+ * f->response (the chosen model and the vectors), or NGX_OK with
+ * f->error; NGX_ERROR: out of memory
+ */
+ngx_int_t ngx_http_ttai_llm_fetch(ngx_http_request_t *r,
+    ngx_http_ttai_fetch_t *f);
+
 /* ngx_http_ttai_fetch_d1.c: the same for a TTAI_PENDING_D1 step */
 ngx_int_t ngx_http_ttai_fetch_d1(ngx_http_request_t *r, ttai_mcp_pending_t *p,
     ttai_mcp_response_t *resp, ngx_http_ttai_fetch_done_pt done, void *data);
@@ -138,6 +147,10 @@ typedef struct {
     ngx_str_t                    scheme;
     ngx_str_t                    peer;        /* the address, checked */
     ngx_str_t                    host;        /* its name: Host and SNI */
+
+    /* an AWS request's X-Amz-Date and X-Amz-Security-Token (SigV4) */
+    ngx_str_t                    amz_date;
+    ngx_str_t                    amz_token;
 
     /* the response's Cache-Control, kept when want_cache_control is set */
     ngx_str_t                    cache_control;

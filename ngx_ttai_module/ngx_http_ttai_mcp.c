@@ -1124,6 +1124,7 @@ ngx_http_ttai_mcp_dispatch(ngx_http_request_t *r, ngx_http_ttai_mcp_ctx_t *ctx)
     call->toolsets = tlcf->toolsets;
     call->fixtures = tlcf->fixtures;
     call->tasks = (tmcf->workflows == 1 && tmcf->db != NULL);
+    call->agents = (call->tasks && tmcf->agents == 1);
     call->webhooks = (const char *const *) tmcf->webhook_urls;
     call->nwebhooks = tmcf->nwebhooks;
     call->split = 1;

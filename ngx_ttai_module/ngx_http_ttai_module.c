@@ -147,6 +147,20 @@ static ngx_command_t  ngx_http_ttai_commands[] = {
       offsetof(ngx_http_ttai_main_conf_t, workflows),
       NULL },
 
+    { ngx_string("ttai_agents"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ttai_main_conf_t, agents),
+      NULL },
+
+    { ngx_string("ttai_llm_budget"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_ttai_llm_budget,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("ttai_monitor"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -467,6 +481,9 @@ ngx_http_ttai_create_main_conf(ngx_conf_t *cf)
     tmcf->request_state_ttl = NGX_CONF_UNSET;
     tmcf->listen_per_user = NGX_CONF_UNSET_UINT;
     tmcf->workflows = NGX_CONF_UNSET;
+    tmcf->agents = NGX_CONF_UNSET;
+    tmcf->llm_requests = NGX_CONF_UNSET_UINT;
+    tmcf->llm_tokens = NGX_CONF_UNSET_UINT;
     tmcf->monitor = NGX_CONF_UNSET;
     tmcf->dxlink = NGX_CONF_UNSET;
     tmcf->dxlink_keepalive = NGX_CONF_UNSET;
@@ -545,7 +562,8 @@ ngx_http_ttai_init_main_conf(ngx_conf_t *cf, void *conf)
     if (ngx_http_ttai_revoked_init_conf(cf, tmcf) != NGX_CONF_OK
         || ngx_http_ttai_monitor_init_conf(cf, tmcf) != NGX_CONF_OK
         || ngx_http_ttai_dxlink_init_conf(cf, tmcf) != NGX_CONF_OK
-        || ngx_http_ttai_queue_init_conf(cf, tmcf) != NGX_CONF_OK)
+        || ngx_http_ttai_queue_init_conf(cf, tmcf) != NGX_CONF_OK
+        || ngx_http_ttai_llm_init_conf(cf, tmcf) != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;
     }

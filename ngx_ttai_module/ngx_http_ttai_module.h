@@ -88,6 +88,15 @@ typedef struct {
     /* ttai_workflows on: this server runs the workflows' turns */
     ngx_flag_t                workflows;
 
+    /*
+     * ttai_agents on: the agents' tools are listed (they need the
+     * workflows); ttai_llm_budget: a user's calls and tokens a UTC day
+     * (0: no limit)
+     */
+    ngx_flag_t                agents;
+    ngx_uint_t                llm_requests;
+    ngx_uint_t                llm_tokens;
+
     /* ttai_monitor on: this server evaluates the users' alert rules */
     ngx_flag_t                monitor;
     ngx_msec_t                monitor_interval;
@@ -248,6 +257,35 @@ ngx_int_t ngx_http_ttai_background_health(ngx_http_request_t *r,
 /* ngx_http_ttai_workflow.c: the workflows' turns */
 ngx_int_t ngx_http_ttai_workflow_init_process(ngx_cycle_t *cycle,
     ngx_http_ttai_main_conf_t *tmcf);
+
+/*
+ * ngx_http_ttai_wf_tool.c: a read-only tool called as a user, for a
+ * workflow's step; done gets the step's output (NULL: out of memory),
+ * from a posted event
+ */
+typedef void (*ngx_http_ttai_step_done_pt)(void *data, json_t *output,
+    json_t *also);
+
+ngx_int_t ngx_http_ttai_wf_tool(ngx_http_ttai_main_conf_t *tmcf,
+    const char *user, const char *request, ngx_http_ttai_step_done_pt done,
+    void *data);
+
+/* ngx_http_ttai_wf_put.c: an object put in R2, for a workflow's step */
+ngx_int_t ngx_http_ttai_wf_put(ngx_http_ttai_main_conf_t *tmcf,
+    const char *request, ngx_http_ttai_step_done_pt done, void *data);
+
+/*
+ * ngx_http_ttai_llm.c: providers.  A model's turn for a workflow's step:
+ * the output ({"model","response"} or {"model","error"}) and also, the
+ * statement that records the call, go to done
+ */
+char *ngx_http_ttai_llm_budget(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_ttai_llm_init_conf(ngx_conf_t *cf,
+    ngx_http_ttai_main_conf_t *tmcf);
+ngx_int_t ngx_http_ttai_llm_turn(ngx_http_ttai_main_conf_t *tmcf,
+    const char *user, const char *request, ngx_http_ttai_step_done_pt done,
+    void *data);
 
 /* ngx_http_ttai_mcp_ask.c: questions to a 2025 session's client */
 typedef struct ngx_http_ttai_ask_s  ngx_http_ttai_ask_t;

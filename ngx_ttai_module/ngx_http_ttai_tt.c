@@ -252,6 +252,16 @@ static ngx_http_variable_t  ngx_http_ttai_tt_vars[] = {
       offsetof(ngx_http_ttai_capture_t, host),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("ttai_upstream_amz_date"), NULL,
+      ngx_http_ttai_tt_variable,
+      offsetof(ngx_http_ttai_capture_t, amz_date),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("ttai_upstream_amz_security_token"), NULL,
+      ngx_http_ttai_tt_variable,
+      offsetof(ngx_http_ttai_capture_t, amz_token),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
     { ngx_string("ttai_user_agent"), NULL, ngx_http_ttai_tt_user_agent, 0,
       0, 0 },
 

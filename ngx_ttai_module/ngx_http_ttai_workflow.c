@@ -58,6 +58,9 @@ static ngx_int_t ngx_http_ttai_wf_turned(ngx_http_request_t *r,
     ngx_http_ttai_d1_query_t *q);
 static void ngx_http_ttai_wf_post(ngx_http_ttai_wf_worker_t *w,
     json_t *batch, ngx_http_ttai_d1_handler_pt handler);
+static void ngx_http_ttai_wf_work(ngx_http_ttai_wf_worker_t *w);
+static void ngx_http_ttai_wf_stepped(void *data, json_t *output,
+    json_t *also);
 static void ngx_http_ttai_wf_fetch(ngx_http_ttai_wf_worker_t *w);
 static ngx_int_t ngx_http_ttai_wf_fetched(ngx_http_request_t *r,
     ngx_http_ttai_fetch_t *f);
@@ -179,8 +182,7 @@ ngx_http_ttai_wf_turned(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
     ngx_http_ttai_wf_task_ended(q->result);
 
     if (w->fetch.asked) {
-        w->fetch.asked = 0;
-        ngx_http_ttai_wf_fetch(w);
+        ngx_http_ttai_wf_work(w);
         return NGX_OK;
     }
 
@@ -188,6 +190,76 @@ ngx_http_ttai_wf_turned(ngx_http_request_t *r, ngx_http_ttai_d1_query_t *q)
     ngx_http_ttai_wf_claim(w);
 
     return NGX_OK;
+}
+
+
+/*
+ * What the turn asked for: a fetch, a tool's call or a model's turn,
+ * each done by its own engine, whose outcome becomes the step
+ */
+
+static void
+ngx_http_ttai_wf_work(ngx_http_ttai_wf_worker_t *w)
+{
+    int         kind;
+    json_t     *out;
+    ngx_int_t   rc;
+
+    kind = w->fetch.asked;
+    w->fetch.asked = 0;
+
+    if (kind == TTAI_WF_FETCH) {
+        ngx_http_ttai_wf_fetch(w);
+        return;
+    }
+
+    rc = (kind == TTAI_WF_TOOL)
+         ? ngx_http_ttai_wf_tool(w->tmcf, w->fetch.user, w->fetch.request,
+                                 ngx_http_ttai_wf_stepped, w)
+         : (kind == TTAI_WF_PUT)
+         ? ngx_http_ttai_wf_put(w->tmcf, w->fetch.request,
+                                ngx_http_ttai_wf_stepped, w)
+         : ngx_http_ttai_llm_turn(w->tmcf, w->fetch.user, w->fetch.request,
+                                  ngx_http_ttai_wf_stepped, w);
+
+    /* each engine took what it needs of the request */
+    free(w->fetch.request);
+    w->fetch.request = NULL;
+
+    if (rc == NGX_OK) {
+        return;
+    }
+
+    out = (kind == TTAI_WF_TOOL)
+          ? json_pack("{s:s, s:b}", "text", "ttai ran out of memory",
+                      "is_error", 1)
+          : (kind == TTAI_WF_PUT)
+          ? json_pack("{s:s}", "error", "the object could not be written "
+                      "(no state folder or thread pool, or no memory)")
+          : json_pack("{s:{s:s, s:s, s:b}}", "error", "class", "ttai",
+                      "message", "ttai ran out of memory", "retry", 1);
+
+    ngx_http_ttai_wf_stepped(w, out, NULL);
+    json_decref(out);
+}
+
+
+static void
+ngx_http_ttai_wf_stepped(void *data, json_t *output, json_t *also)
+{
+    ngx_http_ttai_wf_worker_t *w = data;
+
+    if (output == NULL) {
+        /* no memory: the lease passes, and a later claim runs it again */
+        json_decref(also);
+        ngx_http_ttai_loop_rest(&w->loop);
+        return;
+    }
+
+    ngx_http_ttai_wf_post(w, ttai_workflow_wrote(w->id, (char *) w->lease,
+                                                 &w->fetch, output, also,
+                                                 ngx_http_ttai_wf_now()),
+                          ngx_http_ttai_wf_turned);
 }
 
 

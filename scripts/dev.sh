@@ -111,6 +111,16 @@ dev_var() {
     printf '%s' "$v"
 }
 
+# 1: .dev.vars has an LLM provider's key, whose host is looked up
+llm_online() {
+    local k
+    for k in ANTHROPIC_API_KEY OPENAI_API_KEY GEMINI_API_KEY GOOGLE_API_KEY \
+             AWS_ACCESS_KEY_ID; do
+        [ -n "$(dev_var "$k")" ] && { echo 1; return; }
+    done
+    echo 0
+}
+
 # which TastyTrade: the mock unless credentials say otherwise
 tastytrade_env() {
     local env
@@ -215,7 +225,7 @@ render_conf() {
     if [ "$mcp_port" = 8787 ] && [ "$worker_port" = 8788 ] \
        && [ "$mock_port" = 8789 ] && [ "$dxlink_port" = 8790 ] \
        && [ "$services" = "mcp worker" ] \
-       && [ "$tt_env" = mock ]; then
+       && [ "$tt_env" = mock ] && [ "$(llm_online)" = 0 ]; then
         conf=conf/dev.conf
         return
     fi
@@ -224,9 +234,10 @@ render_conf() {
     conf=.ttai/run/dev.conf
     only="$services"
     [ "$tt_env" = mock ] && only="$only mock"
-    # off the mock, the market-data stream's host is a name to look up
+    # off the mock, the market-data stream's host is a name to look up, as
+    # are the LLM providers' hosts
     ns=
-    if [ "$tt_env" != mock ]; then
+    if [ "$tt_env" != mock ] || [ "$(llm_online)" = 1 ]; then
         ns=$(awk '$1 == "nameserver" { print $2; exit }' /etc/resolv.conf \
              2>/dev/null || true)
     fi
@@ -264,6 +275,7 @@ render_conf() {
             sub(/include mock\//, "include " confdir "/mock/")
             sub(/include oauth\//, "include " confdir "/oauth/")
             sub(/include monitor\//, "include " confdir "/monitor/")
+            sub(/include llm\//, "include " confdir "/llm/")
             if (block == "" || index(only, block)) print
         }
         /^[[:space:]]*# end (mcp|worker|mock)/ { block = "" }

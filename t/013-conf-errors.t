@@ -196,7 +196,7 @@ is $rc, 0, 'ttai_oauth_revoked_zone loads when right' or diag $out;
 my $mcp = "$env ttai_mcp_sessions s 1m snapshot=off;";
 my %toolsets = (
     'ttai_mcp_toolsets market billing;'
-        => qr/unknown toolset "billing" in "ttai_mcp_toolsets": the toolsets are "account", "market", "orders", "trading", or "all"/,
+        => qr/unknown toolset "billing" in "ttai_mcp_toolsets": the toolsets are "account", "market", "orders", "trading", "agents", or "all"/,
     'ttai_mcp_toolsets Market;' => qr/unknown toolset "Market"/,
     'ttai_mcp_toolsets;'
         => qr/invalid number of arguments in "ttai_mcp_toolsets" directive/,
@@ -250,6 +250,12 @@ for my $bad (
     [ 'ttai_trading on; ttai_trading_confirm_ttl 1s;',
       qr/"ttai_trading_confirm_ttl" is from 5s to 10m/ ],
     [ 'ttai_trading maybe;', qr/invalid value "maybe" in "ttai_trading"/ ],
+    [ 'ttai_agents on;',
+      qr/"ttai_agents on" needs "ttai_workflows on" and the database/ ],
+    [ 'ttai_workflows on; ttai_agents on; ttai_llm_budget calls=3;',
+      qr/ttai_llm_budget takes requests=N and tokens=N, not "calls=3"/ ],
+    [ 'ttai_workflows on; ttai_agents on; ttai_llm_budget tokens=many;',
+      qr/ttai_llm_budget: "tokens=many" is not a number/ ],
 ) {
     ($rc, $out) = nginx_t($dir, http => "$env $db $bad->[0]");
     isnt $rc, 0, "$bad->[0] does not load";

@@ -24,6 +24,11 @@ const ttai_secret_spec_t  ttai_secret_specs[] = {
     { "AWS_ACCESS_KEY_ID", 0 },
     { "AWS_SECRET_ACCESS_KEY", 0 },
     { "AWS_REGION_NAME", 0 },
+    { "AWS_REGION", 0 },
+    { "AWS_SESSION_TOKEN", 0 },
+    { "GEMINI_API_KEY", 0 },
+    { "DEFAULT_LLM_MODEL", 0 },
+    { "DEFAULT_EMBEDDING_MODEL", 0 },
     { NULL, 0 }
 };
 

@@ -44,7 +44,6 @@ static json_t *ttai_llm_from_anthropic(json_t *a);
 static json_t *ttai_llm_from_openai(json_t *o);
 static json_t *ttai_llm_from_gemini(json_t *g);
 static json_t *ttai_llm_from_bedrock(json_t *b);
-static json_t *ttai_llm_error(int status, json_t *body, const char *fallback);
 static const char *ttai_llm_tool_name(json_t *req, const char *id);
 static json_t *ttai_llm_usage(json_t *in, json_t *out);
 static json_t *ttai_llm_text_of(json_t *content);
@@ -94,6 +93,18 @@ ttai_llm_model(const char *spec, ttai_llm_model_t *m, char *err,
              "bedrock/<model> or mock/<name>", spec ? spec : "");
 
     return -1;
+}
+
+
+const char *
+ttai_llm_provider_name(ttai_llm_provider_e provider)
+{
+    static const char *const  names[] = {
+        "anthropic", "openai", "gemini", "bedrock", "mock"
+    };
+
+    return (unsigned) provider < sizeof(names) / sizeof(names[0])
+           ? names[provider] : "unknown";
 }
 
 
@@ -778,7 +789,7 @@ ttai_llm_from_bedrock(json_t *b)
  * OpenAI and Gemini, {"message"} for Bedrock)
  */
 
-static json_t *
+json_t *
 ttai_llm_error(int status, json_t *body, const char *fallback)
 {
     const char  *class, *msg;
@@ -793,7 +804,8 @@ ttai_llm_error(int status, json_t *body, const char *fallback)
         msg = fallback ? fallback : "the provider gave no reason";
     }
 
-    class = (status == 529 || status == 503) ? "overloaded"
+    class = (status == 0) ? "unavailable"
+            : (status == 529 || status == 503) ? "overloaded"
             : status == 429 ? "rate_limited"
             : status >= 500 ? "server"
             : (status == 401 || status == 403) ? "auth"
@@ -803,6 +815,7 @@ ttai_llm_error(int status, json_t *body, const char *fallback)
     return json_pack("{s:s, s:i, s:s, s:b}", "class", class, "status",
                      status, "message", msg, "retry",
                      strcmp(class, "overloaded") == 0
+                     || strcmp(class, "unavailable") == 0
                      || strcmp(class, "rate_limited") == 0
                      || strcmp(class, "server") == 0);
 }

@@ -64,6 +64,9 @@ typedef struct {
 } ttai_llm_model_t;
 
 
+/* "anthropic", "openai", ...: the prefix without its slash */
+const char *ttai_llm_provider_name(ttai_llm_provider_e provider);
+
 /* "anthropic/claude-sonnet-4-20250514" into *m; -1 with err set */
 int ttai_llm_model(const char *spec, ttai_llm_model_t *m, char *err,
     size_t errlen);
@@ -100,6 +103,34 @@ json_t *ttai_llm_request(const ttai_llm_model_t *m, json_t *req, char **path,
  */
 json_t *ttai_llm_response(const ttai_llm_model_t *m, json_t *req, int status,
     const char *body, size_t len, json_t **error);
+
+
+/*
+ * The error object of a provider's answer of status (body: its JSON, or
+ * NULL); fallback says why when the body does not.  Status 0 (no answer)
+ * is "unavailable", worth a retry.
+ */
+json_t *ttai_llm_error(int status, json_t *body, const char *fallback);
+
+
+/*
+ * Embeddings (ttai_llm_embed.c), for the notes' vector index: which
+ * model (DEFAULT_EMBEDDING_MODEL, else OpenAI's or Gemini's when their
+ * key is set, else the mock's), the provider's request for texts (an
+ * array of strings) and its answer as an array of vectors.  Anthropic
+ * and Bedrock's models here give no embeddings: refused, saying which
+ * models do.
+ */
+#define TTAI_LLM_MOCK_EMBED       "mock/embed"
+#define TTAI_LLM_OPENAI_EMBED     "openai/text-embedding-3-small"
+#define TTAI_LLM_GEMINI_EMBED     "gemini/text-embedding-004"
+
+int ttai_llm_choose_embedding(const char *dflt, ttai_llm_lookup_pt lookup,
+    void *data, ttai_llm_model_t *m, char *err, size_t errlen);
+json_t *ttai_llm_embed_request(const ttai_llm_model_t *m, json_t *texts,
+    char **path, char *err, size_t errlen);
+json_t *ttai_llm_embed_response(const ttai_llm_model_t *m, size_t n,
+    int status, const char *body, size_t len, json_t **error);
 
 
 #endif /* _TTAI_LLM_H_INCLUDED_ */

@@ -148,6 +148,12 @@ typedef struct {
     const struct ttai_order_conf_s  *trading;
     const unsigned char             *trading_key;
     int                              trade_granted;
+
+    /*
+     * 1: the agents' toolset is listed and called (ttai_agents on, where
+     * the workflows behind them run)
+     */
+    int                              agents;
 } ttai_mcp_call_t;
 
 
@@ -284,6 +290,11 @@ typedef struct {
 #define TTAI_SERVICE_TASTYTRADE   0    /* the TastyTrade API, as the user */
 #define TTAI_SERVICE_WORKER       1    /* the worker service (the seed's
                                           Python worker), as the user */
+/*
+ * An LLM provider's embeddings: body {"model"?, "input": [texts]}; the
+ * response {"model", "vectors": [[...], ...]} (ttai_llm.h)
+ */
+#define TTAI_SERVICE_LLM          2
 
 /* what a waiting tool needs */
 #define TTAI_PENDING_HTTP         0    /* one request, maybe cached */

@@ -44,6 +44,7 @@ const char *const  ttai_toolsets[TTAI_TOOLSETS_MAX + 1] = {
     "market",
     "orders",
     "trading",
+    "agents",
     NULL
 };
 
@@ -88,6 +89,13 @@ static const ttai_tool_impl_t  *ttai_tools_shipped[] = {
     &ttai_tool_get_candles,
     &ttai_tool_get_position_greeks,
 
+    /* the agents and the journal (ttai_tool_agents.c, _notes.c) */
+    &ttai_tool_analyze_portfolio,
+    &ttai_tool_review_trade,
+    &ttai_tool_daily_brief,
+    &ttai_tool_save_note,
+    &ttai_tool_search_notes,
+
     NULL
 };
 
@@ -117,6 +125,11 @@ ttai_tools_register_all(ttai_mcp_server_t *srv)
         if (ttai_mcp_register_tool(srv, &tool) != 0) {
             return -1;
         }
+    }
+
+    /* the agents' work is a workflow, a task for a client that takes them */
+    if (ttai_tool_agents_register(srv) != 0) {
+        return -1;
     }
 
     /* a declaration without its behaviour is a mistake too */
@@ -399,6 +412,11 @@ ttai_mcp_toolsets(const ttai_mcp_call_t *call)
     if (call->trading == NULL || !call->trade_granted) {
         selected &= ~ttai_toolset(TTAI_TOOLSET_TRADING,
                                  sizeof(TTAI_TOOLSET_TRADING) - 1);
+    }
+
+    if (!call->agents) {
+        selected &= ~ttai_toolset(TTAI_TOOLSET_AGENTS,
+                                 sizeof(TTAI_TOOLSET_AGENTS) - 1);
     }
 
     return selected | (call->fixtures ? TTAI_MCP_FIXTURES : 0);

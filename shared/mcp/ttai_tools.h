@@ -130,13 +130,19 @@ typedef struct {
  * every toolset.  A tool of no toolset is always listed.
  */
 
-#define TTAI_TOOLSETS_MAX      5
+#define TTAI_TOOLSETS_MAX      6
 
 /*
  * The toolset of the tools that change an account: listed only where
  * trading is on and the user granted it (ttai_mcp_call_t.trading)
  */
 #define TTAI_TOOLSET_TRADING   "trading"
+
+/*
+ * The agents' toolset (analyses and the journal): listed only where the
+ * workflows behind them run (ttai_mcp_call_t.agents)
+ */
+#define TTAI_TOOLSET_AGENTS    "agents"
 
 /* the names, in bit order, ending with NULL */
 extern const char *const  ttai_toolsets[];
@@ -239,6 +245,16 @@ extern const ttai_tool_impl_t  ttai_tool_get_greeks;
 extern const ttai_tool_impl_t  ttai_tool_find_strikes_by_delta;
 extern const ttai_tool_impl_t  ttai_tool_get_candles;
 extern const ttai_tool_impl_t  ttai_tool_get_position_greeks;
+
+/* the agents (ttai_tool_agents.c) and the journal (ttai_tool_notes.c) */
+extern const ttai_tool_impl_t  ttai_tool_analyze_portfolio;
+extern const ttai_tool_impl_t  ttai_tool_review_trade;
+extern const ttai_tool_impl_t  ttai_tool_daily_brief;
+extern const ttai_tool_impl_t  ttai_tool_save_note;
+extern const ttai_tool_impl_t  ttai_tool_search_notes;
+
+/* the agents' tools run as tasks: their workflows, by the same names */
+int ttai_tool_agents_register(ttai_mcp_server_t *srv);
 
 /*
  * Prompts: templates a user picks from a menu.  get fills *result with a

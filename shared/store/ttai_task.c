@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "ttai_d1.h"
+#include "ttai_agent.h"
 #include "ttai_task.h"
 
 
@@ -44,7 +45,12 @@ ttai_task_get(const char *id, const char *user)
                ttai_d1_stmt(
                    "SELECT t.id, t.tool, t.ttl_ms, t.poll_ms, t.created_at, "
                    "i.status, i.output, i.error, i.updated_at, "
-                   "i.waiting_for FROM tasks t JOIN workflow_instances i "
+                   "i.waiting_for, (SELECT count(*) FROM workflow_steps s "
+                   "WHERE s.instance_id = t.id AND s.status = 'complete') "
+                   "AS steps_done, (SELECT name FROM workflow_steps s "
+                   "WHERE s.instance_id = t.id AND s.status = 'complete' "
+                   "ORDER BY seq DESC LIMIT 1) AS last_step "
+                   "FROM tasks t JOIN workflow_instances i "
                    "ON i.id = t.id WHERE t.id = ?1 AND t.user_id = ?2",
                    json_pack("[s, s]", id, user)),
                ttai_d1_stmt(
@@ -177,9 +183,24 @@ ttai_task_status(const char *st)
 }
 
 
+/* 1: the task is an agent's, whose steps say how far it is */
+
+static int
+ttai_task_agent(json_t *row)
+{
+    const char  *tool;
+
+    tool = json_string_value(json_object_get(row, "tool"));
+
+    return tool != NULL && (strcmp(tool, "analyze_portfolio") == 0
+                            || strcmp(tool, "review_trade") == 0);
+}
+
+
 json_t *
 ttai_task_object(json_t *row, int detailed)
 {
+    char         msg[160];
     json_t      *task, *v;
     const char  *status, *st, *text;
 
@@ -212,6 +233,23 @@ ttai_task_object(json_t *row, int detailed)
 
     if (!detailed) {
         return task;
+    }
+
+    if (strcmp(status, "working") == 0 && ttai_task_agent(row)) {
+        /* where an analysis is: its steps done, the last one said */
+        snprintf(msg, sizeof(msg), "%lld steps done; ",
+                 (long long) json_integer_value(json_object_get(row,
+                                                          "steps_done")));
+        ttai_agent_step_said(json_string_value(json_object_get(row,
+                                                              "last_step")),
+                             msg + strlen(msg), sizeof(msg) - strlen(msg));
+
+        if (json_object_set_new(task, "statusMessage", json_string(msg))
+            != 0)
+        {
+            json_decref(task);
+            return NULL;
+        }
     }
 
     if (strcmp(status, "completed") == 0) {

@@ -18,6 +18,11 @@
 #include "ttai_vector.h"
 
 
+static json_t *ttai_vector_index(const char *name, int dims,
+    const char *metric, const char *description, long long now,
+    int or_ignore, char *err, size_t errlen);
+
+
 /*
  * Vectorize on SQLite: see ttai_vector.h.  Vectors are stored as float32
  * little-endian, 4 bytes a dimension, which is what every machine this
@@ -175,6 +180,25 @@ json_t *
 ttai_vector_create(const char *name, int dims, const char *metric,
     const char *description, long long now, char *err, size_t errlen)
 {
+    return ttai_vector_index(name, dims, metric, description, now, 0, err,
+                             errlen);
+}
+
+
+json_t *
+ttai_vector_ensure(const char *name, int dims, const char *metric,
+    const char *description, long long now, char *err, size_t errlen)
+{
+    return ttai_vector_index(name, dims, metric, description, now, 1, err,
+                             errlen);
+}
+
+
+static json_t *
+ttai_vector_index(const char *name, int dims, const char *metric,
+    const char *description, long long now, int or_ignore, char *err,
+    size_t errlen)
+{
     if (!ttai_vector_name_ok(name)) {
         snprintf(err, errlen, "an index name is 1 to %d of a-z, 0-9, - and "
                  "_", TTAI_VECTOR_NAME_MAX);
@@ -197,9 +221,13 @@ ttai_vector_create(const char *name, int dims, const char *metric,
         return NULL;
     }
 
-    return ttai_d1_stmt("INSERT INTO vector_indexes (name, dimensions, "
-                        "metric, description, created_at) VALUES "
-                        "(?, ?, ?, ?, ?)",
+    return ttai_d1_stmt(or_ignore
+                        ? "INSERT OR IGNORE INTO vector_indexes (name, "
+                          "dimensions, metric, description, created_at) "
+                          "VALUES (?, ?, ?, ?, ?)"
+                        : "INSERT INTO vector_indexes (name, dimensions, "
+                          "metric, description, created_at) VALUES "
+                          "(?, ?, ?, ?, ?)",
                         json_pack("[s, i, s, s?, I]", name, dims, metric,
                                   description, (json_int_t) now));
 }

@@ -45,6 +45,10 @@ int ttai_vector_name_ok(const char *name);
 /* the statements; NULL with err set (a sentence) when an input is bad */
 json_t *ttai_vector_create(const char *name, int dims, const char *metric,
     const char *description, long long now, char *err, size_t errlen);
+/* the same, unless the index exists already (then as it is) */
+json_t *ttai_vector_ensure(const char *name, int dims, const char *metric,
+    const char *description, long long now, char *err, size_t errlen);
+
 json_t *ttai_vector_drop(const char *name);
 json_t *ttai_vector_info(const char *name);
 json_t *ttai_vector_list(void);

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "ttai_agent.h"
 #include "ttai_d1.h"
 #include "ttai_workflow.h"
 
@@ -49,6 +50,21 @@ static const ttai_workflow_t  ttai_workflow_table[] = {
       "the user, then answers", ttai_wf_confirm_delete, 1, 0 },
     { "multi_input", "The task of the fixture multi_input: two questions "
       "at once, answered in one round or two", ttai_wf_multi_input, 1, 0 },
+
+    /*
+     * The agents (ttai_agent.h): a model's turn is retried by the agent
+     * itself, with steps of its own; a step that fails here is a tool's
+     * or the database's, tried again once
+     */
+    { "analyze_portfolio", "The agent analyze_portfolio: the account's "
+      "balances, positions, greeks and metrics, then the model's analysis",
+      ttai_wf_analyze_portfolio, 2, 1000 },
+    { "review_trade", "The agent review_trade: params.order's dry run, "
+      "metrics and chain, then the model's critique",
+      ttai_wf_review_trade, 2, 1000 },
+    { "daily_brief", "The agent daily_brief: the account's day, the "
+      "model's brief, saved as a note and in R2", ttai_wf_daily_brief, 2,
+      1000 },
 
     { NULL, NULL, NULL, 0, 0 }
 };
@@ -111,7 +127,9 @@ ttai_workflow_claim(const char *lease, long long now_ms, long lease_ms)
                    "workflow_instances WHERE status IN ('queued', 'running', "
                    "'waiting') AND wake_at <= ?2 AND lease_until < ?2 "
                    "ORDER BY wake_at LIMIT 1) "
-                   "RETURNING id, workflow, status, params",
+                   "RETURNING id, workflow, status, params, (SELECT "
+                   "user_id FROM tasks WHERE tasks.id = "
+                   "workflow_instances.id) AS user_id",
                    json_pack("[s, I, I]", lease, (json_int_t) now_ms,
                              (json_int_t) lease_ms)),
                ttai_d1_stmt(
@@ -274,6 +292,11 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
     ctx.steps = done;
     ctx.attempts = attempts;
     ctx.now_ms = now_ms;
+    ctx.user = json_string_value(json_object_get(inst, "user_id"));
+
+    if (ctx.user == NULL) {
+        ctx.user = json_string_value(json_object_get(params, "user"));
+    }
 
     for (n = 0; def != NULL; n++) {
         if (n == max_steps) {
@@ -285,6 +308,7 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
 
         if (def->run(&ctx, &a) != 0) {
             json_decref(a.output);
+            json_decref(a.request);
             goto nomem;
         }
 
@@ -369,9 +393,30 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
             break;
         }
 
+        if (a.kind == TTAI_WF_TOOL || a.kind == TTAI_WF_LLM
+            || a.kind == TTAI_WF_PUT)
+        {
+            /* the shell does it; the instance keeps its lease meanwhile */
+            fetch->request = json_dumps(a.request, JSON_COMPACT);
+            json_decref(a.request);
+
+            if (fetch->request == NULL) {
+                goto nomem;
+            }
+
+            fetch->asked = a.kind;
+            snprintf(fetch->name, sizeof(fetch->name), "%s", a.name);
+            snprintf(fetch->user, sizeof(fetch->user), "%s", a.user);
+            fetch->seq = ++seq;
+            final = "fetching";
+            break;
+        }
+
+        json_decref(a.request);
+
         if (a.kind == TTAI_WF_FETCH) {
             /* the shell fetches; the instance keeps its lease meanwhile */
-            fetch->asked = 1;
+            fetch->asked = TTAI_WF_FETCH;
             snprintf(fetch->name, sizeof(fetch->name), "%s", a.name);
             snprintf(fetch->path, sizeof(fetch->path), "%s", a.path);
             snprintf(fetch->user, sizeof(fetch->user), "%s", a.user);
@@ -503,6 +548,9 @@ ttai_workflow_turn(json_t *claim_results, const char *lease,
 
 nomem:
 
+    free(fetch->request);
+    memset(fetch, 0, sizeof(ttai_wf_fetch_t));
+
     json_decref(batch);
     json_decref(params);
     json_decref(done);
@@ -517,7 +565,6 @@ ttai_workflow_fetched(const char *id, const char *lease,
     const ttai_wf_fetch_t *fetch, int status, const char *body, size_t len,
     const char *error, long long now_ms)
 {
-    char    *text;
     json_t  *batch, *out, *parsed;
 
     parsed = (body != NULL) ? json_loadb(body, len, JSON_DECODE_ANY, NULL)
@@ -529,10 +576,27 @@ ttai_workflow_fetched(const char *id, const char *lease,
 
     out = json_pack("{s:i, s:o?, s:s?}", "status", status, "body", parsed,
                     "error", status == 0 ? error : NULL);
-    text = out ? json_dumps(out, JSON_COMPACT) : NULL;
+    if (out == NULL) {
+        return NULL;
+    }
+
+    batch = ttai_workflow_wrote(id, lease, fetch, out, NULL, now_ms);
     json_decref(out);
 
-    batch = json_array();
+    return batch;
+}
+
+
+json_t *
+ttai_workflow_wrote(const char *id, const char *lease,
+    const ttai_wf_fetch_t *fetch, json_t *output, json_t *also,
+    long long now_ms)
+{
+    char    *text;
+    json_t  *batch;
+
+    text = json_dumps(output, JSON_COMPACT | JSON_ENCODE_ANY);
+    batch = (also != NULL) ? also : json_array();
 
     if (text == NULL || batch == NULL
         || ttai_d1_push(batch, ttai_d1_stmt(

@@ -35,6 +35,26 @@
 #define TTAI_WF_FAIL        6
 #define TTAI_WF_FETCH       7      /* a GET of TastyTrade's, as a user */
 
+/*
+ * A read-only tool of ttai's, called as a user: request is
+ * {"name","arguments"}; the step's output {"text","is_error",
+ * "structured"?} (ttai_agent.h)
+ */
+#define TTAI_WF_TOOL        8
+
+/*
+ * A model's turn, as a user: request is {"model"?, "request"} (the core's
+ * shape, ttai_llm.h); the step's output {"model","response"} or
+ * {"model","error"}, its call recorded with it (ttai_llm_usage.h)
+ */
+#define TTAI_WF_LLM         9
+
+/*
+ * An object put in R2: request is {"bucket","key","body","content_type"};
+ * the step's output {"bucket","key","size"} or {"error"}
+ */
+#define TTAI_WF_PUT         10
+
 
 typedef struct {
     const char  *id;
@@ -42,6 +62,9 @@ typedef struct {
     json_t      *steps;        /* name: output, of the completed steps */
     json_t      *attempts;     /* name: failed attempts so far */
     long long    now_ms;
+
+    /* whose work it is: its task's user, else params.user, else NULL */
+    const char  *user;
 } ttai_wf_ctx_t;
 
 
@@ -53,17 +76,23 @@ typedef struct {
     char         event[TTAI_WF_NAME_MAX + 1];  /* WAIT */
     char         error[256];   /* RETRY, FAIL */
     char         path[512];    /* FETCH: with its query, escaped */
-    char         user[128];    /* FETCH: whose token */
+    char         user[128];    /* FETCH, TOOL, LLM: whose token */
+    json_t      *request;      /* TOOL, LLM, PUT: taken by the turn */
 } ttai_wf_action_t;
 
 
-/* a turn that ends with a fetch: the shell makes it, then fetched() */
+/*
+ * A turn that ends with work for the shell (a fetch, a tool, a model's
+ * turn): the shell does it, then fetched() or wrote() records it
+ */
 typedef struct {
-    int          asked;
+    int          asked;        /* the kind: TTAI_WF_FETCH, _TOOL, _LLM,
+                                  _PUT */
     char         name[TTAI_WF_NAME_MAX + 1];
     long long    seq;
     char         path[512];
     char         user[128];
+    char        *request;      /* TOOL, LLM, PUT: JSON text; free() it */
 } ttai_wf_fetch_t;
 
 
@@ -124,6 +153,15 @@ json_t *ttai_workflow_turn(json_t *claim_results, const char *lease,
 json_t *ttai_workflow_fetched(const char *id, const char *lease,
     const ttai_wf_fetch_t *fetch, int status, const char *body, size_t len,
     const char *error, long long now_ms);
+
+/*
+ * The tool or model's turn a turn asked for is done: output is the
+ * step's (a reference is taken), written after the statements of also
+ * (NULL: none; taken), and the lease given back
+ */
+json_t *ttai_workflow_wrote(const char *id, const char *lease,
+    const ttai_wf_fetch_t *fetch, json_t *output, json_t *also,
+    long long now_ms);
 
 json_t *ttai_workflow_event(const char *id, const char *name,
     const char *payload, long long now_ms);

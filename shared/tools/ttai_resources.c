@@ -51,6 +51,10 @@ static const ttai_resource_t  ttai_resources[] = {
       "The balances of one account, by its number.",
       "application/json", "get_balances", NULL, "account" },
 
+    { "ttai://journal", "journal", "Journal",
+      "The user's newest journal notes and daily briefs (save_note, "
+      "daily_brief), newest first.",
+      "application/json", "search_notes", NULL, "agents" },
     { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -45,7 +45,8 @@ tools_list(ttai_mcp_server_t *srv, size_t *page)
     call.sub = "tt-user-1";
     call.stateless = 1;
 
-    /* every tool: the trading ones too */
+    /* every tool: the trading ones and the agents' too */
+    call.agents = 1;
     call.trading = &trading;
     call.trading_key = key;
     call.trade_granted = 1;

@@ -34,6 +34,7 @@
 #define MARKET   0x02
 #define ORDERS   0x04
 #define TRADING  0x08
+#define AGENTS   0x10
 
 
 static ttai_mcp_server_t  *srv;
@@ -73,6 +74,11 @@ static const struct {
     { "find_strikes_by_delta", MARKET },
     { "get_candles", MARKET },
     { "get_position_greeks", ACCOUNT },
+    { "analyze_portfolio", AGENTS },
+    { "review_trade", AGENTS },
+    { "daily_brief", AGENTS },
+    { "save_note", AGENTS },
+    { "search_notes", AGENTS },
 };
 
 #define NSHIPPED  (sizeof(shipped) / sizeof(shipped[0]))
@@ -112,7 +118,8 @@ selecting(unsigned toolsets)
     call.stateless = 1;
     call.toolsets = toolsets;
 
-    /* a server that trades, and a user who allowed it */
+    /* a server that trades and runs the agents, and a user who allowed it */
+    call.agents = 1;
     call.trading = &trading;
     call.trading_key = key;
     call.trade_granted = 1;
@@ -174,7 +181,8 @@ test_names(void **state)
     assert_string_equal(ttai_toolsets[1], "market");
     assert_string_equal(ttai_toolsets[2], "orders");
     assert_string_equal(ttai_toolsets[3], "trading");
-    assert_null(ttai_toolsets[4]);
+    assert_string_equal(ttai_toolsets[4], "agents");
+    assert_null(ttai_toolsets[5]);
 
     assert_int_equal(ttai_toolset("account", 7), ACCOUNT);
     assert_int_equal(ttai_toolset("market", 6), MARKET);
@@ -189,8 +197,9 @@ test_names(void **state)
     assert_int_equal(ttai_toolset("all", 3), 0);
 
     assert_int_equal(ttai_toolset("trading", 7), TRADING);
+    assert_int_equal(ttai_toolset("agents", 6), AGENTS);
     assert_int_equal(ttai_toolsets_all(),
-                     ACCOUNT | MARKET | ORDERS | TRADING);
+                     ACCOUNT | MARKET | ORDERS | TRADING | AGENTS);
 }
 
 
@@ -263,13 +272,14 @@ test_pages_per_selection(void **state)
     /* each selection's page is kept, serialized, and answered again */
     assert_non_null(srv->tools_pages[MARKET]);
     assert_non_null(srv->tools_pages[ORDERS]);
-    assert_non_null(srv->tools_pages[ACCOUNT | MARKET | ORDERS | TRADING]);
+    assert_non_null(srv->tools_pages[ACCOUNT | MARKET | ORDERS | TRADING
+                                  | AGENTS]);
     assert_null(srv->tools_pages[ACCOUNT]);
 
     assert_non_null(strstr(first[0], srv->tools_pages[MARKET]));
     assert_non_null(strstr(first[2],
                            srv->tools_pages[ACCOUNT | MARKET | ORDERS
-                                            | TRADING]));
+                                            | TRADING | AGENTS]));
 
     assert_string_not_equal(first[0], first[1]);
     assert_string_not_equal(first[0], first[2]);
@@ -282,7 +292,7 @@ test_pages_per_selection(void **state)
     }
 
     /* every toolset named is the same selection as none */
-    call = selecting(ACCOUNT | MARKET | ORDERS | TRADING);
+    call = selecting(ACCOUNT | MARKET | ORDERS | TRADING | AGENTS);
     again = answer(srv, &call, body);
     assert_string_equal(again, first[2]);
     free(again);
@@ -479,6 +489,49 @@ test_trading_needs_both(void **state)
 }
 
 
+/* the agents' tools exist only where the workflows behind them run */
+
+static void
+test_agents_need_workflows(void **state)
+{
+    char             *text;
+    json_t           *r, *t;
+    size_t            i;
+    ttai_mcp_call_t   call;
+
+    static const char  body[] =
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+        "\"params\":{\"name\":\"analyze_portfolio\",\"arguments\":{}}}";
+
+    call = selecting(0);
+    call.agents = 0;
+
+    r = list(&call, NULL);
+
+    json_array_foreach(json_object_get(r, "tools"), i, t) {
+        assert_null(strstr(json_string_value(json_object_get(t, "name")),
+                           "_notes"));
+        assert_string_not_equal(json_string_value(json_object_get(t,
+                                                                  "name")),
+                                "analyze_portfolio");
+    }
+
+    assert_int_equal(json_array_size(json_object_get(r, "tools")),
+                     NSHIPPED - 5);
+    json_decref(r);
+
+    text = answer(srv, &call, body);
+    assert_non_null(strstr(text, "Unknown tool: analyze_portfolio"));
+    free(text);
+
+    /* and where they run, they are listed */
+    call.agents = 1;
+    r = list(&call, NULL);
+    assert_int_equal(json_array_size(json_object_get(r, "tools")), NSHIPPED);
+    json_decref(r);
+}
+
+
 /*
  * Text from TastyTrade or a user stays on its line, inside its quotes,
  * however it tries to look like ttai's own
@@ -548,6 +601,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_call_outside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trading_needs_both, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_agents_need_workflows, setup,
                                         teardown),
         cmocka_unit_test(test_untrusted_text),
         cmocka_unit_test_setup_teardown(test_unknown_toolset, setup,

@@ -30,7 +30,10 @@ my $JSON = JSON::PP->new->canonical;
 # env, environment (ttai_environment; development), fixtures (the mock's
 # fixtures folder; conf/mock/fixtures), market (the mock's session: open
 # or closed; the clock's by default), valgrind (nginx runs under
-# memcheck: Ttai::Util::valgrind_records reads its stderr).  A text that names a port of the caller's may be a sub that
+# memcheck: Ttai::Util::valgrind_records reads its stderr), llm (the
+# workflows and the agents, with the mock LLM provider of conf/mock/llm.js
+# on the mock's port, reached through conf/llm/location.conf).  A text
+# that names a port of the caller's may be a sub that
 # returns it, with the port's variable in ports => [ \$port, ... ]:
 # should that port be taken when nginx starts, the variable gets a new
 # one and the configuration is written again.
@@ -92,6 +95,14 @@ http {
     ttai_tastytrade_rate $rate;
     ttai_cache_ttl $ttl;
     @{[ $opt{http} // '' ]}
+@{[ $opt{llm} ? <<"LLM" : '' ]}
+    ttai_workflows on;
+    ttai_agents on;
+    upstream ttai_llm_mock {
+        server 127.0.0.1:$mport;
+        keepalive 4;
+    }
+LLM
 
     js_path $root/conf;
     js_var \$tastytrade_mock_fixtures @{[ $opt{fixtures} // "$root/conf/mock/fixtures" ]};
@@ -143,6 +154,7 @@ OAUTH
 PROXY
         }
         $location
+        @{[ $opt{llm} ? "include $root/conf/llm/location.conf;" : '' ]}
         @{[ $opt{server} // '' ]}
     }
 }
