@@ -368,6 +368,134 @@ test_errors(void **state)
 }
 
 
+
+/* embeddings: which model, the request, the vectors, the errors */
+
+static void
+test_embeddings(void **state)
+{
+    char              err[256], *path;
+    json_t           *texts, *b, *v, *e;
+    ttai_llm_model_t  m;
+
+    static const char  *none[] = { NULL };
+    static const char  *openai[] = { "OPENAI_API_KEY=sk-o", NULL };
+    static const char  *google[] = { "GOOGLE_API_KEY=g", NULL };
+    static const char  *anthropic[] = { "ANTHROPIC_API_KEY=sk-a", NULL };
+    static const char  two[] =
+        "{\"data\":[{\"embedding\":[0.6,0.8]},{\"embedding\":[1,0]}]}";
+    static const char  one[] =
+        "{\"data\":[{\"embedding\":[0.6,0.8]}]}";
+    static const char  limited[] =
+        "{\"error\":{\"message\":\"Rate limit reached\"}}";
+    static const char  gemini[] =
+        "{\"embeddings\":[{\"values\":[0.1,0.2,0.3]}]}";
+
+    assert_int_equal(ttai_llm_choose_embedding(NULL, lookup, none, &m, err,
+                                               sizeof(err)), 0);
+    assert_int_equal(m.provider, TTAI_LLM_MOCK);
+    assert_string_equal(m.name, "embed");
+
+    assert_int_equal(ttai_llm_choose_embedding(NULL, lookup, openai, &m, err,
+                                               sizeof(err)), 0);
+    assert_int_equal(m.provider, TTAI_LLM_OPENAI);
+    assert_string_equal(m.name, "text-embedding-3-small");
+
+    assert_int_equal(ttai_llm_choose_embedding(NULL, lookup, google, &m, err,
+                                               sizeof(err)), 0);
+    assert_int_equal(m.provider, TTAI_LLM_GEMINI);
+
+    /* Anthropic's key alone gives no embeddings: the mock's, offline */
+    assert_int_equal(ttai_llm_choose_embedding(NULL, lookup, anthropic, &m,
+                                               err, sizeof(err)), 0);
+    assert_int_equal(m.provider, TTAI_LLM_MOCK);
+
+    /* a chat model named for embeddings, or a key missing, is said */
+    assert_int_equal(ttai_llm_choose_embedding("anthropic/claude", lookup,
+                                               anthropic, &m, err,
+                                               sizeof(err)), -1);
+    assert_non_null(strstr(err, "gives no embeddings: set "
+                                "DEFAULT_EMBEDDING_MODEL"));
+    assert_int_equal(ttai_llm_choose_embedding("openai/text-embedding-3-"
+                                               "large", lookup, none, &m,
+                                               err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "needs OPENAI_API_KEY"));
+
+    texts = json_pack("[s, s]", "sold a put", "rolled a call");
+
+    /* OpenAI's (and the mock's) */
+    assert_int_equal(ttai_llm_model("openai/text-embedding-3-small", &m, err,
+                                    sizeof(err)), 0);
+    b = ttai_llm_embed_request(&m, texts, &path, err, sizeof(err));
+    assert_non_null(b);
+    assert_string_equal(path, "/v1/embeddings");
+    assert_string_equal(json_string_value(json_object_get(b, "model")),
+                        "text-embedding-3-small");
+    assert_true(json_equal(json_object_get(b, "input"), texts));
+    free(path);
+    json_decref(b);
+
+    v = ttai_llm_embed_response(&m, 2, 200, two,
+                                 sizeof(two) - 1, &e);
+    assert_non_null(v);
+    assert_null(e);
+    assert_int_equal(json_array_size(v), 2);
+    assert_true(json_real_value(json_array_get(json_array_get(v, 0), 1))
+                == 0.8);
+    json_decref(v);
+
+    /* one vector short is an error, not a shorter list */
+    v = ttai_llm_embed_response(&m, 2, 200, one,
+                                 sizeof(one) - 1, &e);
+    assert_null(v);
+    assert_non_null(strstr(json_string_value(json_object_get(e, "message")),
+                           "not one vector for each text"));
+    json_decref(e);
+
+    /* a rate limit is worth a retry */
+    v = ttai_llm_embed_response(&m, 2, 429, limited,
+                                 sizeof(limited) - 1, &e);
+    assert_null(v);
+    assert_string_equal(json_string_value(json_object_get(e, "class")),
+                        "rate_limited");
+    assert_true(json_is_true(json_object_get(e, "retry")));
+    json_decref(e);
+
+    /* Gemini's batchEmbedContents */
+    assert_int_equal(ttai_llm_model("gemini/text-embedding-004", &m, err,
+                                    sizeof(err)), 0);
+    b = ttai_llm_embed_request(&m, texts, &path, err, sizeof(err));
+    assert_non_null(b);
+    assert_string_equal(path, "/v1beta/models/text-embedding-004:"
+                              "batchEmbedContents");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(
+                            json_object_get(b, "requests"), 1), "model")),
+                        "models/text-embedding-004");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(
+                            json_object_get(json_object_get(json_array_get(
+                                json_object_get(b, "requests"), 1),
+                                "content"), "parts"), 0), "text")),
+                        "rolled a call");
+    free(path);
+    json_decref(b);
+
+    v = ttai_llm_embed_response(&m, 1, 200, gemini,
+                                 sizeof(gemini) - 1, &e);
+    assert_non_null(v);
+    assert_int_equal(json_array_size(json_array_get(v, 0)), 3);
+    json_decref(v);
+
+    /* no answer at all: unavailable, worth a retry */
+    v = ttai_llm_embed_response(&m, 1, 0, NULL, 0, &e);
+    assert_null(v);
+    assert_string_equal(json_string_value(json_object_get(e, "class")),
+                        "unavailable");
+    assert_true(json_is_true(json_object_get(e, "retry")));
+    json_decref(e);
+
+    json_decref(texts);
+}
+
 int
 main(void)
 {
@@ -377,6 +505,7 @@ main(void)
         cmocka_unit_test(test_requests),
         cmocka_unit_test(test_responses),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_embeddings),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
