@@ -237,6 +237,22 @@ SKIP: {
         'the mock kept its orders in the state folder';
 }
 
+# -- the agents, offline: the mock model, as the README walks through it -------
+
+SKIP: {
+    skip_or_fail('node_modules is missing: run scripts/npm-setup', 1)
+        unless -d "$root/node_modules/\@modelcontextprotocol/client";
+    my ($trc, $token) = run_capture('bash', '-c',
+                                    "cd '$copy' && build/ttai token");
+    $token =~ s/\s+\z//;
+    my ($arc, $aout) = run_capture('node', "$root/t/e2e/agents-client.mjs",
+                                   '--url', "http://127.0.0.1:$port/mcp",
+                                   '--token', $token);
+    is $arc, 0, 'agents-client.mjs: analyze_portfolio with progress, and '
+                . 'the journal searched, through the SDK client, with no '
+                . 'key' or diag $aout;
+}
+
 # -- a conf edit is picked up with a reload ------------------------------------
 
 my $conf = read_file("$copy/conf/dev.conf");
