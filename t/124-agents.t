@@ -83,9 +83,9 @@ sub rpc {
                      'Accept: application/json, text/event-stream',
                      "MCP-Protocol-Version: $V", "Mcp-Method: $method",
                      $name ? ("Mcp-Name: $name") : () ]);
-    my @msgs = $raw =~ /^data: (.*)$/mg ? map { $JSON->decode($_) }
-                                              ($raw =~ /^data: (.*)$/mg)
-                                        : (eval { $JSON->decode($raw) } // ());
+    my @data = $raw =~ /^data: (.*)$/mg;
+    my @msgs = @data ? map { $JSON->decode($_) } @data
+                     : (eval { $JSON->decode($raw) } // ());
     @{ $o{events} } = grep { !exists $_->{id} } @msgs if $o{events};
     my ($j) = grep { exists $_->{id} } @msgs;
     $j //= {};
