@@ -113,6 +113,12 @@ ok $r->{choices}[0]{message}{refusal}, 'a refusal in message.refusal';
     messages => [ { role => 'user', content => 'x' } ] }, @openai);
 is $st, 429, 'an injected 429';
 is $r->{error}{code}, 'rate_limit_exceeded', 'rate_limit_exceeded';
+($st) = post('/mock/llm-fault', { status => 529, count => 5 });
+($st, $r) = post('/mock/llm-fault', { count => 0 });
+is $st, 200, 'faults waiting can be dropped';
+($st, $r) = post('/v1/chat/completions', { model => 'a',
+    messages => [ { role => 'user', content => 'x' } ] }, @openai);
+is $st, 200, 'and the next call is answered';
 
 # -- embeddings -------------------------------------------------------------------
 

@@ -15,7 +15,7 @@
  * - POST /mock/llm-fault {"status": 529, "count": N} makes the next N
  *   calls fail with that status, in the caller's API's error shape
  *   (kept as a file in $tastytrade_mock_state, taken with a rename as
- *   the order engine's faults are).
+ *   the order engine's faults are); {"count": 0} drops those waiting.
  * - Embeddings: a bag of hashed words, normalized, of "dimensions"
  *   (default 256): texts that share words are near.
  */
@@ -266,6 +266,17 @@ function embeddings(r) {
 function fault(r) {
     stateDir = r.variables.tastytrade_mock_state || '';
     var b = body(r);
+    if (b && b.count === 0 && stateDir) {
+        /* the faults still waiting are dropped */
+        try {
+            fs.unlinkSync(stateDir + '/llm-fault.json');
+        } catch (e) {
+            if (e.code !== 'ENOENT') {
+                throw e;
+            }
+        }
+        return reply(r, 200, { count: 0 });
+    }
     if (!b || !(b.status >= 400) || !(b.count >= 1) || !stateDir) {
         return reply(r, 400, { error: 'status (>= 400) and count (>= 1) are'
                                       + ' required, and $tastytrade_mock_state' });
