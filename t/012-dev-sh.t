@@ -247,10 +247,12 @@ SKIP: {
     $token =~ s/\s+\z//;
     my ($arc, $aout) = run_capture('node', "$root/t/e2e/agents-client.mjs",
                                    '--url', "http://127.0.0.1:$port/mcp",
-                                   '--token', $token);
-    is $arc, 0, 'agents-client.mjs: analyze_portfolio with progress, and '
-                . 'the journal searched, through the SDK client, with no '
-                . 'key' or diag $aout;
+                                   '--token', $token,
+                                   '--mock', "http://127.0.0.1:$mport");
+    is $arc, 0, 'agents-client.mjs: analyze_portfolio with progress, the '
+                . 'journal searched, through the SDK client, with no key; '
+                . 'as a task polled to completion, and one cancelled'
+        or diag $aout;
 }
 
 # -- a conf edit is picked up with a reload ------------------------------------
