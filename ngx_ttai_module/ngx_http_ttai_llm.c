@@ -674,6 +674,7 @@ ngx_http_ttai_llm_embedded(ngx_http_ttai_llm_t *l, int status, u_char *body,
 {
     char                   *text;
     json_t                 *vectors, *err, *out;
+    long long               tokens;
     ngx_http_request_t     *r;
     ngx_http_ttai_fetch_t  *f;
 
@@ -681,6 +682,7 @@ ngx_http_ttai_llm_embedded(ngx_http_ttai_llm_t *l, int status, u_char *body,
     f = l->fetch;
     vectors = NULL;
     err = NULL;
+    tokens = 0;
 
     if (status < 0) {
         err = json_pack("{s:s, s:s, s:b}", "class", "config", "message",
@@ -692,13 +694,14 @@ ngx_http_ttai_llm_embedded(ngx_http_ttai_llm_t *l, int status, u_char *body,
     } else {
         vectors = ttai_llm_embed_response(&l->model,
                                           json_array_size(l->req), status,
-                                          (char *) body, len, &err);
+                                          (char *) body, len, &tokens, &err);
     }
 
     /* the tool records the call with its own statements */
-    out = json_pack("{s:s, s:o?, s:o?, s:{s:s, s:I, s:s}}", "model",
+    out = json_pack("{s:s, s:o?, s:o?, s:{s:s, s:I, s:I, s:s}}", "model",
                     l->spec, "vectors", vectors, "error", err, "call",
                     "provider", ttai_llm_provider_name(l->model.provider),
+                    "input_tokens", (json_int_t) tokens,
                     "latency_ms", (json_int_t) (status < 0 ? 0
                                       : ngx_current_msec - l->start),
                     "outcome", vectors ? "ok"

@@ -376,6 +376,8 @@ like $res->{contents}[0]{text} // '', qr/AAPL covered call.*SPY 30-delta/s,
      'ttai://journal: the newest first';
 is sql("SELECT count(*) FROM llm_usage WHERE user_id = 'tt-gina' AND "
        . "model = 'mock/embed'"), 5, 'each embedding recorded';
+ok sql("SELECT min(input_tokens) FROM llm_usage WHERE user_id = 'tt-gina' "
+       . "AND model = 'mock/embed'") > 0, 'with the tokens the provider counted';
 
 # -- daily_brief: at once, and every day --------------------------------------
 

@@ -117,7 +117,8 @@ json_t *ttai_llm_error(int status, json_t *body, const char *fallback);
  * Embeddings (ttai_llm_embed.c), for the notes' vector index: which
  * model (DEFAULT_EMBEDDING_MODEL, else OpenAI's or Gemini's when their
  * key is set, else the mock's), the provider's request for texts (an
- * array of strings) and its answer as an array of vectors.  Anthropic
+ * array of strings) and its answer as an array of vectors, with the
+ * tokens it counted (0 when it says none: Gemini's batch).  Anthropic
  * and Bedrock's models here give no embeddings: refused, saying which
  * models do.
  */
@@ -130,7 +131,8 @@ int ttai_llm_choose_embedding(const char *dflt, ttai_llm_lookup_pt lookup,
 json_t *ttai_llm_embed_request(const ttai_llm_model_t *m, json_t *texts,
     char **path, char *err, size_t errlen);
 json_t *ttai_llm_embed_response(const ttai_llm_model_t *m, size_t n,
-    int status, const char *body, size_t len, json_t **error);
+    int status, const char *body, size_t len, long long *tokens,
+    json_t **error);
 
 
 #endif /* _TTAI_LLM_H_INCLUDED_ */

@@ -111,12 +111,13 @@ ttai_llm_embed_request(const ttai_llm_model_t *m, json_t *texts,
 
 json_t *
 ttai_llm_embed_response(const ttai_llm_model_t *m, size_t n, int status,
-    const char *body, size_t len, json_t **error)
+    const char *body, size_t len, long long *tokens, json_t **error)
 {
     size_t   i;
     json_t  *j, *list, *item, *vec, *out;
 
     *error = NULL;
+    *tokens = 0;
 
     j = body ? json_loadb(body, len, 0, NULL) : NULL;
 
@@ -143,6 +144,8 @@ ttai_llm_embed_response(const ttai_llm_model_t *m, size_t n, int status,
         json_array_append(out, vec);
     }
 
+    *tokens = json_integer_value(json_object_get(json_object_get(j, "usage"),
+                                                 "prompt_tokens"));
     json_decref(j);
 
     if (out == NULL || json_array_size(out) != n) {

@@ -364,6 +364,8 @@ ttai_notes_embedded(ttai_tool_ctx_t *ctx, const ttai_mcp_response_t *resp,
     c.provider = json_string_value(json_object_get(call, "provider"));
     c.model = model;
     c.latency_ms = json_integer_value(json_object_get(call, "latency_ms"));
+    c.input_tokens = json_integer_value(json_object_get(call,
+                                                        "input_tokens"));
     c.outcome = json_string_value(json_object_get(call, "outcome"));
 
     *batch = ttai_d1_batch_of(1, ttai_llm_usage_record(&c,

@@ -376,6 +376,7 @@ test_embeddings(void **state)
 {
     char              err[256], *path;
     json_t           *texts, *b, *v, *e;
+    long long         tokens;
     ttai_llm_model_t  m;
 
     static const char  *none[] = { NULL };
@@ -383,7 +384,8 @@ test_embeddings(void **state)
     static const char  *google[] = { "GOOGLE_API_KEY=g", NULL };
     static const char  *anthropic[] = { "ANTHROPIC_API_KEY=sk-a", NULL };
     static const char  two[] =
-        "{\"data\":[{\"embedding\":[0.6,0.8]},{\"embedding\":[1,0]}]}";
+        "{\"data\":[{\"embedding\":[0.6,0.8]},{\"embedding\":[1,0]}],"
+        "\"usage\":{\"prompt_tokens\":7,\"total_tokens\":7}}";
     static const char  one[] =
         "{\"data\":[{\"embedding\":[0.6,0.8]}]}";
     static const char  limited[] =
@@ -436,17 +438,18 @@ test_embeddings(void **state)
     json_decref(b);
 
     v = ttai_llm_embed_response(&m, 2, 200, two,
-                                 sizeof(two) - 1, &e);
+                                 sizeof(two) - 1, &tokens, &e);
     assert_non_null(v);
     assert_null(e);
     assert_int_equal(json_array_size(v), 2);
     assert_true(json_real_value(json_array_get(json_array_get(v, 0), 1))
                 == 0.8);
+    assert_int_equal(tokens, 7);
     json_decref(v);
 
     /* one vector short is an error, not a shorter list */
     v = ttai_llm_embed_response(&m, 2, 200, one,
-                                 sizeof(one) - 1, &e);
+                                 sizeof(one) - 1, &tokens, &e);
     assert_null(v);
     assert_non_null(strstr(json_string_value(json_object_get(e, "message")),
                            "not one vector for each text"));
@@ -454,7 +457,7 @@ test_embeddings(void **state)
 
     /* a rate limit is worth a retry */
     v = ttai_llm_embed_response(&m, 2, 429, limited,
-                                 sizeof(limited) - 1, &e);
+                                 sizeof(limited) - 1, &tokens, &e);
     assert_null(v);
     assert_string_equal(json_string_value(json_object_get(e, "class")),
                         "rate_limited");
@@ -480,13 +483,13 @@ test_embeddings(void **state)
     json_decref(b);
 
     v = ttai_llm_embed_response(&m, 1, 200, gemini,
-                                 sizeof(gemini) - 1, &e);
+                                 sizeof(gemini) - 1, &tokens, &e);
     assert_non_null(v);
     assert_int_equal(json_array_size(json_array_get(v, 0)), 3);
     json_decref(v);
 
     /* no answer at all: unavailable, worth a retry */
-    v = ttai_llm_embed_response(&m, 1, 0, NULL, 0, &e);
+    v = ttai_llm_embed_response(&m, 1, 0, NULL, 0, &tokens, &e);
     assert_null(v);
     assert_string_equal(json_string_value(json_object_get(e, "class")),
                         "unavailable");
