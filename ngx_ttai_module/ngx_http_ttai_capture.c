@@ -33,8 +33,8 @@ static ngx_int_t ngx_http_ttai_capture_append(ngx_http_request_t *r,
     ngx_http_ttai_capture_t *ctx, u_char *p, size_t n);
 static void ngx_http_ttai_capture_oversized(ngx_http_ttai_capture_t *ctx);
 static void ngx_http_ttai_capture_cleanup(void *data);
-static void ngx_http_ttai_capture_cache_control(ngx_http_request_t *r,
-    ngx_http_ttai_capture_t *ctx);
+static void ngx_http_ttai_capture_header(ngx_http_request_t *r,
+    const char *name, ngx_str_t *value);
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -181,7 +181,13 @@ ngx_http_ttai_capture_header_filter(ngx_http_request_t *r)
         }
 
         if (ctx->want_cache_control) {
-            ngx_http_ttai_capture_cache_control(r, ctx);
+            ngx_http_ttai_capture_header(r, "Cache-Control",
+                                         &ctx->cache_control);
+        }
+
+        if (ctx->want_retry_after) {
+            ngx_http_ttai_capture_header(r, "Retry-After",
+                                         &ctx->retry_after);
         }
     }
 
@@ -273,16 +279,21 @@ ngx_http_ttai_capture_append(ngx_http_request_t *r,
 }
 
 
-/* the first Cache-Control of the response, copied: it says how long */
+/*
+ * The first header called name of the response, copied: Cache-Control
+ * says how long a document may be kept, Retry-After when to ask again
+ */
 
 static void
-ngx_http_ttai_capture_cache_control(ngx_http_request_t *r,
-    ngx_http_ttai_capture_t *ctx)
+ngx_http_ttai_capture_header(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value)
 {
+    size_t            len;
     ngx_uint_t        i;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
+    len = ngx_strlen(name);
     part = &r->headers_out.headers.part;
     h = part->elts;
 
@@ -299,17 +310,16 @@ ngx_http_ttai_capture_cache_control(ngx_http_request_t *r,
         }
 
         if (h[i].hash == 0
-            || h[i].key.len != sizeof("Cache-Control") - 1
-            || ngx_strncasecmp(h[i].key.data, (u_char *) "Cache-Control",
-                               h[i].key.len) != 0)
+            || h[i].key.len != len
+            || ngx_strncasecmp(h[i].key.data, (u_char *) name, len) != 0)
         {
             continue;
         }
 
-        ctx->cache_control.data = ngx_pstrdup(r->pool, &h[i].value);
+        value->data = ngx_pstrdup(r->pool, &h[i].value);
 
-        if (ctx->cache_control.data != NULL) {
-            ctx->cache_control.len = h[i].value.len;
+        if (value->data != NULL) {
+            value->len = h[i].value.len;
         }
 
         return;

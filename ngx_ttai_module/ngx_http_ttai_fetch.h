@@ -156,6 +156,10 @@ typedef struct {
     ngx_str_t                    cache_control;
     unsigned                     want_cache_control:1;
 
+    /* the response's Retry-After, kept when want_retry_after is set */
+    ngx_str_t                    retry_after;
+    unsigned                     want_retry_after:1;
+
     /* on a parent: the fetch that waits for its subrequest */
     ngx_http_ttai_fetch_t       *waiting;
 

@@ -492,6 +492,8 @@ ngx_http_ttai_llm_send(ngx_http_ttai_llm_t *l, json_t *body, char *path,
     free(text);
     free(path);
 
+    /* an overloaded provider may say when to come back */
+    l->cap->want_retry_after = 1;
     l->start = ngx_current_msec;
 
     return NGX_OK;
@@ -601,6 +603,7 @@ ngx_http_ttai_llm_turn_end(ngx_http_ttai_llm_t *l, int status, u_char *body,
     size_t len, const char *error)
 {
     json_t                      *resp, *err, *out, *also;
+    ngx_int_t                    n;
     ngx_http_ttai_background_t  *bg;
 
     resp = NULL;
@@ -621,6 +624,19 @@ ngx_http_ttai_llm_turn_end(ngx_http_ttai_llm_t *l, int status, u_char *body,
     } else {
         resp = ttai_llm_response(&l->model, l->req, status, (char *) body,
                                  len, &err);
+    }
+
+    if (err != NULL && json_is_true(json_object_get(err, "retry"))
+        && l->cap != NULL && l->cap->retry_after.len)
+    {
+        /* delta-seconds, up to a minute; an HTTP-date is not followed */
+        n = ngx_atoi(l->cap->retry_after.data, l->cap->retry_after.len);
+
+        if (n > 0) {
+            json_object_set_new(err, "retry_after_ms",
+                                json_integer((json_int_t) ngx_min(n, 60)
+                                             * 1000));
+        }
     }
 
     if (status >= 0) {

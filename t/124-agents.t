@@ -218,6 +218,9 @@ my %fs = map { $_->[0] => $_ } steps($frank);
 like $fs{'model-1-a1'}[2] // '', qr/"class":"overloaded".*"retry":true/,
      'the first try: overloaded, worth a retry';
 ok $fs{'model-1-w1'} && $fs{'model-1-w2'}, 'two pauses, as steps';
+is sql("SELECT until - started_at FROM workflow_steps WHERE instance_id = "
+       . "'$frank' AND name = 'model-1-w1'"), 2000,
+   'as long as the provider\'s Retry-After said (2 s)';
 like $fs{'model-1-a3'}[2] // '', qr/"response"/, 'the third try answered';
 is sql("SELECT group_concat(outcome, ',') FROM (SELECT outcome FROM "
        . "llm_usage WHERE user_id = 'tt-frank' ORDER BY id)"),

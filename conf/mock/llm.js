@@ -13,7 +13,8 @@
  *   "refusal", OpenAI's message.refusal).
  * - Missing credentials are 401 in each API's error shape.
  * - POST /mock/llm-fault {"status": 529, "count": N} makes the next N
- *   calls fail with that status, in the caller's API's error shape
+ *   calls fail with that status, in the caller's API's error shape and
+ *   with Retry-After: 2
  *   (kept as a file in $tastytrade_mock_state, taken with a rename as
  *   the order engine's faults are); {"count": 0} drops those waiting.
  * - Embeddings: a bag of hashed words, normalized, of "dimensions"
@@ -24,6 +25,9 @@ var crypto = require('crypto');
 var fs = require('fs');
 
 var stateDir = '';
+
+/* what an injected fault's Retry-After says, in seconds, as both APIs do */
+var RETRY_AFTER = '2';
 
 function hash(s) {
     return crypto.createHash('sha256').update(s).digest('hex');
@@ -148,6 +152,7 @@ function messages(r) {
     }
     var status = takeFault();
     if (status) {
+        r.headersOut['Retry-After'] = RETRY_AFTER;
         return reply(r, status, { type: 'error', error: {
             type: status === 529 ? 'overloaded_error'
                 : status === 429 ? 'rate_limit_error' : 'api_error',
@@ -185,6 +190,7 @@ function chat(r) {
     }
     var status = takeFault();
     if (status) {
+        r.headersOut['Retry-After'] = RETRY_AFTER;
         return reply(r, status, { error: {
             message: status === 429 ? 'Rate limit reached' : 'The server had an error',
             type: status === 429 ? 'requests' : 'server_error',

@@ -359,11 +359,15 @@ ttai_agent_run(const ttai_agent_t *agent, const ttai_wf_ctx_t *ctx,
                 goto done;
             }
 
-            /* a pause that doubles */
+            /* the provider's Retry-After, else a pause that doubles */
             snprintf(wait, sizeof(wait), "model-%u-w%u", turn, attempt);
 
             if (json_object_get(ctx->steps, wait) == NULL) {
-                delay = (json_int_t) TTAI_AGENT_RETRY_MS << (attempt - 1);
+                delay = json_integer_value(json_object_get(err,
+                                                           "retry_after_ms"));
+                if (delay <= 0) {
+                    delay = (json_int_t) TTAI_AGENT_RETRY_MS << (attempt - 1);
+                }
 
                 a->kind = TTAI_WF_SLEEP;
                 snprintf(a->name, sizeof(a->name), "%s", wait);

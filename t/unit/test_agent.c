@@ -341,13 +341,13 @@ test_retries(void **state)
     assert_string_equal(a.name, "model-1-a2");
     release(&a);
 
-    /* a rate limit too, and the pause doubles */
+    /* the provider's Retry-After, when it gives one, wins */
     done(&r, "model-1-a2", "{\"error\":{\"class\":\"rate_limited\","
-         "\"retry\":true,\"message\":\"slow\"}}");
+         "\"retry\":true,\"retry_after_ms\":7000,\"message\":\"slow\"}}");
     a = next(&r, ttai_wf_analyze_portfolio);
     assert_int_equal(a.kind, TTAI_WF_SLEEP);
     assert_string_equal(a.name, "model-1-w2");
-    assert_int_equal(a.until, T0 + 2 * TTAI_AGENT_RETRY_MS);
+    assert_int_equal(a.until, T0 + 7000);
     done(&r, "model-1-w2", "null");
 
     a = next(&r, ttai_wf_analyze_portfolio);
